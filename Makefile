@@ -1,0 +1,54 @@
+# The two commands: `make run` (set up and start the service with demo data) and `make test`.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+# Run as root (CI, a fresh container) or through sudo on a workstation.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: run test install install-dev assets browser lint bench clean
+
+run: install assets
+	$(BIN)/hotspots init-db
+	$(BIN)/hotspots demo --if-empty
+	$(BIN)/hotspots score
+	@echo "Starting the scheduler and the web app on http://127.0.0.1:5000 (Ctrl-C stops both)"
+	@trap 'kill 0' INT TERM EXIT; $(BIN)/hotspots scheduler & $(BIN)/hotspots run --host 127.0.0.1 --port 5000
+
+test: install-dev assets browser
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(VENV)/bin/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+
+install-dev: $(VENV)/.installed-dev
+
+# GOV.UK Frontend assets from npm, compiled into the git-ignored hotspots/static/.
+assets: hotspots/static/.built
+
+hotspots/static/.built: package.json package-lock.json scripts/build-assets.sh
+	npm ci --no-audit --no-fund
+	bash scripts/build-assets.sh
+	touch $@
+
+# Debian's Chromium for the browser tests (playwright cannot download browsers here).
+browser:
+	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
+
+lint:
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+clean:
+	rm -rf $(VENV) node_modules hotspots/static instance/hotspots.db*

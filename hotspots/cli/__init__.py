@@ -1,0 +1,66 @@
+"""The ``hotspots`` command: a Flask CLI group, so ``flask --app hotspots …`` works the same.
+
+Each area's commands live in a module beside this one and are added below.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from hotspots import create_app, ensure_secret_key
+from hotspots.config import ConfigError
+from hotspots.db import get_db
+from hotspots.storage.schema import migrate
+
+# Modules beside this one, each with a ``commands`` list of click commands.
+AREAS = ("imports", "scoring", "users", "digest")
+
+
+def _make_app():
+    try:
+        return create_app()
+    except ConfigError as e:
+        raise click.ClickException(f"configuration: {e}") from None
+
+
+@click.group(cls=FlaskGroup, create_app=_make_app, add_version_option=False)
+def cli() -> None:
+    """caseload hotspots: ranked caseloads and manager digests for children's social care."""
+
+
+@cli.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the database, or bring it up to date; safe to run again.
+
+    Also creates the instance folder's secret key file if there is none.
+
+    Example:
+
+        hotspots init-db
+    """
+    applied = migrate(get_db())
+    ensure_secret_key(current_app)
+    if applied:
+        click.echo(f"Database {current_app.config['DATABASE']}: applied {', '.join(applied)}")
+    else:
+        click.echo(f"Database {current_app.config['DATABASE']} is up to date")
+
+
+for _area in AREAS:
+    try:
+        _module = importlib.import_module(f"hotspots.cli.{_area}")
+    except ModuleNotFoundError as e:  # an area not built yet
+        if e.name != f"hotspots.cli.{_area}":
+            raise
+        continue
+    for _command in _module.commands:
+        cli.add_command(_command)
+
+
+def main() -> None:
+    cli()

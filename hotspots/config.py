@@ -1,0 +1,202 @@
+"""Settings: config.toml, an optional HOTSPOTS_CONFIG file over it, then the environment.
+
+Every setting has a default in the repository's ``config.toml``; the other sources may only
+change settings that exist there (so a typo is an error, not a silently ignored key), and each
+value must keep its default's type. ``[scoring.indicators]`` is the one open table: a local
+authority may add indicator codes of its own.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config.toml"
+ENV_PREFIX = "HOTSPOTS_"
+# Settings that are secrets: read from the environment only, never from a file.
+SECRET_SETTINGS = {("mail", "smtp_password")}
+OPEN_TABLES = {("scoring", "indicators")}
+INDICATOR_KEYS = {"label": str, "weight": float, "half_life_days": int}
+CHOICES = {
+    ("mail", "transport"): ("outbox", "smtp"),
+    ("mail", "smtp_security"): ("starttls", "ssl", "none"),
+}
+
+
+class ConfigError(Exception):
+    """A setting is missing, unknown or of the wrong kind; the message names the key."""
+
+
+def load_config(
+    path: str | os.PathLike | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the effective settings as nested dicts.
+
+    ``path`` (or ``HOTSPOTS_CONFIG``) names a TOML file read over the defaults; ``environ``
+    defaults to ``os.environ``; ``overrides`` (e.g. a test's config) is applied last.
+    Raises ConfigError with a message naming the offending key.
+    """
+    environ = os.environ if environ is None else environ
+    settings = _read_toml(DEFAULT_CONFIG_PATH)
+    defaults = copy.deepcopy(settings)
+    other = path or environ.get("HOTSPOTS_CONFIG")
+    if other:
+        _merge(settings, _read_toml(Path(other)), defaults, source=str(other))
+    _merge(settings, _from_environ(environ), defaults, source="the environment")
+    if overrides:
+        _merge(settings, copy.deepcopy(dict(overrides)), defaults, source="overrides")
+    settings["mail"]["smtp_password"] = environ.get("HOTSPOTS_MAIL__SMTP_PASSWORD", "")
+    _check(settings)
+    return settings
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+
+
+def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    """HOTSPOTS_MAIL__SMTP_PORT=2525 -> {"mail": {"smtp_port": 2525}} (as Flask's
+    from_prefixed_env: values are read as JSON where they parse, else kept as text)."""
+    result: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == "HOTSPOTS_CONFIG":
+            continue
+        keys = [k.lower() for k in name[len(ENV_PREFIX) :].split("__")]
+        if tuple(keys) in SECRET_SETTINGS:
+            continue
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        node = result
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"environment variable {name} conflicts with another")
+        node[keys[-1]] = value
+    return result
+
+
+def _merge(target: dict, new: Mapping, defaults: Mapping, source: str, where=()) -> None:
+    for key, value in new.items():
+        here = (*where, key)
+        dotted = _name(here)
+        if here in SECRET_SETTINGS:
+            raise ConfigError(
+                f"{dotted} is a secret: set it in the environment as "
+                f"HOTSPOTS_{'__'.join(k.upper() for k in here)}, not in {source}"
+            )
+        if where in OPEN_TABLES:
+            target[key] = value
+            continue
+        if key not in defaults:
+            raise ConfigError(f"unknown setting {dotted} (from {source})")
+        default = defaults[key]
+        if isinstance(default, dict):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{dotted} must be a table of settings (from {source})")
+            if here in OPEN_TABLES:
+                target[key] = {}
+            _merge(target[key], value, default, source, here)
+        else:
+            target[key] = _coerce(value, default, dotted, source)
+
+
+def _coerce(value: Any, default: Any, dotted: str, source: str) -> Any:
+    kind = type(default)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    wanted = {
+        int: "a whole number",
+        float: "a number",
+        str: "text",
+        bool: "true or false",
+        list: "a list",
+    }.get(kind, kind.__name__)
+    raise ConfigError(f"{dotted} must be {wanted}, not {value!r} (from {source})")
+
+
+def _check(settings: dict[str, Any]) -> None:
+    for (section, key), allowed in CHOICES.items():
+        if settings[section][key] not in allowed:
+            raise ConfigError(
+                f"[{section}] {key} must be one of {', '.join(allowed)}, "
+                f"not {settings[section][key]!r}"
+            )
+    indicators = settings["scoring"]["indicators"]
+    if not indicators:
+        raise ConfigError("[scoring.indicators] must list at least one indicator")
+    for code, spec in indicators.items():
+        where = f"[scoring.indicators] {code}"
+        if not code.isidentifier() or not code.islower():
+            raise ConfigError(f"{where}: an indicator code is lower_case letters and _")
+        if not isinstance(spec, Mapping):
+            raise ConfigError(f"{where} must be a table with label, weight and half_life_days")
+        missing = set(INDICATOR_KEYS) - set(spec)
+        unknown = set(spec) - set(INDICATOR_KEYS)
+        if missing or unknown:
+            raise ConfigError(
+                f"{where} needs exactly label, weight and half_life_days"
+                + (f"; missing {', '.join(sorted(missing))}" if missing else "")
+                + (f"; unknown {', '.join(sorted(unknown))}" if unknown else "")
+            )
+        for key, kind in INDICATOR_KEYS.items():
+            spec[key] = _coerce(spec[key], kind(), f"{where}.{key}", "the catalogue")
+        if spec["half_life_days"] < 0:
+            raise ConfigError(f"{where}.half_life_days must be 0 (does not fade) or more")
+    for dotted, value in _leaves(settings):
+        if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+            raise ConfigError(f"{dotted} must not be negative, not {value!r}")
+    scoring = settings["scoring"]
+    if scoring["amber_threshold"] > scoring["red_threshold"]:
+        raise ConfigError("[scoring] amber_threshold must not be above red_threshold")
+    for key, top in (("rescore_hour", 23), ("rescore_minute", 59)):
+        if settings["scheduler"][key] > top:
+            raise ConfigError(f"[scheduler] {key} must be 0 to {top}")
+    for key, top in (("send_hour", 23), ("send_minute", 59)):
+        if settings["digest"][key] > top:
+            raise ConfigError(f"[digest] {key} must be 0 to {top}")
+
+
+def _leaves(node: Mapping, where=()):
+    for key, value in node.items():
+        if isinstance(value, Mapping):
+            yield from _leaves(value, (*where, key))
+        else:
+            yield _name((*where, key)), value
+
+
+def _name(keys) -> str:
+    if len(keys) == 1:
+        return keys[0]
+    return f"[{'.'.join(keys[:-1])}] {keys[-1]}"
+
+
+def setting_names(settings: Mapping[str, Any] | None = None) -> list[str]:
+    """Every documented setting as ``section.key`` (the README's config reference)."""
+    settings = settings or _read_toml(DEFAULT_CONFIG_PATH)
+    names = []
+    for section, table in settings.items():
+        for key, value in table.items():
+            if isinstance(value, Mapping) and (section, key) not in OPEN_TABLES:
+                names.extend(f"{section}.{key}.{k}" for k in value)
+            else:
+                names.append(f"{section}.{key}")
+    return names

@@ -1,0 +1,54 @@
+"""Storage: the SQLite connection, transactions, and (in submodules) every SQL statement.
+
+SQL lives in this package as named constants with ``:named`` parameters, one module per area
+(``schema`` for migrations, then one per area of the service). Nothing outside this package
+formats SQL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlite_utils
+
+
+def connect(path: str | Path, busy_timeout_ms: int = 5000) -> sqlite_utils.Database:
+    """Open (creating if need be) the database at ``path``: WAL mode, foreign keys on,
+    a busy timeout, and autocommit unless a transaction is opened explicitly."""
+    path = Path(path)
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(
+        str(path), timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    return sqlite_utils.Database(conn)
+
+
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """Commit everything in the block whole, or nothing.
+
+    Takes the write lock at the start (BEGIN IMMEDIATE), so two writers queue on the busy
+    timeout instead of failing half-way. Inside the block, sqlite-utils' own ``atomic()``
+    calls nest as savepoints. Nested use of this function is a savepoint too.
+    """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.conn.execute("ROLLBACK")
+        raise
+    else:
+        db.conn.execute("COMMIT")

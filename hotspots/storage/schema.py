@@ -1,0 +1,159 @@
+"""Every schema change, as a versioned sqlite-utils migration.
+
+Add a new migration at the end; never edit one that has shipped. ``migrate(db)`` applies
+whatever is pending and is safe to run again.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("hotspots")
+
+CORE_TABLES_SQL = """
+CREATE TABLE teams (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE
+);
+CREATE TABLE staff (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL CHECK (role IN ('worker', 'manager', 'admin')),
+    team_id INTEGER REFERENCES teams(id),
+    password_hash TEXT
+);
+CREATE TABLE cases (
+    id INTEGER PRIMARY KEY,
+    case_ref TEXT NOT NULL UNIQUE,
+    initials TEXT NOT NULL,
+    date_of_birth TEXT NOT NULL,
+    team_id INTEGER NOT NULL REFERENCES teams(id),
+    worker_id INTEGER REFERENCES staff(id),
+    opened_on TEXT NOT NULL,
+    closed_on TEXT,
+    visit_every_days INTEGER NOT NULL,
+    last_visit_on TEXT,
+    status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+    -- set whenever anything that feeds the score changes: the sweep rescores these
+    changed_at TEXT
+);
+CREATE INDEX cases_worker ON cases(worker_id, status);
+CREATE INDEX cases_team ON cases(team_id, status);
+CREATE TABLE observations (
+    id INTEGER PRIMARY KEY,
+    external_id TEXT NOT NULL UNIQUE,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    indicator TEXT NOT NULL,
+    observed_on TEXT NOT NULL,
+    source TEXT NOT NULL,
+    recorded_by_id INTEGER REFERENCES staff(id),
+    status TEXT NOT NULL CHECK (status IN ('current', 'resolved', 'refuted')),
+    note TEXT NOT NULL DEFAULT '',
+    recorded_at TEXT NOT NULL,
+    status_reason TEXT,
+    status_changed_at TEXT,
+    status_changed_by_id INTEGER REFERENCES staff(id)
+);
+CREATE INDEX observations_case ON observations(case_id, indicator, status);
+CREATE TABLE enquiries (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    topic TEXT NOT NULL CHECK (topic IN ('domestic_abuse', 'parental_childhood')),
+    asked_on TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('disclosed', 'not_disclosed', 'unable_to_ask')),
+    recorded_by_id INTEGER REFERENCES staff(id),
+    recorded_at TEXT NOT NULL,
+    UNIQUE (case_id, topic, asked_on)
+);
+CREATE TABLE scores (
+    case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+    as_of TEXT NOT NULL,
+    score REAL NOT NULL,
+    band TEXT NOT NULL CHECK (band IN ('red', 'amber', 'green')),
+    rank INTEGER,
+    contributions TEXT NOT NULL DEFAULT '[]',
+    model_version TEXT NOT NULL,
+    computed_at TEXT NOT NULL
+);
+CREATE TABLE score_history (
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    day TEXT NOT NULL,
+    score REAL NOT NULL,
+    band TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    PRIMARY KEY (case_id, day)
+) WITHOUT ROWID;
+CREATE TABLE reviews (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    reviewed_by_id INTEGER NOT NULL REFERENCES staff(id),
+    reviewed_at TEXT NOT NULL,
+    plan TEXT NOT NULL
+);
+CREATE INDEX reviews_case ON reviews(case_id, reviewed_at);
+CREATE TABLE adjustments (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    points REAL NOT NULL,
+    reason TEXT NOT NULL CHECK (length(trim(reason)) > 0),
+    expires_on TEXT NOT NULL,
+    made_by_id INTEGER NOT NULL REFERENCES staff(id),
+    made_at TEXT NOT NULL
+);
+CREATE INDEX adjustments_case ON adjustments(case_id, expires_on);
+CREATE TABLE digests (
+    id INTEGER PRIMARY KEY,
+    manager_id INTEGER NOT NULL REFERENCES staff(id),
+    digest_date TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('claimed', 'sent', 'failed')),
+    claimed_at TEXT NOT NULL,
+    claimed_by TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    sent_at TEXT,
+    last_error TEXT,
+    subject TEXT,
+    message_id TEXT,
+    UNIQUE (manager_id, digest_date)
+);
+CREATE TABLE audit_log (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor_id INTEGER REFERENCES staff(id),
+    actor_email TEXT,
+    action TEXT NOT NULL,
+    case_ref TEXT,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX audit_log_actor ON audit_log(actor_email, at);
+CREATE INDEX audit_log_case ON audit_log(case_ref, at);
+"""
+
+
+@migrations()
+def m001_core_tables(db: Database) -> None:
+    for statement in statements(CORE_TABLES_SQL):
+        db.execute(statement)
+
+
+def statements(script: str) -> list[str]:
+    """Split a script into whole statements (executescript would commit the migration's
+    transaction half-way)."""
+    result, current = [], ""
+    for line in script.splitlines(keepends=True):
+        current += line
+        if sqlite3.complete_statement(current):
+            result.append(current.strip())
+            current = ""
+    if current.strip():
+        raise ValueError(f"incomplete SQL statement: {current.strip()[:60]}")
+    return result
+
+
+def migrate(db: Database) -> list[str]:
+    """Apply pending migrations; return the names applied (empty when up to date)."""
+    pending = [m.name for m in migrations.pending(db)]
+    migrations.apply(db)
+    return pending

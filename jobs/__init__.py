@@ -1,0 +1,1 @@
+"""What the scheduler process runs, and nothing else."""

@@ -1,0 +1,52 @@
+"""Shared fixtures: a real SQLite file per test, the app, its test client and CLI runner."""
+
+from __future__ import annotations
+
+import pytest
+
+from hotspots import create_app, storage
+from hotspots.storage.schema import migrate
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "hotspots.db"
+
+
+@pytest.fixture
+def app(db_path, tmp_path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "database": {"path": str(db_path)},
+            "mail": {"transport": "outbox", "outbox_dir": str(tmp_path / "outbox")},
+        }
+    )
+    db = storage.connect(db_path)
+    migrate(db)
+    db.close()
+    return app
+
+
+@pytest.fixture
+def settings(app):
+    return app.config["SETTINGS"]
+
+
+@pytest.fixture
+def db(db_path, app):
+    """A connection of the test's own to the app's database file."""
+    connection = storage.connect(db_path)
+    yield connection
+    connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
