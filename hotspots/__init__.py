@@ -36,6 +36,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     _register_areas(app)
+
+    from hotspots.cli import register_commands
+
+    register_commands(app)
     return app
 
 

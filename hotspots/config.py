@@ -100,7 +100,12 @@ def _merge(target: dict, new: Mapping, defaults: Mapping, source: str, where=())
                 f"HOTSPOTS_{'__'.join(k.upper() for k in here)}, not in {source}"
             )
         if where in OPEN_TABLES:
-            target[key] = value
+            # A council's file may add an indicator or change one key of an existing one.
+            existing = target.get(key)
+            if isinstance(existing, dict) and isinstance(value, Mapping):
+                target[key] = {**existing, **value}
+            else:
+                target[key] = value
             continue
         if key not in defaults:
             raise ConfigError(f"unknown setting {dotted} (from {source})")
@@ -108,8 +113,6 @@ def _merge(target: dict, new: Mapping, defaults: Mapping, source: str, where=())
         if isinstance(default, dict):
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{dotted} must be a table of settings (from {source})")
-            if here in OPEN_TABLES:
-                target[key] = {}
             _merge(target[key], value, default, source, here)
         else:
             target[key] = _coerce(value, default, dotted, source)

@@ -1,6 +1,8 @@
 """The ``hotspots`` command: a Flask CLI group, so ``flask --app hotspots …`` works the same.
 
-Each area's commands live in a module beside this one and are added below.
+Commands are registered on the app's own ``app.cli`` (as in Flask's tutorial), so the
+``hotspots`` group, ``flask --app hotspots`` and ``app.test_cli_runner()`` all see the same
+commands. Each area's commands live in a module beside this one.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ def cli() -> None:
     """caseload hotspots: ranked caseloads and manager digests for children's social care."""
 
 
-@cli.command("init-db")
+@click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
     """Create the database, or bring it up to date; safe to run again.
@@ -51,15 +53,18 @@ def init_db_command() -> None:
         click.echo(f"Database {current_app.config['DATABASE']} is up to date")
 
 
-for _area in AREAS:
-    try:
-        _module = importlib.import_module(f"hotspots.cli.{_area}")
-    except ModuleNotFoundError as e:  # an area not built yet
-        if e.name != f"hotspots.cli.{_area}":
-            raise
-        continue
-    for _command in _module.commands:
-        cli.add_command(_command)
+def register_commands(app) -> None:
+    """Add every area's commands to ``app.cli``."""
+    app.cli.add_command(init_db_command)
+    for area in AREAS:
+        try:
+            module = importlib.import_module(f"hotspots.cli.{area}")
+        except ModuleNotFoundError as e:  # an area not built yet
+            if e.name != f"hotspots.cli.{area}":
+                raise
+            continue
+        for command in module.commands:
+            app.cli.add_command(command)
 
 
 def main() -> None:

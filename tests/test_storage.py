@@ -1,0 +1,120 @@
+"""Storage: connection settings, migrations on new and existing databases, transactions."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from hotspots import storage
+from hotspots.storage.schema import migrate, migrations, statements
+
+TABLES = {
+    "teams",
+    "staff",
+    "cases",
+    "observations",
+    "enquiries",
+    "scores",
+    "score_history",
+    "reviews",
+    "adjustments",
+    "digests",
+    "audit_log",
+}
+
+
+def test_a_new_database_gets_every_table(tmp_path):
+    db = storage.connect(tmp_path / "new.db")
+    applied = migrate(db)
+    assert applied[0] == "m001_core_tables"
+    assert TABLES <= set(db.table_names())
+
+
+def test_migrating_again_changes_nothing(tmp_path):
+    db = storage.connect(tmp_path / "again.db")
+    migrate(db)
+    schema_before = db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall()
+    assert migrate(db) == []
+    assert db.execute("SELECT sql FROM sqlite_master ORDER BY name").fetchall() == schema_before
+
+
+def test_an_existing_database_keeps_its_rows_when_upgraded(tmp_path):
+    path = tmp_path / "existing.db"
+    db = storage.connect(path)
+    # An older database: only the first migration applied, with data in it.
+    migrations.apply(db, stop_before=[m.name for m in migrations.pending(db)][1:] or None)
+    db.execute("INSERT INTO teams (name) VALUES ('Broadland')")
+    db.close()
+    db = storage.connect(path)
+    migrate(db)
+    assert [r[0] for r in db.execute("SELECT name FROM teams")] == ["Broadland"]
+    assert migrations.pending(db) == []
+
+
+def test_the_connection_uses_wal_foreign_keys_and_a_busy_timeout(tmp_path):
+    db = storage.connect(tmp_path / "pragmas.db", busy_timeout_ms=1234)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute("PRAGMA busy_timeout").fetchone()[0] == 1234
+
+
+def test_foreign_keys_are_enforced(tmp_path):
+    db = storage.connect(tmp_path / "fk.db")
+    migrate(db)
+    with pytest.raises(sqlite3.IntegrityError):
+        db.execute(
+            "INSERT INTO staff (email, name, role, team_id) VALUES ('a@x', 'A', 'worker', 99)"
+        )
+
+
+def test_a_write_transaction_commits_whole_or_not_at_all(tmp_path):
+    db = storage.connect(tmp_path / "tx.db")
+    migrate(db)
+    with pytest.raises(RuntimeError):
+        with storage.write_transaction(db):
+            db.execute("INSERT INTO teams (name) VALUES ('Broadland')")
+            db["teams"].insert_all([{"name": "Breckland"}])  # sqlite-utils nests a savepoint
+            raise RuntimeError("fail half-way")
+    assert db.execute("SELECT count(*) FROM teams").fetchone()[0] == 0
+    with storage.write_transaction(db):
+        db.execute("INSERT INTO teams (name) VALUES ('Broadland')")
+        db["teams"].insert_all([{"name": "Breckland"}])
+    assert db.execute("SELECT count(*) FROM teams").fetchone()[0] == 2
+
+
+def test_a_second_writer_waits_for_the_first(tmp_path):
+    path = tmp_path / "two.db"
+    first = storage.connect(path, busy_timeout_ms=50)
+    migrate(first)
+    second = storage.connect(path, busy_timeout_ms=50)
+    with storage.write_transaction(first):
+        first.execute("INSERT INTO teams (name) VALUES ('Broadland')")
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            with storage.write_transaction(second):
+                pass
+    with storage.write_transaction(second):
+        second.execute("INSERT INTO teams (name) VALUES ('Breckland')")
+    assert first.execute("SELECT count(*) FROM teams").fetchone()[0] == 2
+
+
+def test_statements_splits_on_whole_statements_only():
+    script = "CREATE TABLE a (x TEXT DEFAULT ';');\n-- a comment; with a semicolon\nSELECT 1;\n"
+    assert len(statements(script)) == 2
+
+
+def test_init_db_creates_and_is_safe_to_run_again(runner, db_path):
+    result = runner.invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "up to date" in result.output  # the app fixture already migrated
+    db = storage.connect(db_path)
+    assert TABLES <= set(db.table_names())
+
+
+def test_init_db_on_a_fresh_path_applies_the_migrations(tmp_path):
+    from hotspots import create_app
+
+    app = create_app({"database": {"path": str(tmp_path / "fresh.db")}})
+    result = app.test_cli_runner().invoke(args=["init-db"])
+    assert result.exit_code == 0, result.output
+    assert "applied m001_core_tables" in result.output
