@@ -157,3 +157,22 @@ def migrate(db: Database) -> list[str]:
     pending = [m.name for m in migrations.pending(db)]
     migrations.apply(db)
     return pending
+
+
+SCORING_COLUMNS_SQL = """
+-- Day number (days since 1970-01-01) of each observation, computed by SQLite itself so every
+-- writer gets it free; indexed below so the whole-authority rescore reads only the index.
+ALTER TABLE observations ADD COLUMN observed_day INTEGER
+    GENERATED ALWAYS AS (unixepoch(observed_on) / 86400) VIRTUAL;
+CREATE INDEX observations_scoring ON observations(indicator, status, case_id, observed_day);
+-- The caseload a score's rank belongs to, so a reallocated case's old caseload is re-ranked
+-- and a caseload is read from scores alone.
+ALTER TABLE scores ADD COLUMN worker_id INTEGER REFERENCES staff(id);
+CREATE INDEX scores_worker ON scores(worker_id, rank);
+"""
+
+
+@migrations()
+def m010_scoring_observation_days(db: Database) -> None:
+    for statement in statements(SCORING_COLUMNS_SQL):
+        db.execute(statement)
