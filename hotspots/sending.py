@@ -1,0 +1,381 @@
+"""Sending the daily digests: gather each manager's data, claim, build, render, send, record.
+
+This is the edge around the pure builder (``hotspots.digest``) and the mail module. Each
+(manager, date) is sent at most once by whoever claims it first:
+
+1. *Claim*: ``INSERT OR IGNORE`` a ``digests`` row (status ``claimed``). The UNIQUE
+   (manager_id, digest_date) constraint lets exactly one of any number of concurrent senders
+   (threads, scheduler processes, a ``hotspots digest`` run) insert it; the others see the
+   row and skip. A ``claimed`` row older than ``[digest] claim_lease_minutes`` (its sender
+   crashed) is taken over by a conditional UPDATE, which again only one sender can win.
+2. *Send* with a deterministic Message-ID (``<digest-DATE-MANAGER_ID@domain>``), retrying
+   temporary failures; before each attempt the sender checks it still holds the claim.
+3. *Record*: ``sent`` (with sent_at, subject, Message-ID) or ``failed`` (with the error),
+   again only while holding the claim.
+
+The remaining window, honestly: if the process dies after the SMTP server accepted the
+message but before step 3 committed, the claim goes stale and the digest is sent again
+after the lease (at-least-once in that window; the repeated Message-ID lets mail systems
+that de-duplicate on it drop the copy). A sender stalled for longer than the lease before an
+attempt loses its claim and stops; one stalled *inside* an SMTP conversation for longer than
+the lease could overlap with the sender that took over, so the lease must stay well above
+``max_attempts`` × ``smtp_timeout_seconds`` plus the backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import sqlite_utils
+
+from hotspots import mail
+from hotspots.digest import build_digest, is_digest_day, weekdays
+from hotspots.storage import write_transaction
+from hotspots.storage.digests import (
+    CLAIM_DIGEST_SQL,
+    COUNT_ATTEMPT_SQL,
+    DIGEST_SQL,
+    MANAGER_SQL,
+    MANAGERS_SQL,
+    MARK_FAILED_SQL,
+    MARK_SENT_SQL,
+    PREVIOUS_SENT_DIGEST_SQL,
+    RECLAIM_FAILED_DIGEST_SQL,
+    RECLAIM_STALE_DIGEST_SQL,
+    TEAM_CASES_SQL,
+    TEAM_HISTORY_SQL,
+    TEAM_WORKERS_SQL,
+)
+
+log = logging.getLogger(__name__)
+
+TEMPLATE = "digest"
+
+
+@dataclass
+class Outcome:
+    """What happened to one manager's digest in a run."""
+
+    manager_email: str
+    team: str | None
+    status: str  # sent | already_sent | in_progress | failed | skipped
+    detail: str = ""
+
+    def __str__(self) -> str:
+        words = {
+            "sent": "sent",
+            "already_sent": "already sent",
+            "in_progress": "being sent by another sender",
+            "failed": "FAILED",
+            "skipped": "skipped",
+        }[self.status]
+        team = f" ({self.team})" if self.team else ""
+        return f"{self.manager_email}{team}: {words}" + (f": {self.detail}" if self.detail else "")
+
+
+class ClaimLost(Exception):
+    """Another sender took this digest over (our lease ran out); stop without sending."""
+
+
+@lru_cache(maxsize=1)
+def bank_holidays() -> dict[date, str]:
+    """Bank holidays in England and Wales from the list shipped with govuk-bank-holidays
+    (no network)."""
+    from govuk_bank_holidays.bank_holidays import BankHolidays
+
+    holidays = BankHolidays(use_cached_holidays=True)
+    return {
+        h["date"]: h["title"]
+        for h in holidays.get_holidays(division=BankHolidays.ENGLAND_AND_WALES)
+    }
+
+
+def why_not_a_digest_day(day: date, settings: Mapping[str, Any]) -> str | None:
+    """None on a digest day; otherwise the reason, in words."""
+    holidays = bank_holidays()
+    if is_digest_day(day, settings["digest"]["send_days"], holidays):
+        return None
+    if day in holidays:
+        return f"{day.isoformat()} is a bank holiday ({holidays[day]})"
+    if day.weekday() not in weekdays(settings["digest"]["send_days"]):
+        return f"{day:%A} is not one of [digest] send_days ({settings['digest']['send_days']})"
+    return f"{day.isoformat()} is not a digest day"
+
+
+def managers(db: sqlite_utils.Database, email: str | None = None) -> list[dict[str, Any]]:
+    """Every manager (or the one with ``email``), with their team's id and name."""
+    return [dict(row) for row in _rows(db, MANAGERS_SQL, {"email": email})]
+
+
+def gather_digest(
+    db: sqlite_utils.Database,
+    settings: Mapping[str, Any],
+    manager: Mapping[str, Any],
+    *,
+    digest_date: date,
+    now: datetime,
+) -> dict[str, Any]:
+    """Read one manager's team from the database and build the digest (plain data)."""
+    team_id = manager["team_id"]
+    day = digest_date.isoformat()
+    previous = db.execute(
+        PREVIOUS_SENT_DIGEST_SQL, {"manager_id": manager["id"], "digest_date": day}
+    ).fetchone()[0]
+    previous_date = date.fromisoformat(previous) if previous else None
+    earliest = min(previous_date or digest_date, digest_date - timedelta(days=1))
+    since = min(earliest, digest_date - timedelta(days=7)) - timedelta(days=7)
+    history: dict[int, list[tuple[str, float, str]]] = defaultdict(list)
+    for row in _rows(
+        db, TEAM_HISTORY_SQL, {"team_id": team_id, "since": since.isoformat(), "date": day}
+    ):
+        history[row["case_id"]].append((row["day"], row["score"], row["band"]))
+    return build_digest(
+        manager=manager,
+        team={"id": team_id, "name": manager["team_name"]},
+        workers=_rows(db, TEAM_WORKERS_SQL, {"team_id": team_id}),
+        cases=_rows(db, TEAM_CASES_SQL, {"team_id": team_id, "date": day}),
+        history=history,
+        previous_digest_date=previous_date,
+        date=digest_date,
+        now=now,
+        settings=settings,
+    )
+
+
+def render_digest(digest: Mapping[str, Any]) -> tuple[str, str, str]:
+    """(subject, text, html) of a built digest."""
+    return mail.render(TEMPLATE, {"digest": digest})
+
+
+def digest_message(
+    digest: Mapping[str, Any], settings: Mapping[str, Any], *, now: datetime
+) -> mail.EmailMessage:
+    """The email for a built digest, with its deterministic Message-ID."""
+    sender = settings["mail"]["from_address"]
+    return mail.make_message(
+        TEMPLATE,
+        digest["manager"]["email"],
+        {"digest": digest},
+        sender=sender,
+        message_id=digest_message_id(digest["manager"]["id"], digest["date"], sender),
+        date=now,
+    )
+
+
+def digest_message_id(manager_id: int, digest_date: date, from_address: str) -> str:
+    """The same Message-ID for every attempt at one manager's digest for one day."""
+    domain = from_address.rpartition("@")[2].strip("> ") or "localhost"
+    return f"<digest-{digest_date.isoformat()}-{manager_id}@{domain}>"
+
+
+def claim_digest(
+    db: sqlite_utils.Database,
+    *,
+    manager_id: int,
+    digest_date: date,
+    now: datetime,
+    claimed_by: str,
+    lease: timedelta,
+    retry_failed: bool = False,
+) -> dict[str, Any] | None:
+    """Claim (manager, date) for ``claimed_by``; return the digests row when this caller now
+    holds the claim, None when it is already sent, held by another sender within its lease,
+    or failed (unless ``retry_failed``)."""
+    params = {
+        "manager_id": manager_id,
+        "digest_date": digest_date.isoformat(),
+        "now": _stamp(now),
+        "claimed_by": claimed_by,
+        "stale_before": _stamp(now - lease),
+    }
+    with write_transaction(db):
+        won = db.execute(CLAIM_DIGEST_SQL, params).rowcount == 1
+        if not won:
+            won = db.execute(RECLAIM_STALE_DIGEST_SQL, params).rowcount == 1
+        if not won and retry_failed:
+            won = db.execute(RECLAIM_FAILED_DIGEST_SQL, params).rowcount == 1
+        if not won:
+            return None
+        return dict(_rows(db, DIGEST_SQL, params)[0])
+
+
+def send_digest(
+    db: sqlite_utils.Database,
+    settings: Mapping[str, Any],
+    manager: Mapping[str, Any],
+    *,
+    digest_date: date,
+    now: datetime,
+    transport: mail.Transport,
+    claimed_by: str,
+    clock: Callable[[], datetime] | None = None,
+    retry_failed: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
+    """Claim, build, render, send and record one manager's digest for ``digest_date``."""
+    clock = clock or _clock_from(now)
+    team = manager.get("team_name")
+    if manager["team_id"] is None:
+        return Outcome(manager["email"], None, "skipped", "has no team")
+    lease = timedelta(minutes=settings["digest"]["claim_lease_minutes"])
+    claim = claim_digest(
+        db,
+        manager_id=manager["id"],
+        digest_date=digest_date,
+        now=clock(),
+        claimed_by=claimed_by,
+        lease=lease,
+        retry_failed=retry_failed,
+    )
+    if claim is None:
+        return _not_ours(db, manager, digest_date)
+    guard = {"id": claim["id"], "claimed_by": claimed_by}
+    subject = message_id = None
+    try:
+        digest = gather_digest(db, settings, manager, digest_date=digest_date, now=now)
+        message = digest_message(digest, settings, now=now)
+        subject, message_id = message["Subject"], message["Message-ID"]
+
+        def before_attempt(n: int) -> None:
+            if db.execute(COUNT_ATTEMPT_SQL, guard).rowcount != 1:
+                raise ClaimLost(f"claim lost before attempt {n}")
+
+        mail.send_with_retries(
+            message,
+            transport,
+            max_attempts=settings["mail"]["max_attempts"],
+            backoff_seconds=settings["mail"]["retry_backoff_seconds"],
+            before_attempt=before_attempt,
+            sleep=sleep,
+        )
+    except ClaimLost as e:
+        return Outcome(manager["email"], team, "in_progress", str(e))
+    except mail.MailError as e:
+        _record_failure(db, guard, str(e), subject, message_id)
+        log.warning("digest %s for manager %s failed: %s", digest_date, manager["id"], e)
+        return Outcome(manager["email"], team, "failed", str(e))
+    except Exception as e:  # a bug or bad data: record it rather than leave a silent claim
+        log.exception("digest %s for manager %s could not be built", digest_date, manager["id"])
+        error = f"could not build the digest: {type(e).__name__}: {e}"
+        _record_failure(db, guard, error, subject, message_id)
+        return Outcome(manager["email"], team, "failed", error)
+    marked = db.execute(
+        MARK_SENT_SQL,
+        {**guard, "now": _stamp(clock()), "subject": subject, "message_id": message_id},
+    ).rowcount
+    if marked != 1:
+        log.warning(
+            "digest %s for manager %s sent, but the claim was lost", digest_date, manager["id"]
+        )
+    counts = digest["counts"]
+    return Outcome(
+        manager["email"],
+        team,
+        "sent",
+        f"{counts['hotspots']} hotspots, {counts['new_hotspots']} new, "
+        f"{counts['open_cases']} open cases",
+    )
+
+
+def send_due_digests(
+    db: sqlite_utils.Database,
+    settings: Mapping[str, Any],
+    *,
+    digest_date: date,
+    now: datetime,
+    manager_email: str | None = None,
+    retry_failed: bool = False,
+    transport: mail.Transport | None = None,
+    clock: Callable[[], datetime] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[Outcome]:
+    """Send every manager's digest for ``digest_date`` that nobody has sent or is sending.
+    Safe to call any number of times, from any number of processes at once. Does not check
+    that ``digest_date`` is a digest day (see ``why_not_a_digest_day``)."""
+    transport = transport or mail.transport_from_settings(settings["mail"])
+    clock = clock or _clock_from(now)
+    claimed_by = sender_identity()
+    return [
+        send_digest(
+            db,
+            settings,
+            manager,
+            digest_date=digest_date,
+            now=now,
+            transport=transport,
+            claimed_by=claimed_by,
+            clock=clock,
+            retry_failed=retry_failed,
+            sleep=sleep,
+        )
+        for manager in managers(db, manager_email)
+    ]
+
+
+def sender_identity() -> str:
+    """Who holds a claim: host, process and a random part (two threads differ too)."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def manager_by_id(db: sqlite_utils.Database, manager_id: int) -> dict[str, Any] | None:
+    rows = _rows(db, MANAGER_SQL, {"manager_id": manager_id})
+    return dict(rows[0]) if rows else None
+
+
+def _not_ours(db: sqlite_utils.Database, manager: Mapping[str, Any], digest_date: date) -> Outcome:
+    row = _rows(db, DIGEST_SQL, {"manager_id": manager["id"], "digest_date": digest_date})
+    team = manager.get("team_name")
+    if not row:  # vanished between the claim and now: someone deleted it by hand
+        return Outcome(manager["email"], team, "in_progress", "claim row missing")
+    row = row[0]
+    if row["status"] == "sent":
+        return Outcome(manager["email"], team, "already_sent", f"at {row['sent_at']}")
+    if row["status"] == "failed":
+        return Outcome(
+            manager["email"],
+            team,
+            "failed",
+            f"failed earlier ({row['last_error']}); --retry-failed tries again",
+        )
+    return Outcome(
+        manager["email"],
+        team,
+        "in_progress",
+        f"claimed by {row['claimed_by']} at {row['claimed_at']}",
+    )
+
+
+def _record_failure(db, guard, error, subject, message_id) -> None:
+    db.execute(
+        MARK_FAILED_SQL, {**guard, "error": error, "subject": subject, "message_id": message_id}
+    )
+
+
+def _rows(db: sqlite_utils.Database, sql: str, params: Mapping[str, Any]) -> list[dict]:
+    params = {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
+    cursor = db.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def _stamp(moment: datetime) -> str:
+    """Claim timestamps in UTC, so that comparing them as text compares instants (a local
+    offset would change across the clock changes)."""
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def _clock_from(now: datetime) -> Callable[[], datetime]:
+    """A clock that starts at ``now`` and runs at the real rate: claims taken later in a long
+    run carry later times, while a test's fixed ``now`` stays the starting point."""
+    started = time.monotonic()
+    return lambda: now + timedelta(seconds=time.monotonic() - started)

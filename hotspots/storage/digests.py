@@ -1,0 +1,136 @@
+"""SQL for the daily digest: what a manager's digest is built from, and the claim on each
+(manager, date) that makes sending happen once."""
+
+# Managers who get a digest: those with a team. :email (or NULL for all) narrows to one.
+MANAGERS_SQL = """
+SELECT staff.id, staff.email, staff.name, staff.team_id, teams.name AS team_name
+FROM staff
+LEFT JOIN teams ON teams.id = staff.team_id
+WHERE staff.role = 'manager'
+  AND (:email IS NULL OR staff.email = :email)
+ORDER BY teams.name, staff.email
+"""
+
+MANAGER_SQL = """
+SELECT staff.id, staff.email, staff.name, staff.role, staff.team_id, teams.name AS team_name
+FROM staff
+LEFT JOIN teams ON teams.id = staff.team_id
+WHERE staff.id = :manager_id
+"""
+
+TEAM_WORKERS_SQL = """
+SELECT id, name FROM staff WHERE team_id = :team_id AND role = 'worker' ORDER BY name
+"""
+
+# The team's open cases with their current score and what the digest needs to say about
+# them. Deliberately no date_of_birth: the digest never carries it.
+# red_since: first day of the case's current unbroken run of red days up to :date.
+TEAM_CASES_SQL = """
+SELECT
+    c.id, c.case_ref, c.initials, c.worker_id, w.name AS worker_name,
+    c.opened_on, c.last_visit_on,
+    s.score, s.band, s.contributions, s.as_of AS scored_on,
+    (SELECT MIN(h.day) FROM score_history h
+      WHERE h.case_id = c.id AND h.band = 'red' AND h.day <= :date
+        AND h.day > COALESCE((SELECT MAX(n.day) FROM score_history n
+                              WHERE n.case_id = c.id AND n.band <> 'red' AND n.day <= :date),
+                             '')) AS red_since,
+    (SELECT MAX(substr(r.reviewed_at, 1, 10)) FROM reviews r
+      WHERE r.case_id = c.id AND substr(r.reviewed_at, 1, 10) <= :date) AS last_reviewed_on,
+    EXISTS (SELECT 1 FROM enquiries e
+             WHERE e.case_id = c.id AND e.topic = 'domestic_abuse' AND e.asked_on <= :date)
+        AS has_domestic_abuse_enquiry,
+    (SELECT COUNT(*) FROM observations o
+      WHERE o.case_id = c.id AND o.status = 'current' AND o.observed_on <= :date)
+        AS current_indicators
+FROM cases c
+LEFT JOIN scores s ON s.case_id = c.id
+LEFT JOIN staff w ON w.id = c.worker_id
+WHERE c.team_id = :team_id AND c.status = 'open'
+ORDER BY c.case_ref
+"""
+
+# Score history of the team's open cases between :since and :date (inclusive).
+TEAM_HISTORY_SQL = """
+SELECT h.case_id, h.day, h.score, h.band
+FROM score_history h
+JOIN cases c ON c.id = h.case_id
+WHERE c.team_id = :team_id AND c.status = 'open' AND h.day BETWEEN :since AND :date
+ORDER BY h.case_id, h.day
+"""
+
+PREVIOUS_SENT_DIGEST_SQL = """
+SELECT MAX(digest_date) FROM digests
+WHERE manager_id = :manager_id AND status = 'sent' AND digest_date < :digest_date
+"""
+
+# The claim. Only one of any number of concurrent senders inserts the row; the UNIQUE
+# (manager_id, digest_date) constraint decides.
+CLAIM_DIGEST_SQL = """
+INSERT OR IGNORE INTO digests (manager_id, digest_date, status, claimed_at, claimed_by, attempts)
+VALUES (:manager_id, :digest_date, 'claimed', :now, :claimed_by, 0)
+"""
+
+# A claim whose sender crashed before sending (or before recording the outcome) is taken
+# over once its lease has run out; the conditional update lets only one sender do so.
+RECLAIM_STALE_DIGEST_SQL = """
+UPDATE digests SET claimed_at = :now, claimed_by = :claimed_by
+WHERE manager_id = :manager_id AND digest_date = :digest_date
+  AND status = 'claimed' AND claimed_at < :stale_before
+"""
+
+# A person asked to try a failed digest again (`hotspots digest --retry-failed`).
+RECLAIM_FAILED_DIGEST_SQL = """
+UPDATE digests SET status = 'claimed', claimed_at = :now, claimed_by = :claimed_by
+WHERE manager_id = :manager_id AND digest_date = :digest_date AND status = 'failed'
+"""
+
+DIGEST_SQL = """
+SELECT * FROM digests WHERE manager_id = :manager_id AND digest_date = :digest_date
+"""
+
+# Guards: every write after the claim only succeeds while this sender still holds it.
+COUNT_ATTEMPT_SQL = """
+UPDATE digests SET attempts = attempts + 1
+WHERE id = :id AND status = 'claimed' AND claimed_by = :claimed_by
+"""
+
+MARK_SENT_SQL = """
+UPDATE digests
+SET status = 'sent', sent_at = :now, subject = :subject, message_id = :message_id,
+    last_error = NULL
+WHERE id = :id AND status = 'claimed' AND claimed_by = :claimed_by
+"""
+
+MARK_FAILED_SQL = """
+UPDATE digests
+SET status = 'failed', last_error = :error, subject = :subject, message_id = :message_id
+WHERE id = :id AND status = 'claimed' AND claimed_by = :claimed_by
+"""
+
+# Digests sent to one manager, newest first (the "digests sent to me" page).
+SENT_TO_MANAGER_SQL = """
+SELECT id, digest_date, sent_at, subject, message_id
+FROM digests
+WHERE manager_id = :manager_id AND status = 'sent'
+ORDER BY digest_date DESC
+LIMIT :limit
+"""
+
+SENT_DIGEST_SQL = """
+SELECT id, manager_id, digest_date, sent_at, subject, message_id
+FROM digests
+WHERE id = :id AND status = 'sent'
+"""
+
+# Failed digests for admins, newest first, and claims that look stuck.
+PROBLEM_DIGESTS_SQL = """
+SELECT d.id, d.digest_date, d.status, d.claimed_at, d.claimed_by, d.attempts, d.last_error,
+       d.subject, staff.email AS manager_email, teams.name AS team_name
+FROM digests d
+JOIN staff ON staff.id = d.manager_id
+LEFT JOIN teams ON teams.id = staff.team_id
+WHERE d.status = 'failed' OR (d.status = 'claimed' AND d.claimed_at < :stale_before)
+ORDER BY d.digest_date DESC, staff.email
+LIMIT :limit
+"""

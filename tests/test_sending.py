@@ -1,0 +1,564 @@
+"""Sending digests end to end: a real SQLite file, a real SMTP server on loopback (aiosmtpd),
+fixed dates and clocks.
+
+The helpers at the top (``Authority``, ``two_teams``, ``smtp_server``) are imported by the
+other digest test files."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import json
+import socket
+import threading
+from datetime import date, datetime, timedelta
+from email import message_from_bytes, policy
+from zoneinfo import ZoneInfo
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from hotspots import storage
+from hotspots.sending import (
+    claim_digest,
+    digest_message_id,
+    managers,
+    send_digest,
+    send_due_digests,
+    why_not_a_digest_day,
+)
+
+LONDON = ZoneInfo("Europe/London")
+DIGEST_DAY = date(2026, 11, 26)  # a Thursday
+NOW = datetime(2026, 11, 26, 7, 30, tzinfo=LONDON)
+# The children's dates of birth in the test data: none may appear in any email.
+DATES_OF_BIRTH = ["2025-08-17", "2024-03-09", "2025-12-02", "2023-05-21", "2025-10-30"]
+
+
+class Authority:
+    """Inserts teams, staff, cases, scores, history, reviews, enquiries and observations
+    directly, so these tests depend on nothing but the schema."""
+
+    def __init__(self, db):
+        self.db = db
+
+    def _insert(self, table, **row):
+        return self.db[table].insert(row).last_pk
+
+    def team(self, name):
+        return self._insert("teams", name=name)
+
+    def staff(self, email, name, role, team_id):
+        return self._insert("staff", email=email, name=name, role=role, team_id=team_id)
+
+    def case(self, ref, initials, team_id, worker_id, *, dob, opened_on="2026-01-05", **extra):
+        return self._insert(
+            "cases",
+            case_ref=ref,
+            initials=initials,
+            date_of_birth=dob,
+            team_id=team_id,
+            worker_id=worker_id,
+            opened_on=opened_on,
+            visit_every_days=14,
+            last_visit_on=extra.pop("last_visit_on", "2026-11-16"),
+            status=extra.pop("status", "open"),
+            **extra,
+        )
+
+    def score(self, case_id, score, band, reasons=(), as_of="2026-11-26"):
+        contributions = [
+            {"code": code, "label": label, "kind": "indicator", "points": points}
+            for code, label, points in reasons
+        ]
+        self._insert(
+            "scores",
+            case_id=case_id,
+            as_of=as_of,
+            score=score,
+            band=band,
+            rank=None,
+            contributions=json.dumps(contributions),
+            model_version="test",
+            computed_at=f"{as_of}T02:00:00+00:00",
+        )
+
+    def history(self, case_id, *days):
+        for day, score, band in days:
+            self._insert(
+                "score_history", case_id=case_id, day=day, score=score, band=band,
+                model_version="test",
+            )  # fmt: skip
+
+    def review(self, case_id, by, at):
+        self._insert("reviews", case_id=case_id, reviewed_by_id=by, reviewed_at=at, plan="plan")
+
+    def enquiry(self, case_id, asked_on, topic="domestic_abuse"):
+        self._insert(
+            "enquiries", case_id=case_id, topic=topic, asked_on=asked_on,
+            outcome="not_disclosed", recorded_at=f"{asked_on}T10:00:00+00:00",
+        )  # fmt: skip
+
+    def observation(self, case_id, indicator, observed_on, external_id):
+        self._insert(
+            "observations", external_id=external_id, case_id=case_id, indicator=indicator,
+            observed_on=observed_on, source="police", status="current",
+            recorded_at=f"{observed_on}T10:00:00+00:00",
+        )  # fmt: skip
+
+
+DA = ("domestic_abuse", "Domestic abuse disclosed", 7.5)
+INJURY = ("previous_injury", "Previous injury or unexplained bruising", 12.0)
+CONFLICT = ("parental_conflict", "Conflict in the parents' relationship", 4.5)
+GAP = ("no_domestic_abuse_enquiry", "No domestic-abuse enquiry recorded", 3.0)
+
+
+def two_teams(db):
+    """Team North (manager Nina, workers Will and Wendy) and Team South (manager Sam, worker
+    Sue); returns a dict of ids by name."""
+    a = Authority(db)
+    ids = {}
+    ids["north"] = a.team("North")
+    ids["south"] = a.team("South")
+    ids["nina"] = a.staff("nina@council.example", "Nina Manager", "manager", ids["north"])
+    ids["sam"] = a.staff("sam@council.example", "Sam Manager", "manager", ids["south"])
+    ids["will"] = a.staff("will@council.example", "Will Worker", "worker", ids["north"])
+    ids["wendy"] = a.staff("wendy@council.example", "Wendy Worker", "worker", ids["north"])
+    ids["sue"] = a.staff("sue@council.example", "Sue Worker", "worker", ids["south"])
+
+    # N-001: red for three weeks, never reviewed, rising; no DA enquiry.
+    ids["n1"] = a.case("N-001", "AB", ids["north"], ids["will"], dob=DATES_OF_BIRTH[0])
+    a.score(ids["n1"], 24.0, "red", [INJURY, DA, CONFLICT, GAP])
+    a.history(
+        ids["n1"],
+        ("2026-11-05", 15.0, "red"),
+        ("2026-11-19", 16.0, "red"),
+        ("2026-11-25", 23.0, "red"),
+        ("2026-11-26", 24.0, "red"),
+    )
+    # N-002: turned red yesterday (new), reviewed today.
+    ids["n2"] = a.case("N-002", "CD", ids["north"], ids["wendy"], dob=DATES_OF_BIRTH[1])
+    a.score(ids["n2"], 15.5, "red", [DA, CONFLICT])
+    a.history(
+        ids["n2"],
+        ("2026-11-19", 9.0, "amber"),
+        ("2026-11-25", 12.0, "amber"),
+        ("2026-11-26", 15.5, "red"),
+    )
+    a.review(ids["n2"], ids["nina"], "2026-11-26T07:00:00+00:00")
+    a.enquiry(ids["n2"], "2026-02-01")
+    # N-003: green, allocated.
+    ids["n3"] = a.case("N-003", "EF", ids["north"], ids["will"], dob=DATES_OF_BIRTH[2])
+    a.score(ids["n3"], 2.0, "green", [CONFLICT])
+    a.history(ids["n3"], ("2026-11-19", 2.0, "green"), ("2026-11-26", 2.0, "green"))
+    a.enquiry(ids["n3"], "2026-02-01")
+    # N-004: unallocated, amber, carries an indicator.
+    ids["n4"] = a.case("N-004", "GH", ids["north"], None, dob=DATES_OF_BIRTH[3])
+    a.score(ids["n4"], 10.5, "amber", [DA, GAP])
+    a.history(ids["n4"], ("2026-11-26", 10.5, "amber"))
+    a.observation(ids["n4"], "domestic_abuse", "2026-10-01", "obs-n4")
+    # S-001: Team South's only hotspot.
+    ids["s1"] = a.case("S-001", "JK", ids["south"], ids["sue"], dob=DATES_OF_BIRTH[4])
+    a.score(ids["s1"], 19.0, "red", [INJURY, DA])
+    a.history(ids["s1"], ("2026-11-01", 19.0, "red"), ("2026-11-26", 19.0, "red"))
+    a.review(ids["s1"], ids["sam"], "2026-11-02T09:00:00+00:00")
+    a.enquiry(ids["s1"], "2026-02-01")
+    return ids
+
+
+def free_port() -> int:
+    """aiosmtpd's Controller cannot take port 0: ask the OS for a free port first."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Collector:
+    """An aiosmtpd handler that accepts and keeps every message."""
+
+    def __init__(self):
+        self.messages = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            self.messages.append(
+                (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default))
+            )
+        return "250 OK"
+
+    def to(self, address):
+        return [m for rcpt, m in self.messages if address in rcpt]
+
+
+class RefusesOnce(Collector):
+    """Answers 451 (try again later) to the first message, then accepts."""
+
+    def __init__(self):
+        super().__init__()
+        self.refused = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        if not self.refused:
+            self.refused += 1
+            return "451 4.3.0 Temporary failure, try again"
+        return await super().handle_DATA(server, session, envelope)
+
+
+class Rejects(Collector):
+    """Answers 550 (permanent) to every message."""
+
+    async def handle_DATA(self, server, session, envelope):
+        return "550 5.1.1 Mailbox unavailable"
+
+
+class SlowCollector(Collector):
+    """Accepts after a short pause, so concurrent senders overlap."""
+
+    async def handle_DATA(self, server, session, envelope):
+        await asyncio.sleep(0.2)
+        return await super().handle_DATA(server, session, envelope)
+
+
+@contextlib.contextmanager
+def smtp_server(handler):
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield controller
+    finally:
+        controller.stop()
+
+
+def smtp_settings(settings, controller):
+    """The app's settings, sending through ``controller`` without TLS and with short waits."""
+    result = copy.deepcopy(settings)
+    result["mail"].update(
+        transport="smtp",
+        smtp_host=controller.hostname,
+        smtp_port=controller.port,
+        smtp_security="none",
+        smtp_timeout_seconds=5,
+        retry_backoff_seconds=0.05,
+    )
+    return result
+
+
+def digest_row(db, manager_id, day=DIGEST_DAY):
+    return next(
+        db.query(
+            "select * from digests where manager_id = ? and digest_date = ?",
+            [manager_id, day.isoformat()],
+        ),
+        None,
+    )
+
+
+def parts(message):
+    text = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    return text, html
+
+
+# --- the tests ---
+
+
+def test_each_manager_gets_one_digest_of_their_own_team_only(db, settings):
+    ids = two_teams(db)
+    with smtp_server(Collector()) as controller:
+        outcomes = send_due_digests(
+            db, smtp_settings(settings, controller), digest_date=DIGEST_DAY, now=NOW
+        )
+        handler = controller.handler
+    assert sorted(o.status for o in outcomes) == ["sent", "sent"]
+    (north,) = handler.to("nina@council.example")
+    (south,) = handler.to("sam@council.example")
+    north_text, north_html = parts(north)
+    south_text, south_html = parts(south)
+    for ref in ("N-001", "N-002", "N-004"):
+        assert ref in north_text and ref in north_html
+        assert ref not in south_text and ref not in south_html
+    assert "S-001" in south_text and "S-001" in south_html
+    assert "S-001" not in north_text and "S-001" not in north_html
+    assert "Sue Worker" not in north_text
+    assert digest_row(db, ids["nina"])["status"] == "sent"
+    assert digest_row(db, ids["sam"])["status"] == "sent"
+
+
+def test_a_digest_is_multipart_alternative_with_text_and_html_of_the_same_content(db, settings):
+    two_teams(db)
+    with smtp_server(Collector()) as controller:
+        send_due_digests(db, smtp_settings(settings, controller), digest_date=DIGEST_DAY, now=NOW)
+        (message,) = controller.handler.to("nina@council.example")
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    text, html = parts(message)
+    assert message["Subject"] == "Hotspot digest, North, Thu 26 Nov: 2 hotspots, 1 new"
+    assert message["From"] == settings["mail"]["from_address"]
+    for words in ("N-001 (AB)", "Will Worker", "prioritisation aid", "Previous injury"):
+        assert words in text
+    for words in ("N-001</a> (AB)", "Will Worker", "prioritisation aid", "Previous injury"):
+        assert words in html
+    assert 'href="http://127.0.0.1:5000/cases/N-001"' in html
+    assert "http://127.0.0.1:5000/cases/N-001" in text
+    assert "<style" not in html and "stylesheet" not in html
+
+
+def test_no_date_of_birth_appears_in_any_part_of_any_digest(db, settings):
+    two_teams(db)
+    with smtp_server(Collector()) as controller:
+        send_due_digests(db, smtp_settings(settings, controller), digest_date=DIGEST_DAY, now=NOW)
+        messages = [m for _, m in controller.handler.messages]
+    assert len(messages) == 2
+    for message in messages:
+        whole = message.as_string()
+        text, html = parts(message)
+        for dob in DATES_OF_BIRTH:
+            day = date.fromisoformat(dob)
+            for form in (dob, f"{day.day} {day:%B %Y}", f"{day:%d/%m/%Y}"):
+                assert form not in text and form not in html and form not in whole
+
+
+def test_it_skips_a_digest_already_sent_and_exits_quietly_the_second_time(db, settings):
+    two_teams(db)
+    with smtp_server(Collector()) as controller:
+        smtp = smtp_settings(settings, controller)
+        first = send_due_digests(db, smtp, digest_date=DIGEST_DAY, now=NOW)
+        second = send_due_digests(db, smtp, digest_date=DIGEST_DAY, now=NOW + timedelta(hours=1))
+        count = len(controller.handler.messages)
+    assert [o.status for o in first] == ["sent", "sent"]
+    assert [o.status for o in second] == ["already_sent", "already_sent"]
+    assert count == 2
+
+
+def test_two_concurrent_senders_send_exactly_one_email_per_manager(db_path, db, settings):
+    two_teams(db)
+    results = []
+    with smtp_server(SlowCollector()) as controller:
+        smtp = smtp_settings(settings, controller)
+        start = threading.Barrier(2)
+
+        def sender():
+            connection = storage.connect(db_path)
+            try:
+                start.wait()
+                results.append(send_due_digests(connection, smtp, digest_date=DIGEST_DAY, now=NOW))
+            finally:
+                connection.close()
+
+        threads = [threading.Thread(target=sender) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        handler = controller.handler
+    assert len(handler.to("nina@council.example")) == 1
+    assert len(handler.to("sam@council.example")) == 1
+    statuses = sorted(o.status for run in results for o in run)
+    assert statuses.count("sent") == 2
+    assert set(statuses) <= {"sent", "in_progress", "already_sent"}
+
+
+def test_a_server_that_refuses_once_is_retried_and_the_digest_sent_once(db, settings):
+    ids = two_teams(db)
+    with smtp_server(RefusesOnce()) as controller:
+        outcome = send_digest(
+            db,
+            smtp_settings(settings, controller),
+            managers(db, "nina@council.example")[0],
+            digest_date=DIGEST_DAY,
+            now=NOW,
+            transport=None or _smtp_transport(settings, controller),
+            claimed_by="test",
+        )
+        handler = controller.handler
+    assert outcome.status == "sent"
+    assert handler.refused == 1
+    assert len(handler.to("nina@council.example")) == 1
+    row = digest_row(db, ids["nina"])
+    assert (row["status"], row["attempts"], row["last_error"]) == ("sent", 2, None)
+
+
+def test_a_permanent_refusal_is_recorded_as_failed_with_the_servers_answer(db, settings):
+    ids = two_teams(db)
+    with smtp_server(Rejects()) as controller:
+        outcomes = send_due_digests(
+            db, smtp_settings(settings, controller), digest_date=DIGEST_DAY, now=NOW
+        )
+    assert [o.status for o in outcomes] == ["failed", "failed"]
+    row = digest_row(db, ids["nina"])
+    assert row["status"] == "failed"
+    assert row["attempts"] == 1  # a 5xx is not retried
+    assert "550" in row["last_error"]
+    assert row["subject"].startswith("Hotspot digest, North")
+
+
+def test_a_server_that_is_down_is_retried_a_bounded_number_of_times_then_recorded(db, settings):
+    ids = two_teams(db)
+    down = copy.deepcopy(settings)
+    down["mail"].update(
+        transport="smtp",
+        smtp_host="127.0.0.1",
+        smtp_port=free_port(),  # nothing listens here: connection refused
+        smtp_security="none",
+        max_attempts=3,
+        retry_backoff_seconds=0.01,
+    )
+    waits = []
+    (outcome,) = [
+        o
+        for o in send_due_digests(
+            db, down, digest_date=DIGEST_DAY, now=NOW, sleep=waits.append,
+            manager_email="nina@council.example",
+        )
+    ]  # fmt: skip
+    assert outcome.status == "failed"
+    assert waits == [0.01, 0.02]  # exponential backoff between three attempts
+    row = digest_row(db, ids["nina"])
+    assert (row["status"], row["attempts"]) == ("failed", 3)
+    assert "gave up after 3 attempts" in row["last_error"]
+
+
+def test_a_failed_digest_is_not_retried_unless_asked(db, settings):
+    ids = two_teams(db)
+    with smtp_server(Rejects()) as controller:
+        send_due_digests(db, smtp_settings(settings, controller), digest_date=DIGEST_DAY, now=NOW)
+    with smtp_server(Collector()) as controller:
+        smtp = smtp_settings(settings, controller)
+        again = send_due_digests(db, smtp, digest_date=DIGEST_DAY, now=NOW)
+        assert controller.handler.messages == []
+        retried = send_due_digests(
+            db, smtp, digest_date=DIGEST_DAY, now=NOW, retry_failed=True,
+            manager_email="nina@council.example",
+        )  # fmt: skip
+        assert len(controller.handler.to("nina@council.example")) == 1
+    assert [o.status for o in again] == ["failed", "failed"]
+    assert [o.status for o in retried] == ["sent"]
+    assert digest_row(db, ids["nina"])["status"] == "sent"
+    assert digest_row(db, ids["sam"])["status"] == "failed"
+
+
+def test_a_claim_left_by_a_crashed_sender_is_retried_after_its_lease(db, settings):
+    ids = two_teams(db)
+    lease = timedelta(minutes=settings["digest"]["claim_lease_minutes"])
+    # A sender claimed at 07:30 and died before sending.
+    assert claim_digest(
+        db, manager_id=ids["nina"], digest_date=DIGEST_DAY, now=NOW, claimed_by="dead",
+        lease=lease,
+    )  # fmt: skip
+    with smtp_server(Collector()) as controller:
+        smtp = smtp_settings(settings, controller)
+        early = send_due_digests(
+            db, smtp, digest_date=DIGEST_DAY, now=NOW + timedelta(minutes=5),
+            manager_email="nina@council.example",
+        )  # fmt: skip
+        assert controller.handler.messages == []
+        later = send_due_digests(
+            db, smtp, digest_date=DIGEST_DAY, now=NOW + lease + timedelta(minutes=1),
+            manager_email="nina@council.example",
+        )  # fmt: skip
+        assert len(controller.handler.to("nina@council.example")) == 1
+    assert early[0].status == "in_progress" and "dead" in early[0].detail
+    assert later[0].status == "sent"
+    assert digest_row(db, ids["nina"])["claimed_by"] != "dead"
+
+
+def test_only_one_of_two_senders_takes_over_a_stale_claim(db_path, db, settings):
+    ids = two_teams(db)
+    lease = timedelta(minutes=15)
+    claim_digest(
+        db, manager_id=ids["nina"], digest_date=DIGEST_DAY, now=NOW, claimed_by="dead",
+        lease=lease,
+    )  # fmt: skip
+    later = NOW + timedelta(minutes=20)
+    other = storage.connect(db_path)
+    try:
+        first = claim_digest(
+            db, manager_id=ids["nina"], digest_date=DIGEST_DAY, now=later, claimed_by="a",
+            lease=lease,
+        )  # fmt: skip
+        second = claim_digest(
+            other, manager_id=ids["nina"], digest_date=DIGEST_DAY, now=later, claimed_by="b",
+            lease=lease,
+        )  # fmt: skip
+    finally:
+        other.close()
+    assert first is not None and first["claimed_by"] == "a"
+    assert second is None
+
+
+def test_the_message_id_is_the_same_for_every_attempt_at_one_digest(db, settings):
+    ids = two_teams(db)
+    with smtp_server(Collector()) as controller:
+        send_due_digests(db, smtp_settings(settings, controller), digest_date=DIGEST_DAY, now=NOW)
+        (message,) = controller.handler.to("nina@council.example")
+    expected = digest_message_id(ids["nina"], DIGEST_DAY, settings["mail"]["from_address"])
+    assert expected == f"<digest-2026-11-26-{ids['nina']}@example.gov.uk>"
+    assert message["Message-ID"] == expected
+    assert digest_row(db, ids["nina"])["message_id"] == expected
+
+
+def test_the_outbox_transport_writes_one_eml_file_per_digest(db, settings, tmp_path):
+    ids = two_teams(db)
+    outcomes = send_due_digests(db, settings, digest_date=DIGEST_DAY, now=NOW)
+    assert [o.status for o in outcomes] == ["sent", "sent"]
+    files = sorted(p.name for p in (tmp_path / "outbox").iterdir())
+    assert files == [
+        f"digest-2026-11-26-{ids['nina']}@example.gov.uk.eml",
+        f"digest-2026-11-26-{ids['sam']}@example.gov.uk.eml",
+    ]
+    message = message_from_bytes(
+        (tmp_path / "outbox" / files[0]).read_bytes(), policy=policy.default
+    )
+    assert message["To"] == "nina@council.example"
+    assert "N-001" in parts(message)[0]
+
+
+def test_the_next_digest_counts_hotspots_new_since_the_previous_sent_digest(db, settings):
+    ids = two_teams(db)
+    a = Authority(db)
+    # Nina's last digest went out on Monday; N-002 was amber then, N-001 already red.
+    db["digests"].insert(
+        dict(manager_id=ids["nina"], digest_date="2026-11-23", status="sent",
+             claimed_at="2026-11-23T07:30:00+00:00", claimed_by="x", attempts=1,
+             sent_at="2026-11-23T07:30:05+00:00"),
+    )  # fmt: skip
+    a.history(ids["n1"], ("2026-11-23", 16.0, "red"))
+    a.history(ids["n2"], ("2026-11-23", 10.0, "amber"))
+    outcomes = send_due_digests(
+        db, settings, digest_date=DIGEST_DAY, now=NOW, manager_email="nina@council.example"
+    )
+    assert outcomes[0].detail.startswith("2 hotspots, 1 new")
+
+
+def test_bank_holidays_and_weekends_are_not_digest_days(settings):
+    assert why_not_a_digest_day(date(2026, 11, 26), settings) is None
+    assert "Christmas Day" in why_not_a_digest_day(date(2026, 12, 25), settings)
+    assert "Boxing Day" in why_not_a_digest_day(date(2026, 12, 28), settings)
+    assert "Saturday" in why_not_a_digest_day(date(2026, 11, 28), settings)
+
+
+def test_digests_built_from_real_scores_name_the_scored_hotspots(db, settings):
+    rescoring = pytest.importorskip("hotspots.rescoring")
+    ids = two_teams(db)
+    db.execute("delete from scores")
+    db.execute("delete from score_history")
+    a = Authority(db)
+    for n, indicator in enumerate(
+        ["previous_injury", "domestic_abuse", "substance_misuse", "parental_mental_health"]
+    ):
+        a.observation(ids["n1"], indicator, "2026-11-20", f"real-{n}")
+    rescoring.rescore_all(db, settings, as_of=DIGEST_DAY, now=NOW)
+    band = db.execute("select band from scores where case_id = ?", [ids["n1"]]).fetchone()[0]
+    assert band == "red"
+    outcomes = send_due_digests(
+        db, settings, digest_date=DIGEST_DAY, now=NOW, manager_email="nina@council.example"
+    )
+    assert outcomes[0].status == "sent"
+
+
+def _smtp_transport(settings, controller):
+    from hotspots.mail import transport_from_settings
+
+    return transport_from_settings(smtp_settings(settings, controller)["mail"])
