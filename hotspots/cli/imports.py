@@ -1,0 +1,114 @@
+"""``hotspots import`` and ``hotspots demo``: getting data into the service."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from hotspots import demo as demo_data
+from hotspots.dates import local_now
+from hotspots.db import get_db
+from hotspots.importer import KINDS, ImportRejected, import_csv
+from hotspots.passwords import hash_password
+
+
+@click.command("import")
+@click.argument("kind", type=click.Choice(KINDS))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@with_appcontext
+def import_command(kind: str, file: Path) -> None:
+    """Import a UTF-8 CSV file of KIND: staff, cases, observations or enquiries.
+
+    The file imports whole or not at all: any bad row imports nothing and every error is
+    listed as "row N, column C: reason" (the header is row 1). Importing the same file
+    again changes nothing. Import staff first (it creates the teams), then cases, then
+    observations and enquiries.
+
+    Example:
+
+        hotspots import staff staff.csv
+        hotspots import observations observations.csv
+    """
+    settings = current_app.config["SETTINGS"]
+    now = local_now(settings["app"]["timezone"])
+    try:
+        result = import_csv(get_db(), settings, kind, file, as_of=now.date(), now=now)
+    except ImportRejected as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(result.summary())
+    if result.rescored is not None:
+        click.echo(f"Rescored {result.rescored} changed cases")
+
+
+@click.command("demo")
+@click.option(
+    "--cases",
+    "case_count",
+    type=click.IntRange(min=20),
+    default=demo_data.DEFAULT_CASES,
+    show_default=True,
+    help="How many cases to create.",
+)
+@click.option(
+    "--seed", type=int, default=demo_data.DEFAULT_SEED, show_default=True, help="Random seed."
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    default=None,
+    help="The day the demo data runs up to (YYYY-MM-DD). Default: today.",
+)
+@click.option(
+    "--if-empty", is_flag=True, help="Skip quietly (exit 0) when the database already has cases."
+)
+@with_appcontext
+def demo_command(case_count: int, seed: int, as_of, if_empty: bool) -> None:
+    """Fill an empty database with a synthetic local authority to try the service on.
+
+    Teams with a manager and workers carrying 15 to 30 cases each, one admin, two years of
+    indicator observations from several agencies, enquiries, some unallocated cases and a
+    few cases with the review's pattern. Everything is invented; the same seed (and
+    --as-of) gives the same data. Every demo user's password is printed at the end.
+
+    Example:
+
+        hotspots demo --cases 2000 --seed 1
+    """
+    settings = current_app.config["SETTINGS"]
+    db = get_db()
+    existing = demo_data.count_cases(db)
+    if existing:
+        if if_empty:
+            click.echo(f"The database already has {existing} cases: skipping the demo data.")
+            return
+        raise click.ClickException(
+            f"The database already has {existing} cases; demo data goes only into an empty "
+            "database. Point HOTSPOTS_DATABASE__PATH at a new file, or use --if-empty."
+        )
+    now = local_now(settings["app"]["timezone"])
+    day: date = as_of.date() if as_of else now.date()
+    try:
+        summary = demo_data.load_demo(
+            db,
+            settings,
+            cases=case_count,
+            seed=seed,
+            as_of=day,
+            now=now,
+            password_hash=hash_password(demo_data.DEMO_PASSWORD),
+        )
+    except demo_data.DemoRefused as e:
+        raise click.ClickException(str(e)) from None
+    click.echo(summary.text())
+    click.echo(
+        "Sign in with any of these (password for every demo user: " + demo_data.DEMO_PASSWORD + "):"
+    )
+    for role, email in summary.sign_in.items():
+        click.echo(f"  {role:<8} {email}")
+
+
+commands = [import_command, demo_command]

@@ -1,0 +1,258 @@
+"""SQL for the CSV import and the demo data.
+
+An import validates the whole file in Python, streams the good rows into a TEMP staging table
+(``import_<kind>``), and only then, in one write transaction, applies them set-based: touch
+the cases whose data changes, UPDATE the rows whose values differ, INSERT the new ones.
+Comparisons use ``IS NOT`` so NULLs compare as values.
+"""
+
+# --- lookups loaded once per import ---------------------------------------------------------
+
+SELECT_TEAMS_SQL = "SELECT id, name FROM teams"
+
+SELECT_STAFF_SQL = "SELECT id, lower(email) AS email, role, team_id FROM staff"
+
+SELECT_CASE_REFS_SQL = "SELECT id, case_ref FROM cases"
+
+# --- staging tables --------------------------------------------------------------------------
+
+DROP_STAGING_SQL = {
+    "staff": "DROP TABLE IF EXISTS temp.import_staff",
+    "cases": "DROP TABLE IF EXISTS temp.import_cases",
+    "observations": "DROP TABLE IF EXISTS temp.import_observations",
+    "enquiries": "DROP TABLE IF EXISTS temp.import_enquiries",
+}
+
+CREATE_STAGING_SQL = {
+    "staff": """
+CREATE TEMP TABLE import_staff (
+    email TEXT NOT NULL PRIMARY KEY COLLATE NOCASE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    team_key TEXT,
+    team_id INTEGER
+)
+""",
+    "cases": """
+CREATE TEMP TABLE import_cases (
+    case_ref TEXT NOT NULL PRIMARY KEY,
+    initials TEXT NOT NULL,
+    date_of_birth TEXT NOT NULL,
+    team_id INTEGER NOT NULL,
+    worker_id INTEGER,
+    opened_on TEXT NOT NULL,
+    visit_every_days INTEGER NOT NULL,
+    last_visit_on TEXT,
+    status TEXT NOT NULL
+)
+""",
+    "observations": """
+CREATE TEMP TABLE import_observations (
+    external_id TEXT NOT NULL PRIMARY KEY,
+    case_id INTEGER NOT NULL,
+    indicator TEXT NOT NULL,
+    observed_on TEXT NOT NULL,
+    source TEXT NOT NULL,
+    recorded_by_id INTEGER,
+    status TEXT NOT NULL,
+    note TEXT NOT NULL
+)
+""",
+    "enquiries": """
+CREATE TEMP TABLE import_enquiries (
+    case_id INTEGER NOT NULL,
+    topic TEXT NOT NULL,
+    asked_on TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    PRIMARY KEY (case_id, topic, asked_on)
+)
+""",
+}
+
+# Positional (?) parameters: staging takes up to millions of plain tuples, in column order.
+INSERT_STAGING_SQL = {
+    "staff": "INSERT INTO temp.import_staff (email, name, role, team_key) VALUES (?, ?, ?, ?)",
+    "cases": """
+INSERT INTO temp.import_cases (case_ref, initials, date_of_birth, team_id, worker_id,
+    opened_on, visit_every_days, last_visit_on, status)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+""",
+    "observations": """
+INSERT INTO temp.import_observations (external_id, case_id, indicator, observed_on, source,
+    recorded_by_id, status, note)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+""",
+    "enquiries": """
+INSERT INTO temp.import_enquiries (case_id, topic, asked_on, outcome) VALUES (?, ?, ?, ?)
+""",
+}
+
+# --- staff -----------------------------------------------------------------------------------
+
+INSERT_TEAM_SQL = "INSERT INTO teams (name) VALUES (:name)"
+
+# team_key is the lower-cased team name: a team matches whatever its capitalisation. The
+# file's new teams are inserted first, so every key finds its team.
+RESOLVE_STAGED_STAFF_TEAMS_SQL = """
+UPDATE temp.import_staff
+SET team_id = (SELECT teams.id FROM teams WHERE lower(teams.name) = import_staff.team_key)
+"""
+
+UPDATE_STAFF_SQL = """
+UPDATE staff
+SET name = s.name, role = s.role, team_id = s.team_id
+FROM temp.import_staff AS s
+WHERE staff.email = s.email
+  AND (staff.name IS NOT s.name OR staff.role IS NOT s.role OR staff.team_id IS NOT s.team_id)
+"""
+
+INSERT_STAFF_SQL = """
+INSERT INTO staff (email, name, role, team_id)
+SELECT s.email, s.name, s.role, s.team_id
+FROM temp.import_staff AS s
+WHERE NOT EXISTS (SELECT 1 FROM staff WHERE staff.email = s.email)
+"""
+
+# --- cases -----------------------------------------------------------------------------------
+
+UPDATE_CASES_SQL = """
+UPDATE cases
+SET initials = c.initials, date_of_birth = c.date_of_birth, team_id = c.team_id,
+    worker_id = c.worker_id, opened_on = c.opened_on, visit_every_days = c.visit_every_days,
+    last_visit_on = c.last_visit_on, status = c.status,
+    -- a case closed by an earlier import keeps the day it was first seen closed
+    closed_on = CASE WHEN c.status = 'closed' THEN coalesce(cases.closed_on, :as_of) END,
+    changed_at = :now
+FROM temp.import_cases AS c
+WHERE cases.case_ref = c.case_ref AND (
+    cases.initials IS NOT c.initials OR cases.date_of_birth IS NOT c.date_of_birth
+    OR cases.team_id IS NOT c.team_id OR cases.worker_id IS NOT c.worker_id
+    OR cases.opened_on IS NOT c.opened_on OR cases.visit_every_days IS NOT c.visit_every_days
+    OR cases.last_visit_on IS NOT c.last_visit_on OR cases.status IS NOT c.status
+)
+"""
+
+INSERT_CASES_SQL = """
+INSERT INTO cases (case_ref, initials, date_of_birth, team_id, worker_id, opened_on, closed_on,
+    visit_every_days, last_visit_on, status, changed_at)
+SELECT c.case_ref, c.initials, c.date_of_birth, c.team_id, c.worker_id, c.opened_on,
+    CASE WHEN c.status = 'closed' THEN :as_of END,
+    c.visit_every_days, c.last_visit_on, c.status, :now
+FROM temp.import_cases AS c
+WHERE NOT EXISTS (SELECT 1 FROM cases WHERE cases.case_ref = c.case_ref)
+"""
+
+# --- observations ----------------------------------------------------------------------------
+
+# Both the case an observation moves to and the one it leaves need rescoring.
+TOUCH_CASES_FOR_OBSERVATIONS_SQL = """
+UPDATE cases SET changed_at = :now
+WHERE id IN (
+    SELECT o.case_id FROM temp.import_observations AS o
+    WHERE NOT EXISTS (SELECT 1 FROM observations WHERE observations.external_id = o.external_id)
+    UNION
+    SELECT o.case_id FROM temp.import_observations AS o
+    JOIN observations ON observations.external_id = o.external_id
+    WHERE observations.case_id IS NOT o.case_id OR observations.indicator IS NOT o.indicator
+       OR observations.observed_on IS NOT o.observed_on OR observations.source IS NOT o.source
+       OR observations.recorded_by_id IS NOT o.recorded_by_id
+       OR observations.status IS NOT o.status OR observations.note IS NOT o.note
+    UNION
+    SELECT observations.case_id FROM temp.import_observations AS o
+    JOIN observations ON observations.external_id = o.external_id
+    WHERE observations.case_id IS NOT o.case_id
+)
+"""
+
+UPDATE_OBSERVATIONS_SQL = """
+UPDATE observations
+SET case_id = o.case_id, indicator = o.indicator, observed_on = o.observed_on,
+    source = o.source, recorded_by_id = o.recorded_by_id, note = o.note,
+    status_changed_at = CASE WHEN observations.status IS NOT o.status THEN :now
+                             ELSE observations.status_changed_at END,
+    status = o.status
+FROM temp.import_observations AS o
+WHERE observations.external_id = o.external_id AND (
+    observations.case_id IS NOT o.case_id OR observations.indicator IS NOT o.indicator
+    OR observations.observed_on IS NOT o.observed_on OR observations.source IS NOT o.source
+    OR observations.recorded_by_id IS NOT o.recorded_by_id
+    OR observations.status IS NOT o.status OR observations.note IS NOT o.note
+)
+"""
+
+INSERT_OBSERVATIONS_SQL = """
+INSERT INTO observations (external_id, case_id, indicator, observed_on, source, recorded_by_id,
+    status, note, recorded_at)
+SELECT o.external_id, o.case_id, o.indicator, o.observed_on, o.source, o.recorded_by_id,
+    o.status, o.note, :now
+FROM temp.import_observations AS o
+WHERE NOT EXISTS (SELECT 1 FROM observations WHERE observations.external_id = o.external_id)
+"""
+
+# --- enquiries -------------------------------------------------------------------------------
+
+# An enquiry is matched on (case, topic, asked_on); only its outcome can change.
+TOUCH_CASES_FOR_ENQUIRIES_SQL = """
+UPDATE cases SET changed_at = :now
+WHERE id IN (
+    SELECT e.case_id FROM temp.import_enquiries AS e
+    WHERE NOT EXISTS (
+        SELECT 1 FROM enquiries
+        WHERE enquiries.case_id = e.case_id AND enquiries.topic = e.topic
+          AND enquiries.asked_on = e.asked_on AND enquiries.outcome = e.outcome
+    )
+)
+"""
+
+UPDATE_ENQUIRIES_SQL = """
+UPDATE enquiries SET outcome = e.outcome
+FROM temp.import_enquiries AS e
+WHERE enquiries.case_id = e.case_id AND enquiries.topic = e.topic
+  AND enquiries.asked_on = e.asked_on AND enquiries.outcome IS NOT e.outcome
+"""
+
+INSERT_ENQUIRIES_SQL = """
+INSERT INTO enquiries (case_id, topic, asked_on, outcome, recorded_at)
+SELECT e.case_id, e.topic, e.asked_on, e.outcome, :now
+FROM temp.import_enquiries AS e
+WHERE NOT EXISTS (
+    SELECT 1 FROM enquiries
+    WHERE enquiries.case_id = e.case_id AND enquiries.topic = e.topic
+      AND enquiries.asked_on = e.asked_on
+)
+"""
+
+# --- demo data -------------------------------------------------------------------------------
+
+COUNT_CASES_SQL = "SELECT count(*) FROM cases"
+
+SELECT_TEAM_ID_BY_NAME_SQL = "SELECT id FROM teams WHERE name = :name"
+
+INSERT_TEAM_IF_MISSING_SQL = "INSERT OR IGNORE INTO teams (name) VALUES (:name)"
+
+SELECT_STAFF_EMAILS_SQL = "SELECT lower(email) AS email FROM staff"
+
+INSERT_DEMO_STAFF_SQL = """
+INSERT INTO staff (email, name, role, team_id, password_hash)
+VALUES (:email, :name, :role, :team_id, :password_hash)
+"""
+
+SELECT_STAFF_IDS_SQL = "SELECT id, lower(email) AS email FROM staff"
+
+# Positional (?) parameters here: the demo inserts millions of plain tuples.
+INSERT_DEMO_CASE_SQL = """
+INSERT INTO cases (id, case_ref, initials, date_of_birth, team_id, worker_id, opened_on,
+    closed_on, visit_every_days, last_visit_on, status, changed_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+INSERT_DEMO_OBSERVATION_SQL = """
+INSERT INTO observations (external_id, case_id, indicator, observed_on, source, recorded_by_id,
+    status, note, recorded_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+INSERT_DEMO_ENQUIRY_SQL = """
+INSERT INTO enquiries (case_id, topic, asked_on, outcome, recorded_by_id, recorded_at)
+VALUES (?, ?, ?, ?, ?, ?)
+"""

@@ -1,0 +1,654 @@
+"""The CSV import: formats, every kind of error, all-or-nothing, idempotent upserts, the CLI."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from hotspots.importer import MAX_ERRORS_LISTED, ImportRejected, import_csv
+
+AS_OF = date(2026, 11, 26)
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=ZoneInfo("Europe/London"))
+LATER = datetime(2026, 11, 26, 15, 30, tzinfo=ZoneInfo("Europe/London"))
+TABLES = ("teams", "staff", "cases", "observations", "enquiries", "audit_log")
+
+STAFF = """email,name,role,team
+manager@example.org,Mo Manager,manager,Norwich North
+worker@example.org,Wren Worker,worker,Norwich North
+other@example.org,Otto Other,worker,Broadland
+admin@example.org,Ada Admin,admin,
+"""
+CASES = """\
+case_ref,initials,date_of_birth,team,worker_email,opened_on,visit_every_days,last_visit_on,status
+C1,AB,2026-03-01,Norwich North,worker@example.org,2026-04-01,14,2026-11-20,open
+C2,CD,2025-01-15,Norwich North,,2026-02-01,28,,open
+C3,EF,2024-06-30,Broadland,other@example.org,2025-09-01,20,2026-11-01,closed
+"""
+OBSERVATIONS = """id,case_ref,indicator,observed_on,source,recorded_by,status,note
+O1,C1,domestic_abuse,2026-10-01,police,,current,Police attended
+O2,C1,parental_conflict,2026-10-05,health_visiting,worker@example.org,current,
+O3,C2,missed_appointments,2026-09-12,gp,,resolved,
+"""
+ENQUIRIES = """case_ref,topic,asked_on,outcome
+C1,domestic_abuse,2026-04-20,not_disclosed
+C2,parental_childhood,2026-03-01,disclosed
+"""
+OBSERVATIONS_HEADER = OBSERVATIONS.splitlines()[0]
+CASES_HEADER = CASES.splitlines()[0]
+
+
+def write(tmp_path, name, text, encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding) if isinstance(text, str) else text)
+    return path
+
+
+def run(db, settings, tmp_path, kind, text, *, now=NOW, name=None):
+    path = write(tmp_path, name or f"{kind}.csv", text)
+    return import_csv(db, settings, kind, path, as_of=now.date(), now=now, rescore=False)
+
+
+def rejected(db, settings, tmp_path, kind, text) -> ImportRejected:
+    with pytest.raises(ImportRejected) as caught:
+        run(db, settings, tmp_path, kind, text)
+    return caught.value
+
+
+def snapshot(db):
+    return {table: db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in TABLES}  # noqa: S608
+
+
+@pytest.fixture
+def loaded(db, settings, tmp_path):
+    """Staff and cases imported: the ground every later file stands on."""
+    run(db, settings, tmp_path, "staff", STAFF)
+    run(db, settings, tmp_path, "cases", CASES)
+    return db
+
+
+def case_id(db, ref):
+    return db.execute("SELECT id FROM cases WHERE case_ref = ?", [ref]).fetchone()[0]
+
+
+# --- the four formats ------------------------------------------------------------------------
+
+
+def test_a_staff_file_creates_its_teams_and_staff(db, settings, tmp_path):
+    result = run(db, settings, tmp_path, "staff", STAFF)
+
+    assert (result.rows, result.new, result.updated, result.new_teams) == (4, 4, 0, 2)
+    assert [r[0] for r in db.execute("SELECT name FROM teams ORDER BY name")] == [
+        "Broadland",
+        "Norwich North",
+    ]
+    rows = db.execute(
+        "SELECT email, staff.name, role, teams.name FROM staff"
+        " LEFT JOIN teams ON teams.id = team_id ORDER BY email"
+    ).fetchall()
+    assert rows == [
+        ("admin@example.org", "Ada Admin", "admin", None),
+        ("manager@example.org", "Mo Manager", "manager", "Norwich North"),
+        ("other@example.org", "Otto Other", "worker", "Broadland"),
+        ("worker@example.org", "Wren Worker", "worker", "Norwich North"),
+    ]
+
+
+def test_a_cases_file_imports_allocated_unallocated_and_closed_cases(loaded):
+    rows = loaded.execute(
+        "SELECT case_ref, initials, date_of_birth, staff.email, opened_on, closed_on,"
+        " visit_every_days, last_visit_on, status, changed_at"
+        " FROM cases LEFT JOIN staff ON staff.id = worker_id ORDER BY case_ref"
+    ).fetchall()
+    now = NOW.isoformat(timespec="seconds")
+    assert rows == [
+        ("C1", "AB", "2026-03-01", "worker@example.org", "2026-04-01", None, 14, "2026-11-20")
+        + ("open", now),
+        ("C2", "CD", "2025-01-15", None, "2026-02-01", None, 28, None, "open", now),
+        ("C3", "EF", "2024-06-30", "other@example.org", "2025-09-01", "2026-11-26", 20)
+        + ("2026-11-01", "closed", now),
+    ]
+
+
+def test_an_observations_file_keeps_its_id_as_the_external_id(loaded, settings, tmp_path):
+    result = run(loaded, settings, tmp_path, "observations", OBSERVATIONS)
+
+    assert (result.rows, result.new, result.updated) == (3, 3, 0)
+    rows = loaded.execute(
+        "SELECT external_id, case_ref, indicator, observed_on, source, staff.email,"
+        " observations.status, note, recorded_at FROM observations"
+        " JOIN cases ON cases.id = case_id LEFT JOIN staff ON staff.id = recorded_by_id"
+        " ORDER BY external_id"
+    ).fetchall()
+    now = NOW.isoformat(timespec="seconds")
+    assert rows == [
+        ("O1", "C1", "domestic_abuse", "2026-10-01", "police", None, "current")
+        + ("Police attended", now),
+        ("O2", "C1", "parental_conflict", "2026-10-05", "health_visiting")
+        + ("worker@example.org", "current", "", now),
+        ("O3", "C2", "missed_appointments", "2026-09-12", "gp", None, "resolved", "", now),
+    ]
+
+
+def test_an_enquiries_file_imports_each_enquiry(loaded, settings, tmp_path):
+    result = run(loaded, settings, tmp_path, "enquiries", ENQUIRIES)
+
+    assert (result.rows, result.new) == (2, 2)
+    rows = loaded.execute(
+        "SELECT case_ref, topic, asked_on, outcome FROM enquiries JOIN cases ON cases.id = case_id"
+        " ORDER BY case_ref"
+    ).fetchall()
+    assert rows == [
+        ("C1", "domestic_abuse", "2026-04-20", "not_disclosed"),
+        ("C2", "parental_childhood", "2026-03-01", "disclosed"),
+    ]
+
+
+def test_the_summary_is_one_line_of_counts(loaded, settings, tmp_path):
+    result = run(loaded, settings, tmp_path, "observations", OBSERVATIONS)
+
+    assert result.summary() == "observations: 3 rows read, 3 new, 0 updated, 0 unchanged"
+
+
+def test_a_bom_reordered_columns_spaces_blank_lines_and_capitals_are_accepted(
+    loaded, settings, tmp_path
+):
+    text = (
+        "\ufeffnote, status ,id,case_ref,indicator,observed_on,source,recorded_by\r\n"
+        "  Seen at home , Current , O9 ,C1, Domestic_Abuse ,2026-10-01,POLICE,"
+        " Worker@Example.ORG\r\n"
+        "\r\n"
+        ",,,,,,,\r\n"
+        "\r\n"
+    )
+    result = run(loaded, settings, tmp_path, "observations", text)
+
+    assert (result.rows, result.new) == (1, 1)
+    row = loaded.execute(
+        "SELECT external_id, indicator, source, status, note, recorded_by_id IS NOT NULL"
+        " FROM observations"
+    ).fetchone()
+    assert row == ("O9", "domestic_abuse", "police", "current", "Seen at home", 1)
+
+
+def test_a_header_only_file_imports_no_rows(loaded, settings, tmp_path):
+    result = run(loaded, settings, tmp_path, "observations", OBSERVATIONS_HEADER + "\n")
+
+    assert (result.rows, result.new) == (0, 0)
+
+
+def test_emails_match_whatever_their_capitals(loaded, settings, tmp_path):
+    text = (
+        CASES_HEADER + "\nC4,GH,2026-01-01,norwich north,WORKER@example.org,2026-02-01,14,,open\n"
+    )
+    run(loaded, settings, tmp_path, "cases", text)
+
+    worker = loaded.execute(
+        "SELECT staff.email FROM cases JOIN staff ON staff.id = worker_id WHERE case_ref = 'C4'"
+    ).fetchone()
+    assert worker == ("worker@example.org",)
+
+
+# --- upserts and re-imports ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "text"),
+    [
+        ("staff", STAFF),
+        ("cases", CASES),
+        ("observations", OBSERVATIONS),
+        ("enquiries", ENQUIRIES),
+    ],
+)
+def test_importing_the_same_file_again_changes_nothing(loaded, settings, tmp_path, kind, text):
+    run(loaded, settings, tmp_path, kind, text)
+    before = snapshot(loaded)
+
+    result = run(loaded, settings, tmp_path, kind, text, now=LATER)
+
+    after = snapshot(loaded)
+    assert (result.new, result.updated, result.unchanged) == (0, 0, result.rows)
+    assert result.rows > 0
+    assert len(after.pop("audit_log")) == len(before.pop("audit_log")) + 1
+    assert after == before
+
+
+def test_a_changed_observation_is_updated_and_touches_its_case(loaded, settings, tmp_path):
+    run(loaded, settings, tmp_path, "observations", OBSERVATIONS)
+    changed = OBSERVATIONS.replace(
+        "O1,C1,domestic_abuse,2026-10-01,police,,current,Police attended",
+        "O1,C1,domestic_abuse,2026-10-01,police,,resolved,Moved out",
+    )
+
+    result = run(loaded, settings, tmp_path, "observations", changed, now=LATER)
+
+    assert (result.new, result.updated, result.unchanged) == (0, 1, 2)
+    row = loaded.execute(
+        "SELECT status, note, recorded_at, status_changed_at FROM observations"
+        " WHERE external_id = 'O1'"
+    ).fetchone()
+    later, now = LATER.isoformat(timespec="seconds"), NOW.isoformat(timespec="seconds")
+    assert row == ("resolved", "Moved out", now, later)
+    changed_at = dict(loaded.execute("SELECT case_ref, changed_at FROM cases").fetchall())
+    assert changed_at == {"C1": later, "C2": now, "C3": now}
+
+
+def test_moving_an_observation_to_another_case_touches_both_cases(loaded, settings, tmp_path):
+    run(loaded, settings, tmp_path, "observations", OBSERVATIONS)
+    moved = OBSERVATIONS.replace("O3,C2,", "O3,C3,")
+
+    result = run(loaded, settings, tmp_path, "observations", moved, now=LATER)
+
+    assert result.updated == 1
+    assert loaded.execute("SELECT case_id FROM observations WHERE external_id = 'O3'").fetchone()[
+        0
+    ] == case_id(loaded, "C3")
+    changed_at = dict(loaded.execute("SELECT case_ref, changed_at FROM cases").fetchall())
+    later = LATER.isoformat(timespec="seconds")
+    assert changed_at["C2"] == later
+    assert changed_at["C3"] == later
+    assert changed_at["C1"] == NOW.isoformat(timespec="seconds")
+
+
+def test_a_changed_case_is_updated_and_reopening_clears_its_closed_date(loaded, settings, tmp_path):
+    changed = CASES.replace(
+        "C2,CD,2025-01-15,Norwich North,,2026-02-01,28,,open",
+        "C2,CD,2025-01-15,Norwich North,worker@example.org,2026-02-01,28,,open",
+    ).replace("2026-11-01,closed", "2026-11-01,open")
+
+    result = run(loaded, settings, tmp_path, "cases", changed, now=LATER)
+
+    assert (result.new, result.updated, result.unchanged) == (0, 2, 1)
+    rows = loaded.execute(
+        "SELECT case_ref, worker_id IS NOT NULL, status, closed_on, changed_at FROM cases"
+        " ORDER BY case_ref"
+    ).fetchall()
+    later, now = LATER.isoformat(timespec="seconds"), NOW.isoformat(timespec="seconds")
+    assert rows == [
+        ("C1", 1, "open", None, now),
+        ("C2", 1, "open", None, later),
+        ("C3", 1, "open", None, later),
+    ]
+
+
+def test_a_changed_staff_member_keeps_their_password(loaded, settings, tmp_path):
+    loaded.execute("UPDATE staff SET password_hash = 'hash' WHERE email = 'other@example.org'")
+    changed = STAFF.replace(
+        "other@example.org,Otto Other,worker,Broadland",
+        "Other@Example.org,Otto Other,manager,Norwich North",
+    )
+
+    result = run(loaded, settings, tmp_path, "staff", changed)
+
+    assert (result.new, result.updated, result.unchanged, result.new_teams) == (0, 1, 3, 0)
+    row = loaded.execute(
+        "SELECT role, teams.name, password_hash FROM staff JOIN teams ON teams.id = team_id"
+        " WHERE email = 'other@example.org'"
+    ).fetchone()
+    assert row == ("manager", "Norwich North", "hash")
+
+
+def test_a_changed_enquiry_outcome_is_updated(loaded, settings, tmp_path):
+    run(loaded, settings, tmp_path, "enquiries", ENQUIRIES)
+    changed = ENQUIRIES.replace("2026-04-20,not_disclosed", "2026-04-20,disclosed")
+
+    result = run(loaded, settings, tmp_path, "enquiries", changed, now=LATER)
+
+    assert (result.new, result.updated) == (0, 1)
+    assert (
+        loaded.execute("SELECT count(*) FROM enquiries WHERE outcome = 'disclosed'").fetchone()[0]
+        == 2
+    )
+
+
+def test_an_import_writes_one_audit_row_without_personal_data(loaded, settings, tmp_path):
+    run(loaded, settings, tmp_path, "observations", OBSERVATIONS, name="weekly.csv")
+
+    rows = loaded.execute(
+        "SELECT at, action, actor_email, case_ref, detail FROM audit_log ORDER BY id DESC"
+    ).fetchall()
+    at, action, actor, case_ref, detail = rows[0]
+    assert (at, action, actor, case_ref) == (
+        NOW.isoformat(timespec="seconds"),
+        "import",
+        None,
+        None,
+    )
+    assert json.loads(detail) == {
+        "kind": "observations",
+        "file": "weekly.csv",
+        "rows": 3,
+        "new": 3,
+        "updated": 0,
+        "unchanged": 0,
+    }
+    assert len(rows) == 3  # staff, cases, observations
+
+
+# --- errors: a bad file imports nothing ------------------------------------------------------
+
+
+def obs(row: str) -> str:
+    return OBSERVATIONS_HEADER + "\n" + row + "\n"
+
+
+def case(row: str) -> str:
+    return CASES_HEADER + "\n" + row + "\n"
+
+
+GOOD_CASE = "C9,GH,2026-01-01,Norwich North,worker@example.org,2026-02-01,14,2026-11-01,open"
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "error"),
+    [
+        (
+            "observations",
+            obs("O9,C1,bruise,2026-10-01,police,,current,"),
+            "row 2, column indicator: unknown indicator 'bruise'"
+            " (not in [scoring.indicators] in config.toml)",
+        ),
+        (
+            "observations",
+            obs("O9,C404,domestic_abuse,2026-10-01,police,,current,"),
+            "row 2, column case_ref: unknown case_ref 'C404' (import it in a cases file first)",
+        ),
+        (
+            "observations",
+            obs("O9,C1,domestic_abuse,2026-10-01,neighbour,,current,"),
+            "row 2, column source: unknown source 'neighbour' (one of: police, health_visiting,"
+            " midwifery, gp, hospital, school, social_care, early_help, housing, probation, other)",
+        ),
+        (
+            "observations",
+            obs("O9,C1,domestic_abuse,2026-10-01,police,nobody@example.org,current,"),
+            "row 2, column recorded_by: unknown staff email 'nobody@example.org'",
+        ),
+        (
+            "observations",
+            obs("O9,C1,domestic_abuse,2026-10-01,police,,open,"),
+            "row 2, column status: unknown status 'open' (one of: current, resolved, refuted)",
+        ),
+        (
+            "observations",
+            obs("O9,C1,domestic_abuse,2026-02-30,police,,current,"),
+            "row 2, column observed_on: 2026-02-30 is not a real date",
+        ),
+        (
+            "observations",
+            obs("O9,C1,domestic_abuse,01/10/2026,police,,current,"),
+            "row 2, column observed_on: '01/10/2026' is not a date in the form YYYY-MM-DD",
+        ),
+        (
+            "observations",
+            obs("O9,C1,domestic_abuse,2026-11-27,police,,current,"),
+            "row 2, column observed_on: 2026-11-27 is in the future",
+        ),
+        (
+            "observations",
+            obs(",C1,domestic_abuse,2026-10-01,police,,current,"),
+            "row 2, column id: is empty",
+        ),
+        (
+            "observations",
+            obs("O9,C1,domestic_abuse,2026-10-01,police,,current"),
+            "row 2, column note: missing (the row has 7 values, the header 8 columns)",
+        ),
+        (
+            "observations",
+            obs("O9,C1,domestic_abuse,2026-10-01,police,,current,,extra"),
+            "row 2, column 9: unexpected extra value (the row has 9 values, the header 8 columns)",
+        ),
+        (
+            "observations",
+            "id,case_ref,indicator,observed_on,source,recorded_by,status\n",
+            "row 1, column note: missing from the header (expected id,case_ref,indicator,"
+            "observed_on,source,recorded_by,status,note)",
+        ),
+        (
+            "observations",
+            OBSERVATIONS_HEADER + ",colour\n",
+            "row 1, column colour: unexpected column (expected id,case_ref,indicator,"
+            "observed_on,source,recorded_by,status,note)",
+        ),
+        (
+            "observations",
+            OBSERVATIONS_HEADER + ",note\n",
+            "row 1, column note: appears twice in the header",
+        ),
+        (
+            "observations",
+            obs(
+                "O9,C1,domestic_abuse,2026-10-01,police,,current,\nO9,C2,police_callout,2026-10-01,police,,current,"
+            ),
+            "row 3, column id: O9 appears again (first on row 2)",
+        ),
+        (
+            "observations",
+            "",
+            "row 1: the file is empty; expected a header row: id,case_ref,"
+            "indicator,observed_on,source,recorded_by,status,note",
+        ),
+        (
+            "observations",
+            "\n  \n",
+            "row 1: the file is empty; expected a header row: id,"
+            "case_ref,indicator,observed_on,source,recorded_by,status,note",
+        ),
+        (
+            "staff",
+            "email,name,role,team\nboss@example.org,Bo Boss,boss,Broadland\n",
+            "row 2, column role: unknown role 'boss' (one of: worker, manager, admin)",
+        ),
+        (
+            "staff",
+            "email,name,role,team\nnew@example.org,Nia New,worker,\n",
+            "row 2, column team: is empty (every worker belongs to a team)",
+        ),
+        (
+            "staff",
+            "email,name,role,team\nnot-an-email,Nia New,worker,Broadland\n",
+            "row 2, column email: 'not-an-email' is not an email address",
+        ),
+        (
+            "staff",
+            "email,name,role,team\nnia@example.org,Nia,worker,Diss\nNIA@example.org,Nia,worker,Diss\n",
+            "row 3, column email: nia@example.org appears again (first on row 2)",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE.replace("Norwich North", "Atlantis")),
+            "row 2, column team: unknown team 'Atlantis' (teams come from the staff import)",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE.replace("worker@example.org", "ghost@example.org")),
+            "row 2, column worker_email: unknown worker 'ghost@example.org'"
+            " (not in the staff list)",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE.replace("worker@example.org", "other@example.org")),
+            "row 2, column worker_email: other@example.org is not in team 'Norwich North'",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE.replace("worker@example.org", "admin@example.org")),
+            "row 2, column worker_email: admin@example.org is an admin and holds no caseload",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE.replace(",open", ",pending")),
+            "row 2, column status: unknown status 'pending' (one of: open, closed)",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE.replace("2026-01-01", "2027-01-01")),
+            "row 2, column date_of_birth: 2027-01-01 is in the future",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE.replace(",GH,", ",Grace Hill,")),
+            "row 2, column initials: should be the child's initials, 1 to 4 letters",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE.replace(",14,", ",fortnightly,")),
+            "row 2, column visit_every_days: 'fortnightly' is not a whole number of days from 1"
+            " to 365",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE + "\n" + GOOD_CASE),
+            "row 3, column case_ref: C9 appears again (first on row 2)",
+        ),
+        (
+            "enquiries",
+            "case_ref,topic,asked_on,outcome\nC1,housing,2026-10-01,disclosed\n",
+            "row 2, column topic: unknown topic 'housing' (one of: domestic_abuse,"
+            " parental_childhood)",
+        ),
+        (
+            "enquiries",
+            "case_ref,topic,asked_on,outcome\nC1,domestic_abuse,2026-10-01,maybe\n",
+            "row 2, column outcome: unknown outcome 'maybe' (one of: disclosed, not_disclosed,"
+            " unable_to_ask)",
+        ),
+        (
+            "enquiries",
+            "case_ref,topic,asked_on,outcome\nC1,domestic_abuse,2026-10-01,disclosed\n"
+            "C1,domestic_abuse,2026-10-01,not_disclosed\n",
+            "row 3, column asked_on: C1 already has a domestic_abuse enquiry on 2026-10-01 in"
+            " this file (row 2)",
+        ),
+    ],
+)
+def test_each_kind_of_bad_row_is_reported_and_nothing_is_imported(
+    loaded, settings, tmp_path, kind, text, error
+):
+    before = snapshot(loaded)
+
+    problem = rejected(loaded, settings, tmp_path, kind, text)
+
+    assert problem.errors == [error]
+    assert problem.total == 1
+    assert snapshot(loaded) == before
+
+
+def test_a_file_that_is_not_utf8_is_reported_on_its_row(loaded, settings, tmp_path):
+    text = obs("O8,C1,domestic_abuse,2026-10-01,police,,current,ok") + (
+        "O9,C1,domestic_abuse,2026-10-01,police,,current,Zo\u00eb\n"
+    )
+    path = write(tmp_path, "latin1.csv", text.encode("latin-1"))
+
+    with pytest.raises(ImportRejected) as caught:
+        import_csv(loaded, settings, "observations", path, as_of=AS_OF, now=NOW, rescore=False)
+
+    assert caught.value.errors == ["row 3: is not UTF-8 text (byte 0xeb); save as CSV UTF-8"]
+
+
+def test_a_utf16_file_is_named_as_such(loaded, settings, tmp_path):
+    path = write(tmp_path, "utf16.csv", OBSERVATIONS.encode("utf-16"))
+
+    with pytest.raises(ImportRejected) as caught:
+        import_csv(loaded, settings, "observations", path, as_of=AS_OF, now=NOW, rescore=False)
+
+    assert caught.value.errors == ["row 1: the file is UTF-16, not UTF-8: save it as CSV UTF-8"]
+
+
+def test_a_bad_row_stops_the_good_rows_too(loaded, settings, tmp_path):
+    text = OBSERVATIONS + "O4,C1,bruise,2026-10-01,police,,current,\n"
+    before = snapshot(loaded)
+
+    problem = rejected(loaded, settings, tmp_path, "observations", text)
+
+    assert problem.total == 1
+    assert snapshot(loaded) == before
+    assert loaded.execute("SELECT count(*) FROM observations").fetchone()[0] == 0
+
+
+def test_every_error_in_a_file_is_listed_in_row_order(loaded, settings, tmp_path):
+    text = (
+        OBSERVATIONS_HEADER + "\n"
+        "O1,C404,bruise,2026-10-01,police,,current,\n"
+        "O2,C1,domestic_abuse,2026-10-01,police,,current,\n"
+        "O3,C1,domestic_abuse,2026-13-01,police,,gone,\n"
+    )
+
+    problem = rejected(loaded, settings, tmp_path, "observations", text)
+
+    assert problem.errors == [
+        "row 2, column case_ref: unknown case_ref 'C404' (import it in a cases file first)",
+        "row 2, column indicator: unknown indicator 'bruise' (not in [scoring.indicators] in"
+        " config.toml)",
+        "row 4, column observed_on: 2026-13-01 is not a real date",
+        "row 4, column status: unknown status 'gone' (one of: current, resolved, refuted)",
+    ]
+
+
+def test_a_file_with_many_errors_lists_the_first_hundred_and_counts_the_rest(
+    loaded, settings, tmp_path
+):
+    rows = "".join(f"O{i},C1,bruise,2026-10-01,police,,current,\n" for i in range(250))
+
+    problem = rejected(
+        loaded, settings, tmp_path, "observations", OBSERVATIONS_HEADER + "\n" + rows
+    )
+
+    assert problem.total == 250
+    assert len(problem.errors) == MAX_ERRORS_LISTED
+    assert problem.errors[0].startswith("row 2, column indicator:")
+    assert str(problem).splitlines()[0] == "observations.csv: nothing imported, 250 errors:"
+    assert str(problem).splitlines()[-1] == "  and 150 more"
+
+
+def test_import_rescores_the_cases_it_changed(loaded, settings, tmp_path):
+    pytest.importorskip("hotspots.rescoring")
+    path = write(tmp_path, "observations.csv", OBSERVATIONS)
+
+    result = import_csv(loaded, settings, "observations", path, as_of=AS_OF, now=NOW)
+
+    assert result.rescored is not None and result.rescored >= 2
+    scored = {
+        r[0]
+        for r in loaded.execute(
+            "SELECT case_ref FROM scores JOIN cases ON cases.id = scores.case_id"
+        )
+    }
+    assert {"C1", "C2"} <= scored
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def test_the_command_imports_a_file_and_prints_its_summary(runner, tmp_path):
+    path = write(tmp_path, "staff.csv", STAFF)
+
+    result = runner.invoke(args=["import", "staff", str(path)])
+
+    assert result.exit_code == 0, result.output
+    assert "staff: 4 rows read, 4 new, 0 updated, 0 unchanged; 2 new teams" in result.output
+
+
+def test_the_command_lists_the_errors_and_exits_non_zero(runner, tmp_path):
+    runner.invoke(args=["import", "staff", str(write(tmp_path, "staff.csv", STAFF))])
+    path = write(tmp_path, "cases.csv", case(GOOD_CASE.replace("2026-01-01", "2999-01-01")))
+
+    result = runner.invoke(args=["import", "cases", str(path)])
+
+    assert result.exit_code == 1
+    assert "cases.csv: nothing imported, 1 error:" in result.output
+    assert "row 2, column date_of_birth: 2999-01-01 is in the future" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_the_command_refuses_an_unknown_kind(runner, tmp_path):
+    path = write(tmp_path, "visits.csv", "a,b\n")
+
+    result = runner.invoke(args=["import", "visits", str(path)])
+
+    assert result.exit_code == 2
+    assert "'visits' is not one of" in result.output
