@@ -1,0 +1,323 @@
+"""The service's forms: Flask-WTF (a CSRF token on every one) with GOV.UK widgets.
+
+Error messages follow the GOV.UK pattern: they say what to do ("Enter …", "Choose …").
+Checks that need today's date take ``today`` as an argument; the view reads the clock.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from flask_wtf import FlaskForm
+from govuk_frontend_wtf.wtforms_widgets import (
+    GovDateInput,
+    GovPasswordInput,
+    GovRadioInput,
+    GovSelect,
+    GovSubmitInput,
+    GovTextArea,
+    GovTextInput,
+)
+from wtforms import Field, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.fields import PasswordField
+from wtforms.validators import InputRequired, Length, ValidationError
+
+ENQUIRY_TOPICS = {
+    "domestic_abuse": "Routine domestic abuse enquiry",
+    "parental_childhood": "Parents' own childhood (adverse childhood experiences)",
+}
+ENQUIRY_OUTCOMES = {
+    "disclosed": "Disclosed",
+    "not_disclosed": "Nothing disclosed",
+    "unable_to_ask": "Unable to ask safely",
+}
+OBSERVATION_STATUSES = {
+    "resolved": "Resolved – it no longer applies",
+    "refuted": "Refuted – it was recorded in error or was not true",
+}
+# An adjustment is a temporary judgement: it must expire within a year.
+ADJUSTMENT_MAX_DAYS = 366
+ADJUSTMENT_MAX_POINTS = 20.0
+NOTE_MAX = 2000
+
+
+class GovDateField(Field):
+    """A date as three boxes (day, month, year), the GOV.UK date input. ``data`` is a
+    ``datetime.date`` or None; the messages name the field."""
+
+    widget = GovDateInput()
+
+    def __init__(self, label=None, validators=None, *, noun: str = "the date", **kwargs):
+        super().__init__(label, validators, **kwargs)
+        self.noun = noun
+
+    def _value(self) -> str:
+        return ""
+
+    def process_formdata(self, valuelist):
+        if not valuelist:
+            return
+        parts = [v.strip() for v in valuelist[:3]] + [""] * (3 - len(valuelist[:3]))
+        self.raw_data = parts
+        if not any(parts):
+            self.data = None
+            return
+        names = ("day", "month", "year")
+        missing = [name for name, value in zip(names, parts, strict=True) if not value]
+        if missing:
+            self.data = None
+            raise ValueError(f"{self.noun.capitalize()} must include a {' and '.join(missing)}")
+        try:
+            day, month, year = (int(p) for p in parts)
+            if year < 1000:
+                raise ValueError
+            self.data = dt.date(year, month, day)
+        except ValueError:
+            self.data = None
+            raise ValueError(f"{self.noun.capitalize()} must be a real date") from None
+
+
+class DateRequired:
+    """Like InputRequired for a GovDateField (which keeps all three boxes' raw data)."""
+
+    def __init__(self, message: str):
+        self.message = message
+        self.field_flags = {"required": True}
+
+    def __call__(self, form, field):
+        if field.data is None and not field.errors and not any(field.raw_data or []):
+            raise ValidationError(self.message)
+
+
+class SignInForm(FlaskForm):
+    email = StringField(
+        "Email address",
+        widget=GovTextInput(),
+        validators=[InputRequired("Enter your email address"), Length(max=254)],
+    )
+    password = PasswordField(
+        "Password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter your password"), Length(max=1024)],
+    )
+    submit = SubmitField("Sign in", widget=GovSubmitInput())
+
+
+class ObservationForm(FlaskForm):
+    """Record one observation of an indicator."""
+
+    indicator = SelectField(
+        "Indicator",
+        widget=GovSelect(),
+        validators=[InputRequired("Choose the indicator you observed")],
+    )
+    observed_on = GovDateField(
+        "Date observed",
+        description="For example, 27 3 2026",
+        noun="the date observed",
+        validators=[DateRequired("Enter the date observed")],
+    )
+    source = SelectField(
+        "Source agency",
+        widget=GovSelect(),
+        validators=[InputRequired("Choose the agency the information came from")],
+    )
+    note = TextAreaField(
+        "Note (optional)",
+        widget=GovTextArea(),
+        description="What was seen or reported. No names of other people.",
+        validators=[
+            Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX} characters or fewer")
+        ],
+    )
+    submit = SubmitField("Record observation", widget=GovSubmitInput())
+
+    def __init__(self, *args, settings: Mapping[str, Any], today: dt.date, **kwargs):
+        super().__init__(*args, prefix="observation", **kwargs)
+        self.today = today
+        indicators = settings["scoring"]["indicators"]
+        self.indicator.choices = [("", "Choose an indicator")] + [
+            (code, spec["label"]) for code, spec in indicators.items()
+        ]
+        self.source.choices = [("", "Choose a source")] + [
+            (code, code.replace("_", " ").capitalize()) for code in settings["import"]["sources"]
+        ]
+
+    def validate_indicator(self, field):
+        if field.data not in {code for code, _ in field.choices if code}:
+            raise ValidationError("Choose the indicator you observed")
+
+    def validate_source(self, field):
+        if field.data not in {code for code, _ in field.choices if code}:
+            raise ValidationError("Choose the agency the information came from")
+
+    def validate_observed_on(self, field):
+        if field.data and field.data > self.today:
+            raise ValidationError("The date observed must be today or in the past")
+
+
+class EnquiryForm(FlaskForm):
+    """Record a screening question asked, and its outcome."""
+
+    topic = RadioField(
+        "What was asked",
+        widget=GovRadioInput(),
+        choices=list(ENQUIRY_TOPICS.items()),
+        validators=[InputRequired("Choose what was asked")],
+    )
+    asked_on = GovDateField(
+        "Date asked",
+        description="For example, 27 3 2026",
+        noun="the date asked",
+        validators=[DateRequired("Enter the date the question was asked")],
+    )
+    outcome = RadioField(
+        "Outcome",
+        widget=GovRadioInput(),
+        choices=list(ENQUIRY_OUTCOMES.items()),
+        validators=[InputRequired("Choose the outcome")],
+    )
+    submit = SubmitField("Record enquiry", widget=GovSubmitInput())
+
+    def __init__(self, *args, today: dt.date, **kwargs):
+        super().__init__(*args, prefix="enquiry", **kwargs)
+        self.today = today
+
+    def validate_asked_on(self, field):
+        if field.data and field.data > self.today:
+            raise ValidationError("The date asked must be today or in the past")
+
+
+class AdjustmentForm(FlaskForm):
+    """A practitioner's adjustment: points up or down, with a reason and an expiry."""
+
+    points = StringField(
+        "Points to add or take away",
+        widget=GovTextInput(),
+        description=(
+            "A positive number raises the case's priority, a negative one lowers it, "
+            "for example 3 or -2"
+        ),
+        validators=[InputRequired("Enter the points to add or take away, for example 3 or -2")],
+    )
+    reason = TextAreaField(
+        "Reason",
+        widget=GovTextArea(),
+        description="Why your judgement differs from the recorded indicators.",
+        validators=[
+            InputRequired("Enter the reason for the adjustment"),
+            Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
+        ],
+    )
+    expires_on = GovDateField(
+        "Expiry date",
+        description="The adjustment stops counting after this day. At most a year from today.",
+        noun="the expiry date",
+        validators=[DateRequired("Enter the expiry date")],
+    )
+    submit = SubmitField("Add adjustment", widget=GovSubmitInput())
+
+    def __init__(self, *args, today: dt.date, **kwargs):
+        super().__init__(*args, prefix="adjustment", **kwargs)
+        self.today = today
+
+    def validate_points(self, field):
+        try:
+            value = float(field.data.strip().replace("+", "", 1))
+        except ValueError:
+            raise ValidationError("Points must be a number, for example 3 or -2") from None
+        if value != value or value == 0 or abs(value) > ADJUSTMENT_MAX_POINTS:
+            raise ValidationError(
+                f"Points must be between -{ADJUSTMENT_MAX_POINTS:g} and "
+                f"{ADJUSTMENT_MAX_POINTS:g}, and not 0"
+            )
+        field.value = value
+
+    def validate_reason(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError("Enter the reason for the adjustment")
+
+    def validate_expires_on(self, field):
+        if field.data is None:
+            return
+        if field.data <= self.today:
+            raise ValidationError("The expiry date must be in the future")
+        if (field.data - self.today).days > ADJUSTMENT_MAX_DAYS:
+            raise ValidationError("The expiry date must be within a year from today")
+
+
+class ReviewForm(FlaskForm):
+    """Mark the case reviewed, with the plan."""
+
+    plan = TextAreaField(
+        "Plan",
+        widget=GovTextArea(),
+        description="What will be done, by whom and when.",
+        validators=[
+            InputRequired("Enter the plan"),
+            Length(max=NOTE_MAX, message=f"The plan must be {NOTE_MAX} characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Mark as reviewed", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="review", **kwargs)
+
+    def validate_plan(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError("Enter the plan")
+
+
+class ObservationStatusForm(FlaskForm):
+    """Resolve or refute an observation: it stops counting and stays in the history."""
+
+    status = RadioField(
+        "What has changed",
+        widget=GovRadioInput(),
+        choices=list(OBSERVATION_STATUSES.items()),
+        validators=[InputRequired("Choose resolved or refuted")],
+    )
+    reason = TextAreaField(
+        "Reason",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Enter the reason"),
+            Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())
+
+    def validate_reason(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError("Enter the reason")
+
+
+class AuditFilterForm(FlaskForm):
+    """Filters for the audit log (a GET form: no CSRF token needed)."""
+
+    class Meta:
+        csrf = False
+
+    actor = StringField("Email of the member of staff", widget=GovTextInput())
+    case_ref = StringField("Case reference", widget=GovTextInput())
+    submit = SubmitField("Filter", widget=GovSubmitInput())
+
+
+class SignOutForm(FlaskForm):
+    """Sign out is a POST with a CSRF token, never a link."""
+
+
+def error_list(*forms: FlaskForm) -> list[dict[str, str]]:
+    """The GOV.UK error summary's items for the forms' errors, each linking to its field
+    (a date links to its day box)."""
+    items = []
+    for form in forms:
+        if form is None:
+            continue
+        for field in form:
+            if field.errors:
+                target = f"{field.id}-day" if isinstance(field, GovDateField) else field.id
+                items.append({"text": field.errors[0], "href": f"#{target}"})
+    return items

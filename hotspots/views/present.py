@@ -1,0 +1,167 @@
+"""Turning rows into what a page shows: ages, bands, trends, sparklines, reasons, visit dates.
+
+Plain functions over plain data (no Flask, no clock): the views pass ``today``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from hotspots import scoring
+from hotspots.dates import parse_date
+
+BANDS = {
+    # band: (words, govuk-tag colour class). Never colour alone: the words carry the meaning.
+    "red": ("Hotspot", "govuk-tag--red"),
+    "amber": ("Amber", "govuk-tag--orange"),
+    "green": ("Green", "govuk-tag--green"),
+}
+KIND_WORDS = {
+    "indicator": "Indicator",
+    "combination": "Combination",
+    "practice_gap": "Practice gap",
+    "age": "Child's age",
+    "adjustment": "Practitioner adjustment",
+}
+SPARKLINE_DAYS = 30
+TREND_DAYS = 7
+# A change smaller than this is shown as steady.
+TREND_STEADY = 0.5
+
+
+def age_text(date_of_birth: str, today: date) -> str:
+    """The child's age in words: "4 months", "1 year 2 months", "6 years"."""
+    born = parse_date(date_of_birth)
+    months = (today.year - born.year) * 12 + today.month - born.month
+    if today.day < born.day:
+        months -= 1
+    if months < 0:
+        return "not yet born"
+    if months < 1:
+        weeks = (today - born).days // 7
+        return "under 1 week" if weeks < 1 else _plural(weeks, "week")
+    years, months = divmod(months, 12)
+    if years == 0:
+        return _plural(months, "month")
+    if years >= 5 or months == 0:
+        return _plural(years, "year")
+    return f"{_plural(years, 'year')} {_plural(months, 'month')}"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def band(band_code: str | None) -> dict[str, str]:
+    """The band's words and tag class; "Not scored" for a case with no score yet."""
+    if band_code not in BANDS:
+        return {"code": "", "text": "Not scored", "classes": "govuk-tag--grey"}
+    text, classes = BANDS[band_code]
+    return {"code": band_code, "text": text, "classes": classes}
+
+
+def trend(score: float | None, score_week_ago: float | None) -> dict[str, str]:
+    """The change against 7 days ago as an arrow and words (the arrow is decoration)."""
+    if score is None or score_week_ago is None:
+        return {"arrow": "", "text": "New", "direction": "new"}
+    change = score - score_week_ago
+    if abs(change) < TREND_STEADY:
+        return {"arrow": "→", "text": "Steady", "direction": "steady"}
+    if change > 0:
+        return {"arrow": "↑", "text": f"Up {change:.1f}", "direction": "up"}
+    return {"arrow": "↓", "text": f"Down {-change:.1f}", "direction": "down"}
+
+
+def ordered(contributions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Contributions largest first (the age row, which scales the indicators, after them)."""
+    items = [dict(c) for c in contributions]
+    return sorted(items, key=lambda c: (c.get("kind") == "age", -abs(float(c.get("points") or 0))))
+
+
+def next_visit_due(last_visit_on: str | None, opened_on: str, visit_every_days: int) -> date:
+    """The day the next visit is due: the last visit (or the case opening) plus the
+    case's visit frequency."""
+    start = parse_date(last_visit_on) if last_visit_on else parse_date(opened_on)
+    return start + timedelta(days=visit_every_days)
+
+
+def reviewed(last_reviewed_at: str | None, today: date, within_days: int) -> dict[str, Any]:
+    """The reviewed state: reviewed within ``within_days`` days, or not."""
+    if not last_reviewed_at:
+        return {"reviewed": False, "text": "Not reviewed", "on": None}
+    on = parse_date(last_reviewed_at[:10])
+    if (today - on).days > within_days:
+        return {"reviewed": False, "text": f"Last reviewed {long_date(on)}", "on": on}
+    return {"reviewed": True, "text": f"Reviewed {long_date(on)}", "on": on}
+
+
+def long_date(day: date | str | None) -> str:
+    """27 March 2026 (the GOV.UK date style)."""
+    if day is None:
+        return ""
+    if isinstance(day, str):
+        day = parse_date(day[:10])
+    return f"{day.day} {day:%B %Y}"
+
+
+def sparkline(
+    history: Iterable[tuple[str, float]], today: date, *, width: int = 120, height: int = 28
+) -> dict[str, Any]:
+    """A 30-day score line as SVG polyline points, plus its text alternative.
+
+    ``history`` is (day, score) pairs; days without a score carry the last score forward
+    (a case is rescored only when something changes)."""
+    by_day = {day: score for day, score in history}
+    first = today - timedelta(days=SPARKLINE_DAYS - 1)
+    series: list[float | None] = []
+    last: float | None = None
+    for offset in range(SPARKLINE_DAYS):
+        day = (first + timedelta(days=offset)).isoformat()
+        if day in by_day:
+            last = by_day[day]
+        series.append(last)
+    known = [s for s in series if s is not None]
+    if not known:
+        return {"points": "", "text": "No score history yet"}
+    top = max(max(known), 1.0)
+    step = (width - 2) / (SPARKLINE_DAYS - 1)
+    points = " ".join(
+        f"{1 + i * step:.1f},{height - 1 - (s / top) * (height - 2):.1f}"
+        for i, s in enumerate(series)
+        if s is not None
+    )
+    text = (
+        f"Score over the last {SPARKLINE_DAYS} days: from {known[0]:.1f} to {known[-1]:.1f}, "
+        f"highest {max(known):.1f}"
+    )
+    return {"points": points, "text": text, "width": width, "height": height}
+
+
+def case_row(
+    row: Mapping[str, Any],
+    today: date,
+    *,
+    contributions: Iterable[Mapping[str, Any]] = (),
+    history: Iterable[tuple[str, float]] = (),
+    reviewed_within_days: int = 7,
+) -> dict[str, Any]:
+    """Everything a caseload or team table shows for one case (never the date of birth)."""
+    due = next_visit_due(row["last_visit_on"], row["opened_on"], row["visit_every_days"])
+    return {
+        "case_ref": row["case_ref"],
+        "initials": row["initials"],
+        "age": age_text(row["date_of_birth"], today),
+        "score": row["score"],
+        "rank": row["rank"],
+        "band": band(row["band"]),
+        "trend": trend(row["score"], row["score_week_ago"]),
+        "sparkline": sparkline(history, today),
+        "reasons": scoring.reasons(contributions),
+        "last_visit": long_date(row["last_visit_on"]) if row["last_visit_on"] else "None recorded",
+        "next_visit_due": long_date(due),
+        "visit_overdue": due < today,
+        "reviewed": reviewed(row["last_reviewed_at"], today, reviewed_within_days),
+        "worker_name": row.get("worker_name"),
+    }

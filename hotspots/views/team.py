@@ -1,0 +1,90 @@
+"""The team page: a manager's view of the team's hotspots, who carries them, what has not
+been reviewed, unallocated cases and practice gaps. Admins choose any team (``?team=ID``)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user, login_required
+
+from hotspots.auth import role_required
+from hotspots.db import get_db
+from hotspots.storage.web import (
+    TEAM_BY_ID_SQL,
+    TEAM_COUNTS_SQL,
+    TEAM_HOTSPOTS_SQL,
+    TEAM_PRACTICE_GAP_COUNT_SQL,
+    TEAM_PRACTICE_GAPS_SQL,
+    TEAM_UNALLOCATED_SQL,
+    TEAM_UNREVIEWED_HOTSPOTS_SQL,
+    TEAM_WORKERS_SQL,
+    TEAMS_SQL,
+)
+from hotspots.views import clock, contributions_of, one, present, rows, settings
+
+bp = Blueprint("team", __name__)
+
+# Rows per list on the page; the headings give the full counts.
+LIST_LIMIT = 50
+
+
+@bp.route("/team")
+@login_required
+@role_required("manager", "admin")
+def team():
+    """A manager's own team; an admin's choice of team."""
+    db = get_db()
+    today = clock().date()
+    config = settings()
+    teams = rows(db, TEAMS_SQL, {})
+    if current_user.role == "admin":
+        chosen = request.args.get("team", "")
+        if not chosen:
+            return render_template("team/choose.html", teams=teams)
+        team_id = int(chosen) if chosen.isdigit() else None
+    else:
+        team_id = current_user.team_id
+    found = one(db, TEAM_BY_ID_SQL, {"team_id": team_id}) if team_id is not None else None
+    if found is None:
+        abort(404)
+
+    within = config["digest"]["unreviewed_after_days"]
+    due_days = config["scoring"]["practice_gaps"]["domestic_abuse_enquiry_due_days"]
+    params = {
+        "team_id": team_id,
+        "week_ago": (today - timedelta(days=present.TREND_DAYS)).isoformat(),
+        "reviewed_since": (today - timedelta(days=within)).isoformat(),
+        "due_before": (
+            today
+            - timedelta(days=config["scoring"]["practice_gaps"]["domestic_abuse_enquiry_due_days"])
+        ).isoformat(),
+        "limit": LIST_LIMIT,
+    }
+
+    def cases(sql):
+        return [
+            present.case_row(
+                r, today, contributions=contributions_of(db, r), reviewed_within_days=within
+            )
+            for r in rows(db, sql, params)
+        ]
+
+    counts = one(db, TEAM_COUNTS_SQL, params)
+    gap_count = db.execute(TEAM_PRACTICE_GAP_COUNT_SQL, params).fetchone()[0]
+    workers = rows(db, TEAM_WORKERS_SQL, params)
+    return render_template(
+        "team/team.html",
+        team=found,
+        teams=teams,
+        counts=counts,
+        workers=workers,
+        hotspots=cases(TEAM_HOTSPOTS_SQL),
+        unreviewed=cases(TEAM_UNREVIEWED_HOTSPOTS_SQL),
+        unreviewed_after_days=within,
+        unallocated=cases(TEAM_UNALLOCATED_SQL),
+        gaps=cases(TEAM_PRACTICE_GAPS_SQL),
+        gap_count=gap_count,
+        due_days=due_days,
+        limit=LIST_LIMIT,
+    )
