@@ -562,3 +562,81 @@ def _smtp_transport(settings, controller):
     from hotspots.mail import transport_from_settings
 
     return transport_from_settings(smtp_settings(settings, controller)["mail"])
+
+
+# --- the `hotspots digest` command (the CLI edge of sending) ---
+
+
+def test_the_command_sends_the_days_digests_then_has_nothing_left_to_send(
+    app, db, runner, tmp_path
+):
+    two_teams(db)
+    app.config["HOTSPOTS_NOW"] = NOW
+    first = runner.invoke(args=["digest", "--date", "2026-11-26"])
+    assert first.exit_code == 0, first.output
+    assert "2026-11-26 nina@council.example (North): sent: 2 hotspots, 1 new" in first.output
+    assert "sam@council.example (South): sent" in first.output
+    second = runner.invoke(args=["digest", "--date", "2026-11-26"])
+    assert second.exit_code == 0, second.output
+    assert second.output.count("already sent") == 2
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2
+
+
+def test_the_command_sends_one_managers_digest_with_manager(app, db, runner, tmp_path):
+    ids = two_teams(db)
+    app.config["HOTSPOTS_NOW"] = NOW
+    result = runner.invoke(args=["digest", "--manager", "NINA@council.example"])
+    assert result.exit_code == 0, result.output
+    assert digest_row(db, ids["nina"])["status"] == "sent"
+    assert digest_row(db, ids["sam"]) is None
+
+
+def test_a_dry_run_prints_the_text_digest_and_claims_nothing(app, db, runner, tmp_path):
+    two_teams(db)
+    app.config["HOTSPOTS_NOW"] = NOW
+    result = runner.invoke(
+        args=["digest", "--dry-run", "--date", "2026-11-26", "--manager", "nina@council.example"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Subject: Hotspot digest, North, Thu 26 Nov: 2 hotspots, 1 new" in result.output
+    assert "1. N-001 (AB), Will Worker, score 24.0 red" in result.output
+    assert "S-001" not in result.output
+    assert db.execute("select count(*) from digests").fetchone()[0] == 0
+    assert not (tmp_path / "outbox").exists()
+
+
+def test_the_command_sends_nothing_on_a_bank_holiday(app, db, runner, tmp_path):
+    two_teams(db)
+    result = runner.invoke(args=["digest", "--date", "2026-12-25"])
+    assert result.exit_code == 0, result.output
+    assert "bank holiday (Christmas Day)" in result.output
+    assert db.execute("select count(*) from digests").fetchone()[0] == 0
+
+
+def test_the_command_exits_non_zero_naming_the_failure_and_how_to_retry(app, db, runner):
+    two_teams(db)
+    app.config["HOTSPOTS_NOW"] = NOW
+    with smtp_server(Rejects()) as controller:
+        app.config["SETTINGS"] = smtp_settings(app.config["SETTINGS"], controller)
+        result = runner.invoke(args=["digest", "--date", "2026-11-26"])
+    assert result.exit_code == 1
+    assert "FAILED: SMTP 550" in result.output
+    assert "2 digests failed" in result.output
+    assert "--retry-failed" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--date", "2026-02-30"], "--date: 2026-02-30 is not a real date"),
+        (["--date", "26/11/2026"], "is not a date in the form YYYY-MM-DD"),
+        (["--manager", "nobody@council.example"], "no manager has the email nobody@"),
+    ],
+)
+def test_the_command_explains_bad_input(app, db, runner, args, message):
+    two_teams(db)
+    result = runner.invoke(args=["digest", *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output

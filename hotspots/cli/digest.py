@@ -1,0 +1,102 @@
+"""``hotspots digest``: send (or preview) the managers' daily hotspot digests."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from hotspots.dates import local_now, parse_date
+from hotspots.db import get_db
+from hotspots.sending import (
+    gather_digest,
+    managers,
+    render_digest,
+    send_due_digests,
+    why_not_a_digest_day,
+)
+
+
+@click.command("digest")
+@click.option(
+    "--date",
+    "digest_date",
+    metavar="YYYY-MM-DD",
+    help="The digests' date (default: today in [app] timezone).",
+)
+@click.option("--manager", "manager_email", metavar="EMAIL", help="Only this manager's digest.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the plain-text digests; claim and send nothing."
+)
+@click.option(
+    "--retry-failed", is_flag=True, help="Try again the digests recorded as failed for the date."
+)
+@with_appcontext
+def digest_command(
+    digest_date: str | None, manager_email: str | None, dry_run: bool, retry_failed: bool
+) -> None:
+    """Send the managers' hotspot digests due for a date, each exactly once.
+
+    Every manager with a team gets one digest a day (on [digest] send_days, never on a bank
+    holiday in England and Wales); digests already sent, or being sent by another process,
+    are skipped, so running this again (or alongside the scheduler) never sends a duplicate.
+    Exits 0 when nothing is left to send, 1 when a digest failed (its error is recorded and
+    shown to admins). Mail goes by [mail] transport: "outbox" writes .eml files, "smtp"
+    sends.
+
+    Example:
+
+        hotspots digest --dry-run --manager nina@council.example
+
+        hotspots digest --date 2026-11-26
+
+        hotspots digest --date 2026-11-26 --manager nina@council.example --retry-failed
+    """
+    settings = current_app.config["SETTINGS"]
+    now = current_app.config.get("HOTSPOTS_NOW") or local_now(settings["app"]["timezone"])
+    try:
+        day = parse_date(digest_date) if digest_date else now.date()
+    except ValueError as e:
+        raise click.ClickException(f"--date: {e}") from None
+    db = get_db()
+    if manager_email and not managers(db, manager_email):
+        raise click.ClickException(f"no manager has the email {manager_email}")
+    reason = why_not_a_digest_day(day, settings)
+
+    if dry_run:
+        if reason:
+            click.echo(f"(not a digest day: {reason}; this is what would be sent otherwise)\n")
+        for manager in managers(db, manager_email):
+            if manager["team_id"] is None:
+                click.echo(f"{manager['email']}: no team, so no digest\n")
+                continue
+            digest = gather_digest(db, settings, manager, digest_date=day, now=now)
+            subject, text, _ = render_digest(digest)
+            click.echo(f"To: {manager['email']}\nSubject: {subject}\n\n{text}")
+        return
+
+    if reason:
+        click.echo(f"No digests are due: {reason}. Nothing sent.")
+        return
+    outcomes = send_due_digests(
+        db,
+        settings,
+        digest_date=day,
+        now=now,
+        manager_email=manager_email,
+        retry_failed=retry_failed,
+    )
+    if not outcomes:
+        click.echo("No managers to send digests to.")
+    for outcome in outcomes:
+        click.echo(f"{day.isoformat()} {outcome}")
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        raise click.ClickException(
+            f"{len(failed)} digest{'s' if len(failed) != 1 else ''} failed (recorded in "
+            "digests, shown on /admin/digests); fix the cause, then run "
+            f"`hotspots digest --date {day.isoformat()} --retry-failed`"
+        )
+
+
+commands = [digest_command]
