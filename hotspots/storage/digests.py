@@ -134,3 +134,11 @@ WHERE d.status = 'failed' OR (d.status = 'claimed' AND d.claimed_at < :stale_bef
 ORDER BY d.digest_date DESC, staff.email
 LIMIT :limit
 """
+
+# Managers an admin may preview a digest for.
+MANAGERS_WITH_TEAMS_SQL = """
+SELECT staff.id, staff.email, staff.name, teams.name AS team_name
+FROM staff JOIN teams ON teams.id = staff.team_id
+WHERE staff.role = 'manager'
+ORDER BY teams.name, staff.name
+"""
