@@ -15,7 +15,8 @@ Words used here (and in the README):
   ``unreviewed_after_days`` days is listed as unreviewed.
 - *new hotspot*: red now, and not red on the previous digest's date (the day before the
   digest when the manager has had none): a band on a day is the latest ``score_history`` row
-  on or before that day.
+  on or before that day. A case with no history on or before that day is new only if it
+  opened after it (so a service whose history starts today does not call every hotspot new).
 - *trend*: the score now minus the score on the day 7 days before the digest date (again the
   latest history row on or before it); ``None`` when history does not reach back that far.
 - *rising*: a trend of at least ``[digest] rising_min_points``.
@@ -96,7 +97,12 @@ def build_digest(
                 "score": None if score is None else round(score, 1),
                 "band": band,
                 "trend": trend,
-                "new": red and (before is None or before[2] != "red"),
+                "new": red
+                and (
+                    before[2] != "red"
+                    if before is not None
+                    else _as_date(case["opened_on"]) > compare_day
+                ),
                 "reasons": top_reasons(
                     case.get("contributions"), digest_settings["reasons_per_case"]
                 ),

@@ -282,8 +282,8 @@ def send_digest(
         manager["email"],
         team,
         "sent",
-        f"{counts['hotspots']} hotspots, {counts['new_hotspots']} new, "
-        f"{counts['open_cases']} open cases",
+        f"{_plural(counts['hotspots'], 'hotspot')}, {counts['new_hotspots']} new, "
+        f"{_plural(counts['open_cases'], 'open case')}",
     )
 
 
@@ -379,3 +379,7 @@ def _clock_from(now: datetime) -> Callable[[], datetime]:
     run carry later times, while a test's fixed ``now`` stays the starting point."""
     started = time.monotonic()
     return lambda: now + timedelta(seconds=time.monotonic() - started)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

@@ -86,14 +86,16 @@ def test_a_hotspot_is_new_when_it_was_not_red_on_the_previous_digests_date(setti
     history = {
         1: [("2026-11-23", 16.0, "red"), ("2026-11-26", 20.0, "red")],
         2: [("2026-11-23", 12.0, "amber"), ("2026-11-26", 15.0, "red")],
-        3: [("2026-11-25", 15.0, "red")],  # no row on or before the 23rd: new
+        3: [("2026-11-25", 15.0, "red")],  # no row on or before the 23rd, opened since: new
+        4: [("2026-11-25", 15.0, "red")],  # no row on or before the 23rd, opened long ago
     }
     digest = build(
         settings,
         [
             case(1, "A", score=20, band="red"),
             case(2, "B", score=15, band="red"),
-            case(3, "C", score=15, band="red"),
+            case(3, "C", score=15, band="red", opened_on="2026-11-24"),
+            case(4, "D", score=15, band="red", opened_on="2026-01-05"),
         ],
         history,
         previous=date(2026, 11, 23),
@@ -102,6 +104,7 @@ def test_a_hotspot_is_new_when_it_was_not_red_on_the_previous_digests_date(setti
         "A": False,
         "B": True,
         "C": True,
+        "D": False,  # history starts after the 23rd: not known to be new
     }
     assert digest["counts"]["new_hotspots"] == 2
     assert digest["since"] == date(2026, 11, 23)
