@@ -22,6 +22,7 @@ from govuk_frontend_wtf.wtforms_widgets import (
 )
 from wtforms import Field, RadioField, SelectField, StringField, SubmitField, TextAreaField
 from wtforms.fields import PasswordField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 ENQUIRY_TOPICS = {
@@ -41,6 +42,10 @@ OBSERVATION_STATUSES = {
 ADJUSTMENT_MAX_DAYS = 366
 ADJUSTMENT_MAX_POINTS = 20.0
 NOTE_MAX = 2000
+
+
+def _choices(words: Mapping[str, str]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in words.items()]
 
 
 class GovDateField(Field):
@@ -112,6 +117,7 @@ class ObservationForm(FlaskForm):
         "Indicator",
         widget=GovSelect(),
         validators=[InputRequired("Choose the indicator you observed")],
+        invalid_choice_message="Choose the indicator you observed",
     )
     observed_on = GovDateField(
         "Date observed",
@@ -123,6 +129,7 @@ class ObservationForm(FlaskForm):
         "Source agency",
         widget=GovSelect(),
         validators=[InputRequired("Choose the agency the information came from")],
+        invalid_choice_message="Choose the agency the information came from",
     )
     note = TextAreaField(
         "Note (optional)",
@@ -138,20 +145,13 @@ class ObservationForm(FlaskForm):
         super().__init__(*args, prefix="observation", **kwargs)
         self.today = today
         indicators = settings["scoring"]["indicators"]
-        self.indicator.choices = [("", "Choose an indicator")] + [
-            (code, spec["label"]) for code, spec in indicators.items()
+        self.indicator.choices = [SelectChoice("", "Choose an indicator")] + [
+            SelectChoice(code, spec["label"]) for code, spec in indicators.items()
         ]
-        self.source.choices = [("", "Choose a source")] + [
-            (code, code.replace("_", " ").capitalize()) for code in settings["import"]["sources"]
+        self.source.choices = [SelectChoice("", "Choose a source")] + [
+            SelectChoice(code, code.replace("_", " ").capitalize())
+            for code in settings["import"]["sources"]
         ]
-
-    def validate_indicator(self, field):
-        if field.data not in {code for code, _ in field.choices if code}:
-            raise ValidationError("Choose the indicator you observed")
-
-    def validate_source(self, field):
-        if field.data not in {code for code, _ in field.choices if code}:
-            raise ValidationError("Choose the agency the information came from")
 
     def validate_observed_on(self, field):
         if field.data and field.data > self.today:
@@ -164,7 +164,8 @@ class EnquiryForm(FlaskForm):
     topic = RadioField(
         "What was asked",
         widget=GovRadioInput(),
-        choices=list(ENQUIRY_TOPICS.items()),
+        choices=_choices(ENQUIRY_TOPICS),
+        invalid_choice_message="Choose what was asked",
         validators=[InputRequired("Choose what was asked")],
     )
     asked_on = GovDateField(
@@ -176,7 +177,8 @@ class EnquiryForm(FlaskForm):
     outcome = RadioField(
         "Outcome",
         widget=GovRadioInput(),
-        choices=list(ENQUIRY_OUTCOMES.items()),
+        choices=_choices(ENQUIRY_OUTCOMES),
+        invalid_choice_message="Choose the outcome",
         validators=[InputRequired("Choose the outcome")],
     )
     submit = SubmitField("Record enquiry", widget=GovSubmitInput())
@@ -276,7 +278,8 @@ class ObservationStatusForm(FlaskForm):
     status = RadioField(
         "What has changed",
         widget=GovRadioInput(),
-        choices=list(OBSERVATION_STATUSES.items()),
+        choices=_choices(OBSERVATION_STATUSES),
+        invalid_choice_message="Choose resolved or refuted",
         validators=[InputRequired("Choose resolved or refuted")],
     )
     reason = TextAreaField(
