@@ -1,0 +1,386 @@
+"""The scoring model: a transparent weighted sum a worker can check by hand.
+
+Pure functions over plain data: no Flask, no database, no clock (``as_of`` is an argument).
+``settings["scoring"]`` (config.toml's ``[scoring]``) supplies every number.
+
+A case's score is the sum of its **contributions**, each a named row with a weight, a decay
+factor and points:
+
+- ``indicator`` — one row per indicator code with current observations dated on or before
+  ``as_of``. One observation's points are ``weight × 0.5^(age_days / half_life_days)``
+  (half-life 0: no fade). Several observations of the same indicator: the strongest (the most
+  recent) counts in full and each repeat adds ``repeat_fraction`` of its own points, so the row
+  is ``weight × (strongest + repeat_fraction × (sum − strongest))`` over the decay factors.
+  Resolved and refuted observations count nothing; observations dated after ``as_of`` are
+  ignored.
+- ``age`` — the child's age multiplies the indicator points. So that the score stays the sum
+  of its rows, the multiplier is its own row worth ``(multiplier − 1) × the indicator rows'
+  points`` (under 1 year ×1.5, 1 to 3 years inclusive ×1.25, older ×1 and no row).
+  Combinations, practice gaps and adjustments are not multiplied.
+- ``combination`` — the toxic trio (domestic abuse, substance misuse, parental mental health)
+  and parental conflict with a new partner, when every part is *current*: it has a current
+  observation no older than its half-life (still worth at least half its weight; an indicator
+  that does not fade stays current).
+- ``practice_gap`` — no domestic-abuse enquiry asked once ``domestic_abuse_enquiry_due_days``
+  have passed since opening; the parents' childhood not explored; visit overdue; unallocated.
+  An enquiry closes a gap when it was asked on or before ``as_of`` with an outcome other than
+  ``unable_to_ask`` (a question that could not be asked is still unasked).
+- ``adjustment`` — a practitioner's points (positive or negative) with a reason, counted from
+  the day it was made until its expiry date inclusive; an expired adjustment counts nothing.
+
+Adding a current observation never lowers a score, an older observation counts less than a
+newer one of the same kind, and the same facts and ``as_of`` always give the same score.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from hotspots.dates import age_in_years
+
+BANDS = ("red", "amber", "green")
+
+# Which current indicators make each combination in [scoring.combinations].
+COMBINATIONS: dict[str, tuple[str, ...]] = {
+    "toxic_trio": ("domestic_abuse", "substance_misuse", "parental_mental_health"),
+    "conflict_and_new_partner": ("parental_conflict", "new_partner"),
+}
+COMBINATION_LABELS = {
+    "toxic_trio": "Toxic trio: domestic abuse, substance misuse and parental mental health",
+    "conflict_and_new_partner": "Parental conflict with a new partner in the household",
+}
+GAP_LABELS = {
+    "no_domestic_abuse_enquiry": "No domestic-abuse enquiry recorded",
+    "parental_childhood_not_explored": "Parents' own childhood not explored",
+    "visit_overdue": "Visit overdue",
+    "unallocated": "Case unallocated",
+}
+AGE_LABEL = "Child's age"
+ADJUSTMENT_LABEL = "Practitioner adjustment"
+# Enquiry outcomes that count as the question asked.
+ASKED_OUTCOMES = ("disclosed", "not_disclosed")
+
+
+@dataclass(frozen=True)
+class Observation:
+    id: int
+    indicator: str
+    observed_on: date
+    status: str = "current"
+
+
+@dataclass(frozen=True)
+class Enquiry:
+    topic: str
+    asked_on: date
+    outcome: str = "not_disclosed"
+
+
+@dataclass(frozen=True)
+class Adjustment:
+    id: int
+    points: float
+    reason: str
+    expires_on: date
+    made_on: date | None = None
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """Everything that feeds one case's score."""
+
+    date_of_birth: date
+    opened_on: date
+    allocated: bool
+    visit_every_days: int
+    last_visit_on: date | None = None
+    observations: tuple[Observation, ...] = ()
+    enquiries: tuple[Enquiry, ...] = ()
+    adjustments: tuple[Adjustment, ...] = ()
+
+
+@dataclass(frozen=True)
+class Contribution:
+    code: str
+    label: str
+    kind: str  # indicator | combination | practice_gap | age | adjustment
+    weight: float
+    decay: float
+    points: float
+    observation_ids: tuple[int, ...] = ()
+    detail: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "label": self.label,
+            "kind": self.kind,
+            "weight": self.weight,
+            "decay": self.decay,
+            "points": self.points,
+            "observation_ids": list(self.observation_ids),
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class Score:
+    score: float
+    band: str
+    contributions: tuple[Contribution, ...] = field(default_factory=tuple)
+    model_version: str = ""
+
+    def contributions_json(self) -> str:
+        return json.dumps([c.as_dict() for c in self.contributions], separators=(",", ":"))
+
+
+def decay_factor(age_days: int, half_life_days: int) -> float:
+    """0.5^(age / half-life); 1 when the half-life is 0 (the indicator does not fade)."""
+    if half_life_days <= 0:
+        return 1.0
+    return 0.5 ** (age_days / half_life_days)
+
+
+def model_version(scoring: Mapping[str, Any]) -> str:
+    """A short hash of the effective [scoring] settings: catalogue, combinations, gaps,
+    multipliers, repeat fraction and thresholds. Any change to a number changes it."""
+    text = json.dumps(scoring, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def band_for(score: float, scoring: Mapping[str, Any]) -> str:
+    if score >= scoring["red_threshold"]:
+        return "red"
+    if score >= scoring["amber_threshold"]:
+        return "amber"
+    return "green"
+
+
+def age_multiplier(date_of_birth: date, as_of: date, scoring: Mapping[str, Any]) -> float:
+    """×1.5 under 1 year, ×1.25 from 1 to 3 years inclusive (under 4), else ×1 (by default)."""
+    years = age_in_years(date_of_birth, as_of)
+    if years < 1:
+        return float(scoring["age_multiplier_under_1"])
+    if years <= 3:
+        return float(scoring["age_multiplier_1_to_3"])
+    return float(scoring["age_multiplier_older"])
+
+
+def indicator_contributions(
+    observations: Iterable[Observation], scoring: Mapping[str, Any], as_of: date
+) -> list[Contribution]:
+    """One row per indicator with counting observations, in catalogue order."""
+    catalogue = scoring["indicators"]
+    fraction = float(scoring["repeat_fraction"])
+    by_code: dict[str, list[Observation]] = {}
+    for obs in observations:
+        if obs.status == "current" and obs.observed_on <= as_of and obs.indicator in catalogue:
+            by_code.setdefault(obs.indicator, []).append(obs)
+    rows = []
+    for code, spec in catalogue.items():
+        found = by_code.get(code)
+        if not found:
+            continue
+        found.sort(key=lambda o: (o.observed_on, o.id), reverse=True)
+        half_life = int(spec["half_life_days"])
+        decays = [decay_factor((as_of - o.observed_on).days, half_life) for o in found]
+        strongest, total = decays[0], math.fsum(decays)
+        weight = float(spec["weight"])
+        points = weight * (strongest + fraction * (total - strongest))
+        latest = found[0].observed_on.isoformat()
+        if len(found) == 1:
+            detail = f"observed {latest}"
+        else:
+            detail = (
+                f"{len(found)} observations, latest {latest}: the latest counts in full, "
+                f"each earlier one adds {fraction:g} of its points"
+            )
+        if half_life:
+            detail += f"; half-life {half_life} days"
+        else:
+            detail += "; does not fade"
+        rows.append(
+            Contribution(
+                code=code,
+                label=spec["label"],
+                kind="indicator",
+                weight=weight,
+                decay=strongest,
+                points=points,
+                observation_ids=tuple(o.id for o in found),
+                detail=detail,
+            )
+        )
+    return rows
+
+
+def current_indicators(
+    observations: Iterable[Observation], scoring: Mapping[str, Any], as_of: date
+) -> set[str]:
+    """Indicator codes with a current observation no older than their half-life (still worth
+    at least half their weight); an indicator that does not fade stays current."""
+    catalogue = scoring["indicators"]
+    current = set()
+    for obs in observations:
+        spec = catalogue.get(obs.indicator)
+        if spec is None or obs.status != "current" or obs.observed_on > as_of:
+            continue
+        half_life = int(spec["half_life_days"])
+        if half_life == 0 or (as_of - obs.observed_on).days <= half_life:
+            current.add(obs.indicator)
+    return current
+
+
+def combination_contributions(
+    observations: Iterable[Observation], scoring: Mapping[str, Any], as_of: date
+) -> list[Contribution]:
+    observations = list(observations)
+    current = current_indicators(observations, scoring, as_of)
+    rows = []
+    for code, points in scoring["combinations"].items():
+        parts = COMBINATIONS.get(code, ())
+        if not parts or not all(p in current for p in parts) or not points:
+            continue
+        ids = tuple(
+            o.id
+            for o in sorted(observations, key=lambda o: (o.observed_on, o.id), reverse=True)
+            if o.indicator in parts and o.status == "current" and o.observed_on <= as_of
+        )
+        rows.append(
+            Contribution(
+                code=code,
+                label=COMBINATION_LABELS.get(code, code),
+                kind="combination",
+                weight=float(points),
+                decay=1.0,
+                points=float(points),
+                observation_ids=ids,
+                detail="all current: " + ", ".join(parts),
+            )
+        )
+    return rows
+
+
+def _asked(enquiries: Iterable[Enquiry], topic: str, as_of: date) -> bool:
+    return any(
+        e.topic == topic and e.asked_on <= as_of and e.outcome in ASKED_OUTCOMES for e in enquiries
+    )
+
+
+def practice_gaps(case: CaseFacts, scoring: Mapping[str, Any], as_of: date) -> list[Contribution]:
+    """The questions the review found unasked, and the case's own upkeep."""
+    gaps = scoring["practice_gaps"]
+    rows = []
+
+    def gap(code: str, detail: str) -> None:
+        points = float(gaps[code])
+        if points:
+            rows.append(
+                Contribution(
+                    code=code,
+                    label=GAP_LABELS[code],
+                    kind="practice_gap",
+                    weight=points,
+                    decay=1.0,
+                    points=points,
+                    detail=detail,
+                )
+            )
+
+    due = case.opened_on + timedelta(days=int(gaps["domestic_abuse_enquiry_due_days"]))
+    if as_of > due and not _asked(case.enquiries, "domestic_abuse", as_of):
+        gap("no_domestic_abuse_enquiry", f"none asked; it was due by {due.isoformat()}")
+    if not _asked(case.enquiries, "parental_childhood", as_of):
+        gap("parental_childhood_not_explored", "no parental-childhood enquiry recorded")
+    every = timedelta(days=case.visit_every_days)
+    if case.last_visit_on is not None:
+        if case.last_visit_on + every < as_of:
+            gap(
+                "visit_overdue",
+                f"last visit {case.last_visit_on.isoformat()}, due every "
+                f"{case.visit_every_days} days",
+            )
+    elif case.opened_on + every < as_of:
+        gap("visit_overdue", f"no visit recorded since opening on {case.opened_on.isoformat()}")
+    if not case.allocated:
+        gap("unallocated", "no allocated worker")
+    return rows
+
+
+def age_contribution(
+    date_of_birth: date, indicator_points: float, scoring: Mapping[str, Any], as_of: date
+) -> list[Contribution]:
+    multiplier = age_multiplier(date_of_birth, as_of, scoring)
+    points = (multiplier - 1.0) * indicator_points
+    if not points:
+        return []
+    years = age_in_years(date_of_birth, as_of)
+    words = "under 1 year" if years < 1 else f"aged {years}"
+    return [
+        Contribution(
+            code="child_age",
+            label=AGE_LABEL,
+            kind="age",
+            weight=multiplier,
+            decay=1.0,
+            points=points,
+            detail=f"{words}: indicator points ×{multiplier:g}",
+        )
+    ]
+
+
+def adjustment_contributions(adjustments: Iterable[Adjustment], as_of: date) -> list[Contribution]:
+    rows = []
+    for adj in sorted(adjustments, key=lambda a: a.id):
+        if adj.expires_on < as_of or (adj.made_on is not None and adj.made_on > as_of):
+            continue
+        rows.append(
+            Contribution(
+                code="adjustment",
+                label=ADJUSTMENT_LABEL,
+                kind="adjustment",
+                weight=float(adj.points),
+                decay=1.0,
+                points=float(adj.points),
+                detail=f"{adj.reason} (until {adj.expires_on.isoformat()})",
+            )
+        )
+    return rows
+
+
+def score_case(
+    case: CaseFacts, scoring: Mapping[str, Any], as_of: date, version: str | None = None
+) -> Score:
+    """The case's score on ``as_of``: its contributions, their sum, its band and the model
+    version that made it (``version``, when the caller has computed it already)."""
+    indicators = indicator_contributions(case.observations, scoring, as_of)
+    indicator_points = sum(c.points for c in indicators)
+    rows = (
+        indicators
+        + age_contribution(case.date_of_birth, indicator_points, scoring, as_of)
+        + combination_contributions(case.observations, scoring, as_of)
+        + practice_gaps(case, scoring, as_of)
+        + adjustment_contributions(case.adjustments, as_of)
+    )
+    total = sum(c.points for c in rows)
+    return Score(
+        score=total,
+        band=band_for(total, scoring),
+        contributions=tuple(rows),
+        model_version=version or model_version(scoring),
+    )
+
+
+def reasons(contributions: Iterable[Contribution | Mapping[str, Any]], limit: int = 3) -> list[str]:
+    """The top contributions in words, largest points first: ``"Domestic abuse … (+4.6)"``.
+    The age row is left out (it only scales the indicators above it)."""
+    rows = [c.as_dict() if isinstance(c, Contribution) else dict(c) for c in contributions]
+    rows = [r for r in rows if r["kind"] != "age" and r["points"]]
+    rows.sort(key=lambda r: -abs(r["points"]))
+    return [f"{r['label']} ({r['points']:+.1f})" for r in rows[:limit]]

@@ -1,0 +1,384 @@
+"""The pure scoring model: hand-worked examples (arithmetic in the comments) and properties."""
+
+from __future__ import annotations
+
+import copy
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hotspots.config import load_config
+from hotspots.scoring import (
+    Adjustment,
+    CaseFacts,
+    Enquiry,
+    Observation,
+    band_for,
+    decay_factor,
+    model_version,
+    reasons,
+    score_case,
+)
+
+AS_OF = date(2026, 11, 25)
+MODEL = load_config(environ={})["scoring"]
+ASKED_BOTH = (
+    Enquiry("domestic_abuse", date(2026, 10, 5), "not_disclosed"),
+    Enquiry("parental_childhood", date(2026, 10, 5), "disclosed"),
+)
+
+
+def days_ago(n: int) -> date:
+    return AS_OF - timedelta(days=n)
+
+
+def quiet_case(**changes) -> CaseFacts:
+    """A 10-year-old's case with no practice gaps: allocated, visited yesterday, both
+    questions asked."""
+    fields = dict(
+        date_of_birth=date(2016, 1, 1),
+        opened_on=date(2026, 10, 1),
+        allocated=True,
+        visit_every_days=14,
+        last_visit_on=days_ago(1),
+        enquiries=ASKED_BOTH,
+    )
+    fields.update(changes)
+    return CaseFacts(**fields)
+
+
+def points_by_code(score) -> dict[str, float]:
+    result: dict[str, float] = {}
+    for c in score.contributions:
+        result[c.code] = result.get(c.code, 0) + c.points
+    return result
+
+
+def test_a_baby_with_new_domestic_abuse_and_older_conflict_is_amber():
+    case = quiet_case(
+        date_of_birth=date(2026, 5, 25),  # 6 months old: ×1.5
+        observations=(
+            Observation(1, "domestic_abuse", AS_OF),  # 5 × 0.5^(0/365) = 5
+            Observation(2, "parental_conflict", days_ago(180)),  # 3 × 0.5^(180/180) = 1.5
+        ),
+    )
+    score = score_case(case, MODEL, AS_OF)
+    # indicators 5 + 1.5 = 6.5; age row (1.5 − 1) × 6.5 = 3.25; total 9.75
+    assert points_by_code(score) == pytest.approx(
+        {"domestic_abuse": 5.0, "parental_conflict": 1.5, "child_age": 3.25}
+    )
+    assert score.score == pytest.approx(9.75)
+    assert score.band == "amber"  # 7 <= 9.75 < 14
+
+
+def test_the_toxic_trio_in_an_unallocated_toddler_with_no_questions_asked_is_red():
+    case = CaseFacts(
+        date_of_birth=date(2024, 6, 1),  # aged 2: ×1.25
+        opened_on=date(2026, 1, 1),
+        allocated=False,
+        visit_every_days=14,
+        observations=(
+            Observation(1, "domestic_abuse", days_ago(365)),  # 5 × 0.5 = 2.5, still current
+            Observation(2, "substance_misuse", AS_OF),  # 4
+            Observation(3, "parental_mental_health", days_ago(10)),  # 3 × 0.5^(10/365)
+        ),
+    )
+    score = score_case(case, MODEL, AS_OF)
+    mental_health = 3 * 0.5 ** (10 / 365)  # 2.9433...
+    indicators = 2.5 + 4 + mental_health
+    expected = {
+        "domestic_abuse": 2.5,
+        "substance_misuse": 4.0,
+        "parental_mental_health": mental_health,
+        "child_age": 0.25 * indicators,  # (1.25 − 1) × 9.4433 = 2.3608
+        "toxic_trio": 5.0,
+        "no_domestic_abuse_enquiry": 3.0,  # opened 328 days ago, none asked
+        "parental_childhood_not_explored": 2.0,
+        "visit_overdue": 2.0,  # never visited, opened more than 14 days ago
+        "unallocated": 3.0,
+    }
+    assert points_by_code(score) == pytest.approx(expected)
+    # 9.4433 + 2.3608 + 5 + 3 + 2 + 2 + 3 = 26.804
+    assert score.score == pytest.approx(sum(expected.values()))
+    assert score.band == "red"
+
+
+def test_repeats_add_half_and_only_live_adjustments_count():
+    case = quiet_case(
+        observations=(
+            Observation(1, "police_callout", AS_OF),  # decay 1
+            Observation(2, "police_callout", days_ago(180)),  # decay 0.5
+            Observation(3, "police_callout", days_ago(360)),  # decay 0.25
+        ),
+        adjustments=(
+            Adjustment(1, 2.0, "Father released from prison", AS_OF + timedelta(days=1)),
+            Adjustment(2, -1.0, "Expired yesterday", days_ago(1)),
+        ),
+    )
+    score = score_case(case, MODEL, AS_OF)
+    # police: 3 × (1 + 0.5 × (0.5 + 0.25)) = 3 × 1.375 = 4.125; aged 10: no age row
+    # adjustment +2 (the expired −1 counts nothing): total 6.125, green
+    assert points_by_code(score) == pytest.approx({"police_callout": 4.125, "adjustment": 2.0})
+    (police,) = [c for c in score.contributions if c.code == "police_callout"]
+    assert police.observation_ids == (1, 2, 3)
+    assert police.weight == 3.0 and police.decay == 1.0
+    assert score.score == pytest.approx(6.125)
+    assert score.band == "green"
+
+
+def test_refuted_resolved_and_future_observations_count_nothing():
+    case = quiet_case(
+        observations=(
+            Observation(1, "previous_injury", AS_OF, "refuted"),
+            Observation(2, "previous_injury", AS_OF, "resolved"),
+            Observation(3, "previous_injury", AS_OF + timedelta(days=1)),
+            Observation(4, "not_in_the_catalogue", AS_OF),
+        )
+    )
+    score = score_case(case, MODEL, AS_OF)
+    assert score.contributions == ()
+    assert score.score == 0
+    assert score.band == "green"
+
+
+def test_an_indicator_without_a_half_life_does_not_fade():
+    case = quiet_case(observations=(Observation(1, "parental_ace", days_ago(5000)),))
+    # 3 × 1 (half-life 0: no fade)
+    assert score_case(case, MODEL, AS_OF).score == 3.0
+
+
+@pytest.mark.parametrize(
+    "opened_days_ago, enquiries, gap",
+    [
+        (28, (), False),  # due today, not yet past due
+        (29, (), True),  # a day past due, none asked
+        (29, (Enquiry("domestic_abuse", days_ago(2), "unable_to_ask"),), True),  # still unasked
+        (29, (Enquiry("domestic_abuse", days_ago(2), "disclosed"),), False),
+        (29, (Enquiry("domestic_abuse", AS_OF + timedelta(days=1), "disclosed"),), True),
+    ],
+)
+def test_the_domestic_abuse_enquiry_gap_opens_28_days_after_opening(
+    opened_days_ago, enquiries, gap
+):
+    childhood = (Enquiry("parental_childhood", days_ago(1), "not_disclosed"),)
+    case = quiet_case(opened_on=days_ago(opened_days_ago), enquiries=enquiries + childhood)
+    codes = points_by_code(score_case(case, MODEL, AS_OF))
+    assert ("no_domestic_abuse_enquiry" in codes) is gap
+
+
+@pytest.mark.parametrize(
+    "last_visit_days_ago, opened_days_ago, overdue",
+    [
+        (14, 100, False),  # visited exactly 14 days ago: due today
+        (15, 100, True),
+        (None, 14, False),  # never visited, opened 14 days ago
+        (None, 15, True),
+    ],
+)
+def test_a_visit_is_overdue_after_the_cases_visit_frequency(
+    last_visit_days_ago, opened_days_ago, overdue
+):
+    case = quiet_case(
+        opened_on=days_ago(opened_days_ago),
+        last_visit_on=None if last_visit_days_ago is None else days_ago(last_visit_days_ago),
+        enquiries=(),
+    )
+    codes = points_by_code(score_case(case, MODEL, AS_OF))
+    assert ("visit_overdue" in codes) is overdue
+
+
+def test_a_combination_needs_every_part_current():
+    # new_partner observed 181 days ago is past its 180-day half-life: no longer current
+    stale = quiet_case(
+        observations=(
+            Observation(1, "parental_conflict", AS_OF),
+            Observation(2, "new_partner", days_ago(181)),
+        )
+    )
+    fresh = quiet_case(
+        observations=(
+            Observation(1, "parental_conflict", AS_OF),
+            Observation(2, "new_partner", days_ago(180)),
+        )
+    )
+    assert "conflict_and_new_partner" not in points_by_code(score_case(stale, MODEL, AS_OF))
+    # 3 + 4 × 0.5 + 2 = 7
+    fresh_score = score_case(fresh, MODEL, AS_OF)
+    assert points_by_code(fresh_score)["conflict_and_new_partner"] == 2.0
+    assert fresh_score.score == pytest.approx(7.0)
+
+
+def test_the_age_multiplier_steps_at_one_and_at_four():
+    obs = (Observation(1, "domestic_abuse", AS_OF),)  # 5 points
+
+    def total(born: date) -> float:
+        return score_case(quiet_case(date_of_birth=born, observations=obs), MODEL, AS_OF).score
+
+    assert total(date(2025, 11, 26)) == 7.5  # a day short of 1: 5 × 1.5
+    assert total(date(2025, 11, 25)) == 6.25  # 1 today: 5 × 1.25
+    assert total(date(2022, 11, 26)) == 6.25  # a day short of 4
+    assert total(date(2022, 11, 25)) == 5.0  # 4 today: ×1
+
+
+def test_bands_follow_the_thresholds():
+    assert band_for(MODEL["red_threshold"], MODEL) == "red"
+    assert band_for(MODEL["red_threshold"] - 0.01, MODEL) == "amber"
+    assert band_for(MODEL["amber_threshold"], MODEL) == "amber"
+    assert band_for(MODEL["amber_threshold"] - 0.01, MODEL) == "green"
+
+
+def test_the_model_version_changes_with_any_weight_or_threshold():
+    changed_weight = copy.deepcopy(MODEL)
+    changed_weight["indicators"]["young_parent"]["weight"] = 1.5
+    changed_threshold = copy.deepcopy(MODEL)
+    changed_threshold["red_threshold"] += 1
+    versions = {model_version(m) for m in (MODEL, changed_weight, changed_threshold)}
+    assert len(versions) == 3
+    assert model_version(copy.deepcopy(MODEL)) == model_version(MODEL)
+    assert len(model_version(MODEL)) == 12
+
+
+def test_reasons_name_the_largest_contributions_first_in_words():
+    case = quiet_case(
+        date_of_birth=date(2026, 5, 25),
+        observations=(
+            Observation(1, "parental_conflict", AS_OF),
+            Observation(2, "previous_injury", AS_OF),
+        ),
+        adjustments=(Adjustment(1, -4.0, "Family moved to grandparents", AS_OF),),
+    )
+    words = reasons(score_case(case, MODEL, AS_OF).contributions)
+    assert words == [
+        "Previous injury or unexplained bruising (+8.0)",
+        "Practitioner adjustment (-4.0)",
+        "Conflict in the parents' relationship (+3.0)",
+    ]
+
+
+def test_decay_halves_every_half_life():
+    assert decay_factor(0, 90) == 1.0
+    assert decay_factor(90, 90) == 0.5
+    assert decay_factor(270, 90) == 0.125
+    assert decay_factor(10_000, 0) == 1.0
+
+
+# --- properties ------------------------------------------------------------------------------
+
+CODES = sorted(MODEL["indicators"])
+dates = st.integers(min_value=-900, max_value=10).map(lambda n: AS_OF + timedelta(days=n))
+
+
+@st.composite
+def observations(draw, min_size=0, max_size=12):
+    items = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(CODES), dates, st.sampled_from(["current", "resolved", "refuted"])
+            ),
+            min_size=min_size,
+            max_size=max_size,
+        )
+    )
+    return tuple(
+        Observation(i + 1, code, day, status) for i, (code, day, status) in enumerate(items)
+    )
+
+
+@st.composite
+def cases(draw):
+    return CaseFacts(
+        date_of_birth=AS_OF - timedelta(days=draw(st.integers(0, 6000))),
+        opened_on=AS_OF - timedelta(days=draw(st.integers(0, 900))),
+        allocated=draw(st.booleans()),
+        visit_every_days=draw(st.sampled_from([7, 14, 28])),
+        last_visit_on=draw(st.none() | dates),
+        observations=draw(observations()),
+        enquiries=tuple(
+            Enquiry(topic, day, outcome)
+            for topic, day, outcome in draw(
+                st.lists(
+                    st.tuples(
+                        st.sampled_from(["domestic_abuse", "parental_childhood"]),
+                        dates,
+                        st.sampled_from(["disclosed", "not_disclosed", "unable_to_ask"]),
+                    ),
+                    max_size=3,
+                )
+            )
+        ),
+        adjustments=tuple(
+            Adjustment(i + 1, points, "reason", expires)
+            for i, (points, expires) in enumerate(
+                draw(st.lists(st.tuples(st.floats(-5, 5), dates), max_size=2))
+            )
+        ),
+    )
+
+
+def with_observation(case: CaseFacts, obs: Observation) -> CaseFacts:
+    obs = Observation(1000, obs.indicator, obs.observed_on, obs.status)
+    return CaseFacts(**{**case.__dict__, "observations": case.observations + (obs,)})
+
+
+@settings(max_examples=200, deadline=None)
+@given(cases())
+def test_contributions_always_sum_to_the_score(case):
+    score = score_case(case, MODEL, AS_OF)
+    assert score.score == pytest.approx(sum(c.points for c in score.contributions), abs=1e-9)
+    assert score.band == band_for(score.score, MODEL)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cases())
+def test_the_same_facts_and_day_give_the_same_score(case):
+    reordered = CaseFacts(**{**case.__dict__, "observations": case.observations[::-1]})
+    first, again = score_case(case, MODEL, AS_OF), score_case(case, MODEL, AS_OF)
+    assert first == again
+    assert score_case(reordered, MODEL, AS_OF).score == pytest.approx(first.score, abs=1e-9)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cases(), st.sampled_from(CODES), st.integers(min_value=0, max_value=900))
+def test_adding_a_current_observation_never_lowers_a_score(case, code, age):
+    before = score_case(case, MODEL, AS_OF).score
+    after = score_case(
+        with_observation(case, Observation(0, code, AS_OF - timedelta(days=age))), MODEL, AS_OF
+    ).score
+    assert after >= before - 1e-9
+
+
+@settings(max_examples=200, deadline=None)
+@given(cases(), st.sampled_from(CODES), st.integers(0, 800), st.integers(1, 400))
+def test_an_older_observation_of_the_same_kind_counts_less(case, code, age, older_by):
+    newer = score_case(
+        with_observation(case, Observation(0, code, AS_OF - timedelta(days=age))), MODEL, AS_OF
+    )
+    older = score_case(
+        with_observation(case, Observation(0, code, AS_OF - timedelta(days=age + older_by))),
+        MODEL,
+        AS_OF,
+    )
+    assert older.score <= newer.score + 1e-9
+    alone_newer = points_by_code(newer).get(code, 0)
+    alone_older = points_by_code(older).get(code, 0)
+    assert alone_older <= alone_newer + 1e-9
+    fades = MODEL["indicators"][code]["half_life_days"] > 0
+    if fades and not any(o.indicator == code for o in case.observations):
+        assert alone_older < alone_newer
+
+
+@settings(max_examples=200, deadline=None)
+@given(cases(), st.sampled_from(CODES), dates)
+def test_a_refuted_observation_counts_nothing(case, code, day):
+    refuted = with_observation(case, Observation(0, code, day, "refuted"))
+    assert score_case(refuted, MODEL, AS_OF) == score_case(case, MODEL, AS_OF)
+
+
+@settings(max_examples=200, deadline=None)
+@given(cases(), st.floats(-20, 20), st.integers(1, 400))
+def test_an_expired_adjustment_counts_nothing(case, points, expired_days_ago):
+    expired = Adjustment(99, points, "no longer applies", AS_OF - timedelta(days=expired_days_ago))
+    adjusted = CaseFacts(**{**case.__dict__, "adjustments": case.adjustments + (expired,)})
+    assert score_case(adjusted, MODEL, AS_OF) == score_case(case, MODEL, AS_OF)
