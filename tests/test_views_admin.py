@@ -1,0 +1,94 @@
+"""/admin/audit: the audit log for admins, filterable by member of staff and by case."""
+
+from __future__ import annotations
+
+import re
+
+import browser_support as world
+import pytest
+from browser_support import email, sign_in
+
+
+@pytest.fixture
+def app(db_path, tmp_path):
+    return world.make_app(db_path, tmp_path)
+
+
+@pytest.fixture
+def ids(db, settings):
+    return world.build_world(db, settings)
+
+
+def actions(page: str) -> list[tuple[str, str, str]]:
+    """(who, action, case) for each row, newest first."""
+    return re.findall(
+        r'<tr class="govuk-table__row">\s*<td class="govuk-table__cell">[^<]+</td>\s*'
+        r'<td class="govuk-table__cell">([^<]+)</td>\s*'
+        r'<td class="govuk-table__cell">([^<]+)</td>\s*'
+        r'<td class="govuk-table__cell">\s*(?:<a[^>]*>([^<]*)<)?',
+        page,
+    )
+
+
+@pytest.fixture
+def activity(client, ids):
+    """Ann views two cases and is refused one; Meg views one."""
+    sign_in(client, "ann")
+    client.get("/cases/N-0001")
+    client.get("/cases/N-0002")
+    client.get("/cases/S-0001")
+    client.post("/logout")
+    sign_in(client, "meg")
+    client.get("/cases/N-0004")
+    client.post("/logout")
+    sign_in(client, "ada")
+
+
+def test_the_audit_log_lists_views_refusals_and_sign_ins_newest_first(client, activity):
+    page = client.get("/admin/audit").get_data(as_text=True)
+    rows = actions(page)
+    assert rows[0] == (email("ada"), "sign in", "")
+    assert (email("ann"), "refused case", "S-0001") in rows
+    assert rows.index((email("meg"), "view case", "N-0004")) < rows.index(
+        (email("ann"), "view case", "N-0001")
+    )
+
+
+def test_the_audit_log_filters_by_member_of_staff_however_the_email_is_typed(client, activity):
+    page = client.get("/admin/audit?actor=ANN.Worker@example.org").get_data(as_text=True)
+    rows = actions(page)
+    assert {who for who, _, _ in rows} == {email("ann")}
+    assert [case for _, action, case in rows if "case" in action] == [
+        "S-0001",
+        "N-0002",
+        "N-0001",
+    ]
+
+
+def test_the_audit_log_filters_by_case(client, activity):
+    rows = actions(client.get("/admin/audit?case_ref=N-0001").get_data(as_text=True))
+    assert rows == [(email("ann"), "view case", "N-0001")]
+
+
+def test_the_audit_log_filters_by_both(client, activity):
+    page = client.get("/admin/audit?actor=meg.manager@example.org&case_ref=N-0001")
+    assert "No entries match these filters" in page.get_data(as_text=True)
+
+
+def test_the_audit_log_pages_by_100(client, db, activity):
+    for n in range(150):
+        db["audit_log"].insert(
+            {"at": "2026-03-01T10:00:00+00:00", "action": "view_case", "case_ref": f"X-{n}"}
+        )
+    first = client.get("/admin/audit").get_data(as_text=True)
+    assert len(actions(first)) == 100
+    assert 'href="/admin/audit?page=2"' in first
+    second = client.get("/admin/audit?page=2").get_data(as_text=True)
+    assert 0 < len(actions(second)) < 100
+    assert 'href="/admin/audit?page=1"' in second
+
+
+@pytest.mark.parametrize("who", ["ann", "meg"])
+def test_only_admins_see_the_audit_log(client, ids, who):
+    sign_in(client, who)
+    assert client.get("/admin/audit").status_code == 403

@@ -1,0 +1,121 @@
+"""/team: a manager's team at a glance; admins choose any team; workers may not see it."""
+
+from __future__ import annotations
+
+import re
+
+import browser_support as world
+import pytest
+from browser_support import sign_in
+
+
+@pytest.fixture
+def app(db_path, tmp_path):
+    return world.make_app(db_path, tmp_path)
+
+
+@pytest.fixture
+def ids(db, settings):
+    return world.build_world(db, settings)
+
+
+def section(page: str, heading_id: str) -> str:
+    start = page.index(f'id="{heading_id}"')
+    following = page.find('<h2 class="govuk-heading-m"', start + 1)
+    return page[start : following if following > 0 else None]
+
+
+def refs(html: str) -> list[str]:
+    return re.findall(r'href="/cases/([^"]+)"', html)
+
+
+def test_a_manager_sees_their_teams_hotspots_with_worker_score_and_reasons(client, ids):
+    sign_in(client, "meg")
+    page = client.get("/team").get_data(as_text=True)
+    assert "North Team" in page
+    hotspots = section(page, "hotspots")
+    assert refs(hotspots) == ["N-0001", "N-0004"]  # highest score first
+    assert "Ann Worker" in hotspots and "Bob Worker" in hotspots
+    assert "Previous injury or unexplained bruising (+7.8)" in hotspots
+    assert "S-0001" not in page
+
+
+def test_the_team_page_shows_each_workers_caseload_and_hotspot_load(client, ids):
+    sign_in(client, "meg")
+    workers = section(client.get("/team").get_data(as_text=True), "workers")
+    rows = re.findall(
+        r">([A-Z][a-z]+ [A-Z][a-z]+)</a>(?: \(manager\))?\s*</th>\s*"
+        r"<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>",
+        workers,
+    )
+    assert rows == [
+        ("Ann Worker", "3", "1", "1"),
+        ("Bob Worker", "1", "1", "1"),
+        ("Meg Manager", "0", "0", "0"),
+    ]
+
+
+def test_a_reviewed_hotspot_leaves_the_unreviewed_list(client, db, ids):
+    db["reviews"].insert(
+        {
+            "case_id": ids["cases"]["N-0004"],
+            "reviewed_by_id": ids["staff"]["meg"],
+            "reviewed_at": "2026-02-27T10:00:00+00:00",
+            "plan": "Weekly visits",
+        }
+    )
+    sign_in(client, "meg")
+    page = client.get("/team").get_data(as_text=True)
+    assert refs(section(page, "unreviewed")) == ["N-0001"]
+    assert "Hotspots not reviewed in 7 days (1)" in page
+
+
+def test_a_review_older_than_the_limit_does_not_count(client, db, ids):
+    db["reviews"].insert(
+        {
+            "case_id": ids["cases"]["N-0004"],
+            "reviewed_by_id": ids["staff"]["meg"],
+            "reviewed_at": "2026-02-20T10:00:00+00:00",
+            "plan": "Weekly visits",
+        }
+    )
+    sign_in(client, "meg")
+    page = client.get("/team").get_data(as_text=True)
+    assert refs(section(page, "unreviewed")) == ["N-0001", "N-0004"]
+
+
+def test_the_team_page_lists_unallocated_cases_and_practice_gaps(client, ids):
+    sign_in(client, "meg")
+    page = client.get("/team").get_data(as_text=True)
+    assert refs(section(page, "unallocated")) == ["N-0005"]
+    # Open more than 28 days with no domestic-abuse enquiry, longest open first.
+    assert refs(section(page, "practice-gaps")) == ["N-0003", "N-0004", "N-0005"]
+    assert "Practice gaps: no domestic abuse enquiry (3)" in page
+
+
+def test_workers_may_not_see_the_team_page(client, ids):
+    sign_in(client, "ann")
+    response = client.get("/team")
+    assert response.status_code == 403
+    assert "You cannot see this page" in response.get_data(as_text=True)
+
+
+def test_a_manager_cannot_choose_another_team(client, ids):
+    sign_in(client, "meg")
+    page = client.get(f"/team?team={ids['teams']['south']}").get_data(as_text=True)
+    assert "North Team" in page and "S-0001" not in page
+
+
+def test_an_admin_chooses_a_team_then_sees_it(client, ids):
+    sign_in(client, "ada")
+    choose = client.get("/team").get_data(as_text=True)
+    assert "Choose a team" in choose
+    assert f'href="/team?team={ids["teams"]["south"]}"' in choose
+    page = client.get(f"/team?team={ids['teams']['south']}").get_data(as_text=True)
+    assert "South Team" in page and refs(section(page, "hotspots")) == ["S-0001"]
+
+
+@pytest.mark.parametrize("team", ["999", "south"])
+def test_an_unknown_team_is_not_found(client, ids, team):
+    sign_in(client, "ada")
+    assert client.get(f"/team?team={team}").status_code == 404
