@@ -155,3 +155,13 @@ def test_the_admin_page_lists_failed_digests_with_the_servers_answer(client, db,
 def test_managers_may_not_see_the_admin_page(client, ids):
     sign_in(client, "nina@council.example")
     assert client.get("/admin/digests").status_code == 403
+
+
+def test_sent_times_are_shown_in_the_services_time_zone(client, db, settings, ids):
+    summer = NOW.replace(month=6, day=1)  # Monday 1 June 2026, 07:30 BST = 06:30Z
+    send_due_digests(
+        db, settings, digest_date=summer.date(), now=summer, manager_email="nina@council.example"
+    )
+    assert db.execute("select sent_at from digests").fetchone()[0].startswith("2026-06-01T06:30")
+    sign_in(client, "nina@council.example")
+    assert "1 Jun 2026, 07:30" in client.get("/digests").get_data(as_text=True)

@@ -8,9 +8,10 @@ what the manager's mail client shows.
 
 from __future__ import annotations
 
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
@@ -37,6 +38,15 @@ EMAIL_FRAME_CSP = (
     "sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation"
 )
 PAGE_SIZE = 60
+
+
+@bp.app_template_filter("digest_time")
+def digest_time(stamp: str | None) -> str:
+    """A stored UTC timestamp in the service's time zone: 26 Nov 2026, 07:30."""
+    if not stamp:
+        return ""
+    moment = datetime.fromisoformat(stamp).astimezone(ZoneInfo(settings()["app"]["timezone"]))
+    return f"{moment.day} {moment:%b %Y, %H:%M}"
 
 
 def _preview_manager():
