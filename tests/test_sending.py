@@ -640,3 +640,36 @@ def test_the_command_explains_bad_input(app, db, runner, args, message):
     assert result.exit_code != 0
     assert message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_crash_after_the_server_accepted_sends_again_with_the_same_message_id(db, settings):
+    """The documented at-least-once window: the process dies after the SMTP server accepted
+    the message but before `sent` was recorded; after the lease the digest goes again."""
+    ids = two_teams(db)
+    delivered = []
+
+    class AcceptsThenDies:
+        def send(self, message):
+            delivered.append(message)
+            raise KeyboardInterrupt  # stands in for the process being killed
+
+    nina = managers(db, "nina@council.example")[0]
+    with pytest.raises(KeyboardInterrupt):
+        send_digest(
+            db, settings, nina, digest_date=DIGEST_DAY, now=NOW, transport=AcceptsThenDies(),
+            claimed_by="doomed",
+        )  # fmt: skip
+    assert digest_row(db, ids["nina"])["status"] == "claimed"
+
+    class Accepts:
+        def send(self, message):
+            delivered.append(message)
+
+    later = NOW + timedelta(minutes=settings["digest"]["claim_lease_minutes"] + 1)
+    outcome = send_digest(
+        db, settings, nina, digest_date=DIGEST_DAY, now=later, transport=Accepts(),
+        claimed_by="next",
+    )  # fmt: skip
+    assert outcome.status == "sent"
+    assert len(delivered) == 2
+    assert delivered[0]["Message-ID"] == delivered[1]["Message-ID"]
