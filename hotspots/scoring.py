@@ -9,8 +9,10 @@ factor and points:
 - ``indicator`` — one row per indicator code with current observations dated on or before
   ``as_of``. One observation's points are ``weight × 0.5^(age_days / half_life_days)``
   (half-life 0: no fade). Several observations of the same indicator: the strongest (the most
-  recent) counts in full and each repeat adds ``repeat_fraction`` of its own points, so the row
-  is ``weight × (strongest + repeat_fraction × (sum − strongest))`` over the decay factors.
+  recent) counts in full and each repeat adds ``repeat_fraction`` of its own points, up to
+  ``repeat_cap`` times the weight in all, so the row is
+  ``weight × min(repeat_cap, strongest + repeat_fraction × (sum − strongest))`` over the decay
+  factors (the cap keeps a case with fifty police call-outs from drowning out everything).
   Resolved and refuted observations count nothing; observations dated after ``as_of`` are
   ignored.
 - ``age`` — the child's age multiplies the indicator points. So that the score stays the sum
@@ -178,6 +180,7 @@ def indicator_contributions(
     """One row per indicator with counting observations, in catalogue order."""
     catalogue = scoring["indicators"]
     fraction = float(scoring["repeat_fraction"])
+    cap = float(scoring["repeat_cap"])
     by_code: dict[str, list[Observation]] = {}
     for obs in observations:
         if obs.status == "current" and obs.observed_on <= as_of and obs.indicator in catalogue:
@@ -192,14 +195,15 @@ def indicator_contributions(
         decays = [decay_factor((as_of - o.observed_on).days, half_life) for o in found]
         strongest, total = decays[0], math.fsum(decays)
         weight = float(spec["weight"])
-        points = weight * (strongest + fraction * (total - strongest))
+        points = weight * min(cap, strongest + fraction * (total - strongest))
         latest = found[0].observed_on.isoformat()
         if len(found) == 1:
             detail = f"observed {latest}"
         else:
             detail = (
                 f"{len(found)} observations, latest {latest}: the latest counts in full, "
-                f"each earlier one adds {fraction:g} of its points"
+                f"each earlier one adds {fraction:g} of its points, "
+                f"up to {cap:g} × the weight in all"
             )
         if half_life:
             detail += f"; half-life {half_life} days"

@@ -1,0 +1,124 @@
+"""Scoring commands: ``hotspots score``, ``hotspots caseload`` and ``hotspots scheduler``."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import date
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from hotspots import rescoring
+from hotspots.dates import local_now, parse_date
+from hotspots.db import get_db
+
+
+def _as_of_option(value: str | None, settings) -> tuple[date, object]:
+    now = local_now(settings["app"]["timezone"])
+    if value is None:
+        return now.date(), now
+    try:
+        return parse_date(value), now
+    except ValueError as e:
+        raise click.BadParameter(str(e), param_hint="--as-of") from None
+
+
+@click.command("score")
+@click.option(
+    "--as-of", "as_of", metavar="YYYY-MM-DD", help="Score as on this day (default: today)."
+)
+@with_appcontext
+def score_command(as_of: str | None) -> None:
+    """Rescore every open case in the authority, in one transaction.
+
+    Writes each open case's score, band, rank in its worker's caseload and model version,
+    and the day's score history row; closed cases leave the ranking.
+
+    Example:
+
+        hotspots score --as-of 2026-11-25
+    """
+    settings = current_app.config["SETTINGS"]
+    day, now = _as_of_option(as_of, settings)
+    db = get_db()
+    started = time.perf_counter()
+    count = rescoring.rescore_all(db, settings, as_of=day, now=now)
+    seconds = time.perf_counter() - started
+    bands = rescoring.band_counts(db)
+    click.echo(
+        f"Scored {count} open cases as of {day.isoformat()} in {seconds:.1f} s: "
+        f"{bands['red']} red, {bands['amber']} amber, {bands['green']} green"
+    )
+
+
+@click.command("caseload")
+@click.argument("email")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per case.")
+@with_appcontext
+def caseload_command(email: str, as_json: bool) -> None:
+    """Show a worker's ranked caseload from the latest scores.
+
+    Each case shows its rank, score, band, trend (change against 7 days before the score)
+    and its top reasons. With --json, a JSON array of objects with rank, case_ref, initials,
+    score, band, trend, reasons, contributions (code, label, kind, weight, decay, points,
+    observation_ids, detail), as_of and model_version.
+
+    Example:
+
+        hotspots caseload worker@example.gov.uk --json
+    """
+    settings = current_app.config["SETTINGS"]
+    db = get_db()
+    staff = rescoring.find_staff(db, email)
+    if staff is None:
+        raise click.ClickException(f"no staff member has the email {email}")
+    caseload = rescoring.read_caseload(db, staff["id"], settings)
+    if as_json:
+        click.echo(json.dumps(caseload, indent=2))
+        return
+    if not caseload:
+        click.echo(f"{staff['email']} has no scored open cases (run `hotspots score`?)")
+        return
+    click.echo(f"Caseload of {staff['email']}: {len(caseload)} open cases")
+    click.echo(f"{'rank':>4}  {'case':<12} {'score':>6}  {'band':<5} {'trend':>6}  reasons")
+    for case in caseload:
+        trend = "" if case["trend"] is None else f"{case['trend']:+.1f}"
+        click.echo(
+            f"{case['rank']:>4}  {case['case_ref']:<12} {case['score']:>6.1f}  "
+            f"{case['band']:<5} {trend:>6}  {'; '.join(case['reasons'])}"
+        )
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command() -> None:
+    """Run the scheduled jobs in this process until stopped (Ctrl-C).
+
+    The nightly full rescore, the incremental sweep and the daily digests. Only one
+    scheduler runs per database: a second one started by mistake stops with an error.
+
+    Example:
+
+        hotspots scheduler
+    """
+    from jobs.scheduler import SchedulerLocked, build_scheduler, scheduler_lock
+
+    app = current_app._get_current_object()
+    try:
+        with scheduler_lock(app.config["SETTINGS"]):
+            scheduler = build_scheduler(app)
+            click.echo(
+                "Scheduler running: "
+                + ", ".join(f"{job.id} ({job.trigger})" for job in scheduler.get_jobs())
+            )
+            try:
+                scheduler.start()
+            except (KeyboardInterrupt, SystemExit):
+                pass
+    except SchedulerLocked as e:
+        raise click.ClickException(str(e)) from None
+
+
+commands = [score_command, caseload_command, scheduler_command]

@@ -1,0 +1,311 @@
+"""SQL for scoring: the whole-authority rescore (set-based, through temporary tables), one
+case's facts and its score row, caseload ranks, history, trends and caseload reads.
+
+Day numbers are days since 1970-01-01 (``unixepoch(date) / 86400``), the same numbers as
+``observations.observed_day``. A decay factor is ``exp(:ln_half_per_day × age_days)`` with
+``ln_half_per_day = ln(0.5) / half_life_days`` (0 when the indicator does not fade), which
+equals the model's ``0.5^(age / half-life)``.
+"""
+
+# --- whole-authority rescore -------------------------------------------------------------
+
+# Scratch tables, private to the connection; emptied at the start and end of every run.
+CREATE_RESCORE_TABLES_SQL = """
+CREATE TEMP TABLE IF NOT EXISTS rescore_indicators (
+    case_id INTEGER NOT NULL,
+    points REAL NOT NULL,
+    bit INTEGER NOT NULL
+);
+CREATE TEMP TABLE IF NOT EXISTS rescore_combinations (
+    combination TEXT PRIMARY KEY,
+    mask INTEGER NOT NULL,
+    points REAL NOT NULL
+);
+CREATE TEMP TABLE IF NOT EXISTS rescore_totals (
+    case_id INTEGER PRIMARY KEY,
+    indicator_points REAL NOT NULL,
+    current_mask INTEGER NOT NULL
+);
+CREATE TEMP TABLE IF NOT EXISTS rescore_asked (
+    case_id INTEGER PRIMARY KEY,
+    domestic_abuse INTEGER NOT NULL,
+    parental_childhood INTEGER NOT NULL
+);
+CREATE TEMP TABLE IF NOT EXISTS rescore_adjusted (
+    case_id INTEGER PRIMARY KEY,
+    points REAL NOT NULL
+);
+CREATE TEMP TABLE IF NOT EXISTS rescore_scores (
+    case_id INTEGER PRIMARY KEY,
+    worker_id INTEGER,
+    score REAL NOT NULL
+);
+"""
+CLEAR_RESCORE_TABLES_SQL = """
+DELETE FROM temp.rescore_indicators;
+DELETE FROM temp.rescore_combinations;
+DELETE FROM temp.rescore_totals;
+DELETE FROM temp.rescore_asked;
+DELETE FROM temp.rescore_adjusted;
+DELETE FROM temp.rescore_scores;
+"""
+
+# A combination and the bits (one per part indicator) that must all be current.
+INSERT_COMBINATION_SQL = """
+INSERT INTO temp.rescore_combinations (combination, mask, points)
+VALUES (:combination, :mask, :points)
+"""
+
+# One indicator at a time, so its weight and decay rate are parameters rather than a join per
+# row: each pass reads one contiguous range of the observations_scoring index in case order.
+# The row's points are weight × min(repeat_cap, strongest + repeat_fraction × (sum −
+# strongest)); the strongest is the latest (one half-life per indicator), so its decay comes
+# from max(observed_day). An indicator seen within its half-life sets its bit (for combinations).
+INSERT_INDICATOR_POINTS_SQL = """
+INSERT INTO temp.rescore_indicators (case_id, points, bit)
+SELECT
+    case_id,
+    :weight * min(
+        :repeat_cap,
+        exp(:ln_half_per_day * (:as_of_day - max(observed_day)))
+        + :repeat_fraction * (
+            sum(exp(:ln_half_per_day * (:as_of_day - observed_day)))
+            - exp(:ln_half_per_day * (:as_of_day - max(observed_day)))
+        )
+    ),
+    CASE WHEN max(observed_day) >= :current_since_day THEN :bit ELSE 0 END
+FROM observations INDEXED BY observations_scoring
+WHERE indicator = :indicator AND status = 'current' AND observed_day <= :as_of_day
+GROUP BY case_id
+"""
+
+# Per case: the indicator points, and the bits of its current indicators (each indicator
+# appears once per case with its own bit, so the sum is their bitwise OR). One sort of the
+# per-indicator rows is cheaper than adding into a per-case total with an upsert per row.
+INSERT_TOTALS_SQL = """
+INSERT INTO temp.rescore_totals (case_id, indicator_points, current_mask)
+SELECT case_id, sum(points), sum(bit) FROM temp.rescore_indicators GROUP BY case_id
+"""
+
+# Which screening questions have been asked (an outcome other than unable_to_ask) by as_of.
+INSERT_ASKED_SQL = """
+INSERT INTO temp.rescore_asked (case_id, domestic_abuse, parental_childhood)
+SELECT case_id, max(topic = 'domestic_abuse'), max(topic = 'parental_childhood')
+FROM enquiries
+WHERE asked_on <= :as_of AND outcome IN ('disclosed', 'not_disclosed')
+GROUP BY case_id
+"""
+
+# Adjustments in force on as_of: made on or before it, expiring on or after it.
+INSERT_ADJUSTED_SQL = """
+INSERT INTO temp.rescore_adjusted (case_id, points)
+SELECT case_id, sum(points)
+FROM adjustments
+WHERE expires_on >= :as_of AND substr(made_at, 1, 10) <= :as_of
+GROUP BY case_id
+"""
+
+# The score of every open case: indicators × age multiplier, combinations, practice gaps,
+# adjustments — the same arithmetic as hotspots.scoring.score_case.
+INSERT_SCORES_SQL = """
+INSERT INTO temp.rescore_scores (case_id, worker_id, score)
+SELECT
+    c.id,
+    c.worker_id,
+    coalesce(t.indicator_points, 0) * (
+        CASE
+            WHEN years < 1 THEN :age_multiplier_under_1
+            WHEN years <= 3 THEN :age_multiplier_1_to_3
+            ELSE :age_multiplier_older
+        END
+    )
+    + coalesce((
+        SELECT total(m.points) FROM temp.rescore_combinations AS m
+        WHERE t.current_mask & m.mask = m.mask
+    ), 0)
+    + CASE
+        WHEN :as_of_day > unixepoch(c.opened_on) / 86400 + :domestic_abuse_enquiry_due_days
+            AND coalesce(a.domestic_abuse, 0) = 0
+        THEN :no_domestic_abuse_enquiry ELSE 0 END
+    + CASE WHEN coalesce(a.parental_childhood, 0) = 0
+        THEN :parental_childhood_not_explored ELSE 0 END
+    + CASE
+        WHEN unixepoch(coalesce(c.last_visit_on, c.opened_on)) / 86400 + c.visit_every_days
+            < :as_of_day
+        THEN :visit_overdue ELSE 0 END
+    + CASE WHEN c.worker_id IS NULL THEN :unallocated ELSE 0 END
+    + coalesce(j.points, 0)
+FROM (
+    SELECT
+        cases.*,
+        CAST(substr(:as_of, 1, 4) AS INTEGER) - CAST(substr(date_of_birth, 1, 4) AS INTEGER)
+            - (substr(:as_of, 6, 5) < substr(date_of_birth, 6, 5)) AS years
+    FROM cases
+    WHERE status = 'open'
+) AS c
+LEFT JOIN temp.rescore_totals AS t ON t.case_id = c.id
+LEFT JOIN temp.rescore_asked AS a ON a.case_id = c.id
+LEFT JOIN temp.rescore_adjusted AS j ON j.case_id = c.id
+"""
+
+# Closed cases leave the ranking: their scores row goes (their history stays).
+DELETE_ALL_SCORES_SQL = "DELETE FROM scores"
+COUNT_RESCORED_SQL = "SELECT count(*) FROM temp.rescore_scores"
+
+# Rank within each worker's open caseload: highest score first, ties by case id; rows are
+# written in case order (appending to the table rather than inserting at random).
+INSERT_ALL_SCORES_SQL = """
+INSERT INTO scores
+    (case_id, as_of, score, band, rank, worker_id, contributions, model_version, computed_at)
+SELECT * FROM (SELECT
+    case_id,
+    :as_of,
+    score,
+    CASE WHEN score >= :red_threshold THEN 'red'
+         WHEN score >= :amber_threshold THEN 'amber' ELSE 'green' END,
+    CASE WHEN worker_id IS NULL THEN NULL
+         ELSE row_number() OVER (PARTITION BY worker_id ORDER BY score DESC, case_id) END,
+    worker_id,
+    '[]',
+    :model_version,
+    :computed_at
+FROM temp.rescore_scores)
+ORDER BY 1
+"""
+
+UPSERT_ALL_HISTORY_SQL = """
+INSERT INTO score_history (case_id, day, score, band, model_version)
+SELECT case_id, as_of, score, band, model_version FROM scores WHERE true
+ON CONFLICT (case_id, day) DO UPDATE SET
+    score = excluded.score, band = excluded.band, model_version = excluded.model_version
+"""
+
+# Every open case's facts, in case order, for storing explanations after a full rescore.
+SELECT_OPEN_CASES_SQL = """
+SELECT id, case_ref, date_of_birth, opened_on, worker_id, visit_every_days, last_visit_on,
+       status
+FROM cases WHERE status = 'open' ORDER BY id
+"""
+SELECT_OPEN_OBSERVATIONS_SQL = """
+SELECT o.case_id, o.id, o.indicator, o.observed_on, o.status
+FROM observations AS o JOIN cases AS c ON c.id = o.case_id
+WHERE c.status = 'open'
+"""
+SELECT_OPEN_ENQUIRIES_SQL = """
+SELECT e.case_id, e.topic, e.asked_on, e.outcome
+FROM enquiries AS e JOIN cases AS c ON c.id = e.case_id
+WHERE c.status = 'open'
+"""
+SELECT_OPEN_ADJUSTMENTS_SQL = """
+SELECT a.case_id, a.id, a.points, a.reason, a.expires_on, substr(a.made_at, 1, 10) AS made_on
+FROM adjustments AS a JOIN cases AS c ON c.id = a.case_id
+WHERE c.status = 'open'
+"""
+UPDATE_CONTRIBUTIONS_SQL = """
+UPDATE scores SET contributions = :contributions WHERE case_id = :case_id
+"""
+
+COUNT_BANDS_SQL = "SELECT band, count(*) FROM scores GROUP BY band"
+
+# --- one case ----------------------------------------------------------------------------
+
+SELECT_CASE_SQL = """
+SELECT id, case_ref, date_of_birth, opened_on, worker_id, visit_every_days, last_visit_on,
+       status
+FROM cases WHERE id = :case_id
+"""
+SELECT_CASE_OBSERVATIONS_SQL = """
+SELECT id, indicator, observed_on, status FROM observations WHERE case_id = :case_id
+"""
+SELECT_CASE_ENQUIRIES_SQL = """
+SELECT topic, asked_on, outcome FROM enquiries WHERE case_id = :case_id
+"""
+SELECT_CASE_ADJUSTMENTS_SQL = """
+SELECT id, points, reason, expires_on, substr(made_at, 1, 10) AS made_on
+FROM adjustments WHERE case_id = :case_id
+"""
+SELECT_SCORE_SQL = "SELECT * FROM scores WHERE case_id = :case_id"
+
+UPSERT_SCORE_SQL = """
+INSERT INTO scores
+    (case_id, as_of, score, band, rank, worker_id, contributions, model_version, computed_at)
+VALUES
+    (:case_id, :as_of, :score, :band, NULL, :worker_id, :contributions, :model_version,
+     :computed_at)
+ON CONFLICT (case_id) DO UPDATE SET
+    as_of = excluded.as_of, score = excluded.score, band = excluded.band, rank = NULL,
+    worker_id = excluded.worker_id, contributions = excluded.contributions,
+    model_version = excluded.model_version, computed_at = excluded.computed_at
+"""
+DELETE_SCORE_SQL = "DELETE FROM scores WHERE case_id = :case_id"
+
+UPSERT_HISTORY_SQL = """
+INSERT INTO score_history (case_id, day, score, band, model_version)
+VALUES (:case_id, :day, :score, :band, :model_version)
+ON CONFLICT (case_id, day) DO UPDATE SET
+    score = excluded.score, band = excluded.band, model_version = excluded.model_version
+"""
+
+# Re-rank one worker's caseload after one of its scores changed.
+RERANK_WORKER_SQL = """
+UPDATE scores SET rank = ranked.rank
+FROM (
+    SELECT case_id, row_number() OVER (ORDER BY score DESC, case_id) AS rank
+    FROM scores WHERE worker_id = :worker_id
+) AS ranked
+WHERE scores.case_id = ranked.case_id AND scores.rank IS NOT ranked.rank
+"""
+
+# --- the sweep ---------------------------------------------------------------------------
+
+# Open cases changed since they were scored (or never scored), and closed cases still ranked.
+# julianday() compares instants whatever their UTC offsets, to the millisecond.
+SELECT_CHANGED_CASES_SQL = """
+SELECT c.id
+FROM cases AS c LEFT JOIN scores AS s ON s.case_id = c.id
+WHERE (c.status = 'open' AND (
+        s.case_id IS NULL
+        OR (c.changed_at IS NOT NULL AND julianday(c.changed_at) > julianday(s.computed_at))))
+   OR (c.status = 'closed' AND s.case_id IS NOT NULL)
+ORDER BY c.id
+"""
+SELECT_OTHER_MODEL_SQL = """
+SELECT 1 FROM scores WHERE model_version != :model_version LIMIT 1
+"""
+
+# --- reading scores ----------------------------------------------------------------------
+
+SELECT_STAFF_BY_EMAIL_SQL = "SELECT id, email, name, role FROM staff WHERE email = :email"
+
+# A worker's ranked caseload, with the score 7 days before (the latest history row on or
+# before that day) for the trend.
+SELECT_CASELOAD_SQL = """
+SELECT
+    s.case_id, c.case_ref, c.initials, s.rank, s.score, s.band, s.as_of, s.contributions,
+    s.model_version, s.computed_at,
+    s.score - (
+        SELECT h.score FROM score_history AS h
+        WHERE h.case_id = s.case_id AND h.day <= date(s.as_of, '-7 days')
+        ORDER BY h.day DESC LIMIT 1
+    ) AS trend
+FROM scores AS s JOIN cases AS c ON c.id = s.case_id
+WHERE s.worker_id = :worker_id
+ORDER BY s.rank
+"""
+
+# Score now minus the score 7 days before :as_of (NULL when there is no history that old).
+SELECT_TREND_SQL = """
+SELECT s.score - (
+    SELECT h.score FROM score_history AS h
+    WHERE h.case_id = s.case_id AND h.day <= date(:as_of, '-7 days')
+    ORDER BY h.day DESC LIMIT 1
+) AS trend
+FROM scores AS s WHERE s.case_id = :case_id
+"""
+
+# One case's daily scores for the days from :since to :as_of (for a sparkline).
+SELECT_SERIES_SQL = """
+SELECT day, score FROM score_history
+WHERE case_id = :case_id AND day BETWEEN :since AND :as_of
+ORDER BY day
+"""
