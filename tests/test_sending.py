@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import copy
 import json
+import multiprocessing
 import socket
 import threading
 from datetime import date, datetime, timedelta
@@ -358,6 +359,38 @@ def test_two_concurrent_senders_send_exactly_one_email_per_manager(db_path, db, 
     statuses = sorted(o.status for run in results for o in run)
     assert statuses.count("sent") == 2
     assert set(statuses) <= {"sent", "in_progress", "already_sent"}
+
+
+def _send_in_another_process(db_path, smtp, start):
+    """A separate sender process: its own interpreter, connection and claims."""
+    connection = storage.connect(db_path)
+    try:
+        start.wait()
+        send_due_digests(connection, smtp, digest_date=DIGEST_DAY, now=NOW)
+    finally:
+        connection.close()
+
+
+def test_two_sender_processes_send_exactly_one_email_per_manager(db_path, db, settings):
+    two_teams(db)
+    context = multiprocessing.get_context("spawn")
+    with smtp_server(SlowCollector()) as controller:
+        smtp = smtp_settings(settings, controller)
+        start = context.Barrier(2)
+        senders = [
+            context.Process(target=_send_in_another_process, args=(str(db_path), smtp, start))
+            for _ in range(2)
+        ]
+        for p in senders:
+            p.start()
+        for p in senders:
+            p.join(timeout=60)
+        assert [p.exitcode for p in senders] == [0, 0]
+        handler = controller.handler
+    assert len(handler.to("nina@council.example")) == 1
+    assert len(handler.to("sam@council.example")) == 1
+    statuses = [r["status"] for r in db.query("select status from digests")]
+    assert statuses == ["sent", "sent"]
 
 
 def test_a_server_that_refuses_once_is_retried_and_the_digest_sent_once(db, settings):
