@@ -46,10 +46,9 @@ def digest_command(
 
     Example:
 
+    \b
         hotspots digest --dry-run --manager nina@council.example
-
         hotspots digest --date 2026-11-26
-
         hotspots digest --date 2026-11-26 --manager nina@council.example --retry-failed
     """
     settings = current_app.config["SETTINGS"]
