@@ -85,6 +85,14 @@ def schedule(scheduler, app, *, now: datetime | None = None) -> None:
     settings = app.config["SETTINGS"]
     now = now or local_now(settings["app"]["timezone"])
     trigger = digest_trigger(settings)
+    known_until = max(trigger.holidays, default=None)
+    if known_until is None or known_until.year <= now.year:
+        # The shipped list covers a couple of years ahead; after that holidays go unnoticed.
+        log.warning(
+            "the bank holiday list ends on %s: upgrade govuk-bank-holidays so digests keep "
+            "skipping bank holidays",
+            known_until,
+        )
     grace = settings["digest"]["misfire_grace_seconds"]
     scheduler.add_job(
         _run_now,

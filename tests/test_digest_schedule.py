@@ -10,6 +10,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from test_sending import two_teams
 
+from hotspots.sending import bank_holidays
 from jobs.digest import JOB_ID, digest_trigger, first_run_time, schedule, send_digests_job
 
 LONDON = ZoneInfo("Europe/London")
@@ -126,3 +127,12 @@ def test_the_job_uses_the_london_date_of_a_utc_instant(app, db, tmp_path):
     outcomes = send_digests_job(app, utc(2026, 5, 31, 23, 30))
     assert [o.status for o in outcomes] == ["sent", "sent"]
     assert db.execute("select distinct digest_date from digests").fetchall() == [("2026-06-01",)]
+
+
+def test_it_warns_when_the_bank_holiday_list_is_about_to_run_out(app, caplog):
+    last = max(bank_holidays())  # 2028-12-26 in govuk-bank-holidays 0.19
+    scheduler = BackgroundScheduler(timezone="Europe/London")
+    schedule(scheduler, app, now=datetime(last.year - 1, 6, 1, 8, 0, tzinfo=LONDON))
+    assert "bank holiday list ends" not in caplog.text
+    schedule(scheduler, app, now=datetime(last.year, 6, 1, 8, 0, tzinfo=LONDON))
+    assert f"bank holiday list ends on {last.isoformat()}" in caplog.text
