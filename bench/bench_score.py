@@ -1,0 +1,172 @@
+"""Benchmark: the whole-authority rescore and a single-case rescore against the floor.
+
+Builds (or reuses) a demo database of 400,000 cases (about 8 million observations) with
+``hotspots demo``, then times, in the same run and on the same rows:
+
+1. the full rescore (``rescoring.rescore_all``: scores, bands, ranks, history), best of N,
+   with the time of each step;
+2. a single-case rescore (``rescoring.rescore_case``), median and 95th percentile of 200;
+3. the floor: the fastest bare SQLite aggregate of weight × decay per case over the same
+   number of observation rows, written to a table — integer day numbers, weight and decay
+   rate on the row, a covering index, one GROUP BY (in a scratch database beside it).
+
+Usage:
+
+    .venv/bin/python bench/bench_score.py [--db bench/data/score.db] [--cases 400000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from hotspots import rescoring, storage  # noqa: E402
+from hotspots.config import load_config  # noqa: E402
+
+FLOOR_TABLES_SQL = """
+DROP TABLE IF EXISTS floor.catalogue;
+DROP TABLE IF EXISTS floor.observations;
+DROP TABLE IF EXISTS floor.points;
+CREATE TABLE floor.catalogue (code TEXT PRIMARY KEY, weight REAL, rate REAL);
+CREATE TABLE floor.observations (case_id INTEGER, day INTEGER, weight REAL, rate REAL);
+CREATE TABLE floor.points (case_id INTEGER PRIMARY KEY, points REAL);
+"""
+FLOOR_CATALOGUE_SQL = "INSERT INTO floor.catalogue VALUES (:code, :weight, :rate)"
+FLOOR_FILL_SQL = """
+INSERT INTO floor.observations (case_id, day, weight, rate)
+SELECT o.case_id, o.observed_day, c.weight, c.rate
+FROM main.observations AS o JOIN floor.catalogue AS c ON c.code = o.indicator
+ORDER BY o.case_id
+"""
+FLOOR_INDEX_SQL = "CREATE INDEX floor.covering ON observations (case_id, day, weight, rate)"
+FLOOR_CLEAR_SQL = "DELETE FROM floor.points"
+FLOOR_AGGREGATE_SQL = """
+INSERT INTO floor.points (case_id, points)
+SELECT case_id, sum(weight * exp(rate * (:as_of_day - day)))
+FROM floor.observations
+GROUP BY case_id
+"""
+COUNT_OBSERVATIONS_SQL = "SELECT count(*) FROM observations"
+COUNT_CASES_SQL = "SELECT count(*) FROM cases"
+OPEN_CASE_IDS_SQL = "SELECT id FROM cases WHERE status = 'open' ORDER BY id"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", default=str(ROOT / "bench" / "data" / "score.db"))
+    parser.add_argument("--cases", type=int, default=400_000)
+    parser.add_argument("--repeat", type=int, default=3, help="full rescores to time (best)")
+    args = parser.parse_args()
+    path = Path(args.db)
+    build(path, args.cases)
+
+    settings = load_config(overrides={"database": {"path": str(path)}})
+    now = datetime.now(ZoneInfo(settings["app"]["timezone"]))
+    as_of = now.date()
+    db = storage.connect(path)
+    cases = db.execute(COUNT_CASES_SQL).fetchone()[0]
+    observations = db.execute(COUNT_OBSERVATIONS_SQL).fetchone()[0]
+    print(f"database {path}: {cases} cases, {observations} observations; as of {as_of}")
+
+    full, best_steps = [], {}
+    for _ in range(args.repeat):
+        steps: dict[str, float] = {}
+        started = time.perf_counter()
+        scored = rescoring.rescore_all(db, settings, as_of=as_of, now=now, timings=steps)
+        full.append(time.perf_counter() - started)
+        if full[-1] == min(full):
+            best_steps = steps
+    print(f"full rescore of {scored} open cases: best {min(full):.2f} s of {fmt(full)}")
+    for step, seconds in best_steps.items():
+        print(f"    {step:<34} {seconds:6.2f} s")
+
+    ids = [r[0] for r in db.execute(OPEN_CASE_IDS_SQL).fetchall()]
+    single = []
+    for case_id in random.Random(1).sample(ids, min(200, len(ids))):
+        started = time.perf_counter()
+        rescoring.rescore_case(db, case_id, settings, as_of=as_of, now=now)
+        single.append((time.perf_counter() - started) * 1000)
+    single.sort()
+    p95 = single[int(len(single) * 0.95) - 1]
+    print(f"single-case rescore: median {statistics.median(single):.2f} ms, p95 {p95:.2f} ms")
+
+    floor = time_floor(db, path, settings, as_of)
+    print(f"floor (bare aggregate of weight × decay per case, {observations} rows): ")
+    print(f"    best {min(floor):.2f} s of {fmt(floor)}")
+    print(f"ratio full rescore / floor: {min(full) / min(floor):.1f}x (target 3x)")
+    db.close()
+
+
+def build(path: Path, cases: int) -> None:
+    """Create the demo database with the real commands unless it already has cases."""
+    if path.exists():
+        db = storage.connect(path)
+        try:
+            if db.execute(COUNT_CASES_SQL).fetchone()[0]:
+                return
+        except sqlite3.OperationalError:
+            pass
+        finally:
+            db.close()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "HOTSPOTS_DATABASE__PATH": str(path)}
+    hotspots = str(Path(sys.executable).with_name("hotspots"))
+    started = time.perf_counter()
+    subprocess.run([hotspots, "init-db"], env=env, check=True)
+    subprocess.run([hotspots, "demo", "--cases", str(cases)], env=env, check=True)
+    print(f"built {path} with hotspots demo in {time.perf_counter() - started:.0f} s")
+
+
+def time_floor(db, path: Path, settings, as_of, repeat: int = 3) -> list[float]:
+    """Copy every observation into a scratch database as (case_id, day, weight, rate) with a
+    covering index, then time the bare aggregate into a table."""
+    scratch = path.with_name(path.name + ".floor.db")
+    db.execute("ATTACH DATABASE ? AS floor", [str(scratch)])
+    db.execute("PRAGMA cache_size = -262144")
+    for statement in FLOOR_TABLES_SQL.strip().split(";\n"):
+        if statement.strip():
+            db.execute(statement)
+    for code, spec in settings["scoring"]["indicators"].items():
+        half_life = spec["half_life_days"]
+        db.execute(
+            FLOOR_CATALOGUE_SQL,
+            {
+                "code": code,
+                "weight": spec["weight"],
+                "rate": math.log(0.5) / half_life if half_life else 0.0,
+            },
+        )
+    db.execute(FLOOR_FILL_SQL)
+    db.execute(FLOOR_INDEX_SQL)
+    as_of_day = rescoring.day_number(as_of)
+    times = []
+    for _ in range(repeat):
+        db.execute("BEGIN")
+        db.execute(FLOOR_CLEAR_SQL)
+        started = time.perf_counter()
+        db.execute(FLOOR_AGGREGATE_SQL, {"as_of_day": as_of_day})
+        db.execute("COMMIT")
+        times.append(time.perf_counter() - started)
+    db.execute("DETACH DATABASE floor")
+    return times
+
+
+def fmt(times: list[float]) -> str:
+    return ", ".join(f"{t:.2f}" for t in times) + " s"
+
+
+if __name__ == "__main__":
+    main()

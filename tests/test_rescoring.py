@@ -1,0 +1,338 @@
+"""Rescoring against a real SQLite file: the set-based full rescore agrees with the pure model,
+ranks, history, trends, single-case and changed-case rescores."""
+
+from __future__ import annotations
+
+import json
+import random
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from hotspots import rescoring, scoring
+from hotspots.demo import load_demo
+from hotspots.storage import scores as scores_sql
+
+AS_OF = date(2026, 11, 25)
+NOW = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+
+
+def later(minutes: int) -> datetime:
+    return NOW + timedelta(minutes=minutes)
+
+
+class World:
+    """A small authority built row by row: one team, two workers."""
+
+    def __init__(self, db):
+        self.db = db
+        self.team = db["teams"].insert({"name": "Broadland"}).last_pk
+        self.ann = self.staff("ann@example.org")
+        self.bob = self.staff("bob@example.org")
+        self.cases = 0
+        self.observations = 0
+
+    def staff(self, email):
+        row = {"email": email, "name": email.split("@")[0], "role": "worker", "team_id": self.team}
+        return self.db["staff"].insert(row).last_pk
+
+    def case(self, worker, *, born=date(2026, 3, 1), opened=date(2026, 9, 1), **extra):
+        self.cases += 1
+        row = {
+            "case_ref": f"C{self.cases:04d}",
+            "initials": "AB",
+            "date_of_birth": born.isoformat(),
+            "team_id": self.team,
+            "worker_id": worker,
+            "opened_on": opened.isoformat(),
+            "visit_every_days": 14,
+            "last_visit_on": (AS_OF - timedelta(days=2)).isoformat(),
+            "status": "open",
+        }
+        row.update(extra)
+        return self.db["cases"].insert(row).last_pk
+
+    def observe(self, case_id, indicator, observed_on=AS_OF, status="current"):
+        self.observations += 1
+        row = {
+            "external_id": f"O{self.observations}",
+            "case_id": case_id,
+            "indicator": indicator,
+            "observed_on": observed_on.isoformat(),
+            "source": "police",
+            "status": status,
+            "recorded_at": NOW.isoformat(),
+        }
+        return self.db["observations"].insert(row).last_pk
+
+    def ask(self, case_id, topic, asked_on, outcome="not_disclosed"):
+        row = {
+            "case_id": case_id,
+            "topic": topic,
+            "asked_on": asked_on.isoformat(),
+            "outcome": outcome,
+            "recorded_at": NOW.isoformat(),
+        }
+        self.db["enquiries"].insert(row)
+
+    def adjust(self, case_id, points, expires_on, made_at=NOW):
+        row = {
+            "case_id": case_id,
+            "points": points,
+            "reason": "Practitioner's judgement",
+            "expires_on": expires_on.isoformat(),
+            "made_by_id": self.ann,
+            "made_at": made_at.isoformat(),
+        }
+        self.db["adjustments"].insert(row)
+
+    def change(self, case_id, at, **values):
+        self.db["cases"].update(case_id, {"changed_at": at.isoformat(), **values})
+
+
+@pytest.fixture
+def world(db):
+    return World(db)
+
+
+def random_cases(world, rng, count):
+    """Cases with everything the model reads: resolved, refuted and future observations,
+    enquiries of every outcome (some after as_of), live, expired and future adjustments."""
+    codes = list(scoring.COMBINATIONS["toxic_trio"]) + ["parental_conflict", "new_partner"]
+    codes += ["parental_ace", "previous_injury", "missed_appointments", "young_parent"]
+    for _ in range(count):
+        born = AS_OF - timedelta(days=rng.randint(0, 3000))
+        opened = AS_OF - timedelta(days=rng.randint(0, 400))
+        last = rng.choice([None, AS_OF - timedelta(days=rng.randint(0, 60))])
+        case_id = world.case(
+            rng.choice([world.ann, world.bob, None]),
+            born=born,
+            opened=opened,
+            last_visit_on=last and last.isoformat(),
+            visit_every_days=rng.choice([7, 14, 28]),
+            status=rng.choice(["open"] * 9 + ["closed"]),
+        )
+        for _ in range(rng.randint(0, 12)):
+            world.observe(
+                case_id,
+                rng.choice(codes),
+                AS_OF - timedelta(days=rng.randint(-5, 800)),
+                rng.choice(["current"] * 6 + ["resolved", "refuted"]),
+            )
+        for topic in ("domestic_abuse", "parental_childhood"):
+            if rng.random() < 0.6:
+                outcome = rng.choice(["disclosed", "not_disclosed", "unable_to_ask"])
+                world.ask(case_id, topic, AS_OF - timedelta(days=rng.randint(-5, 300)), outcome)
+        if rng.random() < 0.3:
+            world.adjust(
+                case_id,
+                rng.uniform(-5, 5),
+                AS_OF + timedelta(days=rng.randint(-10, 10)),
+                made_at=NOW + timedelta(days=rng.choice([-3, 0, 2])),
+            )
+
+
+def assert_sql_agrees_with_the_model(db, settings):
+    rows = db.execute("SELECT case_id, score, band, model_version FROM scores").fetchall()
+    assert rows
+    version = scoring.model_version(settings["scoring"])
+    for case_id, score, band, model in rows:
+        expected = rescoring.score_of(db, case_id, settings, AS_OF)
+        assert score == pytest.approx(expected.score, abs=1e-6), f"case {case_id}"
+        assert band == expected.band
+        assert model == version
+
+
+def test_a_full_rescore_of_demo_data_equals_the_pure_model_for_every_case(db, settings):
+    load_demo(
+        db, settings, cases=400, seed=11, as_of=AS_OF, now=NOW, password_hash="x", rescore=False
+    )
+    open_cases = db.execute("SELECT count(*) FROM cases WHERE status = 'open'").fetchone()[0]
+    assert rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW) == open_cases
+    assert_sql_agrees_with_the_model(db, settings)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_full_rescore_equals_the_pure_model_with_adjustments_and_rows_after_as_of(
+    world, db, settings, seed
+):
+    random_cases(world, random.Random(seed), 80)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    assert_sql_agrees_with_the_model(db, settings)
+
+
+def test_a_full_rescore_stores_contributions_that_sum_to_each_score(world, db, settings):
+    random_cases(world, random.Random(4), 40)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    for score, contributions in db.execute("SELECT score, contributions FROM scores"):
+        items = json.loads(contributions)
+        assert sum(c["points"] for c in items) == pytest.approx(score, abs=1e-9)
+        assert all(
+            set(c)
+            == {"code", "label", "kind", "weight", "decay", "points", "observation_ids"}
+            | {"detail"}
+            for c in items
+        )
+
+
+def test_a_large_authority_gets_its_explanations_when_a_case_is_read(
+    world, db, settings, monkeypatch
+):
+    monkeypatch.setattr(rescoring, "STORE_CONTRIBUTIONS_UP_TO", 0)
+    case_id = world.case(world.ann)
+    world.observe(case_id, "domestic_abuse")
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    assert db["scores"].get(case_id)["contributions"] == "[]"
+    (row,) = rescoring.read_caseload(db, world.ann, settings)
+    assert row["contributions"][0]["code"] == "domestic_abuse"
+    assert sum(c["points"] for c in row["contributions"]) == pytest.approx(row["score"])
+    assert row["reasons"][0].startswith("Domestic abuse")
+
+
+def test_ranks_run_from_one_in_each_workers_caseload_and_unallocated_cases_have_none(
+    world, db, settings
+):
+    quiet = world.case(world.ann)
+    busy = world.case(world.ann)
+    world.observe(busy, "previous_injury")
+    other = world.case(world.bob)
+    nobody = world.case(None)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    ranks = {r["case_id"]: (r["rank"], r["worker_id"]) for r in db["scores"].rows}
+    assert ranks == {
+        busy: (1, world.ann),
+        quiet: (2, world.ann),
+        other: (1, world.bob),
+        nobody: (None, None),
+    }
+
+
+def test_closed_cases_leave_the_ranking_and_keep_their_history(world, db, settings):
+    staying = world.case(world.ann)
+    closing = world.case(world.ann)
+    world.observe(closing, "domestic_abuse")
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    world.change(closing, later(1), status="closed", closed_on=AS_OF.isoformat())
+    rescoring.rescore_all(db, settings, as_of=AS_OF + timedelta(days=1), now=later(60 * 24))
+    assert [r["case_id"] for r in db["scores"].rows] == [staying]
+    assert db["scores"].get(staying)["rank"] == 1
+    assert db.execute("SELECT day FROM score_history WHERE case_id = ?", [closing]).fetchall() == [
+        (AS_OF.isoformat(),)
+    ]
+
+
+def test_history_keeps_one_row_per_case_per_day(world, db, settings):
+    case_id = world.case(world.ann)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    world.observe(case_id, "police_callout")
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=later(5))
+    rescoring.rescore_case(db, case_id, settings, as_of=AS_OF, now=later(6))
+    rescoring.rescore_all(db, settings, as_of=AS_OF + timedelta(days=1), now=later(60 * 24))
+    history = db.execute(
+        "SELECT day, score FROM score_history WHERE case_id = ? ORDER BY day", [case_id]
+    ).fetchall()
+    assert [day for day, _ in history] == ["2026-11-25", "2026-11-26"]
+    # The day's row holds the latest run of that day: the call-out counts (3 × 1.5 for a baby).
+    assert history[0][1] == pytest.approx(db["scores"].get(case_id)["score"], abs=0.1)
+
+
+def test_the_trend_is_the_change_against_seven_days_before(world, db, settings):
+    case_id = world.case(world.ann)
+    week_ago = AS_OF - timedelta(days=7)
+    rescoring.rescore_all(db, settings, as_of=week_ago, now=NOW - timedelta(days=7))
+    before = db["scores"].get(case_id)["score"]
+    world.observe(case_id, "domestic_abuse", AS_OF - timedelta(days=1))
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    after = db["scores"].get(case_id)["score"]
+    assert after > before
+    assert rescoring.trend(db, case_id, AS_OF) == pytest.approx(after - before)
+    assert rescoring.trend(db, case_id, AS_OF - timedelta(days=3)) is None  # no older history
+    (row,) = rescoring.read_caseload(db, world.ann, settings)
+    assert row["trend"] == pytest.approx(after - before)
+    series = rescoring.score_series(db, case_id, AS_OF)
+    assert series == [(week_ago.isoformat(), before), (AS_OF.isoformat(), after)]
+    assert rescoring.score_series(db, case_id, AS_OF, days=7) == [(AS_OF.isoformat(), after)]
+
+
+def test_rescoring_one_case_writes_its_score_history_and_reranks_its_caseload(world, db, settings):
+    first = world.case(world.ann)
+    world.observe(first, "police_callout")
+    second = world.case(world.ann)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    assert db["scores"].get(second)["rank"] == 2
+    world.observe(second, "previous_injury")
+    world.change(second, later(1))
+    row = rescoring.rescore_case(db, second, settings, as_of=AS_OF, now=later(2))
+    assert row["rank"] == 1
+    assert db["scores"].get(first)["rank"] == 2
+    assert row["score"] == pytest.approx(rescoring.score_of(db, second, settings, AS_OF).score)
+    assert row["computed_at"] == later(2).isoformat()
+    contributions = json.loads(row["contributions"])
+    assert "previous_injury" in {c["code"] for c in contributions}
+    assert sum(c["points"] for c in contributions) == pytest.approx(row["score"])
+    history = db.execute("SELECT score FROM score_history WHERE case_id = ?", [second])
+    assert history.fetchall() == [(row["score"],)]
+    assert rescoring.explain_case(db, second, settings, AS_OF) == contributions
+
+
+def test_a_reallocated_case_leaves_its_old_workers_ranking(world, db, settings):
+    moving = world.case(world.ann)
+    world.observe(moving, "previous_injury")
+    staying = world.case(world.ann)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    world.change(moving, later(1), worker_id=world.bob)
+    rescoring.rescore_case(db, moving, settings, as_of=AS_OF, now=later(2))
+    assert db["scores"].get(staying)["rank"] == 1
+    assert (db["scores"].get(moving)["rank"], db["scores"].get(moving)["worker_id"]) == (
+        1,
+        world.bob,
+    )
+
+
+def test_rescoring_a_closed_case_removes_its_score(world, db, settings):
+    case_id = world.case(world.ann)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    world.change(case_id, later(1), status="closed")
+    assert rescoring.rescore_case(db, case_id, settings, as_of=AS_OF, now=later(2)) is None
+    assert db["scores"].count == 0
+
+
+def test_the_sweep_rescores_only_cases_changed_since_they_were_scored(world, db, settings):
+    changed = world.case(world.ann)
+    untouched = world.case(world.ann)
+    closing = world.case(world.bob)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 0
+    world.observe(changed, "domestic_abuse")
+    # The same instant written with a different UTC offset still counts as later.
+    world.change(changed, later(2).astimezone(timezone(timedelta(hours=1))))
+    world.change(closing, later(2), status="closed")
+    new = world.case(world.bob)  # never scored
+    assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(3)) == 3
+    assert db["scores"].get(changed)["computed_at"] == later(3).isoformat()
+    assert db["scores"].get(untouched)["computed_at"] == NOW.isoformat()
+    assert {r["case_id"] for r in db["scores"].rows} == {changed, untouched, new}
+    assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(4)) == 0
+
+
+def test_the_sweep_rescores_everything_when_the_weights_change(world, db, settings):
+    for _ in range(3):
+        world.observe(world.case(world.ann), "domestic_abuse")
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    heavier = json.loads(json.dumps(settings))
+    heavier["scoring"]["indicators"]["domestic_abuse"]["weight"] = 9.0
+    assert rescoring.rescore_changed(db, heavier, as_of=AS_OF, now=later(1)) == 3
+    version = scoring.model_version(heavier["scoring"])
+    assert {r["model_version"] for r in db["scores"].rows} == {version}
+
+
+def test_a_failed_full_rescore_leaves_the_previous_scores_whole(world, db, settings, monkeypatch):
+    case_id = world.case(world.ann)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    before = db["scores"].get(case_id)
+    world.observe(case_id, "domestic_abuse")
+    monkeypatch.setattr(scores_sql, "UPSERT_ALL_HISTORY_SQL", "SELECT no_such_column")
+    with pytest.raises(Exception, match="no_such_column"):
+        rescoring.rescore_all(db, settings, as_of=AS_OF, now=later(1))
+    assert db["scores"].get(case_id) == before
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
