@@ -403,14 +403,19 @@ def find_staff(db: sqlite_utils.Database, email: str) -> dict[str, Any] | None:
 
 
 def read_caseload(
-    db: sqlite_utils.Database, worker_id: int, settings: Mapping[str, Any]
+    db: sqlite_utils.Database,
+    worker_id: int,
+    settings: Mapping[str, Any],
+    as_of: date | None = None,
 ) -> list[dict[str, Any]]:
     """The worker's open caseload from the latest scores, rank order: rank, case_ref,
-    initials, score, band, trend (against 7 days before the score's day; None without that
-    history), reasons (the top contributions in words), contributions, as_of, model_version.
-    Contributions stored by a full rescore are empty; they are computed here, on read."""
+    initials, score, band, trend (against 7 days before ``as_of``, by default the score's
+    day; None without that history), reasons (the top contributions in words),
+    contributions, as_of, model_version. Contributions a large full rescore left empty are
+    computed here, on read."""
     caseload = []
-    for row in _all(db, sql.SELECT_CASELOAD_SQL, {"worker_id": worker_id}):
+    params = {"worker_id": worker_id, "as_of": as_of.isoformat() if as_of else None}
+    for row in _all(db, sql.SELECT_CASELOAD_SQL, params):
         contributions = json.loads(row["contributions"] or "[]")
         if not contributions and row["score"]:
             contributions = explain_case(db, row["case_id"], settings, parse_date(row["as_of"]))

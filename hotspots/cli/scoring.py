@@ -56,8 +56,14 @@ def score_command(as_of: str | None) -> None:
 @click.command("caseload")
 @click.argument("email")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array, one object per case.")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    help="Measure trends against 7 days before this day; default the day of the latest scores.",
+)
 @with_appcontext
-def caseload_command(email: str, as_json: bool) -> None:
+def caseload_command(email: str, as_json: bool, as_of: str | None) -> None:
     """Show a worker's ranked caseload from the latest scores.
 
     Each case shows its rank, score, band, trend (change against 7 days before the score)
@@ -74,7 +80,8 @@ def caseload_command(email: str, as_json: bool) -> None:
     staff = rescoring.find_staff(db, email)
     if staff is None:
         raise click.ClickException(f"no staff member has the email {email}")
-    caseload = rescoring.read_caseload(db, staff["id"], settings)
+    day = _as_of_option(as_of, settings)[0] if as_of else None
+    caseload = rescoring.read_caseload(db, staff["id"], settings, day)
     if as_json:
         click.echo(json.dumps(caseload, indent=2))
         return

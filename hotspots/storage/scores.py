@@ -277,15 +277,15 @@ SELECT 1 FROM scores WHERE model_version != :model_version LIMIT 1
 
 SELECT_STAFF_BY_EMAIL_SQL = "SELECT id, email, name, role FROM staff WHERE email = :email"
 
-# A worker's ranked caseload, with the score 7 days before (the latest history row on or
-# before that day) for the trend.
+# A worker's ranked caseload, with the score 7 days before :as_of (default: the score's own
+# day; the latest history row on or before that day) for the trend.
 SELECT_CASELOAD_SQL = """
 SELECT
     s.case_id, c.case_ref, c.initials, s.rank, s.score, s.band, s.as_of, s.contributions,
     s.model_version, s.computed_at,
     s.score - (
         SELECT h.score FROM score_history AS h
-        WHERE h.case_id = s.case_id AND h.day <= date(s.as_of, '-7 days')
+        WHERE h.case_id = s.case_id AND h.day <= date(coalesce(:as_of, s.as_of), '-7 days')
         ORDER BY h.day DESC LIMIT 1
     ) AS trend
 FROM scores AS s JOIN cases AS c ON c.id = s.case_id
