@@ -39,6 +39,7 @@ install-dev: $(VENV)/.installed-dev
 assets: hotspots/static/.built
 
 hotspots/static/.built: package.json package-lock.json scripts/build-assets.sh
+	@command -v npm >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq nodejs npm)
 	npm ci --no-audit --no-fund
 	bash scripts/build-assets.sh
 	touch $@

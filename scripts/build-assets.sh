@@ -33,6 +33,7 @@ cat >"$entry" <<'SCSS'
 .app-breakdown-total th, .app-breakdown-total td { font-weight: bold; border-top: 2px solid; }
 .app-footer-meta { margin-bottom: 0; }
 .app-sign-out { display: inline; margin: 0; }
+.app-band-filter li { display: inline-block; margin-right: govuk.govuk-spacing(4); }
 .app-link-button { background: none; border: 0; padding: 0; margin: 0; font: inherit; color: inherit; cursor: pointer; text-decoration: underline; text-underline-offset: 0.1578em; }
 .app-link-button:focus { outline: 3px solid transparent; color: govuk.govuk-functional-colour(focus-text); background-color: govuk.govuk-functional-colour(focus); box-shadow: 0 -2px govuk.govuk-functional-colour(focus), 0 4px govuk.govuk-functional-colour(focus-text); text-decoration: none; }
 SCSS

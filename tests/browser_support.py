@@ -55,6 +55,8 @@ def make_app(db_path, tmp_path, *, csrf: bool = False, now: datetime | None = NO
         "WTF_CSRF_ENABLED": csrf,
         "HOTSPOTS_NOW": now,
         "database": {"path": str(db_path)},
+        # Bands pinned here, so recalibrating config.toml's thresholds leaves these tests be.
+        "scoring": {"red_threshold": 14.0, "amber_threshold": 7.0},
         "mail": {"transport": "outbox", "outbox_dir": str(tmp_path / "outbox")},
         **flask,
     }
