@@ -25,6 +25,7 @@ from typing import Any
 import sqlite_utils
 
 from hotspots import audit
+from hotspots.importer import bulk_load_cache
 from hotspots.storage import imports as sql
 from hotspots.storage import write_transaction
 
@@ -175,7 +176,7 @@ def load_demo(
     plan = _Plan(rng, cases)
     generator = _Generator(rng, settings, as_of, now)
     summary = DemoSummary(teams=len(plan.teams), cases=cases)
-    with _bulk_load_pragmas(db), write_transaction(db):
+    with bulk_load_cache(db), write_transaction(db):
         if count_cases(db):
             raise DemoRefused("the database already has cases; demo data needs an empty one")
         team_ids = _insert_teams(db, plan.teams)
@@ -221,20 +222,6 @@ def _rescore_all_if_available(
             raise
         return None
     return rescoring.rescore_all(db, settings, as_of=as_of, now=now)
-
-
-class _bulk_load_pragmas:
-    """A bigger page cache for the load (index pages stay in memory), then back as it was."""
-
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self.db = db
-
-    def __enter__(self) -> None:
-        self.cache_size = self.db.execute("PRAGMA cache_size").fetchone()[0]
-        self.db.execute("PRAGMA cache_size = -262144")  # KiB: 256 MiB
-
-    def __exit__(self, *exc: object) -> None:
-        self.db.execute(f"PRAGMA cache_size = {int(self.cache_size)}")
 
 
 def _insert_teams(db: sqlite_utils.Database, names: list[str]) -> list[int]:

@@ -6,6 +6,13 @@ the cases whose data changes, UPDATE the rows whose values differ, INSERT the ne
 Comparisons use ``IS NOT`` so NULLs compare as values.
 """
 
+# PRAGMA takes no bound parameters: the value is formatted in, always an int (negative = KiB).
+GET_CACHE_SIZE_SQL = {"main": "PRAGMA main.cache_size", "temp": "PRAGMA temp.cache_size"}
+SET_CACHE_SIZE_SQL = {
+    "main": "PRAGMA main.cache_size = {kib:d}",
+    "temp": "PRAGMA temp.cache_size = {kib:d}",
+}
+
 # --- lookups loaded once per import ---------------------------------------------------------
 
 SELECT_TEAMS_SQL = "SELECT id, name FROM teams"
@@ -48,7 +55,7 @@ CREATE TEMP TABLE import_cases (
 """,
     "observations": """
 CREATE TEMP TABLE import_observations (
-    external_id TEXT NOT NULL PRIMARY KEY,
+    external_id TEXT NOT NULL,
     case_id INTEGER NOT NULL,
     indicator TEXT NOT NULL,
     observed_on TEXT NOT NULL,
@@ -187,6 +194,7 @@ SELECT o.external_id, o.case_id, o.indicator, o.observed_on, o.source, o.recorde
     o.status, o.note, :now
 FROM temp.import_observations AS o
 WHERE NOT EXISTS (SELECT 1 FROM observations WHERE observations.external_id = o.external_id)
+ORDER BY o.case_id
 """
 
 # --- enquiries -------------------------------------------------------------------------------
