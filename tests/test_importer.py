@@ -652,3 +652,15 @@ def test_the_command_refuses_an_unknown_kind(runner, tmp_path):
 
     assert result.exit_code == 2
     assert "'visits' is not one of" in result.output
+
+
+def test_the_command_asks_for_init_db_on_a_database_not_set_up(tmp_path):
+    from hotspots import create_app
+
+    app = create_app({"TESTING": True, "database": {"path": str(tmp_path / "new.db")}})
+    path = write(tmp_path, "staff.csv", STAFF)
+
+    result = app.test_cli_runner().invoke(args=["import", "staff", str(path)])
+
+    assert result.exit_code == 1
+    assert "run `hotspots init-db` first" in result.output

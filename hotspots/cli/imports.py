@@ -14,6 +14,18 @@ from hotspots.dates import local_now
 from hotspots.db import get_db
 from hotspots.importer import KINDS, ImportRejected, import_csv
 from hotspots.passwords import hash_password
+from hotspots.storage.schema import migrations
+
+
+def _database():
+    """This command's connection, once the schema is known to be up to date."""
+    db = get_db()
+    if migrations.pending(db):
+        raise click.ClickException(
+            f"The database {current_app.config['DATABASE']} is not set up or not up to date:"
+            " run `hotspots init-db` first."
+        )
+    return db
 
 
 @click.command("import")
@@ -36,7 +48,7 @@ def import_command(kind: str, file: Path) -> None:
     settings = current_app.config["SETTINGS"]
     now = local_now(settings["app"]["timezone"])
     try:
-        result = import_csv(get_db(), settings, kind, file, as_of=now.date(), now=now)
+        result = import_csv(_database(), settings, kind, file, as_of=now.date(), now=now)
     except ImportRejected as e:
         raise click.ClickException(str(e)) from None
     click.echo(result.summary())
@@ -79,7 +91,7 @@ def demo_command(case_count: int, seed: int, as_of, if_empty: bool) -> None:
         hotspots demo --cases 2000 --seed 1
     """
     settings = current_app.config["SETTINGS"]
-    db = get_db()
+    db = _database()
     existing = demo_data.count_cases(db)
     if existing:
         if if_empty:
