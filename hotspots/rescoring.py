@@ -215,7 +215,8 @@ def rescore_all(
                 "unallocated": float(gaps["unallocated"]),
             },
         )
-        clock.lap("case scores")
+        db.execute(sql.INSERT_RANKS_SQL)
+        clock.lap("case scores and ranks")
         db.execute(sql.DELETE_ALL_SCORES_SQL)
         db.execute(
             sql.INSERT_ALL_SCORES_SQL,
@@ -227,7 +228,7 @@ def rescore_all(
                 "computed_at": now.isoformat(),
             },
         )
-        clock.lap("scores, bands and ranks written")
+        clock.lap("scores written")
         db.execute(sql.UPSERT_ALL_HISTORY_SQL)
         clock.lap("history written")
         count = db.execute(sql.COUNT_RESCORED_SQL).fetchone()[0]

@@ -40,6 +40,10 @@ CREATE TEMP TABLE IF NOT EXISTS rescore_scores (
     worker_id INTEGER,
     score REAL NOT NULL
 );
+CREATE TEMP TABLE IF NOT EXISTS rescore_ranks (
+    case_id INTEGER PRIMARY KEY,
+    rank INTEGER NOT NULL
+);
 """
 CLEAR_RESCORE_TABLES_SQL = """
 DELETE FROM temp.rescore_indicators;
@@ -48,6 +52,7 @@ DELETE FROM temp.rescore_totals;
 DELETE FROM temp.rescore_asked;
 DELETE FROM temp.rescore_adjusted;
 DELETE FROM temp.rescore_scores;
+DELETE FROM temp.rescore_ranks;
 """
 
 # A combination and the bits (one per part indicator) that must all be current.
@@ -152,25 +157,32 @@ LEFT JOIN temp.rescore_adjusted AS j ON j.case_id = c.id
 DELETE_ALL_SCORES_SQL = "DELETE FROM scores"
 COUNT_RESCORED_SQL = "SELECT count(*) FROM temp.rescore_scores"
 
-# Rank within each worker's open caseload: highest score first, ties by case id; rows are
-# written in case order (appending to the table rather than inserting at random).
+# Rank within each worker's open caseload: highest score first, ties by case id. Ranked on
+# the narrow scratch table, so writing scores below needs no window and no sort.
+INSERT_RANKS_SQL = """
+INSERT INTO temp.rescore_ranks (case_id, rank)
+SELECT case_id, row_number() OVER (PARTITION BY worker_id ORDER BY score DESC, case_id)
+FROM temp.rescore_scores
+WHERE worker_id IS NOT NULL
+"""
+
+# Written in case order (appending to the table rather than inserting at random).
 INSERT_ALL_SCORES_SQL = """
 INSERT INTO scores
     (case_id, as_of, score, band, rank, worker_id, contributions, model_version, computed_at)
-SELECT * FROM (SELECT
-    case_id,
+SELECT
+    s.case_id,
     :as_of,
-    score,
-    CASE WHEN score >= :red_threshold THEN 'red'
-         WHEN score >= :amber_threshold THEN 'amber' ELSE 'green' END,
-    CASE WHEN worker_id IS NULL THEN NULL
-         ELSE row_number() OVER (PARTITION BY worker_id ORDER BY score DESC, case_id) END,
-    worker_id,
+    s.score,
+    CASE WHEN s.score >= :red_threshold THEN 'red'
+         WHEN s.score >= :amber_threshold THEN 'amber' ELSE 'green' END,
+    r.rank,
+    s.worker_id,
     '[]',
     :model_version,
     :computed_at
-FROM temp.rescore_scores)
-ORDER BY 1
+FROM temp.rescore_scores AS s LEFT JOIN temp.rescore_ranks AS r ON r.case_id = s.case_id
+ORDER BY s.case_id
 """
 
 UPSERT_ALL_HISTORY_SQL = """
