@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import time
 from datetime import date
 
@@ -112,6 +113,8 @@ def scheduler_command() -> None:
     """
     from jobs.scheduler import SchedulerLocked, build_scheduler, scheduler_lock
 
+    # Job runs, skips and APScheduler's own notices (misfires) go to stderr.
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     app = current_app._get_current_object()
     try:
         with scheduler_lock(app.config["SETTINGS"]):
