@@ -56,7 +56,7 @@ def points_by_code(score) -> dict[str, float]:
     return result
 
 
-def test_a_baby_with_new_domestic_abuse_and_older_conflict_is_amber():
+def test_a_baby_with_new_domestic_abuse_and_older_conflict_scores_9_75():
     case = quiet_case(
         date_of_birth=date(2026, 5, 25),  # 6 months old: ×1.5
         observations=(
@@ -70,7 +70,7 @@ def test_a_baby_with_new_domestic_abuse_and_older_conflict_is_amber():
         {"domestic_abuse": 5.0, "parental_conflict": 1.5, "child_age": 3.25}
     )
     assert score.score == pytest.approx(9.75)
-    assert score.band == "amber"  # 7 <= 9.75 < 14
+    assert score.band == "green"  # 9.75 < 16, the amber threshold
 
 
 def test_the_toxic_trio_in_an_unallocated_toddler_with_no_questions_asked_is_red():
@@ -105,27 +105,40 @@ def test_the_toxic_trio_in_an_unallocated_toddler_with_no_questions_asked_is_red
     assert score.band == "red"
 
 
-def test_repeats_add_half_and_only_live_adjustments_count():
-    case = quiet_case(
+def test_repeats_add_half_their_points_up_to_the_cap():
+    two = quiet_case(
         observations=(
             Observation(1, "police_callout", AS_OF),  # decay 1
-            Observation(2, "police_callout", days_ago(180)),  # decay 0.5
-            Observation(3, "police_callout", days_ago(360)),  # decay 0.25
-        ),
+            Observation(2, "police_callout", days_ago(360)),  # decay 0.25
+        )
+    )
+    # 3 × (1 + 0.5 × 0.25) = 3 × 1.125 = 3.375 (under the cap of 1.25 × 3 = 3.75)
+    assert score_case(two, MODEL, AS_OF).score == pytest.approx(3.375)
+    three = quiet_case(
+        observations=two.observations + (Observation(3, "police_callout", days_ago(180)),)
+    )
+    # 1 + 0.5 × (0.5 + 0.25) = 1.375, capped at 1.25: 3 × 1.25 = 3.75
+    (police,) = score_case(three, MODEL, AS_OF).contributions
+    assert police.points == pytest.approx(3.75)
+    assert police.observation_ids == (1, 3, 2)  # latest first
+    assert (police.weight, police.decay) == (3.0, 1.0)
+
+
+def test_only_adjustments_in_force_count():
+    case = quiet_case(
+        observations=(Observation(1, "police_callout", AS_OF),),  # 3
         adjustments=(
             Adjustment(1, 2.0, "Father released from prison", AS_OF + timedelta(days=1)),
             Adjustment(2, -1.0, "Expired yesterday", days_ago(1)),
+            Adjustment(3, 9.0, "Made tomorrow", AS_OF + timedelta(days=9), AS_OF + timedelta(1)),
         ),
     )
     score = score_case(case, MODEL, AS_OF)
-    # police: 3 × (1 + 0.5 × (0.5 + 0.25)) = 3 × 1.375 = 4.125; aged 10: no age row
-    # adjustment +2 (the expired −1 counts nothing): total 6.125, green
-    assert points_by_code(score) == pytest.approx({"police_callout": 4.125, "adjustment": 2.0})
-    (police,) = [c for c in score.contributions if c.code == "police_callout"]
-    assert police.observation_ids == (1, 2, 3)
-    assert police.weight == 3.0 and police.decay == 1.0
-    assert score.score == pytest.approx(6.125)
+    # 3 + 2 (the expired −1 and tomorrow's +9 count nothing); aged 10: no age row; green
+    assert points_by_code(score) == pytest.approx({"police_callout": 3.0, "adjustment": 2.0})
+    assert score.score == pytest.approx(5.0)
     assert score.band == "green"
+    assert score.contributions[1].detail == "Father released from prison (until 2026-11-26)"
 
 
 def test_refuted_resolved_and_future_observations_count_nothing():
