@@ -9,9 +9,11 @@ and case_ref + topic + asked_on for enquiries) and updated only where a value di
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import json
+import operator
 import re
 import sqlite3
 from collections.abc import Callable, Iterator
@@ -211,21 +213,27 @@ def rescore_changed_if_available(
 def _records(path: Path, errors: _Errors) -> Iterator[tuple[int, list[str]]]:
     """Yield (row number, fields) for every CSV record, the header being row 1.
 
-    Lines are decoded one at a time so a byte that is not UTF-8 is reported on its own row;
+    A file that is all UTF-8 (nearly every file) is read straight through. Otherwise lines
+    are decoded one at a time so each byte that is not UTF-8 is reported on its own row, and
     the rest of the file is still checked (with the bad bytes replaced).
     """
-    undecodable: list[UnicodeDecodeError] = []
     with open(path, "rb") as f:
         if f.read(2) in UTF16_BOMS:
             errors.add(1, None, "the file is UTF-16, not UTF-8: save it as CSV UTF-8")
             return
-        f.seek(0)
+    if _is_utf8(path):
+        # utf-8-sig: Excel's "CSV UTF-8" starts with a byte-order mark.
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            yield from _read_csv(csv.reader(f), errors, [])
+        return
+    undecodable: list[UnicodeDecodeError] = []
+    with open(path, "rb") as f:
 
         def lines() -> Iterator[str]:
             first = True
             for raw in f:
                 if first:
-                    raw = raw.removeprefix(UTF8_BOM)  # Excel's "CSV UTF-8" starts with one
+                    raw = raw.removeprefix(UTF8_BOM)
                     first = False
                 try:
                     yield raw.decode("utf-8")
@@ -233,22 +241,34 @@ def _records(path: Path, errors: _Errors) -> Iterator[tuple[int, list[str]]]:
                     undecodable.append(e)
                     yield raw.decode("utf-8", "replace")
 
-        reader = csv.reader(lines())
-        row = 0
-        while True:
-            try:
-                fields = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as e:
-                errors.add(row + 1, None, f"cannot be read as CSV ({e}); nothing after it was read")
-                return
-            row += 1
+        yield from _read_csv(csv.reader(lines()), errors, undecodable)
+
+
+def _read_csv(
+    reader: Iterator[list[str]], errors: _Errors, undecodable: list[UnicodeDecodeError]
+) -> Iterator[tuple[int, list[str]]]:
+    row = 0
+    try:
+        for row, fields in enumerate(reader, start=1):  # noqa: B007 (row is used after the loop)
             if undecodable:
                 bad = undecodable[0].object[undecodable[0].start]
                 errors.add(row, None, f"is not UTF-8 text (byte 0x{bad:02x}); save as CSV UTF-8")
                 undecodable.clear()
             yield row, fields
+    except csv.Error as e:
+        errors.add(row + 1, None, f"cannot be read as CSV ({e}); nothing after it was read")
+
+
+def _is_utf8(path: Path) -> bool:
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with open(path, "rb") as f:
+        try:
+            while chunk := f.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            return False
+    return True
 
 
 def _stage(db: sqlite_utils.Database, kind: str, path: Path, checker: Any, errors: _Errors) -> int:
@@ -272,6 +292,8 @@ def _stage(db: sqlite_utils.Database, kind: str, path: Path, checker: Any, error
     width = len(header)
     insert = sql.INSERT_STAGING_SQL[kind]
     check = checker.check
+    pick = operator.itemgetter(*order)
+    strip = str.strip
     batch: list[tuple] = []
     rows = 0
     for n, fields in records:
@@ -293,7 +315,7 @@ def _stage(db: sqlite_utils.Database, kind: str, path: Path, checker: Any, error
                     f"the header {width} columns)",
                 )
             continue
-        values = [fields[i].strip() for i in order]
+        values = list(map(strip, pick(fields)))
         if not any(values):
             continue
         rows += 1
@@ -542,8 +564,48 @@ class _ObservationsChecker(_Checker):
         self.indicators = frozenset(self.settings["scoring"]["indicators"])
         self.sources = tuple(self.settings["import"]["sources"])
         self.seen: dict[str, int] = {}
+        self.check = self._quick_check()
 
-    def check(self, n: int, values: list[str]) -> tuple | None:
+    def _quick_check(self) -> Callable[[int, list[str]], tuple | None]:
+        """The check for a row whose values are all good and in their plain form; any other
+        row goes the long way round, which also explains what is wrong. Observation files run
+        to millions of rows, so this path is kept to dictionary and set lookups."""
+        cases, seen, staff_ids = self.cases, self.seen, self.staff_ids
+        indicators, sources = self.indicators, frozenset(self.sources)
+        statuses, date_reasons = frozenset(OBSERVATION_STATUSES), self.dates.reasons
+        slow = self._check
+
+        def check(n: int, values: list[str]) -> tuple | None:
+            external_id, ref, indicator, observed_on, source, recorded_by, status, note = values
+            case_id = cases.get(ref)
+            recorded_by_id = staff_ids.get(recorded_by) if recorded_by else None
+            if (
+                case_id is None
+                or not external_id
+                or external_id in seen
+                or indicator not in indicators
+                or date_reasons.get(observed_on, "unchecked") is not None
+                or source not in sources
+                or status not in statuses
+                or (recorded_by and recorded_by_id is None)
+                or len(note) > MAX_NOTE_LENGTH
+            ):
+                return slow(n, values)
+            seen[external_id] = n
+            return (
+                external_id,
+                case_id,
+                indicator,
+                observed_on,
+                source,
+                recorded_by_id,
+                status,
+                note,
+            )
+
+        return check
+
+    def _check(self, n: int, values: list[str]) -> tuple | None:
         external_id, ref, indicator, observed_on, source, recorded_by, status, note = values
         ok = True
         if not external_id:

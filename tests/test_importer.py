@@ -664,3 +664,19 @@ def test_the_command_asks_for_init_db_on_a_database_not_set_up(tmp_path):
 
     assert result.exit_code == 1
     assert "run `hotspots init-db` first" in result.output
+
+
+def test_a_row_the_csv_reader_cannot_read_is_reported_and_stops_the_reading(
+    loaded, settings, tmp_path
+):
+    huge = "x" * 200_000
+    text = obs("O8,C1,domestic_abuse,2026-10-01,police,,current,ok") + (
+        f'O9,C1,domestic_abuse,2026-10-01,police,,current,"{huge}"\n'
+    )
+
+    problem = rejected(loaded, settings, tmp_path, "observations", text)
+
+    assert problem.errors == [
+        "row 3: cannot be read as CSV (field larger than field limit (131072));"
+        " nothing after it was read"
+    ]
