@@ -179,24 +179,20 @@ def rescore_all(
                         "points": float(points),
                     },
                 )
-        for code, spec in model["indicators"].items():
+        params: dict[str, Any] = {
+            "as_of_day": as_of_day,
+            "repeat_fraction": float(model["repeat_fraction"]),
+            "repeat_cap": float(model["repeat_cap"]),
+        }
+        for n, (code, spec) in enumerate(model["indicators"].items()):
             half_life = int(spec["half_life_days"])
-            db.execute(
-                sql.INSERT_INDICATOR_POINTS_SQL,
-                {
-                    "indicator": code,
-                    "weight": float(spec["weight"]),
-                    "ln_half_per_day": math.log(0.5) / half_life if half_life else 0.0,
-                    "repeat_fraction": float(model["repeat_fraction"]),
-                    "repeat_cap": float(model["repeat_cap"]),
-                    "as_of_day": as_of_day,
-                    "current_since_day": as_of_day - half_life if half_life else -(2**62),
-                    "bit": bits.get(code, 0),
-                },
-            )
-        clock.lap("indicator points")
-        db.execute(sql.INSERT_TOTALS_SQL)
-        clock.lap("per-case totals")
+            params[f"indicator_{n}"] = code
+            params[f"weight_{n}"] = float(spec["weight"])
+            params[f"ln_half_per_day_{n}"] = math.log(0.5) / half_life if half_life else 0.0
+            params[f"current_since_day_{n}"] = as_of_day - half_life if half_life else -(2**62)
+            params[f"bit_{n}"] = bits.get(code, 0)
+        db.execute(sql.insert_totals_sql(len(model["indicators"])), params)
+        clock.lap("indicator points per case")
         db.execute(sql.INSERT_ASKED_SQL, {"as_of": as_of.isoformat()})
         db.execute(sql.INSERT_ADJUSTED_SQL, {"as_of": as_of.isoformat()})
         clock.lap("enquiries and adjustments")

@@ -11,11 +11,6 @@ equals the model's ``0.5^(age / half-life)``.
 
 # Scratch tables, private to the connection; emptied at the start and end of every run.
 CREATE_RESCORE_TABLES_SQL = """
-CREATE TEMP TABLE IF NOT EXISTS rescore_indicators (
-    case_id INTEGER NOT NULL,
-    points REAL NOT NULL,
-    bit INTEGER NOT NULL
-);
 CREATE TEMP TABLE IF NOT EXISTS rescore_combinations (
     combination TEXT PRIMARY KEY,
     mask INTEGER NOT NULL,
@@ -46,7 +41,6 @@ CREATE TEMP TABLE IF NOT EXISTS rescore_ranks (
 );
 """
 CLEAR_RESCORE_TABLES_SQL = """
-DELETE FROM temp.rescore_indicators;
 DELETE FROM temp.rescore_combinations;
 DELETE FROM temp.rescore_totals;
 DELETE FROM temp.rescore_asked;
@@ -61,36 +55,44 @@ INSERT INTO temp.rescore_combinations (combination, mask, points)
 VALUES (:combination, :mask, :points)
 """
 
-# One indicator at a time, so its weight and decay rate are parameters rather than a join per
-# row: each pass reads one contiguous range of the observations_scoring index in case order.
-# The row's points are weight × min(repeat_cap, strongest + repeat_fraction × (sum −
-# strongest)); the strongest is the latest (one half-life per indicator), so its decay comes
-# from max(observed_day). An indicator seen within its half-life sets its bit (for combinations).
-INSERT_INDICATOR_POINTS_SQL = """
-INSERT INTO temp.rescore_indicators (case_id, points, bit)
+# Each indicator's points per case, one part per catalogue indicator, so its weight and
+# decay rate are parameters (":weight_3") rather than a join per row: each part reads one
+# contiguous range of the observations_scoring index in case order. A part's points are
+# weight × min(repeat_cap, strongest + repeat_fraction × (sum − strongest)); the strongest is
+# the latest (one half-life per indicator), so its decay comes from max(observed_day). An
+# indicator seen within its half-life contributes its bit (for the combinations).
+INDICATOR_PART_SQL = """
 SELECT
     case_id,
-    :weight * min(
+    :weight_{n} * min(
         :repeat_cap,
-        exp(:ln_half_per_day * (:as_of_day - max(observed_day)))
+        exp(:ln_half_per_day_{n} * (:as_of_day - max(observed_day)))
         + :repeat_fraction * (
-            sum(exp(:ln_half_per_day * (:as_of_day - observed_day)))
-            - exp(:ln_half_per_day * (:as_of_day - max(observed_day)))
+            sum(exp(:ln_half_per_day_{n} * (:as_of_day - observed_day)))
+            - exp(:ln_half_per_day_{n} * (:as_of_day - max(observed_day)))
         )
-    ),
-    CASE WHEN max(observed_day) >= :current_since_day THEN :bit ELSE 0 END
+    ) AS points,
+    CASE WHEN max(observed_day) >= :current_since_day_{n} THEN :bit_{n} ELSE 0 END AS bit
 FROM observations INDEXED BY observations_scoring
-WHERE indicator = :indicator AND status = 'current' AND observed_day <= :as_of_day
+WHERE indicator = :indicator_{n} AND status = 'current' AND observed_day <= :as_of_day
 GROUP BY case_id
 """
 
 # Per case: the indicator points, and the bits of its current indicators (each indicator
-# appears once per case with its own bit, so the sum is their bitwise OR). One sort of the
-# per-indicator rows is cheaper than adding into a per-case total with an upsert per row.
+# gives one row per case with its own bit, so the sum is their bitwise OR). One statement
+# over all the parts sorts their rows once, in memory, instead of storing them first.
 INSERT_TOTALS_SQL = """
 INSERT INTO temp.rescore_totals (case_id, indicator_points, current_mask)
-SELECT case_id, sum(points), sum(bit) FROM temp.rescore_indicators GROUP BY case_id
+SELECT case_id, sum(points), sum(bit) FROM ({parts}) GROUP BY case_id
 """
+
+
+def insert_totals_sql(indicators: int) -> str:
+    """INSERT_TOTALS_SQL over ``indicators`` parts, parameters numbered 0 to indicators − 1
+    (only parameter names are formatted in; every value stays a bound parameter)."""
+    parts = " UNION ALL ".join(INDICATOR_PART_SQL.replace("{n}", str(n)) for n in range(indicators))
+    return INSERT_TOTALS_SQL.replace("{parts}", parts)
+
 
 # Which screening questions have been asked (an outcome other than unable_to_ask) by as_of.
 INSERT_ASKED_SQL = """
