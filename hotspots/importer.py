@@ -710,9 +710,15 @@ def _apply_cases(db: sqlite_utils.Database, checker: Any, params: dict) -> tuple
 def _apply_observations(
     db: sqlite_utils.Database, checker: Any, params: dict
 ) -> tuple[int, int, int]:
-    db.execute(sql.TOUCH_CASES_FOR_OBSERVATIONS_SQL, {"now": params["now"]})
-    updated = _changes(db, sql.UPDATE_OBSERVATIONS_SQL, {"now": params["now"]})
-    new = _changes(db, sql.INSERT_OBSERVATIONS_SQL, {"now": params["now"]})
+    now = {"now": params["now"]}
+    db.execute(sql.DROP_OBSERVATION_CHANGES_SQL)
+    db.execute(sql.FIND_OBSERVATION_CHANGES_SQL)
+    try:
+        db.execute(sql.TOUCH_CASES_FOR_OBSERVATIONS_SQL, now)
+        updated = _changes(db, sql.UPDATE_OBSERVATIONS_SQL, now)
+        new = _changes(db, sql.INSERT_OBSERVATIONS_SQL, now)
+    finally:
+        db.execute(sql.DROP_OBSERVATION_CHANGES_SQL)
     return new, updated, 0
 
 
