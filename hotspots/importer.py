@@ -92,7 +92,8 @@ class ImportResult:
 
     def summary(self) -> str:
         text = (
-            f"{self.kind}: {self.rows} rows read, {self.new} new, {self.updated} updated, "
+            f"{self.kind}: {self.rows} row{'' if self.rows == 1 else 's'} read, {self.new} new,"
+            f" {self.updated} updated, "
             f"{self.unchanged} unchanged"
         )
         if self.new_teams:
