@@ -680,3 +680,21 @@ def test_a_row_the_csv_reader_cannot_read_is_reported_and_stops_the_reading(
         "row 3: cannot be read as CSV (field larger than field limit (131072));"
         " nothing after it was read"
     ]
+
+
+def test_the_command_says_so_when_another_writer_holds_the_database(runner, db_path, tmp_path):
+    from hotspots import storage
+
+    other = storage.connect(db_path, busy_timeout_ms=0)
+    other.execute("BEGIN IMMEDIATE")
+    path = write(tmp_path, "staff.csv", STAFF)
+    runner.app.config["SETTINGS"]["database"]["busy_timeout_ms"] = 50
+    try:
+        result = runner.invoke(args=["import", "staff", str(path)])
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+    assert result.exit_code == 1
+    assert "The database is busy" in result.output
+    assert "Traceback" not in result.output

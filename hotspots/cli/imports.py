@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -28,6 +29,16 @@ def _database():
     return db
 
 
+def _busy_or(error: sqlite3.OperationalError) -> Exception:
+    """A locked database is something a person can wait out; anything else is a real fault."""
+    if "locked" in str(error) or "busy" in str(error):
+        return click.ClickException(
+            "The database is busy (another import, rescore or digest run is writing):"
+            " nothing was imported; try again in a minute."
+        )
+    return error
+
+
 @click.command("import")
 @click.argument("kind", type=click.Choice(KINDS))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
@@ -51,6 +62,8 @@ def import_command(kind: str, file: Path) -> None:
         result = import_csv(_database(), settings, kind, file, as_of=now.date(), now=now)
     except ImportRejected as e:
         raise click.ClickException(str(e)) from None
+    except sqlite3.OperationalError as e:
+        raise _busy_or(e) from None
     click.echo(result.summary())
     if result.rescored is not None:
         click.echo(f"Rescored {result.rescored} changed cases")
@@ -115,6 +128,8 @@ def demo_command(case_count: int, seed: int, as_of, if_empty: bool) -> None:
         )
     except demo_data.DemoRefused as e:
         raise click.ClickException(str(e)) from None
+    except sqlite3.OperationalError as e:
+        raise _busy_or(e) from None
     click.echo(summary.text())
     click.echo(
         "Sign in with any of these (password for every demo user: " + demo_data.DEMO_PASSWORD + "):"
