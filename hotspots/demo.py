@@ -279,9 +279,7 @@ class _Plan:
         self.staff: list[tuple[str, str, str, int | None]] = [
             (SIGN_IN["admin"], next(names), "admin", None)
         ]
-        managers = {}
         for team in range(team_count):
-            managers[team] = len(self.staff)
             email = SIGN_IN["manager"] if team == 0 else None
             self.staff.append(_person(names, email, "manager", team, len(self.staff)))
         slots: list[tuple[int | None, int, str]] = []
@@ -292,9 +290,13 @@ class _Plan:
             worker_staff_indexes.append(len(self.staff))
             self.staff.append(_person(names, email, "worker", team, len(self.staff)))
             slots += [(len(self.staff) - 1, team, "open")] * caseload
-        # A few of the allocated cases carry the review's pattern.
+        # A few of the allocated cases carry the review's pattern, one of them on the demo
+        # worker's caseload (the first slots), so signing in as them shows it.
         self.pattern = max(3, cases // 2000)
-        for i in rng.sample(range(len(slots)), self.pattern):
+        chosen = {rng.randrange(caseloads[0])}
+        while len(chosen) < self.pattern:
+            chosen.add(rng.randrange(len(slots)))
+        for i in sorted(chosen):
             slots[i] = (slots[i][0], slots[i][1], "pattern")
         slots += [(None, rng.randrange(team_count), "open") for _ in range(self.unallocated)]
         for _ in range(closed):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -197,6 +198,12 @@ def test_a_few_cases_carry_the_reviews_pattern(small):
     ).fetchall()
 
     assert len(pattern) >= summary.pattern_cases >= 3
+    on_demo_workers_caseload = db.execute(
+        "SELECT count(*) FROM cases JOIN staff ON staff.id = cases.worker_id"
+        " WHERE staff.email = :email AND cases.id IN (SELECT value FROM json_each(:ids))",
+        {"email": SIGN_IN["worker"], "ids": json.dumps([r[0] for r in pattern])},
+    ).fetchone()[0]
+    assert on_demo_workers_caseload >= 1
 
 
 def test_every_demo_user_shares_the_one_password_hash(small):
