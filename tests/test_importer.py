@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -698,3 +699,15 @@ def test_the_command_says_so_when_another_writer_holds_the_database(runner, db_p
     assert result.exit_code == 1
     assert "The database is busy" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_readme_example_files_import_in_order(db, settings):
+    """tests/fixtures holds the four example files the README shows."""
+    fixtures = Path(__file__).parent / "fixtures"
+    counts = {}
+    for kind in ("staff", "cases", "observations", "enquiries"):
+        path = fixtures / f"{kind}.csv"
+        result = import_csv(db, settings, kind, path, as_of=AS_OF, now=NOW, rescore=False)
+        counts[kind] = result.new
+
+    assert counts == {"staff": 3, "cases": 2, "observations": 3, "enquiries": 2}
