@@ -84,7 +84,7 @@ def caseload_command(email: str, as_json: bool, as_of: str | None) -> None:
     day = _as_of_option(as_of, settings)[0] if as_of else None
     caseload = rescoring.read_caseload(db, staff["id"], settings, day)
     if as_json:
-        click.echo(json.dumps(caseload, indent=2))
+        click.echo(json.dumps(caseload, indent=2, ensure_ascii=False))
         return
     if not caseload:
         click.echo(f"{staff['email']} has no scored open cases (run `hotspots score`?)")
