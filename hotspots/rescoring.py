@@ -134,12 +134,12 @@ def rescore_changed(
     cases from the ranking; returns how many cases were touched. When the model's settings
     changed, or more than BULK_RESCORE_ABOVE cases changed, rescores everything set-based."""
     version = scoring.model_version(settings["scoring"])
+    # Decided before the write transaction, so a whole-authority run can tune the connection.
+    stale = _one(db, sql.SELECT_OTHER_MODEL_SQL, {"model_version": version}) is not None
+    if stale or len(_changed_cases(db)) > BULK_RESCORE_ABOVE:
+        return rescore_all(db, settings, as_of=as_of, now=now)
     with write_transaction(db):
-        if _one(db, sql.SELECT_OTHER_MODEL_SQL, {"model_version": version}) is not None:
-            return rescore_all(db, settings, as_of=as_of, now=now)
-        changed = [r[0] for r in db.execute(sql.SELECT_CHANGED_CASES_SQL).fetchall()]
-        if len(changed) > BULK_RESCORE_ABOVE:
-            return rescore_all(db, settings, as_of=as_of, now=now)
+        changed = _changed_cases(db)  # again: others may have written since
         workers: set[int] = set()
         for case_id in changed:
             workers |= _rescore_one(db, case_id, settings, as_of, now)
@@ -364,6 +364,10 @@ def _rescore_one(
     if row["worker_id"] is not None:
         workers.add(row["worker_id"])
     return workers
+
+
+def _changed_cases(db: sqlite_utils.Database) -> list[int]:
+    return [r[0] for r in db.execute(sql.SELECT_CHANGED_CASES_SQL).fetchall()]
 
 
 def _rerank(db: sqlite_utils.Database, worker_ids: Iterable[int]) -> None:

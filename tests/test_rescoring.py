@@ -326,6 +326,18 @@ def test_the_sweep_rescores_everything_when_the_weights_change(world, db, settin
     assert {r["model_version"] for r in db["scores"].rows} == {version}
 
 
+def test_the_sweep_rescores_everything_set_based_when_many_cases_changed(
+    world, db, settings, monkeypatch
+):
+    ids = [world.case(world.ann) for _ in range(4)]
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    monkeypatch.setattr(rescoring, "BULK_RESCORE_ABOVE", 2)
+    for case_id in ids[:3]:
+        world.change(case_id, later(1))
+    assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(2)) == 4
+    assert {r["computed_at"] for r in db["scores"].rows} == {later(2).isoformat()}
+
+
 def test_a_failed_full_rescore_leaves_the_previous_scores_whole(world, db, settings, monkeypatch):
     case_id = world.case(world.ann)
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
