@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from hotspots import create_app
+
 WORKER = "ann@example.org"
 
 
@@ -100,4 +102,12 @@ def test_caseload_of_an_unknown_email_is_a_clear_error(runner, caseload):
     result = runner.invoke(args=["caseload", "nobody@example.org"])
     assert result.exit_code == 1
     assert "no staff member has the email nobody@example.org" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_score_on_a_database_without_tables_says_to_run_init_db(tmp_path):
+    app = create_app({"TESTING": True, "database": {"path": str(tmp_path / "empty.db")}})
+    result = app.test_cli_runner().invoke(args=["score"])
+    assert result.exit_code == 1
+    assert "run `hotspots init-db`" in result.output
     assert "Traceback" not in result.output

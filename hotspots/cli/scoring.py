@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import sqlite3
 import time
+from collections.abc import Iterator
 from datetime import date
 
 import click
@@ -14,6 +17,19 @@ from flask.cli import with_appcontext
 from hotspots import rescoring
 from hotspots.dates import local_now, parse_date
 from hotspots.db import get_db
+
+
+@contextlib.contextmanager
+def _database_errors() -> Iterator[None]:
+    """A database that is missing or behind the code is a message, not a traceback."""
+    try:
+        yield
+    except sqlite3.OperationalError as e:
+        if "no such table" in str(e) or "no such column" in str(e):
+            raise click.ClickException(
+                f"the database is not set up or not up to date ({e}): run `hotspots init-db`"
+            ) from None
+        raise
 
 
 def _as_of_option(value: str | None, settings) -> tuple[date, object]:
@@ -45,7 +61,8 @@ def score_command(as_of: str | None) -> None:
     day, now = _as_of_option(as_of, settings)
     db = get_db()
     started = time.perf_counter()
-    count = rescoring.rescore_all(db, settings, as_of=day, now=now)
+    with _database_errors():
+        count = rescoring.rescore_all(db, settings, as_of=day, now=now)
     seconds = time.perf_counter() - started
     bands = rescoring.band_counts(db)
     click.echo(
@@ -78,11 +95,12 @@ def caseload_command(email: str, as_json: bool, as_of: str | None) -> None:
     """
     settings = current_app.config["SETTINGS"]
     db = get_db()
-    staff = rescoring.find_staff(db, email)
-    if staff is None:
-        raise click.ClickException(f"no staff member has the email {email}")
     day = _as_of_option(as_of, settings)[0] if as_of else None
-    caseload = rescoring.read_caseload(db, staff["id"], settings, day)
+    with _database_errors():
+        staff = rescoring.find_staff(db, email)
+        if staff is None:
+            raise click.ClickException(f"no staff member has the email {email}")
+        caseload = rescoring.read_caseload(db, staff["id"], settings, day)
     if as_json:
         click.echo(json.dumps(caseload, indent=2, ensure_ascii=False))
         return
