@@ -37,6 +37,8 @@ BULK_RESCORE_ABOVE = 2000
 STORE_CONTRIBUTIONS_UP_TO = 20_000
 # Page cache for a full rescore, in KiB (negative: SQLite's unit); the default 2 MB thrashes.
 BULK_CACHE_KIB = 262_144
+# Memory-mapped reads for a full rescore, in bytes (SQLite caps it at its compile-time limit).
+BULK_MMAP_BYTES = 4 * 1024**3
 
 
 def day_number(day: date) -> int:
@@ -293,19 +295,23 @@ def _bulk_connection(db: sqlite_utils.Database) -> Iterator[None]:
     Foreign keys are switched off for the run (only possible outside a transaction): every
     row it writes is derived from ``cases``, so the checks could never fail, and without them
     SQLite empties ``scores`` in one step instead of row by row. A large page cache and
-    in-memory temporary tables keep the B-tree work in memory."""
+    in-memory temporary tables keep the B-tree work in memory, and memory-mapped reads let
+    the scan of the observations index read the operating system's cached pages in place."""
     if db.conn.in_transaction:
         yield
         return
     cache = db.execute("PRAGMA cache_size").fetchone()[0]
+    mmap = db.execute("PRAGMA mmap_size").fetchone()
     foreign_keys = db.execute("PRAGMA foreign_keys").fetchone()[0]
     db.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+    db.execute(f"PRAGMA mmap_size = {BULK_MMAP_BYTES}")
     db.execute("PRAGMA temp_store = MEMORY")
     db.execute("PRAGMA foreign_keys = OFF")
     try:
         yield
     finally:
         db.execute(f"PRAGMA foreign_keys = {int(foreign_keys)}")
+        db.execute(f"PRAGMA mmap_size = {int(mmap[0]) if mmap else 0}")
         db.execute(f"PRAGMA cache_size = {int(cache)}")
 
 
