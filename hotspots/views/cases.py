@@ -12,8 +12,9 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
+from markupsafe import Markup
 
 from hotspots import audit, auth
 from hotspots.db import get_db
@@ -364,10 +365,32 @@ def _render_case(case: dict, now: datetime, *, status: int = 200, **forms):
         enquiry_form=enquiry_form,
         adjustment_form=adjustment_form,
         review_form=review_form,
+        fields={
+            name: _form_fields(name, form, blank=form is not failed)
+            for name, form in (
+                ("observation", observation_form),
+                ("enquiry", enquiry_form),
+                ("adjustment", adjustment_form),
+                ("review", review_form),
+            )
+        },
         form=failed,
         errors=error_list(failed) if failed else [],
         statuses=OBSERVATION_STATUSES,
     ), status
+
+
+def _form_fields(name: str, form, *, blank: bool) -> Markup:
+    """The form's fields as HTML. A blank form's fields are the same for every case and
+    every person (the CSRF token and the action are outside them), and the GOV.UK macros
+    are most of a case page's rendering time, so they are rendered once per app."""
+    template = f"cases/fields/{name}.html"
+    if not blank:
+        return Markup(render_template(template, form=form))
+    cache = current_app.extensions.setdefault("hotspots_blank_form_fields", {})
+    if name not in cache:
+        cache[name] = Markup(render_template(template, form=form))
+    return cache[name]
 
 
 def _indicator_label(code: str) -> str:

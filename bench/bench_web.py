@@ -1,0 +1,294 @@
+"""Benchmark: /caseload and /cases/<ref> under 50 concurrent signed-in users, against a
+trivial Flask route served by the same server.
+
+Serves the real app with gunicorn (gthread workers) on loopback, signs in 50 different demo
+workers through the login form (CSRF token and all), then runs three phases of equal length,
+one route each: the trivial route, the worker's own /caseload, and a case page from their
+caseload (which also writes its ``view_case`` audit row, as in real use). Each user is a
+thread with a keep-alive connection, pausing a random 0.5 to 1.5 seconds between requests
+like a person reading (``--think``; 0 sends back to back, to find the saturation
+throughput); a latency includes any queueing for the server's workers. Prints p50, p95,
+p99 and requests a second per route, and each route's p95 as a multiple of the trivial
+route's.
+
+The database is a ``hotspots demo`` database; it is created if missing (400,000 cases take
+minutes and about 2 GB).
+
+Usage:
+
+    .venv/bin/python bench/bench_web.py bench/data/web.db [--cases 400000] [--users 50]
+        [--seconds 20] [--think 1.0] [--workers 2] [--threads 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import random
+import re
+import socket
+import sqlite3
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+DEMO_PASSWORD = "demo-password-1"
+TRIVIAL_PATH = "/bench/trivial"
+
+WORKERS_SQL = """
+SELECT s.email, min(c.case_ref) AS case_ref, count(*) AS open_cases
+FROM staff s JOIN cases c ON c.worker_id = s.id AND c.status = 'open'
+WHERE s.role = 'worker'
+GROUP BY s.id
+ORDER BY s.id
+LIMIT :users
+"""
+COUNTS_SQL = "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM observations)"
+
+
+def bench_app():
+    """The service's app plus one trivial route (gunicorn's ``bench_web:bench_app()``)."""
+    sys.path.insert(0, str(ROOT))
+    from hotspots import create_app
+
+    app = create_app()
+
+    @app.route(TRIVIAL_PATH)
+    def trivial():
+        return "ok"
+
+    return app
+
+
+# --- the load generator ---------------------------------------------------------------------
+
+
+class User:
+    """One signed-in person: a keep-alive connection and the session cookie."""
+
+    def __init__(self, port: int, email: str, case_ref: str):
+        self.port = port
+        self.email = email
+        self.case_ref = case_ref
+        self.cookie = ""
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def request(self, method: str, path: str, body: str | None = None) -> tuple[int, str]:
+        headers = {"Cookie": self.cookie} if self.cookie else {}
+        if body is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+        try:
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            # The server closed an idle keep-alive connection: open a new one, once.
+            self.conn.close()
+            self.conn.request(method, path, body=body, headers=headers)
+            response = self.conn.getresponse()
+        text = response.read().decode()
+        for name, value in response.getheaders():
+            if name.lower() == "set-cookie" and value.startswith("session="):
+                self.cookie = value.split(";", 1)[0]
+        return response.status, text
+
+    def sign_in(self) -> None:
+        status, page = self.request("GET", "/login")
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+        form = urlencode({"csrf_token": token, "email": self.email, "password": DEMO_PASSWORD})
+        status, _ = self.request("POST", "/login", form)
+        if status != 302:
+            raise SystemExit(f"bench: {self.email} could not sign in (status {status})")
+
+
+def run_phase(users: list[User], path_of, seconds: float, think: float) -> dict:
+    """Every user requests ``path_of(user)`` for ``seconds``, pausing between requests for a
+    random 0.5 to 1.5 times ``think`` seconds (0: back to back); latencies in ms."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+    start = threading.Barrier(len(users) + 1)
+    stop_at = [0.0]
+
+    def loop(user: User) -> None:
+        mine = []
+        pause = random.Random(user.email)
+        path = path_of(user)
+        try:
+            for _ in range(3):  # warm up: templates compiled, connections open
+                user.request("GET", path)
+            start.wait(timeout=120)
+            while time.perf_counter() < stop_at[0]:
+                t0 = time.perf_counter()
+                status, _ = user.request("GET", path)
+                mine.append((time.perf_counter() - t0) * 1000)
+                if status != 200:
+                    with lock:
+                        errors.append(f"{path}: {status}")
+                if think:
+                    time.sleep(think * pause.uniform(0.5, 1.5))
+        except Exception as e:  # reported below; a dead thread must not hang the barrier
+            start.abort()
+            with lock:
+                errors.append(f"{path}: {e!r}")
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=loop, args=(u,)) for u in users]
+    for t in threads:
+        t.start()
+    stop_at[0] = time.perf_counter() + 3600
+    try:
+        start.wait(timeout=120)
+    except threading.BrokenBarrierError:
+        pass
+    stop_at[0] = time.perf_counter() + seconds
+    began = time.perf_counter()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - began
+    if errors:
+        raise SystemExit(f"bench: {len(errors)} failed requests, e.g. {errors[0]}")
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
+        "p50": _percentile(latencies, 50),
+        "p95": _percentile(latencies, 95),
+        "p99": _percentile(latencies, 99),
+        "mean": statistics.fmean(latencies),
+    }
+
+
+def _percentile(ordered: list[float], p: float) -> float:
+    index = max(0, min(len(ordered) - 1, round(p / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+# --- set-up ---------------------------------------------------------------------------------
+
+
+def ensure_database(db: Path, cases: int, env: dict) -> None:
+    if db.exists():
+        return
+    db.parent.mkdir(parents=True, exist_ok=True)
+    print(f"bench: building a demo database of {cases:,} cases at {db} (this takes a while)")
+    t0 = time.perf_counter()
+    subprocess.run([BIN / "hotspots", "init-db"], env=env, check=True)
+    subprocess.run([BIN / "hotspots", "demo", "--cases", str(cases)], env=env, check=True)
+    print(f"bench: built in {time.perf_counter() - t0:.0f} s")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(port: int, server: subprocess.Popen) -> None:
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise SystemExit("bench: gunicorn exited; see its output above")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit("bench: gunicorn did not start within 60 s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("db", type=Path, help="demo database (created if missing)")
+    parser.add_argument("--cases", type=int, default=400_000, help="cases when creating it")
+    parser.add_argument("--users", type=int, default=50, help="concurrent signed-in users")
+    parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
+    parser.add_argument(
+        "--think",
+        type=float,
+        default=1.0,
+        help="mean seconds a user pauses between requests (0: back to back, to saturate)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    args = parser.parse_args()
+
+    db = args.db.resolve()
+    env = {**os.environ, "HOTSPOTS_DATABASE__PATH": str(db)}
+    ensure_database(db, args.cases, env)
+    # Brings the schema up to date and makes sure the instance folder has a secret key.
+    subprocess.run([BIN / "hotspots", "init-db"], env=env, check=True, stdout=subprocess.DEVNULL)
+    conn = sqlite3.connect(db)
+    cases, observations = conn.execute(COUNTS_SQL).fetchone()
+    people = conn.execute(WORKERS_SQL, {"users": args.users}).fetchall()
+    conn.close()
+    if len(people) < args.users:
+        raise SystemExit(f"bench: only {len(people)} workers with open cases in {db}")
+
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            BIN / "gunicorn",
+            "--chdir",
+            str(ROOT / "bench"),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            "gthread",
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+            "--backlog",
+            "256",
+            "--keep-alive",
+            "75",
+            "--log-level",
+            "warning",
+            "bench_web:bench_app()",
+        ],
+        env=env,
+    )
+    try:
+        wait_for(port, server)
+        users = [User(port, email, case_ref) for email, case_ref, _ in people]
+        for user in users:
+            user.sign_in()
+        print(
+            f"bench: {cases:,} cases, {observations:,} observations; {len(users)} users; "
+            f"gunicorn gthread {args.workers} workers × {args.threads} threads; "
+            f"{args.seconds:g} s a route; think time {args.think:g} s; "
+            f"{os.cpu_count()} CPUs shared with the load generator"
+        )
+        phases = {
+            TRIVIAL_PATH: lambda u: TRIVIAL_PATH,
+            "/caseload": lambda u: "/caseload",
+            "/cases/<ref>": lambda u: f"/cases/{u.case_ref}",
+        }
+        results = {
+            name: run_phase(users, path, args.seconds, args.think) for name, path in phases.items()
+        }
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+    trivial = results[TRIVIAL_PATH]["p95"]
+    print()
+    print("| route | requests | req/s | p50 ms | p95 ms | p99 ms | p95 ÷ trivial p95 |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for name, r in results.items():
+        print(
+            f"| `{name}` | {r['requests']:,} | {r['rps']:.0f} | {r['p50']:.1f} | "
+            f"{r['p95']:.1f} | {r['p99']:.1f} | {r['p95'] / trivial:.1f}× |"
+        )
+
+
+if __name__ == "__main__":
+    main()
