@@ -159,6 +159,10 @@ PAGES = [
     ("meg", "/cases/N-0005", "case-unallocated"),
     ("ada", "/team", "team-choose"),
     ("ada", "/admin/audit", "audit"),
+    # The digest area's pages, which extend this area's base template.
+    ("meg", "/digest", "digest-preview"),
+    ("meg", "/digests", "digests-sent"),
+    ("ada", "/admin/digests", "digests-failed"),
 ]
 
 

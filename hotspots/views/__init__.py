@@ -121,6 +121,8 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(module.bp)
 
     app.add_url_rule("/", "home", home)
+    # Which pages exist (the header links to an area's page only when the area is built).
+    app.jinja_env.globals["view_endpoints"] = frozenset(app.view_functions)
     app.before_request(_expire_idle_session)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"cspNonce": _csp_nonce()})
