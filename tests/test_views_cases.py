@@ -118,6 +118,19 @@ def test_managers_see_their_teams_cases_and_admins_every_case(client, ids, who, 
     assert client.get(f"/cases/{ref}").status_code == 200
 
 
+def test_a_closed_case_shows_its_history_and_no_forms(client, db, settings, ids):
+    from hotspots import rescoring
+
+    db.execute("UPDATE cases SET status = 'closed', closed_on = '2026-03-01' WHERE id = ?", [1])
+    rescoring.rescore_changed(db, settings, as_of=world.TODAY, now=NOW)
+    sign_in(client, "ann")
+    page = text(client.get("/cases/N-0001"))
+    assert "Closed cases are not scored" in page
+    assert "closed 1 March 2026" in page
+    assert "Previous injury or unexplained bruising" in page  # the timeline stays
+    assert "Record an observation" not in page
+
+
 def test_an_unallocated_case_says_so_instead_of_a_rank(client, ids):
     sign_in(client, "meg")
     page = text(client.get("/cases/N-0005"))
