@@ -141,3 +141,14 @@ def test_a_case_never_scored_is_listed_last_with_no_score(client, db, ids):
     page = client.get("/caseload").get_data(as_text=True)
     assert case_refs(page)[-1] == "N-0009"
     assert "Not scored" in page
+
+
+def test_scores_stored_without_contributions_are_explained_the_same_way(client, db, ids):
+    sign_in(client, "ann")
+    stored = client.get("/caseload").get_data(as_text=True)
+    # A large authority's full rescore stores no contributions; the page explains them.
+    db.execute("UPDATE scores SET contributions = '[]'")
+    explained = client.get("/caseload").get_data(as_text=True)
+    reasons = re.compile(r'<ul class="govuk-list govuk-body-s app-reasons">.*?</ul>', re.S)
+    assert reasons.findall(explained) == reasons.findall(stored)
+    assert "Previous injury or unexplained bruising (+7.8)" in explained

@@ -53,6 +53,16 @@ def test_the_case_page_breaks_the_score_down_into_points_that_sum_to_it(client, 
     assert f"model version {version}" in page
 
 
+def test_a_score_stored_without_contributions_is_explained_on_the_page(client, db, ids):
+    db.execute("UPDATE scores SET contributions = '[]'")
+    sign_in(client, "ann")
+    page = text(client.get("/cases/N-0001"))
+    score = score_row(db, ids["cases"]["N-0001"])["score"]
+    total = re.search(r'data-testid="breakdown-total">([\d.]+)<', page).group(1)
+    assert float(total) == pytest.approx(score, abs=0.005)
+    assert "Previous injury or unexplained bruising" in page
+
+
 def test_the_case_page_says_how_the_score_is_built_and_that_it_is_no_probability(client, ids):
     sign_in(client, "ann")
     page = text(client.get("/cases/N-0001"))

@@ -116,13 +116,32 @@ TOUCH_CASE_SQL = """
 UPDATE cases SET changed_at = :now WHERE id = :case_id
 """
 
+# --- what feeds the scores of a set of cases (:case_ids is a JSON array), for explaining
+# scores stored without their contributions (a large authority's full rescore) -------------
+
+FACTS_OBSERVATIONS_SQL = """
+SELECT case_id, id, indicator, observed_on, status FROM observations
+WHERE case_id IN (SELECT value FROM json_each(:case_ids))
+"""
+
+FACTS_ENQUIRIES_SQL = """
+SELECT case_id, topic, asked_on, outcome FROM enquiries
+WHERE case_id IN (SELECT value FROM json_each(:case_ids))
+"""
+
+FACTS_ADJUSTMENTS_SQL = """
+SELECT case_id, id, points, reason, expires_on, substr(made_at, 1, 10) AS made_on
+FROM adjustments
+WHERE case_id IN (SELECT value FROM json_each(:case_ids))
+"""
+
 # --- a caseload --------------------------------------------------------------------------
 
 # One row per open case of the worker: the score, the score a week ago (the latest history
 # day on or before :week_ago) and the last review.
 CASELOAD_SQL = """
 SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.opened_on, c.last_visit_on,
-       c.visit_every_days,
+       c.visit_every_days, c.worker_id,
        s.score, s.band, s.rank, s.contributions, s.as_of,
        (SELECT max(v.reviewed_at) FROM reviews v WHERE v.case_id = c.id) AS last_reviewed_at,
        (SELECT h.score FROM score_history h
@@ -191,7 +210,7 @@ WHERE c.team_id = :team_id AND c.status = 'open'
 # The columns every team list shows, so one template renders them all.
 _TEAM_CASE_COLUMNS = """
        c.id, c.case_ref, c.initials, c.date_of_birth, c.opened_on, c.last_visit_on,
-       c.visit_every_days, w.name AS worker_name,
+       c.visit_every_days, c.worker_id, w.name AS worker_name,
        s.score, s.band, s.rank, s.contributions, s.as_of,
        (SELECT max(v.reviewed_at) FROM reviews v WHERE v.case_id = c.id) AS last_reviewed_at,
        (SELECT h.score FROM score_history h

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from hotspots import auth
 from hotspots.db import get_db
 from hotspots.storage.web import CASELOAD_BAND_COUNTS_SQL, CASELOAD_HISTORY_SQL, CASELOAD_SQL
-from hotspots.views import clock, contributions_of, present, rows, settings
+from hotspots.views import clock, contributions_for, present, rows, settings
 
 bp = Blueprint("caseload", __name__)
 
@@ -48,11 +48,12 @@ def caseload():
     ):
         history[row["case_id"]].append((row["day"], row["score"]))
     within = settings()["digest"]["unreviewed_after_days"]
+    explained = contributions_for(db, found)
     cases = [
         present.case_row(
             row,
             today,
-            contributions=contributions_of(db, row),
+            contributions=explained[row["id"]],
             history=history[row["id"]],
             reviewed_within_days=within,
         )

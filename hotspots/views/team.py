@@ -21,7 +21,7 @@ from hotspots.storage.web import (
     TEAM_WORKERS_SQL,
     TEAMS_SQL,
 )
-from hotspots.views import clock, contributions_of, one, present, rows, settings
+from hotspots.views import clock, contributions_for, one, present, rows, settings
 
 bp = Blueprint("team", __name__)
 
@@ -63,11 +63,13 @@ def team():
     }
 
     def cases(sql):
+        found = rows(db, sql, params)
+        explained = contributions_for(db, found)
         return [
             present.case_row(
-                r, today, contributions=contributions_of(db, r), reviewed_within_days=within
+                r, today, contributions=explained[r["id"]], reviewed_within_days=within
             )
-            for r in rows(db, sql, params)
+            for r in found
         ]
 
     counts = one(db, TEAM_COUNTS_SQL, params)
