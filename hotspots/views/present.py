@@ -5,6 +5,7 @@ Plain functions over plain data (no Flask, no clock): the views pass ``today``.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
@@ -106,6 +107,13 @@ def long_date(day: date | str | None) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+@functools.lru_cache(maxsize=8)
+def sparkline_days(today: date) -> tuple[str, ...]:
+    """The 30 days a sparkline covers, oldest first, as ISO dates (the same for every row)."""
+    first = today - timedelta(days=SPARKLINE_DAYS - 1)
+    return tuple((first + timedelta(days=n)).isoformat() for n in range(SPARKLINE_DAYS))
+
+
 def sparkline(
     history: Iterable[tuple[str, float]], today: date, *, width: int = 120, height: int = 28
 ) -> dict[str, Any]:
@@ -113,14 +121,13 @@ def sparkline(
 
     ``history`` is (day, score) pairs; days without a score carry the last score forward
     (a case is rescored only when something changes)."""
-    by_day = {day: score for day, score in history}
-    first = today - timedelta(days=SPARKLINE_DAYS - 1)
+    by_day = dict(history)
+    if not by_day:
+        return {"points": "", "text": "No score history yet"}
     series: list[float | None] = []
     last: float | None = None
-    for offset in range(SPARKLINE_DAYS):
-        day = (first + timedelta(days=offset)).isoformat()
-        if day in by_day:
-            last = by_day[day]
+    for day in sparkline_days(today):
+        last = by_day.get(day, last)
         series.append(last)
     known = [s for s in series if s is not None]
     if not known:
