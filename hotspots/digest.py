@@ -9,10 +9,10 @@ Words used here (and in the README):
 - *hotspot*: an open case whose current band is red.
 - *red since*: the first day of the case's current unbroken run of red days in
   ``score_history`` (the scores row's ``as_of`` when history does not show it).
-- *reviewed*: a hotspot is reviewed when its latest ``reviews`` row was made on or after the
-  day it last became red, or within the last ``[digest] unreviewed_after_days`` days (the
-  web pages' rule). A hotspot that is not reviewed and has been red for more than
-  ``unreviewed_after_days`` days is listed as unreviewed.
+- *reviewed*: a hotspot is reviewed when its latest ``reviews`` row was made within the last
+  ``[digest] unreviewed_after_days`` days: the same rule as the web pages, so a long-running
+  hotspot is looked at again every so often. A hotspot that is not reviewed and has been red
+  for more than ``unreviewed_after_days`` days is listed as unreviewed.
 - *new hotspot*: red now, and not red on the previous digest's date (the day before the
   digest when the manager has had none): a band on a day is the latest ``score_history`` row
   on or before that day. A case with no history on or before that day is new only if it
@@ -77,14 +77,7 @@ def build_digest(
         red = band == "red"
         red_since = _as_date(case.get("red_since") or case.get("scored_on")) if red else None
         reviewed_on = _as_date(case.get("last_reviewed_on"))
-        reviewed = bool(
-            red
-            and reviewed_on
-            and (
-                (red_since and reviewed_on >= red_since)
-                or (date - reviewed_on).days <= unreviewed_after
-            )
-        )
+        reviewed = bool(red and reviewed_on and (date - reviewed_on).days <= unreviewed_after)
         last_visit = _as_date(case.get("last_visit_on"))
         rows.append(
             {

@@ -169,12 +169,13 @@ def test_reasons_are_the_top_contributions_by_points_never_the_negative_ones():
     assert top_reasons(None, 3) == []
 
 
-def test_a_hotspot_reviewed_after_it_turned_red_is_reviewed(settings):
+def test_a_hotspot_is_reviewed_only_within_the_review_interval(settings):
+    # One rule with the web pages: every hotspot is reviewed at least every N days.
     settings["digest"]["unreviewed_after_days"] = 7
     digest = build(
         settings,
         [
-            # red since the 1st, reviewed on the 2nd: reviewed
+            # red since the 1st, reviewed on the 2nd (24 days ago): due again, and overdue
             case(1, "A", score=20, band="red", red_since="2026-11-01",
                  last_reviewed_on="2026-11-02"),
             # red since the 1st, reviewed before that and long ago: unreviewed for 25 days
@@ -185,11 +186,16 @@ def test_a_hotspot_reviewed_after_it_turned_red_is_reviewed(settings):
             # turned red today, reviewed 2 days ago (within the 7 days): reviewed
             case(4, "D", score=17, band="red", red_since="2026-11-26",
                  last_reviewed_on="2026-11-24"),
+            # reviewed exactly 7 days ago: still within the interval
+            case(5, "E", score=16, band="red", red_since="2026-11-01",
+                 last_reviewed_on="2026-11-19"),
         ],
     )  # fmt: skip
     state = {r["case_ref"]: (r["reviewed"], r["days_red"]) for r in digest["top_hotspots"]}
-    assert state == {"A": (True, 25), "B": (False, 25), "C": (False, 3), "D": (True, 0)}
-    assert [r["case_ref"] for r in digest["unreviewed"]] == ["B"]
+    assert state == {
+        "A": (False, 25), "B": (False, 25), "C": (False, 3), "D": (True, 0), "E": (True, 25),
+    }  # fmt: skip
+    assert [r["case_ref"] for r in digest["unreviewed"]] == ["A", "B"]
 
 
 def test_red_since_falls_back_to_the_score_date_without_history(settings):
