@@ -38,7 +38,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots import mail
+from hotspots import mail, rescoring
 from hotspots.digest import build_digest, is_digest_day, weekdays
 from hotspots.storage import write_transaction
 from hotspots.storage.digests import (
@@ -139,11 +139,17 @@ def gather_digest(
         db, TEAM_HISTORY_SQL, {"team_id": team_id, "since": since.isoformat(), "date": day}
     ):
         history[row["case_id"]].append((row["day"], row["score"], row["band"]))
+    cases = _rows(db, TEAM_CASES_SQL, {"team_id": team_id, "date": day})
+    for case in cases:
+        # A large authority's nightly rescore stores no explanations (see rescoring): the
+        # hotspots' reasons are worked out here, for the few cases the digest lists.
+        if case["band"] == "red" and case["contributions"] in (None, "", "[]"):
+            case["contributions"] = rescoring.explain_case(db, case["id"], settings, digest_date)
     return build_digest(
         manager=manager,
         team={"id": team_id, "name": manager["team_name"]},
         workers=_rows(db, TEAM_WORKERS_SQL, {"team_id": team_id}),
-        cases=_rows(db, TEAM_CASES_SQL, {"team_id": team_id, "date": day}),
+        cases=cases,
         history=history,
         previous_digest_date=previous_date,
         date=digest_date,

@@ -20,10 +20,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 
-from hotspots import storage
+from hotspots import rescoring, storage
 from hotspots.sending import (
     claim_digest,
     digest_message_id,
+    gather_digest,
     managers,
     send_digest,
     send_due_digests,
@@ -573,7 +574,6 @@ def test_bank_holidays_and_weekends_are_not_digest_days(settings):
 
 
 def test_digests_built_from_real_scores_name_the_scored_hotspots(db, settings):
-    rescoring = pytest.importorskip("hotspots.rescoring")
     ids = two_teams(db)
     db.execute("delete from scores")
     db.execute("delete from score_history")
@@ -589,6 +589,23 @@ def test_digests_built_from_real_scores_name_the_scored_hotspots(db, settings):
         db, settings, digest_date=DIGEST_DAY, now=NOW, manager_email="nina@council.example"
     )
     assert outcomes[0].status == "sent"
+
+
+def test_reasons_are_worked_out_when_the_nightly_rescore_stored_none(db, settings):
+    # Above STORE_CONTRIBUTIONS_UP_TO open cases the full rescore stores "[]".
+    ids = two_teams(db)
+    db.execute("delete from scores")
+    a = Authority(db)
+    a.observation(ids["n1"], "previous_injury", "2026-11-20", "big-1")
+    a.observation(ids["n1"], "domestic_abuse", "2026-11-20", "big-2")
+    a.observation(ids["n1"], "substance_misuse", "2026-11-20", "big-3")
+    a.observation(ids["n1"], "parental_mental_health", "2026-11-20", "big-4")
+    rescoring.rescore_all(db, settings, as_of=DIGEST_DAY, now=NOW)
+    db.execute("update scores set contributions = '[]'")
+    manager = managers(db, "nina@council.example")[0]
+    digest = gather_digest(db, settings, manager, digest_date=DIGEST_DAY, now=NOW)
+    (hotspot,) = [r for r in digest["top_hotspots"] if r["case_ref"] == "N-001"]
+    assert hotspot["reasons"][0]["label"] == "Previous injury or unexplained bruising"
 
 
 def _smtp_transport(settings, controller):
