@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots import audit
+from hotspots import audit, rescoring
 from hotspots.importer import bulk_load_cache
 from hotspots.storage import imports as sql
 from hotspots.storage import write_transaction
@@ -208,20 +208,8 @@ def load_demo(
         detail |= {"observations": summary.observations, "enquiries": summary.enquiries}
         audit.record(db, at=now, action="demo", detail=json.dumps(detail))
     if rescore:
-        summary.rescored = _rescore_all_if_available(db, settings, as_of=as_of, now=now)
+        summary.rescored = rescoring.rescore_all(db, settings, as_of=as_of, now=now)
     return summary
-
-
-def _rescore_all_if_available(
-    db: sqlite_utils.Database, settings: dict[str, Any], *, as_of: date, now: datetime
-) -> int | None:
-    try:
-        from hotspots import rescoring
-    except ModuleNotFoundError as e:
-        if e.name != "hotspots.rescoring":
-            raise
-        return None
-    return rescoring.rescore_all(db, settings, as_of=as_of, now=now)
 
 
 def _insert_teams(db: sqlite_utils.Database, names: list[str]) -> list[int]:

@@ -24,7 +24,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots import audit
+from hotspots import audit, rescoring
 from hotspots.dates import parse_date
 from hotspots.storage import imports as sql
 from hotspots.storage import write_transaction
@@ -76,7 +76,7 @@ UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 @dataclass(frozen=True)
 class ImportResult:
-    """What an import did; ``rescored`` is None when no scoring module is installed yet."""
+    """What an import did; ``rescored`` is None when the import was asked not to rescore."""
 
     kind: str
     file_name: str
@@ -146,8 +146,8 @@ def import_csv(
     """Import one CSV file of ``kind`` whole, or raise ImportRejected and change nothing.
 
     Dates after ``as_of`` are errors. Cases whose data changes get ``changed_at = now``;
-    after the commit, ``hotspots.rescoring.rescore_changed`` rescores them (when
-    ``rescore`` and the scoring module is installed). One audit_log row records the import.
+    after the commit, ``hotspots.rescoring.rescore_changed`` rescores them (unless
+    ``rescore`` is false). One audit_log row records the import.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}")
@@ -175,7 +175,7 @@ def import_csv(
                 ) from None
         finally:
             db.execute(sql.DROP_STAGING_SQL[kind])
-    rescored = rescore_changed_if_available(db, settings, as_of=as_of, now=now) if rescore else None
+    rescored = rescoring.rescore_changed(db, settings, as_of=as_of, now=now) if rescore else None
     return ImportResult(kind, path.name, rows, new, updated, new_teams, rescored)
 
 
@@ -193,19 +193,6 @@ def bulk_load_cache(db: sqlite_utils.Database) -> Iterator[None]:
     finally:
         for schema, size in before.items():
             db.execute(sql.SET_CACHE_SIZE_SQL[schema].format(kib=int(size)))
-
-
-def rescore_changed_if_available(
-    db: sqlite_utils.Database, settings: dict[str, Any], *, as_of: date, now: datetime
-) -> int | None:
-    """Rescore changed cases, or return None when the scoring module is not installed."""
-    try:
-        from hotspots import rescoring
-    except ModuleNotFoundError as e:
-        if e.name != "hotspots.rescoring":
-            raise
-        return None
-    return rescoring.rescore_changed(db, settings, as_of=as_of, now=now)
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -607,7 +607,6 @@ def test_a_file_with_many_errors_lists_the_first_hundred_and_counts_the_rest(
 
 
 def test_import_rescores_the_cases_it_changed(loaded, settings, tmp_path):
-    pytest.importorskip("hotspots.rescoring")
     path = write(tmp_path, "observations.csv", OBSERVATIONS)
 
     result = import_csv(loaded, settings, "observations", path, as_of=AS_OF, now=NOW)
