@@ -48,6 +48,12 @@ hotspots/static/.built: package.json package-lock.json scripts/build-assets.sh
 browser:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
+# The benchmarks (minutes each; figures in the README). They share one 400k-case demo database.
+bench: install-dev assets
+	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_score.py --db bench/data/score.db
+	$(BIN)/python bench/bench_web.py bench/data/score.db
+
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
