@@ -17,7 +17,7 @@ minutes and about 2 GB).
 Usage:
 
     .venv/bin/python bench/bench_web.py bench/data/web.db [--cases 400000] [--users 50]
-        [--seconds 20] [--think 1.0] [--workers 2] [--threads 8]
+        [--seconds 20] [--think 1.0] [--workers 2] [--threads 1]
 """
 
 from __future__ import annotations
@@ -218,7 +218,7 @@ def main() -> None:
         help="mean seconds a user pauses between requests (0: back to back, to saturate)",
     )
     parser.add_argument("--workers", type=int, default=2, help="gunicorn worker processes")
-    parser.add_argument("--threads", type=int, default=8, help="threads per gunicorn worker")
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     args = parser.parse_args()
 
     db = args.db.resolve()
