@@ -124,8 +124,8 @@ def sign_in(page, key: str, password: str = world.PASSWORD) -> None:
     page.goto("/login")
     page.fill("#email", world.email(key))
     page.fill("#password", password)
-    page.click("button:has-text('Sign in')")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("button:has-text('Sign in')")
 
 
 def serious_violations(page) -> list[str]:

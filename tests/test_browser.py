@@ -42,7 +42,8 @@ def test_a_worker_records_an_observation_and_sees_the_score_and_rank_change(page
     assert rank_of(page, "N-0002") == "3"
     screenshot(page, "caseload")
 
-    page.click("a:has-text('N-0002')")
+    with page.expect_navigation():
+        page.click("a:has-text('N-0002')")
     assert page.locator("h1").inner_text() == "Case N-0002"
     before = score_on_case_page(page)
     assert page.locator("[data-testid=rank]").inner_text().strip() == "3"
@@ -54,7 +55,8 @@ def test_a_worker_records_an_observation_and_sees_the_score_and_rank_change(page
     page.fill("#observation-observed_on-year", "2026")
     page.select_option("#observation-source", "health_visiting")
     page.fill("#observation-note", "Bruise seen at the health visit")
-    page.click("button:has-text('Record observation')")
+    with page.expect_navigation():
+        page.click("button:has-text('Record observation')")
 
     banner = page.locator(".govuk-notification-banner")
     assert "Observation recorded" in banner.inner_text()
@@ -65,7 +67,8 @@ def test_a_worker_records_an_observation_and_sees_the_score_and_rank_change(page
     assert "Bruise seen at the health visit" in page.locator("#timeline ~ div").first.inner_text()
     screenshot(page, "case-after-observation")
 
-    page.click("text=My caseload")
+    with page.expect_navigation():
+        page.click("text=My caseload")
     assert rank_of(page, "N-0002") == "2"
     assert rank_of(page, "N-0003") == "3"
 
@@ -88,12 +91,12 @@ def test_the_same_flow_works_with_the_keyboard_alone(page):
     page.keyboard.type("ann.worker@example.org")
     page.keyboard.press("Tab")
     page.keyboard.type("correct horse battery staple")
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/caseload$"))
+    with page.expect_navigation(url=re.compile(r"/caseload$")):
+        page.keyboard.press("Enter")
 
     tab_to(page, "el.textContent.trim() === 'N-0002'")
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/cases/N-0002$"))
+    with page.expect_navigation(url=re.compile(r"/cases/N-0002$")):
+        page.keyboard.press("Enter")
     before = score_on_case_page(page)
 
     tab_to(page, "el.id === 'observation-indicator'")
@@ -108,8 +111,8 @@ def test_the_same_flow_works_with_the_keyboard_alone(page):
     assert page.evaluate("document.activeElement.id") == "observation-source"
     page.keyboard.type("Police")
     tab_to(page, "el.textContent.trim() === 'Record observation'")
-    page.keyboard.press("Enter")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
 
     assert page.locator("#observation-indicator").input_value() == ""  # a fresh form
     assert "rank 2 in the caseload" in page.locator(".govuk-notification-banner").inner_text()
@@ -119,15 +122,16 @@ def test_the_same_flow_works_with_the_keyboard_alone(page):
     # Back to the caseload by keyboard, through the service navigation.
     page.keyboard.press("Home")
     tab_to(page, "el.textContent.trim() === 'My caseload'")
-    page.keyboard.press("Enter")
-    page.wait_for_url(re.compile(r"/caseload$"))
+    with page.expect_navigation(url=re.compile(r"/caseload$")):
+        page.keyboard.press("Enter")
     assert rank_of(page, "N-0002") == "2"
 
 
 def test_bad_input_shows_the_error_summary_which_links_to_the_field(page):
     sign_in(page, "ann")
     page.goto("/cases/N-0002")
-    page.click("button:has-text('Record observation')")
+    with page.expect_navigation():
+        page.click("button:has-text('Record observation')")
     summary = page.locator(".govuk-error-summary")
     assert "There is a problem" in summary.inner_text()
     assert page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
@@ -139,7 +143,8 @@ def test_bad_input_shows_the_error_summary_which_links_to_the_field(page):
 
 def test_signing_out_from_the_navigation(page):
     sign_in(page, "ann")
-    page.click("button:has-text('Sign out')")
+    with page.expect_navigation():
+        page.click("button:has-text('Sign out')")
     assert page.url.endswith("/login")
     assert "You have signed out." in page.locator(".govuk-notification-banner").inner_text()
     page.goto("/caseload")
@@ -177,14 +182,16 @@ def test_every_page_has_no_serious_accessibility_violations(page, who, path, nam
 
 def test_pages_with_errors_have_no_serious_accessibility_violations(page):
     page.goto("/login")
-    page.click("button:has-text('Sign in')")
+    with page.expect_navigation():
+        page.click("button:has-text('Sign in')")
     assert page.locator(".govuk-error-summary").is_visible()
     screenshot(page, "axe-login-errors")
     assert serious_violations(page) == []
     sign_in(page, "ann")
     page.goto("/cases/N-0003")
     page.fill("#adjustment-points", "lots")
-    page.click("button:has-text('Add adjustment')")
+    with page.expect_navigation():
+        page.click("button:has-text('Add adjustment')")
     assert page.locator(".govuk-error-summary").is_visible()
     screenshot(page, "axe-case-errors")
     assert serious_violations(page) == []
