@@ -53,18 +53,10 @@ bp = Blueprint("cases", __name__, url_prefix="/cases")
 @bp.route("/<case_ref>")
 @login_required
 def case(case_ref: str):
-    """The case page (audited as ``view_case``)."""
+    """The case page."""
     db = get_db()
     now = clock()
     found = auth.case_for_user(db, current_user, case_ref, now=now)
-    audit.record(
-        db,
-        at=now,
-        action="view_case",
-        actor_id=current_user.id,
-        actor_email=current_user.email,
-        case_ref=found["case_ref"],
-    )
     return _render_case(found, now)
 
 
@@ -296,8 +288,17 @@ def _score_sentence(score: dict[str, Any] | None) -> str:
 
 
 def _render_case(case: dict, now: datetime, *, status: int = 200, **forms):
-    """The case page, with any form that failed validation in place of a blank one."""
+    """The case page, with any form that failed validation in place of a blank one. Every
+    showing of it is audited as ``view_case``."""
     db = get_db()
+    audit.record(
+        db,
+        at=now,
+        action="view_case",
+        actor_id=current_user.id,
+        actor_email=current_user.email,
+        case_ref=case["case_ref"],
+    )
     today = now.date()
     config = settings()
     observation_form = forms.get("observation_form") or ObservationForm(
