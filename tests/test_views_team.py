@@ -40,7 +40,21 @@ def test_a_manager_sees_their_teams_hotspots_with_worker_score_and_reasons(clien
     assert "S-0001" not in page
 
 
-def test_the_team_page_shows_each_workers_caseload_and_hotspot_load(client, ids):
+@pytest.fixture
+def long_red(db, ids):
+    """N-0001 has been red since 20 February (ten days); N-0004 only since today."""
+    db["score_history"].insert(
+        {
+            "case_id": ids["cases"]["N-0001"],
+            "day": "2026-02-20",
+            "score": 20.0,
+            "band": "red",
+            "model_version": "test",
+        }
+    )
+
+
+def test_the_team_page_shows_each_workers_caseload_and_hotspot_load(client, ids, long_red):
     sign_in(client, "meg")
     workers = section(client.get("/team").get_data(as_text=True), "workers")
     rows = re.findall(
@@ -50,15 +64,23 @@ def test_the_team_page_shows_each_workers_caseload_and_hotspot_load(client, ids)
     )
     assert rows == [
         ("Ann Worker", "3", "1", "1"),
-        ("Bob Worker", "1", "1", "1"),
+        ("Bob Worker", "1", "1", "0"),
         ("Meg Manager", "0", "0", "0"),
     ]
 
 
-def test_a_reviewed_hotspot_leaves_the_unreviewed_list(client, db, ids):
+def test_a_hotspot_red_for_more_than_the_limit_without_review_is_unreviewed(client, ids, long_red):
+    sign_in(client, "meg")
+    page = client.get("/team").get_data(as_text=True)
+    # N-0004 turned red today: not yet overdue for a review (as in the digest).
+    assert refs(section(page, "unreviewed")) == ["N-0001"]
+    assert "Hotspots unreviewed for more than 7 days (1)" in page
+
+
+def test_a_recent_review_takes_a_hotspot_off_the_unreviewed_list(client, db, ids, long_red):
     db["reviews"].insert(
         {
-            "case_id": ids["cases"]["N-0004"],
+            "case_id": ids["cases"]["N-0001"],
             "reviewed_by_id": ids["staff"]["meg"],
             "reviewed_at": "2026-02-27T10:00:00+00:00",
             "plan": "Weekly visits",
@@ -66,14 +88,14 @@ def test_a_reviewed_hotspot_leaves_the_unreviewed_list(client, db, ids):
     )
     sign_in(client, "meg")
     page = client.get("/team").get_data(as_text=True)
-    assert refs(section(page, "unreviewed")) == ["N-0001"]
-    assert "Hotspots not reviewed in 7 days (1)" in page
+    assert refs(section(page, "unreviewed")) == []
+    assert "Hotspots unreviewed for more than 7 days (0)" in page
 
 
-def test_a_review_older_than_the_limit_does_not_count(client, db, ids):
+def test_a_review_older_than_the_limit_does_not_count(client, db, ids, long_red):
     db["reviews"].insert(
         {
-            "case_id": ids["cases"]["N-0004"],
+            "case_id": ids["cases"]["N-0001"],
             "reviewed_by_id": ids["staff"]["meg"],
             "reviewed_at": "2026-02-20T10:00:00+00:00",
             "plan": "Weekly visits",
@@ -81,7 +103,7 @@ def test_a_review_older_than_the_limit_does_not_count(client, db, ids):
     )
     sign_in(client, "meg")
     page = client.get("/team").get_data(as_text=True)
-    assert refs(section(page, "unreviewed")) == ["N-0001", "N-0004"]
+    assert refs(section(page, "unreviewed")) == ["N-0001"]
 
 
 def test_the_team_page_lists_unallocated_cases_and_practice_gaps(client, ids):
@@ -119,3 +141,27 @@ def test_an_admin_chooses_a_team_then_sees_it(client, ids):
 def test_an_unknown_team_is_not_found(client, ids, team):
     sign_in(client, "ada")
     assert client.get(f"/team?team={team}").status_code == 404
+
+
+@pytest.mark.parametrize("reviewed_at", [None, "2026-02-27T10:00:00+00:00"])
+def test_the_team_page_and_the_digest_agree_on_unreviewed_hotspots(
+    client, db, settings, ids, long_red, reviewed_at
+):
+    from hotspots.sending import gather_digest, manager_by_id
+
+    if reviewed_at:
+        db["reviews"].insert(
+            {
+                "case_id": ids["cases"]["N-0001"],
+                "reviewed_by_id": ids["staff"]["meg"],
+                "reviewed_at": reviewed_at,
+                "plan": "Weekly visits",
+            }
+        )
+    manager = manager_by_id(db, ids["staff"]["meg"])
+    digest = gather_digest(db, settings, manager, digest_date=world.TODAY, now=world.NOW)
+    sign_in(client, "meg")
+    page = client.get("/team").get_data(as_text=True)
+    assert refs(section(page, "unreviewed")) == [c["case_ref"] for c in digest["unreviewed"]]
+    assert f"more than 7 days ({digest['counts']['unreviewed']})" in page
+    assert refs(section(page, "hotspots")) == [c["case_ref"] for c in digest["top_hotspots"]]

@@ -177,35 +177,46 @@ TEAM_BY_ID_SQL = """
 SELECT id, name FROM teams WHERE id = :team_id
 """
 
-# Each member of the team with their open caseload, its hotspots, and the hotspots with no
-# review since :reviewed_since (a YYYY-MM-DD day).
-TEAM_WORKERS_SQL = """
+# A hotspot "unreviewed for more than N days" (the digest's definition): red for more than N
+# days (red since the day after its latest non-red history day, or its first history day, or
+# its score's day) and no review in the last N days (on or after :reviewed_since).
+# :red_before is today minus N days; c is the case, s its score.
+_UNREVIEWED_HOTSPOT = """
+s.band = 'red'
+AND coalesce(
+    (SELECT min(h.day) FROM score_history h
+     WHERE h.case_id = c.id AND h.day <= :today AND h.day > coalesce(
+         (SELECT max(n.day) FROM score_history n
+          WHERE n.case_id = c.id AND n.band <> 'red' AND n.day <= :today), '')),
+    s.as_of) < :red_before
+AND NOT EXISTS (
+    SELECT 1 FROM reviews v
+    WHERE v.case_id = c.id AND substr(v.reviewed_at, 1, 10) >= :reviewed_since)
+"""
+
+# Each member of the team with their open caseload, its hotspots, and its hotspots
+# unreviewed for more than N days.
+TEAM_WORKERS_SQL = f"""
 SELECT st.id, st.name, st.role,
        count(c.id) AS open_cases,
        coalesce(sum(s.band = 'red'), 0) AS hotspots,
-       coalesce(sum(s.band = 'red' AND NOT EXISTS (
-           SELECT 1 FROM reviews v
-           WHERE v.case_id = c.id AND substr(v.reviewed_at, 1, 10) >= :reviewed_since
-       )), 0) AS unreviewed_hotspots
+       coalesce(sum({_UNREVIEWED_HOTSPOT}), 0) AS unreviewed_hotspots
 FROM staff st
 LEFT JOIN cases c ON c.worker_id = st.id AND c.status = 'open'
 LEFT JOIN scores s ON s.case_id = c.id
 WHERE st.team_id = :team_id AND st.role IN ('worker', 'manager')
 GROUP BY st.id
 ORDER BY hotspots DESC, open_cases DESC, st.name
-"""
+"""  # noqa: S608 (a constant fragment, no values)
 
-TEAM_COUNTS_SQL = """
+TEAM_COUNTS_SQL = f"""
 SELECT count(*) AS open_cases,
        coalesce(sum(s.band = 'red'), 0) AS hotspots,
        coalesce(sum(c.worker_id IS NULL), 0) AS unallocated,
-       coalesce(sum(s.band = 'red' AND NOT EXISTS (
-           SELECT 1 FROM reviews v
-           WHERE v.case_id = c.id AND substr(v.reviewed_at, 1, 10) >= :reviewed_since
-       )), 0) AS unreviewed_hotspots
+       coalesce(sum({_UNREVIEWED_HOTSPOT}), 0) AS unreviewed_hotspots
 FROM cases c LEFT JOIN scores s ON s.case_id = c.id
 WHERE c.team_id = :team_id AND c.status = 'open'
-"""
+"""  # noqa: S608
 
 # The columns every team list shows, so one template renders them all.
 _TEAM_CASE_COLUMNS = """
@@ -233,11 +244,7 @@ SELECT {_TEAM_CASE_COLUMNS}
 FROM cases c
 JOIN scores s ON s.case_id = c.id
 LEFT JOIN staff w ON w.id = c.worker_id
-WHERE c.team_id = :team_id AND c.status = 'open' AND s.band = 'red'
-  AND NOT EXISTS (
-      SELECT 1 FROM reviews v
-      WHERE v.case_id = c.id AND substr(v.reviewed_at, 1, 10) >= :reviewed_since
-  )
+WHERE c.team_id = :team_id AND c.status = 'open' AND {_UNREVIEWED_HOTSPOT}
 ORDER BY s.score DESC, c.case_ref
 LIMIT :limit
 """  # noqa: S608

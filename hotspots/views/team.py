@@ -54,7 +54,9 @@ def team():
     params = {
         "team_id": team_id,
         "week_ago": (today - timedelta(days=present.TREND_DAYS)).isoformat(),
+        "today": today.isoformat(),
         "reviewed_since": (today - timedelta(days=within)).isoformat(),
+        "red_before": (today - timedelta(days=within)).isoformat(),
         "due_before": (
             today
             - timedelta(days=config["scoring"]["practice_gaps"]["domestic_abuse_enquiry_due_days"])
