@@ -119,9 +119,10 @@ UPDATE cases SET changed_at = :now WHERE id = :case_id
 # --- what feeds the scores of a set of cases (:case_ids is a JSON array), for explaining
 # scores stored without their contributions (a large authority's full rescore) -------------
 
+# Only current observations: resolved and refuted ones never count.
 FACTS_OBSERVATIONS_SQL = """
 SELECT case_id, id, indicator, observed_on, status FROM observations
-WHERE case_id IN (SELECT value FROM json_each(:case_ids))
+WHERE case_id IN (SELECT value FROM json_each(:case_ids)) AND status = 'current'
 """
 
 FACTS_ENQUIRIES_SQL = """

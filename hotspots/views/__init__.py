@@ -11,7 +11,7 @@ import importlib
 import json
 import secrets
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from flask import (
@@ -114,7 +114,7 @@ def contributions_for(db, cases: list[Mapping[str, Any]]) -> dict[int, list[dict
         FACTS_OBSERVATIONS_SQL, params
     ).fetchall():
         observations.setdefault(case_id, []).append(
-            scoring.Observation(obs_id, indicator, parse_date(observed_on), status)
+            scoring.Observation(obs_id, indicator, date.fromisoformat(observed_on), status)
         )
     enquiries: dict[int, list] = {}
     for case_id, topic, asked_on, outcome in db.execute(FACTS_ENQUIRIES_SQL, params).fetchall():
