@@ -21,7 +21,6 @@ from hotspots.db import get_db
 from hotspots.forms import (
     ENQUIRY_OUTCOMES,
     ENQUIRY_TOPICS,
-    OBSERVATION_STATUSES,
     AdjustmentForm,
     EnquiryForm,
     ObservationForm,
@@ -377,7 +376,6 @@ def _render_case(case: dict, now: datetime, *, status: int = 200, **forms):
         },
         form=failed,
         errors=error_list(failed) if failed else [],
-        statuses=OBSERVATION_STATUSES,
     ), status
 
 
