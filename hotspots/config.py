@@ -21,6 +21,8 @@ ENV_PREFIX = "HOTSPOTS_"
 # Settings that are secrets: read from the environment only, never from a file.
 SECRET_SETTINGS = {("mail", "smtp_password")}
 OPEN_TABLES = {("scoring", "indicators")}
+# HOTSPOTS_ variables that are not settings: the other file's path, and the Flask secret key.
+NOT_SETTINGS = {"HOTSPOTS_CONFIG", "HOTSPOTS_SECRET_KEY"}
 INDICATOR_KEYS = {"label": str, "weight": float, "half_life_days": int}
 CHOICES = {
     ("mail", "transport"): ("outbox", "smtp"),
@@ -72,7 +74,7 @@ def _from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
     from_prefixed_env: values are read as JSON where they parse, else kept as text)."""
     result: dict[str, Any] = {}
     for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or name == "HOTSPOTS_CONFIG":
+        if not name.startswith(ENV_PREFIX) or name in NOT_SETTINGS:
             continue
         keys = [k.lower() for k in name[len(ENV_PREFIX) :].split("__")]
         if tuple(keys) in SECRET_SETTINGS:

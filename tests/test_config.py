@@ -153,6 +153,12 @@ def test_the_cli_reports_a_bad_setting_without_a_traceback(monkeypatch, tmp_path
     assert "Traceback" not in result.output
 
 
+def test_the_secret_key_may_come_from_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOTSPOTS_SECRET_KEY", "from-the-environment")
+    app = create_app({"database": {"path": str(tmp_path / "x.db")}})
+    assert app.config["SECRET_KEY"] == "from-the-environment"
+
+
 def test_create_app_applies_test_config_over_everything(tmp_path):
     app = create_app({"TESTING": True, "database": {"path": str(tmp_path / "x.db")}})
     assert app.config["DATABASE"] == str(tmp_path / "x.db")
