@@ -32,10 +32,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SECRET_KEY"] = _secret_key(app, settings)
     app.config.update(flask_keys)
 
-    from hotspots import db
+    from hotspots import db, views
 
     db.init_app(app)
-    _register_areas(app)
+    views.init_app(app)
 
     from hotspots.cli import register_commands
 
@@ -63,19 +63,6 @@ def ensure_secret_key(app: Flask) -> Path:
         path.chmod(0o600)
     app.config["SECRET_KEY"] = path.read_text().strip()
     return path
-
-
-def _register_areas(app: Flask) -> None:
-    """Wire each area's blueprints; an area that is not built yet is simply absent."""
-    import importlib
-
-    try:
-        views = importlib.import_module("hotspots.views")
-    except ModuleNotFoundError as e:
-        if e.name != "hotspots.views":
-            raise
-        return
-    views.init_app(app)
 
 
 __all__ = ["ConfigError", "create_app", "ensure_secret_key"]

@@ -28,7 +28,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 log = logging.getLogger(__name__)
 
-# Each module's schedule(scheduler, app) adds its jobs; a module not built yet is skipped.
+# Each module's schedule(scheduler, app) adds its jobs.
 JOB_MODULES = ("jobs.rescore", "jobs.digest")
 
 
@@ -95,12 +95,5 @@ def build_scheduler(app, scheduler_class: type[BaseScheduler] = BlockingSchedule
     timezone = ZoneInfo(app.config["SETTINGS"]["app"]["timezone"])
     scheduler = scheduler_class(timezone=timezone)
     for name in JOB_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as e:
-            if e.name != name:
-                raise
-            log.info("job module %s is not built yet: skipped", name)
-            continue
-        module.schedule(scheduler, app)
+        importlib.import_module(name).schedule(scheduler, app)
     return scheduler

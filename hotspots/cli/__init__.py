@@ -57,13 +57,7 @@ def register_commands(app) -> None:
     """Add every area's commands to ``app.cli``."""
     app.cli.add_command(init_db_command)
     for area in AREAS:
-        try:
-            module = importlib.import_module(f"hotspots.cli.{area}")
-        except ModuleNotFoundError as e:  # an area not built yet
-            if e.name != f"hotspots.cli.{area}":
-                raise
-            continue
-        for command in module.commands:
+        for command in importlib.import_module(f"hotspots.cli.{area}").commands:
             app.cli.add_command(command)
 
 

@@ -166,17 +166,9 @@ def init_app(app: Flask) -> None:
     WTFormsHelpers(app)
 
     for area in AREAS:
-        try:
-            module = importlib.import_module(f"hotspots.views.{area}")
-        except ModuleNotFoundError as e:  # an area not built yet
-            if e.name != f"hotspots.views.{area}":
-                raise
-            continue
-        app.register_blueprint(module.bp)
+        app.register_blueprint(importlib.import_module(f"hotspots.views.{area}").bp)
 
     app.add_url_rule("/", "home", home)
-    # Which pages exist (the header links to an area's page only when the area is built).
-    app.jinja_env.globals["view_endpoints"] = frozenset(app.view_functions)
     app.before_request(_expire_idle_session)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"cspNonce": _csp_nonce()})
