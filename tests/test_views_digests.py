@@ -95,6 +95,7 @@ def test_an_admin_chooses_a_manager_then_sees_their_digest(client, ids):
     sign_in(client, "ada@council.example")
     choose = client.get("/digest").get_data(as_text=True)
     assert f"/digest?manager={ids['sam']}" in choose
+    assert 'href="/admin/digests"' in choose  # where an admin finds failed digests
     page = client.get(f"/digest?manager={ids['sam']}").get_data(as_text=True)
     assert "Today&#39;s digest: South" in page or "Today's digest: South" in page
     frame = client.get(f"/digest/email.html?manager={ids['sam']}").get_data(as_text=True)
