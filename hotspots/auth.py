@@ -22,6 +22,7 @@ from flask_login import UserMixin, current_user
 
 from hotspots import audit
 from hotspots.passwords import hash_password, verify_password
+from hotspots.storage import fetch_one
 from hotspots.storage.web import CASE_BY_REF_SQL, STAFF_BY_ID_SQL, STAFF_FOR_SIGN_IN_SQL
 
 ROLES = ("worker", "manager", "admin")
@@ -65,13 +66,13 @@ def load_user(db: sqlite_utils.Database, user_id: str) -> User | None:
         staff_id = int(user_id)
     except ValueError:
         return None
-    return _user(_one(db, STAFF_BY_ID_SQL, {"id": staff_id}))
+    return _user(fetch_one(db, STAFF_BY_ID_SQL, {"id": staff_id}))
 
 
 def authenticate(db: sqlite_utils.Database, email: str, password: str) -> User | None:
     """The staff member whose email and password these are, or None; the same work is done
     whether or not the email exists."""
-    row = _one(db, STAFF_FOR_SIGN_IN_SQL, {"email": email.strip()})
+    row = fetch_one(db, STAFF_FOR_SIGN_IN_SQL, {"email": email.strip()})
     password_hash = row["password_hash"] if row else None
     ok = verify_password(password_hash or _DUMMY_HASH, password)
     if row is None or not password_hash or not ok:
@@ -102,7 +103,7 @@ def case_for_user(
     """The case with this reference if ``user`` may see it; otherwise abort with 404 after
     writing a ``refused_case`` audit row (a case that does not exist is refused the same
     way, so a 404 never tells anyone whether a reference exists)."""
-    case = _one(db, CASE_BY_REF_SQL, {"case_ref": case_ref})
+    case = fetch_one(db, CASE_BY_REF_SQL, {"case_ref": case_ref})
     if case is None or not can_see_case(user, case):
         audit.record(
             db,
@@ -134,11 +135,3 @@ def role_required(*roles: str) -> Callable:
         return wrapped
 
     return decorate
-
-
-def _one(db: sqlite_utils.Database, sql: str, params: Mapping[str, Any]) -> dict | None:
-    cursor = db.execute(sql, params)
-    row = cursor.fetchone()
-    if row is None:
-        return None
-    return dict(zip([d[0] for d in cursor.description], row, strict=True))

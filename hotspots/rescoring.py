@@ -25,7 +25,7 @@ import sqlite_utils
 
 from hotspots import scoring
 from hotspots.dates import parse_date
-from hotspots.storage import schema, write_transaction
+from hotspots.storage import fetch_all, fetch_one, schema, write_transaction
 from hotspots.storage import scores as sql
 
 EPOCH = date(1970, 1, 1)
@@ -51,17 +51,17 @@ def day_number(day: date) -> int:
 
 def case_facts(db: sqlite_utils.Database, case_id: int) -> tuple[dict, scoring.CaseFacts] | None:
     """The case's row and everything that feeds its score, or None if there is no such case."""
-    row = _one(db, sql.SELECT_CASE_SQL, {"case_id": case_id})
+    row = fetch_one(db, sql.SELECT_CASE_SQL, {"case_id": case_id})
     if row is None:
         return None
     params = {"case_id": case_id}
     observations = tuple(
         scoring.Observation(r["id"], r["indicator"], parse_date(r["observed_on"]), r["status"])
-        for r in _all(db, sql.SELECT_CASE_OBSERVATIONS_SQL, params)
+        for r in fetch_all(db, sql.SELECT_CASE_OBSERVATIONS_SQL, params)
     )
     enquiries = tuple(
         scoring.Enquiry(r["topic"], parse_date(r["asked_on"]), r["outcome"])
-        for r in _all(db, sql.SELECT_CASE_ENQUIRIES_SQL, params)
+        for r in fetch_all(db, sql.SELECT_CASE_ENQUIRIES_SQL, params)
     )
     adjustments = tuple(
         scoring.Adjustment(
@@ -71,7 +71,7 @@ def case_facts(db: sqlite_utils.Database, case_id: int) -> tuple[dict, scoring.C
             parse_date(r["expires_on"]),
             parse_date(r["made_on"]) if r["made_on"] else None,
         )
-        for r in _all(db, sql.SELECT_CASE_ADJUSTMENTS_SQL, params)
+        for r in fetch_all(db, sql.SELECT_CASE_ADJUSTMENTS_SQL, params)
     )
     return row, _facts(row, observations, enquiries, adjustments)
 
@@ -126,7 +126,7 @@ def rescore_case(
     with write_transaction(db):
         worker_ids = _rescore_one(db, case_id, settings, as_of, now)
         _rerank(db, worker_ids)
-        return _one(db, sql.SELECT_SCORE_SQL, {"case_id": case_id})
+        return fetch_one(db, sql.SELECT_SCORE_SQL, {"case_id": case_id})
 
 
 def rescore_changed(
@@ -137,7 +137,7 @@ def rescore_changed(
     changed, or more than BULK_RESCORE_ABOVE cases changed, rescores everything set-based."""
     version = scoring.model_version(settings["scoring"])
     # Decided before the write transaction, so a whole-authority run can tune the connection.
-    stale = _one(db, sql.SELECT_OTHER_MODEL_SQL, {"model_version": version}) is not None
+    stale = fetch_one(db, sql.SELECT_OTHER_MODEL_SQL, {"model_version": version}) is not None
     if stale or len(_changed_cases(db)) > BULK_RESCORE_ABOVE:
         return rescore_all(db, settings, as_of=as_of, now=now)
     with write_transaction(db):
@@ -274,7 +274,7 @@ def store_contributions(db: sqlite_utils.Database, settings: Mapping[str, Any], 
         )
     version = scoring.model_version(settings["scoring"])
     updates = []
-    for row in _all(db, sql.SELECT_OPEN_CASES_SQL, {}):
+    for row in fetch_all(db, sql.SELECT_OPEN_CASES_SQL, {}):
         case_id = row["id"]
         facts = _facts(
             row,
@@ -336,7 +336,7 @@ def _rescore_one(
     now: datetime,
 ) -> set[int]:
     """Write one case's score; return the worker ids whose caseload ranks need redoing."""
-    previous = _one(db, sql.SELECT_SCORE_SQL, {"case_id": case_id})
+    previous = fetch_one(db, sql.SELECT_SCORE_SQL, {"case_id": case_id})
     workers = {previous["worker_id"]} if previous and previous["worker_id"] else set()
     found = case_facts(db, case_id)
     if found is None or found[0]["status"] != "open":
@@ -406,7 +406,7 @@ def score_series(
 
 
 def find_staff(db: sqlite_utils.Database, email: str) -> dict[str, Any] | None:
-    return _one(db, sql.SELECT_STAFF_BY_EMAIL_SQL, {"email": email.strip()})
+    return fetch_one(db, sql.SELECT_STAFF_BY_EMAIL_SQL, {"email": email.strip()})
 
 
 def read_caseload(
@@ -422,7 +422,7 @@ def read_caseload(
     computed here, on read."""
     caseload = []
     params = {"worker_id": worker_id, "as_of": as_of.isoformat() if as_of else None}
-    for row in _all(db, sql.SELECT_CASELOAD_SQL, params):
+    for row in fetch_all(db, sql.SELECT_CASELOAD_SQL, params):
         contributions = json.loads(row["contributions"] or "[]")
         if not contributions and row["score"]:
             contributions = explain_case(db, row["case_id"], settings, parse_date(row["as_of"]))
@@ -449,17 +449,3 @@ def read_caseload(
 def _run_script(db: sqlite_utils.Database, script: str) -> None:
     for statement in schema.statements(script):
         db.execute(statement)
-
-
-def _one(db: sqlite_utils.Database, query: str, params: Mapping[str, Any]) -> dict | None:
-    cursor = db.execute(query, params)
-    row = cursor.fetchone()
-    if row is None:
-        return None
-    return dict(zip([d[0] for d in cursor.description], row, strict=True))
-
-
-def _all(db: sqlite_utils.Database, query: str, params: Mapping[str, Any]) -> list[dict]:
-    cursor = db.execute(query, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

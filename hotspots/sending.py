@@ -40,7 +40,7 @@ import sqlite_utils
 
 from hotspots import mail, rescoring
 from hotspots.digest import build_digest, is_digest_day, weekdays
-from hotspots.storage import write_transaction
+from hotspots.storage import fetch_all, write_transaction
 from hotspots.storage.digests import (
     CLAIM_DIGEST_SQL,
     COUNT_ATTEMPT_SQL,
@@ -368,10 +368,9 @@ def _record_failure(db, guard, error, subject, message_id) -> None:
 
 
 def _rows(db: sqlite_utils.Database, sql: str, params: Mapping[str, Any]) -> list[dict]:
-    params = {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
-    cursor = db.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    return fetch_all(
+        db, sql, {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
+    )
 
 
 def _stamp(moment: datetime) -> str:

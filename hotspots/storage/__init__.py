@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import contextlib
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import sqlite_utils
 
@@ -29,6 +30,22 @@ def connect(path: str | Path, busy_timeout_ms: int = 5000) -> sqlite_utils.Datab
     conn.execute("PRAGMA foreign_keys = ON")
     conn.execute("PRAGMA synchronous = NORMAL")
     return sqlite_utils.Database(conn)
+
+
+def fetch_all(db: sqlite_utils.Database, sql: str, params: Mapping[str, Any]) -> list[dict]:
+    """Every row of a query, as dicts keyed by column name."""
+    cursor = db.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+def fetch_one(db: sqlite_utils.Database, sql: str, params: Mapping[str, Any]) -> dict | None:
+    """The first row of a query as a dict, or None."""
+    cursor = db.execute(sql, params)
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    return dict(zip([d[0] for d in cursor.description], row, strict=True))
 
 
 @contextlib.contextmanager

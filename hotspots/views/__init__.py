@@ -70,22 +70,6 @@ def settings() -> dict[str, Any]:
     return current_app.config["SETTINGS"]
 
 
-def rows(db, sql: str, params: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """Every row of a query, as dicts."""
-    cursor = db.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row, strict=True)) for row in cursor]
-
-
-def one(db, sql: str, params: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The first row of a query as a dict, or None."""
-    cursor = db.execute(sql, params)
-    row = cursor.fetchone()
-    if row is None:
-        return None
-    return dict(zip([d[0] for d in cursor.description], row, strict=True))
-
-
 def contributions_of(db, row: Mapping[str, Any]) -> list[dict[str, Any]]:
     """A scored case's contributions (see ``contributions_for``)."""
     return contributions_for(db, [row]).get(row["id"], [])

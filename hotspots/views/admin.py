@@ -9,8 +9,8 @@ from flask_login import login_required
 from hotspots.auth import role_required
 from hotspots.db import get_db
 from hotspots.forms import AuditFilterForm
+from hotspots.storage import fetch_all, fetch_one
 from hotspots.storage.web import AUDIT_SQL, STAFF_EMAIL_SQL
-from hotspots.views import one, rows
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -28,13 +28,13 @@ def audit():
     case_ref = (form.case_ref.data or "").strip()
     if actor:
         # The log holds each email as the staff table spells it; match it however typed.
-        known = one(db, STAFF_EMAIL_SQL, {"email": actor})
+        known = fetch_one(db, STAFF_EMAIL_SQL, {"email": actor})
         actor = known["email"] if known else actor
     try:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
-    entries = rows(
+    entries = fetch_all(
         db,
         AUDIT_SQL[(bool(actor), bool(case_ref))],
         {

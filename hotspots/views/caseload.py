@@ -10,8 +10,9 @@ from flask_login import current_user, login_required
 
 from hotspots import auth
 from hotspots.db import get_db
+from hotspots.storage import fetch_all
 from hotspots.storage.web import CASELOAD_BAND_COUNTS_SQL, CASELOAD_HISTORY_SQL, CASELOAD_SQL
-from hotspots.views import clock, contributions_for, present, rows, settings
+from hotspots.views import clock, contributions_for, present, settings
 
 bp = Blueprint("caseload", __name__)
 
@@ -38,10 +39,10 @@ def caseload():
         "band": band_filter,
         "week_ago": (today - timedelta(days=present.TREND_DAYS)).isoformat(),
     }
-    found = rows(db, CASELOAD_SQL, params)
+    found = fetch_all(db, CASELOAD_SQL, params)
     history = defaultdict(list)
     since = (today - timedelta(days=present.SPARKLINE_DAYS)).isoformat()
-    for row in rows(
+    for row in fetch_all(
         db,
         CASELOAD_HISTORY_SQL,
         {"worker_id": worker.id, "since": since, "as_of": today.isoformat()},
@@ -59,7 +60,7 @@ def caseload():
         )
         for row in found
     ]
-    counts = {r["band"]: r["cases"] for r in rows(db, CASELOAD_BAND_COUNTS_SQL, params)}
+    counts = {r["band"]: r["cases"] for r in fetch_all(db, CASELOAD_BAND_COUNTS_SQL, params)}
     return render_template(
         "caseload/caseload.html",
         worker=worker,

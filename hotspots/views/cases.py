@@ -28,7 +28,7 @@ from hotspots.forms import (
     ReviewForm,
     error_list,
 )
-from hotspots.storage import write_transaction
+from hotspots.storage import fetch_all, fetch_one, write_transaction
 from hotspots.storage.web import (
     ADJUSTMENTS_FOR_CASE_SQL,
     CHANGE_OBSERVATION_STATUS_SQL,
@@ -44,7 +44,7 @@ from hotspots.storage.web import (
     REVIEWS_FOR_CASE_SQL,
     TOUCH_CASE_SQL,
 )
-from hotspots.views import clock, contributions_of, one, present, rows, settings
+from hotspots.views import clock, contributions_of, present, settings
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
@@ -113,7 +113,7 @@ def record_enquiry(case_ref: str):
             "topic": form.topic.data,
             "asked_on": form.asked_on.data.isoformat(),
         }
-        if one(db, ENQUIRY_EXISTS_SQL, params):
+        if fetch_one(db, ENQUIRY_EXISTS_SQL, params):
             form.asked_on.errors.append(
                 "This enquiry is already recorded for that day: choose another date"
             )
@@ -213,7 +213,9 @@ def change_observation_status(case_ref: str, observation_id: int):
     db = get_db()
     now = clock()
     found = auth.case_for_user(db, current_user, case_ref, now=now)
-    observation = one(db, OBSERVATION_INDICATOR_SQL, {"id": observation_id, "case_id": found["id"]})
+    observation = fetch_one(
+        db, OBSERVATION_INDICATOR_SQL, {"id": observation_id, "case_id": found["id"]}
+    )
     if observation is None or observation["status"] != "current":
         return render_template("errors/404.html"), 404
     form = ObservationStatusForm()
@@ -308,7 +310,7 @@ def _render_case(case: dict, now: datetime, *, status: int = 200, **forms):
     review_form = forms.get("review_form") or ReviewForm(formdata=None)
     failed = next(iter(forms.values()), None)
 
-    history = rows(
+    history = fetch_all(
         db,
         HISTORY_FOR_CASE_SQL,
         {
@@ -329,7 +331,7 @@ def _render_case(case: dict, now: datetime, *, status: int = 200, **forms):
                 o["status"]
             ],
         }
-        for o in rows(db, OBSERVATIONS_FOR_CASE_SQL, {"case_id": case["id"]})
+        for o in fetch_all(db, OBSERVATIONS_FOR_CASE_SQL, {"case_id": case["id"]})
     ]
     enquiries = [
         {
@@ -337,11 +339,11 @@ def _render_case(case: dict, now: datetime, *, status: int = 200, **forms):
             "topic_words": ENQUIRY_TOPICS.get(e["topic"], e["topic"]),
             "outcome_words": ENQUIRY_OUTCOMES.get(e["outcome"], e["outcome"]),
         }
-        for e in rows(db, ENQUIRIES_FOR_CASE_SQL, {"case_id": case["id"]})
+        for e in fetch_all(db, ENQUIRIES_FOR_CASE_SQL, {"case_id": case["id"]})
     ]
     adjustments = [
         {**a, "active": a["expires_on"] >= today.isoformat()}
-        for a in rows(db, ADJUSTMENTS_FOR_CASE_SQL, {"case_id": case["id"]})
+        for a in fetch_all(db, ADJUSTMENTS_FOR_CASE_SQL, {"case_id": case["id"]})
     ]
     due = present.next_visit_due(case["last_visit_on"], case["opened_on"], case["visit_every_days"])
     return render_template(
@@ -356,7 +358,7 @@ def _render_case(case: dict, now: datetime, *, status: int = 200, **forms):
         kind_words=present.KIND_WORDS,
         observations=observations,
         enquiries=enquiries,
-        reviews=rows(db, REVIEWS_FOR_CASE_SQL, {"case_id": case["id"]}),
+        reviews=fetch_all(db, REVIEWS_FOR_CASE_SQL, {"case_id": case["id"]}),
         adjustments=adjustments,
         next_visit_due=present.long_date(due),
         visit_overdue=due < today,

@@ -20,6 +20,7 @@ from hotspots import audit, auth
 from hotspots.db import get_db
 from hotspots.mail import outbox_file_name
 from hotspots.sending import gather_digest, manager_by_id, render_digest, why_not_a_digest_day
+from hotspots.storage import fetch_all, fetch_one
 from hotspots.storage.digests import (
     DIGEST_SQL,
     MANAGERS_WITH_TEAMS_SQL,
@@ -27,7 +28,7 @@ from hotspots.storage.digests import (
     SENT_DIGEST_SQL,
     SENT_TO_MANAGER_SQL,
 )
-from hotspots.views import clock, one, rows, settings
+from hotspots.views import clock, settings
 
 bp = Blueprint("digests", __name__)
 
@@ -80,12 +81,14 @@ def preview():
     manager = _preview_manager()
     if manager is None:
         return render_template(
-            "digests/choose.html", managers=rows(db, MANAGERS_WITH_TEAMS_SQL, {})
+            "digests/choose.html", managers=fetch_all(db, MANAGERS_WITH_TEAMS_SQL, {})
         )
     now = clock()
     digest = _todays_digest(manager)
     subject, text, _ = render_digest(digest)
-    sent = one(db, DIGEST_SQL, {"manager_id": manager["id"], "digest_date": now.date().isoformat()})
+    sent = fetch_one(
+        db, DIGEST_SQL, {"manager_id": manager["id"], "digest_date": now.date().isoformat()}
+    )
     audit.record(
         db,
         at=now,
@@ -124,7 +127,9 @@ def preview_email():
 @auth.role_required("manager")
 def sent():
     """The digests sent to the signed-in manager, newest first."""
-    found = rows(get_db(), SENT_TO_MANAGER_SQL, {"manager_id": current_user.id, "limit": PAGE_SIZE})
+    found = fetch_all(
+        get_db(), SENT_TO_MANAGER_SQL, {"manager_id": current_user.id, "limit": PAGE_SIZE}
+    )
     for row in found:
         row["kept"] = _outbox_path(row["message_id"]) is not None
     return render_template(
@@ -169,12 +174,14 @@ def problems():
     now = clock()
     lease = settings()["digest"]["claim_lease_minutes"]
     stale_before = (now - timedelta(minutes=lease)).astimezone(UTC).isoformat(timespec="seconds")
-    found = rows(get_db(), PROBLEM_DIGESTS_SQL, {"stale_before": stale_before, "limit": PAGE_SIZE})
+    found = fetch_all(
+        get_db(), PROBLEM_DIGESTS_SQL, {"stale_before": stale_before, "limit": PAGE_SIZE}
+    )
     return render_template("digests/problems.html", digests=found)
 
 
 def _own_sent_digest(digest_id: int):
-    row = one(get_db(), SENT_DIGEST_SQL, {"id": digest_id})
+    row = fetch_one(get_db(), SENT_DIGEST_SQL, {"id": digest_id})
     if row is None or row["manager_id"] != current_user.id:
         abort(404)
     path = _outbox_path(row["message_id"])

@@ -10,6 +10,7 @@ from flask_login import current_user, login_required
 
 from hotspots.auth import role_required
 from hotspots.db import get_db
+from hotspots.storage import fetch_all, fetch_one
 from hotspots.storage.web import (
     TEAM_BY_ID_SQL,
     TEAM_COUNTS_SQL,
@@ -21,7 +22,7 @@ from hotspots.storage.web import (
     TEAM_WORKERS_SQL,
     TEAMS_SQL,
 )
-from hotspots.views import clock, contributions_for, one, present, rows, settings
+from hotspots.views import clock, contributions_for, present, settings
 
 bp = Blueprint("team", __name__)
 
@@ -37,7 +38,7 @@ def team():
     db = get_db()
     today = clock().date()
     config = settings()
-    teams = rows(db, TEAMS_SQL, {})
+    teams = fetch_all(db, TEAMS_SQL, {})
     if current_user.role == "admin":
         chosen = request.args.get("team", "")
         if not chosen:
@@ -45,7 +46,7 @@ def team():
         team_id = int(chosen) if chosen.isdigit() else None
     else:
         team_id = current_user.team_id
-    found = one(db, TEAM_BY_ID_SQL, {"team_id": team_id}) if team_id is not None else None
+    found = fetch_one(db, TEAM_BY_ID_SQL, {"team_id": team_id}) if team_id is not None else None
     if found is None:
         abort(404)
 
@@ -65,7 +66,7 @@ def team():
     }
 
     def cases(sql):
-        found = rows(db, sql, params)
+        found = fetch_all(db, sql, params)
         explained = contributions_for(db, found)
         return [
             present.case_row(
@@ -74,9 +75,9 @@ def team():
             for r in found
         ]
 
-    counts = one(db, TEAM_COUNTS_SQL, params)
+    counts = fetch_one(db, TEAM_COUNTS_SQL, params)
     gap_count = db.execute(TEAM_PRACTICE_GAP_COUNT_SQL, params).fetchone()[0]
-    workers = rows(db, TEAM_WORKERS_SQL, params)
+    workers = fetch_all(db, TEAM_WORKERS_SQL, params)
     return render_template(
         "team/team.html",
         team=found,
