@@ -165,13 +165,14 @@ def build_digest(
 
 
 def top_reasons(contributions: str | Iterable[Mapping] | None, n: int) -> list[dict[str, Any]]:
-    """The ``n`` contributions that add the most points, as {label, points}; contributions
-    that lower the score (a negative adjustment) are not reasons a case is hot."""
+    """The ``n`` contributions that add the most points, as {label, points}. Contributions
+    that lower the score (a negative adjustment) are not reasons a case is hot, and the
+    child's age row only scales the indicators, as in ``scoring.reasons``."""
     if not contributions:
         return []
     if isinstance(contributions, str):
         contributions = json.loads(contributions)
-    positive = [c for c in contributions if c.get("points", 0) > 0]
+    positive = [c for c in contributions if c.get("points", 0) > 0 and c.get("kind") != "age"]
     positive.sort(key=lambda c: (-c["points"], c.get("label", "")))
     return [
         {"label": c.get("label") or c.get("code", ""), "points": round(c["points"], 1)}

@@ -169,6 +169,14 @@ def test_reasons_are_the_top_contributions_by_points_never_the_negative_ones():
     assert top_reasons(None, 3) == []
 
 
+def test_the_childs_age_row_is_not_a_reason():
+    contributions = [
+        {"code": "child_age", "kind": "age", "label": "Child's age", "points": 10.0},
+        {"code": "domestic_abuse", "kind": "indicator", "label": "Domestic abuse", "points": 5.0},
+    ]
+    assert top_reasons(contributions, 3) == [{"label": "Domestic abuse", "points": 5.0}]
+
+
 def test_a_hotspot_is_reviewed_only_within_the_review_interval(settings):
     # One rule with the web pages: every hotspot is reviewed at least every N days.
     settings["digest"]["unreviewed_after_days"] = 7
