@@ -1,0 +1,38 @@
+"""Dates: parsing people's input, ages."""
+
+from datetime import date
+
+import pytest
+
+from hotspots.dates import age_in_years, local_now, parse_date
+
+
+def test_an_iso_date_parses():
+    assert parse_date(" 2026-11-26 ") == date(2026, 11, 26)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("2026-02-30", "2026-02-30 is not a real date"),
+        ("26/11/2026", "not a date in the form YYYY-MM-DD"),
+        ("2026-1-5", "not a date in the form YYYY-MM-DD"),
+        ("", "not a date in the form YYYY-MM-DD"),
+    ],
+)
+def test_a_bad_date_says_what_is_wrong(text, message):
+    with pytest.raises(ValueError, match=message):
+        parse_date(text)
+
+
+def test_age_counts_whole_years_turning_on_the_birthday():
+    born = date(2024, 3, 10)
+    assert age_in_years(born, date(2025, 3, 9)) == 0
+    assert age_in_years(born, date(2025, 3, 10)) == 1
+    assert age_in_years(date(2024, 2, 29), date(2025, 2, 28)) == 0
+
+
+def test_local_now_is_aware_and_in_the_zone():
+    now = local_now("Europe/London")
+    assert now.tzinfo is not None
+    assert str(now.tzinfo) == "Europe/London"
