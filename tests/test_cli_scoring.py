@@ -98,6 +98,13 @@ def test_caseload_prints_a_readable_table(runner, caseload):
     assert lines[2].split()[:4] == ["1", "C0002", "16.9", "amber"]
 
 
+def test_a_caseload_listing_is_audited(runner, db, caseload):
+    runner.invoke(args=["score", "--as-of", "2026-11-25"])
+    runner.invoke(args=["caseload", WORKER])
+    rows = db.execute("SELECT action, detail FROM audit_log WHERE action = 'cli_caseload'")
+    assert list(rows) == [("cli_caseload", f"worker={WORKER} cases=2")]
+
+
 def test_caseload_of_an_unknown_email_is_a_clear_error(runner, caseload):
     result = runner.invoke(args=["caseload", "nobody@example.org"])
     assert result.exit_code == 1

@@ -14,7 +14,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from hotspots import rescoring
+from hotspots import audit, rescoring
 from hotspots.dates import local_now, parse_date
 from hotspots.db import get_db
 
@@ -85,9 +85,10 @@ def caseload_command(email: str, as_json: bool, as_of: str | None) -> None:
     """Show a worker's ranked caseload from the latest scores.
 
     Each case shows its rank, score, band, trend (change against 7 days before the score)
-    and its top reasons. With --json, a JSON array of objects with rank, case_ref, initials,
-    score, band, trend, reasons, contributions (code, label, kind, weight, decay, points,
-    observation_ids, detail), as_of and model_version.
+    and its top reasons. With --json, a JSON array of objects with rank, case_ref,
+    initials, score, band, trend, reasons, contributions (code, label, kind, weight, decay,
+    points, observation_ids, detail), as_of and model_version. The listing is written to
+    the audit log.
 
     Example:
 
@@ -101,6 +102,14 @@ def caseload_command(email: str, as_json: bool, as_of: str | None) -> None:
         if staff is None:
             raise click.ClickException(f"no staff member has the email {email}")
         caseload = rescoring.read_caseload(db, staff["id"], settings, day)
+        # Cases shown on a terminal are a view of cases too: one audit row for the listing.
+        audit.record(
+            db,
+            at=local_now(settings["app"]["timezone"]),
+            action="cli_caseload",
+            case_ref=None,
+            detail=f"worker={staff['email']} cases={len(caseload)}",
+        )
     if as_json:
         click.echo(json.dumps(caseload, indent=2, ensure_ascii=False))
         return
