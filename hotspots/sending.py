@@ -114,7 +114,7 @@ def why_not_a_digest_day(day: date, settings: Mapping[str, Any]) -> str | None:
 
 def managers(db: sqlite_utils.Database, email: str | None = None) -> list[dict[str, Any]]:
     """Every manager (or the one with ``email``), with their team's id and name."""
-    return [dict(row) for row in _rows(db, MANAGERS_SQL, {"email": email})]
+    return _rows(db, MANAGERS_SQL, {"email": email})
 
 
 def gather_digest(
@@ -212,7 +212,7 @@ def claim_digest(
             won = db.execute(RECLAIM_FAILED_DIGEST_SQL, params).rowcount == 1
         if not won:
             return None
-        return dict(_rows(db, DIGEST_SQL, params)[0])
+        return _rows(db, DIGEST_SQL, params)[0]
 
 
 def send_digest(
