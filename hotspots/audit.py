@@ -4,10 +4,18 @@ email and the case reference."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Protocol
 
 import sqlite_utils
 
 from hotspots.storage.audit import INSERT_AUDIT_SQL
+
+
+class Actor(Protocol):
+    """Who did it: a signed-in member of staff (``hotspots.auth.User``)."""
+
+    id: int
+    email: str
 
 
 def record(
@@ -15,19 +23,19 @@ def record(
     *,
     at: datetime,
     action: str,
-    actor_id: int | None = None,
-    actor_email: str | None = None,
+    actor: Actor | None = None,
     case_ref: str | None = None,
     detail: str = "",
 ) -> None:
     """Write one audit row. ``action`` is a short verb phrase such as ``view_case``,
-    ``refused_case``, ``record_observation``."""
+    ``refused_case``, ``record_observation``; ``actor`` is the signed-in member of staff
+    (None for the command line and jobs)."""
     db.execute(
         INSERT_AUDIT_SQL,
         {
             "at": at.isoformat(timespec="seconds"),
-            "actor_id": actor_id,
-            "actor_email": actor_email,
+            "actor_id": actor.id if actor is not None else None,
+            "actor_email": actor.email if actor is not None else None,
             "action": action,
             "case_ref": case_ref,
             "detail": detail,

@@ -109,8 +109,7 @@ def case_for_user(
             db,
             at=now,
             action="refused_case",
-            actor_id=user.id,
-            actor_email=user.email,
+            actor=user,
             case_ref=case_ref[:64],
             detail="no such case" if case is None else "not on this user's caseload or team",
         )

@@ -32,7 +32,7 @@ def login():
             now = clock()
             session["last_seen"] = now.timestamp()
             session.permanent = True
-            audit.record(db, at=now, action="sign_in", actor_id=user.id, actor_email=user.email)
+            audit.record(db, at=now, action="sign_in", actor=user)
             return redirect(next_url or url_for("home"))
         form.email.errors.append(SIGN_IN_FAILED)
         form.password.data = ""
@@ -50,8 +50,7 @@ def logout():
         get_db(),
         at=clock(),
         action="sign_out",
-        actor_id=current_user.id,
-        actor_email=current_user.email,
+        actor=current_user,
     )
     logout_user()
     session.clear()

@@ -268,8 +268,7 @@ def _change(case: dict, now: datetime, write, *, action: str, detail: str, messa
             db,
             at=now,
             action=action,
-            actor_id=current_user.id,
-            actor_email=current_user.email,
+            actor=current_user,
             case_ref=case["case_ref"],
             detail=detail,
         )
@@ -296,8 +295,7 @@ def _render_case(case: dict, now: datetime, *, status: int = 200, **forms):
         db,
         at=now,
         action="view_case",
-        actor_id=current_user.id,
-        actor_email=current_user.email,
+        actor=current_user,
         case_ref=case["case_ref"],
     )
     today = now.date()

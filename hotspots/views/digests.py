@@ -93,8 +93,7 @@ def preview():
         db,
         at=now,
         action="view_digest_preview",
-        actor_id=current_user.id,
-        actor_email=current_user.email,
+        actor=current_user,
         detail=f"team {manager['team_name']}, {now.date().isoformat()}",
     )
     return render_template(
@@ -148,8 +147,7 @@ def sent_digest(digest_id: int):
         get_db(),
         at=clock(),
         action="view_sent_digest",
-        actor_id=current_user.id,
-        actor_email=current_user.email,
+        actor=current_user,
         detail=f"digest {row['digest_date']}",
     )
     return render_template("digests/sent_digest.html", digest=row, text=text, kept=bool(message))
