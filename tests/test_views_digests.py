@@ -4,6 +4,7 @@ failures; who may see which."""
 from __future__ import annotations
 
 import pytest
+from browser_support import make_app
 from test_sending import (
     DATES_OF_BIRTH,
     DIGEST_DAY,
@@ -15,30 +16,15 @@ from test_sending import (
     two_teams,
 )
 
-from hotspots import create_app, storage
 from hotspots.passwords import hash_password
 from hotspots.sending import send_due_digests
-from hotspots.storage.schema import migrate
 
 PASSWORD = "a long enough test password"
 
 
 @pytest.fixture
 def app(db_path, tmp_path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": "test-secret",
-            "WTF_CSRF_ENABLED": False,
-            "HOTSPOTS_NOW": NOW,
-            "database": {"path": str(db_path)},
-            "mail": {"transport": "outbox", "outbox_dir": str(tmp_path / "outbox")},
-        }
-    )
-    db = storage.connect(db_path)
-    migrate(db)
-    db.close()
-    return app
+    return make_app(db_path, tmp_path, now=NOW)
 
 
 @pytest.fixture
