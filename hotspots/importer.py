@@ -387,6 +387,16 @@ class _Checker:
         self.errors = errors
         self.dates = _Dates(as_of)
         self.add: Callable[[int, str | None, str], None] = errors.add
+        # Each key of the file's rows, with the row it was first on (duplicates are errors).
+        self.seen: dict[Any, int] = {}
+
+    def first_time(self, n: int, column: str, key: str) -> bool:
+        """True the first time ``key`` appears in the file; later rows are errors."""
+        if key in self.seen:
+            self.add(n, column, f"{key} appears again (first on row {self.seen[key]})")
+            return False
+        self.seen[key] = n
+        return True
 
     def date(self, n: int, column: str, text: str, *, required: bool = True) -> bool:
         if not text:
@@ -435,7 +445,6 @@ class _StaffChecker(_Checker):
         super().__init__(*args)
         self.teams = {r["name"].lower(): r["id"] for r in self.db.query(sql.SELECT_TEAMS_SQL)}
         self.new_teams: dict[str, str] = {}  # lower-cased name -> first spelling in the file
-        self.seen: dict[str, int] = {}
 
     def check(self, n: int, values: list[str]) -> tuple | None:
         email, name, role, team = values
@@ -447,11 +456,8 @@ class _StaffChecker(_Checker):
         elif not EMAIL_PATTERN.match(email):
             self.add(n, "email", f"{email!r} is not an email address")
             ok = False
-        elif email in self.seen:
-            self.add(n, "email", f"{email} appears again (first on row {self.seen[email]})")
+        elif not self.first_time(n, "email", email):
             ok = False
-        else:
-            self.seen[email] = n
         if not name:
             self.add(n, "name", "is empty")
             ok = False
@@ -471,7 +477,6 @@ class _CasesChecker(_Checker):
         super().__init__(*args)
         self.teams = {r["name"].lower(): r["id"] for r in self.db.query(sql.SELECT_TEAMS_SQL)}
         self.staff_by_email = self.staff()
-        self.seen: dict[str, int] = {}
 
     def check(self, n: int, values: list[str]) -> tuple | None:
         ref, initials, dob, team, worker, opened, every, last_visit, status = values
@@ -479,11 +484,8 @@ class _CasesChecker(_Checker):
         if not ref:
             self.add(n, "case_ref", "is empty")
             ok = False
-        elif ref in self.seen:
-            self.add(n, "case_ref", f"{ref} appears again (first on row {self.seen[ref]})")
+        elif not self.first_time(n, "case_ref", ref):
             ok = False
-        else:
-            self.seen[ref] = n
         letters = "".join(c for c in initials if c.isalpha()).upper()
         if not initials:
             self.add(n, "initials", "is empty")
@@ -551,7 +553,6 @@ class _ObservationsChecker(_Checker):
         self.staff_ids = {email: found[0] for email, found in self.staff().items()}
         self.indicators = frozenset(self.settings["scoring"]["indicators"])
         self.sources = tuple(self.settings["import"]["sources"])
-        self.seen: dict[str, int] = {}
         self.check = self._quick_check()
 
     def _quick_check(self) -> Callable[[int, list[str]], tuple | None]:
@@ -599,13 +600,8 @@ class _ObservationsChecker(_Checker):
         if not external_id:
             self.add(n, "id", "is empty")
             ok = False
-        elif external_id in self.seen:
-            self.add(
-                n, "id", f"{external_id} appears again (first on row {self.seen[external_id]})"
-            )
+        elif not self.first_time(n, "id", external_id):
             ok = False
-        else:
-            self.seen[external_id] = n
         case_id = self.case_id(n, ref)
         ok = ok and case_id is not None
         indicator = indicator.lower()
@@ -643,7 +639,6 @@ class _EnquiriesChecker(_Checker):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.cases = self.case_ids()
-        self.seen: dict[tuple[str, str, str], int] = {}
 
     def check(self, n: int, values: list[str]) -> tuple | None:
         ref, topic, asked_on, outcome = values
