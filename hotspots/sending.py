@@ -140,11 +140,14 @@ def gather_digest(
     ):
         history[row["case_id"]].append((row["day"], row["score"], row["band"]))
     cases = _rows(db, TEAM_CASES_SQL, {"team_id": team_id, "date": day})
-    for case in cases:
-        # A large authority's nightly rescore stores no explanations (see rescoring): the
-        # hotspots' reasons are worked out here, for the few cases the digest lists.
-        if case["band"] == "red" and case["contributions"] in (None, "", "[]"):
-            case["contributions"] = rescoring.explain_case(db, case["id"], settings, digest_date)
+    # A large authority's nightly rescore stores no explanations (see rescoring): the
+    # hotspots' reasons are worked out here, for the few cases the digest lists.
+    hotspots = {case["id"]: case for case in cases if case["band"] == "red"}
+    explained = rescoring.contributions_for(
+        db, {i: {**case, "as_of": case["scored_on"]} for i, case in hotspots.items()}, settings
+    )
+    for case_id, contributions in explained.items():
+        hotspots[case_id]["contributions"] = contributions
     return build_digest(
         manager=manager,
         team={"id": team_id, "name": manager["team_name"]},

@@ -189,6 +189,21 @@ def test_a_large_authority_gets_its_explanations_when_a_case_is_read(
     assert row["reasons"][0].startswith("Domestic abuse")
 
 
+def test_explanations_worked_out_on_read_equal_the_stored_ones(world, db, settings):
+    cases = [world.case(world.ann) for _ in range(3)]
+    world.observe(cases[0], "domestic_abuse")
+    world.observe(cases[1], "previous_injury")
+    world.observe(cases[1], "parental_conflict")
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    stored = {r["case_id"]: dict(r) for r in db["scores"].rows_where("case_id in (?, ?, ?)", cases)}
+    assert all(row["contributions"] != "[]" for row in stored.values())
+    emptied = {i: {**row, "contributions": "[]"} for i, row in stored.items()}
+
+    explained = rescoring.contributions_for(db, emptied, settings)
+
+    assert explained == {i: json.loads(row["contributions"]) for i, row in stored.items()}
+
+
 def test_ranks_run_from_one_in_each_workers_caseload_and_unallocated_cases_have_none(
     world, db, settings
 ):

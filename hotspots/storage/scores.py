@@ -238,6 +238,25 @@ SELECT_CASE_ADJUSTMENTS_SQL = """
 SELECT id, points, reason, expires_on, substr(made_at, 1, 10) AS made_on
 FROM adjustments WHERE case_id = :case_id
 """
+# What feeds the scores of many cases at once (:case_ids is a JSON array), for explaining
+# scores stored without their contributions.
+SELECT_CASES_FOR_FACTS_SQL = """
+SELECT id, date_of_birth, opened_on, worker_id, visit_every_days, last_visit_on
+FROM cases WHERE id IN (SELECT value FROM json_each(:case_ids))
+"""
+SELECT_CASES_OBSERVATIONS_SQL = """
+SELECT case_id, id, indicator, observed_on, status FROM observations
+WHERE case_id IN (SELECT value FROM json_each(:case_ids)) AND status = 'current'
+"""
+SELECT_CASES_ENQUIRIES_SQL = """
+SELECT case_id, topic, asked_on, outcome FROM enquiries
+WHERE case_id IN (SELECT value FROM json_each(:case_ids))
+"""
+SELECT_CASES_ADJUSTMENTS_SQL = """
+SELECT case_id, id, points, reason, expires_on, substr(made_at, 1, 10) AS made_on
+FROM adjustments
+WHERE case_id IN (SELECT value FROM json_each(:case_ids))
+"""
 SELECT_SCORE_SQL = "SELECT * FROM scores WHERE case_id = :case_id"
 
 UPSERT_SCORE_SQL = """

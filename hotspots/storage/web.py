@@ -116,26 +116,6 @@ TOUCH_CASE_SQL = """
 UPDATE cases SET changed_at = :now WHERE id = :case_id
 """
 
-# --- what feeds the scores of a set of cases (:case_ids is a JSON array), for explaining
-# scores stored without their contributions (a large authority's full rescore) -------------
-
-# Only current observations: resolved and refuted ones never count.
-FACTS_OBSERVATIONS_SQL = """
-SELECT case_id, id, indicator, observed_on, status FROM observations
-WHERE case_id IN (SELECT value FROM json_each(:case_ids)) AND status = 'current'
-"""
-
-FACTS_ENQUIRIES_SQL = """
-SELECT case_id, topic, asked_on, outcome FROM enquiries
-WHERE case_id IN (SELECT value FROM json_each(:case_ids))
-"""
-
-FACTS_ADJUSTMENTS_SQL = """
-SELECT case_id, id, points, reason, expires_on, substr(made_at, 1, 10) AS made_on
-FROM adjustments
-WHERE case_id IN (SELECT value FROM json_each(:case_ids))
-"""
-
 # --- a caseload --------------------------------------------------------------------------
 
 # One row per open case of the worker: the score, the score a week ago (the latest history

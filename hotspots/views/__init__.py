@@ -8,10 +8,9 @@ form, flask-login with idle session expiry, security headers, and the error page
 from __future__ import annotations
 
 import importlib
-import json
 import secrets
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import (
@@ -30,15 +29,10 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from hotspots import scoring
+from hotspots import rescoring
 from hotspots.auth import load_user
-from hotspots.dates import local_now, parse_date
+from hotspots.dates import local_now
 from hotspots.db import get_db
-from hotspots.storage.web import (
-    FACTS_ADJUSTMENTS_SQL,
-    FACTS_ENQUIRIES_SQL,
-    FACTS_OBSERVATIONS_SQL,
-)
 
 # Areas of the web interface: modules beside this one, each with a blueprint ``bp``.
 # "digests" is the digest area's (the manager's digest pages); absent until it is built.
@@ -76,58 +70,10 @@ def contributions_of(db, row: Mapping[str, Any]) -> list[dict[str, Any]]:
 
 
 def contributions_for(db, cases: list[Mapping[str, Any]]) -> dict[int, list[dict[str, Any]]]:
-    """Each scored case's contributions by case id: as stored with its score or, when the
-    score was stored without them (a large authority's full rescore leaves them out),
-    explained now by the pure model for the score's day, reading what feeds the scores of
-    all these cases in three statements. ``cases`` are rows with the case's ``id``,
-    ``date_of_birth``, ``opened_on``, ``worker_id``, ``visit_every_days``, ``last_visit_on``
-    and its score's ``score``, ``contributions`` and ``as_of``."""
-    result: dict[int, list[dict[str, Any]]] = {}
-    missing = []
-    for row in cases:
-        stored = json.loads(row.get("contributions") or "[]")
-        if stored or not row.get("score"):
-            result[row["id"]] = stored
-        else:
-            missing.append(row)
-    if not missing:
-        return result
-    params = {"case_ids": json.dumps([row["id"] for row in missing])}
-    observations: dict[int, list] = {}
-    for case_id, obs_id, indicator, observed_on, status in db.execute(
-        FACTS_OBSERVATIONS_SQL, params
-    ).fetchall():
-        observations.setdefault(case_id, []).append(
-            scoring.Observation(obs_id, indicator, date.fromisoformat(observed_on), status)
-        )
-    enquiries: dict[int, list] = {}
-    for case_id, topic, asked_on, outcome in db.execute(FACTS_ENQUIRIES_SQL, params).fetchall():
-        enquiries.setdefault(case_id, []).append(
-            scoring.Enquiry(topic, parse_date(asked_on), outcome)
-        )
-    adjustments: dict[int, list] = {}
-    for case_id, adj_id, points, reason, expires_on, made_on in db.execute(
-        FACTS_ADJUSTMENTS_SQL, params
-    ).fetchall():
-        adjustments.setdefault(case_id, []).append(
-            scoring.Adjustment(adj_id, points, reason, parse_date(expires_on), parse_date(made_on))
-        )
-    model = settings()["scoring"]
-    version = scoring.model_version(model)
-    for row in missing:
-        facts = scoring.CaseFacts(
-            date_of_birth=parse_date(row["date_of_birth"]),
-            opened_on=parse_date(row["opened_on"]),
-            allocated=row["worker_id"] is not None,
-            visit_every_days=row["visit_every_days"],
-            last_visit_on=parse_date(row["last_visit_on"]) if row["last_visit_on"] else None,
-            observations=tuple(observations.get(row["id"], ())),
-            enquiries=tuple(enquiries.get(row["id"], ())),
-            adjustments=tuple(adjustments.get(row["id"], ())),
-        )
-        score = scoring.score_case(facts, model, parse_date(row["as_of"]), version)
-        result[row["id"]] = [c.as_dict() for c in score.contributions]
-    return result
+    """Each case's contributions by case id, as stored with its score or worked out now
+    (``rescoring.contributions_for``); ``cases`` are rows with the case's ``id`` and its
+    score's ``score``, ``contributions`` and ``as_of``."""
+    return rescoring.contributions_for(db, {row["id"]: row for row in cases}, settings())
 
 
 def init_app(app: Flask) -> None:
