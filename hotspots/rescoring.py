@@ -34,7 +34,7 @@ EPOCH = date(1970, 1, 1)
 BULK_RESCORE_ABOVE = 2000
 # A full rescore stores every case's contributions (computed by the pure model) up to this
 # many open cases; above it they are left empty ('[]') and computed when a case is read
-# (explain_case, read_caseload), which keeps the nightly run of a large authority short.
+# (contributions_for), which keeps the nightly run of a large authority short.
 STORE_CONTRIBUTIONS_UP_TO = 20_000
 # Page cache for a full rescore, in KiB (negative: SQLite's unit); the default 2 MB thrashes.
 BULK_CACHE_KIB = 262_144
@@ -98,15 +98,6 @@ def score_of(
     if found is None:
         return None
     return scoring.score_case(found[1], settings["scoring"], as_of)
-
-
-def explain_case(
-    db: sqlite_utils.Database, case_id: int, settings: Mapping[str, Any], as_of: date
-) -> list[dict[str, Any]]:
-    """The case's contributions on ``as_of`` (the full explanation a case page shows), as the
-    JSON contract's dicts; their points sum to the score. Empty for an unknown case."""
-    score = score_of(db, case_id, settings, as_of)
-    return [] if score is None else [c.as_dict() for c in score.contributions]
 
 
 def contributions_for(

@@ -287,7 +287,8 @@ def test_rescoring_one_case_writes_its_score_history_and_reranks_its_caseload(wo
     assert sum(c["points"] for c in contributions) == pytest.approx(row["score"])
     history = db.execute("SELECT score FROM score_history WHERE case_id = ?", [second])
     assert history.fetchall() == [(row["score"],)]
-    assert rescoring.explain_case(db, second, settings, AS_OF) == contributions
+    explained = rescoring.score_of(db, second, settings, AS_OF).contributions
+    assert [c.as_dict() for c in explained] == contributions
 
 
 def test_a_reallocated_case_leaves_its_old_workers_ranking(world, db, settings):
