@@ -122,7 +122,7 @@ def send_digests_job(app, now: datetime) -> list:
     if reason:
         log.info("no digests today: %s", reason)
         return []
-    db = storage.connect(settings["database"]["path"], settings["database"]["busy_timeout_ms"])
+    db = storage.connect_configured(settings)
     try:
         outcomes = send_due_digests(db, settings, digest_date=today, now=now)
     finally:

@@ -78,7 +78,7 @@ def _run(app_or_settings, now, rescore, what: str) -> int | None:
     with job_lock(settings, LOCK) as held:
         if not held:
             return None
-        db = storage.connect(settings["database"]["path"], settings["database"]["busy_timeout_ms"])
+        db = storage.connect_configured(settings)
         try:
             count = rescore(db, settings, as_of=now.date(), now=now)
         finally:

@@ -32,6 +32,12 @@ def connect(path: str | Path, busy_timeout_ms: int = 5000) -> sqlite_utils.Datab
     return sqlite_utils.Database(conn)
 
 
+def connect_configured(settings: Mapping[str, Any]) -> sqlite_utils.Database:
+    """Open the database named by ``[database]`` in the settings (the jobs' connection)."""
+    database = settings["database"]
+    return connect(database["path"], database["busy_timeout_ms"])
+
+
 def fetch_all(db: sqlite_utils.Database, sql: str, params: Mapping[str, Any]) -> list[dict]:
     """Every row of a query, as dicts keyed by column name."""
     cursor = db.execute(sql, params)
