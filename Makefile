@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 # Run as root (CI, a fresh container) or through sudo on a workstation.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test install install-dev assets browser lint bench clean
+.PHONY: run test install install-dev assets browser lint bench clean docs
 
 run: install assets
 	$(BIN)/hotspots init-db
@@ -48,11 +48,15 @@ hotspots/static/.built: package.json package-lock.json scripts/build-assets.sh
 browser:
 	@command -v chromium >/dev/null || ($(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium)
 
-# The benchmarks (minutes each; figures in the README). They share one 400k-case demo database.
+# The benchmarks (minutes each; figures in docs/benchmarks.md). They share one 400k-case demo database.
 bench: install-dev assets
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_score.py --db bench/data/score.db
 	$(BIN)/python bench/bench_web.py bench/data/score.db
+
+# Regenerate the command and configuration references in docs/ from the code.
+docs: install-dev
+	$(BIN)/cog -r README.md docs/*.md
 
 lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .

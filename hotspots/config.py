@@ -195,7 +195,7 @@ def _name(keys) -> str:
 
 
 def setting_names(settings: Mapping[str, Any] | None = None) -> list[str]:
-    """Every documented setting as ``section.key`` (the README's config reference)."""
+    """Every documented setting as ``section.key`` (docs/configuration.md)."""
     settings = settings or _read_toml(DEFAULT_CONFIG_PATH)
     names = []
     for section, table in settings.items():

@@ -4,7 +4,7 @@ Pure: no Flask, no database, no clock. The sender (``hotspots.sending``) gathers
 calls ``build_digest`` with the digest ``date`` and ``now``, and renders the result with the
 templates in ``templates/email/``.
 
-Words used here (and in the README):
+Words used here (and in docs/digest.md):
 
 - *hotspot*: an open case whose current band is red.
 - *red since*: the first day of the case's current unbroken run of red days in

@@ -1,5 +1,5 @@
-"""Generate the README's CLI and configuration references (run by ``cog``; checked by
-tests/test_docs.py so the README cannot drift from the code)."""
+"""Generate the CLI and configuration references in docs/ (run by ``cog``; checked by
+tests/test_docs.py so the documents cannot drift from the code)."""
 
 from __future__ import annotations
 
