@@ -433,7 +433,6 @@ class _Generator:
                 every,
                 day[last_visit_back] if last_visit_back is not None else None,
                 "closed" if closed_back is not None else "open",
-                self.now_text,
             )
         )
         self._observations(case_id, age, worker_id, pattern, observation_rows)

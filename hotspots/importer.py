@@ -145,9 +145,10 @@ def import_csv(
 ) -> ImportResult:
     """Import one CSV file of ``kind`` whole, or raise ImportRejected and change nothing.
 
-    Dates after ``as_of`` are errors. Cases whose data changes get ``changed_at = now``;
-    after the commit, ``hotspots.rescoring.rescore_changed`` rescores them (unless
-    ``rescore`` is false). One audit_log row records the import.
+    Dates after ``as_of`` are errors. Every case whose data changes is marked for rescoring
+    in the import's transaction (by the database's triggers); after the commit,
+    ``hotspots.rescoring.rescore_changed`` rescores them (unless ``rescore`` is false). One
+    audit_log row records the import.
     """
     if kind not in KINDS:
         raise ValueError(f"unknown import kind {kind!r}")
@@ -697,7 +698,6 @@ def _apply_observations(
     db.execute(sql.DROP_OBSERVATION_CHANGES_SQL)
     db.execute(sql.FIND_OBSERVATION_CHANGES_SQL)
     try:
-        db.execute(sql.TOUCH_CASES_FOR_OBSERVATIONS_SQL, now)
         updated = _changes(db, sql.UPDATE_OBSERVATIONS_SQL, now)
         new = _changes(db, sql.INSERT_OBSERVATIONS_SQL, now)
     finally:
@@ -706,7 +706,6 @@ def _apply_observations(
 
 
 def _apply_enquiries(db: sqlite_utils.Database, checker: Any, params: dict) -> tuple[int, int, int]:
-    db.execute(sql.TOUCH_CASES_FOR_ENQUIRIES_SQL, {"now": params["now"]})
     updated = _changes(db, sql.UPDATE_ENQUIRIES_SQL)
     new = _changes(db, sql.INSERT_ENQUIRIES_SQL, {"now": params["now"]})
     return new, updated, 0

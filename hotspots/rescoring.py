@@ -177,21 +177,25 @@ def rescore_case(
 def rescore_changed(
     db: sqlite_utils.Database, settings: Mapping[str, Any], *, as_of: date, now: datetime
 ) -> int:
-    """Rescore every open case changed since it was scored (or never scored), and drop closed
-    cases from the ranking; returns how many cases were touched. When the model's settings
-    changed, or more than BULK_RESCORE_ABOVE cases changed, rescores everything set-based."""
+    """Rescore every case marked since it was last scored (the schema's triggers mark a case
+    in the transaction of any write that can change its score), drop closed cases from the
+    ranking, and remove exactly those marks; returns how many cases were touched. When the
+    stored ranking was made by another model version, or more than BULK_RESCORE_ABOVE cases
+    are marked, rescores everything set-based instead. Reads only the marks: with nothing
+    marked it does no other work."""
     version = scoring.model_version(settings["scoring"])
     # Decided before the write transaction, so a whole-authority run can tune the connection.
-    stale = fetch_one(db, sql.SELECT_OTHER_MODEL_SQL, {"model_version": version}) is not None
-    if stale or len(_changed_cases(db)) > BULK_RESCORE_ABOVE:
+    state = fetch_one(db, sql.SELECT_SCORING_STATE_SQL, {})
+    stale = state is None or state["model_version"] != version
+    if stale or db.execute(sql.COUNT_MARKED_CASES_SQL).fetchone()[0] > BULK_RESCORE_ABOVE:
         return rescore_all(db, settings, as_of=as_of, now=now)
     with write_transaction(db):
-        changed = _changed_cases(db)  # again: others may have written since
+        marked = _marked_cases(db)  # again, inside the lock: others may have written since
         workers: set[int] = set()
-        for case_id in changed:
+        for case_id in marked:
             workers |= _rescore_one(db, case_id, settings, as_of, now)
         _rerank(db, workers)
-    return len(changed)
+    return len(marked)
 
 
 def rescore_all(
@@ -276,6 +280,11 @@ def rescore_all(
         clock.lap("history written")
         count = db.execute(sql.COUNT_RESCORED_SQL).fetchone()[0]
         _run_script(db, sql.CLEAR_RESCORE_TABLES_SQL)
+        db.execute(sql.CLEAR_ALL_MARKS_SQL)
+        db.execute(
+            sql.UPSERT_SCORING_STATE_SQL,
+            {"model_version": version, "as_of": as_of.isoformat(), "computed_at": now.isoformat()},
+        )
         if count <= STORE_CONTRIBUTIONS_UP_TO:
             store_contributions(db, settings, as_of)
             clock.lap("contributions stored")
@@ -380,7 +389,9 @@ def _rescore_one(
     as_of: date,
     now: datetime,
 ) -> set[int]:
-    """Write one case's score; return the worker ids whose caseload ranks need redoing."""
+    """Write one case's score and consume its mark; return the worker ids whose caseload
+    ranks need redoing."""
+    db.execute(sql.CLEAR_MARK_SQL, {"case_id": case_id})
     previous = fetch_one(db, sql.SELECT_SCORE_SQL, {"case_id": case_id})
     workers = {previous["worker_id"]} if previous and previous["worker_id"] else set()
     found = case_facts(db, case_id)
@@ -417,8 +428,8 @@ def _rescore_one(
     return workers
 
 
-def _changed_cases(db: sqlite_utils.Database) -> list[int]:
-    return [r[0] for r in db.execute(sql.SELECT_CHANGED_CASES_SQL).fetchall()]
+def _marked_cases(db: sqlite_utils.Database) -> list[int]:
+    return [r[0] for r in db.execute(sql.SELECT_MARKED_CASES_SQL).fetchall()]
 
 
 def _rerank(db: sqlite_utils.Database, worker_ids: Iterable[int]) -> None:

@@ -64,7 +64,7 @@ def test_the_jobs_accept_plain_settings_too(settings, db, cases):
 def test_the_sweep_job_rescores_only_what_changed_since(app, db, cases):
     rescore.run_full_rescore(app, now=NOW)
     assert rescore.run_sweep(app, now=NOW.replace(minute=5)) == 0
-    db["cases"].update(cases[0], {"changed_at": NOW.replace(minute=7).isoformat()})
+    db["cases"].update(cases[0], {"visit_every_days": 3})
     assert rescore.run_sweep(app, now=NOW.replace(minute=10)) == 1
     assert db["scores"].get(cases[0])["computed_at"] == NOW.replace(minute=10).isoformat()
 

@@ -128,8 +128,7 @@ SET initials = c.initials, date_of_birth = c.date_of_birth, team_id = c.team_id,
     worker_id = c.worker_id, opened_on = c.opened_on, visit_every_days = c.visit_every_days,
     last_visit_on = c.last_visit_on, status = c.status,
     -- a case closed by an earlier import keeps the day it was first seen closed
-    closed_on = CASE WHEN c.status = 'closed' THEN coalesce(cases.closed_on, :as_of) END,
-    changed_at = :now
+    closed_on = CASE WHEN c.status = 'closed' THEN coalesce(cases.closed_on, :as_of) END
 FROM temp.import_cases AS c
 WHERE cases.case_ref = c.case_ref AND (
     cases.initials IS NOT c.initials OR cases.date_of_birth IS NOT c.date_of_birth
@@ -141,10 +140,10 @@ WHERE cases.case_ref = c.case_ref AND (
 
 INSERT_CASES_SQL = """
 INSERT INTO cases (case_ref, initials, date_of_birth, team_id, worker_id, opened_on, closed_on,
-    visit_every_days, last_visit_on, status, changed_at)
+    visit_every_days, last_visit_on, status)
 SELECT c.case_ref, c.initials, c.date_of_birth, c.team_id, c.worker_id, c.opened_on,
     CASE WHEN c.status = 'closed' THEN :as_of END,
-    c.visit_every_days, c.last_visit_on, c.status, :now
+    c.visit_every_days, c.last_visit_on, c.status
 FROM temp.import_cases AS c
 WHERE NOT EXISTS (SELECT 1 FROM cases WHERE cases.case_ref = c.case_ref)
 """
@@ -166,18 +165,6 @@ WHERE observations.id IS NULL
    OR observations.observed_on IS NOT o.observed_on OR observations.source IS NOT o.source
    OR observations.recorded_by_id IS NOT o.recorded_by_id
    OR observations.status IS NOT o.status OR observations.note IS NOT o.note
-"""
-
-# Both the case an observation moves to and the one it leaves need rescoring.
-TOUCH_CASES_FOR_OBSERVATIONS_SQL = """
-UPDATE cases SET changed_at = :now
-WHERE id IN (
-    SELECT o.case_id FROM temp.import_observation_changes AS c
-    JOIN temp.import_observations AS o ON o.rowid = c.staged_id
-    UNION
-    SELECT c.old_case_id FROM temp.import_observation_changes AS c
-    WHERE c.old_case_id IS NOT NULL
-)
 """
 
 UPDATE_OBSERVATIONS_SQL = """
@@ -207,18 +194,6 @@ ORDER BY o.case_id
 # --- enquiries -------------------------------------------------------------------------------
 
 # An enquiry is matched on (case, topic, asked_on); only its outcome can change.
-TOUCH_CASES_FOR_ENQUIRIES_SQL = """
-UPDATE cases SET changed_at = :now
-WHERE id IN (
-    SELECT e.case_id FROM temp.import_enquiries AS e
-    WHERE NOT EXISTS (
-        SELECT 1 FROM enquiries
-        WHERE enquiries.case_id = e.case_id AND enquiries.topic = e.topic
-          AND enquiries.asked_on = e.asked_on AND enquiries.outcome = e.outcome
-    )
-)
-"""
-
 UPDATE_ENQUIRIES_SQL = """
 UPDATE enquiries SET outcome = e.outcome
 FROM temp.import_enquiries AS e
@@ -257,8 +232,8 @@ SELECT_STAFF_IDS_SQL = "SELECT id, lower(email) AS email FROM staff"
 # Positional (?) parameters here: the demo inserts millions of plain tuples.
 INSERT_DEMO_CASE_SQL = """
 INSERT INTO cases (id, case_ref, initials, date_of_birth, team_id, worker_id, opened_on,
-    closed_on, visit_every_days, last_visit_on, status, changed_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    closed_on, visit_every_days, last_visit_on, status)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 INSERT_DEMO_OBSERVATION_SQL = """

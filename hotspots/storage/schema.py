@@ -176,3 +176,91 @@ CREATE INDEX scores_worker ON scores(worker_id, rank);
 def m010_scoring_observation_days(db: Database) -> None:
     for statement in statements(SCORING_COLUMNS_SQL):
         db.execute(statement)
+
+
+CHANGE_TRACKING_SQL = """
+-- The cases whose score may have changed since they were last scored. Every write that can
+-- change a score marks its case here, in the writer's own transaction, through the triggers
+-- below (whoever writes: an import, a page, the API, a shell); a rescore removes exactly the
+-- marks it consumed, in its own transaction. No clocks are compared.
+CREATE TABLE rescore_queue (
+    case_id INTEGER PRIMARY KEY
+);
+-- One row of facts about the stored ranking: the model version that made the current scores
+-- (so the sweep need not read every score to find out).
+CREATE TABLE scoring_state (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    model_version TEXT NOT NULL,
+    as_of TEXT NOT NULL,
+    computed_at TEXT NOT NULL
+);
+CREATE TRIGGER cases_marked_on_insert AFTER INSERT ON cases
+BEGIN
+    INSERT OR IGNORE INTO rescore_queue (case_id) VALUES (NEW.id);
+END;
+CREATE TRIGGER cases_marked_on_update
+AFTER UPDATE OF date_of_birth, opened_on, worker_id, visit_every_days, last_visit_on, status
+ON cases
+WHEN OLD.date_of_birth IS NOT NEW.date_of_birth OR OLD.opened_on IS NOT NEW.opened_on
+    OR OLD.worker_id IS NOT NEW.worker_id OR OLD.visit_every_days IS NOT NEW.visit_every_days
+    OR OLD.last_visit_on IS NOT NEW.last_visit_on OR OLD.status IS NOT NEW.status
+BEGIN
+    INSERT OR IGNORE INTO rescore_queue (case_id) VALUES (NEW.id);
+END;
+CREATE TRIGGER observations_marked_on_insert AFTER INSERT ON observations
+BEGIN
+    INSERT OR IGNORE INTO rescore_queue (case_id) VALUES (NEW.case_id);
+END;
+CREATE TRIGGER observations_marked_on_update
+AFTER UPDATE OF case_id, indicator, observed_on, source, status ON observations
+WHEN OLD.case_id IS NOT NEW.case_id OR OLD.indicator IS NOT NEW.indicator
+    OR OLD.observed_on IS NOT NEW.observed_on OR OLD.source IS NOT NEW.source
+    OR OLD.status IS NOT NEW.status
+BEGIN
+    INSERT OR IGNORE INTO rescore_queue (case_id) VALUES (OLD.case_id), (NEW.case_id);
+END;
+CREATE TRIGGER observations_marked_on_delete AFTER DELETE ON observations
+BEGIN
+    INSERT OR IGNORE INTO rescore_queue (case_id)
+    SELECT OLD.case_id WHERE EXISTS (SELECT 1 FROM cases WHERE id = OLD.case_id);
+END;
+CREATE TRIGGER enquiries_marked_on_insert AFTER INSERT ON enquiries
+BEGIN
+    INSERT OR IGNORE INTO rescore_queue (case_id) VALUES (NEW.case_id);
+END;
+CREATE TRIGGER enquiries_marked_on_update AFTER UPDATE ON enquiries
+BEGIN
+    INSERT OR IGNORE INTO rescore_queue (case_id) VALUES (OLD.case_id), (NEW.case_id);
+END;
+CREATE TRIGGER enquiries_marked_on_delete AFTER DELETE ON enquiries
+BEGIN
+    INSERT OR IGNORE INTO rescore_queue (case_id)
+    SELECT OLD.case_id WHERE EXISTS (SELECT 1 FROM cases WHERE id = OLD.case_id);
+END;
+CREATE TRIGGER adjustments_marked_on_insert AFTER INSERT ON adjustments
+BEGIN
+    INSERT OR IGNORE INTO rescore_queue (case_id) VALUES (NEW.case_id);
+END;
+CREATE TRIGGER adjustments_marked_on_update AFTER UPDATE ON adjustments
+BEGIN
+    INSERT OR IGNORE INTO rescore_queue (case_id) VALUES (OLD.case_id), (NEW.case_id);
+END;
+CREATE TRIGGER adjustments_marked_on_delete AFTER DELETE ON adjustments
+BEGIN
+    INSERT OR IGNORE INTO rescore_queue (case_id)
+    SELECT OLD.case_id WHERE EXISTS (SELECT 1 FROM cases WHERE id = OLD.case_id);
+END;
+-- What the clock comparison used to find: open cases never scored or changed since, and
+-- closed cases still ranked.
+INSERT OR IGNORE INTO rescore_queue (case_id)
+SELECT c.id FROM cases AS c LEFT JOIN scores AS s ON s.case_id = c.id
+WHERE (c.status = 'open' AND (s.case_id IS NULL OR c.changed_at IS NOT NULL))
+   OR (c.status = 'closed' AND s.case_id IS NOT NULL);
+ALTER TABLE cases DROP COLUMN changed_at;
+"""
+
+
+@migrations()
+def m020_change_tracking(db: Database) -> None:
+    for statement in statements(CHANGE_TRACKING_SQL):
+        db.execute(statement)

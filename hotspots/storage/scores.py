@@ -291,19 +291,23 @@ WHERE scores.case_id = ranked.case_id AND scores.rank IS NOT ranked.rank
 
 # --- the sweep ---------------------------------------------------------------------------
 
-# Open cases changed since they were scored (or never scored), and closed cases still ranked.
-# julianday() compares instants whatever their UTC offsets, to the millisecond.
-SELECT_CHANGED_CASES_SQL = """
-SELECT c.id
-FROM cases AS c LEFT JOIN scores AS s ON s.case_id = c.id
-WHERE (c.status = 'open' AND (
-        s.case_id IS NULL
-        OR (c.changed_at IS NOT NULL AND julianday(c.changed_at) > julianday(s.computed_at))))
-   OR (c.status = 'closed' AND s.case_id IS NOT NULL)
-ORDER BY c.id
-"""
-SELECT_OTHER_MODEL_SQL = """
-SELECT 1 FROM scores WHERE model_version != :model_version LIMIT 1
+# Cases marked by the schema's triggers since they were last scored (the marks are made in
+# the writers' transactions, so nothing depends on comparing clocks).
+SELECT_MARKED_CASES_SQL = "SELECT case_id FROM rescore_queue ORDER BY case_id"
+COUNT_MARKED_CASES_SQL = "SELECT count(*) FROM rescore_queue"
+# Rescoring a case consumes its mark (in the rescore's transaction).
+CLEAR_MARK_SQL = "DELETE FROM rescore_queue WHERE case_id = :case_id"
+# A whole-authority rescore consumes every mark: it holds the write lock from reading to
+# committing, so no mark can be made in between.
+CLEAR_ALL_MARKS_SQL = "DELETE FROM rescore_queue"
+# The model version and day of the stored ranking, written by every whole-authority rescore.
+SELECT_SCORING_STATE_SQL = "SELECT model_version, as_of, computed_at FROM scoring_state"
+UPSERT_SCORING_STATE_SQL = """
+INSERT INTO scoring_state (id, model_version, as_of, computed_at)
+VALUES (1, :model_version, :as_of, :computed_at)
+ON CONFLICT (id) DO UPDATE SET
+    model_version = excluded.model_version, as_of = excluded.as_of,
+    computed_at = excluded.computed_at
 """
 
 # --- reading scores ----------------------------------------------------------------------

@@ -22,7 +22,7 @@ UPDATE staff SET password_hash = :password_hash WHERE email = :email
 
 CASE_BY_REF_SQL = """
 SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.team_id, c.worker_id, c.opened_on,
-       c.closed_on, c.visit_every_days, c.last_visit_on, c.status, c.changed_at,
+       c.closed_on, c.visit_every_days, c.last_visit_on, c.status,
        t.name AS team_name, w.name AS worker_name,
        s.score, s.band, s.rank, s.contributions, s.model_version, s.as_of, s.computed_at
 FROM cases c
@@ -73,7 +73,7 @@ WHERE case_id = :case_id AND day > :since AND day <= :as_of
 ORDER BY day
 """
 
-# --- changes to a case (each also sets cases.changed_at through TOUCH_CASE_SQL) ----------
+# --- changes to a case (each marks the case for rescoring, through the schema's triggers) --
 
 INSERT_OBSERVATION_SQL = """
 INSERT INTO observations (external_id, case_id, indicator, observed_on, source,
@@ -110,10 +110,6 @@ VALUES (:case_id, :points, :reason, :expires_on, :made_by_id, :made_at)
 INSERT_REVIEW_SQL = """
 INSERT INTO reviews (case_id, reviewed_by_id, reviewed_at, plan)
 VALUES (:case_id, :reviewed_by_id, :reviewed_at, :plan)
-"""
-
-TOUCH_CASE_SQL = """
-UPDATE cases SET changed_at = :now WHERE id = :case_id
 """
 
 # --- a caseload --------------------------------------------------------------------------

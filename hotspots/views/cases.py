@@ -1,9 +1,9 @@
 """The case page: how the score is built, the indicator timeline, enquiries, reviews and
 adjustments, and the forms that change them.
 
-Every view of a case is audited (``view_case``), as is every change. A change sets
-``cases.changed_at``, rescores the case at once (in the same transaction) and redirects back
-to the case, so the new score and rank show straight away.
+Every view of a case is audited (``view_case``), as is every change. A change marks the case
+for rescoring (the schema's triggers do it in the same transaction), rescores it at once and
+redirects back to the case, so the new score and rank show straight away.
 """
 
 from __future__ import annotations
@@ -42,7 +42,6 @@ from hotspots.storage.web import (
     OBSERVATION_INDICATOR_SQL,
     OBSERVATIONS_FOR_CASE_SQL,
     REVIEWS_FOR_CASE_SQL,
-    TOUCH_CASE_SQL,
 )
 from hotspots.views import clock, contributions_of, present, settings
 
@@ -256,14 +255,13 @@ def change_observation_status(case_ref: str, observation_id: int):
 
 
 def _change(case: dict, now: datetime, write, *, action: str, detail: str, message: str):
-    """Write a change, mark the case changed, audit it and rescore it: all or nothing.
+    """Write a change (its triggers mark the case), audit it and rescore it: all or nothing.
     Then back to the case page, where the new score shows."""
     from hotspots import rescoring
 
     db = get_db()
     with write_transaction(db):
         write(db)
-        db.execute(TOUCH_CASE_SQL, {"case_id": case["id"], "now": _stamp(now)})
         audit.record(
             db,
             at=now,
