@@ -29,3 +29,11 @@ def age_in_years(date_of_birth: date, on: date) -> int:
     if (on.month, on.day) < (date_of_birth.month, date_of_birth.day):
         years -= 1
     return years
+
+
+def utc_stamp(moment: datetime) -> str:
+    """An instant as stored by the security tables: UTC, whole seconds, ISO 8601
+    (``2026-03-02T09:30:00+00:00``), so comparing two as text compares the instants."""
+    from datetime import UTC
+
+    return moment.astimezone(UTC).isoformat(timespec="seconds")

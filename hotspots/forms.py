@@ -25,6 +25,8 @@ from wtforms.fields import PasswordField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from hotspots.params import parse_date_parts
+
 ENQUIRY_TOPICS = {
     "domestic_abuse": "Routine domestic abuse enquiry",
     "parental_childhood": "Parents' own childhood (adverse childhood experiences)",
@@ -63,6 +65,9 @@ class GovDateField(Field):
 
     def process_formdata(self, valuelist):
         if not valuelist:
+            # Not posted at all: shown again as three empty boxes (the widget unpacks
+            # raw_data into day, month and year when it is set).
+            self.raw_data = None
             return
         parts = [v.strip() for v in valuelist[:3]] + [""] * (3 - len(valuelist[:3]))
         self.raw_data = parts
@@ -75,10 +80,7 @@ class GovDateField(Field):
             self.data = None
             raise ValueError(f"{self.noun.capitalize()} must include a {' and '.join(missing)}")
         try:
-            day, month, year = (int(p) for p in parts)
-            if year < 1000:
-                raise ValueError
-            self.data = dt.date(year, month, day)
+            self.data = parse_date_parts(*parts)
         except ValueError:
             self.data = None
             raise ValueError(f"{self.noun.capitalize()} must be a real date") from None

@@ -11,7 +11,7 @@ SELECT id, email, name, role, team_id FROM staff WHERE id = :id
 """
 
 STAFF_FOR_SIGN_IN_SQL = """
-SELECT id, email, name, role, team_id, password_hash FROM staff WHERE email = :email
+SELECT id, email, name, role, team_id, password_hash, disabled_at FROM staff WHERE email = :email
 """
 
 SET_PASSWORD_SQL = """

@@ -18,6 +18,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -29,7 +30,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from hotspots import rescoring
+from hotspots import audit, rescoring, sessions
 from hotspots.auth import load_user
 from hotspots.dates import local_now
 from hotspots.db import get_db
@@ -47,7 +48,17 @@ login_manager.login_message_category = "info"
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    return load_user(get_db(), user_id)
+    """The signed-in member of staff, only while their server-side session is live (see
+    ``hotspots.sessions``): a cookie kept from before sign-out opens nothing."""
+    db = get_db()
+    live = sessions.live_session(db, session.get(SESSION_TOKEN), now=clock())
+    if live is None or str(live["staff_id"]) != user_id:
+        return None
+    return load_user(db, user_id)
+
+
+# The signed cookie's key for the server-side session's token.
+SESSION_TOKEN = "sid"
 
 
 def clock() -> datetime:
@@ -99,11 +110,11 @@ def init_app(app: Flask) -> None:
         app.register_blueprint(importlib.import_module(f"hotspots.views.{area}").bp)
 
     app.add_url_rule("/", "home", home)
-    app.before_request(_expire_idle_session)
+    app.before_request(_check_session)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"cspNonce": _csp_nonce()})
     app.register_error_handler(CSRFError, _csrf_error)
-    for status in (403, 404, 500):
+    for status in (400, 403, 404, 405, 429, 500):
         app.register_error_handler(status, _error_page)
 
 
@@ -116,24 +127,35 @@ def home():
     return redirect(url_for("team.team"))
 
 
-def _expire_idle_session():
-    """Sign out anyone idle for longer than [app] session_idle_minutes; otherwise note this
-    request as their latest activity."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
+def _check_session():
+    """Sign out a session that has ended on the server (signed out elsewhere, ended by an
+    admin, past [security] session_absolute_hours, a disabled account) or that has been idle
+    for longer than [app] session_idle_minutes; otherwise note this request as its latest
+    activity."""
+    if request.endpoint == "static":
         return None
-    now = clock().timestamp()
+    if not current_user.is_authenticated:
+        if "_user_id" in session:  # signed in once, but the server ended the session
+            return _signed_out("Your session has ended. Sign in again.")
+        return None
+    now = clock()
     idle_seconds = current_app.config["SETTINGS"]["app"]["session_idle_minutes"] * 60
     last_seen = session.get("last_seen")
-    if not isinstance(last_seen, (int, float)) or now - last_seen > idle_seconds:
-        logout_user()
-        session.clear()
-        flash("You were signed out because you were inactive. Sign in again.", "info")
-        if request.method == "GET":
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return redirect(url_for("auth.login"))
-    session["last_seen"] = now
+    if not isinstance(last_seen, (int, float)) or now.timestamp() - last_seen > idle_seconds:
+        sessions.end_session(get_db(), session.get(SESSION_TOKEN), now=now, reason="idle")
+        return _signed_out("You were signed out because you were inactive. Sign in again.")
+    session["last_seen"] = now.timestamp()
     session.permanent = True
     return None
+
+
+def _signed_out(message: str):
+    logout_user()
+    session.clear()
+    flash(message, "info")
+    if request.method == "GET":
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("auth.login"))
 
 
 def _csp_nonce() -> str:
@@ -155,6 +177,8 @@ def _security_headers(response):
         )
         # Pages carry case data: never keep them in a shared or back-button cache.
         response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["SETTINGS"]["security"]["https_only"]:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
@@ -164,4 +188,16 @@ def _csrf_error(error: CSRFError):
 
 def _error_page(error):
     status = getattr(error, "code", 500) or 500
-    return render_template(f"errors/{status}.html"), status
+    if status == 403 and current_user.is_authenticated:
+        # A refused page (a case's refusal is audited as refused_case where it happens).
+        audit.record(
+            get_db(),
+            at=clock(),
+            action="refused_page",
+            actor=current_user,
+            detail=f"{request.method} {request.path[:200]}",
+        )
+    response = make_response(render_template(f"errors/{status}.html"), status)
+    if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response

@@ -1,0 +1,3 @@
+"""Operations commands: backups and retention."""
+
+commands: list = []
