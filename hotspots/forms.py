@@ -307,6 +307,11 @@ class AuditFilterForm(FlaskForm):
 
     actor = StringField("Email of the member of staff", widget=GovTextInput())
     case_ref = StringField("Case reference", widget=GovTextInput())
+    action = SelectField("Action", widget=GovSelect(), validate_choice=False)
+    date_from = StringField(
+        "From", widget=GovTextInput(), description="A day, for example 2026-03-02"
+    )
+    date_to = StringField("To", widget=GovTextInput(), description="Inclusive")
     submit = SubmitField("Filter", widget=GovSubmitInput())
 
 

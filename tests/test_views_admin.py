@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import browser_support as world
@@ -92,3 +94,81 @@ def test_the_audit_log_pages_by_100(client, db, activity):
 def test_only_admins_see_the_audit_log(client, ids, who):
     sign_in(client, who)
     assert client.get("/admin/audit").status_code == 403
+
+
+def test_the_audit_log_filters_by_action_and_by_day(client, db, activity):
+    db["audit_log"].insert(
+        {"at": "2026-02-27T23:59:59+00:00", "action": "view_case", "case_ref": "OLD-1"}
+    )
+    db["audit_log"].insert(
+        {"at": "2026-02-28T00:00:00+00:00", "action": "view_case", "case_ref": "OLD-2"}
+    )
+    page = client.get("/admin/audit?action=refused_case").get_data(as_text=True)
+    assert actions(page) == [(email("ann"), "refused case", "S-0001")]
+    page = client.get("/admin/audit?date_from=2026-02-28&date_to=2026-02-28")
+    assert [case for _, _, case in actions(page.get_data(as_text=True))] == ["OLD-2"]
+    page = client.get("/admin/audit?date_to=2026-02-27").get_data(as_text=True)
+    assert [case for _, _, case in actions(page)] == ["OLD-1"]
+
+
+def test_malformed_filters_are_ignored_not_an_error(client, activity):
+    for query in ("date_from=2026-02-30", "page=99999999999999999999", "page=%C2%B2"):
+        assert client.get(f"/admin/audit?{query}").status_code == 200
+
+
+def test_the_csv_export_has_the_filtered_rows_and_is_safe_in_a_spreadsheet(client, db, activity):
+    db["audit_log"].insert(
+        {
+            "at": "2026-03-01T10:00:00+00:00",
+            "actor_email": '=HYPERLINK("http://evil.example")',
+            "action": "view_case",
+            "case_ref": "+SUM(A1:A9)",
+            "detail": "@cmd",
+        }
+    )
+    response = client.get("/admin/audit.csv?action=view_case")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["at", "actor_email", "action", "case_ref", "detail"]
+    assert {row[2] for row in rows[1:]} == {"view_case"}
+    evil = rows[1]
+    assert evil[1] == '\'=HYPERLINK("http://evil.example")'
+    assert evil[3] == "'+SUM(A1:A9)" and evil[4] == "'@cmd"
+    assert ["N-0001" in row for row in rows].count(True) == 1
+
+
+def test_the_csv_export_is_audited_and_only_for_admins(client, db, activity):
+    client.get("/admin/audit.csv?case_ref=N-0001")
+    assert world.audit_rows(db, "export_audit")[-1]["detail"] == "case_ref=N-0001"
+    client.post("/logout")
+    sign_in(client, "meg")
+    assert client.get("/admin/audit.csv").status_code == 403
+
+
+def test_refused_pages_caseload_and_team_views_are_audited(client, db, ids):
+    sign_in(client, "ann")
+    client.get("/caseload?band=red")
+    assert client.get("/team").status_code == 403
+    client.post("/logout")
+    sign_in(client, "meg")
+    client.get("/team")
+    rows = world.audit_rows(db)
+    assert {
+        "actor_email": email("ann"),
+        "action": "refused_page",
+        "case_ref": None,
+        "detail": "GET /team",
+    } in rows
+    caseload = world.audit_rows(db, "view_caseload")[0]
+    assert caseload["detail"].startswith(f"worker {email('ann')}; ")
+    assert caseload["detail"].endswith("; band red")
+    assert world.audit_rows(db, "view_team") == [
+        {
+            "actor_email": email("meg"),
+            "action": "view_team",
+            "case_ref": None,
+            "detail": "team North Team",
+        }
+    ]

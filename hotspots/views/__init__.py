@@ -29,15 +29,32 @@ from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import IntegerConverter
 
 from hotspots import audit, rescoring, sessions
 from hotspots.auth import load_user
 from hotspots.dates import local_now
 from hotspots.db import get_db
+from hotspots.params import MAX_ID
 
 # Areas of the web interface: modules beside this one, each with a blueprint ``bp``.
 # "digests" is the digest area's (the manager's digest pages); absent until it is built.
 AREAS = ("auth", "caseload", "cases", "team", "admin", "digests")
+
+# The largest request body accepted (a form post is a few kilobytes); larger answers 413.
+MAX_REQUEST_BYTES = 1024 * 1024
+ERROR_PAGES = {400, 403, 404, 405, 429, 500}
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` for database ids: 1 to 2^63 - 1 (SQLite's largest integer), ASCII digits
+    only; anything else is a 404 rather than an overflow."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -106,6 +123,9 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     WTFormsHelpers(app)
 
+    # Before any route is added: an <int:…> in a path never exceeds SQLite's integers.
+    app.url_map.converters["int"] = IdConverter
+    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_REQUEST_BYTES)
     for area in AREAS:
         app.register_blueprint(importlib.import_module(f"hotspots.views.{area}").bp)
 
@@ -114,7 +134,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.context_processor(lambda: {"cspNonce": _csp_nonce()})
     app.register_error_handler(CSRFError, _csrf_error)
-    for status in (400, 403, 404, 405, 429, 500):
+    for status in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(status, _error_page)
 
 
@@ -197,7 +217,8 @@ def _error_page(error):
             actor=current_user,
             detail=f"{request.method} {request.path[:200]}",
         )
-    response = make_response(render_template(f"errors/{status}.html"), status)
+    template = f"errors/{status}.html" if status in ERROR_PAGES else "errors/400.html"
+    response = make_response(render_template(template), status)
     if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
         response.headers["Allow"] = ", ".join(error.valid_methods)
     return response
