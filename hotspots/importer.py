@@ -26,6 +26,7 @@ import sqlite_utils
 
 from hotspots import audit, rescoring
 from hotspots.dates import parse_date
+from hotspots.params import case_ref_problem, control_character
 from hotspots.storage import imports as sql
 from hotspots.storage import write_transaction
 
@@ -68,6 +69,14 @@ STAGING_BATCH = 20_000
 MAX_NOTE_LENGTH = 2000
 BULK_LOAD_CACHE_KIB = 262_144  # 256 MiB of page cache during an import or the demo load
 MAX_VISIT_EVERY_DAYS = 365
+# Longest value in any column but the note (names, emails and teams are far shorter).
+MAX_FIELD_LENGTH = 254
+# No case is open for anyone older than this (care leavers are supported to 25).
+MAX_AGE_YEARS = 26
+# Any date before this is a typing error (a year of 1800, 0202).
+EARLIEST_DATE = date(1900, 1, 1)
+# Open cases named in an error about a staff change, before "and N more".
+CASES_NAMED = 10
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 UTF8_BOM = b"\xef\xbb\xbf"
@@ -308,6 +317,9 @@ def _stage(db: sqlite_utils.Database, kind: str, path: Path, checker: Any, error
         if not any(values):
             continue
         rows += 1
+        if not _fields_ok(n, columns, values, errors):
+            batch.clear()
+            continue
         staged = check(n, values)
         if staged is not None and not errors.total:
             batch.append(staged)
@@ -318,6 +330,34 @@ def _stage(db: sqlite_utils.Database, kind: str, path: Path, checker: Any, error
     if batch and not errors.total:
         _flush(db, insert, batch)
     return rows
+
+
+def _fields_ok(n: int, columns: tuple[str, ...], values: list[str], errors: _Errors) -> bool:
+    """Checks every column of every kind shares: no control characters (a line break inside
+    a value is how an unterminated quote shows: it swallowed the lines after it), and no
+    value longer than its column allows."""
+    joined = "".join(values)
+    if control_character(joined) is None and len(joined) <= MAX_FIELD_LENGTH:
+        return True  # the common case, decided without looking at each value
+    ok = True
+    for column, value in zip(columns, values, strict=True):
+        found = control_character(value)
+        if found == "a line break":
+            errors.add(
+                n,
+                column,
+                "contains a line break: if a quote (\") was left open it swallowed the lines "
+                "after it; close the quote, or put the value on one line",
+            )
+            ok = False
+        elif found:
+            errors.add(n, column, f"contains {found}: remove it")
+            ok = False
+        limit = MAX_NOTE_LENGTH if column == "note" else MAX_FIELD_LENGTH
+        if len(value) > limit:
+            errors.add(n, column, f"is longer than {limit} characters ({len(value)})")
+            ok = False
+    return ok
 
 
 def _flush(db: sqlite_utils.Database, insert: str, batch: list[tuple]) -> None:
@@ -368,7 +408,12 @@ class _Dates:
         except KeyError:
             pass
         try:
-            reason = f"{text} is in the future" if parse_date(text) > self.as_of else None
+            day = parse_date(text)
+            reason = None
+            if day > self.as_of:
+                reason = f"{text} is in the future"
+            elif day < EARLIEST_DATE:
+                reason = f"{text} is before {EARLIEST_DATE.year}: check the year"
         except ValueError as e:
             reason = str(e)
         self.reasons[text] = reason
@@ -446,6 +491,41 @@ class _StaffChecker(_Checker):
         super().__init__(*args)
         self.teams = {r["name"].lower(): r["id"] for r in self.db.query(sql.SELECT_TEAMS_SQL)}
         self.new_teams: dict[str, str] = {}  # lower-cased name -> first spelling in the file
+        self.caseloads = {
+            r["email"]: r for r in self.db.query(sql.OPEN_CASELOADS_SQL, {"named": CASES_NAMED})
+        }
+
+    def breaks_access(self, n: int, email: str, role: str, team_key: str | None) -> bool:
+        """True (with an error naming the cases) when the row would leave a member of staff's
+        open cases where the wrong people see them: a move to another team leaves them in
+        the old team (shown to the new manager through the caseload), and an admin holds no
+        caseload."""
+        held = self.caseloads.get(email)
+        if held is None:
+            return False
+        cases = _plural(held["open_cases"], "open case")
+        named = held["named"] + (
+            f" and {held['open_cases'] - CASES_NAMED} more"
+            if held["open_cases"] > CASES_NAMED
+            else ""
+        )
+        if role == "admin":
+            self.add(
+                n,
+                "role",
+                f"{email} holds {cases} ({named}) and an admin holds no caseload: "
+                "reallocate them first (a cases import), then make the change",
+            )
+            return True
+        if team_key != held["team"]:
+            self.add(
+                n,
+                "team",
+                f"moving {email} to another team would leave their {cases} ({named}) in "
+                f"team {held['team']!r}: reallocate them first (a cases import), then move them",
+            )
+            return True
+        return False
 
     def check(self, n: int, values: list[str]) -> tuple | None:
         email, name, role, team = values
@@ -470,6 +550,8 @@ class _StaffChecker(_Checker):
                 ok = False
         elif team_key not in self.teams:
             self.new_teams.setdefault(team_key, team)
+        if ok and self.breaks_access(n, email, role, team_key):
+            ok = False
         return (email, name, role, team_key) if ok else None
 
 
@@ -479,11 +561,28 @@ class _CasesChecker(_Checker):
         self.teams = {r["name"].lower(): r["id"] for r in self.db.query(sql.SELECT_TEAMS_SQL)}
         self.staff_by_email = self.staff()
 
+    def old_enough_to_be_a_case(self, n: int, dob: str) -> bool:
+        """False (with an error) for a date of birth more than MAX_AGE_YEARS ago."""
+        as_of = self.dates.as_of
+        try:
+            earliest = as_of.replace(year=as_of.year - MAX_AGE_YEARS)
+        except ValueError:  # 29 February
+            earliest = as_of.replace(year=as_of.year - MAX_AGE_YEARS, day=28)
+        if date.fromisoformat(dob) < earliest:
+            self.add(
+                n,
+                "date_of_birth",
+                f"{dob} would make the child over {MAX_AGE_YEARS}: check the year",
+            )
+            return False
+        return True
+
     def check(self, n: int, values: list[str]) -> tuple | None:
         ref, initials, dob, team, worker, opened, every, last_visit, status = values
         ok = True
-        if not ref:
-            self.add(n, "case_ref", "is empty")
+        problem = case_ref_problem(ref)
+        if problem:
+            self.add(n, "case_ref", problem)
             ok = False
         elif not self.first_time(n, "case_ref", ref):
             ok = False
@@ -495,7 +594,10 @@ class _CasesChecker(_Checker):
             # Initials only: the service keeps no names.
             self.add(n, "initials", "should be the child's initials, 1 to 4 letters")
             ok = False
-        ok = self.date(n, "date_of_birth", dob) and ok
+        if self.date(n, "date_of_birth", dob):
+            ok = self.old_enough_to_be_a_case(n, dob) and ok
+        else:
+            ok = False
         team_id = self.teams.get(team.lower())
         if team_id is None:
             reason = "is empty" if not team else f"unknown team {team!r}"
@@ -670,6 +772,10 @@ _CHECKERS: dict[str, type[_Checker]] = {
     "observations": _ObservationsChecker,
     "enquiries": _EnquiriesChecker,
 }
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 # --- applying (inside the write transaction) -------------------------------------------------

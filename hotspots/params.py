@@ -87,3 +87,38 @@ def safe_next_path(target: object) -> str | None:
     if parts.scheme or parts.netloc:
         return None
     return target
+
+
+# A case reference: short and URL-safe, so every case page can be opened and no reference
+# can look like a path. Letters, digits, hyphens and underscores; a letter or digit first.
+CASE_REF_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,31}")
+CASE_REF_MAX = 32
+
+
+def case_ref_problem(ref: str) -> str | None:
+    """Why ``ref`` cannot be a case reference, or None when it can (for every importer)."""
+    if not ref:
+        return "is empty"
+    if len(ref) > CASE_REF_MAX:
+        return f"is longer than {CASE_REF_MAX} characters"
+    if not CASE_REF_PATTERN.fullmatch(ref):
+        return (
+            f"{ref!r} is not a case reference: use letters, digits, - and _ only "
+            "(no /, spaces or dots), starting with a letter or digit"
+        )
+    return None
+
+
+def control_character(text: str) -> str | None:
+    """The first control character in ``text`` described in words, or None."""
+    found = _CONTROL.search(text)
+    if found is None:
+        return None
+    char = found.group()
+    if char in "\r\n":
+        return "a line break"
+    if char == "\t":
+        return "a tab"
+    if char == "\x00":
+        return "a NUL character"
+    return f"the control character U+{ord(char):04X}"

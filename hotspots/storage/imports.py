@@ -246,3 +246,18 @@ INSERT_DEMO_ENQUIRY_SQL = """
 INSERT INTO enquiries (case_id, topic, asked_on, outcome, recorded_by_id, recorded_at)
 VALUES (?, ?, ?, ?, ?, ?)
 """
+
+# Each member of staff holding open cases: their team's name (lower-cased), how many open
+# cases they hold, and the first few references (for an error naming them).
+OPEN_CASELOADS_SQL = """
+SELECT lower(st.email) AS email, lower(t.name) AS team, count(*) AS open_cases,
+       (SELECT group_concat(case_ref, ', ') FROM (
+            SELECT c2.case_ref FROM cases c2
+            WHERE c2.worker_id = st.id AND c2.status = 'open'
+            ORDER BY c2.case_ref LIMIT :named)) AS named
+FROM cases c
+JOIN staff st ON st.id = c.worker_id
+LEFT JOIN teams t ON t.id = st.team_id
+WHERE c.status = 'open'
+GROUP BY st.id
+"""
