@@ -82,7 +82,9 @@ def ensure_secret_key(app: Flask) -> Path:
     """Create the instance folder's secret key file if there is none; return its path."""
     path = Path(app.instance_path) / app.config["SETTINGS"]["app"]["secret_key_file"]
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from hotspots.files import private_dir
+
+        private_dir(path.parent)
         # Created readable by the service's user only, never world-readable for a moment.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:

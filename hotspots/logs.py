@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import urlsplit
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|\n|\r")
 # Path segments after these hold a case reference.
@@ -22,11 +21,12 @@ def access_path(target: str, *, keep_case_refs: bool) -> str:
     """A request target as an access log should show it: the path with its case reference
     replaced by ``…`` (unless ``keep_case_refs``) and the query string left out (it can hold
     a case reference or a next address), control characters escaped."""
-    parts = urlsplit(target)
-    path = parts.path or "/"
+    # Split by hand: urlsplit drops tabs and line breaks, which the log should show escaped.
+    path, _, query = target.partition("?")
+    path = path.partition("#")[0] or "/"
     if not keep_case_refs:
         path = _CASE_PATH.sub(r"\1…", path)
-    if parts.query:
+    if query:
         path += "?…"
     return escape_control(path)
 

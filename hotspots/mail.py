@@ -33,7 +33,7 @@ from typing import Any, Protocol
 
 import jinja2
 
-from hotspots import TEMPLATES_DIR
+from hotspots import TEMPLATES_DIR, files
 
 
 class MailError(Exception):
@@ -127,10 +127,10 @@ class OutboxTransport:
 
     def send(self, message: EmailMessage) -> None:
         try:
-            self.outbox_dir.mkdir(parents=True, exist_ok=True)
+            files.private_dir(self.outbox_dir)
             path = self.path_for(message["Message-ID"])
             partial = path.with_suffix(f".{os.getpid()}.partial")
-            partial.write_bytes(bytes(message))
+            files.write_private(partial, bytes(message))
             os.replace(partial, path)
         except OSError as e:
             raise PermanentMailError(f"cannot write to outbox {self.outbox_dir}: {e}") from None

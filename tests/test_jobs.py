@@ -137,3 +137,19 @@ def test_a_second_scheduler_process_stops_with_a_clear_message(db_path, tmp_path
     # The lock died with the process: a new scheduler may start.
     with scheduler_lock({"database": {"path": str(db_path)}}):
         pass
+
+
+def test_a_symlinked_or_relative_database_path_finds_the_same_scheduler_lock(
+    settings, db_path, tmp_path, monkeypatch
+):
+    link = tmp_path / "elsewhere" / "link.db"
+    link.parent.mkdir()
+    link.symlink_to(db_path)
+    monkeypatch.chdir(link.parent)
+    by_link = {"database": {"path": str(link)}}
+    relative = {"database": {"path": f"../{db_path.name}"}}
+    with scheduler_lock(settings):
+        for other in (by_link, relative):
+            with pytest.raises(SchedulerLocked):
+                with scheduler_lock(other):
+                    pass  # pragma: no cover

@@ -14,7 +14,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from hotspots import audit, rescoring
+from hotspots import audit, logs, rescoring
 from hotspots.dates import local_now, parse_date
 from hotspots.db import get_db
 
@@ -141,7 +141,7 @@ def scheduler_command() -> None:
     from jobs.scheduler import SchedulerLocked, build_scheduler, scheduler_lock
 
     # Job runs, skips and APScheduler's own notices (misfires) go to stderr.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure(logging.INFO)
     app = current_app._get_current_object()
     try:
         with scheduler_lock(app.config["SETTINGS"]):
