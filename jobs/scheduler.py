@@ -29,7 +29,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 log = logging.getLogger(__name__)
 
 # Each module's schedule(scheduler, app) adds its jobs.
-JOB_MODULES = ("jobs.rescore", "jobs.digest")
+JOB_MODULES = ("jobs.rescore", "jobs.digest", "jobs.retention", "jobs.backup")
 
 
 class SchedulerLocked(Exception):

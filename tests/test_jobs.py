@@ -107,11 +107,16 @@ def test_the_scheduler_runs_the_nightly_rescore_and_the_sweep_with_deliberate_mi
 
 
 def test_every_job_module_adds_its_jobs(app):
-    assert JOB_MODULES == ("jobs.rescore", "jobs.digest")
+    assert JOB_MODULES == ("jobs.rescore", "jobs.digest", "jobs.retention", "jobs.backup")
     ids = {job.id for job in build_scheduler(app).get_jobs()}
-    assert {"full_rescore", "rescore_sweep"} <= ids
-    if Path(__file__).parent.parent.joinpath("jobs", "digest.py").exists():
-        assert len(ids) == 3
+    # No nightly backup by default: [backup] dir is empty.
+    assert ids == {
+        "full_rescore",
+        "rescore_sweep",
+        "daily_digest",
+        "daily_digest_retry",
+        "nightly_retention",
+    }
 
 
 def test_a_second_scheduler_process_stops_with_a_clear_message(db_path, tmp_path):
