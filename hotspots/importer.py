@@ -346,7 +346,7 @@ def _fields_ok(n: int, columns: tuple[str, ...], values: list[str], errors: _Err
             errors.add(
                 n,
                 column,
-                "contains a line break: if a quote (\") was left open it swallowed the lines "
+                'contains a line break: if a quote (") was left open it swallowed the lines '
                 "after it; close the quote, or put the value on one line",
             )
             ok = False
