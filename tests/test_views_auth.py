@@ -287,8 +287,18 @@ def test_sign_in_opens_again_when_the_window_has_passed(app, client, ids):
     assert sign_in(client, "ann").status_code == 302
 
 
-def test_one_address_trying_many_accounts_is_throttled_by_address(client, ids):
-    for n in range(100):
+class TestThrottlingByAddress:
+    @pytest.fixture
+    def app(self, db_path, tmp_path):
+        # A lower limit than the default 100, so the test need not make 100 slow guesses.
+        return world.make_app(db_path, tmp_path, security={"max_failures_per_address": 5})
+
+    def test_one_address_trying_many_accounts_is_throttled_by_address(self, client, ids):
+        _one_address_trying_many_accounts_is_throttled_by_address(client, 5)
+
+
+def _one_address_trying_many_accounts_is_throttled_by_address(client, limit):
+    for n in range(limit):
         _fail(client, f"guess{n}@example.org", 1, client_address="203.0.113.9")
     refused = client.post(
         "/login",
@@ -487,3 +497,26 @@ def test_a_password_change_is_audited_and_ends_the_persons_sessions(runner, clie
         }
     ]
     assert "a brand new passphrase" not in str(audit_rows(db))
+
+
+def test_users_list_shows_roles_open_cases_and_who_can_sign_in(runner, db, ids):
+    runner.invoke(args=["users", "disable", email("bob")])
+    result = runner.invoke(args=["users", "list"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    ann = next(line for line in lines if line.startswith(email("ann")))
+    assert "worker" in ann and "North Team" in ann and "3 open cases" in ann
+    assert "can sign in" in ann
+    assert lines[-1].startswith(email("bob")) and "disabled 2026-03-02" in lines[-1]
+
+
+def test_a_disabled_leaver_can_be_enabled_and_given_a_new_password(runner, client, db, ids):
+    runner.invoke(args=["users", "disable", email("bob")])
+    refused = runner.invoke(
+        args=["users", "set-password", email("bob")], input="a brand new passphrase\n"
+    )
+    assert refused.exit_code == 1 and "is disabled" in refused.output
+    assert runner.invoke(args=["users", "enable", email("bob")]).exit_code == 0
+    runner.invoke(args=["users", "set-password", email("bob")], input="a brand new passphrase\n")
+    assert sign_in(client, "bob", "a brand new passphrase").status_code == 302
+    assert [r["action"] for r in audit_rows(db)][:2] == ["disable_staff", "enable_staff"]

@@ -15,6 +15,7 @@ from hotspots.passwords import MIN_LENGTH, hash_password, password_problem
 from hotspots.storage import fetch_all, fetch_one, write_transaction
 from hotspots.storage.security import (
     DISABLE_STAFF_SQL,
+    ENABLE_STAFF_SQL,
     OPEN_CASES_OF_WORKER_SQL,
     STAFF_BY_EMAIL_SQL,
     STAFF_LIST_SQL,
@@ -178,6 +179,32 @@ def disable_command(email: str) -> None:
         )
     else:
         click.echo("No open cases to reallocate")
+
+
+@users_group.command("enable")
+@click.argument("email")
+@with_appcontext
+def enable_command(email: str) -> None:
+    """Enable a disabled account again (someone who came back). They still need a new
+    password (`hotspots users set-password`) before they can sign in.
+
+    Example:
+
+        hotspots users enable jo@example.gov.uk
+    """
+    db = get_db()
+    staff = _staff(db, email)
+    if not staff["disabled_at"]:
+        click.echo(f"{staff['email']} is not disabled; nothing was changed")
+        return
+    now = _now()
+    with write_transaction(db):
+        db.execute(ENABLE_STAFF_SQL, {"staff_id": staff["id"]})
+        audit.record(db, at=now, action="enable_staff", detail=f"staff {staff['email']}")
+    click.echo(
+        f"Enabled {staff['email']}: set a password with `hotspots users set-password` "
+        "before they sign in"
+    )
 
 
 commands = [users_group]

@@ -79,6 +79,10 @@ UPDATE staff SET disabled_at = :now, password_hash = NULL
 WHERE id = :staff_id AND disabled_at IS NULL
 """
 
+ENABLE_STAFF_SQL = """
+UPDATE staff SET disabled_at = NULL WHERE id = :staff_id
+"""
+
 OPEN_CASES_OF_WORKER_SQL = """
 SELECT case_ref FROM cases WHERE worker_id = :staff_id AND status = 'open' ORDER BY case_ref
 """
