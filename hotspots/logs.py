@@ -8,6 +8,7 @@ import logging
 import re
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]|\n|\r")
+_COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 # Path segments after these hold a case reference.
 _CASE_PATH = re.compile(r"^(/(?:cases|api/cases)/)[^/?#]+")
 
@@ -33,10 +34,11 @@ def access_path(target: str, *, keep_case_refs: bool) -> str:
 
 class SafeFormatter(logging.Formatter):
     """A formatter that escapes control characters in each record's message (a traceback
-    after it keeps its own line breaks)."""
+    after it keeps its own line breaks). Colour codes (SGR sequences, as Werkzeug's own
+    start-up lines use) are dropped rather than escaped: they can only colour text."""
 
     def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 (logging's name)
-        return escape_control(super().formatMessage(record))
+        return escape_control(_COLOUR.sub("", super().formatMessage(record)))
 
 
 def configure(level: int = logging.INFO) -> None:

@@ -59,6 +59,14 @@ def test_the_safe_formatter_escapes_each_message_but_keeps_a_tracebacks_lines():
     assert rest[0].startswith("Traceback")
 
 
+def test_the_safe_formatter_drops_colour_codes_and_escapes_other_escapes():
+    formatter = logs.SafeFormatter("%(message)s")
+    record = logging.LogRecord(
+        "x", logging.INFO, "f", 1, "\x1b[31mred\x1b[0m \x1b]0;title", (), None
+    )
+    assert formatter.format(record) == "red \\x1b]0;title"
+
+
 @pytest.fixture
 def served(app, caplog):
     """The app on a real Werkzeug server on loopback, with hotspots run's handler."""
