@@ -32,10 +32,18 @@ def _headers_without_server(self):
 wsgi.Response.default_headers = _headers_without_server
 
 _KEEP_CASE_REFS = load_config()["security"]["log_case_refs"]
+# The app's own log lines (hotspots.*, flask) go to standard error, escaped.
+logs.configure()
 
 
 class SafeAccessLogger(Logger):
-    """Gunicorn's logger with the request line, path, query and referrer made safe."""
+    """Gunicorn's logger with the request line, path, query and referrer made safe, and its
+    error log lines' control characters escaped."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for handler in self.error_log.handlers:
+            handler.setFormatter(logs.SafeFormatter(self.error_fmt, self.datefmt))
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)

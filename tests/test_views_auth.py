@@ -520,3 +520,26 @@ def test_a_disabled_leaver_can_be_enabled_and_given_a_new_password(runner, clien
     runner.invoke(args=["users", "set-password", email("bob")], input="a brand new passphrase\n")
     assert sign_in(client, "bob", "a brand new passphrase").status_code == 302
     assert [r["action"] for r in audit_rows(db)][:2] == ["disable_staff", "enable_staff"]
+
+
+class TestBehindOneProxy:
+    @pytest.fixture
+    def app(self, db_path, tmp_path):
+        return world.make_app(db_path, tmp_path, security={"trusted_proxies": 1})
+
+    def test_the_client_address_comes_from_the_trusted_proxys_header(self, client, db, ids):
+        client.post(
+            "/login",
+            data={"email": email("ann"), "password": "wrong password"},
+            headers={"X-Forwarded-For": "198.51.100.23"},
+        )
+        assert audit_rows(db, "sign_in_failed")[0]["detail"] == "client 198.51.100.23"
+
+
+def test_without_a_trusted_proxy_a_forwarded_for_header_is_ignored(client, db, ids):
+    client.post(
+        "/login",
+        data={"email": email("ann"), "password": "wrong password"},
+        headers={"X-Forwarded-For": "198.51.100.23"},
+    )
+    assert audit_rows(db, "sign_in_failed")[0]["detail"] == "client 127.0.0.1"
