@@ -19,13 +19,14 @@ from typing import Any
 import sqlite_utils
 
 from hotspots.dates import utc_stamp
-from hotspots.storage import fetch_one
+from hotspots.storage import fetch_all, fetch_one
 from hotspots.storage.security import (
     DELETE_OLD_SESSIONS_SQL,
     END_SESSION_SQL,
     END_STAFF_SESSIONS_SQL,
     INSERT_SESSION_SQL,
     LIVE_SESSION_SQL,
+    LIVE_SESSIONS_BY_STAFF_SQL,
 )
 
 
@@ -77,6 +78,12 @@ def end_all_sessions(
     """End every live session of ``staff_id``; return how many were live."""
     params = {"staff_id": staff_id, "now": utc_stamp(now), "reason": reason}
     return db.execute(END_STAFF_SESSIONS_SQL, params).rowcount
+
+
+def live_sessions_by_staff(db: sqlite_utils.Database, *, now: datetime) -> list[dict[str, Any]]:
+    """Each member of staff with a live session: id, email, name, role, how many sessions,
+    and when the newest began (UTC)."""
+    return fetch_all(db, LIVE_SESSIONS_BY_STAFF_SQL, {"now": utc_stamp(now)})
 
 
 def forget_old_sessions(db: sqlite_utils.Database, *, before: datetime) -> int:

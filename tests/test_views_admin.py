@@ -172,3 +172,36 @@ def test_refused_pages_caseload_and_team_views_are_audited(client, db, ids):
             "detail": "team North Team",
         }
     ]
+
+
+def test_an_admin_sees_who_is_signed_in_and_can_end_a_persons_sessions(app, client, db, ids):
+    ann = app.test_client()
+    sign_in(ann, "ann")
+    sign_in(client, "ada")
+    page = client.get("/admin/sessions").get_data(as_text=True)
+    assert "Ann Worker" in page and "Ada Admin" in page
+    response = client.post(f"/admin/sessions/{ids['staff']['ann']}/end")
+    assert response.status_code == 302
+    assert "Ended 1 session of ann.worker@example.org" in client.get(response.location).get_data(
+        as_text=True
+    )
+    assert ann.get("/caseload").status_code == 302
+    assert world.audit_rows(db, "end_sessions") == [
+        {
+            "actor_email": email("ada"),
+            "action": "end_sessions",
+            "case_ref": None,
+            "detail": f"staff {email('ann')}; 1 ended",
+        }
+    ]
+
+
+def test_only_admins_end_sessions(client, ids):
+    sign_in(client, "meg")
+    assert client.get("/admin/sessions").status_code == 403
+    assert client.post(f"/admin/sessions/{ids['staff']['ann']}/end").status_code == 403
+
+
+def test_ending_the_sessions_of_nobody_is_not_found(client, ids):
+    sign_in(client, "ada")
+    assert client.post("/admin/sessions/999/end").status_code == 404

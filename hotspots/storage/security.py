@@ -86,3 +86,17 @@ UPDATE staff SET disabled_at = NULL WHERE id = :staff_id
 OPEN_CASES_OF_WORKER_SQL = """
 SELECT case_ref FROM cases WHERE worker_id = :staff_id AND status = 'open' ORDER BY case_ref
 """
+
+# Everyone with a live session: how many, and when the newest began.
+LIVE_SESSIONS_BY_STAFF_SQL = """
+SELECT st.id, st.email, st.name, st.role, count(*) AS sessions,
+       max(se.started_at) AS latest_started_at
+FROM sessions se JOIN staff st ON st.id = se.staff_id
+WHERE se.ended_at IS NULL AND se.expires_at > :now AND st.disabled_at IS NULL
+GROUP BY st.id
+ORDER BY st.email
+"""
+
+STAFF_EMAIL_BY_ID_SQL = """
+SELECT id, email FROM staff WHERE id = :staff_id
+"""

@@ -7,17 +7,28 @@ import csv
 import io
 from datetime import timedelta
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from hotspots import audit as audit_log
-from hotspots import storage
+from hotspots import sessions, storage
 from hotspots.auth import role_required
 from hotspots.db import get_db
-from hotspots.forms import AuditFilterForm
+from hotspots.forms import AuditFilterForm, SignOutForm
 from hotspots.params import clean_text, parse_iso_date, parse_page
-from hotspots.storage import fetch_all, fetch_one
+from hotspots.storage import fetch_all, fetch_one, write_transaction
 from hotspots.storage.audit import AUDIT_ACTIONS_SQL, audit_query
+from hotspots.storage.security import STAFF_EMAIL_BY_ID_SQL
 from hotspots.storage.web import STAFF_EMAIL_SQL
 from hotspots.views import clock, settings
 
@@ -130,3 +141,40 @@ def audit_csv():
             "Cache-Control": "no-store",
         },
     )
+
+
+@bp.route("/sessions")
+@login_required
+@role_required("admin")
+def signed_in():
+    """Who is signed in now, with a button to end all of a person's sessions."""
+    db = get_db()
+    return render_template(
+        "admin/sessions.html",
+        people=sessions.live_sessions_by_staff(db, now=clock()),
+        form=SignOutForm(),
+    )
+
+
+@bp.route("/sessions/<int:staff_id>/end", methods=["POST"])
+@login_required
+@role_required("admin")
+def end_sessions(staff_id: int):
+    """End every session of one member of staff (a lost laptop, a leaver): they must sign
+    in again everywhere. Audited as ``end_sessions``."""
+    db = get_db()
+    staff = fetch_one(db, STAFF_EMAIL_BY_ID_SQL, {"staff_id": staff_id})
+    if staff is None:
+        abort(404)
+    now = clock()
+    with write_transaction(db):
+        ended = sessions.end_all_sessions(db, staff_id, now=now, reason="ended by an admin")
+        audit_log.record(
+            db,
+            at=now,
+            action="end_sessions",
+            actor=current_user,
+            detail=f"staff {staff['email']}; {ended} ended",
+        )
+    flash(f"Ended {ended} session{'s' if ended != 1 else ''} of {staff['email']}.", "success")
+    return redirect(url_for("admin.signed_in"))
