@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -29,3 +29,12 @@ def age_in_years(date_of_birth: date, on: date) -> int:
     if (on.month, on.day) < (date_of_birth.month, date_of_birth.day):
         years -= 1
     return years
+
+
+def stamp(moment: datetime) -> str:
+    """An instant as the database stores every instant: UTC, ISO 8601, to the microsecond
+    (``2026-11-26T09:00:00.250000+00:00``), so stored instants sort and compare as text.
+    A naive datetime is refused: its zone would be a guess."""
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{moment!r} has no time zone; pass an aware datetime")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")

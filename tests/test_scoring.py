@@ -253,7 +253,7 @@ def test_the_model_version_changes_with_any_weight_or_threshold():
     assert len(model_version(MODEL)) == 12
 
 
-def test_reasons_name_the_largest_contributions_first_in_words():
+def test_reasons_name_the_largest_contributions_first_and_leave_out_what_lowers_the_score():
     case = quiet_case(
         date_of_birth=date(2026, 5, 25),
         observations=(
@@ -263,9 +263,9 @@ def test_reasons_name_the_largest_contributions_first_in_words():
         adjustments=(Adjustment(1, -4.0, "Family moved to grandparents", AS_OF),),
     )
     words = reasons(score_case(case, MODEL, AS_OF).contributions)
+    # A lowering adjustment is no reason a case is hot: it stays in the full breakdown.
     assert words == [
         "Previous injury or unexplained bruising (+8.0)",
-        "Practitioner adjustment (-4.0)",
         "Conflict in the parents' relationship (+3.0)",
     ]
 
