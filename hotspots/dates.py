@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 
@@ -21,6 +23,15 @@ def parse_date(text: str) -> date:
 def local_now(timezone: str) -> datetime:
     """The current time in ``timezone`` (aware)."""
     return datetime.now(ZoneInfo(timezone))
+
+
+def service_now(config: Mapping[str, Any]) -> datetime:
+    """Now for the service whose Flask config this is: ``HOTSPOTS_NOW`` when a test fixed the
+    clock (an aware datetime), else the wall clock in ``[app] timezone``. The edges' one clock."""
+    fixed = config.get("HOTSPOTS_NOW")
+    if fixed is not None:
+        return fixed
+    return local_now(config["SETTINGS"]["app"]["timezone"])
 
 
 def age_in_years(date_of_birth: date, on: date) -> int:

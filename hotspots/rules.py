@@ -15,6 +15,8 @@ from typing import Any, Protocol
 
 # A hotspot is a case in the red band.
 HOTSPOT_BAND = "red"
+# The words for each band, the same on every page and in every digest.
+BAND_WORDS = {"red": "Hotspot", "amber": "Amber", "green": "Green"}
 # A score's trend compares it with the score this many days earlier.
 TREND_DAYS = 7
 # Enquiry outcomes that count as the question asked (``unable_to_ask`` is still unasked).
@@ -44,6 +46,11 @@ class _Asked(Protocol):
 
 def is_hotspot(band: str | None) -> bool:
     return band == HOTSPOT_BAND
+
+
+def band_words(band: str | None) -> str:
+    """ "Hotspot", "Amber", "Green", or "Not scored" for a case with no score yet."""
+    return BAND_WORDS.get(band or "", "Not scored")
 
 
 def counts_on(observation: _Observed, as_of: date) -> bool:

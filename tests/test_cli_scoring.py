@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from hotspots import create_app
 
+TODAY = datetime(2026, 11, 25, 8, 0, tzinfo=ZoneInfo("Europe/London"))
 WORKER = "ann@example.org"
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(app):
+    """The commands' clock: the morning of 25 November 2026 in London."""
+    app.config["HOTSPOTS_NOW"] = TODAY
 
 
 @pytest.fixture
@@ -54,6 +63,27 @@ def test_score_rescores_the_authority_and_reports_the_bands(runner, db, caseload
     assert result.output.startswith("Scored 3 open cases as of 2026-11-25 in ")
     assert "0 red, 1 amber, 2 green" in result.output
     assert db["scores"].count == 3
+
+
+def test_score_of_a_past_day_writes_that_days_history_and_keeps_todays_ranking(
+    runner, db, caseload
+):
+    runner.invoke(args=["score"])
+    ranking = sorted((r["case_id"], r["as_of"], r["rank"]) for r in db["scores"].rows)
+    result = runner.invoke(args=["score", "--as-of", "2026-11-18"])
+    assert result.exit_code == 0, result.output
+    assert "Wrote the score history of 3 open cases for 2026-11-18" in result.output
+    assert "today's ranking is unchanged" in result.output
+    assert sorted((r["case_id"], r["as_of"], r["rank"]) for r in db["scores"].rows) == ranking
+    days = db.execute("SELECT DISTINCT day FROM score_history ORDER BY day").fetchall()
+    assert days == [("2026-11-18",), ("2026-11-25",)]
+
+
+def test_score_refuses_a_future_day(runner, db, caseload):
+    result = runner.invoke(args=["score", "--as-of", "2026-11-26"])
+    assert result.exit_code == 2
+    assert "2026-11-26 is in the future" in result.output
+    assert db["scores"].count == 0
 
 
 def test_score_refuses_a_date_that_is_not_a_date(runner):

@@ -11,13 +11,14 @@ Every run writes the case's ``score_history`` row for the day (one row per case 
 second run the same day replaces it).
 """
 
-from hotspots.rescoring.bulk import day_number, rescore_all
+from hotspots.rescoring.bulk import day_number, rescore_all, scratch_scores
 from hotspots.rescoring.facts import case_facts
 from hotspots.rescoring.incremental import rescore_case, rescore_changed
 from hotspots.rescoring.read import (
     band_counts,
     contributions_for,
     find_staff,
+    history_band_counts,
     read_caseload,
     score_of,
     score_series,
@@ -30,11 +31,13 @@ __all__ = [
     "contributions_for",
     "day_number",
     "find_staff",
+    "history_band_counts",
     "read_caseload",
     "rescore_all",
     "rescore_case",
     "rescore_changed",
     "score_of",
     "score_series",
+    "scratch_scores",
     "trend",
 ]

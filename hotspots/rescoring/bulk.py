@@ -52,46 +52,8 @@ def rescore_all(
     model = settings["scoring"]
     version = scoring.model_version(model)
     clock = _Stopwatch(timings)
-    params = _parameters(model, as_of)
     with _bulk_connection(db), write_transaction(db):
-        _run_script(db, sql.CREATE_RESCORE_TABLES_SQL)
-        _run_script(db, sql.CLEAR_RESCORE_TABLES_SQL)
-        bits = _combination_bits(model)
-        for combination, points in model["combinations"].items():
-            parts = scoring.COMBINATIONS.get(combination, ())
-            if points and parts and all(p in bits for p in parts):
-                db.execute(
-                    sql.INSERT_COMBINATION_SQL,
-                    {
-                        "combination": combination,
-                        "mask": sum(bits[p] for p in parts),
-                        "points": float(points),
-                    },
-                )
-        for code, spec in model["indicators"].items():
-            db.execute(
-                sql.INSERT_HALF_LIFE_SQL,
-                {"indicator": code, "half_life_days": int(spec["half_life_days"])},
-            )
-        totals = {"as_of_day": params["as_of_day"]}
-        totals |= {"repeat_fraction": params["repeat_fraction"]}
-        totals |= {"repeat_cap": params["repeat_cap"]}
-        for n, (code, spec) in enumerate(model["indicators"].items()):
-            half_life = int(spec["half_life_days"])
-            totals[f"indicator_{n}"] = code
-            totals[f"weight_{n}"] = float(spec["weight"])
-            totals[f"ln_half_per_day_{n}"] = math.log(0.5) / half_life if half_life else 0.0
-            totals[f"current_since_day_{n}"] = (
-                params["as_of_day"] - half_life if half_life else -(2**62)
-            )
-            totals[f"bit_{n}"] = bits.get(code, 0)
-        db.execute(sql.insert_totals_sql(len(model["indicators"])), totals)
-        clock.lap("indicator points per case")
-        db.execute(sql.INSERT_AGENCIES_SQL, params)
-        db.execute(sql.INSERT_ASKED_SQL, {"as_of": as_of.isoformat()})
-        db.execute(sql.INSERT_ADJUSTED_SQL, {"as_of": as_of.isoformat()})
-        clock.lap("agencies, enquiries and adjustments")
-        db.execute(sql.INSERT_SCORES_SQL, params)
+        _score_into_scratch(db, model, as_of, clock)
         count = db.execute(sql.COUNT_RESCORED_SQL).fetchone()[0]
         banding = {
             "as_of": as_of.isoformat(),
@@ -122,6 +84,69 @@ def rescore_all(
             clock.lap("contributions stored")
     clock.lap("commit")
     return count
+
+
+def scratch_scores(
+    db: sqlite_utils.Database, settings: Mapping[str, Any], *, as_of: date
+) -> list[float]:
+    """Every open case's score on ``as_of`` under ``settings``, worked out set-based as the
+    whole-authority rescore does but written nowhere: for judging settings before they are
+    used (``hotspots calibrate``). Takes no write lock."""
+    with _bulk_connection(db):
+        db.execute("BEGIN")  # temporary tables only: the database itself is not written
+        try:
+            _score_into_scratch(db, settings["scoring"], as_of, _Stopwatch(None))
+            scores = [r[0] for r in db.execute(sql.SELECT_SCRATCH_SCORES_SQL)]
+            _run_script(db, sql.CLEAR_RESCORE_TABLES_SQL)
+        finally:
+            db.execute("ROLLBACK")
+    return scores
+
+
+def _score_into_scratch(
+    db: sqlite_utils.Database, model: Mapping[str, Any], as_of: date, clock: _Stopwatch
+) -> None:
+    """Fill temp.rescore_scores with every open case's score, practice gaps and current
+    concerns on ``as_of``: the set-based twin of hotspots.scoring.score_case."""
+    params = _parameters(model, as_of)
+    _run_script(db, sql.CREATE_RESCORE_TABLES_SQL)
+    _run_script(db, sql.CLEAR_RESCORE_TABLES_SQL)
+    bits = _combination_bits(model)
+    for combination, points in model["combinations"].items():
+        parts = scoring.COMBINATIONS.get(combination, ())
+        if points and parts and all(p in bits for p in parts):
+            db.execute(
+                sql.INSERT_COMBINATION_SQL,
+                {
+                    "combination": combination,
+                    "mask": sum(bits[p] for p in parts),
+                    "points": float(points),
+                },
+            )
+    for code, spec in model["indicators"].items():
+        db.execute(
+            sql.INSERT_HALF_LIFE_SQL,
+            {"indicator": code, "half_life_days": int(spec["half_life_days"])},
+        )
+    totals = {"as_of_day": params["as_of_day"]}
+    totals |= {"repeat_fraction": params["repeat_fraction"]}
+    totals |= {"repeat_cap": params["repeat_cap"]}
+    for n, (code, spec) in enumerate(model["indicators"].items()):
+        half_life = int(spec["half_life_days"])
+        totals[f"indicator_{n}"] = code
+        totals[f"weight_{n}"] = float(spec["weight"])
+        totals[f"ln_half_per_day_{n}"] = math.log(0.5) / half_life if half_life else 0.0
+        totals[f"current_since_day_{n}"] = (
+            params["as_of_day"] - half_life if half_life else -(2**62)
+        )
+        totals[f"bit_{n}"] = bits.get(code, 0)
+    db.execute(sql.insert_totals_sql(len(model["indicators"])), totals)
+    clock.lap("indicator points per case")
+    db.execute(sql.INSERT_AGENCIES_SQL, params)
+    db.execute(sql.INSERT_ASKED_SQL, {"as_of": as_of.isoformat()})
+    db.execute(sql.INSERT_ADJUSTED_SQL, {"as_of": as_of.isoformat()})
+    clock.lap("agencies, enquiries and adjustments")
+    db.execute(sql.INSERT_SCORES_SQL, params)
 
 
 def _parameters(model: Mapping[str, Any], as_of: date) -> dict[str, Any]:

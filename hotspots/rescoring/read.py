@@ -82,6 +82,13 @@ def band_counts(db: sqlite_utils.Database) -> dict[str, int]:
     return counts
 
 
+def history_band_counts(db: sqlite_utils.Database, day: date) -> dict[str, int]:
+    """How many cases each band held in the score history of ``day``."""
+    counts = dict.fromkeys(scoring.BANDS, 0)
+    counts.update(dict(db.execute(sql.COUNT_HISTORY_BANDS_SQL, {"day": day.isoformat()})))
+    return counts
+
+
 def find_staff(db: sqlite_utils.Database, email: str) -> dict[str, Any] | None:
     return fetch_one(db, sql.SELECT_STAFF_BY_EMAIL_SQL, {"email": email.strip()})
 

@@ -219,6 +219,7 @@ FROM (
 # Closed cases leave the ranking: their scores row goes (their history stays).
 DELETE_ALL_SCORES_SQL = "DELETE FROM scores"
 COUNT_RESCORED_SQL = "SELECT count(*) FROM temp.rescore_scores"
+SELECT_SCRATCH_SCORES_SQL = "SELECT score FROM temp.rescore_scores"
 
 # Rank within each worker's open caseload: highest score first, ties by case id. Ranked on
 # the narrow scratch table, so writing scores below needs no window and no sort.
@@ -298,6 +299,8 @@ UPDATE scores SET contributions = :contributions WHERE case_id = :case_id
 """
 
 COUNT_BANDS_SQL = "SELECT band, count(*) FROM scores GROUP BY band"
+COUNT_HISTORY_BANDS_SQL = "SELECT band, count(*) FROM score_history WHERE day = :day GROUP BY band"
+SELECT_SCORES_SQL = "SELECT score FROM scores"
 
 # --- one case ----------------------------------------------------------------------------
 
