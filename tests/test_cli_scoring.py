@@ -110,9 +110,9 @@ def test_caseload_measures_the_trend_against_seven_days_before(runner, caseload)
     runner.invoke(args=["score", "--as-of", "2026-11-18"])
     runner.invoke(args=["score", "--as-of", "2026-11-25"])
     cases = json.loads(runner.invoke(args=["caseload", WORKER, "--json"]).output)
-    # Both weeks each case has the two enquiry gaps, 3 + 2 = 5. C0002's injury was observed
+    # Both weeks each case has the two enquiry gaps, 5 + 2 = 7. C0002's injury was observed
     # on 2026-11-20, after the first run: 8 × 0.5^(5/730) × 1.5 (a baby) = 11.94 more now.
-    assert [c["trend"] for c in cases] == [pytest.approx(cases[0]["score"] - 5.0), 0.0]
+    assert [c["trend"] for c in cases] == [pytest.approx(cases[0]["score"] - 7.0), 0.0]
     assert cases[0]["trend"] == pytest.approx(8 * 0.5 ** (5 / 730) * 1.5)
     earlier = runner.invoke(args=["caseload", WORKER, "--json", "--as-of", "2026-11-20"])
     assert [c["trend"] for c in json.loads(earlier.output)] == [None, None]
@@ -124,8 +124,8 @@ def test_caseload_prints_a_readable_table(runner, caseload):
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0] == f"Caseload of {WORKER}: 2 open cases"
-    # 11.94 (injury, baby) + 3 (no domestic-abuse enquiry) + 2 (childhood not explored)
-    assert lines[2].split()[:4] == ["1", "C0002", "16.9", "amber"]
+    # 11.94 (injury, baby) + 5 (no domestic-abuse enquiry) + 2 (childhood not explored)
+    assert lines[2].split()[:4] == ["1", "C0002", "18.9", "amber"]
 
 
 def test_a_caseload_listing_is_audited(runner, db, caseload):
