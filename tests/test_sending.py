@@ -643,6 +643,19 @@ def test_the_command_sends_one_managers_digest_with_manager(app, db, runner, tmp
     assert digest_row(db, ids["sam"]) is None
 
 
+def test_a_future_date_may_only_be_a_dry_run(app, db, runner, tmp_path):
+    two_teams(db)
+    app.config["HOTSPOTS_NOW"] = NOW
+    result = runner.invoke(args=["digest", "--date", "2026-11-27"])
+    assert result.exit_code == 1
+    assert "2026-11-27 is in the future" in result.output and "--dry-run" in result.output
+    assert db.execute("select count(*) from digests").fetchone()[0] == 0
+    preview = runner.invoke(args=["digest", "--date", "2026-11-27", "--dry-run"])
+    assert preview.exit_code == 0, preview.output
+    assert "Subject: Hotspot digest, North, Fri 27 Nov" in preview.output
+    assert db.execute("select count(*) from digests").fetchone()[0] == 0
+
+
 def test_a_dry_run_prints_the_text_digest_and_claims_nothing(app, db, runner, tmp_path):
     two_teams(db)
     app.config["HOTSPOTS_NOW"] = NOW

@@ -41,7 +41,7 @@ def digest_command(
     holiday in England and Wales); digests already sent, or being sent by another process,
     are skipped, so running this again (or alongside the scheduler) never sends a duplicate.
     Exits 0 when nothing is left to send, 1 when a digest failed (its error is recorded and
-    shown to admins). Mail goes by [mail] transport: "outbox" writes .eml files, "smtp"
+    shown to admins). A future --date can only be previewed with --dry-run. Mail goes by [mail] transport: "outbox" writes .eml files, "smtp"
     sends.
 
     Example:
@@ -74,6 +74,12 @@ def digest_command(
             click.echo(f"To: {manager['email']}\nSubject: {subject}\n\n{text}")
         return
 
+    if day > now.date():
+        # A claim stored for a future day would block that morning's real digest.
+        raise click.ClickException(
+            f"--date {day.isoformat()} is in the future: a future digest can only be "
+            "previewed (--dry-run); it is sent on its own morning"
+        )
     if reason:
         click.echo(f"No digests are due: {reason}. Nothing sent.")
         return

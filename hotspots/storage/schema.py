@@ -282,3 +282,19 @@ DELETE FROM scoring_state;
 def m021_score_facts(db: Database) -> None:
     for statement in statements(SCORE_FACTS_SQL):
         db.execute(statement)
+
+
+COVERING_CASE_INDEX_SQL = """
+-- One case's observations with everything the accumulation rule reads (the day and the
+-- agency), so the whole-authority rescore counts each young child's agencies from the index
+-- alone. Replaces the narrower index of the same name and purpose.
+DROP INDEX observations_case;
+CREATE INDEX observations_case
+    ON observations(case_id, indicator, status, observed_day, source);
+"""
+
+
+@migrations()
+def m022_covering_case_index(db: Database) -> None:
+    for statement in statements(COVERING_CASE_INDEX_SQL):
+        db.execute(statement)

@@ -127,20 +127,21 @@ _AGE_YEARS = """
 """
 
 # How many agencies reported the current observations of each case the accumulation rule
-# could apply to (a young child with enough current concerns): only those cases' rows are
-# read, through observations_case, so the whole-authority run stays short.
+# could apply to (a young child with enough current concerns). CROSS JOIN keeps SQLite's
+# order as written: only those cases' rows are read, case by case from the covering index
+# observations_case (no table rows), instead of a scan of every observation.
 INSERT_AGENCIES_SQL = f"""
 INSERT INTO temp.rescore_agencies (case_id, agencies)
-SELECT o.case_id, count(DISTINCT o.source)
+SELECT t.case_id, count(DISTINCT o.source)
 FROM temp.rescore_totals AS t
-JOIN cases AS c ON c.id = t.case_id
-JOIN observations AS o INDEXED BY observations_case ON o.case_id = t.case_id
+CROSS JOIN cases AS c
+CROSS JOIN observations AS o INDEXED BY observations_case
 JOIN temp.rescore_half_lives AS h ON h.indicator = o.indicator
-WHERE t.current_concerns >= :min_concerns AND c.status = 'open'
-  AND {_AGE_YEARS} <= :max_age_years
-  AND o.status = 'current' AND o.observed_day <= :as_of_day
+WHERE t.current_concerns >= :min_concerns
+  AND c.id = t.case_id AND c.status = 'open' AND {_AGE_YEARS} <= :max_age_years
+  AND o.case_id = t.case_id AND o.status = 'current' AND o.observed_day <= :as_of_day
   AND (h.half_life_days = 0 OR o.observed_day >= :as_of_day - h.half_life_days)
-GROUP BY o.case_id
+GROUP BY t.case_id
 """  # noqa: S608 (a constant fragment, no values)
 
 # Which screening questions have been asked (an outcome other than unable_to_ask) by as_of.
