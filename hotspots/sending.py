@@ -139,8 +139,11 @@ def gather_digest(
         db, TEAM_HISTORY_SQL, {"team_id": team_id, "since": since.isoformat(), "date": day}
     ):
         history[row["case_id"]].append((row["day"], row["score"], row["band"]))
-    params = {"team_id": team_id, "today": day, "trend_day": rules.trend_day(digest_date)}
-    cases = _rows(db, TEAM_CASES_SQL, {**params, "trend_day": params["trend_day"].isoformat()})
+    cases = _rows(
+        db,
+        TEAM_CASES_SQL,
+        {"team_id": team_id, "today": day, "trend_day": rules.trend_day(digest_date)},
+    )
     # A large authority's nightly rescore stores no explanations (see rescoring): the
     # reasons are worked out here, for the cases the digest may list.
     scored = {case["id"]: case for case in cases if case["score"] is not None}

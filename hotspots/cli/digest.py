@@ -74,15 +74,15 @@ def digest_command(
             click.echo(f"To: {manager['email']}\nSubject: {subject}\n\n{text}")
         return
 
+    if reason:
+        click.echo(f"No digests are due: {reason}. Nothing sent.")
+        return
     if day > now.date():
         # A claim stored for a future day would block that morning's real digest.
         raise click.ClickException(
             f"--date {day.isoformat()} is in the future: a future digest can only be "
             "previewed (--dry-run); it is sent on its own morning"
         )
-    if reason:
-        click.echo(f"No digests are due: {reason}. Nothing sent.")
-        return
     outcomes = send_due_digests(
         db,
         settings,
