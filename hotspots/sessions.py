@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots.dates import utc_stamp
+from hotspots.dates import stamp
 from hotspots.storage import fetch_all, fetch_one
 from hotspots.storage.security import (
     DELETE_OLD_SESSIONS_SQL,
@@ -45,8 +45,8 @@ def start_session(
         {
             "token_hash": _hash(token),
             "staff_id": staff_id,
-            "started_at": utc_stamp(now),
-            "expires_at": utc_stamp(now + lifetime),
+            "started_at": stamp(now),
+            "expires_at": stamp(now + lifetime),
         },
     )
     return token
@@ -59,7 +59,7 @@ def live_session(
     not disabled; otherwise None."""
     if not token or not isinstance(token, str):
         return None
-    return fetch_one(db, LIVE_SESSION_SQL, {"token_hash": _hash(token), "now": utc_stamp(now)})
+    return fetch_one(db, LIVE_SESSION_SQL, {"token_hash": _hash(token), "now": stamp(now)})
 
 
 def end_session(
@@ -68,7 +68,7 @@ def end_session(
     """End the session with ``token``; True when one was live."""
     if not token or not isinstance(token, str):
         return False
-    params = {"token_hash": _hash(token), "now": utc_stamp(now), "reason": reason}
+    params = {"token_hash": _hash(token), "now": stamp(now), "reason": reason}
     return db.execute(END_SESSION_SQL, params).rowcount == 1
 
 
@@ -76,16 +76,16 @@ def end_all_sessions(
     db: sqlite_utils.Database, staff_id: int, *, now: datetime, reason: str
 ) -> int:
     """End every live session of ``staff_id``; return how many were live."""
-    params = {"staff_id": staff_id, "now": utc_stamp(now), "reason": reason}
+    params = {"staff_id": staff_id, "now": stamp(now), "reason": reason}
     return db.execute(END_STAFF_SESSIONS_SQL, params).rowcount
 
 
 def live_sessions_by_staff(db: sqlite_utils.Database, *, now: datetime) -> list[dict[str, Any]]:
     """Each member of staff with a live session: id, email, name, role, how many sessions,
     and when the newest began (UTC)."""
-    return fetch_all(db, LIVE_SESSIONS_BY_STAFF_SQL, {"now": utc_stamp(now)})
+    return fetch_all(db, LIVE_SESSIONS_BY_STAFF_SQL, {"now": stamp(now)})
 
 
 def forget_old_sessions(db: sqlite_utils.Database, *, before: datetime) -> int:
     """Delete the records of sessions that ended or expired before ``before``."""
-    return db.execute(DELETE_OLD_SESSIONS_SQL, {"before": utc_stamp(before)}).rowcount
+    return db.execute(DELETE_OLD_SESSIONS_SQL, {"before": stamp(before)}).rowcount

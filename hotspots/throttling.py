@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots.dates import utc_stamp
+from hotspots.dates import stamp
 from hotspots.storage import fetch_one
 from hotspots.storage.security import (
     CLEAR_ACCOUNT_FAILURES_SQL,
@@ -71,8 +71,8 @@ def check(
         {
             "account_hash": account_hash(email),
             "client": client,
-            "account_since": utc_stamp(now - windows["account"][1]),
-            "client_since": utc_stamp(now - windows["client"][1]),
+            "account_since": stamp(now - windows["account"][1]),
+            "client_since": stamp(now - windows["client"][1]),
         },
     )
     for by in ("account", "client"):
@@ -94,10 +94,10 @@ def record_failure(
 ) -> None:
     """Count one failed sign-in (and forget failures older than every window)."""
     longest = max(window for _, window in _windows(settings).values())
-    db.execute(DELETE_OLD_SIGN_IN_FAILURES_SQL, {"before": utc_stamp(now - longest)})
+    db.execute(DELETE_OLD_SIGN_IN_FAILURES_SQL, {"before": stamp(now - longest)})
     db.execute(
         INSERT_SIGN_IN_FAILURE_SQL,
-        {"at": utc_stamp(now), "account_hash": account_hash(email), "client": client},
+        {"at": stamp(now), "account_hash": account_hash(email), "client": client},
     )
 
 

@@ -98,10 +98,10 @@ def test_only_admins_see_the_audit_log(client, ids, who):
 
 def test_the_audit_log_filters_by_action_and_by_day(client, db, activity):
     db["audit_log"].insert(
-        {"at": "2026-02-27T23:59:59+00:00", "action": "view_case", "case_ref": "OLD-1"}
+        {"at": "2026-02-27T23:59:59.999999+00:00", "action": "view_case", "case_ref": "OLD-1"}
     )
     db["audit_log"].insert(
-        {"at": "2026-02-28T00:00:00+00:00", "action": "view_case", "case_ref": "OLD-2"}
+        {"at": "2026-02-28T00:00:00.000000+00:00", "action": "view_case", "case_ref": "OLD-2"}
     )
     page = client.get("/admin/audit?action=refused_case").get_data(as_text=True)
     assert actions(page) == [(email("ann"), "refused case", "S-0001")]
@@ -109,6 +109,17 @@ def test_the_audit_log_filters_by_action_and_by_day(client, db, activity):
     assert [case for _, _, case in actions(page.get_data(as_text=True))] == ["OLD-2"]
     page = client.get("/admin/audit?date_to=2026-02-27").get_data(as_text=True)
     assert [case for _, _, case in actions(page)] == ["OLD-1"]
+
+
+def test_the_audit_days_are_the_services_local_days(client, db, activity):
+    # 23:30Z on 1 June is 00:30 on 2 June in London (British Summer Time).
+    db["audit_log"].insert(
+        {"at": "2026-06-01T23:30:00.000000+00:00", "action": "view_case", "case_ref": "JUNE-2"}
+    )
+    page = client.get("/admin/audit?date_from=2026-06-02&date_to=2026-06-02")
+    assert [case for _, _, case in actions(page.get_data(as_text=True))] == ["JUNE-2"]
+    page = client.get("/admin/audit?date_from=2026-06-01&date_to=2026-06-01")
+    assert actions(page.get_data(as_text=True)) == []
 
 
 def test_malformed_filters_are_ignored_not_an_error(client, activity):

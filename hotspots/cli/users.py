@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from hotspots import audit, sessions
-from hotspots.dates import local_now, utc_stamp
+from hotspots.dates import local_now, stamp
 from hotspots.db import get_db
 from hotspots.passwords import MIN_LENGTH, hash_password, password_problem
 from hotspots.storage import fetch_all, fetch_one, write_transaction
@@ -155,7 +155,7 @@ def disable_command(email: str) -> None:
     now = _now()
     with write_transaction(db):
         changed = db.execute(
-            DISABLE_STAFF_SQL, {"staff_id": staff["id"], "now": utc_stamp(now)}
+            DISABLE_STAFF_SQL, {"staff_id": staff["id"], "now": stamp(now)}
         ).rowcount
         ended = sessions.end_all_sessions(db, staff["id"], now=now, reason="account disabled")
         if changed:

@@ -11,7 +11,7 @@ AUDIT_FILTERS = {
     "actor": "actor_email = :actor",
     "case_ref": "case_ref = :case_ref",
     "action": "action = :action",
-    # ``at`` is the local time with its offset: its first ten characters are the local day.
+    # ``at`` is a UTC instant (dates.stamp); the view turns days into local midnights.
     "date_from": "at >= :date_from",
     "date_to": "at < :date_to_next",
 }

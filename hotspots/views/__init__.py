@@ -33,7 +33,7 @@ from werkzeug.routing import IntegerConverter
 
 from hotspots import audit, rescoring, sessions
 from hotspots.auth import load_user
-from hotspots.dates import local_now
+from hotspots.dates import service_now
 from hotspots.db import get_db
 from hotspots.params import MAX_ID
 
@@ -81,10 +81,7 @@ SESSION_TOKEN = "sid"
 def clock() -> datetime:
     """Now, in the service's time zone. Tests fix it with ``app.config["HOTSPOTS_NOW"]``
     (an aware datetime)."""
-    fixed = current_app.config.get("HOTSPOTS_NOW")
-    if fixed is not None:
-        return fixed
-    return local_now(current_app.config["SETTINGS"]["app"]["timezone"])
+    return service_now(current_app.config)
 
 
 def settings() -> dict[str, Any]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -23,6 +24,7 @@ from flask_login import current_user, login_required
 from hotspots import audit as audit_log
 from hotspots import sessions, storage
 from hotspots.auth import role_required
+from hotspots.dates import stamp
 from hotspots.db import get_db
 from hotspots.forms import AuditFilterForm, SignOutForm
 from hotspots.params import clean_text, parse_iso_date, parse_page
@@ -59,10 +61,18 @@ def _filters(db) -> dict[str, str]:
 
 
 def _params(filters: dict[str, str]) -> dict[str, str]:
+    """The query's parameters: the days become the instants (stored in UTC) at which the
+    service's local days begin, so "from 2026-06-01" starts at midnight in London."""
     params = dict(filters)
+    zone = ZoneInfo(settings()["app"]["timezone"])
+
+    def midnight(day) -> str:
+        return stamp(datetime.combine(day, time(), tzinfo=zone))
+
+    if filters["date_from"]:
+        params["date_from"] = midnight(parse_iso_date(filters["date_from"]))
     if filters["date_to"]:
-        day_after = parse_iso_date(filters["date_to"]) + timedelta(days=1)
-        params["date_to_next"] = day_after.isoformat()
+        params["date_to_next"] = midnight(parse_iso_date(filters["date_to"]) + timedelta(days=1))
     return params
 
 
