@@ -9,13 +9,12 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from hotspots import audit, backups, retention
-from hotspots.dates import local_now
+from hotspots.dates import service_now
 from hotspots.db import get_db
 
 
 def _now():
-    settings = current_app.config["SETTINGS"]
-    return current_app.config.get("HOTSPOTS_NOW") or local_now(settings["app"]["timezone"])
+    return service_now(current_app.config)
 
 
 @click.command("backup")

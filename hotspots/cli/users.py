@@ -9,7 +9,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from hotspots import audit, sessions
-from hotspots.dates import local_now, stamp
+from hotspots.dates import service_now, stamp
 from hotspots.db import get_db
 from hotspots.passwords import MIN_LENGTH, hash_password, password_problem
 from hotspots.storage import fetch_all, fetch_one, write_transaction
@@ -26,8 +26,7 @@ MIN_PASSWORD_LENGTH = MIN_LENGTH
 
 
 def _now():
-    settings = current_app.config["SETTINGS"]
-    return current_app.config.get("HOTSPOTS_NOW") or local_now(settings["app"]["timezone"])
+    return service_now(current_app.config)
 
 
 def _staff(db, email: str) -> dict:
