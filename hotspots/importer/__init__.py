@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots.importer import cases, enquiries, observations, staff
+from hotspots.importer import annex_a, cases, enquiries, observations, staff
 from hotspots.importer.base import (
     MAX_ERRORS_LISTED,
     ImportKind,
@@ -32,6 +32,7 @@ KIND_CLASSES: dict[str, type[ImportKind]] = {
         cases.Cases,
         observations.Observations,
         enquiries.Enquiries,
+        annex_a.AnnexA,
     )
 }
 KINDS = tuple(KIND_CLASSES)

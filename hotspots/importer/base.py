@@ -80,6 +80,7 @@ class ImportReport:
     errors: list[str] = field(default_factory=list)
     error_total: int = 0
     rescored: int | None = None
+    audit_id: int | None = None
 
     def headline(self) -> str:
         if self.outcome == "rejected":
@@ -247,32 +248,66 @@ def run_import(
     report = ImportReport(kind.name, kind.title, file_name or path.name, dry_run=dry_run)
     errors = Errors()
     importer = kind(db, settings, as_of=as_of, now=now, errors=errors, report=report)
-    with bulk_load_cache(db):
-        importer.create_staging()
-        try:
-            importer.stage(path)
-            if errors.total:
-                _reject(report, errors)
-            params = {"as_of": as_of.isoformat(), "now": now.isoformat(timespec="seconds")}
+    try:
+        with bulk_load_cache(db):
+            importer.create_staging()
             try:
-                with write_transaction(db):
-                    importer.apply(params)
-                    if dry_run:
-                        raise _DryRun
-                    report.outcome = "imported"
-                    detail = json.dumps(importer.audit_detail())
-                    audit.record(db, at=now, action="import", actor=actor, detail=detail)
-            except _DryRun:
-                report.outcome = "dry_run"
-            except sqlite3.IntegrityError as e:
-                # Only when someone changed the same data between the checks and the write.
-                errors.at("", f"the database changed during the import ({e}); run it again")
-                _reject(report, errors)
-        finally:
-            importer.drop_staging()
-    if rescore and not dry_run:
+                importer.stage(path)
+                if errors.total:
+                    _reject(report, errors)
+                params = {"as_of": as_of.isoformat(), "now": now.isoformat(timespec="seconds")}
+                try:
+                    with write_transaction(db):
+                        importer.apply(params)
+                        if dry_run:
+                            raise _DryRun
+                        report.outcome = "imported"
+                        _record(db, report, importer.audit_detail(), now=now, actor=actor)
+                except _DryRun:
+                    report.outcome = "dry_run"
+                except sqlite3.IntegrityError as e:
+                    # Only when someone changed the same data between the checks and the write.
+                    errors.at("", f"the database changed during the import ({e}); run it again")
+                    _reject(report, errors)
+            finally:
+                importer.drop_staging()
+    except ImportRejected:
+        with write_transaction(db):
+            detail = {"kind": kind.name, "file": report.file_name, "errors": report.error_total}
+            _record(db, report, detail, now=now, actor=actor)
+        raise
+    if report.outcome == "dry_run":
+        with write_transaction(db):
+            _record(db, report, importer.audit_detail(), now=now, actor=actor)
+    elif rescore:
         report.rescored = rescoring.rescore_changed(db, settings, as_of=as_of, now=now)
     return report
+
+
+AUDIT_ACTIONS = {"imported": "import", "dry_run": "import_dry_run", "rejected": "import_rejected"}
+
+
+def _record(
+    db: sqlite_utils.Database,
+    report: ImportReport,
+    detail: dict[str, Any],
+    *,
+    now: datetime,
+    actor: audit.Actor | None,
+) -> None:
+    """One audit row for the import, and its report kept with it."""
+    action = AUDIT_ACTIONS[report.outcome]
+    audit.record(db, at=now, action=action, actor=actor, detail=json.dumps(detail))
+    db.execute(
+        sql.INSERT_IMPORT_REPORT_SQL,
+        {
+            "kind": report.kind,
+            "file_name": report.file_name,
+            "outcome": report.outcome,
+            "report": json.dumps(report.as_dict()),
+        },
+    )
+    report.audit_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
 
 
 def _reject(report: ImportReport, errors: Errors) -> None:
