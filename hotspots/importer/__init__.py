@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots.importer import annex_a, cases, enquiries, observations, staff
+from hotspots.importer import annex_a, cases, cin_census, enquiries, observations, staff
 from hotspots.importer.base import (
     MAX_ERRORS_LISTED,
     ImportKind,
@@ -33,6 +33,7 @@ KIND_CLASSES: dict[str, type[ImportKind]] = {
         observations.Observations,
         enquiries.Enquiries,
         annex_a.AnnexA,
+        cin_census.CinCensus,
     )
 }
 KINDS = tuple(KIND_CLASSES)
@@ -50,6 +51,7 @@ __all__ = [
     "bulk_load_cache",
     "import_csv",
     "import_file",
+    "result_of",
 ]
 
 

@@ -169,8 +169,8 @@ class AnnexA(ImportKind):
             if list_no in sheets:
                 self._read_list(list_no, workbook.get_sheet_by_name(sheets[list_no]))
         self.report.read.update(rows=self.rows_read, children=len(self.children))
-        if not self.errors.total:
-            self._map_and_stage(facts)
+        # Mapped even when there are errors already, so the workers' names are checked too.
+        self._map_and_stage(facts)
 
     def _open(self, path: Path) -> python_calamine.CalamineWorkbook | None:
         """The workbook, or None with the reason it cannot be read in ``errors``."""

@@ -137,8 +137,24 @@ class ImportReport:
         }
 
 
+SINGULAR = {
+    "rows": "row",
+    "children": "child",
+    "assessments": "assessment",
+    "factors": "factor",
+    "cases": "case",
+    "observations": "observation",
+    "teams": "team",
+}
+
+
 def _counted(counts: dict[str, int]) -> str:
-    return ", ".join(f"{n} {what}" for what, n in counts.items())
+    """``17 rows, 1 child, 2 cases created``."""
+    return ", ".join(f"{n} {_singular(what) if n == 1 else what}" for what, n in counts.items())
+
+
+def _singular(what: str) -> str:
+    return " ".join(SINGULAR.get(word, word) for word in what.split(" "))
 
 
 class ImportRejected(Exception):
