@@ -588,7 +588,7 @@ def broken(tmp_path, kind):
         ("csv renamed", "this is not an Excel workbook (.xlsx): it looks like a CSV or text file"),
         ("password", "the workbook is password-protected (or an old-style .xls file)"),
         ("truncated", "the workbook cannot be read: it is damaged or incomplete"),
-        ("empty", "this is not an Excel workbook (.xlsx)"),
+        ("empty", "the file is empty"),
         ("zip of something else", "the workbook cannot be read: it is damaged or incomplete"),
     ],
 )

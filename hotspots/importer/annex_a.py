@@ -176,6 +176,9 @@ class AnnexA(ImportKind):
         """The workbook, or None with the reason it cannot be read in ``errors``."""
         limit_mb = self.config["max_file_mb"]
         size = path.stat().st_size
+        if size == 0:
+            self.errors.at("", "the file is empty")
+            return None
         if size > limit_mb * 1_000_000:
             self.errors.at(
                 "",

@@ -112,6 +112,9 @@ class CinCensus(ImportKind):
         self.cases = {r["case_ref"] for r in self.db.query(sql.SELECT_CASE_REFS_SQL)}
         limit_mb = self.config["max_file_mb"]
         size = path.stat().st_size
+        if size == 0:
+            self.errors.at("", "the file is empty")
+            return
         if size > limit_mb * 1_000_000:
             self.errors.at(
                 "",
