@@ -11,8 +11,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
+    GovFileInput,
     GovPasswordInput,
     GovRadioInput,
     GovSelect,
@@ -20,7 +22,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import Field, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    Field,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields import PasswordField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
@@ -324,3 +334,60 @@ def error_list(*forms: FlaskForm) -> list[dict[str, str]]:
                 target = f"{field.id}-day" if isinstance(field, GovDateField) else field.id
                 items.append({"text": field.errors[0], "href": f"#{target}"})
     return items
+
+
+# What the admin's "Import data" page offers, in the order a new authority loads them.
+IMPORT_KINDS = {
+    "staff": ("Staff (CSV)", "email, name, role, team. Creates the teams. Import it first."),
+    "annex-a": (
+        "Ofsted Annex A workbook (.xlsx)",
+        "Lists 6, 7 and 8 become cases; workers are matched to staff by name.",
+    ),
+    "cases": ("Cases (CSV)", "One row per case, in the service's own format."),
+    "observations": ("Observations (CSV)", "Indicators seen, from any agency."),
+    "enquiries": ("Enquiries (CSV)", "Screening questions asked, and their outcomes."),
+    "cin-census": (
+        "Children in need census (.xml)",
+        "Each assessment's factors become observations on existing cases.",
+    ),
+}
+
+
+class ImportUploadForm(FlaskForm):
+    """Choose a kind of file and upload it; the page then shows the dry run's report."""
+
+    kind = RadioField(
+        "What kind of file is it?",
+        widget=GovRadioInput(),
+        choices=[SelectChoice(value, label) for value, (label, _) in IMPORT_KINDS.items()],
+        invalid_choice_message="Choose what kind of file it is",
+        validators=[InputRequired("Choose what kind of file it is")],
+    )
+    upload = FileField(
+        "Upload a file",
+        widget=GovFileInput(),
+        validators=[FileRequired("Choose the file to upload")],
+    )
+    submit = SubmitField("Check the file", widget=GovSubmitInput())
+
+    def __init__(self, *args, suffixes: Mapping[str, tuple[str, ...]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.suffixes = suffixes
+
+    def validate_upload(self, field):
+        name = (field.data.filename or "") if field.data else ""
+        wanted = self.suffixes.get(self.kind.data or "")
+        if wanted and not name.lower().endswith(wanted):
+            label = IMPORT_KINDS[self.kind.data][0]
+            raise ValidationError(
+                f"The file must be a {' or '.join(wanted)} file for {label}: "
+                f"{name or 'this file'} is not"
+            )
+
+
+class ImportConfirmForm(FlaskForm):
+    """Import the checked file, or cancel (a POST with a CSRF token either way)."""
+
+    token = HiddenField()
+    submit = SubmitField("Import this file", widget=GovSubmitInput())
+    cancel = SubmitField("Cancel", widget=GovSubmitInput())
