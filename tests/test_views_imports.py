@@ -143,6 +143,10 @@ def test_an_annex_a_workbook_imports_from_the_browser_and_is_scored(admin, db):
 
     case_id = db.execute("SELECT id FROM cases WHERE case_ref = '7310000'").fetchone()[0]
     assert db.execute("SELECT count(*) FROM scores WHERE case_id = ?", [case_id]).fetchone()[0]
+    # The workbook holds no names: the case page shows the child's age without initials.
+    case_page = admin.get("/cases/7310000").get_data(as_text=True)
+    caption = re.search(r'<span class="govuk-caption-l">([^<]*)</span>', case_page).group(1)
+    assert caption.strip() and not caption.startswith(",")
 
 
 def test_cancelling_imports_nothing_and_deletes_the_upload(admin, db, app):
