@@ -257,3 +257,10 @@ def test_an_admin_imports_a_file_from_the_browser_after_reading_its_dry_run(
         db.close()
     screenshot(page, "axe-import-done")
     assert serious_violations(page) == []
+    # The report stays with the audit record.
+    page.goto("/admin/audit")
+    with page.expect_navigation():
+        page.locator("a:has-text('Report')").first.click()
+    assert "Import report: staff.csv" in page.locator("h1").inner_text()
+    screenshot(page, "axe-import-report-kept")
+    assert serious_violations(page) == []

@@ -253,3 +253,22 @@ def test_an_upload_without_the_csrf_token_is_refused(db_path, tmp_path):
     ok = client.post("/admin/import", data=data, content_type="multipart/form-data")
     assert ok.status_code == 200
     db.close()
+
+
+def test_the_audit_log_links_each_import_to_its_kept_report(admin, db):
+    upload(admin, "annex-a", b"not a workbook", "a.xlsx")
+    (rejected,) = db.execute("SELECT id FROM audit_log WHERE action = 'import_rejected'").fetchall()
+
+    audit = admin.get("/admin/audit").get_data(as_text=True)
+    assert f'href="/admin/import/reports/{rejected[0]}"' in audit
+    page = admin.get(f"/admin/import/reports/{rejected[0]}").get_data(as_text=True)
+
+    assert "Import report: a.xlsx" in page
+    assert "Not imported: the file had errors." in page
+    assert f"by {email('ada')}" in page
+    assert "this is not an Excel workbook (.xlsx)" in page
+    assert "Import this file" not in page
+
+
+def test_a_report_that_does_not_exist_is_not_found(admin):
+    assert admin.get("/admin/import/reports/99999").status_code == 404

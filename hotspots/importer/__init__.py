@@ -21,6 +21,7 @@ from hotspots.importer.base import (
     ImportReport,
     bulk_load_cache,
     run_import,
+    stored_report,
 )
 from hotspots.importer.csvfile import ImportResult, result_of
 
@@ -52,6 +53,7 @@ __all__ = [
     "import_csv",
     "import_file",
     "result_of",
+    "stored_report",
 ]
 
 

@@ -123,6 +123,7 @@ class ImportReport:
         """Plain JSON-able data: kept with the import's audit record."""
         return {
             "kind": self.kind,
+            "title": self.title,
             "file": self.file_name,
             "outcome": self.outcome,
             "dry_run": self.dry_run,
@@ -146,6 +147,33 @@ SINGULAR = {
     "observations": "observation",
     "teams": "team",
 }
+
+
+def stored_report(db: sqlite_utils.Database, audit_id: int) -> dict[str, Any] | None:
+    """The report kept with audit row ``audit_id``, with who ran the import and when:
+    ``{"report": ImportReport, "at": …, "actor_email": …}``, or None when that row has none."""
+    row = db.execute(sql.SELECT_IMPORT_REPORT_SQL, {"audit_id": audit_id}).fetchone()
+    if row is None:
+        return None
+    _, at, actor_email, kind, file_name, outcome, text = row
+    data = json.loads(text)
+    report = ImportReport(
+        kind,
+        data.get("title") or kind,
+        file_name,
+        dry_run=data["dry_run"],
+        outcome=outcome,
+        read=data["read"],
+        counts=data["counts"],
+        skipped=Counter(data["skipped"]),
+        unmapped=Counter(data["unmapped"]),
+        unmatched_workers=Counter(data["unmatched_workers"]),
+        notes=data["notes"],
+        errors=data["errors"],
+        error_total=data["error_total"],
+        audit_id=audit_id,
+    )
+    return {"report": report, "at": at, "actor_email": actor_email}
 
 
 def _counted(counts: dict[str, int]) -> str:

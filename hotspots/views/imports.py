@@ -23,6 +23,7 @@ from pathlib import Path
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     redirect,
@@ -37,7 +38,13 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from hotspots.auth import role_required
 from hotspots.db import get_db
 from hotspots.forms import IMPORT_KINDS, ImportConfirmForm, ImportUploadForm, error_list
-from hotspots.importer import KIND_CLASSES, ImportRejected, ImportReport, import_file
+from hotspots.importer import (
+    KIND_CLASSES,
+    ImportRejected,
+    ImportReport,
+    import_file,
+    stored_report,
+)
 from hotspots.views import clock, csrf, settings
 
 bp = Blueprint("imports", __name__, url_prefix="/admin/import")
@@ -130,6 +137,17 @@ def confirm():
     return _report_page(report, form=None)
 
 
+@bp.route("/reports/<int:audit_id>")
+@login_required
+@role_required("admin")
+def report(audit_id: int):
+    """The report kept with an import's audit record (linked from the audit log)."""
+    found = stored_report(get_db(), audit_id)
+    if found is None:
+        abort(404)
+    return _report_page(found["report"], form=None, kept=found)
+
+
 def _run(kind: str, path: Path, file_name: str, *, dry_run: bool) -> ImportReport:
     now = clock()
     try:
@@ -169,9 +187,17 @@ def _upload_page(form: ImportUploadForm, *, status: int = 200):
     )
 
 
-def _report_page(report: ImportReport, *, form: ImportConfirmForm | None, status: int = 200):
+def _report_page(
+    report: ImportReport,
+    *,
+    form: ImportConfirmForm | None,
+    status: int = 200,
+    kept: dict | None = None,
+):
+    """The report page: just after an upload or an import, or ``kept`` (with who ran it and
+    when) from the audit record."""
     errors = []
-    if report.outcome == "rejected":
+    if report.outcome == "rejected" and kept is None:
         noun = "error" if report.error_total == 1 else "errors"
         errors = [{"text": f"The file has {report.error_total} {noun}: nothing was imported",
                    "href": "#file-errors"}]  # fmt: skip
@@ -181,7 +207,8 @@ def _report_page(report: ImportReport, *, form: ImportConfirmForm | None, status
             report=report,
             confirm=form,
             errors=errors,
-            kind_label=IMPORT_KINDS[report.kind][0],
+            kind_label=IMPORT_KINDS.get(report.kind, (report.title,))[0],
+            kept=kept,
         ),
         status,
     )
