@@ -624,7 +624,7 @@ def test_a_200_mb_file_is_refused_before_it_is_read(with_staff, settings, tmp_pa
     problem = rejected(with_staff, settings, path)
 
     assert problem.errors == [
-        "the file is 200 MB; the largest workbook accepted is 100 MB"
+        "the file is 200 MB; the largest workbook accepted is 50 MB"
         " ([import.annex_a] max_file_mb in config.toml)"
     ]
 

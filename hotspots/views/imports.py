@@ -114,7 +114,7 @@ def confirm():
         not form.validate_on_submit()
         or not waiting
         or not TOKEN.match(form.token.data or "")
-        or form.token.data != waiting["token"]
+        or not secrets.compare_digest(form.token.data, waiting["token"])
     ):
         flash("That upload has expired or was already imported: upload the file again.", "info")
         return redirect(url_for("imports.upload"))
