@@ -679,3 +679,25 @@ def test_the_command_never_shows_a_traceback_for_a_broken_workbook(runner, tmp_p
     assert result.exit_code == 1
     assert "broken.xlsx: nothing imported, 1 error:" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_misspelt_worker_is_an_error_even_on_the_row_that_does_not_allocate(
+    with_staff, settings, tmp_path
+):
+    path = workbook(
+        tmp_path / "a.xlsx",
+        {
+            6: (LIST_6, [cin_row(8, date(2024, 1, 1), date(2025, 1, 1), None,
+                                 team="Norwich North", worker="Dev Kettel")]),
+            7: (LIST_7, [cp_row(8, date(2024, 1, 1), date(2026, 1, 1), None,
+                                team="Norwich North", worker="Amira Ashby")]),
+        },
+    )  # fmt: skip
+
+    problem = rejected(with_staff, settings, path)
+
+    assert problem.errors == [
+        "List 6, row 2, column Allocated Worker: 'Dev Kettel' matches no member of staff:"
+        " import staff first (hotspots import staff), with this name as the workbook spells it"
+    ]
+    assert problem.report.unmatched_workers == {"Dev Kettel": 1}

@@ -408,7 +408,13 @@ class AnnexA(ImportKind):
             episodes = open_rows or child.rows
             status = "open" if open_rows else "closed"
             chosen = min(episodes, key=lambda r: PRECEDENCE.index(r.list_no))
-            worker = staff.match(chosen.worker, chosen.worker_where, self.errors, self.report)
+            # Every row's worker is checked (a misspelt name is an error wherever it is);
+            # the chosen row's allocates the case.
+            matches = {
+                id(row): staff.match(row.worker, row.worker_where, self.errors, self.report)
+                for row in child.rows
+            }
+            worker = matches[id(chosen)]
             team_name = chosen.team
             team_id = teams.get(team_name.lower()) if team_name else None
             team_key = None
