@@ -4,6 +4,7 @@ edition, every kind of bad value and of broken file, the mapping, the report, th
 from __future__ import annotations
 
 import json
+import random
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
@@ -701,3 +702,30 @@ def test_a_misspelt_worker_is_an_error_even_on_the_row_that_does_not_allocate(
         " import staff first (hotspots import staff), with this name as the workbook spells it"
     ]
     assert problem.report.unmatched_workers == {"Dev Kettel": 1}
+
+
+def test_no_damage_to_a_workbook_gives_anything_but_an_error_list(with_staff, settings, tmp_path):
+    """Three hundred damaged copies of the sample (bytes overwritten, cut short, spliced with
+    noise; a fixed seed): each imports or is rejected with errors, never anything else."""
+    rng = random.Random(2026)
+    good = SAMPLE.read_bytes()
+    path = tmp_path / "damaged.xlsx"
+    rejected_with = set()
+    for n in range(300):
+        data = bytearray(good)
+        if n % 3 == 0:
+            for _ in range(rng.randrange(1, 50)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        elif n % 3 == 1:
+            data = data[: rng.randrange(len(data))]
+        else:
+            at = rng.randrange(len(data))
+            data[at : at + rng.randrange(1, 2000)] = rng.randbytes(100)
+        path.write_bytes(bytes(data))
+        try:
+            run(with_staff, settings, path, dry_run=True)
+        except ImportRejected as e:
+            assert e.errors, "a rejection always says why"
+            rejected_with.add(e.errors[0].split(":")[0])
+
+    assert rejected_with  # the damage was noticed, and put in words

@@ -4,6 +4,7 @@ entities, DTDs), broken files, the report and the command."""
 
 from __future__ import annotations
 
+import random
 from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -419,3 +420,30 @@ def test_the_command_dry_run_prints_the_report(runner, tmp_path):
     assert result.exit_code == 0, result.output
     assert "census.xml: checked, no errors (dry run: nothing was changed)" in result.output
     assert "children who are not cases here: 1" in result.output
+
+
+def test_no_damage_to_a_census_gives_anything_but_an_error_list(loaded, settings, tmp_path):
+    """Five hundred damaged copies of the 2026 sample (bytes overwritten, cut short, spliced
+    with noise; a fixed seed): each imports or is rejected with errors, never anything else."""
+    rng = random.Random(2026)
+    good = (SHARED / "CIN_Census_2026.xml").read_bytes()
+    path = tmp_path / "damaged.xml"
+    rejections = 0
+    for n in range(500):
+        data = bytearray(good)
+        if n % 3 == 0:
+            for _ in range(rng.randrange(1, 20)):
+                data[rng.randrange(len(data))] = rng.randrange(256)
+        elif n % 3 == 1:
+            data = data[: rng.randrange(len(data))]
+        else:
+            at = rng.randrange(len(data))
+            data[at : at + rng.randrange(1, 200)] = rng.randbytes(20)
+        path.write_bytes(bytes(data))
+        try:
+            run(loaded, settings, path, dry_run=True)
+        except ImportRejected as e:
+            assert e.errors, "a rejection always says why"
+            rejections += 1
+
+    assert rejections > 400  # nearly every damaged copy is noticed

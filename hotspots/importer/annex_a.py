@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -143,6 +143,7 @@ class AnnexA(ImportKind):
         self.config = self.settings["import"]["annex_a"]
         self.children: dict[str, Child] = {}
         self.rows_read = 0
+        self.new_teams: list[str] = []  # names the workbook gives that are not teams yet
 
     # --- staging -----------------------------------------------------------------------------
 
@@ -167,7 +168,7 @@ class AnnexA(ImportKind):
             return
         for list_no in LISTS:
             if list_no in sheets:
-                self._read_list(list_no, workbook.get_sheet_by_name(sheets[list_no]))
+                self._read_list(list_no, workbook, sheets[list_no])
         self.report.read.update(rows=self.rows_read, children=len(self.children))
         # Mapped even when there are errors already, so the workers' names are checked too.
         self._map_and_stage(facts)
@@ -206,7 +207,7 @@ class AnnexA(ImportKind):
         try:
             with zipfile.ZipFile(path) as archive:
                 expanded = sum(member.file_size for member in archive.infolist())
-        except (zipfile.BadZipFile, OSError, ValueError):
+        except Exception:  # noqa: BLE001 (zipfile's errors on a damaged archive are many)
             self.errors.at("", _DAMAGED)
             return None
         if expanded > limit_mb * 1_000_000 * MAX_EXPANSION:
@@ -217,10 +218,10 @@ class AnnexA(ImportKind):
             )
             return None
         try:
-            return python_calamine.CalamineWorkbook.from_path(str(path))
+            return _read(lambda: python_calamine.CalamineWorkbook.from_path(str(path)))
         except python_calamine.PasswordError:
             self.errors.at("", "the workbook is password-protected: remove the password")
-        except Exception:  # noqa: BLE001 (the reader's errors: any means the file is unreadable)
+        except _Unreadable:
             self.errors.at("", _DAMAGED)
         return None
 
@@ -249,14 +250,16 @@ class AnnexA(ImportKind):
             self.report.notes.append("Lists not in the workbook: " + ", ".join(missing))
         return sheets
 
-    def _read_list(self, list_no: int, sheet: python_calamine.CalamineSheet) -> None:
+    def _read_list(
+        self, list_no: int, workbook: python_calamine.CalamineWorkbook, sheet_name: str
+    ) -> None:
         label = f"List {list_no}"
         try:
-            rows = _rows(sheet)
-            header_row, header = _find_header(rows)
-        except Exception:  # noqa: BLE001 (the reader's errors)
+            rows = _read(lambda: _rows(workbook.get_sheet_by_name(sheet_name)))
+        except (_Unreadable, python_calamine.PasswordError):
             self.errors.at(label, _DAMAGED)
             return
+        header_row, header = _find_header(rows)
         if header is None:
             self.errors.at(
                 label,
@@ -275,15 +278,12 @@ class AnnexA(ImportKind):
         if missing:
             return
         headers = {c: str(header[i]).strip() for c, i in positions.items()}
-        try:
-            for number, cells in rows:
-                if not any(_present(v) for v in cells):
-                    continue
-                values = {c: (cells[i] if i < len(cells) else None) for c, i in positions.items()}
-                self.rows_read += 1
-                self._read_row(list_no, f"{label}, row {number}", values, headers)
-        except Exception:  # noqa: BLE001 (the reader's errors, part-way through the sheet)
-            self.errors.at(label, _DAMAGED)
+        for number, cells in rows:
+            if not any(_present(v) for v in cells):
+                continue
+            values = {c: (cells[i] if i < len(cells) else None) for c, i in positions.items()}
+            self.rows_read += 1
+            self._read_row(list_no, f"{label}, row {number}", values, headers)
 
     # --- checks ------------------------------------------------------------------------------
 
@@ -466,7 +466,6 @@ class AnnexA(ImportKind):
         for start in range(0, len(cases), STAGING_BATCH):
             flush(self.db, sql.INSERT_ANNEX_A_CASE_SQL, cases[start : start + STAGING_BATCH])
         flush(self.db, sql.INSERT_DERIVED_OBSERVATION_SQL, list(observations.values()))
-        self.observations_staged = len(observations)
 
     # --- apply -------------------------------------------------------------------------------
 
@@ -491,6 +490,24 @@ class AnnexA(ImportKind):
                 "new teams": len(self.new_teams),
             }
         )
+
+
+class _Unreadable(Exception):
+    """The workbook reader failed on this file."""
+
+
+def _read(call: Callable[[], Any]) -> Any:
+    """Call the workbook reader; any failure of it means the file cannot be read. A Rust panic
+    inside calamine arrives as pyo3's PanicException, a BaseException, so that is caught too;
+    Ctrl-C and exits pass."""
+    try:
+        return call()
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except python_calamine.PasswordError:
+        raise
+    except BaseException as e:  # noqa: BLE001 (see the docstring)
+        raise _Unreadable from e
 
 
 _DAMAGED = (
