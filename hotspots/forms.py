@@ -336,30 +336,12 @@ def error_list(*forms: FlaskForm) -> list[dict[str, str]]:
     return items
 
 
-# What the admin's "Import data" page offers, in the order a new authority loads them.
-IMPORT_KINDS = {
-    "staff": ("Staff (CSV)", "email, name, role, team. Creates the teams. Import it first."),
-    "annex-a": (
-        "Ofsted Annex A workbook (.xlsx)",
-        "Lists 6, 7 and 8 become cases; workers are matched to staff by name.",
-    ),
-    "cases": ("Cases (CSV)", "One row per case, in the service's own format."),
-    "observations": ("Observations (CSV)", "Indicators seen, from any agency."),
-    "enquiries": ("Enquiries (CSV)", "Screening questions asked, and their outcomes."),
-    "cin-census": (
-        "Children in need census (.xml)",
-        "Each assessment's factors become observations on existing cases.",
-    ),
-}
-
-
 class ImportUploadForm(FlaskForm):
     """Choose a kind of file and upload it; the page then shows the dry run's report."""
 
     kind = RadioField(
         "What kind of file is it?",
         widget=GovRadioInput(),
-        choices=[SelectChoice(value, label) for value, (label, _) in IMPORT_KINDS.items()],
         invalid_choice_message="Choose what kind of file it is",
         validators=[InputRequired("Choose what kind of file it is")],
     )
@@ -370,15 +352,16 @@ class ImportUploadForm(FlaskForm):
     )
     submit = SubmitField("Check the file", widget=GovSubmitInput())
 
-    def __init__(self, *args, suffixes: Mapping[str, tuple[str, ...]], **kwargs):
+    def __init__(self, *args, kinds: Mapping[str, tuple[str, tuple[str, ...]]], **kwargs):
+        """``kinds``: each kind's name with its title and the file name endings it takes."""
         super().__init__(*args, **kwargs)
-        self.suffixes = suffixes
+        self.kinds = kinds
+        self.kind.choices = [SelectChoice(name, title) for name, (title, _) in kinds.items()]
 
     def validate_upload(self, field):
         name = (field.data.filename or "") if field.data else ""
-        wanted = self.suffixes.get(self.kind.data or "")
+        label, wanted = self.kinds.get(self.kind.data or "", ("", ()))
         if wanted and not name.lower().endswith(wanted):
-            label = IMPORT_KINDS[self.kind.data][0]
             raise ValidationError(
                 f"The file must be a {' or '.join(wanted)} file for {label}: "
                 f"{name or 'this file'} is not"

@@ -136,6 +136,7 @@ class Child:
 class AnnexA(ImportKind):
     name = "annex-a"
     title = "Ofsted Annex A workbook (.xlsx)"
+    summary = "Lists 6, 7 and 8 become cases; workers are matched to staff by name."
     suffixes = (".xlsx",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -177,8 +177,8 @@ def stored_report(db: sqlite_utils.Database, audit_id: int) -> dict[str, Any] | 
 
 
 def _counted(counts: dict[str, int]) -> str:
-    """``17 rows, 1 child, 2 cases created``."""
-    return ", ".join(f"{n} {_singular(what) if n == 1 else what}" for what, n in counts.items())
+    """``62,500 rows, 1 child, 2 cases created``."""
+    return ", ".join(f"{n:,} {_singular(what) if n == 1 else what}" for what, n in counts.items())
 
 
 def _singular(what: str) -> str:
@@ -216,12 +216,13 @@ class ImportKind:
     """One format the service imports (see the module docstring for the four parts).
 
     A subclass names itself (``name``, as typed after ``hotspots import``), says what it is in
-    words (``title``) and which file names it expects (``suffixes``), and implements
+    words (``title``, ``summary``) and which file names it expects (``suffixes``), and implements
     ``create_staging``, ``stage``, ``apply`` and ``drop_staging``.
     """
 
     name: ClassVar[str]
     title: ClassVar[str]
+    summary: ClassVar[str]  # one sentence for the Import data page
     suffixes: ClassVar[tuple[str, ...]]
 
     def __init__(

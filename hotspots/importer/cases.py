@@ -97,6 +97,7 @@ def write_cases(db: sqlite_utils.Database, checker: Any, params: dict) -> tuple[
 class Cases(CsvKind):
     name = "cases"
     title = "Cases (CSV)"
+    summary = "One row per case, in the service's own format."
     columns = (
         "case_ref",
         "initials",

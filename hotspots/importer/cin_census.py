@@ -88,6 +88,7 @@ def _local(tag: str) -> str:
 class CinCensus(ImportKind):
     name = "cin-census"
     title = "Children in need census (.xml)"
+    summary = "Each assessment's factors become observations on existing cases."
     suffixes = (".xml",)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -51,6 +51,7 @@ def write_enquiries(db: sqlite_utils.Database, checker: Any, params: dict) -> tu
 class Enquiries(CsvKind):
     name = "enquiries"
     title = "Enquiries (CSV)"
+    summary = "Screening questions asked, and their outcomes."
     columns = ("case_ref", "topic", "asked_on", "outcome")
     checker = EnquiriesChecker
 

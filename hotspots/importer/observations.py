@@ -121,6 +121,7 @@ def write_observations(
 class Observations(CsvKind):
     name = "observations"
     title = "Observations (CSV)"
+    summary = "Indicators seen, from any agency."
     columns = (
         "id",
         "case_ref",

@@ -61,6 +61,7 @@ def write_staff(db: sqlite_utils.Database, checker: Any, params: dict) -> tuple[
 class Staff(CsvKind):
     name = "staff"
     title = "Staff (CSV)"
+    summary = "email, name, role, team. Creates the teams and names the workers: import it first."
     columns = ("email", "name", "role", "team")
     checker = StaffChecker
 

@@ -37,7 +37,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from hotspots.auth import role_required
 from hotspots.db import get_db
-from hotspots.forms import IMPORT_KINDS, ImportConfirmForm, ImportUploadForm, error_list
+from hotspots.forms import ImportConfirmForm, ImportUploadForm, error_list
 from hotspots.importer import (
     KIND_CLASSES,
     ImportRejected,
@@ -55,8 +55,9 @@ TOKEN = re.compile(r"^[A-Za-z0-9_-]{32}$")
 FORM_OVERHEAD_BYTES = 64 * 1024
 
 
-def _suffixes() -> dict[str, tuple[str, ...]]:
-    return {name: kind.suffixes for name, kind in KIND_CLASSES.items()}
+def _kinds() -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Every kind the importer knows, with its title and file name endings, for the form."""
+    return {name: (kind.title, kind.suffixes) for name, kind in KIND_CLASSES.items()}
 
 
 def _folder() -> Path:
@@ -77,9 +78,9 @@ def upload():
     """Choose a kind and a file; a POST checks it with a dry run and shows the report."""
     request.max_content_length = _limit_mb() * 1_000_000 + FORM_OVERHEAD_BYTES
     try:
-        form = ImportUploadForm(suffixes=_suffixes())
+        form = ImportUploadForm(kinds=_kinds())
     except RequestEntityTooLarge:
-        form = ImportUploadForm(formdata=None, suffixes=_suffixes())
+        form = ImportUploadForm(formdata=None, kinds=_kinds())
         form.upload.errors = [f"The file must be smaller than {_limit_mb()} MB"]
         return _upload_page(form, status=413)
     if not form.validate_on_submit():
@@ -180,7 +181,7 @@ def _upload_page(form: ImportUploadForm, *, status: int = 200):
             "imports/upload.html",
             form=form,
             errors=error_list(form),
-            kinds=IMPORT_KINDS,
+            kinds=KIND_CLASSES.values(),
             limit_mb=_limit_mb(),
         ),
         status,
@@ -207,7 +208,6 @@ def _report_page(
             report=report,
             confirm=form,
             errors=errors,
-            kind_label=IMPORT_KINDS.get(report.kind, (report.title,))[0],
             kept=kept,
         ),
         status,
