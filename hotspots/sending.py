@@ -38,7 +38,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots import mail, rescoring
+from hotspots import mail, rescoring, rules
 from hotspots.digest import build_digest, is_digest_day, weekdays
 from hotspots.storage import fetch_all, write_transaction
 from hotspots.storage.digests import (
@@ -132,22 +132,22 @@ def gather_digest(
         PREVIOUS_SENT_DIGEST_SQL, {"manager_id": manager["id"], "digest_date": day}
     ).fetchone()[0]
     previous_date = date.fromisoformat(previous) if previous else None
-    earliest = min(previous_date or digest_date, digest_date - timedelta(days=1))
-    since = min(earliest, digest_date - timedelta(days=7)) - timedelta(days=7)
+    since = min(previous_date or digest_date, digest_date - timedelta(days=1))
     history: dict[int, list[tuple[str, float, str]]] = defaultdict(list)
     for row in _rows(
         db, TEAM_HISTORY_SQL, {"team_id": team_id, "since": since.isoformat(), "date": day}
     ):
         history[row["case_id"]].append((row["day"], row["score"], row["band"]))
-    cases = _rows(db, TEAM_CASES_SQL, {"team_id": team_id, "date": day})
+    params = {"team_id": team_id, "today": day, "trend_day": rules.trend_day(digest_date)}
+    cases = _rows(db, TEAM_CASES_SQL, {**params, "trend_day": params["trend_day"].isoformat()})
     # A large authority's nightly rescore stores no explanations (see rescoring): the
-    # hotspots' reasons are worked out here, for the few cases the digest lists.
-    hotspots = {case["id"]: case for case in cases if case["band"] == "red"}
+    # reasons are worked out here, for the cases the digest may list.
+    scored = {case["id"]: case for case in cases if case["score"] is not None}
     explained = rescoring.contributions_for(
-        db, {i: {**case, "as_of": case["scored_on"]} for i, case in hotspots.items()}, settings
+        db, {i: {**case, "as_of": case["scored_on"]} for i, case in scored.items()}, settings
     )
     for case_id, contributions in explained.items():
-        hotspots[case_id]["contributions"] = contributions
+        scored[case_id]["contributions"] = contributions
     return build_digest(
         manager=manager,
         team={"id": team_id, "name": manager["team_name"]},

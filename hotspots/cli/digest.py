@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from hotspots.dates import local_now, parse_date
+from hotspots.dates import parse_date, service_now
 from hotspots.db import get_db
 from hotspots.sending import (
     gather_digest,
@@ -52,7 +52,7 @@ def digest_command(
         hotspots digest --date 2026-11-26 --manager nina@council.example --retry-failed
     """
     settings = current_app.config["SETTINGS"]
-    now = current_app.config.get("HOTSPOTS_NOW") or local_now(settings["app"]["timezone"])
+    now = service_now(current_app.config)
     try:
         day = parse_date(digest_date) if digest_date else now.date()
     except ValueError as e:

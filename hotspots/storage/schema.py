@@ -266,6 +266,24 @@ def m020_change_tracking(db: Database) -> None:
         db.execute(statement)
 
 
+SCORE_FACTS_SQL = """
+-- What the lists and the digest filter on, written with every score by the same rules that
+-- made it (hotspots.rules): the practice gaps as a mask of hotspots.rules.GAP_BITS, and how
+-- many indicators are current.
+ALTER TABLE scores ADD COLUMN practice_gaps INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE scores ADD COLUMN current_concerns INTEGER NOT NULL DEFAULT 0;
+-- Scores made before these columns existed are remade by the next sweep (a new model
+-- version), so nothing is read from a column that was never filled.
+DELETE FROM scoring_state;
+"""
+
+
+@migrations()
+def m021_score_facts(db: Database) -> None:
+    for statement in statements(SCORE_FACTS_SQL):
+        db.execute(statement)
+
+
 IMPORT_REPORTS_SQL = """
 -- Every import's report (what was read, changed or would change, skipped, not mapped, and
 -- the errors), kept with the audit row that records the import: one per import attempt,

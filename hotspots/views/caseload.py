@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
-from hotspots import auth
+from hotspots import auth, rules
 from hotspots.db import get_db
 from hotspots.storage import fetch_all
 from hotspots.storage.web import CASELOAD_BAND_COUNTS_SQL, CASELOAD_HISTORY_SQL, CASELOAD_SQL
@@ -37,7 +37,7 @@ def caseload():
     params = {
         "worker_id": worker.id,
         "band": band_filter,
-        "week_ago": (today - timedelta(days=present.TREND_DAYS)).isoformat(),
+        "trend_day": rules.trend_day(today).isoformat(),
     }
     found = fetch_all(db, CASELOAD_SQL, params)
     history = defaultdict(list)

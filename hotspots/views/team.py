@@ -3,14 +3,13 @@ been reviewed, unallocated cases and practice gaps. Admins choose any team (``?t
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from hotspots.auth import role_required
 from hotspots.db import get_db
 from hotspots.storage import fetch_all, fetch_one
+from hotspots.storage import rules as rule_sql
 from hotspots.storage.web import (
     TEAM_BY_ID_SQL,
     TEAM_COUNTS_SQL,
@@ -52,18 +51,7 @@ def team():
 
     within = config["digest"]["unreviewed_after_days"]
     due_days = config["scoring"]["practice_gaps"]["domestic_abuse_enquiry_due_days"]
-    params = {
-        "team_id": team_id,
-        "week_ago": (today - timedelta(days=present.TREND_DAYS)).isoformat(),
-        "today": today.isoformat(),
-        "reviewed_since": (today - timedelta(days=within)).isoformat(),
-        "red_before": (today - timedelta(days=within)).isoformat(),
-        "due_before": (
-            today
-            - timedelta(days=config["scoring"]["practice_gaps"]["domestic_abuse_enquiry_due_days"])
-        ).isoformat(),
-        "limit": LIST_LIMIT,
-    }
+    params = {"team_id": team_id, "limit": LIST_LIMIT} | rule_sql.parameters(today, within)
 
     def cases(sql):
         found = fetch_all(db, sql, params)
