@@ -625,7 +625,7 @@ def test_a_200_mb_file_is_refused_before_it_is_read(with_staff, settings, tmp_pa
     problem = rejected(with_staff, settings, path)
 
     assert problem.errors == [
-        "the file is 200 MB; the largest workbook accepted is 50 MB"
+        "the file is larger than 50 MB (200,000,000 bytes), the largest workbook accepted"
         " ([import.annex_a] max_file_mb in config.toml)"
     ]
 
@@ -729,3 +729,43 @@ def test_no_damage_to_a_workbook_gives_anything_but_an_error_list(with_staff, se
             rejected_with.add(e.errors[0].split(":")[0])
 
     assert rejected_with  # the damage was noticed, and put in words
+
+
+def test_a_date_held_as_an_excel_serial_number_is_read_as_the_date(with_staff, settings, tmp_path):
+    # 46054 is 2026-02-01 in Excel's 1900 date system (a date cell formatted as a number).
+    path = workbook(
+        tmp_path / "a.xlsx",
+        {6: (LIST_6, [cin_row(6, 45292, 46054, None, team="Norwich North")])},
+    )
+
+    run(with_staff, settings, path)
+
+    child = cases(with_staff)["6"]
+    assert (child["date_of_birth"], child["opened_on"]) == ("2024-01-01", "2026-02-01")
+
+
+def test_a_workbook_of_exactly_the_largest_size_is_read(with_staff, settings, tmp_path):
+    settings["import"]["annex_a"]["max_file_mb"] = 1
+    original = two_list_workbook(tmp_path).read_bytes()
+
+    def padded(extra: int) -> Path:
+        """The workbook with a stored (uncompressed) padding part of ``extra`` bytes."""
+        path = tmp_path / "padded.xlsx"
+        path.write_bytes(original)
+        with zipfile.ZipFile(path, "a", zipfile.ZIP_STORED) as archive:
+            archive.writestr("docProps/padding.bin", bytes(extra))
+        return path
+
+    base = padded(0).stat().st_size
+    path = padded(1_000_000 - base)
+    assert path.stat().st_size == 1_000_000
+
+    report = run(with_staff, settings, path)
+
+    assert report.counts["cases created"] == 2
+    over = padded(1_000_001 - base)
+    assert (
+        rejected(with_staff, settings, over)
+        .errors[0]
+        .startswith("the file is larger than 1 MB (1,000,001 bytes)")
+    )

@@ -382,7 +382,7 @@ def test_a_census_over_the_size_limit_is_refused_before_it_is_read(loaded, setti
     problem = rejected(loaded, settings, path)
 
     assert problem.errors == [
-        "the file is 200 MB; the largest census file accepted is 100 MB"
+        "the file is larger than 100 MB (200,000,000 bytes), the largest census file accepted"
         " ([import.cin_census] max_file_mb in config.toml)"
     ]
 

@@ -272,3 +272,14 @@ def test_the_audit_log_links_each_import_to_its_kept_report(admin, db):
 
 def test_a_report_that_does_not_exist_is_not_found(admin):
     assert admin.get("/admin/import/reports/99999").status_code == 404
+
+
+def test_a_file_of_exactly_the_upload_limit_is_checked_not_refused(admin, app):
+    app.config["SETTINGS"]["import"]["upload"]["max_mb"] = 1
+    header = b"id,case_ref,indicator,observed_on,source,recorded_by,status,note\n"
+    content = header + b"x" * (1_000_000 - len(header))
+
+    response = upload(admin, "observations", content, "exactly.csv")
+
+    assert response.status_code == 422  # read and checked: the file has errors
+    assert "exactly.csv was not imported" in response.get_data(as_text=True)

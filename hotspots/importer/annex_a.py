@@ -184,8 +184,8 @@ class AnnexA(ImportKind):
         if size > limit_mb * 1_000_000:
             self.errors.at(
                 "",
-                f"the file is {size / 1_000_000:.0f} MB; the largest workbook accepted is "
-                f"{limit_mb} MB ([import.annex_a] max_file_mb in config.toml)",
+                f"the file is larger than {limit_mb} MB ({size:,} bytes), the largest workbook "
+                f"accepted ([import.annex_a] max_file_mb in config.toml)",
             )
             return None
         with open(path, "rb") as f:

@@ -119,8 +119,8 @@ class CinCensus(ImportKind):
         if size > limit_mb * 1_000_000:
             self.errors.at(
                 "",
-                f"the file is {size / 1_000_000:.0f} MB; the largest census file accepted is "
-                f"{limit_mb} MB ([import.cin_census] max_file_mb in config.toml)",
+                f"the file is larger than {limit_mb} MB ({size:,} bytes), the largest census file "
+                f"accepted ([import.cin_census] max_file_mb in config.toml)",
             )
             return
         try:
