@@ -26,6 +26,7 @@ from typing import Any
 import sqlite_utils
 
 from hotspots import audit, rescoring
+from hotspots.dates import stamp
 from hotspots.importer import bulk_load_cache
 from hotspots.storage import imports as sql
 from hotspots.storage import write_transaction
@@ -123,7 +124,7 @@ NOTES = (
     "Reported by a neighbour to the agency",
 )
 VISIT_EVERY_DAYS = (10, 14, 14, 20, 28, 28, 42)
-TIMES = tuple(f"T{h:02d}:{m:02d}:00+00:00" for h in range(8, 18) for m in (5, 20, 35, 50))
+TIMES = tuple(f"T{h:02d}:{m:02d}:00.000000+00:00" for h in range(8, 18) for m in (5, 20, 35, 50))
 
 
 class DemoRefused(Exception):
@@ -369,7 +370,7 @@ class _Generator:
         self.pattern_codes = [c for c in PATTERN_INDICATORS if c in catalogue]
         # Day n back from as_of, as ISO text: the generator works in whole days back.
         self.day = [(as_of - timedelta(days=n)).isoformat() for n in range(20 * 366)]
-        self.now_text = now.isoformat(timespec="seconds")
+        self.now_text = stamp(now)
         self.mu = log(OBSERVATIONS_MEAN) - OBSERVATIONS_SIGMA**2 / 2
         self.letter_pairs = [a + b for a in "ABCDEFGHJKLMNPRSTW" for b in "ABCDEFGHJKLMNPRSTW"]
         self.observation_number = 0

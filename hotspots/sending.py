@@ -32,13 +32,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 import sqlite_utils
 
 from hotspots import mail, rescoring, rules
+from hotspots.dates import stamp
 from hotspots.digest import build_digest, is_digest_day, weekdays
 from hotspots.storage import fetch_all, write_transaction
 from hotspots.storage.digests import (
@@ -203,9 +204,9 @@ def claim_digest(
     params = {
         "manager_id": manager_id,
         "digest_date": digest_date.isoformat(),
-        "now": _stamp(now),
+        "now": stamp(now),
         "claimed_by": claimed_by,
-        "stale_before": _stamp(now - lease),
+        "stale_before": stamp(now - lease),
     }
     with write_transaction(db):
         won = db.execute(CLAIM_DIGEST_SQL, params).rowcount == 1
@@ -280,7 +281,7 @@ def send_digest(
         return Outcome(manager["email"], team, "failed", error)
     marked = db.execute(
         MARK_SENT_SQL,
-        {**guard, "now": _stamp(clock()), "subject": subject, "message_id": message_id},
+        {**guard, "now": stamp(clock()), "subject": subject, "message_id": message_id},
     ).rowcount
     if marked != 1:
         log.warning(
@@ -374,12 +375,6 @@ def _rows(db: sqlite_utils.Database, sql: str, params: Mapping[str, Any]) -> lis
     return fetch_all(
         db, sql, {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
     )
-
-
-def _stamp(moment: datetime) -> str:
-    """Claim timestamps in UTC, so that comparing them as text compares instants (a local
-    offset would change across the clock changes)."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _clock_from(now: datetime) -> Callable[[], datetime]:

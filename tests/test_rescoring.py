@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from hotspots import rescoring, scoring
+from hotspots import rescoring, rules, scoring
 from hotspots.dates import stamp
 from hotspots.demo import load_demo
 from hotspots.storage import scores as scores_sql
@@ -53,14 +53,14 @@ class World:
         row.update(extra)
         return self.db["cases"].insert(row).last_pk
 
-    def observe(self, case_id, indicator, observed_on=AS_OF, status="current"):
+    def observe(self, case_id, indicator, observed_on=AS_OF, status="current", source="police"):
         self.observations += 1
         row = {
             "external_id": f"O{self.observations}",
             "case_id": case_id,
             "indicator": indicator,
             "observed_on": observed_on.isoformat(),
-            "source": "police",
+            "source": source,
             "status": status,
             "recorded_at": NOW.isoformat(),
         }
@@ -119,6 +119,7 @@ def random_cases(world, rng, count):
                 rng.choice(codes),
                 AS_OF - timedelta(days=rng.randint(-5, 800)),
                 rng.choice(["current"] * 6 + ["resolved", "refuted"]),
+                source=rng.choice(["police", "police", "health_visiting", "gp"]),
             )
         for topic in ("domestic_abuse", "parental_childhood"):
             if rng.random() < 0.6:
@@ -134,14 +135,25 @@ def random_cases(world, rng, count):
 
 
 def assert_sql_agrees_with_the_model(db, settings):
-    rows = db.execute("SELECT case_id, score, band, model_version FROM scores").fetchall()
+    """Score, band, model version, practice gaps and current concerns, case by case; and the
+    accumulation rule (several concerns from different agencies) is among what was compared."""
+    rows = db.execute(
+        "SELECT case_id, score, band, model_version, practice_gaps, current_concerns FROM scores"
+    ).fetchall()
     assert rows
-    version = scoring.model_version(settings["scoring"])
-    for case_id, score, band, model in rows:
-        expected = rescoring.score_of(db, case_id, settings, AS_OF)
+    model_settings = settings["scoring"]
+    version = scoring.model_version(model_settings)
+    accumulated = 0
+    for case_id, score, band, model, gaps, concerns in rows:
+        _, case = rescoring.case_facts(db, case_id)
+        expected = scoring.score_case(case, model_settings, AS_OF)
         assert score == pytest.approx(expected.score, abs=1e-6), f"case {case_id}"
         assert band == expected.band
         assert model == version
+        assert rules.gap_codes(gaps) == [c for c, _ in scoring.gaps_of(case, model_settings, AS_OF)]
+        assert concerns == len(scoring.current_indicators(case.observations, model_settings, AS_OF))
+        accumulated += any(c.kind == "accumulation" for c in expected.contributions)
+    assert accumulated > 0
 
 
 def test_a_full_rescore_of_demo_data_equals_the_pure_model_for_every_case(db, settings):

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 import sqlite_utils
 
 from hotspots import audit, rescoring
+from hotspots.dates import stamp
 from hotspots.storage import imports as sql
 from hotspots.storage import write_transaction
 
@@ -300,7 +301,7 @@ def run_import(
                 importer.stage(path)
                 if errors.total:
                     _reject(report, errors)
-                params = {"as_of": as_of.isoformat(), "now": now.isoformat(timespec="seconds")}
+                params = {"as_of": as_of.isoformat(), "now": stamp(now)}
                 try:
                     with write_transaction(db):
                         importer.apply(params)

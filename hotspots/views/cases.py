@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from hotspots import audit, auth
+from hotspots.dates import stamp
 from hotspots.db import get_db
 from hotspots.forms import (
     ENQUIRY_OUTCOMES,
@@ -81,7 +82,7 @@ def record_observation(case_ref: str):
                 "source": form.source.data,
                 "recorded_by_id": current_user.id,
                 "note": (form.note.data or "").strip(),
-                "recorded_at": _stamp(now),
+                "recorded_at": stamp(now),
             },
         )
 
@@ -127,7 +128,7 @@ def record_enquiry(case_ref: str):
                 **params,
                 "outcome": form.outcome.data,
                 "recorded_by_id": current_user.id,
-                "recorded_at": _stamp(now),
+                "recorded_at": stamp(now),
             },
         )
 
@@ -162,7 +163,7 @@ def add_adjustment(case_ref: str):
                 "reason": form.reason.data.strip(),
                 "expires_on": form.expires_on.data.isoformat(),
                 "made_by_id": current_user.id,
-                "made_at": _stamp(now),
+                "made_at": stamp(now),
             },
         )
 
@@ -194,7 +195,7 @@ def mark_reviewed(case_ref: str):
             {
                 "case_id": found["id"],
                 "reviewed_by_id": current_user.id,
-                "reviewed_at": _stamp(now),
+                "reviewed_at": stamp(now),
                 "plan": form.plan.data.strip(),
             },
         )
@@ -239,7 +240,7 @@ def change_observation_status(case_ref: str, observation_id: int):
                 "case_id": found["id"],
                 "status": new_status,
                 "reason": form.reason.data.strip(),
-                "changed_at": _stamp(now),
+                "changed_at": stamp(now),
                 "changed_by_id": current_user.id,
             },
         )
@@ -393,7 +394,3 @@ def _form_fields(name: str, form, *, blank: bool) -> Markup:
 def _indicator_label(code: str) -> str:
     spec = settings()["scoring"]["indicators"].get(code)
     return spec["label"] if spec else code.replace("_", " ").capitalize()
-
-
-def _stamp(now: datetime) -> str:
-    return now.isoformat(timespec="seconds")
