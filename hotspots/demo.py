@@ -106,6 +106,9 @@ ONCE = {
     "parental_ace": (0.15, ("social_care", "early_help")),
     "young_parent": (0.08, ("midwifery", "social_care")),
 }
+# Indicators only an authority's own files record (the Annex A import's repeat plan): the
+# demo leaves them out, so its cases and the calibration on them stay as they were.
+IMPORTED_ONLY = {"repeat_child_protection_plan"}
 BIRTH_SOURCES = ("midwifery", "hospital")  # stressful_birth
 FEEDING_SOURCES = ("health_visiting", "midwifery", "gp")  # feeding_difficulties
 PATTERN_INDICATORS = (
@@ -354,6 +357,7 @@ class _Generator:
         }
         # Codes a local authority added to the catalogue turn up now and then too.
         special = set(RECURRING) | set(ONCE) | {"stressful_birth", "feeding_difficulties"}
+        special |= IMPORTED_ONLY
         for code in catalogue:
             if code not in special:
                 recurring[code] = (2, ("other",) if "other" in allowed_sources else sources(()))

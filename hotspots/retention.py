@@ -35,8 +35,10 @@ from hotspots.storage.retention import (
     DELETE_OLD_AUDIT_SQL,
     DELETE_OLD_SCORE_HISTORY_SQL,
     DELETE_UNDER_EXPIRED_CASES_SQL,
+    DELETE_UNDER_OLD_AUDIT_SQL,
     DROP_EXPIRED_CASES_SQL,
     EXPIRED_CASES_SQL,
+    TABLES_REFERRING_TO_AUDIT_SQL,
     TABLES_REFERRING_TO_CASES_SQL,
     UNMARK_EXPIRED_CASES_SQL,
 )
@@ -77,8 +79,10 @@ class RetentionReport:
         return found
 
 
-def tables_referring_to_cases(db: sqlite_utils.Database) -> list[str]:
-    return [r["name"] for r in fetch_all(db, TABLES_REFERRING_TO_CASES_SQL, {})]
+TABLES_REFERRING_SQL = {
+    "cases": TABLES_REFERRING_TO_CASES_SQL,
+    "audit_log": TABLES_REFERRING_TO_AUDIT_SQL,
+}
 
 
 def apply_retention(
@@ -91,12 +95,17 @@ def apply_retention(
     """Remove what ``[retention]`` says is past its time, as of ``now``; all or nothing."""
     keep = settings["retention"]
     today = now.date()
-    unknown = set(tables_referring_to_cases(db)) - set(DELETE_UNDER_EXPIRED_CASES_SQL)
-    if unknown:
-        raise RetentionError(
-            f"table(s) {', '.join(sorted(unknown))} refer to cases but retention does not know "
-            "them: add them to hotspots/storage/retention.py; nothing was removed"
-        )
+    for parent, known in (
+        ("cases", DELETE_UNDER_EXPIRED_CASES_SQL),
+        ("audit_log", DELETE_UNDER_OLD_AUDIT_SQL),
+    ):
+        referring = {r["name"] for r in fetch_all(db, TABLES_REFERRING_SQL[parent], {})}
+        unknown = referring - set(known)
+        if unknown:
+            raise RetentionError(
+                f"table(s) {', '.join(sorted(unknown))} refer to {parent} but retention does "
+                "not know them: add them to hotspots/storage/retention.py; nothing was removed"
+            )
     report = RetentionReport(dry_run=dry_run)
     db.execute(DROP_EXPIRED_CASES_SQL)
     db.execute("BEGIN IMMEDIATE")
@@ -110,6 +119,8 @@ def apply_retention(
             ).rowcount
         if keep["audit_days"]:
             before = (today - timedelta(days=keep["audit_days"])).isoformat()
+            for statement in DELETE_UNDER_OLD_AUDIT_SQL.values():
+                db.execute(statement, {"before": before})
             report.audit_rows = db.execute(DELETE_OLD_AUDIT_SQL, {"before": before}).rowcount
         if keep["session_days"]:
             report.sessions = sessions.forget_old_sessions(

@@ -196,3 +196,72 @@ def test_pages_with_errors_have_no_serious_accessibility_violations(page):
     assert page.locator(".govuk-error-summary").is_visible()
     screenshot(page, "axe-case-errors")
     assert serious_violations(page) == []
+
+
+STAFF_UPLOAD = b"email,name,role,team\nnia.new@example.org,Nia New,worker,North Team\n"
+
+
+def test_an_admin_imports_a_file_from_the_browser_after_reading_its_dry_run(
+    page, live_server, tmp_path
+):
+    live_server.app.config["SETTINGS"]["import"]["upload"]["folder"] = str(tmp_path / "up")
+    sign_in(page, "ada")
+    with page.expect_navigation():
+        page.click("a:has-text('Import data')")
+    screenshot(page, "axe-import-data")
+    assert serious_violations(page) == []
+
+    # A CSV renamed .xlsx: the error summary, focused, links to the file's errors.
+    page.check("input[value='annex-a']")
+    page.set_input_files(
+        "#upload", files=[{"name": "annex-a.xlsx", "mimeType": "text/csv", "buffer": STAFF_UPLOAD}]
+    )
+    with page.expect_navigation():
+        page.click("button:has-text('Check the file')")
+    summary = page.locator(".govuk-error-summary")
+    assert "The file has 1 error: nothing was imported" in summary.inner_text()
+    assert page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
+    assert page.title().startswith("Error: ")
+    assert "it looks like a CSV or text file" in page.locator(".app-import-errors").inner_text()
+    screenshot(page, "axe-import-errors")
+    assert serious_violations(page) == []
+
+    # The staff CSV: the dry run's report, then the import on confirmation.
+    page.goto("/admin/import")
+    page.check("input[value='staff']")
+    page.set_input_files(
+        "#upload", files=[{"name": "staff.csv", "mimeType": "text/csv", "buffer": STAFF_UPLOAD}]
+    )
+    with page.expect_navigation():
+        page.click("button:has-text('Check the file')")
+    assert "Check the import of staff.csv" in page.locator("h1").inner_text()
+    screenshot(page, "axe-import-dry-run")
+    assert serious_violations(page) == []
+    db = live_server.db()
+    try:
+        assert (
+            db.execute("SELECT count(*) FROM staff WHERE email = 'nia.new@example.org'").fetchone()[
+                0
+            ]
+            == 0
+        )
+        with page.expect_navigation():
+            page.click("button:has-text('Import this file')")
+        assert "staff.csv is imported" in page.locator("h1").inner_text()
+        assert (
+            db.execute("SELECT count(*) FROM staff WHERE email = 'nia.new@example.org'").fetchone()[
+                0
+            ]
+            == 1
+        )
+    finally:
+        db.close()
+    screenshot(page, "axe-import-done")
+    assert serious_violations(page) == []
+    # The report stays with the audit record.
+    page.goto("/admin/audit")
+    with page.expect_navigation():
+        page.locator("a:has-text('Report')").first.click()
+    assert "Import report: staff.csv" in page.locator("h1").inner_text()
+    screenshot(page, "axe-import-report-kept")
+    assert serious_violations(page) == []

@@ -263,3 +263,13 @@ def test_the_command_with_if_empty_skips_a_database_with_cases(runner, db):
     assert result.exit_code == 0
     assert "skipping" in result.output
     assert db.execute("SELECT count(*) FROM cases").fetchone()[0] == 50
+
+
+def test_the_demo_never_makes_up_an_indicator_only_an_authoritys_own_files_record(small):
+    """A repeat child protection plan comes from the Annex A workbook only: the demo's cases,
+    and the calibration done on them, stay as they were before the indicator existed."""
+    db, _ = small
+    generated = {r[0] for r in db.execute("SELECT DISTINCT indicator FROM observations")}
+
+    assert "repeat_child_protection_plan" not in generated
+    assert len(generated) > 5  # the demo does record the other indicators

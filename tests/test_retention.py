@@ -136,3 +136,23 @@ def test_the_nightly_job_applies_retention(app, db, ids):
     close(db, "N-0003", 400)
     report = retention_job.run_retention(app, now=NOW)
     assert report.cases == ["N-0003"]
+
+
+def test_an_old_import_report_goes_with_its_audit_row(db, settings, ids):
+    audit_id = (
+        db["audit_log"]
+        .insert({"at": "2019-01-01T10:00:00.000000+00:00", "action": "import"})
+        .last_pk
+    )
+    db["import_reports"].insert(
+        {
+            "audit_id": audit_id,
+            "kind": "cases",
+            "file_name": "old.csv",
+            "outcome": "imported",
+            "report": "{}",
+        }
+    )
+    report = retention.apply_retention(db, settings, now=NOW)
+    assert report.audit_rows == 1
+    assert count(db, "import_reports") == 0

@@ -45,5 +45,18 @@ ORDER BY m.name
 
 DELETE_OLD_SCORE_HISTORY_SQL = "DELETE FROM score_history WHERE day < :before"
 
-# ``at`` is local time with its offset; its first ten characters are the local day.
+# ``at`` is a UTC instant (dates.stamp). What hangs off an audit row goes with it: each
+# table that refers to audit_log must be here (``tables_referring_to_audit`` checks).
+DELETE_UNDER_OLD_AUDIT_SQL = {
+    "import_reports": """
+DELETE FROM import_reports WHERE audit_id IN (SELECT id FROM audit_log WHERE at < :before)
+""",
+}
+
 DELETE_OLD_AUDIT_SQL = "DELETE FROM audit_log WHERE at < :before"
+
+TABLES_REFERRING_TO_AUDIT_SQL = """
+SELECT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f
+WHERE m.type = 'table' AND f."table" = 'audit_log'
+ORDER BY m.name
+"""

@@ -337,3 +337,23 @@ CREATE INDEX audit_log_at ON audit_log(at);
 def m030_security(db: Database) -> None:
     for statement in statements(SECURITY_SQL):
         db.execute(statement)
+
+
+IMPORT_REPORTS_SQL = """
+-- Every import's report (what was read, changed or would change, skipped, not mapped, and
+-- the errors), kept with the audit row that records the import: one per import attempt,
+-- whether it was imported, a dry run, or rejected.
+CREATE TABLE import_reports (
+    audit_id INTEGER PRIMARY KEY REFERENCES audit_log(id),
+    kind TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('imported', 'dry_run', 'rejected')),
+    report TEXT NOT NULL
+);
+"""
+
+
+@migrations()
+def m040_import_reports(db: Database) -> None:
+    for statement in statements(IMPORT_REPORTS_SQL):
+        db.execute(statement)

@@ -39,7 +39,7 @@ from hotspots.params import MAX_ID
 
 # Areas of the web interface: modules beside this one, each with a blueprint ``bp``.
 # "digests" is the digest area's (the manager's digest pages); absent until it is built.
-AREAS = ("auth", "caseload", "cases", "team", "admin", "digests")
+AREAS = ("auth", "caseload", "cases", "team", "admin", "digests", "imports")
 
 # The largest request body accepted (a form post is a few kilobytes); larger answers 413.
 MAX_REQUEST_BYTES = 1024 * 1024
