@@ -37,6 +37,8 @@ from hotspots.db import get_db
 # Areas of the web interface: modules beside this one, each with a blueprint ``bp``.
 # "digests" is the digest area's (the manager's digest pages); absent until it is built.
 AREAS = ("auth", "caseload", "cases", "team", "admin", "digests", "imports")
+# The pages beside the partners' API: the queue of children not yet matched, the partners.
+AREAS += ("partners", "unmatched")
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
