@@ -300,7 +300,10 @@ def count_open_unmatched(db: sqlite_utils.Database) -> int:
 
 
 def unmatched_item(db: sqlite_utils.Database, item_id: int) -> dict[str, Any] | None:
-    """One queued item, whatever its state, with its partner's name and agency."""
+    """One queued item, whatever its state, with its partner's name and agency; None for an
+    id no SQLite integer can be (a 20-digit number in a URL)."""
+    if not 0 < item_id < 2**63:
+        return None
     return fetch_one(db, UNMATCHED_BY_ID_SQL, {"id": item_id})
 
 
