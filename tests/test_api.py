@@ -462,3 +462,35 @@ def test_notes_and_nhs_numbers_never_reach_the_audit_log(client, db, ids, token)
 def test_a_refused_request_is_not_audited_as_accepted(client, db, ids, token):
     send(client, item(indicator="nope"), token)
     assert audit_rows(db, "api_observations") == []
+
+
+def test_a_workers_refutation_stands_when_the_partner_sends_the_item_again(client, db, ids, token):
+    send(client, item(note="first"), token)
+    db.execute(
+        "UPDATE observations SET status = 'refuted', status_reason = 'wrong family', "
+        "status_changed_by_id = ? WHERE partner_ref = 'PPN-1'",
+        [ids["staff"]["ann"]],
+    )
+    assert send(client, item(note="first"), token).get_json()["unchanged"] == 1
+    assert send(client, item(note="second"), token).get_json()["updated"] == 1
+    [stored] = observations(db, ids["cases"]["N-0003"])
+    assert (stored["status"], stored["note"]) == ("refuted", "second")
+
+
+def test_a_key_already_taken_by_an_import_is_a_409_and_stores_nothing(client, db, ids, token):
+    partner_id = db.execute("SELECT id FROM partners").fetchone()[0]
+    db["observations"].insert(
+        {
+            "external_id": f"api:{partner_id}:PPN-1",
+            "case_id": ids["cases"]["N-0001"],
+            "indicator": "domestic_abuse",
+            "observed_on": "2026-01-01",
+            "source": "police",
+            "status": "current",
+            "note": "",
+            "recorded_at": NOW.isoformat(),
+        }
+    )
+    before = count(db, "observations")
+    assert_problem(send(client, [item(id="other"), item()], token), 409, "conflict")
+    assert count(db, "observations") == before

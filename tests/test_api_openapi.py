@@ -68,7 +68,7 @@ def test_the_document_lists_the_catalogues_indicator_codes(document, settings):
 
 def test_the_document_describes_every_error_the_api_answers(document):
     responses = document["paths"]["/api/v1/observations"]["post"]["responses"]
-    assert set(responses) == {"200", "400", "401", "413", "415", "422", "429", "500", "503"}
+    assert set(responses) == {"200", "400", "401", "409", "413", "415", "422", "429", "500", "503"}
 
 
 @pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE])

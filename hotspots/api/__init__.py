@@ -53,6 +53,13 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
         "index and field. Nothing in the request was stored: fix them and send "
         "the whole request again.",
     ),
+    "conflict": (
+        409,
+        "An item conflicts with data already held",
+        "An item's key is already used by data loaded another way (e.g. a CSV import "
+        "whose observation id is api:PARTNER:ID). Nothing was stored; tell the service's "
+        "administrators.",
+    ),
     "rate-limited": (
         429,
         "Too many requests",

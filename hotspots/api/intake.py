@@ -12,6 +12,9 @@ Rules (docs/api.md says the same to partners):
   nothing is written. Changed, the stored observation (or queued item) is updated. An item a
   manager attached from the queue stays on that case while its identifiers still match none.
 - **Source** is always the partner's agency.
+- **A worker's judgement stands.** Once a member of staff has resolved or refuted a partner's
+  observation on the case page, the partner's status for that item is no longer applied
+  (its other fields still are).
 """
 
 from __future__ import annotations
@@ -197,6 +200,10 @@ def _update_observation(
     # An item a manager attached stays where they put it while it still matches no case.
     case_id = target["id"] if target else before["case_id"]
     case_ref = target["case_ref"] if target else before["case_ref"]
+    if before["status_changed_by_id"] is not None:
+        # A worker resolved or refuted it on the case page, with a reason: that judgement
+        # stands, and a re-send of the item must not quietly undo it.
+        values = {**values, "status": before["status"]}
     if case_id == before["case_id"] and all(before[k] == values[k] for k in COMPARED):
         return "unchanged", case_ref
     store.update_observation(db, {**values, "id": before["id"], "case_id": case_id})

@@ -80,6 +80,7 @@ def document(settings: dict[str, Any]) -> dict[str, Any]:
                             "too-large",
                             "unsupported-media-type",
                             "invalid-items",
+                            "conflict",
                             "rate-limited",
                             "server-error",
                             "busy",

@@ -109,6 +109,8 @@ def receive_observations():
             receipt = intake.take_in(db, partner, checked, now=now)
     except intake.ItemsRejected as e:
         return _rejected([vars(p) for p in e.problems])
+    except sqlite3.IntegrityError:
+        return problem("conflict")
     except sqlite3.OperationalError as e:
         if "locked" not in str(e) and "busy" not in str(e):
             raise

@@ -101,7 +101,7 @@ FROM cases c WHERE c.nhs_number IN (SELECT value FROM json_each(:numbers))
 
 PARTNER_OBSERVATIONS_SQL = """
 SELECT o.id, o.partner_ref, o.case_id, c.case_ref, o.indicator, o.observed_on, o.status,
-       o.note
+       o.note, o.status_changed_by_id
 FROM observations o JOIN cases c ON c.id = o.case_id
 WHERE o.partner_id = :partner_id AND o.partner_ref IN (SELECT value FROM json_each(:refs))
 """
