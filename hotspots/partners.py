@@ -14,12 +14,14 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
 from hotspots import audit
+from hotspots.dates import stamp
 from hotspots.storage import partners as store
 from hotspots.storage import write_transaction
 
@@ -53,9 +55,18 @@ class PartnerActor:
 
 
 def utc_stamp(now: datetime) -> str:
-    """An instant as the partner tables store it: UTC, whole seconds, so text compares as
-    time."""
-    return now.astimezone(UTC).isoformat(timespec="seconds")
+    """An instant as the partner tables store it: the service's one stamp (UTC, to the
+    microsecond), so text compares as time."""
+    return stamp(now)
+
+
+def local_time(stored: str | None, timezone: str) -> str:
+    """A stored instant as people read it, in the service's time zone: ``2 March 2026
+    09:30``; empty for None."""
+    if not stored:
+        return ""
+    moment = datetime.fromisoformat(stored).astimezone(ZoneInfo(timezone))
+    return f"{moment.day} {moment:%B %Y %H:%M}"
 
 
 def new_token() -> str:

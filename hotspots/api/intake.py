@@ -27,7 +27,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots import audit
+from hotspots import audit, dates
 from hotspots.partners import Partner
 from hotspots.storage import partners as store
 
@@ -94,7 +94,7 @@ def take_in(
     """Write a request's validated items (dicts of the Observation model's fields) for
     ``partner``, inside the caller's transaction, and audit them. Raises ItemsRejected, having
     written nothing, when an item's identifiers contradict each other."""
-    stamp = now.isoformat(timespec="seconds")
+    stamp = dates.stamp(now)
     refs = [i["case_ref"] for i in items if i["case_ref"]]
     numbers = [i["nhs_number"] for i in items if i["nhs_number"]]
     by_ref, by_number = store.cases_for(db, refs, numbers)

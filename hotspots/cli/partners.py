@@ -57,14 +57,17 @@ def list_command() -> None:
         hotspots partners list
     """
     rows = partners.listing(get_db(), now=_now())
+    timezone = current_app.config["SETTINGS"]["app"]["timezone"]
     if not rows:
         click.echo("No partners yet: add one with `hotspots partners add NAME --source SOURCE`.")
         return
     for row in rows:
-        state = f"revoked {row['revoked_at']}" if row["revoked_at"] else "active"
+        revoked = partners.local_time(row["revoked_at"], timezone)
+        state = f"revoked {revoked}" if row["revoked_at"] else "active"
         tokens = f"{row['live_tokens']} live token{'' if row['live_tokens'] == 1 else 's'}"
         last = (
-            f"last sent {row['last_sent_at']}: {partners.last_sent_words(row['last_sent'])}"
+            f"last sent {partners.local_time(row['last_sent_at'], timezone)}: "
+            f"{partners.last_sent_words(row['last_sent'])}"
             if row["last_sent_at"]
             else "has sent nothing yet"
         )

@@ -10,7 +10,7 @@ from flask_login import login_required
 from hotspots import partners
 from hotspots.auth import role_required
 from hotspots.db import get_db
-from hotspots.views import clock
+from hotspots.views import clock, settings
 
 bp = Blueprint("partners", __name__, url_prefix="/admin/partners")
 
@@ -20,8 +20,13 @@ bp = Blueprint("partners", __name__, url_prefix="/admin/partners")
 @role_required("admin")
 def partners_page():
     """Every partner system, by name."""
+    timezone = settings()["app"]["timezone"]
     rows = [
-        {**row, "last_sent_words": partners.last_sent_words(row["last_sent"])}
+        {
+            **row,
+            "last_sent_words": partners.last_sent_words(row["last_sent"]),
+            "last_sent_when": partners.local_time(row["last_sent_at"], timezone),
+        }
         for row in partners.listing(get_db(), now=clock())
     ]
     return render_template("admin/partners.html", partners=rows)

@@ -15,7 +15,7 @@ from flask_login import current_user, login_required
 from hotspots import audit, auth, rescoring
 from hotspots.db import get_db
 from hotspots.forms import AttachUnmatchedForm, DismissUnmatchedForm, error_list
-from hotspots.partners import utc_stamp
+from hotspots.partners import local_time, utc_stamp
 from hotspots.storage import fetch_one, write_transaction
 from hotspots.storage import partners as store
 from hotspots.storage.web import CASE_BY_REF_SQL
@@ -115,7 +115,7 @@ def _attach(db, found: dict, case: dict, now) -> None:
                 "source": found["source"],
                 "status": found["status"],
                 "note": found["note"],
-                "now": now.isoformat(timespec="seconds"),
+                "now": utc_stamp(now),
             },
         )
         store.mark_attached(db, item_id, observation_id, current_user.id, utc_stamp(now))
@@ -200,6 +200,7 @@ def _words(row: dict) -> dict:
     spec = settings()["scoring"]["indicators"].get(row["indicator"])
     return {
         **row,
+        "received_words": local_time(row["received_at"], settings()["app"]["timezone"]),
         "label": spec["label"] if spec else row["indicator"].replace("_", " ").capitalize(),
         "source_words": row["source"].replace("_", " ").capitalize(),
     }
