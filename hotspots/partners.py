@@ -182,7 +182,7 @@ def _live_partner(db: sqlite_utils.Database, name: str) -> dict[str, Any]:
         raise PartnerError(f"no partner is called {name} (see `hotspots partners list`)")
     if partner["revoked_at"]:
         raise PartnerError(
-            f"{partner['name']} was revoked on {partner['revoked_at']}; register the system "
+            f"{partner['name']} was revoked on {partner['revoked_at'][:10]}; register the system "
             "again under a new name with `hotspots partners add`"
         )
     return partner
