@@ -297,9 +297,11 @@ def queued(live_server):
 
 def test_a_manager_attaches_a_queued_notification_to_the_childs_case(page, queued):
     sign_in(page, "meg")
-    page.click("a:has-text('Not yet matched')")
+    with page.expect_navigation():
+        page.click("a:has-text('Not yet matched')")
     assert "no case has reference OLD-1" in page.content()
-    page.click("a:has-text('Police public protection notice graded high')")
+    with page.expect_navigation():
+        page.click("a:has-text('Police public protection notice graded high')")
     page.fill("#attach-case_ref", "N-0003")
     with page.expect_navigation():
         page.click("button:has-text('Attach to this case')")
