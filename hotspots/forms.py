@@ -381,3 +381,41 @@ class ImportConfirmForm(FlaskForm):
     token = HiddenField()
     submit = SubmitField("Import this file", widget=GovSubmitInput())
     cancel = SubmitField("Cancel", widget=GovSubmitInput())
+
+
+class AttachUnmatchedForm(FlaskForm):
+    """Attach a partner's item about a child not yet matched to a case."""
+
+    case_ref = StringField(
+        "Case reference",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the case reference of the child this is about"),
+            Length(max=64, message="A case reference is 64 characters or fewer"),
+        ],
+    )
+    attach = SubmitField("Attach to this case", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="attach", **kwargs)
+
+
+class DismissUnmatchedForm(FlaskForm):
+    """Dismiss a partner's item with a reason (it stays on record)."""
+
+    reason = TextAreaField(
+        "Why it should be dismissed",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Enter why it should be dismissed"),
+            Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
+        ],
+    )
+    dismiss = SubmitField("Dismiss", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="dismiss", **kwargs)
+
+    def validate_reason(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError("Enter why it should be dismissed")

@@ -264,4 +264,76 @@ def test_an_admin_imports_a_file_from_the_browser_after_reading_its_dry_run(
         page.locator("a:has-text('Report')").first.click()
     assert "Import report: staff.csv" in page.locator("h1").inner_text()
     screenshot(page, "axe-import-report-kept")
+
+
+# --- partners' notifications about children not yet known (the API's unmatched queue) -------
+# Here rather than in a module of their own: the session's one Chromium is this module's.
+
+
+@pytest.fixture
+def queued(live_server):
+    """A police notice about an unknown case reference, sent over HTTP like a partner would."""
+    import json
+    import urllib.request
+
+    from browser_support import NOW
+
+    from hotspots import partners
+
+    db = live_server.db()
+    token = partners.add(db, "police-ppn", "police", ["police"], now=NOW)
+    db.close()
+    body = json.dumps(
+        {"id": "PPN-7", "case_ref": "OLD-1", "indicator": "ppn_high", "observed_on": "2026-03-01"}
+    ).encode()
+    request = urllib.request.Request(
+        f"{live_server.url}/api/v1/observations",
+        data=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.load(response)["queued"] == 1
+    return live_server
+
+
+def test_a_manager_attaches_a_queued_notification_to_the_childs_case(page, queued):
+    sign_in(page, "meg")
+    with page.expect_navigation():
+        page.click("a:has-text('Not yet matched')")
+    assert "no case has reference OLD-1" in page.content()
+    with page.expect_navigation():
+        page.click("a:has-text('Police public protection notice graded high')")
+    page.fill("#attach-case_ref", "N-0003")
+    with page.expect_navigation():
+        page.click("button:has-text('Attach to this case')")
+    assert "Attached to case N-0003" in page.content()
+    assert "Nothing is waiting to be matched" in page.content()
+    page.goto("/cases/N-0003")
+    assert "Police public protection notice graded high" in page.content()
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "name"),
+    [
+        ("meg", "/unmatched", "unmatched-queue"),
+        ("meg", "/unmatched/1", "unmatched-item"),
+        ("ada", "/admin/partners", "partners"),
+    ],
+)
+def test_the_queue_and_partners_pages_have_no_serious_accessibility_violations(
+    page, queued, who, path, name
+):
+    sign_in(page, who)
+    page.goto(path)
+    screenshot(page, f"axe-{name}")
+    assert serious_violations(page) == []
+
+
+def test_an_attach_error_has_no_serious_accessibility_violations(page, queued):
+    sign_in(page, "meg")
+    page.goto("/unmatched/1")
+    with page.expect_navigation():
+        page.click("button:has-text('Attach to this case')")
+    assert page.locator(".govuk-error-summary").is_visible()
+    screenshot(page, "axe-unmatched-errors")
     assert serious_violations(page) == []

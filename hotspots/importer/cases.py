@@ -7,6 +7,7 @@ from typing import Any
 
 import sqlite_utils
 
+from hotspots import nhs_number
 from hotspots.importer.base import changes
 from hotspots.importer.csvfile import Checker, CsvKind
 from hotspots.params import case_ref_problem, parse_id
@@ -23,6 +24,7 @@ class CasesChecker(Checker):
         super().__init__(*args)
         self.teams = {r["name"].lower(): r["id"] for r in self.db.query(sql.SELECT_TEAMS_SQL)}
         self.staff_by_email = self.staff()
+        self.optional_columns: tuple[str, ...] = ()  # set by the staging from the header
 
     def old_enough_to_be_a_case(self, n: int, dob: str) -> bool:
         """False (with an error) for a date of birth more than MAX_AGE_YEARS ago."""
@@ -41,7 +43,7 @@ class CasesChecker(Checker):
         return True
 
     def check(self, n: int, values: list[str]) -> tuple | None:
-        ref, initials, dob, team, worker, opened, every, last_visit, status = values
+        ref, initials, dob, team, worker, opened, every, last_visit, status, nhs = values
         ok = True
         problem = case_ref_problem(ref)
         if problem:
@@ -97,6 +99,10 @@ class CasesChecker(Checker):
         ok = self.date(n, "last_visit_on", last_visit, required=False) and ok
         status = status.lower()
         ok = self.choice(n, "status", status, CASE_STATUSES) and ok
+        # Optional; used only to match partners' notifications. Never echoed in a message.
+        if nhs and (reason := nhs_number.problem(nhs)):
+            self.add(n, "nhs_number", reason)
+            ok = False
         if not ok:
             return None
         return (
@@ -109,10 +115,13 @@ class CasesChecker(Checker):
             visit_every_days,
             last_visit or None,
             status,
+            nhs_number.normalise(nhs) if nhs else None,
         )
 
 
 def write_cases(db: sqlite_utils.Database, checker: Any, params: dict) -> tuple[int, int, int]:
+    # A file without the nhs_number column leaves the NHS numbers already held as they are.
+    params = {**params, "with_nhs_number": "nhs_number" in checker.optional_columns}
     updated = changes(db, sql.UPDATE_CASES_SQL, params)
     new = changes(db, sql.INSERT_CASES_SQL, params)
     return new, updated, 0
@@ -133,6 +142,7 @@ class Cases(CsvKind):
         "last_visit_on",
         "status",
     )
+    optional_columns = ("nhs_number",)
     checker = CasesChecker
 
     def write(self, params: dict[str, str]) -> tuple[int, int, int]:

@@ -47,6 +47,9 @@ class CsvKind(ImportKind):
 
     suffixes = (".csv",)
     columns: ClassVar[tuple[str, ...]]
+    # Columns a file may leave out (the checker then sees ""); which were present is given to
+    # the checker as ``optional_columns``.
+    optional_columns: ClassVar[tuple[str, ...]] = ()
     checker: ClassVar[type[Checker]]
 
     def __init__(self, db: sqlite_utils.Database, settings: dict[str, Any], **kwargs: Any):
@@ -61,7 +64,15 @@ class CsvKind(ImportKind):
         self.db.execute(sql.DROP_STAGING_SQL[self.name])
 
     def stage(self, path: Path) -> None:
-        rows = _stage(self.db, self.name, self.columns, path, self.row_checker, self.errors)
+        rows = _stage(
+            self.db,
+            self.name,
+            self.columns,
+            path,
+            self.row_checker,
+            self.errors,
+            self.optional_columns,
+        )
         self.report.read["rows"] = rows
 
     def apply(self, params: dict[str, str]) -> None:
@@ -199,9 +210,11 @@ def _stage(
     path: Path,
     checker: Any,
     errors: Errors,
+    optional: tuple[str, ...] = (),
 ) -> int:
     """Check every row, staging good ones while the file is still error-free; return the
-    number of data rows read."""
+    number of data rows read. The checker gets ``columns`` then ``optional`` ("" for an
+    optional column the file leaves out)."""
     records = _records(path, errors)
     header: list[str] | None = None
     for _, fields in records:
@@ -212,10 +225,15 @@ def _stage(
         if not errors.total:
             errors.add(1, None, "the file is empty; expected a header row: " + ",".join(columns))
         return 0
-    if not _header_ok(header, columns, errors):
+    if not _header_ok(header, columns + optional, errors, optional):
         return 0
+    present = tuple(c for c in optional if c in header)
+    checker.optional_columns = present
+    absent = [""] * (len(optional) - len(present))  # (one optional column so far)
+    # The column each value came from, in the order of ``values`` below.
+    named = columns + present + tuple(c for c in optional if c not in present)
 
-    order = [header.index(c) for c in columns]
+    order = [header.index(c) for c in columns + present]
     width = len(header)
     insert = sql.INSERT_STAGING_SQL[kind]
     check = checker.check
@@ -242,11 +260,11 @@ def _stage(
                     f"the header {width} columns)",
                 )
             continue
-        values = list(map(strip, pick(fields)))
+        values = list(map(strip, pick(fields))) + absent
         if not any(values):
             continue
         rows += 1
-        if not _fields_ok(n, columns, values, errors):
+        if not _fields_ok(n, named, values, errors):
             batch.clear()
             continue
         staged = check(n, values)
@@ -289,16 +307,20 @@ def _fields_ok(n: int, columns: tuple[str, ...], values: list[str], errors: Erro
     return ok
 
 
-def _header_ok(header: list[str], columns: tuple[str, ...], errors: Errors) -> bool:
+def _header_ok(
+    header: list[str], columns: tuple[str, ...], errors: Errors, optional: tuple[str, ...] = ()
+) -> bool:
     before = errors.total
-    expected = ",".join(columns)
+    expected = ",".join(c for c in columns if c not in optional)
+    if optional:
+        expected += f" (and optionally {','.join(optional)})"
     seen: set[str] = set()
     for name in header:
         if name in seen:
             errors.add(1, name, "appears twice in the header")
         seen.add(name)
     for name in columns:
-        if name not in seen:
+        if name not in seen and name not in optional:
             errors.add(1, name, f"missing from the header (expected {expected})")
     for position, name in enumerate(header, start=1):
         if name not in columns:

@@ -50,7 +50,8 @@ CREATE TEMP TABLE import_cases (
     opened_on TEXT NOT NULL,
     visit_every_days INTEGER NOT NULL,
     last_visit_on TEXT,
-    status TEXT NOT NULL
+    status TEXT NOT NULL,
+    nhs_number TEXT
 )
 """,
     "observations": """
@@ -81,8 +82,8 @@ INSERT_STAGING_SQL = {
     "staff": "INSERT INTO temp.import_staff (email, name, role, team_key) VALUES (?, ?, ?, ?)",
     "cases": """
 INSERT INTO temp.import_cases (case_ref, initials, date_of_birth, team_id, worker_id,
-    opened_on, visit_every_days, last_visit_on, status)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    opened_on, visit_every_days, last_visit_on, status, nhs_number)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """,
     "observations": """
 INSERT INTO temp.import_observations (external_id, case_id, indicator, observed_on, source,
@@ -128,22 +129,25 @@ SET initials = c.initials, date_of_birth = c.date_of_birth, team_id = c.team_id,
     worker_id = c.worker_id, opened_on = c.opened_on, visit_every_days = c.visit_every_days,
     last_visit_on = c.last_visit_on, status = c.status,
     -- a case closed by an earlier import keeps the day it was first seen closed
-    closed_on = CASE WHEN c.status = 'closed' THEN coalesce(cases.closed_on, :as_of) END
+    closed_on = CASE WHEN c.status = 'closed' THEN coalesce(cases.closed_on, :as_of) END,
+    -- the optional column: a file without it keeps the NHS numbers held
+    nhs_number = CASE WHEN :with_nhs_number THEN c.nhs_number ELSE cases.nhs_number END
 FROM temp.import_cases AS c
 WHERE cases.case_ref = c.case_ref AND (
     cases.initials IS NOT c.initials OR cases.date_of_birth IS NOT c.date_of_birth
     OR cases.team_id IS NOT c.team_id OR cases.worker_id IS NOT c.worker_id
     OR cases.opened_on IS NOT c.opened_on OR cases.visit_every_days IS NOT c.visit_every_days
     OR cases.last_visit_on IS NOT c.last_visit_on OR cases.status IS NOT c.status
+    OR (:with_nhs_number AND cases.nhs_number IS NOT c.nhs_number)
 )
 """
 
 INSERT_CASES_SQL = """
 INSERT INTO cases (case_ref, initials, date_of_birth, team_id, worker_id, opened_on, closed_on,
-    visit_every_days, last_visit_on, status)
+    visit_every_days, last_visit_on, status, nhs_number)
 SELECT c.case_ref, c.initials, c.date_of_birth, c.team_id, c.worker_id, c.opened_on,
     CASE WHEN c.status = 'closed' THEN :as_of END,
-    c.visit_every_days, c.last_visit_on, c.status
+    c.visit_every_days, c.last_visit_on, c.status, c.nhs_number
 FROM temp.import_cases AS c
 WHERE NOT EXISTS (SELECT 1 FROM cases WHERE cases.case_ref = c.case_ref)
 """

@@ -40,6 +40,8 @@ from hotspots.params import MAX_ID
 # Areas of the web interface: modules beside this one, each with a blueprint ``bp``.
 # "digests" is the digest area's (the manager's digest pages); absent until it is built.
 AREAS = ("auth", "caseload", "cases", "team", "admin", "digests", "imports")
+# The pages beside the partners' API: the queue of children not yet matched, the partners.
+AREAS += ("partners", "unmatched")
 
 # The largest request body accepted (a form post is a few kilobytes); larger answers 413.
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -125,6 +127,10 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("MAX_CONTENT_LENGTH", MAX_REQUEST_BYTES)
     for area in AREAS:
         app.register_blueprint(importlib.import_module(f"hotspots.views.{area}").bp)
+    # The partners' JSON API: its own blueprint, the one exempt from CSRF (bearer tokens).
+    from hotspots import api
+
+    api.init_app(app, csrf)
 
     app.add_url_rule("/", "home", home)
     app.before_request(_check_session)
@@ -204,6 +210,10 @@ def _csrf_error(error: CSRFError):
 
 
 def _error_page(error):
+    from hotspots import api
+
+    if api.is_api_request():  # the partners' API answers in problem details, not pages
+        return api.problem_for(error)
     status = getattr(error, "code", 500) or 500
     if status == 403 and current_user.is_authenticated:
         # A refused page (a case's refusal is audited as refused_case where it happens).
