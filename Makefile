@@ -12,7 +12,7 @@ run: install assets
 	$(BIN)/hotspots demo --if-empty
 	$(BIN)/hotspots score
 	@echo "Starting the scheduler and the web app on http://127.0.0.1:5000 (Ctrl-C stops both)"
-	@trap 'kill 0' INT TERM EXIT; $(BIN)/hotspots scheduler & $(BIN)/hotspots run --host 127.0.0.1 --port 5000
+	@trap 'kill 0' INT TERM EXIT; $(BIN)/hotspots scheduler & HOTSPOTS_SECURITY__HTTPS_ONLY=false $(BIN)/hotspots run --host 127.0.0.1 --port 5000
 
 test: install-dev assets browser
 	$(BIN)/ruff check .

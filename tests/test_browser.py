@@ -164,6 +164,7 @@ PAGES = [
     ("meg", "/cases/N-0005", "case-unallocated"),
     ("ada", "/team", "team-choose"),
     ("ada", "/admin/audit", "audit"),
+    ("ada", "/admin/sessions", "signed-in"),
     # The digest area's pages, which extend this area's base template.
     ("meg", "/digest", "digest-preview"),
     ("meg", "/digests", "digests-sent"),

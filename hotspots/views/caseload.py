@@ -8,7 +8,7 @@ from datetime import timedelta
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
-from hotspots import auth, rules
+from hotspots import audit, auth, rules
 from hotspots.db import get_db
 from hotspots.storage import fetch_all
 from hotspots.storage.web import CASELOAD_BAND_COUNTS_SQL, CASELOAD_HISTORY_SQL, CASELOAD_SQL
@@ -61,6 +61,14 @@ def caseload():
         for row in found
     ]
     counts = {r["band"]: r["cases"] for r in fetch_all(db, CASELOAD_BAND_COUNTS_SQL, params)}
+    audit.record(
+        db,
+        at=clock(),
+        action="view_caseload",
+        actor=current_user,
+        detail=f"worker {worker.email}; {len(cases)} cases"
+        + (f"; band {band_filter}" if band_filter else ""),
+    )
     return render_template(
         "caseload/caseload.html",
         worker=worker,

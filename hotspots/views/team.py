@@ -6,8 +6,10 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
+from hotspots import audit
 from hotspots.auth import role_required
 from hotspots.db import get_db
+from hotspots.params import parse_id
 from hotspots.storage import fetch_all, fetch_one
 from hotspots.storage import rules as rule_sql
 from hotspots.storage.web import (
@@ -42,7 +44,7 @@ def team():
         chosen = request.args.get("team", "")
         if not chosen:
             return render_template("team/choose.html", teams=teams)
-        team_id = int(chosen) if chosen.isdigit() else None
+        team_id = parse_id(chosen)
     else:
         team_id = current_user.team_id
     found = fetch_one(db, TEAM_BY_ID_SQL, {"team_id": team_id}) if team_id is not None else None
@@ -66,6 +68,9 @@ def team():
     counts = fetch_one(db, TEAM_COUNTS_SQL, params)
     gap_count = db.execute(TEAM_PRACTICE_GAP_COUNT_SQL, params).fetchone()[0]
     workers = fetch_all(db, TEAM_WORKERS_SQL, params)
+    audit.record(
+        db, at=clock(), action="view_team", actor=current_user, detail=f"team {found['name']}"
+    )
     return render_template(
         "team/team.html",
         team=found,
