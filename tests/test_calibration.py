@@ -133,6 +133,7 @@ def test_calibrate_warns_and_fails_when_a_review_vignette_falls_below_red(tmp_pa
     app = create_app(
         {
             "TESTING": True,
+            "SECRET_KEY": "test-secret",
             "HOTSPOTS_NOW": NOW,
             "database": {"path": str(db_path)},
             "scoring": {"red_threshold": 60.0, "amber_threshold": 18.0},
