@@ -7,6 +7,7 @@ Checks that need today's date take ``today`` as an argument; the view reads the 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,8 @@ from wtforms.fields import PasswordField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from hotspots.views.present import long_date, source_words
+
 ENQUIRY_TOPICS = {
     "domestic_abuse": "Routine domestic abuse enquiry",
     "parental_childhood": "Parents' own childhood (adverse childhood experiences)",
@@ -38,6 +41,16 @@ OBSERVATION_STATUSES = {
     "resolved": "Resolved – it no longer applies",
     "refuted": "Refuted – it was recorded in error or was not true",
 }
+VISIT_OUTCOMES = {
+    "seen_alone": "Yes, and the child was seen alone",
+    "seen_not_alone": "Yes, but not alone",
+    "not_seen": "No, the child was not seen",
+}
+# How long before a child's date of birth anything about the case can be dated (a pregnancy):
+# an earlier date is a typing mistake, never a fact (1 January 1900 once closed a practice gap).
+BEFORE_BIRTH_DAYS = 280
+# Adjustment points as a person types them: a plain decimal, at most two places (no 1e1, inf).
+POINTS_PATTERN = re.compile(r"[+-]?[0-9]+(\.[0-9]{1,2})?")
 # An adjustment is a temporary judgement: it must expire within a year.
 ADJUSTMENT_MAX_DAYS = 366
 ADJUSTMENT_MAX_POINTS = 20.0
@@ -141,21 +154,29 @@ class ObservationForm(FlaskForm):
     )
     submit = SubmitField("Record observation", widget=GovSubmitInput())
 
-    def __init__(self, *args, settings: Mapping[str, Any], today: dt.date, **kwargs):
+    def __init__(
+        self,
+        *args,
+        settings: Mapping[str, Any],
+        today: dt.date,
+        earliest: dt.date | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, prefix="observation", **kwargs)
         self.today = today
+        self.earliest = earliest
         indicators = settings["scoring"]["indicators"]
         self.indicator.choices = [SelectChoice("", "Choose an indicator")] + [
             SelectChoice(code, spec["label"]) for code, spec in indicators.items()
         ]
         self.source.choices = [SelectChoice("", "Choose a source")] + [
-            SelectChoice(code, code.replace("_", " ").capitalize())
-            for code in settings["import"]["sources"]
+            SelectChoice(code, source_words(code)) for code in settings["import"]["sources"]
         ]
 
     def validate_observed_on(self, field):
         if field.data and field.data > self.today:
             raise ValidationError("The date observed must be today or in the past")
+        _not_before(field, self.earliest, "The date observed")
 
 
 class EnquiryForm(FlaskForm):
@@ -183,13 +204,15 @@ class EnquiryForm(FlaskForm):
     )
     submit = SubmitField("Record enquiry", widget=GovSubmitInput())
 
-    def __init__(self, *args, today: dt.date, **kwargs):
+    def __init__(self, *args, today: dt.date, earliest: dt.date | None = None, **kwargs):
         super().__init__(*args, prefix="enquiry", **kwargs)
         self.today = today
+        self.earliest = earliest
 
     def validate_asked_on(self, field):
         if field.data and field.data > self.today:
             raise ValidationError("The date asked must be today or in the past")
+        _not_before(field, self.earliest, "The date asked")
 
 
 class AdjustmentForm(FlaskForm):
@@ -226,11 +249,13 @@ class AdjustmentForm(FlaskForm):
         self.today = today
 
     def validate_points(self, field):
-        try:
-            value = float(field.data.strip().replace("+", "", 1))
-        except ValueError:
-            raise ValidationError("Points must be a number, for example 3 or -2") from None
-        if value != value or value == 0 or abs(value) > ADJUSTMENT_MAX_POINTS:
+        text = (field.data or "").strip()
+        if not POINTS_PATTERN.fullmatch(text):
+            raise ValidationError(
+                "Points must be a number with at most 2 decimal places, for example 3, -2 or 1.5"
+            )
+        value = float(text)
+        if value == 0 or abs(value) > ADJUSTMENT_MAX_POINTS:
             raise ValidationError(
                 f"Points must be between -{ADJUSTMENT_MAX_POINTS:g} and "
                 f"{ADJUSTMENT_MAX_POINTS:g}, and not 0"
@@ -295,6 +320,92 @@ class ObservationStatusForm(FlaskForm):
     def validate_reason(self, field):
         if not (field.data or "").strip():
             raise ValidationError("Enter the reason")
+
+
+def _not_before(field, earliest: dt.date | None, what: str) -> None:
+    if field.data and earliest and field.data < earliest:
+        raise ValidationError(
+            f"{what} must be on or after {long_date(earliest)}: an earlier date cannot be "
+            "about this child"
+        )
+
+
+class VisitForm(FlaskForm):
+    """Record a visit: the date, whether the child was seen (and alone), and a note."""
+
+    visited_on = GovDateField(
+        "Date of the visit",
+        description="For example, 27 3 2026",
+        noun="the date of the visit",
+        validators=[DateRequired("Enter the date of the visit")],
+    )
+    seen = RadioField(
+        "Was the child seen?",
+        widget=GovRadioInput(),
+        choices=_choices(VISIT_OUTCOMES),
+        invalid_choice_message="Choose whether the child was seen",
+        validators=[InputRequired("Choose whether the child was seen")],
+    )
+    note = TextAreaField(
+        "Note (optional)",
+        widget=GovTextArea(),
+        description="What you saw and did. No names of other people.",
+        validators=[
+            Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX} characters or fewer")
+        ],
+    )
+    submit = SubmitField("Record visit", widget=GovSubmitInput())
+
+    def __init__(self, *args, today: dt.date, earliest: dt.date, **kwargs):
+        super().__init__(*args, prefix="visit", **kwargs)
+        self.today = today
+        self.earliest = earliest
+
+    def validate_visited_on(self, field):
+        if field.data and field.data > self.today:
+            raise ValidationError("The date of the visit must be today or in the past")
+        if field.data and field.data < self.earliest:
+            raise ValidationError(
+                f"The date of the visit must be on or after {long_date(self.earliest)}, "
+                "when the case opened"
+            )
+
+
+class WithdrawAdjustmentForm(FlaskForm):
+    """Withdraw the adjustment in force before its expiry, with a reason."""
+
+    reason = TextAreaField(
+        "Why are you withdrawing it?",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Enter why you are withdrawing the adjustment"),
+            Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Withdraw adjustment", widget=GovSubmitInput())
+
+    def validate_reason(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError("Enter why you are withdrawing the adjustment")
+
+
+class EnteredInErrorForm(FlaskForm):
+    """Mark an enquiry or a review as entered in error, with a reason. It stays in the
+    history and counts for nothing."""
+
+    reason = TextAreaField(
+        "What was wrong with it?",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Enter what was wrong with it"),
+            Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Mark as entered in error", widget=GovSubmitInput())
+
+    def validate_reason(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError("Enter what was wrong with it")
 
 
 class AuditFilterForm(FlaskForm):

@@ -44,25 +44,31 @@ ORDER BY o.observed_on DESC, o.id DESC
 """
 
 ENQUIRIES_FOR_CASE_SQL = """
-SELECT e.id, e.topic, e.asked_on, e.outcome, e.recorded_at, r.name AS recorded_by
+SELECT e.id, e.topic, e.asked_on, e.outcome, e.recorded_at, r.name AS recorded_by,
+       e.entered_in_error_at, e.entered_in_error_reason, x.name AS entered_in_error_by
 FROM enquiries e
 LEFT JOIN staff r ON r.id = e.recorded_by_id
+LEFT JOIN staff x ON x.id = e.entered_in_error_by_id
 WHERE e.case_id = :case_id
 ORDER BY e.asked_on DESC, e.id DESC
 """
 
 REVIEWS_FOR_CASE_SQL = """
-SELECT v.id, v.reviewed_at, v.plan, r.name AS reviewed_by
+SELECT v.id, v.reviewed_at, v.plan, r.name AS reviewed_by,
+       v.entered_in_error_at, v.entered_in_error_reason, x.name AS entered_in_error_by
 FROM reviews v
 JOIN staff r ON r.id = v.reviewed_by_id
+LEFT JOIN staff x ON x.id = v.entered_in_error_by_id
 WHERE v.case_id = :case_id
 ORDER BY v.reviewed_at DESC, v.id DESC
 """
 
 ADJUSTMENTS_FOR_CASE_SQL = """
-SELECT a.id, a.points, a.reason, a.expires_on, a.made_at, r.name AS made_by
+SELECT a.id, a.points, a.reason, a.expires_on, a.made_at, r.name AS made_by,
+       a.withdrawn_at, a.withdrawn_reason, a.expires_on_as_made, x.name AS withdrawn_by
 FROM adjustments a
 JOIN staff r ON r.id = a.made_by_id
+LEFT JOIN staff x ON x.id = a.withdrawn_by_id
 WHERE a.case_id = :case_id
 ORDER BY a.made_at DESC, a.id DESC
 """
@@ -90,12 +96,24 @@ WHERE id = :id AND case_id = :case_id AND status = 'current'
 """
 
 OBSERVATION_INDICATOR_SQL = """
-SELECT indicator, status FROM observations WHERE id = :id AND case_id = :case_id
+SELECT indicator, status, observed_on, source, note FROM observations
+WHERE id = :id AND case_id = :case_id
 """
 
 INSERT_ENQUIRY_SQL = """
 INSERT INTO enquiries (case_id, topic, asked_on, outcome, recorded_by_id, recorded_at)
 VALUES (:case_id, :topic, :asked_on, :outcome, :recorded_by_id, :recorded_at)
+"""
+
+ENQUIRY_BY_ID_SQL = """
+SELECT id, topic, asked_on, outcome, entered_in_error_at FROM enquiries
+WHERE id = :id AND case_id = :case_id
+"""
+
+MARK_ENQUIRY_IN_ERROR_SQL = """
+UPDATE enquiries
+SET entered_in_error_at = :at, entered_in_error_by_id = :by_id, entered_in_error_reason = :reason
+WHERE id = :id AND case_id = :case_id AND entered_in_error_at IS NULL
 """
 
 ENQUIRY_EXISTS_SQL = """
@@ -105,6 +123,52 @@ SELECT 1 FROM enquiries WHERE case_id = :case_id AND topic = :topic AND asked_on
 INSERT_ADJUSTMENT_SQL = """
 INSERT INTO adjustments (case_id, points, reason, expires_on, made_by_id, made_at)
 VALUES (:case_id, :points, :reason, :expires_on, :made_by_id, :made_at)
+"""
+
+# The adjustments counting today (made on or before today, expiring today or later).
+ADJUSTMENTS_IN_FORCE_SQL = """
+SELECT id, points, reason, expires_on, made_at FROM adjustments
+WHERE case_id = :case_id AND substr(made_at, 1, 10) <= :today AND expires_on >= :today
+ORDER BY made_at DESC, id DESC
+"""
+
+# Withdrawn adjustments stop counting from :today: their expiry becomes yesterday.
+WITHDRAW_ADJUSTMENT_SQL = """
+UPDATE adjustments
+SET expires_on_as_made = expires_on, expires_on = :yesterday, withdrawn_at = :at,
+    withdrawn_by_id = :by_id, withdrawn_reason = :reason
+WHERE id = :id AND case_id = :case_id AND withdrawn_at IS NULL
+"""
+
+REVIEW_BY_ID_SQL = """
+SELECT id, reviewed_at, entered_in_error_at FROM reviews WHERE id = :id AND case_id = :case_id
+"""
+
+MARK_REVIEW_IN_ERROR_SQL = """
+UPDATE reviews
+SET entered_in_error_at = :at, entered_in_error_by_id = :by_id, entered_in_error_reason = :reason
+WHERE id = :id AND case_id = :case_id AND entered_in_error_at IS NULL
+"""
+
+INSERT_VISIT_SQL = """
+INSERT INTO visits (case_id, visited_on, child_seen, seen_alone, note, recorded_by_id,
+                    recorded_at)
+VALUES (:case_id, :visited_on, :child_seen, :seen_alone, :note, :recorded_by_id, :recorded_at)
+"""
+
+# A visit where the child was seen is the case's last visit, unless a later one is recorded.
+UPDATE_LAST_VISIT_SQL = """
+UPDATE cases SET last_visit_on = :visited_on
+WHERE id = :case_id AND (last_visit_on IS NULL OR last_visit_on < :visited_on)
+"""
+
+VISITS_FOR_CASE_SQL = """
+SELECT v.id, v.visited_on, v.child_seen, v.seen_alone, v.note, v.recorded_at,
+       r.name AS recorded_by
+FROM visits v
+JOIN staff r ON r.id = v.recorded_by_id
+WHERE v.case_id = :case_id
+ORDER BY v.visited_on DESC, v.id DESC
 """
 
 INSERT_REVIEW_SQL = """
@@ -286,4 +350,21 @@ ORDER BY id DESC LIMIT :limit OFFSET :offset
 
 STAFF_EMAIL_SQL = """
 SELECT email FROM staff WHERE email = :email
+"""
+
+# --- finding a case ------------------------------------------------------------------------
+
+# Cases whose reference is the query (as typed, or in capitals) or whose initials are it (in
+# capitals), open first, with what a results list shows. Who may see each is decided by
+# hotspots.auth.can_see_case on these rows, so the rule stays in one place.
+CASE_SEARCH_SQL = """
+SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.team_id, c.worker_id, c.status,
+       c.opened_on, w.name AS worker_name, t.name AS team_name, s.score, s.band
+FROM cases c
+JOIN teams t ON t.id = c.team_id
+LEFT JOIN staff w ON w.id = c.worker_id
+LEFT JOIN scores s ON s.case_id = c.id
+WHERE c.case_ref IN (:query, upper(:query)) OR c.initials = upper(:query)
+ORDER BY c.status = 'closed', s.score IS NULL, s.score DESC, c.case_ref
+LIMIT :limit
 """

@@ -36,7 +36,7 @@ from hotspots.db import get_db
 
 # Areas of the web interface: modules beside this one, each with a blueprint ``bp``.
 # "digests" is the digest area's (the manager's digest pages); absent until it is built.
-AREAS = ("auth", "caseload", "cases", "team", "admin", "digests")
+AREAS = ("auth", "caseload", "cases", "team", "admin", "digests", "help", "search")
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -103,7 +103,7 @@ def init_app(app: Flask) -> None:
     app.after_request(_security_headers)
     app.context_processor(lambda: {"cspNonce": _csp_nonce()})
     app.register_error_handler(CSRFError, _csrf_error)
-    for status in (403, 404, 500):
+    for status in (403, 404, 405, 500):
         app.register_error_handler(status, _error_page)
 
 
@@ -164,4 +164,7 @@ def _csrf_error(error: CSRFError):
 
 def _error_page(error):
     status = getattr(error, "code", 500) or 500
-    return render_template(f"errors/{status}.html"), status
+    headers = {}
+    if getattr(error, "valid_methods", None):  # a 405 says which methods the address takes
+        headers["Allow"] = ", ".join(error.valid_methods)
+    return render_template(f"errors/{status}.html"), status, headers
