@@ -4,6 +4,7 @@ forms: each change is saved, audited, rescored at once; bad input saves nothing.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import browser_support as world
 import pytest
@@ -619,9 +620,7 @@ def test_an_earlier_visit_recorded_late_does_not_move_the_last_visit_back(client
         ({"visit-note": "x" * 2001}, "The note must be 2000 characters or fewer"),
     ],
 )
-def test_bad_visit_input_shows_the_error_and_keeps_what_was_typed(
-    client, db, ids, change, message
-):
+def test_bad_visit_input_shows_the_error_and_keeps_what_was_typed(client, db, ids, change, message):
     sign_in(client, "ann")  # N-0002 opened 400 days ago, on 26 January 2025
     response = client.post("/cases/N-0002/visits", data={**VISIT, **change})
     assert response.status_code == 400
@@ -781,3 +780,71 @@ def test_the_case_page_leads_with_the_score_band_reasons_and_what_would_help_nex
     assert "Review the case" in steps and "Visit the child" not in steps
     assert 'href="/how-scores-work"' in page
     assert "Green: a score below 7." in page
+
+
+# --- no lost typing -----------------------------------------------------------------------------
+
+
+def test_a_form_sent_after_the_session_expired_is_put_back_after_signing_in(app, client, db, ids):
+    sign_in(client, "ann")
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=31)  # idle past the 30 minutes
+    plan = {"review-plan": "Joint visit with police on Friday; ask about the new partner"}
+    response = client.post("/cases/N-0002/reviews", data=plan)
+    assert response.status_code == 302
+    assert response.location == "/login?next=/cases/N-0002/reviews"
+    assert count(db, "reviews") == 0  # nothing saved while signed out
+    login = text(client.get(response.location))
+    assert "what you typed will be back in the form" in login
+    signed_in = sign_in_to(client, "ann", next_url="/cases/N-0002/reviews")
+    assert signed_in.location == "/cases/N-0002/reviews"
+    page = text(client.get("/cases/N-0002/reviews"))
+    assert "Joint visit with police on Friday; ask about the new partner" in page
+    assert "What you typed before you were signed out is back in the form" in page
+    assert count(db, "reviews") == 0  # put back, not saved: the worker checks and saves
+    assert count(db, "form_drafts") == 0  # taken once
+    assert "Joint visit" not in text(client.get("/cases/N-0002/reviews"))
+
+
+def test_typed_text_is_put_back_only_for_the_person_who_typed_it(app, client, db, ids):
+    sign_in(client, "meg")
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=31)
+    client.post("/cases/N-0002/reviews", data={"review-plan": "Meg's plan"})
+    client.get("/login")
+    sign_in(client, "ann")
+    assert "Meg&#39;s plan" not in text(client.get("/cases/N-0002/reviews"))
+    assert count(db, "form_drafts") == 1
+
+
+def test_a_form_sent_by_the_timeout_warning_while_still_signed_in_is_never_saved(client, db, ids):
+    sign_in(client, "ann")
+    data = {**VISIT, "app-timed-out": "1"}
+    response = client.post("/cases/N-0002/visits", data=data)
+    assert response.status_code == 302 and response.location == "/cases/N-0002/visits"
+    assert count(db, "visits") == 0
+    page = text(client.get("/cases/N-0002/visits"))
+    assert "Baby asleep in a safe cot" in page
+
+
+def test_typed_text_older_than_a_day_is_not_put_back(app, client, db, ids):
+    sign_in(client, "ann")
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=31)
+    client.post("/cases/N-0002/reviews", data={"review-plan": "Old plan"})
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(days=1, minutes=32)
+    sign_in(client, "ann")
+    assert "Old plan" not in text(client.get("/cases/N-0002/reviews"))
+
+
+def test_stay_signed_in_keeps_the_session_alive(app, client, ids):
+    sign_in(client, "ann")
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=29)
+    assert client.post("/session/keep-alive").get_json() == {"signed_in": True}
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=58)  # 29 minutes after staying
+    assert client.get("/cases/N-0002").status_code == 200
+    page = text(client.get("/cases/N-0002"))
+    assert 'data-idle-seconds="1800"' in page and 'data-warn-seconds="120"' in page
+
+
+def sign_in_to(client, key: str, next_url: str):
+    return client.post(
+        f"/login?next={next_url}", data={"email": email(key), "password": world.PASSWORD}
+    )

@@ -330,3 +330,24 @@ CREATE INDEX cases_initials ON cases(initials);
 def m062_search_index(db: Database) -> None:
     for statement in statements(SEARCH_INDEX_SQL):
         db.execute(statement)
+
+
+FORM_DRAFTS_SQL = """
+-- What someone typed into a case's form when their session had already expired, kept so that
+-- it is put back in the form once they sign in again (hotspots.drafts); deleted when put
+-- back, and after a day.
+CREATE TABLE form_drafts (
+    id INTEGER PRIMARY KEY,
+    staff_id INTEGER NOT NULL REFERENCES staff(id),
+    path TEXT NOT NULL,
+    data TEXT NOT NULL,
+    saved_at TEXT NOT NULL
+);
+CREATE INDEX form_drafts_staff ON form_drafts(staff_id, path);
+"""
+
+
+@migrations()
+def m063_form_drafts(db: Database) -> None:
+    for statement in statements(FORM_DRAFTS_SQL):
+        db.execute(statement)

@@ -368,3 +368,24 @@ WHERE c.case_ref IN (:query, upper(:query)) OR c.initials = upper(:query)
 ORDER BY c.status = 'closed', s.score IS NULL, s.score DESC, c.case_ref
 LIMIT :limit
 """
+
+# --- typed text kept across a sign-in (hotspots.drafts) ------------------------------------
+
+INSERT_FORM_DRAFT_SQL = """
+INSERT INTO form_drafts (staff_id, path, data, saved_at)
+VALUES (:staff_id, :path, :data, :saved_at)
+"""
+
+DELETE_OLD_FORM_DRAFTS_SQL = """
+DELETE FROM form_drafts WHERE saved_at < :before
+"""
+
+LATEST_FORM_DRAFT_SQL = """
+SELECT data FROM form_drafts
+WHERE staff_id = :staff_id AND path = :path AND saved_at >= :since
+ORDER BY id DESC LIMIT 1
+"""
+
+DELETE_FORM_DRAFTS_SQL = """
+DELETE FROM form_drafts WHERE staff_id = :staff_id AND path = :path
+"""

@@ -29,7 +29,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
-from hotspots import rescoring
+from hotspots import drafts, rescoring
 from hotspots.auth import load_user
 from hotspots.dates import local_now
 from hotspots.db import get_db
@@ -125,8 +125,21 @@ def _expire_idle_session():
     idle_seconds = current_app.config["SETTINGS"]["app"]["session_idle_minutes"] * 60
     last_seen = session.get("last_seen")
     if not isinstance(last_seen, (int, float)) or now - last_seen > idle_seconds:
+        # A case's form sent too late: keep what was typed, to put back after sign-in.
+        kept = (
+            request.method == "POST"
+            and (request.endpoint or "").startswith("cases.")
+            and drafts.keep(get_db(), current_user.id, request.path, request.form, clock())
+        )
         logout_user()
         session.clear()
+        if kept:
+            flash(
+                "You were signed out because you were inactive. Nothing was saved yet: sign in "
+                "again and what you typed will be back in the form for you to check and save.",
+                "info",
+            )
+            return redirect(url_for("auth.login", next=request.path))
         flash("You were signed out because you were inactive. Sign in again.", "info")
         if request.method == "GET":
             return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))

@@ -17,10 +17,10 @@ import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from hotspots import audit, auth, scoring
+from hotspots import audit, auth, drafts, scoring
 from hotspots.db import get_db
 from hotspots.forms import (
     BEFORE_BIRTH_DAYS,
@@ -65,6 +65,21 @@ from hotspots.views import clock, contributions_of, present, settings
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 
+
+@bp.before_request
+def _timed_out_form():
+    """A form sent by the timeout warning while the session is in fact still alive (another
+    tab kept it so): keep what was typed and show the form again; never save it."""
+    if (
+        request.method == "POST"
+        and request.form.get("app-timed-out")
+        and current_user.is_authenticated
+    ):
+        drafts.keep(get_db(), current_user.id, request.path, request.form, clock())
+        return redirect(request.path)
+    return None
+
+
 # The case page's short list of actions, each a page of its own: (endpoint, words).
 ACTIONS = (
     ("cases.record_visit", "Record a visit"),
@@ -94,7 +109,7 @@ def record_visit(case_ref: str):
     """Record a visit. A visit where the child was seen becomes the case's last visit (unless
     a later one is recorded), which clears an overdue visit at once."""
     found, now = _open_case(case_ref)
-    form = VisitForm(today=now.date(), earliest=_date(found["opened_on"]))
+    form = VisitForm(**_restored(now), today=now.date(), earliest=_date(found["opened_on"]))
     if not form.validate_on_submit():
         return _form_page(found, now, form, "visit", "Record a visit")
     seen = form.seen.data
@@ -134,7 +149,9 @@ def record_visit(case_ref: str):
 def record_observation(case_ref: str):
     """Record an observation of an indicator."""
     found, now = _open_case(case_ref)
-    form = ObservationForm(settings=settings(), today=now.date(), earliest=_earliest(found))
+    form = ObservationForm(
+        **_restored(now), settings=settings(), today=now.date(), earliest=_earliest(found)
+    )
     if not form.validate_on_submit():
         return _form_page(found, now, form, "observation", "Record an observation")
     indicator = form.indicator.data
@@ -172,7 +189,7 @@ def record_enquiry(case_ref: str):
     """Record a screening question asked and its outcome."""
     db = get_db()
     found, now = _open_case(case_ref)
-    form = EnquiryForm(today=now.date(), earliest=_earliest(found))
+    form = EnquiryForm(**_restored(now), today=now.date(), earliest=_earliest(found))
     valid = form.validate_on_submit()
     if valid:
         params = {
@@ -221,7 +238,7 @@ def add_adjustment(case_ref: str):
     in_force = fetch_all(
         db, ADJUSTMENTS_IN_FORCE_SQL, {"case_id": found["id"], "today": today.isoformat()}
     )
-    form = AdjustmentForm(today=today)
+    form = AdjustmentForm(**_restored(now), today=today)
     if not form.validate_on_submit():
         return _form_page(
             found,
@@ -280,7 +297,7 @@ def withdraw_adjustment(case_ref: str, adjustment_id: int):
     adjustment = in_force.get(adjustment_id)
     if adjustment is None:
         abort(404)
-    form = WithdrawAdjustmentForm()
+    form = WithdrawAdjustmentForm(**_restored(now))
     if not form.validate_on_submit():
         return _form_page(
             found,
@@ -306,7 +323,7 @@ def withdraw_adjustment(case_ref: str, adjustment_id: int):
 def mark_reviewed(case_ref: str):
     """Mark the case reviewed, with a plan."""
     found, now = _open_case(case_ref)
-    form = ReviewForm()
+    form = ReviewForm(**_restored(now))
     if not form.validate_on_submit():
         return _form_page(found, now, form, "review", "Mark as reviewed")
 
@@ -341,7 +358,7 @@ def enquiry_in_error(case_ref: str, enquiry_id: int):
         f"{present.long_date(enquiry['asked_on'])}: "
         f"{ENQUIRY_OUTCOMES.get(enquiry['outcome'], enquiry['outcome']).lower()}"
     )
-    form = EnteredInErrorForm()
+    form = EnteredInErrorForm(**_restored(now))
     if not form.validate_on_submit():
         return _form_page(
             found, now, form, "in_error", "Mark an enquiry as entered in error", what=described
@@ -374,7 +391,7 @@ def review_in_error(case_ref: str, review_id: int):
     if review is None or review["entered_in_error_at"]:
         abort(404)
     described = f"Review of {present.long_date(review['reviewed_at'])}"
-    form = EnteredInErrorForm()
+    form = EnteredInErrorForm(**_restored(now))
     if not form.validate_on_submit():
         return _form_page(
             found, now, form, "in_error", "Mark a review as entered in error", what=described
@@ -408,7 +425,7 @@ def change_observation_status(case_ref: str, observation_id: int):
     )
     if observation is None or observation["status"] != "current":
         abort(404)
-    form = ObservationStatusForm()
+    form = ObservationStatusForm(**_restored(now))
     label = _indicator_label(observation["indicator"])
     if not form.validate_on_submit():
         return _form_page(
@@ -466,6 +483,18 @@ def _open_case(case_ref: str) -> tuple[dict[str, Any], datetime]:
         flash("This case is closed: nothing more can be recorded on it.", "info")
         return abort(redirect(url_for("cases.case", case_ref=found["case_ref"])))
     return found, now
+
+
+def _restored(now: datetime) -> dict[str, Any]:
+    """On showing a form: what the signed-in person typed into it when their session had
+    expired (hotspots.drafts), as the form's data; nothing otherwise."""
+    if request.method != "GET":
+        return {}
+    kept = drafts.take(get_db(), current_user.id, request.path, now)
+    if kept is None:
+        return {}
+    flash("What you typed before you were signed out is back in the form: check it and save.")
+    return {"formdata": kept}
 
 
 def _earliest(case: dict[str, Any]) -> date:

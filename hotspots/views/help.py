@@ -12,7 +12,8 @@ from hotspots.views import present, settings
 
 bp = Blueprint("help", __name__)
 
-FRACTIONS = {1.0: "all of", 0.75: "three quarters of", 0.5: "half", 0.25: "a quarter of", 0.0: "none of"}
+# [scoring] repeat_fraction in words.
+FRACTIONS = {1.0: "all of", 0.75: "three quarters of", 0.5: "half", 0.25: "a quarter of"}
 
 # What each practice gap means, for the "How scores work" page (the points come from
 # [scoring.practice_gaps]; the labels from hotspots.scoring.GAP_LABELS).

@@ -204,9 +204,7 @@ def half_life_words(days: int) -> str:
     return f"counts for less as it gets older: half after {span}"
 
 
-def contribution_words(
-    contribution: Mapping[str, Any], scoring_settings: Mapping[str, Any]
-) -> str:
+def contribution_words(contribution: Mapping[str, Any], scoring_settings: Mapping[str, Any]) -> str:
     """One line of the score breakdown in plain words (no codes, no decay factors)."""
     kind = contribution.get("kind")
     weight = contribution.get("weight")
