@@ -217,3 +217,123 @@ def test_pages_with_errors_have_no_serious_accessibility_violations(page):
     assert page.locator(".govuk-error-summary").is_visible()
     screenshot(page, "axe-case-errors")
     assert serious_violations(page) == []
+
+
+# --- a worker's day: visits, finding a case, a phone, printing, the timeout -------------------
+
+
+def test_a_worker_records_a_visit_and_the_overdue_visit_clears(page):
+    sign_in(page, "ann")
+    page.goto("/cases/N-0002")
+    visits = page.locator("[data-testid=visits]")
+    assert "(overdue)" in visits.inner_text()
+    before = score_on_case_page(page)
+    with page.expect_navigation():
+        page.click("[data-testid=next-steps] a:has-text('Visit the child')")
+    assert page.locator("h1").inner_text() == "Record a visit"
+    page.fill("#visit-visited_on-day", "2")
+    page.fill("#visit-visited_on-month", "3")
+    page.fill("#visit-visited_on-year", "2026")
+    page.check("input[name=visit-seen][value=seen_alone]")
+    page.fill("#visit-note", "Baby feeding well")
+    screenshot(page, "record-visit-filled")
+    with page.expect_navigation():
+        page.click("button:has-text('Record visit')")
+    assert "Visit recorded for 2 March 2026." in page.locator(".govuk-notification-banner").inner_text()
+    assert "(overdue)" not in page.locator("[data-testid=visits]").inner_text()
+    assert score_on_case_page(page) == pytest.approx(before - 2.0, abs=0.05)
+    page.click("#visits summary")
+    assert "Baby feeding well" in page.locator("#visits").inner_text()
+    screenshot(page, "case-after-visit")
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
+
+
+def test_a_manager_finds_a_case_from_the_header_of_any_page(page):
+    sign_in(page, "meg")
+    page.goto("/team")
+    page.fill("#header-search", "n-0004")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/cases/N-0004")
+    page.fill("#header-search", "S-0001")  # another team's case: not found for Meg
+    with page.expect_navigation():
+        page.click(".app-search button")
+    assert "No case you can see" in page.locator("[data-testid=no-results]").inner_text()
+
+
+def test_the_case_page_fits_a_phone_without_sideways_scrolling(page):
+    sign_in(page, "ann")
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto("/cases/N-0001")
+    for section in page.locator("details summary").all():
+        section.click()  # every folded section open: the widest the page gets
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page is {width} px wide at 375 px"
+    screenshot(page, "case-phone")
+    page.goto("/cases/N-0001/adjustments")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_the_case_prints_its_content_without_navigation_or_forms(page):
+    sign_in(page, "ann")
+    page.goto("/cases/N-0001")
+    page.emulate_media(media="print")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert page.locator("#timeline").evaluate("d => d.open")
+    assert page.locator(".govuk-header").is_hidden()
+    assert page.locator(".app-header-search").is_hidden()
+    assert page.locator(".app-actions").is_hidden()
+    assert page.locator(".govuk-footer").is_hidden()
+    assert page.locator("#timeline").inner_text().count("Observed") == 3
+    pdf = page.pdf(format="A4")
+    sheets = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    screenshot(page, "case-print")
+    assert 1 <= sheets <= 3, f"the case prints on {sheets} A4 sheets"  # 7, with empty forms
+    assert page.locator("a:has-text('Resolve or refute')").first.is_hidden()
+
+
+def test_the_timeout_warning_offers_to_stay_signed_in(page, live_server):
+    page.clock.install()
+    sign_in(page, "ann")
+    page.goto("/cases/N-0002")
+    dialog = page.locator("#app-timeout")
+    assert dialog.is_hidden()
+    page.clock.fast_forward("28:01")  # 2 minutes before the 30-minute sign-out
+    assert dialog.is_visible()
+    assert "You will be signed out soon" in dialog.inner_text()
+    assert page.evaluate("document.activeElement.id") == "app-timeout-title"
+    screenshot(page, "timeout-warning")
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
+    with page.expect_response("**/session/keep-alive") as answer:
+        page.click("button:has-text('Stay signed in')")
+    assert answer.value.ok
+    assert dialog.is_hidden()
+    page.clock.fast_forward("27:00")
+    assert dialog.is_hidden()  # the countdown started again
+
+
+def test_a_plan_typed_before_the_session_ends_comes_back_after_signing_in(page, live_server):
+    from datetime import timedelta
+
+    import browser_support as world
+
+    page.clock.install()
+    sign_in(page, "ann")
+    page.goto("/cases/N-0002/reviews")
+    page.fill("#review-plan", "Visit with the health visitor on Monday")
+    live_server.app.config["HOTSPOTS_NOW"] = world.NOW + timedelta(minutes=31)
+    page.clock.fast_forward("30:01")
+    dialog = page.locator("#app-timeout")
+    assert "You have been signed out" in dialog.inner_text()
+    screenshot(page, "timeout-signed-out")
+    with page.expect_navigation(url=re.compile(r"/login\?next=")):
+        page.click("button:has-text('Sign in again')")
+    assert "what you typed will be back" in page.locator(".govuk-notification-banner").inner_text()
+    page.fill("#email", world.email("ann"))
+    page.fill("#password", world.PASSWORD)
+    with page.expect_navigation(url=re.compile(r"/cases/N-0002/reviews$")):
+        page.click("button:has-text('Sign in')")
+    assert page.locator("#review-plan").input_value() == "Visit with the health visitor on Monday"
+    with page.expect_navigation(url=re.compile(r"/cases/N-0002$")):
+        page.click("button:has-text('Mark as reviewed')")
+    assert "Case marked as reviewed." in page.locator(".govuk-notification-banner").inner_text()
