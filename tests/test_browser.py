@@ -239,7 +239,8 @@ def test_a_worker_records_a_visit_and_the_overdue_visit_clears(page):
     screenshot(page, "record-visit-filled")
     with page.expect_navigation():
         page.click("button:has-text('Record visit')")
-    assert "Visit recorded for 2 March 2026." in page.locator(".govuk-notification-banner").inner_text()
+    banner = page.locator(".govuk-notification-banner").inner_text()
+    assert "Visit recorded for 2 March 2026." in banner
     assert "(overdue)" not in page.locator("[data-testid=visits]").inner_text()
     assert score_on_case_page(page) == pytest.approx(before - 2.0, abs=0.05)
     page.click("#visits summary")

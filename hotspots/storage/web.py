@@ -183,8 +183,9 @@ VALUES (:case_id, :reviewed_by_id, :reviewed_at, :plan)
 CASELOAD_SQL = """
 SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.opened_on, c.last_visit_on,
        c.visit_every_days, c.worker_id,
-       s.score, s.band, s.rank, s.contributions, s.as_of,
-       (SELECT max(v.reviewed_at) FROM reviews v WHERE v.case_id = c.id) AS last_reviewed_at,
+       s.score, s.band, s.rank, s.contributions, s.as_of, s.computed_at,
+       (SELECT max(v.reviewed_at) FROM valid_reviews v WHERE v.case_id = c.id)
+           AS last_reviewed_at,
        (SELECT h.score FROM score_history h
         WHERE h.case_id = c.id AND h.day <= :week_ago
         ORDER BY h.day DESC LIMIT 1) AS score_week_ago
@@ -231,7 +232,7 @@ AND coalesce(
           WHERE n.case_id = c.id AND n.band <> 'red' AND n.day <= :today), '')),
     s.as_of) < :red_before
 AND NOT EXISTS (
-    SELECT 1 FROM reviews v
+    SELECT 1 FROM valid_reviews v
     WHERE v.case_id = c.id AND substr(v.reviewed_at, 1, 10) >= :reviewed_since)
 """
 
@@ -264,7 +265,8 @@ _TEAM_CASE_COLUMNS = """
        c.id, c.case_ref, c.initials, c.date_of_birth, c.opened_on, c.last_visit_on,
        c.visit_every_days, c.worker_id, w.name AS worker_name,
        s.score, s.band, s.rank, s.contributions, s.as_of,
-       (SELECT max(v.reviewed_at) FROM reviews v WHERE v.case_id = c.id) AS last_reviewed_at,
+       (SELECT max(v.reviewed_at) FROM valid_reviews v WHERE v.case_id = c.id)
+           AS last_reviewed_at,
        (SELECT h.score FROM score_history h
         WHERE h.case_id = c.id AND h.day <= :week_ago
         ORDER BY h.day DESC LIMIT 1) AS score_week_ago

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hotspots import scoring
 from hotspots.dates import parse_date
@@ -114,6 +115,22 @@ def long_date(day: date | str | None) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
+def date_and_time(moment: str | None, timezone: str) -> str:
+    """A stored instant in words, in the service's time zone: "2 March 2026 at 9:30am" (the
+    GOV.UK style); empty for None."""
+    if not moment:
+        return ""
+    local = datetime.fromisoformat(moment)
+    if local.tzinfo is not None:
+        local = local.astimezone(ZoneInfo(timezone))
+    hour = local.hour % 12 or 12
+    suffix = "am" if local.hour < 12 else "pm"
+    clock = f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local.minute:02d}{suffix}"
+    if local.minute == 0 and local.hour in (0, 12):
+        clock = "midday" if local.hour == 12 else "midnight"
+    return f"{long_date(local.date())} at {clock}"
+
+
 @functools.lru_cache(maxsize=8)
 def sparkline_days(today: date) -> tuple[str, ...]:
     """The 30 days a sparkline covers, oldest first, as ISO dates (the same for every row)."""
@@ -175,6 +192,7 @@ def case_row(
         "reasons": scoring.reasons(contributions),
         "last_visit": long_date(row["last_visit_on"]) if row["last_visit_on"] else "None recorded",
         "next_visit_due": long_date(due),
+        "next_visit_due_on": due,
         "visit_overdue": due < today,
         "reviewed": reviewed(row["last_reviewed_at"], today, reviewed_within_days),
         "worker_name": row.get("worker_name"),
