@@ -408,6 +408,30 @@ class EnteredInErrorForm(FlaskForm):
             raise ValidationError("Enter what was wrong with it")
 
 
+class AllocateForm(FlaskForm):
+    """Choose a member of the case's team."""
+
+    worker = RadioField(
+        "Who should the case be allocated to?",
+        widget=GovRadioInput(),
+        validators=[InputRequired("Choose who the case should be allocated to")],
+        invalid_choice_message="Choose who the case should be allocated to",
+    )
+    submit = SubmitField("Allocate case", widget=GovSubmitInput())
+
+    def __init__(self, workers: list[Mapping[str, Any]], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.worker.choices = [
+            SelectChoice(
+                str(w["id"]),
+                f"{w['name']}{' (manager)' if w['role'] == 'manager' else ''}: "
+                f"{w['open_cases']} open {'case' if w['open_cases'] == 1 else 'cases'}, "
+                f"{w['hotspots']} {'hotspot' if w['hotspots'] == 1 else 'hotspots'}",
+            )
+            for w in workers
+        ]
+
+
 class AuditFilterForm(FlaskForm):
     """Filters for the audit log (a GET form: no CSRF token needed)."""
 

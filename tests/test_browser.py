@@ -186,6 +186,12 @@ PAGES = [
     (None, "/accessibility", "accessibility"),
     (None, "/privacy", "privacy"),
     ("ann", "/logout", "method-not-allowed"),
+    # The team's sections, one worker's share, and allocating a case.
+    ("meg", "/team/hotspots", "team-section"),
+    ("meg", "/team?worker=2", "team-one-worker"),
+    ("meg", "/team/allocate/N-0005", "allocate"),
+    ("ann", "/caseload?visit_overdue=1&sort=visit_due", "caseload-filtered-sorted"),
+    ("ann", "/caseload?band=purple", "caseload-not-a-band"),
     # The digest area's pages, which extend this area's base template.
     ("meg", "/digest", "digest-preview"),
     ("meg", "/digests", "digests-sent"),

@@ -219,6 +219,9 @@ TEAM_BY_ID_SQL = """
 SELECT id, name FROM teams WHERE id = :team_id
 """
 
+# A team list narrowed to one worker's cases (:worker_id), or not (NULL).
+_OF_WORKER = "(:worker_id IS NULL OR c.worker_id = :worker_id)"
+
 # A hotspot "unreviewed for more than N days" (the digest's definition): red for more than N
 # days (red since the day after its latest non-red history day, or its first history day, or
 # its score's day) and no review in the last N days (on or after :reviewed_since).
@@ -257,11 +260,11 @@ SELECT count(*) AS open_cases,
        coalesce(sum(c.worker_id IS NULL), 0) AS unallocated,
        coalesce(sum({_UNREVIEWED_HOTSPOT}), 0) AS unreviewed_hotspots
 FROM cases c LEFT JOIN scores s ON s.case_id = c.id
-WHERE c.team_id = :team_id AND c.status = 'open'
+WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER}
 """  # noqa: S608
 
 # The columns every team list shows, so one template renders them all.
-_TEAM_CASE_COLUMNS = """
+_TEAM_CASE_COLUMNS = f"""
        c.id, c.case_ref, c.initials, c.date_of_birth, c.opened_on, c.last_visit_on,
        c.visit_every_days, c.worker_id, w.name AS worker_name,
        s.score, s.band, s.rank, s.contributions, s.as_of,
@@ -269,17 +272,18 @@ _TEAM_CASE_COLUMNS = """
            AS last_reviewed_at,
        (SELECT h.score FROM score_history h
         WHERE h.case_id = c.id AND h.day <= :week_ago
-        ORDER BY h.day DESC LIMIT 1) AS score_week_ago
-"""
+        ORDER BY h.day DESC LIMIT 1) AS score_week_ago,
+       coalesce({_UNREVIEWED_HOTSPOT}, 0) AS unreviewed_too_long
+"""  # noqa: S608 (a constant fragment, no values)
 
 TEAM_HOTSPOTS_SQL = f"""
 SELECT {_TEAM_CASE_COLUMNS}
 FROM cases c
 JOIN scores s ON s.case_id = c.id
 LEFT JOIN staff w ON w.id = c.worker_id
-WHERE c.team_id = :team_id AND c.status = 'open' AND s.band = 'red'
+WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER} AND s.band = 'red'
 ORDER BY s.score DESC, c.case_ref
-LIMIT :limit
+LIMIT :limit OFFSET :offset
 """  # noqa: S608 (a constant fragment, no values)
 
 TEAM_UNREVIEWED_HOTSPOTS_SQL = f"""
@@ -287,9 +291,9 @@ SELECT {_TEAM_CASE_COLUMNS}
 FROM cases c
 JOIN scores s ON s.case_id = c.id
 LEFT JOIN staff w ON w.id = c.worker_id
-WHERE c.team_id = :team_id AND c.status = 'open' AND {_UNREVIEWED_HOTSPOT}
+WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER} AND {_UNREVIEWED_HOTSPOT}
 ORDER BY s.score DESC, c.case_ref
-LIMIT :limit
+LIMIT :limit OFFSET :offset
 """  # noqa: S608
 
 TEAM_UNALLOCATED_SQL = f"""
@@ -297,9 +301,9 @@ SELECT {_TEAM_CASE_COLUMNS}
 FROM cases c
 LEFT JOIN scores s ON s.case_id = c.id
 LEFT JOIN staff w ON w.id = c.worker_id
-WHERE c.team_id = :team_id AND c.status = 'open' AND c.worker_id IS NULL
+WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER} AND c.worker_id IS NULL
 ORDER BY s.score DESC, c.case_ref
-LIMIT :limit
+LIMIT :limit OFFSET :offset
 """  # noqa: S608
 
 # Open cases past the domestic-abuse enquiry due date with no such enquiry recorded: the
@@ -309,20 +313,26 @@ SELECT {_TEAM_CASE_COLUMNS}
 FROM cases c
 LEFT JOIN scores s ON s.case_id = c.id
 LEFT JOIN staff w ON w.id = c.worker_id
-WHERE c.team_id = :team_id AND c.status = 'open' AND c.opened_on <= :due_before
+WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER} AND c.opened_on <= :due_before
   AND NOT EXISTS (
       SELECT 1 FROM enquiries e WHERE e.case_id = c.id AND e.topic = 'domestic_abuse'
   )
 ORDER BY c.opened_on, c.case_ref
-LIMIT :limit
+LIMIT :limit OFFSET :offset
 """  # noqa: S608
 
-TEAM_PRACTICE_GAP_COUNT_SQL = """
+TEAM_PRACTICE_GAP_COUNT_SQL = f"""
 SELECT count(*) FROM cases c
-WHERE c.team_id = :team_id AND c.status = 'open' AND c.opened_on <= :due_before
+WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER}
+  AND c.opened_on <= :due_before
   AND NOT EXISTS (
       SELECT 1 FROM enquiries e WHERE e.case_id = c.id AND e.topic = 'domestic_abuse'
   )
+"""  # noqa: S608
+
+ALLOCATE_CASE_SQL = """
+UPDATE cases SET worker_id = :worker_id
+WHERE id = :case_id AND worker_id IS NULL AND status = 'open'
 """
 
 # --- the audit log -----------------------------------------------------------------------
