@@ -432,6 +432,95 @@ class AllocateForm(FlaskForm):
         ]
 
 
+ROLE_WORDS = {
+    "worker": "Worker: sees their own caseload",
+    "manager": "Manager: sees their team's cases and gets the daily digest",
+    "admin": "Admin: sees every case, the audit log and manages people",
+}
+MIN_PASSWORD_LENGTH = 12
+
+
+class PersonForm(FlaskForm):
+    """Add a member of staff (they set their own password from a one-time link)."""
+
+    name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter their full name"),
+            Length(max=200, message="The name must be 200 characters or fewer"),
+        ],
+    )
+    email = StringField(
+        "Work email address",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter their work email address"),
+            Length(max=254, message="The email address must be 254 characters or fewer"),
+        ],
+    )
+    role = RadioField(
+        "Role",
+        widget=GovRadioInput(),
+        choices=_choices(ROLE_WORDS),
+        validators=[InputRequired("Choose their role")],
+        invalid_choice_message="Choose their role",
+    )
+    team = SelectField("Team", widget=GovSelect(), invalid_choice_message="Choose their team")
+    submit = SubmitField("Add person", widget=GovSubmitInput())
+
+    def __init__(self, *args, teams: list[Mapping[str, Any]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team.choices = [SelectChoice("", "No team (admins only)")] + [
+            SelectChoice(str(t["id"]), t["name"]) for t in teams
+        ]
+
+    def validate_name(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError("Enter their full name")
+
+    def validate_email(self, field):
+        email = (field.data or "").strip()
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+            raise ValidationError(
+                "Enter an email address in the correct format, like name@example.gov.uk"
+            )
+
+    def validate_team(self, field):
+        if self.role.data in ("worker", "manager") and not field.data:
+            raise ValidationError("Choose their team: workers and managers belong to one")
+
+
+class SetPasswordForm(FlaskForm):
+    """Choose a password, from a one-time link."""
+
+    password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words are "
+        "easy to remember and hard to guess.",
+        validators=[InputRequired("Enter a new password"), Length(max=1024)],
+    )
+    confirm = PasswordField(
+        "Confirm the new password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter the new password again"), Length(max=1024)],
+    )
+    submit = SubmitField("Set password", widget=GovSubmitInput())
+
+    def validate_password(self, field):
+        if field.data and len(field.data) < MIN_PASSWORD_LENGTH:
+            raise ValidationError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters")
+
+    def validate_confirm(self, field):
+        if field.data and self.password.data and field.data != self.password.data:
+            raise ValidationError("The passwords do not match: enter the same password twice")
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: a POST with a CSRF token and nothing else."""
+
+
 class AuditFilterForm(FlaskForm):
     """Filters for the audit log (a GET form: no CSRF token needed)."""
 

@@ -50,6 +50,7 @@ cat >"$entry" <<'SCSS'
 // The session timeout warning (a modal <dialog>).
 .app-timeout { max-width: 30em; border: 5px solid govuk.govuk-functional-colour(text); padding: govuk.govuk-spacing(6); }
 .app-timeout::backdrop { background: rgba(11, 12, 12, 0.8); }
+.app-password-link code { word-break: break-all; }
 // Printing: the case's content, without the navigation, search, actions or footer.
 @media print {
   .govuk-header, .govuk-service-navigation, .app-header-search, .app-before-content,

@@ -192,6 +192,11 @@ PAGES = [
     ("meg", "/team/allocate/N-0005", "allocate"),
     ("ann", "/caseload?visit_overdue=1&sort=visit_due", "caseload-filtered-sorted"),
     ("ann", "/caseload?band=purple", "caseload-not-a-band"),
+    # People, for admins, and a dead one-time link.
+    ("ada", "/admin/people", "people"),
+    ("ada", "/admin/people/new", "add-person"),
+    ("ada", "/admin/people/1", "person"),
+    (None, "/password/not-a-real-token", "password-link-dead"),
     # The digest area's pages, which extend this area's base template.
     ("meg", "/digest", "digest-preview"),
     ("meg", "/digests", "digests-sent"),
@@ -344,3 +349,35 @@ def test_a_plan_typed_before_the_session_ends_comes_back_after_signing_in(page, 
     with page.expect_navigation(url=re.compile(r"/cases/N-0002$")):
         page.click("button:has-text('Mark as reviewed')")
     assert "Case marked as reviewed." in page.locator(".govuk-notification-banner").inner_text()
+
+
+def test_an_admin_adds_a_person_who_sets_a_password_and_signs_in(page, chromium, live_server):
+    sign_in(page, "ada")
+    page.goto("/admin/people/new")
+    with page.expect_navigation():
+        page.click("button:has-text('Add person')")
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
+    page.fill("#name", "Nia New")
+    page.fill("#email", "nia.new@example.org")
+    page.check("input[name=role][value=worker]")
+    page.select_option("#team", label="North Team")
+    with page.expect_navigation():
+        page.click("button:has-text('Add person')")
+    link = page.locator("[data-testid=password-link]").inner_text().strip()
+    screenshot(page, "person-added")
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
+    path = link[link.index("/password/") :]
+    newcomer = chromium.new_context(base_url=live_server.url).new_page()
+    newcomer.goto(path)
+    newcomer.fill("#password", "a long passphrase")
+    newcomer.fill("#confirm", "a long passphrase")
+    assert serious_violations(newcomer, impacts=("moderate", "serious", "critical")) == []
+    with newcomer.expect_navigation():
+        newcomer.click("button:has-text('Set password')")
+    newcomer.fill("#email", "nia.new@example.org")
+    newcomer.fill("#password", "a long passphrase")
+    with newcomer.expect_navigation():
+        newcomer.click("button:has-text('Sign in')")
+    assert newcomer.locator("h1").inner_text() == "My caseload"
+    newcomer.context.close()

@@ -8,10 +8,9 @@ import click
 from flask.cli import with_appcontext
 
 from hotspots.db import get_db
+from hotspots.forms import MIN_PASSWORD_LENGTH
 from hotspots.passwords import hash_password
 from hotspots.storage.web import SET_PASSWORD_SQL
-
-MIN_PASSWORD_LENGTH = 12
 
 
 @click.group("users")

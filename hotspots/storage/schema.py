@@ -351,3 +351,28 @@ CREATE INDEX form_drafts_staff ON form_drafts(staff_id, path);
 def m063_form_drafts(db: Database) -> None:
     for statement in statements(FORM_DRAFTS_SQL):
         db.execute(statement)
+
+
+PEOPLE_SQL = """
+-- Admins manage people in the browser: a disabled member of staff cannot sign in (and is
+-- signed out at their next request); nothing about them is deleted, so the audit log reads.
+ALTER TABLE staff ADD COLUMN disabled_at TEXT;
+-- One-time links to set a password: only a hash of the token is kept; a link works once,
+-- until it expires, and a newer link for the same person replaces it.
+CREATE TABLE password_links (
+    id INTEGER PRIMARY KEY,
+    staff_id INTEGER NOT NULL REFERENCES staff(id),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    created_by_id INTEGER REFERENCES staff(id),
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);
+CREATE INDEX password_links_staff ON password_links(staff_id);
+"""
+
+
+@migrations()
+def m064_people(db: Database) -> None:
+    for statement in statements(PEOPLE_SQL):
+        db.execute(statement)

@@ -6,12 +6,14 @@ the cases on the page, through its (case_id, day) primary key.
 
 # --- staff -----------------------------------------------------------------------------
 
+# A disabled member of staff is no one: they cannot sign in, and a session of theirs ends.
 STAFF_BY_ID_SQL = """
-SELECT id, email, name, role, team_id FROM staff WHERE id = :id
+SELECT id, email, name, role, team_id FROM staff WHERE id = :id AND disabled_at IS NULL
 """
 
 STAFF_FOR_SIGN_IN_SQL = """
-SELECT id, email, name, role, team_id, password_hash FROM staff WHERE email = :email
+SELECT id, email, name, role, team_id, password_hash FROM staff
+WHERE email = :email AND disabled_at IS NULL
 """
 
 SET_PASSWORD_SQL = """
@@ -400,4 +402,61 @@ ORDER BY id DESC LIMIT 1
 
 DELETE_FORM_DRAFTS_SQL = """
 DELETE FROM form_drafts WHERE staff_id = :staff_id AND path = :path
+"""
+
+# --- people (admins) -------------------------------------------------------------------------
+
+PEOPLE_SQL = """
+SELECT st.id, st.name, st.email, st.role, st.team_id, t.name AS team_name, st.disabled_at,
+       st.password_hash IS NOT NULL AS has_password
+FROM staff st LEFT JOIN teams t ON t.id = st.team_id
+ORDER BY st.disabled_at IS NOT NULL, t.name IS NULL, t.name, st.role, st.name
+"""
+
+PERSON_SQL = """
+SELECT st.id, st.name, st.email, st.role, st.team_id, t.name AS team_name, st.disabled_at,
+       st.password_hash IS NOT NULL AS has_password
+FROM staff st LEFT JOIN teams t ON t.id = st.team_id
+WHERE st.id = :id
+"""
+
+STAFF_EMAIL_TAKEN_SQL = """
+SELECT 1 FROM staff WHERE email = :email
+"""
+
+INSERT_PERSON_SQL = """
+INSERT INTO staff (email, name, role, team_id, password_hash)
+VALUES (:email, :name, :role, :team_id, NULL)
+"""
+
+SET_DISABLED_SQL = """
+UPDATE staff SET disabled_at = :disabled_at WHERE id = :id
+"""
+
+CLEAR_PASSWORD_SQL = """
+UPDATE staff SET password_hash = NULL WHERE id = :id
+"""
+
+SET_PASSWORD_BY_ID_SQL = """
+UPDATE staff SET password_hash = :password_hash WHERE id = :id AND disabled_at IS NULL
+"""
+
+# A newer link replaces any unused one.
+RETIRE_PASSWORD_LINKS_SQL = """
+UPDATE password_links SET used_at = :at WHERE staff_id = :staff_id AND used_at IS NULL
+"""
+
+INSERT_PASSWORD_LINK_SQL = """
+INSERT INTO password_links (staff_id, token_hash, created_at, created_by_id, expires_at)
+VALUES (:staff_id, :token_hash, :created_at, :created_by_id, :expires_at)
+"""
+
+PASSWORD_LINK_SQL = """
+SELECT l.id, l.staff_id, l.expires_at, l.used_at, st.email, st.name, st.disabled_at
+FROM password_links l JOIN staff st ON st.id = l.staff_id
+WHERE l.token_hash = :token_hash
+"""
+
+USE_PASSWORD_LINK_SQL = """
+UPDATE password_links SET used_at = :at WHERE id = :id AND used_at IS NULL
 """

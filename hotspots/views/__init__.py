@@ -36,7 +36,7 @@ from hotspots.db import get_db
 
 # Areas of the web interface: modules beside this one, each with a blueprint ``bp``.
 # "digests" is the digest area's (the manager's digest pages); absent until it is built.
-AREAS = ("auth", "caseload", "cases", "team", "admin", "digests", "help", "search")
+AREAS = ("auth", "caseload", "cases", "team", "admin", "digests", "help", "search", "people")
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
