@@ -168,6 +168,7 @@ def test_the_caseload_says_when_its_scores_were_updated_with_the_time(client, id
     sign_in(client, "ann")
     page = client.get("/caseload").get_data(as_text=True)
     assert "Scores updated 2 March 2026 at 9:30am." in page
+    assert "A hotspot scores 14 or more,\n    amber 7 or more." in page
 
 
 @pytest.mark.parametrize(

@@ -119,4 +119,5 @@ def caseload():
         today=today,
         updated=present.date_and_time(updated, settings()["app"]["timezone"]),
         errors=errors,
+        thresholds=settings()["scoring"],
     ), (400 if errors else 200)
