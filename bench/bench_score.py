@@ -6,7 +6,10 @@ Builds (or reuses) a demo database of 400,000 cases (about 8 million observation
 1. the full rescore (``rescoring.rescore_all``: scores, bands, ranks, history), best of N,
    with the time of each step;
 2. a single-case rescore (``rescoring.rescore_case``), median and 95th percentile of 200;
-3. the floor: the fastest bare SQLite aggregate of weight × decay per case over the same
+3. the sweep with nothing marked (``rescoring.rescore_changed``), median and 95th percentile
+   of 200, and the scoring of every case that ``hotspots calibrate`` does
+   (``rescoring.scratch_scores``);
+4. the floor: the fastest bare SQLite aggregate of weight × decay per case over the same
    number of observation rows, written to a table — integer day numbers, weight and decay
    rate on the row, a covering index, one GROUP BY (in a scratch database beside it).
 
@@ -103,6 +106,20 @@ def main() -> None:
     p95 = single[int(len(single) * 0.95) - 1]
     print(f"single-case rescore: median {statistics.median(single):.2f} ms, p95 {p95:.2f} ms")
 
+    sweeps = []
+    for _ in range(200):
+        started = time.perf_counter()
+        assert rescoring.rescore_changed(db, settings, as_of=as_of, now=now) == 0
+        sweeps.append((time.perf_counter() - started) * 1000)
+    sweeps.sort()
+    print(
+        f"sweep with nothing marked: median {statistics.median(sweeps):.2f} ms, "
+        f"p95 {sweeps[int(len(sweeps) * 0.95) - 1]:.2f} ms"
+    )
+    started = time.perf_counter()
+    rescoring.scratch_scores(db, settings, as_of=as_of)
+    print(f"calibrate's scoring of every open case: {time.perf_counter() - started:.2f} s")
+
     floor = time_floor(db, path, settings, as_of)
     print(f"floor (bare aggregate of weight × decay per case, {observations} rows):")
     print(f"    best {min(floor):.2f} s of {fmt(floor)}")
@@ -137,7 +154,7 @@ def time_floor(db, path: Path, settings, as_of, repeat: int = 3) -> list[float]:
     covering index, then time the bare aggregate into a table."""
     scratch = path.with_name(path.name + ".floor.db")
     db.execute("ATTACH DATABASE ? AS floor", [str(scratch)])
-    # The same connection settings the rescore gets (hotspots.rescoring._bulk_connection).
+    # The same connection settings the rescore gets (hotspots.rescoring.bulk._bulk_connection).
     db.execute("PRAGMA cache_size = -262144")
     db.execute(f"PRAGMA mmap_size = {4 * 1024**3}")
     db.execute("PRAGMA temp_store = MEMORY")

@@ -8,6 +8,7 @@ from typing import Protocol
 
 import sqlite_utils
 
+from hotspots.dates import stamp
 from hotspots.storage.audit import INSERT_AUDIT_SQL
 
 
@@ -33,7 +34,7 @@ def record(
     db.execute(
         INSERT_AUDIT_SQL,
         {
-            "at": at.isoformat(timespec="seconds"),
+            "at": stamp(at),
             "actor_id": actor.id if actor is not None else None,
             "actor_email": actor.email if actor is not None else None,
             "action": action,

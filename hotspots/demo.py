@@ -3,9 +3,10 @@
 Teams (Norfolk place names), each with a manager and workers carrying 15 to 30 open cases;
 one admin; two years of indicator observations from several agencies, skewed so most cases
 have a few and some have many; enquiries on most cases; some cases unallocated or closed;
-and a few cases with the thematic review's pattern (a baby under one; parental conflict,
-domestic abuse, a parent's adverse childhood, a stressful birth, feeding difficulties and
-substance misuse, all recent; no enquiries asked).
+and a few cases with the thematic review's pattern (a child of three months to three years;
+four of parental conflict, domestic abuse, a parent's adverse childhood, a stressful birth,
+feeding difficulties and substance misuse, each seen one to eight months ago as real records
+stand; no enquiries asked).
 
 Everything comes from ``random.Random(seed)`` and ``as_of``: the same seed, size and day give
 the same rows. Rows are generated as plain tuples and inserted with executemany in one
@@ -25,6 +26,7 @@ from typing import Any
 import sqlite_utils
 
 from hotspots import audit, rescoring
+from hotspots.dates import stamp
 from hotspots.importer import bulk_load_cache
 from hotspots.storage import imports as sql
 from hotspots.storage import write_transaction
@@ -124,7 +126,7 @@ NOTES = (
     "Reported by a neighbour to the agency",
 )
 VISIT_EVERY_DAYS = (10, 14, 14, 20, 28, 28, 42)
-TIMES = tuple(f"T{h:02d}:{m:02d}:00+00:00" for h in range(8, 18) for m in (5, 20, 35, 50))
+TIMES = tuple(f"T{h:02d}:{m:02d}:00.000000+00:00" for h in range(8, 18) for m in (5, 20, 35, 50))
 
 
 class DemoRefused(Exception):
@@ -378,7 +380,7 @@ class _Generator:
         self.pattern_codes = [c for c in PATTERN_INDICATORS if c in catalogue]
         # Day n back from as_of, as ISO text: the generator works in whole days back.
         self.day = [(as_of - timedelta(days=n)).isoformat() for n in range(20 * 366)]
-        self.now_text = now.isoformat(timespec="seconds")
+        self.now_text = stamp(now)
         self.mu = log(OBSERVATIONS_MEAN) - OBSERVATIONS_SIGMA**2 / 2
         self.letter_pairs = [a + b for a in "ABCDEFGHJKLMNPRSTW" for b in "ABCDEFGHJKLMNPRSTW"]
         self.observation_number = 0
@@ -405,8 +407,8 @@ class _Generator:
         pattern = kind == "pattern"
         # Age in days: mostly babies and toddlers, some older children.
         r = rng.random()
-        if pattern:
-            age = rng.randint(30, 330)
+        if pattern:  # the review's children were three months to three years old
+            age = rng.randint(90, 1140)
         elif r < 0.40:
             age = rng.randint(0, 364)
         elif r < 0.70:
@@ -416,8 +418,8 @@ class _Generator:
         else:
             age = rng.randint(1826, 6500)
         # Opened recently more often than long ago; some before birth (pre-birth assessment).
-        if pattern:
-            opened = rng.randint(7, min(age, 120))
+        if pattern:  # open for months, as the review's cases were
+            opened = rng.randint(60, min(age, 300))
         else:
             opened = int(rng.triangular(0, min(age + 120, 1000), 0))
         closed_back = rng.randint(0, opened) if kind == "closed" else None
@@ -481,15 +483,20 @@ class _Generator:
         # Nothing is observed about a child more than ~9 months before birth.
         oldest = min(HISTORY_DAYS - 1, age + 270)
         if pattern:
-            for code in self.pattern_codes:
+            # As real records stand before an injury: most of the pattern, each concern seen
+            # one to eight months ago (the birth when it happened), never all of it fresh.
+            # (The birth and the early months of a child older than the demo's history fall
+            # before it, so they are not among an older child's concerns.)
+            early = ("stressful_birth", "feeding_difficulties")
+            codes = [c for c in self.pattern_codes if age < HISTORY_DAYS - 120 or c not in early]
+            codes = rng.sample(codes, k=min(len(codes), 4))
+            for code in codes:
                 if code == "stressful_birth":
                     back = max(0, age - rng.randint(0, 3))
                 elif code == "feeding_difficulties":
-                    back = max(0, age - rng.randint(10, 25))
-                elif code == "parental_ace":
-                    back = rng.randint(0, 60)
+                    back = max(30, age - rng.randint(10, 90))
                 else:
-                    back = rng.randint(0, 45)
+                    back = rng.randint(30, 240)
                 add(rows, case_id, code, back, worker_id, True)
         count = min(OBSERVATIONS_MAX, int(rng.lognormvariate(self.mu, OBSERVATIONS_SIGMA)))
         if pattern:

@@ -4,22 +4,21 @@ Pure: no Flask, no database, no clock. The sender (``hotspots.sending``) gathers
 calls ``build_digest`` with the digest ``date`` and ``now``, and renders the result with the
 templates in ``templates/email/``.
 
-Words used here (and in docs/digest.md):
+Every rule it applies is the one in ``hotspots.rules`` (hotspot, trend, reviewed, practice
+gaps, reasons), the same the pages use. Words used here (and in docs/digest.md):
 
-- *hotspot*: an open case whose current band is red.
-- *red since*: the first day of the case's current unbroken run of red days in
-  ``score_history`` (the scores row's ``as_of`` when history does not show it).
-- *reviewed*: a hotspot is reviewed when its latest ``reviews`` row was made within the last
-  ``[digest] unreviewed_after_days`` days: the same rule as the web pages, so a long-running
-  hotspot is looked at again every so often. A hotspot that is not reviewed and has been red
-  for more than ``unreviewed_after_days`` days is listed as unreviewed.
-- *new hotspot*: red now, and not red on the previous digest's date (the day before the
+- *hotspot*: an open case in the red band ("Hotspot", as the pages say).
+- *new hotspot*: a hotspot that was not one on the previous digest's date (the day before the
   digest when the manager has had none): a band on a day is the latest ``score_history`` row
   on or before that day. A case with no history on or before that day is new only if it
   opened after it (so a service whose history starts today does not call every hotspot new).
-- *trend*: the score now minus the score on the day 7 days before the digest date (again the
-  latest history row on or before it); ``None`` when history does not reach back that far.
-- *rising*: a trend of at least ``[digest] rising_min_points``.
+- *unreviewed*: a hotspot red for more than ``[digest] unreviewed_after_days`` days and not
+  reviewed within them (``hotspots.rules.is_unreviewed_hotspot``).
+- *needs you today*: every hotspot that is new, unallocated, unreviewed or has a visit
+  overdue, each with the one action it needs.
+- *several current concerns*: at least ``[scoring.accumulation] min_concerns`` indicators
+  current. The digest never reads as "nothing to worry about" while such cases are open: the
+  team's highest-ranked cases are always listed, whatever their band.
 
 Personal data is minimal on purpose: case reference and initials, the worker's name (staff,
 not children), never a child's name or date of birth.
@@ -33,7 +32,15 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
-TREND_DAYS = 7
+from hotspots import rules
+
+# What each kind of "needs you today" asks of the manager, most urgent first.
+ACTIONS = {
+    "unallocated": "Unallocated hotspot: allocate it to a worker today",
+    "new": "New hotspot: agree a plan with the worker and record a review",
+    "unreviewed": "Hotspot not reviewed for {days} days: review it and record the plan",
+    "visit_overdue": "Hotspot with a visit overdue: make sure the child is seen",
+}
 
 
 def build_digest(
@@ -53,68 +60,64 @@ def build_digest(
     ``manager``: {id, email, name}; ``team``: {id, name}; ``workers``: the team's workers,
     {id, name}. ``cases``: the team's open cases, each {id, case_ref, initials, worker_id,
     worker_name, opened_on, last_visit_on, score, band, contributions (list or JSON text),
-    scored_on, red_since, last_reviewed_on, has_domestic_abuse_enquiry, current_indicators};
-    score and band are None for a case not yet scored. ``history``: case id -> [(day, score,
-    band)] in day order, reaching back at least to the earlier of the previous digest's date
-    and ``date`` - 7 days. Returns plain data (see the keys below) for the templates.
+    scored_on, score_then (the score on the trend day), red_since, last_reviewed_on,
+    practice_gaps (the stored mask), current_concerns}; score and band are None for a case
+    not yet scored. ``history``: case id -> [(day, score, band)] in day order, reaching back
+    at least to the previous digest's date (or the day before). Returns plain data for the
+    templates.
     """
     digest_settings = settings["digest"]
     base_url = digest_settings["base_url"].rstrip("/")
     compare_day = previous_digest_date or (date - timedelta(days=1))
-    trend_day = date - timedelta(days=TREND_DAYS)
-    unreviewed_after = digest_settings["unreviewed_after_days"]
+    within = digest_settings["unreviewed_after_days"]
     limit = digest_settings["list_limit"]
-    enquiry_due_days = settings["scoring"]["practice_gaps"]["domestic_abuse_enquiry_due_days"]
+    several = int((settings["scoring"].get("accumulation") or {}).get("min_concerns", 3))
 
     rows = []
     for case in cases:
-        days = history.get(case["id"], ())
         score = case["score"]
         band = case["band"]
-        then = _on_or_before(days, trend_day)
-        trend = round(score - then[1], 1) if score is not None and then else None
-        before = _on_or_before(days, compare_day)
-        red = band == "red"
-        red_since = _as_date(case.get("red_since") or case.get("scored_on")) if red else None
+        hotspot = rules.is_hotspot(band)
+        before = _on_or_before(history.get(case["id"], ()), compare_day)
+        red_since = _as_date(case.get("red_since") or case.get("scored_on")) if hotspot else None
         reviewed_on = _as_date(case.get("last_reviewed_on"))
-        reviewed = bool(red and reviewed_on and (date - reviewed_on).days <= unreviewed_after)
         last_visit = _as_date(case.get("last_visit_on"))
-        rows.append(
-            {
-                "case_ref": case["case_ref"],
-                "initials": case["initials"],
-                "worker": case["worker_name"],
-                "allocated": case["worker_id"] is not None,
-                "worker_id": case["worker_id"],
-                "url": f"{base_url}/cases/{quote(case['case_ref'], safe='')}",
-                "score": None if score is None else round(score, 1),
-                "band": band,
-                "trend": trend,
-                "new": red
-                and (
-                    before[2] != "red"
-                    if before is not None
-                    else _as_date(case["opened_on"]) > compare_day
-                ),
-                "reasons": top_reasons(
-                    case.get("contributions"), digest_settings["reasons_per_case"]
-                ),
-                "days_since_visit": (date - last_visit).days if last_visit else None,
-                "reviewed": reviewed,
-                "reviewed_on": reviewed_on.isoformat() if reviewed and reviewed_on else None,
-                "days_red": (date - red_since).days if red_since else None,
-                "days_open": (date - _as_date(case["opened_on"])).days,
-                "has_domestic_abuse_enquiry": bool(case["has_domestic_abuse_enquiry"]),
-                "current_indicators": case["current_indicators"],
-            }
-        )
+        gaps = rules.gap_codes(case.get("practice_gaps"))
+        row = {
+            "case_ref": case["case_ref"],
+            "initials": case["initials"],
+            "worker": case["worker_name"],
+            "allocated": case["worker_id"] is not None,
+            "worker_id": case["worker_id"],
+            "url": f"{base_url}/cases/{quote(case['case_ref'], safe='')}",
+            "score": None if score is None else round(score, 1),
+            "band": band,
+            "band_words": rules.band_words(band),
+            "hotspot": hotspot,
+            "trend": rules.trend(score, case.get("score_then")),
+            "new": hotspot
+            and (
+                not rules.is_hotspot(before[2])
+                if before is not None
+                else _as_date(case["opened_on"]) > compare_day
+            ),
+            "reasons": top_reasons(case.get("contributions"), digest_settings["reasons_per_case"]),
+            "days_since_visit": (date - last_visit).days if last_visit else None,
+            "visit_overdue": "visit_overdue" in gaps,
+            "reviewed": rules.is_reviewed(reviewed_on, date, within),
+            "reviewed_on": reviewed_on,
+            "unreviewed": rules.is_unreviewed_hotspot(band, red_since, reviewed_on, date, within),
+            "days_red": (date - red_since).days if red_since else None,
+            "days_open": (date - _as_date(case["opened_on"])).days,
+            "no_domestic_abuse_enquiry": "no_domestic_abuse_enquiry" in gaps,
+            "current_concerns": int(case.get("current_concerns") or 0),
+        }
+        row["action"] = _action(row)
+        rows.append(row)
 
     by_score = sorted(rows, key=lambda r: (-(r["score"] or 0.0), r["case_ref"]))
-    hotspots = [r for r in by_score if r["band"] == "red"]
-    unreviewed = sorted(
-        (r for r in hotspots if not r["reviewed"] and (r["days_red"] or 0) > unreviewed_after),
-        key=lambda r: (-r["days_red"], r["case_ref"]),
-    )
+    hotspots = [r for r in by_score if r["hotspot"]]
+    needs_you = [r for r in hotspots if r["action"]]
     rising = sorted(
         (
             r
@@ -123,12 +126,9 @@ def build_digest(
         ),
         key=lambda r: (-r["trend"], r["case_ref"]),
     )
-    no_enquiry = [
-        r
-        for r in by_score
-        if not r["has_domestic_abuse_enquiry"] and r["days_open"] > enquiry_due_days
-    ]
-    unallocated = [r for r in by_score if not r["allocated"] and r["current_indicators"] > 0]
+    no_enquiry = [r for r in by_score if r["no_domestic_abuse_enquiry"]]
+    several_concerns = [r for r in by_score if r["current_concerns"] >= several]
+    unreviewed = [r for r in hotspots if r["unreviewed"]]
 
     return {
         "date": date,
@@ -142,42 +142,54 @@ def build_digest(
             "open_cases": len(rows),
             "hotspots": len(hotspots),
             "new_hotspots": sum(1 for r in hotspots if r["new"]),
+            "needs_you": len(needs_you),
             "rising": len(rising),
             "unreviewed": len(unreviewed),
             "no_domestic_abuse_enquiry": len(no_enquiry),
-            "unallocated_with_indicators": len(unallocated),
+            "several_concerns": len(several_concerns),
+            "unallocated_hotspots": sum(1 for r in hotspots if not r["allocated"]),
         },
-        "top_hotspots": hotspots[: digest_settings["top_hotspots"]],
+        "needs_you": needs_you,
+        "top_cases": [r for r in by_score if r["score"] is not None][
+            : digest_settings["top_hotspots"]
+        ],
         "unreviewed": unreviewed[:limit],
         "rising": rising[:limit],
         "no_domestic_abuse_enquiry": no_enquiry[:limit],
-        "unallocated": unallocated[:limit],
         "workers": worker_loads(workers, rows),
         "settings": {
             "top_hotspots": digest_settings["top_hotspots"],
-            "unreviewed_after_days": unreviewed_after,
-            "trend_days": TREND_DAYS,
+            "unreviewed_after_days": within,
+            "trend_days": rules.TREND_DAYS,
             "rising_min_points": digest_settings["rising_min_points"],
-            "enquiry_due_days": enquiry_due_days,
+            "several_concerns": several,
             "list_limit": limit,
         },
     }
 
 
+def _action(row: Mapping[str, Any]) -> str | None:
+    """The one action a hotspot needs today, most urgent first; None when it needs none."""
+    if not row["hotspot"]:
+        return None
+    if not row["allocated"]:
+        return ACTIONS["unallocated"]
+    if row["new"]:
+        return ACTIONS["new"]
+    if row["unreviewed"]:
+        return ACTIONS["unreviewed"].format(days=row["days_red"])
+    if row["visit_overdue"]:
+        return ACTIONS["visit_overdue"]
+    return None
+
+
 def top_reasons(contributions: str | Iterable[Mapping] | None, n: int) -> list[dict[str, Any]]:
-    """The ``n`` contributions that add the most points, as {label, points}. Contributions
-    that lower the score (a negative adjustment) are not reasons a case is hot, and the
-    child's age row only scales the indicators, as in ``scoring.reasons``."""
+    """The case's reasons (``hotspots.rules.reasons``) as {code, label, points}."""
     if not contributions:
         return []
     if isinstance(contributions, str):
         contributions = json.loads(contributions)
-    positive = [c for c in contributions if c.get("points", 0) > 0 and c.get("kind") != "age"]
-    positive.sort(key=lambda c: (-c["points"], c.get("label", "")))
-    return [
-        {"label": c.get("label") or c.get("code", ""), "points": round(c["points"], 1)}
-        for c in positive[:n]
-    ]
+    return rules.reasons(contributions, n)
 
 
 def worker_loads(
@@ -193,7 +205,7 @@ def worker_loads(
             continue
         load = loads.setdefault(r["worker_id"], {"name": r["worker"], "caseload": 0, "hotspots": 0})
         load["caseload"] += 1
-        load["hotspots"] += r["band"] == "red"
+        load["hotspots"] += r["hotspot"]
     return sorted(loads.values(), key=lambda w: (-w["hotspots"], -w["caseload"], w["name"]))
 
 

@@ -25,7 +25,7 @@ from typing import Any
 import sqlite_utils
 
 from hotspots import audit, rescoring
-from hotspots.dates import parse_date
+from hotspots.dates import parse_date, stamp
 from hotspots.storage import imports as sql
 from hotspots.storage import write_transaction
 
@@ -162,7 +162,7 @@ def import_csv(
             rows = _stage(db, kind, path, checker, errors)
             if errors.total:
                 raise ImportRejected(path.name, errors.listed, errors.total)
-            params = {"as_of": as_of.isoformat(), "now": now.isoformat(timespec="seconds")}
+            params = {"as_of": as_of.isoformat(), "now": stamp(now)}
             try:
                 with write_transaction(db):
                     new, updated, new_teams = _APPLY[kind](db, checker, params)

@@ -18,6 +18,7 @@ permanent failure (SMTP 5xx, a bad configuration) is raised at once.
 
 from __future__ import annotations
 
+import email.policy
 import os
 import re
 import smtplib
@@ -34,6 +35,10 @@ from typing import Any, Protocol
 import jinja2
 
 from hotspots import TEMPLATES_DIR
+
+# Lines up to RFC 5322's hard limit of 998 characters: with the usual 78, Python folds a
+# subject of some lengths onto a line of its own, which mail readers show with a leading space.
+MESSAGE_POLICY = email.policy.default.clone(max_line_length=998)
 
 
 class MailError(Exception):
@@ -98,7 +103,7 @@ def make_message(
     ``template_name`` templates with ``ctx``. ``message_id`` defaults to a random one;
     ``date`` (an aware datetime) fills the Date header when given."""
     subject, text, html = render(template_name, ctx)
-    message = EmailMessage()
+    message = EmailMessage(policy=MESSAGE_POLICY)
     message["Subject"] = subject
     message["From"] = sender
     message["To"] = to

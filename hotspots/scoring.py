@@ -20,13 +20,17 @@ factor and points:
   points`` (under 1 year ×1.5, 1 to 3 years inclusive ×1.25, older ×1 and no row).
   Combinations, practice gaps and adjustments are not multiplied.
 - ``combination`` — the toxic trio (domestic abuse, substance misuse, parental mental health)
-  and parental conflict with a new partner, when every part is *current*: it has a current
-  observation no older than its half-life (still worth at least half its weight; an indicator
-  that does not fade stays current).
-- ``practice_gap`` — no domestic-abuse enquiry asked once ``domestic_abuse_enquiry_due_days``
-  have passed since opening; the parents' childhood not explored; visit overdue; unallocated.
-  An enquiry closes a gap when it was asked on or before ``as_of`` with an outcome other than
-  ``unable_to_ask`` (a question that could not be asked is still unasked).
+  and parental conflict with a new partner, when every part is *current*
+  (``hotspots.rules.is_current``: a current observation no older than its half-life).
+- ``accumulation`` — several moderate concerns from different agencies around a very young
+  child, the review's pattern: for a child aged ``max_age_years`` or under, when at least
+  ``min_concerns`` distinct indicators are current and the current observations come from at
+  least ``min_agencies`` agencies, ``points_per_concern`` for each current indicator
+  (``[scoring.accumulation]``). Not multiplied by age (it is already about the youngest).
+- ``practice_gap`` — the rules in ``hotspots.rules.practice_gaps``: no domestic-abuse enquiry
+  asked once ``domestic_abuse_enquiry_due_days`` have passed since opening; the parents'
+  childhood not explored; visit overdue; unallocated. A question that could not be asked is
+  still unasked.
 - ``adjustment`` — a practitioner's points (positive or negative) with a reason, counted from
   the day it was made until its expiry date inclusive; an expired adjustment counts nothing.
 
@@ -41,10 +45,15 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
+from hotspots import rules
 from hotspots.dates import age_in_years
+
+# The formula's own version: change it with any change to how the model computes, so that
+# scores made by different code never pass for the same model (see model_version).
+FORMULA_VERSION = 2
 
 BANDS = ("red", "amber", "green")
 
@@ -65,8 +74,7 @@ GAP_LABELS = {
 }
 AGE_LABEL = "Child's age"
 ADJUSTMENT_LABEL = "Practitioner adjustment"
-# Enquiry outcomes that count as the question asked.
-ASKED_OUTCOMES = ("disclosed", "not_disclosed")
+ACCUMULATION_LABEL = "Several concerns from different agencies around a very young child"
 
 
 @dataclass(frozen=True)
@@ -75,6 +83,7 @@ class Observation:
     indicator: str
     observed_on: date
     status: str = "current"
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -150,9 +159,15 @@ def decay_factor(age_days: int, half_life_days: int) -> float:
 
 
 def model_version(scoring: Mapping[str, Any]) -> str:
-    """A short hash of the effective [scoring] settings: catalogue, combinations, gaps,
-    multipliers, repeat fraction and thresholds. Any change to a number changes it."""
-    text = json.dumps(scoring, sort_keys=True, separators=(",", ":"), default=str)
+    """A short hash of the formula's version and the effective [scoring] settings
+    (catalogue, combinations, accumulation, gaps, multipliers, repeats, thresholds): a change
+    to a number, or to the code's FORMULA_VERSION, changes it."""
+    text = json.dumps(
+        {"formula": FORMULA_VERSION, "settings": scoring},
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -183,7 +198,7 @@ def indicator_contributions(
     cap = float(scoring["repeat_cap"])
     by_code: dict[str, list[Observation]] = {}
     for obs in observations:
-        if obs.status == "current" and obs.observed_on <= as_of and obs.indicator in catalogue:
+        if obs.indicator in catalogue and rules.counts_on(obs, as_of):
             by_code.setdefault(obs.indicator, []).append(obs)
     rows = []
     for code, spec in catalogue.items():
@@ -227,18 +242,8 @@ def indicator_contributions(
 def current_indicators(
     observations: Iterable[Observation], scoring: Mapping[str, Any], as_of: date
 ) -> set[str]:
-    """Indicator codes with a current observation no older than their half-life (still worth
-    at least half their weight); an indicator that does not fade stays current."""
-    catalogue = scoring["indicators"]
-    current = set()
-    for obs in observations:
-        spec = catalogue.get(obs.indicator)
-        if spec is None or obs.status != "current" or obs.observed_on > as_of:
-            continue
-        half_life = int(spec["half_life_days"])
-        if half_life == 0 or (as_of - obs.observed_on).days <= half_life:
-            current.add(obs.indicator)
-    return current
+    """Indicator codes with a current observation (``hotspots.rules.is_current``)."""
+    return rules.current_indicators(observations, scoring["indicators"], as_of)
 
 
 def combination_contributions(
@@ -254,7 +259,7 @@ def combination_contributions(
         ids = tuple(
             o.id
             for o in sorted(observations, key=lambda o: (o.observed_on, o.id), reverse=True)
-            if o.indicator in parts and o.status == "current" and o.observed_on <= as_of
+            if o.indicator in parts and rules.counts_on(o, as_of)
         )
         rows.append(
             Contribution(
@@ -271,50 +276,82 @@ def combination_contributions(
     return rows
 
 
-def _asked(enquiries: Iterable[Enquiry], topic: str, as_of: date) -> bool:
-    return any(
-        e.topic == topic and e.asked_on <= as_of and e.outcome in ASKED_OUTCOMES for e in enquiries
-    )
+def accumulation_contribution(
+    case: CaseFacts, scoring: Mapping[str, Any], as_of: date
+) -> list[Contribution]:
+    """Several moderate concerns from different agencies around a very young child (the
+    review's pattern, which single heavy indicators miss): ``points_per_concern`` for each
+    distinct current indicator, when the child is ``max_age_years`` or younger, at least
+    ``min_concerns`` indicators are current and their current observations come from at least
+    ``min_agencies`` agencies."""
+    settings = scoring.get("accumulation") or {}
+    per_concern = float(settings.get("points_per_concern", 0))
+    if not per_concern:
+        return []
+    if age_in_years(case.date_of_birth, as_of) > int(settings["max_age_years"]):
+        return []
+    catalogue = scoring["indicators"]
+    current = [
+        o
+        for o in case.observations
+        if o.indicator in catalogue
+        and rules.is_current(o, int(catalogue[o.indicator]["half_life_days"]), as_of)
+    ]
+    concerns = sorted({o.indicator for o in current}, key=list(catalogue).index)
+    agencies = sorted({o.source for o in current})
+    if len(concerns) < int(settings["min_concerns"]) or len(agencies) < int(
+        settings["min_agencies"]
+    ):
+        return []
+    points = per_concern * len(concerns)
+    return [
+        Contribution(
+            code="accumulation",
+            label=ACCUMULATION_LABEL,
+            kind="accumulation",
+            weight=per_concern,
+            decay=1.0,
+            points=points,
+            observation_ids=tuple(o.id for o in current),
+            detail=(
+                f"{len(concerns)} current concerns from {len(agencies)} agencies "
+                f"({', '.join(a.replace('_', ' ') for a in agencies)}), "
+                f"child aged {settings['max_age_years']} or under"
+            ),
+        )
+    ]
 
 
 def practice_gaps(case: CaseFacts, scoring: Mapping[str, Any], as_of: date) -> list[Contribution]:
-    """The questions the review found unasked, and the case's own upkeep."""
+    """The questions the review found unasked, and the case's own upkeep
+    (``hotspots.rules.practice_gaps``), as contributions."""
     gaps = scoring["practice_gaps"]
-    rows = []
+    return [
+        Contribution(
+            code=code,
+            label=GAP_LABELS[code],
+            kind="practice_gap",
+            weight=float(gaps[code]),
+            decay=1.0,
+            points=float(gaps[code]),
+            detail=detail,
+        )
+        for code, detail in gaps_of(case, scoring, as_of)
+        if float(gaps[code])
+    ]
 
-    def gap(code: str, detail: str) -> None:
-        points = float(gaps[code])
-        if points:
-            rows.append(
-                Contribution(
-                    code=code,
-                    label=GAP_LABELS[code],
-                    kind="practice_gap",
-                    weight=points,
-                    decay=1.0,
-                    points=points,
-                    detail=detail,
-                )
-            )
 
-    due = case.opened_on + timedelta(days=int(gaps["domestic_abuse_enquiry_due_days"]))
-    if as_of > due and not _asked(case.enquiries, "domestic_abuse", as_of):
-        gap("no_domestic_abuse_enquiry", f"none asked; it was due by {due.isoformat()}")
-    if not _asked(case.enquiries, "parental_childhood", as_of):
-        gap("parental_childhood_not_explored", "no parental-childhood enquiry recorded")
-    every = timedelta(days=case.visit_every_days)
-    if case.last_visit_on is not None:
-        if case.last_visit_on + every < as_of:
-            gap(
-                "visit_overdue",
-                f"last visit {case.last_visit_on.isoformat()}, due every "
-                f"{case.visit_every_days} days",
-            )
-    elif case.opened_on + every < as_of:
-        gap("visit_overdue", f"no visit recorded since opening on {case.opened_on.isoformat()}")
-    if not case.allocated:
-        gap("unallocated", "no allocated worker")
-    return rows
+def gaps_of(case: CaseFacts, scoring: Mapping[str, Any], as_of: date) -> list[tuple[str, str]]:
+    """The case's practice gaps as (code, detail), whatever points they carry."""
+    return rules.practice_gaps(
+        opened_on=case.opened_on,
+        allocated=case.allocated,
+        visit_every_days=case.visit_every_days,
+        last_visit_on=case.last_visit_on,
+        enquiries=case.enquiries,
+        gaps=scoring["practice_gaps"],
+        as_of=as_of,
+    )
 
 
 def age_contribution(
@@ -369,6 +406,7 @@ def score_case(
         indicators
         + age_contribution(case.date_of_birth, indicator_points, scoring, as_of)
         + combination_contributions(case.observations, scoring, as_of)
+        + accumulation_contribution(case, scoring, as_of)
         + practice_gaps(case, scoring, as_of)
         + adjustment_contributions(case.adjustments, as_of)
     )
@@ -382,9 +420,6 @@ def score_case(
 
 
 def reasons(contributions: Iterable[Contribution | Mapping[str, Any]], limit: int = 3) -> list[str]:
-    """The top contributions in words, largest points first: ``"Domestic abuse … (+4.6)"``.
-    The age row is left out (it only scales the indicators above it)."""
-    rows = [c.as_dict() if isinstance(c, Contribution) else dict(c) for c in contributions]
-    rows = [r for r in rows if r["kind"] != "age" and r["points"]]
-    rows.sort(key=lambda r: -abs(r["points"]))
-    return [f"{r['label']} ({r['points']:+.1f})" for r in rows[:limit]]
+    """The top reasons in words (``hotspots.rules.reasons``): ``"Domestic abuse … (+4.6)"``."""
+    rows = [c.as_dict() if isinstance(c, Contribution) else c for c in contributions]
+    return [rules.reason_text(r) for r in rules.reasons(rows, limit)]

@@ -32,13 +32,14 @@ import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
 import sqlite_utils
 
-from hotspots import mail, rescoring
+from hotspots import mail, rescoring, rules
+from hotspots.dates import stamp
 from hotspots.digest import build_digest, is_digest_day, weekdays
 from hotspots.storage import fetch_all, write_transaction
 from hotspots.storage.digests import (
@@ -132,22 +133,25 @@ def gather_digest(
         PREVIOUS_SENT_DIGEST_SQL, {"manager_id": manager["id"], "digest_date": day}
     ).fetchone()[0]
     previous_date = date.fromisoformat(previous) if previous else None
-    earliest = min(previous_date or digest_date, digest_date - timedelta(days=1))
-    since = min(earliest, digest_date - timedelta(days=7)) - timedelta(days=7)
+    since = min(previous_date or digest_date, digest_date - timedelta(days=1))
     history: dict[int, list[tuple[str, float, str]]] = defaultdict(list)
     for row in _rows(
         db, TEAM_HISTORY_SQL, {"team_id": team_id, "since": since.isoformat(), "date": day}
     ):
         history[row["case_id"]].append((row["day"], row["score"], row["band"]))
-    cases = _rows(db, TEAM_CASES_SQL, {"team_id": team_id, "date": day})
+    cases = _rows(
+        db,
+        TEAM_CASES_SQL,
+        {"team_id": team_id, "today": day, "trend_day": rules.trend_day(digest_date)},
+    )
     # A large authority's nightly rescore stores no explanations (see rescoring): the
-    # hotspots' reasons are worked out here, for the few cases the digest lists.
-    hotspots = {case["id"]: case for case in cases if case["band"] == "red"}
+    # reasons are worked out here, for the cases the digest may list.
+    scored = {case["id"]: case for case in cases if case["score"] is not None}
     explained = rescoring.contributions_for(
-        db, {i: {**case, "as_of": case["scored_on"]} for i, case in hotspots.items()}, settings
+        db, {i: {**case, "as_of": case["scored_on"]} for i, case in scored.items()}, settings
     )
     for case_id, contributions in explained.items():
-        hotspots[case_id]["contributions"] = contributions
+        scored[case_id]["contributions"] = contributions
     return build_digest(
         manager=manager,
         team={"id": team_id, "name": manager["team_name"]},
@@ -203,9 +207,9 @@ def claim_digest(
     params = {
         "manager_id": manager_id,
         "digest_date": digest_date.isoformat(),
-        "now": _stamp(now),
+        "now": stamp(now),
         "claimed_by": claimed_by,
-        "stale_before": _stamp(now - lease),
+        "stale_before": stamp(now - lease),
     }
     with write_transaction(db):
         won = db.execute(CLAIM_DIGEST_SQL, params).rowcount == 1
@@ -280,7 +284,7 @@ def send_digest(
         return Outcome(manager["email"], team, "failed", error)
     marked = db.execute(
         MARK_SENT_SQL,
-        {**guard, "now": _stamp(clock()), "subject": subject, "message_id": message_id},
+        {**guard, "now": stamp(clock()), "subject": subject, "message_id": message_id},
     ).rowcount
     if marked != 1:
         log.warning(
@@ -374,12 +378,6 @@ def _rows(db: sqlite_utils.Database, sql: str, params: Mapping[str, Any]) -> lis
     return fetch_all(
         db, sql, {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
     )
-
-
-def _stamp(moment: datetime) -> str:
-    """Claim timestamps in UTC, so that comparing them as text compares instants (a local
-    offset would change across the clock changes)."""
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def _clock_from(now: datetime) -> Callable[[], datetime]:

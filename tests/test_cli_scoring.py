@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from hotspots import create_app
 
+TODAY = datetime(2026, 11, 25, 8, 0, tzinfo=ZoneInfo("Europe/London"))
 WORKER = "ann@example.org"
+
+
+@pytest.fixture(autouse=True)
+def fixed_clock(app):
+    """The commands' clock: the morning of 25 November 2026 in London."""
+    app.config["HOTSPOTS_NOW"] = TODAY
 
 
 @pytest.fixture
@@ -56,6 +65,27 @@ def test_score_rescores_the_authority_and_reports_the_bands(runner, db, caseload
     assert db["scores"].count == 3
 
 
+def test_score_of_a_past_day_writes_that_days_history_and_keeps_todays_ranking(
+    runner, db, caseload
+):
+    runner.invoke(args=["score"])
+    ranking = sorted((r["case_id"], r["as_of"], r["rank"]) for r in db["scores"].rows)
+    result = runner.invoke(args=["score", "--as-of", "2026-11-18"])
+    assert result.exit_code == 0, result.output
+    assert "Wrote the score history of 3 open cases for 2026-11-18" in result.output
+    assert "today's ranking is unchanged" in result.output
+    assert sorted((r["case_id"], r["as_of"], r["rank"]) for r in db["scores"].rows) == ranking
+    days = db.execute("SELECT DISTINCT day FROM score_history ORDER BY day").fetchall()
+    assert days == [("2026-11-18",), ("2026-11-25",)]
+
+
+def test_score_refuses_a_future_day(runner, db, caseload):
+    result = runner.invoke(args=["score", "--as-of", "2026-11-26"])
+    assert result.exit_code == 2
+    assert "2026-11-26 is in the future" in result.output
+    assert db["scores"].count == 0
+
+
 def test_score_refuses_a_date_that_is_not_a_date(runner):
     result = runner.invoke(args=["score", "--as-of", "2026-02-30"])
     assert result.exit_code == 2
@@ -80,9 +110,9 @@ def test_caseload_measures_the_trend_against_seven_days_before(runner, caseload)
     runner.invoke(args=["score", "--as-of", "2026-11-18"])
     runner.invoke(args=["score", "--as-of", "2026-11-25"])
     cases = json.loads(runner.invoke(args=["caseload", WORKER, "--json"]).output)
-    # Both weeks each case has the two enquiry gaps, 3 + 2 = 5. C0002's injury was observed
+    # Both weeks each case has the two enquiry gaps, 5 + 2 = 7. C0002's injury was observed
     # on 2026-11-20, after the first run: 8 × 0.5^(5/730) × 1.5 (a baby) = 11.94 more now.
-    assert [c["trend"] for c in cases] == [pytest.approx(cases[0]["score"] - 5.0), 0.0]
+    assert [c["trend"] for c in cases] == [pytest.approx(cases[0]["score"] - 7.0), 0.0]
     assert cases[0]["trend"] == pytest.approx(8 * 0.5 ** (5 / 730) * 1.5)
     earlier = runner.invoke(args=["caseload", WORKER, "--json", "--as-of", "2026-11-20"])
     assert [c["trend"] for c in json.loads(earlier.output)] == [None, None]
@@ -94,8 +124,8 @@ def test_caseload_prints_a_readable_table(runner, caseload):
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0] == f"Caseload of {WORKER}: 2 open cases"
-    # 11.94 (injury, baby) + 3 (no domestic-abuse enquiry) + 2 (childhood not explored)
-    assert lines[2].split()[:4] == ["1", "C0002", "16.9", "amber"]
+    # 11.94 (injury, baby) + 5 (no domestic-abuse enquiry) + 2 (childhood not explored)
+    assert lines[2].split()[:4] == ["1", "C0002", "18.9", "amber"]
 
 
 def test_a_caseload_listing_is_audited(runner, db, caseload):

@@ -36,3 +36,28 @@ def test_local_now_is_aware_and_in_the_zone():
     now = local_now("Europe/London")
     assert now.tzinfo is not None
     assert str(now.tzinfo) == "Europe/London"
+
+
+def test_every_stored_instant_is_utc_to_the_microsecond():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from hotspots.dates import stamp
+
+    summer = datetime(2026, 7, 1, 9, 0, 0, 250_000, tzinfo=ZoneInfo("Europe/London"))
+    assert stamp(summer) == "2026-07-01T08:00:00.250000+00:00"
+    whole_second = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Europe/London"))
+    assert stamp(whole_second) == "2026-12-01T09:00:00.000000+00:00"
+    # Stored instants sort as text in time order, whatever their precision was.
+    assert stamp(whole_second) > stamp(summer)
+
+
+def test_a_naive_instant_is_refused():
+    from datetime import datetime
+
+    import pytest
+
+    from hotspots.dates import stamp
+
+    with pytest.raises(ValueError, match="has no time zone"):
+        stamp(datetime(2026, 12, 1, 9, 0))

@@ -181,19 +181,24 @@ def test_the_children_are_mostly_under_five_with_some_older(small):
     assert all(len(i) == 2 and i.isalpha() and i.isupper() for i in initials)
 
 
-def test_a_few_cases_carry_the_reviews_pattern(small):
+def test_a_few_cases_carry_the_reviews_pattern_as_records_really_stand(small):
+    """Children of three months to three years with four or more of the pattern's concerns,
+    none of them fresher than a month (real records hold them one to eight months old), and
+    no enquiry asked."""
     db, summary = small
-    one_year_ago = (AS_OF - timedelta(days=365)).isoformat()
     pattern = db.execute(
         "SELECT cases.id FROM cases JOIN observations ON observations.case_id = cases.id"
-        " WHERE cases.date_of_birth > :born_after AND cases.status = 'open'"
+        " WHERE cases.date_of_birth BETWEEN :born_from AND :born_to AND cases.status = 'open'"
         "   AND observations.status = 'current'"
         "   AND observations.indicator IN (SELECT value FROM json_each(:codes))"
-        " GROUP BY cases.id HAVING count(DISTINCT observations.indicator) = :n",
+        "   AND NOT EXISTS (SELECT 1 FROM enquiries WHERE enquiries.case_id = cases.id)"
+        " GROUP BY cases.id HAVING count(DISTINCT observations.indicator) >= 4"
+        "   AND max(observations.observed_on) <= :month_ago",
         {
-            "born_after": one_year_ago,
+            "born_from": (AS_OF - timedelta(days=1140)).isoformat(),
+            "born_to": (AS_OF - timedelta(days=90)).isoformat(),
             "codes": '["' + '","'.join(PATTERN_INDICATORS) + '"]',
-            "n": len(PATTERN_INDICATORS),
+            "month_ago": (AS_OF - timedelta(days=30)).isoformat(),
         },
     ).fetchall()
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hotspots.dates import stamp
 from hotspots.importer import MAX_ERRORS_LISTED, ImportRejected, import_csv
 
 AS_OF = date(2026, 11, 26)
@@ -137,7 +138,7 @@ def test_an_observations_file_keeps_its_id_as_the_external_id(loaded, settings, 
         " JOIN cases ON cases.id = case_id LEFT JOIN staff ON staff.id = recorded_by_id"
         " ORDER BY external_id"
     ).fetchall()
-    now = NOW.isoformat(timespec="seconds")
+    now = stamp(NOW)
     assert rows == [
         ("O1", "C1", "domestic_abuse", "2026-10-01", "police", None, "current")
         + ("Police attended", now),
@@ -246,7 +247,7 @@ def test_a_changed_observation_is_updated_and_marks_its_case(loaded, settings, t
         "SELECT status, note, recorded_at, status_changed_at FROM observations"
         " WHERE external_id = 'O1'"
     ).fetchone()
-    later, now = LATER.isoformat(timespec="seconds"), NOW.isoformat(timespec="seconds")
+    later, now = stamp(LATER), stamp(NOW)
     assert row == ("resolved", "Moved out", now, later)
     assert marked(loaded) == {"C1"}
 
@@ -324,7 +325,7 @@ def test_an_import_writes_one_audit_row_without_personal_data(loaded, settings, 
     ).fetchall()
     at, action, actor, case_ref, detail = rows[0]
     assert (at, action, actor, case_ref) == (
-        NOW.isoformat(timespec="seconds"),
+        stamp(NOW),
         "import",
         None,
         None,

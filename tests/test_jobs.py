@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from hotspots.dates import stamp
 from jobs import rescore
 from jobs.scheduler import (
     JOB_MODULES,
@@ -54,7 +55,7 @@ def test_the_nightly_job_rescores_every_open_case_as_of_the_day_it_is_given(app,
     assert rescore.run_full_rescore(app, now=NOW) == 3
     rows = list(db["scores"].rows)
     assert {r["as_of"] for r in rows} == {"2026-11-25"}
-    assert {r["computed_at"] for r in rows} == {NOW.isoformat()}
+    assert {r["computed_at"] for r in rows} == {stamp(NOW)}
 
 
 def test_the_jobs_accept_plain_settings_too(settings, db, cases):
@@ -66,7 +67,7 @@ def test_the_sweep_job_rescores_only_what_changed_since(app, db, cases):
     assert rescore.run_sweep(app, now=NOW.replace(minute=5)) == 0
     db["cases"].update(cases[0], {"visit_every_days": 3})
     assert rescore.run_sweep(app, now=NOW.replace(minute=10)) == 1
-    assert db["scores"].get(cases[0])["computed_at"] == NOW.replace(minute=10).isoformat()
+    assert db["scores"].get(cases[0])["computed_at"] == stamp(NOW.replace(minute=10))
 
 
 def test_a_rescore_already_running_elsewhere_makes_the_job_skip(app, settings, db, cases):

@@ -15,6 +15,7 @@ from aiosmtpd.smtp import AuthResult
 from test_sending import Collector, Rejects, free_port, smtp_server
 
 from hotspots.config import load_config
+from hotspots.digest import build_digest
 from hotspots.mail import (
     OutboxTransport,
     PermanentMailError,
@@ -30,47 +31,31 @@ NOW = datetime(2026, 11, 26, 7, 30, tzinfo=ZoneInfo("Europe/London"))
 
 
 def a_digest():
-    """The smallest digest the templates render: one hotspot, one worker."""
+    """The smallest digest the templates render, built by the real builder: one hotspot that
+    is new today, one worker."""
     hotspot = {
-        "case_ref": "N-001", "initials": "AB", "worker": "Will Worker", "allocated": True,
-        "worker_id": 1, "url": "https://hotspots.example/cases/N-001", "score": 18.0,
-        "band": "red", "trend": 3.5, "new": True,
-        "reasons": [{"label": "Previous injury <or bruising>", "points": 12.0}],
-        "days_since_visit": 4, "reviewed": False, "reviewed_on": None, "days_red": 2,
-        "days_open": 90, "has_domestic_abuse_enquiry": True, "current_indicators": 2,
+        "id": 1, "case_ref": "N-001", "initials": "AB", "worker_id": 1,
+        "worker_name": "Will Worker", "opened_on": "2026-11-25", "last_visit_on": "2026-11-22",
+        "score": 30.0, "band": "red", "scored_on": "2026-11-26", "score_then": 26.5,
+        "red_since": "2026-11-26", "last_reviewed_on": None, "practice_gaps": 0,
+        "current_concerns": 2,
+        "contributions": [{"code": "previous_injury", "kind": "indicator",
+                           "label": "Previous injury <or bruising>", "points": 12.0}],
     }  # fmt: skip
-    return {
-        "date": date(2026, 11, 26),
-        "generated_at": NOW,
-        "since": date(2026, 11, 25),
-        "since_previous_digest": True,
-        "manager": {"id": 1, "email": "nina@council.example", "name": "Nina"},
-        "team": {"id": 1, "name": "North & East"},
-        "base_url": "https://hotspots.example",
-        "counts": {
-            "open_cases": 12,
-            "hotspots": 1,
-            "new_hotspots": 1,
-            "rising": 0,
-            "unreviewed": 0,
-            "no_domestic_abuse_enquiry": 0,
-            "unallocated_with_indicators": 0,
-        },  # fmt: skip
-        "top_hotspots": [hotspot],
-        "unreviewed": [],
-        "rising": [],
-        "no_domestic_abuse_enquiry": [],
-        "unallocated": [],
-        "workers": [{"name": "Will Worker", "caseload": 12, "hotspots": 1}],
-        "settings": {
-            "top_hotspots": 10,
-            "unreviewed_after_days": 7,
-            "trend_days": 7,
-            "rising_min_points": 2.0,
-            "enquiry_due_days": 28,
-            "list_limit": 10,
-        },  # fmt: skip
-    }
+    return build_digest(
+        manager={"id": 1, "email": "nina@council.example", "name": "Nina"},
+        team={"id": 1, "name": "North & East"},
+        workers=[{"id": 1, "name": "Will Worker"}],
+        cases=[hotspot],
+        history={1: [("2026-11-25", 26.5, "amber")]},
+        previous_digest_date=date(2026, 11, 25),
+        date=date(2026, 11, 26),
+        now=NOW,
+        settings=load_config(environ={}) | {"digest": DIGEST_SETTINGS},
+    )
+
+
+DIGEST_SETTINGS = load_config(environ={})["digest"] | {"base_url": "https://hotspots.example"}
 
 
 def message(**kwargs):
@@ -87,7 +72,9 @@ def message(**kwargs):
 
 def test_make_message_renders_subject_text_and_html_side_by_side():
     m = message()
-    assert m["Subject"] == "Hotspot digest, North & East, Thu 26 Nov: 1 hotspot, 1 new"
+    assert m["Subject"] == (
+        "Hotspot digest, North & East, Thu 26 Nov: 1 hotspot, 1 new, 1 needs you today"
+    )
     assert m["To"] == "nina@council.example"
     assert m["From"] == "hotspots@council.example"
     assert m["Message-ID"] == "<digest-2026-11-26-1@council.example>"
@@ -95,10 +82,10 @@ def test_make_message_renders_subject_text_and_html_side_by_side():
     assert m.get_content_type() == "multipart/alternative"
     text = m.get_body(("plain",)).get_content()
     html = m.get_body(("html",)).get_content()
-    assert "N-001 (AB)" in text and "Previous injury <or bruising> (12.0)" in text
-    assert "Previous injury &lt;or bruising&gt; (12.0)" in html  # escaped in HTML only
+    assert "N-001 (AB)" in text and "Previous injury <or bruising> (+12.0)" in text
+    assert "Previous injury &lt;or bruising&gt; (+12.0)" in html  # escaped in HTML only
     assert "North &amp; East" in html
-    assert "trend +3.5" in text and "+3.5" in html
+    assert "+3.5 in 7 days" in text and "+3.5 in 7 days" in html
 
 
 def test_the_html_uses_tables_and_inline_styles_only():

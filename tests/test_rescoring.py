@@ -9,7 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from hotspots import rescoring, scoring
+from hotspots import rescoring, rules, scoring
+from hotspots.dates import stamp
 from hotspots.demo import load_demo
 from hotspots.storage import scores as scores_sql
 
@@ -52,14 +53,14 @@ class World:
         row.update(extra)
         return self.db["cases"].insert(row).last_pk
 
-    def observe(self, case_id, indicator, observed_on=AS_OF, status="current"):
+    def observe(self, case_id, indicator, observed_on=AS_OF, status="current", source="police"):
         self.observations += 1
         row = {
             "external_id": f"O{self.observations}",
             "case_id": case_id,
             "indicator": indicator,
             "observed_on": observed_on.isoformat(),
-            "source": "police",
+            "source": source,
             "status": status,
             "recorded_at": NOW.isoformat(),
         }
@@ -118,6 +119,7 @@ def random_cases(world, rng, count):
                 rng.choice(codes),
                 AS_OF - timedelta(days=rng.randint(-5, 800)),
                 rng.choice(["current"] * 6 + ["resolved", "refuted"]),
+                source=rng.choice(["police", "police", "health_visiting", "gp"]),
             )
         for topic in ("domestic_abuse", "parental_childhood"):
             if rng.random() < 0.6:
@@ -133,14 +135,25 @@ def random_cases(world, rng, count):
 
 
 def assert_sql_agrees_with_the_model(db, settings):
-    rows = db.execute("SELECT case_id, score, band, model_version FROM scores").fetchall()
+    """Score, band, model version, practice gaps and current concerns, case by case; and the
+    accumulation rule (several concerns from different agencies) is among what was compared."""
+    rows = db.execute(
+        "SELECT case_id, score, band, model_version, practice_gaps, current_concerns FROM scores"
+    ).fetchall()
     assert rows
-    version = scoring.model_version(settings["scoring"])
-    for case_id, score, band, model in rows:
-        expected = rescoring.score_of(db, case_id, settings, AS_OF)
+    model_settings = settings["scoring"]
+    version = scoring.model_version(model_settings)
+    accumulated = 0
+    for case_id, score, band, model, gaps, concerns in rows:
+        _, case = rescoring.case_facts(db, case_id)
+        expected = scoring.score_case(case, model_settings, AS_OF)
         assert score == pytest.approx(expected.score, abs=1e-6), f"case {case_id}"
         assert band == expected.band
         assert model == version
+        assert rules.gap_codes(gaps) == [c for c, _ in scoring.gaps_of(case, model_settings, AS_OF)]
+        assert concerns == len(scoring.current_indicators(case.observations, model_settings, AS_OF))
+        accumulated += any(c.kind == "accumulation" for c in expected.contributions)
+    assert accumulated > 0
 
 
 def test_a_full_rescore_of_demo_data_equals_the_pure_model_for_every_case(db, settings):
@@ -178,7 +191,7 @@ def test_a_full_rescore_stores_contributions_that_sum_to_each_score(world, db, s
 def test_a_large_authority_gets_its_explanations_when_a_case_is_read(
     world, db, settings, monkeypatch
 ):
-    monkeypatch.setattr(rescoring, "STORE_CONTRIBUTIONS_UP_TO", 0)
+    monkeypatch.setattr(rescoring.bulk, "STORE_CONTRIBUTIONS_UP_TO", 0)
     case_id = world.case(world.ann)
     world.observe(case_id, "domestic_abuse")
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
@@ -280,7 +293,7 @@ def test_rescoring_one_case_writes_its_score_history_and_reranks_its_caseload(wo
     assert row["rank"] == 1
     assert db["scores"].get(first)["rank"] == 2
     assert row["score"] == pytest.approx(rescoring.score_of(db, second, settings, AS_OF).score)
-    assert row["computed_at"] == later(2).isoformat()
+    assert row["computed_at"] == stamp(later(2))
     contributions = json.loads(row["contributions"])
     assert "previous_injury" in {c["code"] for c in contributions}
     assert sum(c["points"] for c in contributions) == pytest.approx(row["score"])
@@ -322,8 +335,8 @@ def test_the_sweep_rescores_only_cases_changed_since_they_were_scored(world, db,
     world.change(closing, status="closed")
     new = world.case(world.bob)  # never scored
     assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(3)) == 3
-    assert db["scores"].get(changed)["computed_at"] == later(3).isoformat()
-    assert db["scores"].get(untouched)["computed_at"] == NOW.isoformat()
+    assert db["scores"].get(changed)["computed_at"] == stamp(later(3))
+    assert db["scores"].get(untouched)["computed_at"] == stamp(NOW)
     assert {r["case_id"] for r in db["scores"].rows} == {changed, untouched, new}
     assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(4)) == 0
 
@@ -344,11 +357,11 @@ def test_the_sweep_rescores_everything_set_based_when_many_cases_changed(
 ):
     ids = [world.case(world.ann) for _ in range(4)]
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
-    monkeypatch.setattr(rescoring, "BULK_RESCORE_ABOVE", 2)
+    monkeypatch.setattr(rescoring.incremental, "BULK_RESCORE_ABOVE", 2)
     for case_id in ids[:3]:
         world.change(case_id, visit_every_days=3)
     assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(2)) == 4
-    assert {r["computed_at"] for r in db["scores"].rows} == {later(2).isoformat()}
+    assert {r["computed_at"] for r in db["scores"].rows} == {stamp(later(2))}
 
 
 def test_a_failed_full_rescore_leaves_the_previous_scores_whole(world, db, settings, monkeypatch):
@@ -391,7 +404,7 @@ def test_a_rescore_removes_only_the_marks_it_consumed(world, db, settings, monke
     first, second = world.case(world.ann), world.case(world.ann)
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
     world.observe(first, "domestic_abuse")
-    real = rescoring._rescore_one
+    real = rescoring.incremental._rescore_one
 
     def rescore_one_while_someone_writes(db, case_id, *args):
         # A write inside the sweep's transaction (as a trigger would make it) after the
@@ -400,7 +413,7 @@ def test_a_rescore_removes_only_the_marks_it_consumed(world, db, settings, monke
             world.observe(second, "police_callout")
         return real(db, case_id, *args)
 
-    monkeypatch.setattr(rescoring, "_rescore_one", rescore_one_while_someone_writes)
+    monkeypatch.setattr(rescoring.incremental, "_rescore_one", rescore_one_while_someone_writes)
     assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 1
     assert [r["case_id"] for r in db["rescore_queue"].rows] == [second]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -70,7 +71,7 @@ def test_a_baby_with_new_domestic_abuse_and_older_conflict_scores_9_75():
         {"domestic_abuse": 5.0, "parental_conflict": 1.5, "child_age": 3.25}
     )
     assert score.score == pytest.approx(9.75)
-    assert score.band == "green"  # 9.75 < 16, the amber threshold
+    assert score.band == "green"  # 9.75 < 18, the amber threshold
 
 
 def test_the_toxic_trio_in_an_unallocated_toddler_with_no_questions_asked_is_red():
@@ -94,13 +95,13 @@ def test_the_toxic_trio_in_an_unallocated_toddler_with_no_questions_asked_is_red
         "parental_mental_health": mental_health,
         "child_age": 0.25 * indicators,  # (1.25 − 1) × 9.4433 = 2.3608
         "toxic_trio": 5.0,
-        "no_domestic_abuse_enquiry": 3.0,  # opened 328 days ago, none asked
+        "no_domestic_abuse_enquiry": 5.0,  # opened 328 days ago, none asked
         "parental_childhood_not_explored": 2.0,
         "visit_overdue": 2.0,  # never visited, opened more than 14 days ago
         "unallocated": 3.0,
     }
     assert points_by_code(score) == pytest.approx(expected)
-    # 9.4433 + 2.3608 + 5 + 3 + 2 + 2 + 3 = 26.804
+    # 9.4433 + 2.3608 + 5 + 5 + 2 + 2 + 3 = 28.804, red from 28.5
     assert score.score == pytest.approx(sum(expected.values()))
     assert score.band == "red"
 
@@ -253,7 +254,7 @@ def test_the_model_version_changes_with_any_weight_or_threshold():
     assert len(model_version(MODEL)) == 12
 
 
-def test_reasons_name_the_largest_contributions_first_in_words():
+def test_reasons_name_the_largest_contributions_first_and_leave_out_what_lowers_the_score():
     case = quiet_case(
         date_of_birth=date(2026, 5, 25),
         observations=(
@@ -263,9 +264,9 @@ def test_reasons_name_the_largest_contributions_first_in_words():
         adjustments=(Adjustment(1, -4.0, "Family moved to grandparents", AS_OF),),
     )
     words = reasons(score_case(case, MODEL, AS_OF).contributions)
+    # A lowering adjustment is no reason a case is hot: it stays in the full breakdown.
     assert words == [
         "Previous injury or unexplained bruising (+8.0)",
-        "Practitioner adjustment (-4.0)",
         "Conflict in the parents' relationship (+3.0)",
     ]
 
@@ -395,3 +396,54 @@ def test_an_expired_adjustment_counts_nothing(case, points, expired_days_ago):
     expired = Adjustment(99, points, "no longer applies", AS_OF - timedelta(days=expired_days_ago))
     adjusted = CaseFacts(**{**case.__dict__, "adjustments": case.adjustments + (expired,)})
     assert score_case(adjusted, MODEL, AS_OF) == score_case(case, MODEL, AS_OF)
+
+
+def several_concerns(born: date, sources=("police", "health_visiting", "gp"), **changes):
+    observations = tuple(
+        Observation(n, code, days_ago(30), source=source)
+        for n, (code, source) in enumerate(
+            zip(("parental_conflict", "substance_misuse", "new_partner"), sources, strict=True),
+            start=1,
+        )
+    )
+    return quiet_case(date_of_birth=born, observations=observations, **changes)
+
+
+def accumulation(case: CaseFacts) -> float:
+    return points_by_code(score_case(case, MODEL, AS_OF)).get("accumulation", 0.0)
+
+
+def test_three_concerns_from_two_agencies_around_a_toddler_add_points_for_each_concern():
+    per = MODEL["accumulation"]["points_per_concern"]
+    assert accumulation(several_concerns(date(2024, 12, 1))) == pytest.approx(3 * per)
+    case = several_concerns(date(2024, 12, 1))
+    (row,) = [c for c in score_case(case, MODEL, AS_OF).contributions if c.kind == "accumulation"]
+    assert row.detail.startswith("3 current concerns from 3 agencies (gp, health visiting, police)")
+
+
+def test_the_same_concerns_from_one_agency_add_nothing():
+    one = several_concerns(date(2024, 12, 1), sources=("police", "police", "police"))
+    assert accumulation(one) == 0.0
+
+
+def test_the_same_concerns_around_an_older_child_add_nothing():
+    aged_three = several_concerns(AS_OF.replace(year=AS_OF.year - 3))  # 3 today: still counts
+    aged_four = several_concerns(AS_OF.replace(year=AS_OF.year - 4))
+    assert accumulation(aged_three) > 0
+    assert accumulation(aged_four) == 0.0
+
+
+def test_a_concern_older_than_its_half_life_is_not_current_and_does_not_count():
+    case = several_concerns(date(2024, 12, 1))
+    stale = case.observations[:2] + (
+        Observation(3, "new_partner", days_ago(181), source="gp"),  # half-life 180
+    )
+    assert accumulation(replace(case, observations=stale)) == 0.0
+
+
+def test_the_model_version_changes_with_the_formula_as_well_as_the_settings(monkeypatch):
+    from hotspots import scoring
+
+    before = scoring.model_version(MODEL)
+    monkeypatch.setattr(scoring, "FORMULA_VERSION", scoring.FORMULA_VERSION + 1)
+    assert scoring.model_version(MODEL) != before

@@ -296,7 +296,9 @@ def test_a_digest_is_multipart_alternative_with_text_and_html_of_the_same_conten
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
     text, html = parts(message)
-    assert message["Subject"] == "Hotspot digest, North, Thu 26 Nov: 2 hotspots, 1 new"
+    assert message["Subject"] == (
+        "Hotspot digest, North, Thu 26 Nov: 2 hotspots, 1 new, 2 need you today"
+    )
     assert message["From"] == settings["mail"]["from_address"]
     for words in ("N-001 (AB)", "Will Worker", "prioritisation aid", "Previous injury"):
         assert words in text
@@ -604,7 +606,7 @@ def test_reasons_are_worked_out_when_the_nightly_rescore_stored_none(db, setting
     db.execute("update scores set contributions = '[]'")
     manager = managers(db, "nina@council.example")[0]
     digest = gather_digest(db, settings, manager, digest_date=DIGEST_DAY, now=NOW)
-    (hotspot,) = [r for r in digest["top_hotspots"] if r["case_ref"] == "N-001"]
+    (hotspot,) = [r for r in digest["top_cases"] if r["case_ref"] == "N-001"]
     assert hotspot["reasons"][0]["label"] == "Previous injury or unexplained bruising"
 
 
@@ -641,6 +643,19 @@ def test_the_command_sends_one_managers_digest_with_manager(app, db, runner, tmp
     assert digest_row(db, ids["sam"]) is None
 
 
+def test_a_future_date_may_only_be_a_dry_run(app, db, runner, tmp_path):
+    two_teams(db)
+    app.config["HOTSPOTS_NOW"] = NOW
+    result = runner.invoke(args=["digest", "--date", "2026-11-27"])
+    assert result.exit_code == 1
+    assert "2026-11-27 is in the future" in result.output and "--dry-run" in result.output
+    assert db.execute("select count(*) from digests").fetchone()[0] == 0
+    preview = runner.invoke(args=["digest", "--date", "2026-11-27", "--dry-run"])
+    assert preview.exit_code == 0, preview.output
+    assert "Subject: Hotspot digest, North, Fri 27 Nov" in preview.output
+    assert db.execute("select count(*) from digests").fetchone()[0] == 0
+
+
 def test_a_dry_run_prints_the_text_digest_and_claims_nothing(app, db, runner, tmp_path):
     two_teams(db)
     app.config["HOTSPOTS_NOW"] = NOW
@@ -649,7 +664,7 @@ def test_a_dry_run_prints_the_text_digest_and_claims_nothing(app, db, runner, tm
     )
     assert result.exit_code == 0, result.output
     assert "Subject: Hotspot digest, North, Thu 26 Nov: 2 hotspots, 1 new" in result.output
-    assert "1. N-001 (AB), Will Worker, score 24.0 red" in result.output
+    assert "1. N-001 (AB), Will Worker: Hotspot, score 24.0" in result.output
     assert "S-001" not in result.output
     assert db.execute("select count(*) from digests").fetchone()[0] == 0
     assert not (tmp_path / "outbox").exists()

@@ -848,3 +848,17 @@ def sign_in_to(client, key: str, next_url: str):
     return client.post(
         f"/login?next={next_url}", data={"email": email(key), "password": world.PASSWORD}
     )
+
+
+def test_how_scores_work_is_built_from_the_settings_in_force(client, settings, ids):
+    sign_in(client, "ann")
+    page = text(client.get("/how-scores-work"))
+    assert "A score of 14 or more" in page and "A score of 7 or more, below 14" in page
+    for spec in settings["scoring"]["indicators"].values():
+        assert spec["label"].replace("'", "&#39;") in page
+    assert "half after two years" in page and "Does not fade" in page
+    assert "No domestic-abuse enquiry recorded" in page
+    gaps = settings["scoring"]["practice_gaps"]
+    assert f"No domestic-abuse enquiry recorded ({gaps['no_domestic_abuse_enquiry']:+g})" in page
+    assert "Several concerns around a very young child" in page
+    assert "×" not in page and "half-life" not in page

@@ -116,7 +116,7 @@ def test_a_manager_reads_the_digests_sent_to_them_from_the_outbox(client, db, se
         0
     ]
     page = client.get(f"/digests/{nina_digest}").get_data(as_text=True)
-    assert "1. N-001 (AB), Will Worker, score 24.0 red" in page
+    assert "1. N-001 (AB), Will Worker: Hotspot, score 24.0" in page
     html = client.get(f"/digests/{nina_digest}/email.html").get_data(as_text=True)
     assert "N-001</a> (AB)" in html
     # Sam's digest is not Nina's to read, and says nothing about whether it exists.

@@ -135,13 +135,10 @@ def test_source_agencies_keep_their_capitals():
     assert present.source_words("health_visiting") == "Health visiting"
 
 
-def test_what_would_help_next_words_the_practice_gaps_the_model_found():
-    contributions = [
-        {"kind": "indicator", "code": "domestic_abuse", "points": 5.0},
-        {"kind": "practice_gap", "code": "visit_overdue", "points": 2.0},
-        {"kind": "practice_gap", "code": "no_domestic_abuse_enquiry", "points": 3.0},
-    ]
-    assert [s["text"] for s in present.next_steps(contributions)] == [
+def test_what_would_help_next_words_the_practice_gaps_the_rules_found():
+    codes = ["no_domestic_abuse_enquiry", "visit_overdue", "unallocated"]
+    assert [s["text"] for s in present.next_steps(codes)] == [
         "Ask about domestic abuse",
         "Visit the child: a visit is overdue",
+        "Allocate a worker",
     ]

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from hotspots.dates import local_now, parse_date
+from hotspots.dates import parse_date, service_now
 from hotspots.db import get_db
 from hotspots.sending import (
     gather_digest,
@@ -41,7 +41,7 @@ def digest_command(
     holiday in England and Wales); digests already sent, or being sent by another process,
     are skipped, so running this again (or alongside the scheduler) never sends a duplicate.
     Exits 0 when nothing is left to send, 1 when a digest failed (its error is recorded and
-    shown to admins). Mail goes by [mail] transport: "outbox" writes .eml files, "smtp"
+    shown to admins). A future --date can only be previewed with --dry-run. Mail goes by [mail] transport: "outbox" writes .eml files, "smtp"
     sends.
 
     Example:
@@ -52,7 +52,7 @@ def digest_command(
         hotspots digest --date 2026-11-26 --manager nina@council.example --retry-failed
     """
     settings = current_app.config["SETTINGS"]
-    now = current_app.config.get("HOTSPOTS_NOW") or local_now(settings["app"]["timezone"])
+    now = service_now(current_app.config)
     try:
         day = parse_date(digest_date) if digest_date else now.date()
     except ValueError as e:
@@ -77,6 +77,12 @@ def digest_command(
     if reason:
         click.echo(f"No digests are due: {reason}. Nothing sent.")
         return
+    if day > now.date():
+        # A claim stored for a future day would block that morning's real digest.
+        raise click.ClickException(
+            f"--date {day.isoformat()} is in the future: a future digest can only be "
+            "previewed (--dry-run); it is sent on its own morning"
+        )
     outcomes = send_due_digests(
         db,
         settings,

@@ -9,14 +9,14 @@ import signal
 import sqlite3
 import time
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from hotspots import audit, rescoring
-from hotspots.dates import local_now, parse_date
+from hotspots import audit, calibration, rescoring, scoring
+from hotspots.dates import parse_date, service_now
 from hotspots.db import get_db
 
 
@@ -33,8 +33,8 @@ def _database_errors() -> Iterator[None]:
         raise
 
 
-def _as_of_option(value: str | None, settings) -> tuple[date, object]:
-    now = local_now(settings["app"]["timezone"])
+def _as_of_option(value: str | None, settings) -> tuple[date, datetime]:
+    now = service_now(current_app.config)
     if value is None:
         return now.date(), now
     try:
@@ -51,8 +51,10 @@ def _as_of_option(value: str | None, settings) -> tuple[date, object]:
 def score_command(as_of: str | None) -> None:
     """Rescore every open case in the authority, in one transaction.
 
-    Writes each open case's score, band, rank in its worker's caseload and model version,
-    and the day's score history row; closed cases leave the ranking.
+    Today (the default): writes each open case's score, band, rank in its worker's caseload
+    and model version, and the day's score history row; closed cases leave the ranking.
+    A past day (--as-of): writes only that day's score history rows, as the model scores the
+    records on that day; today's ranking is left as it is. A future day is refused.
 
     Example:
 
@@ -60,11 +62,24 @@ def score_command(as_of: str | None) -> None:
     """
     settings = current_app.config["SETTINGS"]
     day, now = _as_of_option(as_of, settings)
+    if day > now.date():
+        raise click.BadParameter(
+            f"{day.isoformat()} is in the future; score today or a past day", param_hint="--as-of"
+        )
+    past = day < now.date()
     db = get_db()
     started = time.perf_counter()
     with _database_errors():
-        count = rescoring.rescore_all(db, settings, as_of=day, now=now)
+        count = rescoring.rescore_all(db, settings, as_of=day, now=now, history_only=past)
     seconds = time.perf_counter() - started
+    if past:
+        bands = rescoring.history_band_counts(db, day)
+        click.echo(
+            f"Wrote the score history of {count} open cases for {day.isoformat()} in "
+            f"{seconds:.1f} s ({bands['red']} red, {bands['amber']} amber, "
+            f"{bands['green']} green); today's ranking is unchanged"
+        )
+        return
     bands = rescoring.band_counts(db)
     click.echo(
         f"Scored {count} open cases as of {day.isoformat()} in {seconds:.1f} s: "
@@ -106,7 +121,7 @@ def caseload_command(email: str, as_json: bool, as_of: str | None) -> None:
         # Cases shown on a terminal are a view of cases too: one audit row for the listing.
         audit.record(
             db,
-            at=local_now(settings["app"]["timezone"]),
+            at=service_now(current_app.config),
             action="cli_caseload",
             case_ref=None,
             detail=f"worker={staff['email']} cases={len(caseload)}",
@@ -171,4 +186,69 @@ def _stop(signum, frame) -> None:
     raise SystemExit(0)
 
 
-commands = [score_command, caseload_command, scheduler_command]
+@click.command("calibrate")
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="YYYY-MM-DD",
+    help="Judge the settings as on this day (default: today).",
+)
+@click.pass_context
+@with_appcontext
+def calibrate_command(ctx: click.Context, as_of: str | None) -> None:
+    """Judge the scoring settings in config.toml before they are used.
+
+    Scores every open case under the current settings without writing anything, and prints
+    the band shares, the score distribution as a text histogram, and where each reference
+    vignette (hotspots/reference/vignettes.toml: the thematic review's six children as their
+    records stood, and ordinary cases) scores and bands. Warns, and exits with status 1, when
+    a review vignette falls below red, an ordinary one leaves its expected band, or red
+    exceeds its share of open cases.
+
+    Example:
+
+        hotspots calibrate --as-of 2026-11-25
+    """
+    settings = current_app.config["SETTINGS"]
+    day, _ = _as_of_option(as_of, settings)
+    db = get_db()
+    with _database_errors():
+        scores = rescoring.scratch_scores(db, settings, as_of=day)
+    model = settings["scoring"]
+    counts = dict.fromkeys(scoring.BANDS, 0)
+    for value in scores:
+        counts[scoring.band_for(value, model)] += 1
+    shares = calibration.band_shares(counts)
+    click.echo(
+        f"Calibration as of {day.isoformat()}, model {scoring.model_version(model)}: "
+        f"{len(scores):,} open cases"
+    )
+    click.echo(
+        f"Red from {model['red_threshold']:g} points, amber from {model['amber_threshold']:g}."
+    )
+    for band in scoring.BANDS:
+        click.echo(f"  {band:<6} {counts[band]:>9,}  {shares[band]:6.1%}")
+    click.echo("")
+    click.echo("Score distribution (points, open cases):")
+    for line in calibration.histogram(scores):
+        click.echo(f"  {line}")
+    click.echo("")
+    click.echo("Reference vignettes:")
+    results = calibration.score_vignettes(calibration.load_vignettes(day), settings, day)
+    for r in results:
+        mark = "ok" if r.as_expected else "NOT AS EXPECTED"
+        click.echo(
+            f"  {r.vignette.id:<32} {r.score.score:5.1f}  {r.score.band:<6} "
+            f"(expected {r.vignette.expect}) {mark}"
+        )
+    problems = calibration.warnings(results, shares, calibration.MAX_RED_SHARE)
+    click.echo("")
+    if not problems:
+        click.echo("No warnings.")
+        return
+    for problem in problems:
+        click.echo(f"Warning: {problem}")
+    ctx.exit(1)
+
+
+commands = [calibrate_command, score_command, caseload_command, scheduler_command]

@@ -1,6 +1,8 @@
 """SQL for the daily digest: what a manager's digest is built from, and the claim on each
 (manager, date) that makes sending happen once."""
 
+from hotspots.storage import rules as rule_sql
+
 # Managers who get a digest: those with a team. :email (or NULL for all) narrows to one.
 MANAGERS_SQL = """
 SELECT staff.id, staff.email, staff.name, staff.team_id, teams.name AS team_name
@@ -23,32 +25,23 @@ SELECT id, name FROM staff WHERE team_id = :team_id AND role = 'worker' ORDER BY
 """
 
 # The team's open cases with their current score and what the digest needs to say about
-# them. Deliberately no date_of_birth: the digest never carries it.
-# red_since: first day of the case's current unbroken run of red days up to :date.
-TEAM_CASES_SQL = """
+# them, through the same rule fragments as the pages (hotspots.storage.rules; :today is the
+# digest's date). Deliberately no date_of_birth: the digest never carries it.
+TEAM_CASES_SQL = f"""
 SELECT
     c.id, c.case_ref, c.initials, c.worker_id, w.name AS worker_name,
     c.opened_on, c.last_visit_on,
-    s.score, s.band, s.contributions, s.as_of AS scored_on,
-    (SELECT MIN(h.day) FROM score_history h
-      WHERE h.case_id = c.id AND h.band = 'red' AND h.day <= :date
-        AND h.day > COALESCE((SELECT MAX(n.day) FROM score_history n
-                              WHERE n.case_id = c.id AND n.band <> 'red' AND n.day <= :date),
-                             '')) AS red_since,
-    (SELECT MAX(substr(r.reviewed_at, 1, 10)) FROM reviews r
-      WHERE r.case_id = c.id AND substr(r.reviewed_at, 1, 10) <= :date) AS last_reviewed_on,
-    EXISTS (SELECT 1 FROM enquiries e
-             WHERE e.case_id = c.id AND e.topic = 'domestic_abuse' AND e.asked_on <= :date)
-        AS has_domestic_abuse_enquiry,
-    (SELECT COUNT(*) FROM observations o
-      WHERE o.case_id = c.id AND o.status = 'current' AND o.observed_on <= :date)
-        AS current_indicators
+    s.score, s.band, s.contributions, s.as_of AS scored_on, s.practice_gaps,
+    s.current_concerns,
+    {rule_sql.SCORE_THEN} AS score_then,
+    CASE WHEN {rule_sql.HOTSPOT} THEN {rule_sql.RED_SINCE} END AS red_since,
+    {rule_sql.LAST_REVIEWED_ON} AS last_reviewed_on
 FROM cases c
 LEFT JOIN scores s ON s.case_id = c.id
 LEFT JOIN staff w ON w.id = c.worker_id
 WHERE c.team_id = :team_id AND c.status = 'open'
 ORDER BY c.case_ref
-"""
+"""  # noqa: S608 (constant fragments, no values)
 
 # Score history of the team's open cases between :since and :date (inclusive).
 TEAM_HISTORY_SQL = """

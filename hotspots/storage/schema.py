@@ -266,6 +266,40 @@ def m020_change_tracking(db: Database) -> None:
         db.execute(statement)
 
 
+SCORE_FACTS_SQL = """
+-- What the lists and the digest filter on, written with every score by the same rules that
+-- made it (hotspots.rules): the practice gaps as a mask of hotspots.rules.GAP_BITS, and how
+-- many indicators are current.
+ALTER TABLE scores ADD COLUMN practice_gaps INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE scores ADD COLUMN current_concerns INTEGER NOT NULL DEFAULT 0;
+-- Scores made before these columns existed are remade by the next sweep (a new model
+-- version), so nothing is read from a column that was never filled.
+DELETE FROM scoring_state;
+"""
+
+
+@migrations()
+def m021_score_facts(db: Database) -> None:
+    for statement in statements(SCORE_FACTS_SQL):
+        db.execute(statement)
+
+
+COVERING_CASE_INDEX_SQL = """
+-- One case's observations with everything the accumulation rule reads (the day and the
+-- agency), so the whole-authority rescore counts each young child's agencies from the index
+-- alone. Replaces the narrower index of the same name and purpose.
+DROP INDEX observations_case;
+CREATE INDEX observations_case
+    ON observations(case_id, indicator, status, observed_day, source);
+"""
+
+
+@migrations()
+def m022_covering_case_index(db: Database) -> None:
+    for statement in statements(COVERING_CASE_INDEX_SQL):
+        db.execute(statement)
+
+
 VISITS_SQL = """
 -- Visits recorded from the case page: the visit history. Recording one where the child was
 -- seen moves cases.last_visit_on in the same transaction (the m020 trigger marks the case).

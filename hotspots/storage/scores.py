@@ -7,6 +7,12 @@ Day numbers are days since 1970-01-01 (``unixepoch(date) / 86400``), the same nu
 equals the model's ``0.5^(age / half-life)``.
 """
 
+from hotspots import rules
+from hotspots.storage import rules as rule_sql
+
+# The trend day of a score's own day, when no day is asked for.
+_OWN_TREND_DAY = f"coalesce(:trend_day, date(s.as_of, '-{rules.TREND_DAYS} days'))"
+
 # --- whole-authority rescore -------------------------------------------------------------
 
 # Scratch tables, private to the connection; emptied at the start and end of every run.
@@ -19,7 +25,16 @@ CREATE TEMP TABLE IF NOT EXISTS rescore_combinations (
 CREATE TEMP TABLE IF NOT EXISTS rescore_totals (
     case_id INTEGER PRIMARY KEY,
     indicator_points REAL NOT NULL,
-    current_mask INTEGER NOT NULL
+    current_mask INTEGER NOT NULL,
+    current_concerns INTEGER NOT NULL
+);
+CREATE TEMP TABLE IF NOT EXISTS rescore_half_lives (
+    indicator TEXT PRIMARY KEY,
+    half_life_days INTEGER NOT NULL
+);
+CREATE TEMP TABLE IF NOT EXISTS rescore_agencies (
+    case_id INTEGER PRIMARY KEY,
+    agencies INTEGER NOT NULL
 );
 CREATE TEMP TABLE IF NOT EXISTS rescore_asked (
     case_id INTEGER PRIMARY KEY,
@@ -33,7 +48,9 @@ CREATE TEMP TABLE IF NOT EXISTS rescore_adjusted (
 CREATE TEMP TABLE IF NOT EXISTS rescore_scores (
     case_id INTEGER PRIMARY KEY,
     worker_id INTEGER,
-    score REAL NOT NULL
+    score REAL NOT NULL,
+    practice_gaps INTEGER NOT NULL,
+    current_concerns INTEGER NOT NULL
 );
 CREATE TEMP TABLE IF NOT EXISTS rescore_ranks (
     case_id INTEGER PRIMARY KEY,
@@ -43,6 +60,8 @@ CREATE TEMP TABLE IF NOT EXISTS rescore_ranks (
 CLEAR_RESCORE_TABLES_SQL = """
 DELETE FROM temp.rescore_combinations;
 DELETE FROM temp.rescore_totals;
+DELETE FROM temp.rescore_half_lives;
+DELETE FROM temp.rescore_agencies;
 DELETE FROM temp.rescore_asked;
 DELETE FROM temp.rescore_adjusted;
 DELETE FROM temp.rescore_scores;
@@ -72,18 +91,20 @@ SELECT
             - exp(:ln_half_per_day_{n} * (:as_of_day - max(observed_day)))
         )
     ) AS points,
-    CASE WHEN max(observed_day) >= :current_since_day_{n} THEN :bit_{n} ELSE 0 END AS bit
+    CASE WHEN max(observed_day) >= :current_since_day_{n} THEN :bit_{n} ELSE 0 END AS bit,
+    max(observed_day) >= :current_since_day_{n} AS is_current
 FROM observations INDEXED BY observations_scoring
 WHERE indicator = :indicator_{n} AND status = 'current' AND observed_day <= :as_of_day
 GROUP BY case_id
 """
 
-# Per case: the indicator points, and the bits of its current indicators (each indicator
-# gives one row per case with its own bit, so the sum is their bitwise OR). One statement
-# over all the parts sorts their rows once, in memory, instead of storing them first.
+# Per case: the indicator points, the bits of its current indicators (each indicator
+# gives one row per case with its own bit, so the sum is their bitwise OR) and how many
+# indicators are current (hotspots.rules.is_current). One statement over all the parts sorts
+# their rows once, in memory, instead of storing them first.
 INSERT_TOTALS_SQL = """
-INSERT INTO temp.rescore_totals (case_id, indicator_points, current_mask)
-SELECT case_id, sum(points), sum(bit) FROM ({parts}) GROUP BY case_id
+INSERT INTO temp.rescore_totals (case_id, indicator_points, current_mask, current_concerns)
+SELECT case_id, sum(points), sum(bit), sum(is_current) FROM ({parts}) GROUP BY case_id
 """
 
 
@@ -93,6 +114,35 @@ def insert_totals_sql(indicators: int) -> str:
     parts = " UNION ALL ".join(INDICATOR_PART_SQL.replace("{n}", str(n)) for n in range(indicators))
     return INSERT_TOTALS_SQL.replace("{parts}", parts)
 
+
+INSERT_HALF_LIFE_SQL = """
+INSERT INTO temp.rescore_half_lives (indicator, half_life_days)
+VALUES (:indicator, :half_life_days)
+"""
+
+# A child's whole years of age on :as_of (hotspots.dates.age_in_years), for a row aliased c.
+_AGE_YEARS = """
+(CAST(substr(:as_of, 1, 4) AS INTEGER) - CAST(substr(c.date_of_birth, 1, 4) AS INTEGER)
+    - (substr(:as_of, 6, 5) < substr(c.date_of_birth, 6, 5)))
+"""
+
+# How many agencies reported the current observations of each case the accumulation rule
+# could apply to (a young child with enough current concerns). CROSS JOIN keeps SQLite's
+# order as written: only those cases' rows are read, case by case from the covering index
+# observations_case (no table rows), instead of a scan of every observation.
+INSERT_AGENCIES_SQL = f"""
+INSERT INTO temp.rescore_agencies (case_id, agencies)
+SELECT t.case_id, count(DISTINCT o.source)
+FROM temp.rescore_totals AS t
+CROSS JOIN cases AS c
+CROSS JOIN observations AS o INDEXED BY observations_case
+JOIN temp.rescore_half_lives AS h ON h.indicator = o.indicator
+WHERE t.current_concerns >= :min_concerns
+  AND c.id = t.case_id AND c.status = 'open' AND {_AGE_YEARS} <= :max_age_years
+  AND o.case_id = t.case_id AND o.status = 'current' AND o.observed_day <= :as_of_day
+  AND (h.half_life_days = 0 OR o.observed_day >= :as_of_day - h.half_life_days)
+GROUP BY t.case_id
+"""  # noqa: S608 (a constant fragment, no values)
 
 # Which screening questions have been asked (an outcome other than unable_to_ask) by as_of.
 INSERT_ASKED_SQL = """
@@ -112,52 +162,65 @@ WHERE expires_on >= :as_of AND substr(made_at, 1, 10) <= :as_of
 GROUP BY case_id
 """
 
-# The score of every open case: indicators × age multiplier, combinations, practice gaps,
-# adjustments — the same arithmetic as hotspots.scoring.score_case.
-INSERT_SCORES_SQL = """
-INSERT INTO temp.rescore_scores (case_id, worker_id, score)
+# Each open case's practice gaps as a mask (the bits of hotspots.rules.GAP_BITS): the one
+# SQL twin of hotspots.rules.practice_gaps. c is the case, a what it was asked.
+_PRACTICE_GAPS = """
+(CASE WHEN :as_of_day > unixepoch(c.opened_on) / 86400 + :domestic_abuse_enquiry_due_days
+        AND coalesce(a.domestic_abuse, 0) = 0 THEN :gap_no_domestic_abuse_enquiry ELSE 0 END
+ | CASE WHEN coalesce(a.parental_childhood, 0) = 0
+        THEN :gap_parental_childhood_not_explored ELSE 0 END
+ | CASE WHEN unixepoch(coalesce(c.last_visit_on, c.opened_on)) / 86400 + c.visit_every_days
+        < :as_of_day THEN :gap_visit_overdue ELSE 0 END
+ | CASE WHEN c.worker_id IS NULL THEN :gap_unallocated ELSE 0 END)
+"""
+
+# The score of every open case: indicators × age multiplier, combinations, accumulation,
+# practice gaps, adjustments — the same arithmetic as hotspots.scoring.score_case.
+INSERT_SCORES_SQL = f"""
+INSERT INTO temp.rescore_scores (case_id, worker_id, score, practice_gaps, current_concerns)
 SELECT
-    c.id,
-    c.worker_id,
-    coalesce(t.indicator_points, 0) * (
-        CASE
-            WHEN years < 1 THEN :age_multiplier_under_1
-            WHEN years <= 3 THEN :age_multiplier_1_to_3
-            ELSE :age_multiplier_older
-        END
-    )
-    + coalesce((
-        SELECT total(m.points) FROM temp.rescore_combinations AS m
-        WHERE t.current_mask & m.mask = m.mask
-    ), 0)
-    + CASE
-        WHEN :as_of_day > unixepoch(c.opened_on) / 86400 + :domestic_abuse_enquiry_due_days
-            AND coalesce(a.domestic_abuse, 0) = 0
-        THEN :no_domestic_abuse_enquiry ELSE 0 END
-    + CASE WHEN coalesce(a.parental_childhood, 0) = 0
-        THEN :parental_childhood_not_explored ELSE 0 END
-    + CASE
-        WHEN unixepoch(coalesce(c.last_visit_on, c.opened_on)) / 86400 + c.visit_every_days
-            < :as_of_day
-        THEN :visit_overdue ELSE 0 END
-    + CASE WHEN c.worker_id IS NULL THEN :unallocated ELSE 0 END
-    + coalesce(j.points, 0)
+    case_id, worker_id,
+    indicator_points * age_multiplier + combination_points + accumulation_points
+    + (CASE WHEN gaps & :gap_no_domestic_abuse_enquiry THEN :no_domestic_abuse_enquiry ELSE 0 END)
+    + (CASE WHEN gaps & :gap_parental_childhood_not_explored
+            THEN :parental_childhood_not_explored ELSE 0 END)
+    + (CASE WHEN gaps & :gap_visit_overdue THEN :visit_overdue ELSE 0 END)
+    + (CASE WHEN gaps & :gap_unallocated THEN :unallocated ELSE 0 END)
+    + adjusted,
+    gaps,
+    current_concerns
 FROM (
     SELECT
-        cases.*,
-        CAST(substr(:as_of, 1, 4) AS INTEGER) - CAST(substr(date_of_birth, 1, 4) AS INTEGER)
-            - (substr(:as_of, 6, 5) < substr(date_of_birth, 6, 5)) AS years
-    FROM cases
-    WHERE status = 'open'
-) AS c
-LEFT JOIN temp.rescore_totals AS t ON t.case_id = c.id
-LEFT JOIN temp.rescore_asked AS a ON a.case_id = c.id
-LEFT JOIN temp.rescore_adjusted AS j ON j.case_id = c.id
-"""
+        c.id AS case_id,
+        c.worker_id,
+        coalesce(t.indicator_points, 0) AS indicator_points,
+        CASE
+            WHEN {_AGE_YEARS} < 1 THEN :age_multiplier_under_1
+            WHEN {_AGE_YEARS} <= 3 THEN :age_multiplier_1_to_3
+            ELSE :age_multiplier_older
+        END AS age_multiplier,
+        coalesce((
+            SELECT total(m.points) FROM temp.rescore_combinations AS m
+            WHERE t.current_mask & m.mask = m.mask
+        ), 0) AS combination_points,
+        CASE WHEN g.case_id IS NOT NULL AND g.agencies >= :min_agencies
+            THEN :points_per_concern * t.current_concerns ELSE 0 END AS accumulation_points,
+        {_PRACTICE_GAPS} AS gaps,
+        coalesce(t.current_concerns, 0) AS current_concerns,
+        coalesce(j.points, 0) AS adjusted
+    FROM cases AS c
+    LEFT JOIN temp.rescore_totals AS t ON t.case_id = c.id
+    LEFT JOIN temp.rescore_agencies AS g ON g.case_id = c.id
+    LEFT JOIN temp.rescore_asked AS a ON a.case_id = c.id
+    LEFT JOIN temp.rescore_adjusted AS j ON j.case_id = c.id
+    WHERE c.status = 'open'
+)
+"""  # noqa: S608 (constant fragments, no values)
 
 # Closed cases leave the ranking: their scores row goes (their history stays).
 DELETE_ALL_SCORES_SQL = "DELETE FROM scores"
 COUNT_RESCORED_SQL = "SELECT count(*) FROM temp.rescore_scores"
+SELECT_SCRATCH_SCORES_SQL = "SELECT score FROM temp.rescore_scores"
 
 # Rank within each worker's open caseload: highest score first, ties by case id. Ranked on
 # the narrow scratch table, so writing scores below needs no window and no sort.
@@ -171,7 +234,8 @@ WHERE worker_id IS NOT NULL
 # Written in case order (appending to the table rather than inserting at random).
 INSERT_ALL_SCORES_SQL = """
 INSERT INTO scores
-    (case_id, as_of, score, band, rank, worker_id, contributions, model_version, computed_at)
+    (case_id, as_of, score, band, rank, worker_id, contributions, model_version, computed_at,
+     practice_gaps, current_concerns)
 SELECT
     s.case_id,
     :as_of,
@@ -182,7 +246,9 @@ SELECT
     s.worker_id,
     '[]',
     :model_version,
-    :computed_at
+    :computed_at,
+    s.practice_gaps,
+    s.current_concerns
 FROM temp.rescore_scores AS s LEFT JOIN temp.rescore_ranks AS r ON r.case_id = s.case_id
 ORDER BY s.case_id
 """
@@ -194,6 +260,20 @@ ON CONFLICT (case_id, day) DO UPDATE SET
     score = excluded.score, band = excluded.band, model_version = excluded.model_version
 """
 
+# A past day's rescore writes only that day's history, straight from the scratch table:
+# today's ranking stays as it is.
+UPSERT_HISTORY_FROM_RESCORE_SQL = """
+INSERT INTO score_history (case_id, day, score, band, model_version)
+SELECT
+    case_id, :as_of, score,
+    CASE WHEN score >= :red_threshold THEN 'red'
+         WHEN score >= :amber_threshold THEN 'amber' ELSE 'green' END,
+    :model_version
+FROM temp.rescore_scores WHERE true
+ON CONFLICT (case_id, day) DO UPDATE SET
+    score = excluded.score, band = excluded.band, model_version = excluded.model_version
+"""
+
 # Every open case's facts, in case order, for storing explanations after a full rescore.
 SELECT_OPEN_CASES_SQL = """
 SELECT id, case_ref, date_of_birth, opened_on, worker_id, visit_every_days, last_visit_on,
@@ -201,7 +281,7 @@ SELECT id, case_ref, date_of_birth, opened_on, worker_id, visit_every_days, last
 FROM cases WHERE status = 'open' ORDER BY id
 """
 SELECT_OPEN_OBSERVATIONS_SQL = """
-SELECT o.case_id, o.id, o.indicator, o.observed_on, o.status
+SELECT o.case_id, o.id, o.indicator, o.observed_on, o.status, o.source
 FROM observations AS o JOIN cases AS c ON c.id = o.case_id
 WHERE c.status = 'open'
 """
@@ -220,6 +300,8 @@ UPDATE scores SET contributions = :contributions WHERE case_id = :case_id
 """
 
 COUNT_BANDS_SQL = "SELECT band, count(*) FROM scores GROUP BY band"
+COUNT_HISTORY_BANDS_SQL = "SELECT band, count(*) FROM score_history WHERE day = :day GROUP BY band"
+SELECT_SCORES_SQL = "SELECT score FROM scores"
 
 # --- one case ----------------------------------------------------------------------------
 
@@ -229,7 +311,8 @@ SELECT id, case_ref, date_of_birth, opened_on, worker_id, visit_every_days, last
 FROM cases WHERE id = :case_id
 """
 SELECT_CASE_OBSERVATIONS_SQL = """
-SELECT id, indicator, observed_on, status FROM observations WHERE case_id = :case_id
+SELECT case_id, id, indicator, observed_on, status, source
+FROM observations WHERE case_id = :case_id
 """
 SELECT_CASE_ENQUIRIES_SQL = """
 SELECT topic, asked_on, outcome FROM enquiries WHERE case_id = :case_id
@@ -245,7 +328,7 @@ SELECT id, date_of_birth, opened_on, worker_id, visit_every_days, last_visit_on
 FROM cases WHERE id IN (SELECT value FROM json_each(:case_ids))
 """
 SELECT_CASES_OBSERVATIONS_SQL = """
-SELECT case_id, id, indicator, observed_on, status FROM observations
+SELECT case_id, id, indicator, observed_on, status, source FROM observations
 WHERE case_id IN (SELECT value FROM json_each(:case_ids)) AND status = 'current'
 """
 SELECT_CASES_ENQUIRIES_SQL = """
@@ -261,14 +344,16 @@ SELECT_SCORE_SQL = "SELECT * FROM scores WHERE case_id = :case_id"
 
 UPSERT_SCORE_SQL = """
 INSERT INTO scores
-    (case_id, as_of, score, band, rank, worker_id, contributions, model_version, computed_at)
+    (case_id, as_of, score, band, rank, worker_id, contributions, model_version, computed_at,
+     practice_gaps, current_concerns)
 VALUES
     (:case_id, :as_of, :score, :band, NULL, :worker_id, :contributions, :model_version,
-     :computed_at)
+     :computed_at, :practice_gaps, :current_concerns)
 ON CONFLICT (case_id) DO UPDATE SET
     as_of = excluded.as_of, score = excluded.score, band = excluded.band, rank = NULL,
     worker_id = excluded.worker_id, contributions = excluded.contributions,
-    model_version = excluded.model_version, computed_at = excluded.computed_at
+    model_version = excluded.model_version, computed_at = excluded.computed_at,
+    practice_gaps = excluded.practice_gaps, current_concerns = excluded.current_concerns
 """
 DELETE_SCORE_SQL = "DELETE FROM scores WHERE case_id = :case_id"
 
@@ -314,31 +399,23 @@ ON CONFLICT (id) DO UPDATE SET
 
 SELECT_STAFF_BY_EMAIL_SQL = "SELECT id, email, name, role FROM staff WHERE email = :email"
 
-# A worker's ranked caseload, with the score 7 days before :as_of (default: the score's own
-# day; the latest history row on or before that day) for the trend.
-SELECT_CASELOAD_SQL = """
+# A worker's ranked caseload, with the score on the trend day (hotspots.rules.trend_day of
+# :as_of, or of the score's own day when :trend_day is NULL).
+SELECT_CASELOAD_SQL = f"""
 SELECT
     s.case_id, c.case_ref, c.initials, s.rank, s.score, s.band, s.as_of, s.contributions,
-    s.model_version, s.computed_at,
-    s.score - (
-        SELECT h.score FROM score_history AS h
-        WHERE h.case_id = s.case_id AND h.day <= date(coalesce(:as_of, s.as_of), '-7 days')
-        ORDER BY h.day DESC LIMIT 1
-    ) AS trend
+    s.model_version, s.computed_at, s.practice_gaps,
+    {rule_sql.SCORE_THEN.replace(":trend_day", _OWN_TREND_DAY)} AS score_then
 FROM scores AS s JOIN cases AS c ON c.id = s.case_id
 WHERE s.worker_id = :worker_id
 ORDER BY s.rank
-"""
+"""  # noqa: S608 (constant fragments, no values)
 
-# Score now minus the score 7 days before :as_of (NULL when there is no history that old).
-SELECT_TREND_SQL = """
-SELECT s.score - (
-    SELECT h.score FROM score_history AS h
-    WHERE h.case_id = s.case_id AND h.day <= date(:as_of, '-7 days')
-    ORDER BY h.day DESC LIMIT 1
-) AS trend
-FROM scores AS s WHERE s.case_id = :case_id
-"""
+# The score now and on the trend day (:trend_day).
+SELECT_TREND_SQL = f"""
+SELECT s.score, {rule_sql.SCORE_THEN} AS score_then
+FROM scores AS s JOIN cases AS c ON c.id = s.case_id WHERE s.case_id = :case_id
+"""  # noqa: S608
 
 # One case's daily scores for the days from :since to :as_of (for a sparkline).
 SELECT_SERIES_SQL = """

@@ -4,6 +4,8 @@ Lists join ``cases`` to ``scores`` (one row per case) and read ``score_history``
 the cases on the page, through its (case_id, day) primary key.
 """
 
+from hotspots.storage import rules as rule_sql
+
 # --- staff -----------------------------------------------------------------------------
 
 # A disabled member of staff is no one: they cannot sign in, and a session of theirs ends.
@@ -26,7 +28,8 @@ CASE_BY_REF_SQL = """
 SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.team_id, c.worker_id, c.opened_on,
        c.closed_on, c.visit_every_days, c.last_visit_on, c.status,
        t.name AS team_name, w.name AS worker_name,
-       s.score, s.band, s.rank, s.contributions, s.model_version, s.as_of, s.computed_at
+       s.score, s.band, s.rank, s.contributions, s.model_version, s.as_of, s.computed_at,
+       s.practice_gaps
 FROM cases c
 JOIN teams t ON t.id = c.team_id
 LEFT JOIN staff w ON w.id = c.worker_id
@@ -181,21 +184,19 @@ VALUES (:case_id, :reviewed_by_id, :reviewed_at, :plan)
 # --- a caseload --------------------------------------------------------------------------
 
 # One row per open case of the worker: the score, the score a week ago (the latest history
-# day on or before :week_ago) and the last review.
-CASELOAD_SQL = """
+# day on or before :trend_day) and the last review.
+CASELOAD_SQL = f"""
 SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.opened_on, c.last_visit_on,
        c.visit_every_days, c.worker_id,
-       s.score, s.band, s.rank, s.contributions, s.as_of, s.computed_at,
+       s.score, s.band, s.rank, s.contributions, s.as_of, s.practice_gaps, s.computed_at,
        (SELECT max(v.reviewed_at) FROM valid_reviews v WHERE v.case_id = c.id)
            AS last_reviewed_at,
-       (SELECT h.score FROM score_history h
-        WHERE h.case_id = c.id AND h.day <= :week_ago
-        ORDER BY h.day DESC LIMIT 1) AS score_week_ago
+       {rule_sql.SCORE_THEN} AS score_week_ago
 FROM cases c
 LEFT JOIN scores s ON s.case_id = c.id
 WHERE c.worker_id = :worker_id AND c.status = 'open' AND (:band = '' OR s.band = :band)
 ORDER BY s.rank IS NULL, s.rank, s.score DESC, c.case_ref
-"""
+"""  # noqa: S608 (constant fragments, no values)
 
 CASELOAD_BAND_COUNTS_SQL = """
 SELECT s.band, count(*) AS cases
@@ -224,30 +225,13 @@ SELECT id, name FROM teams WHERE id = :team_id
 # A team list narrowed to one worker's cases (:worker_id), or not (NULL).
 _OF_WORKER = "(:worker_id IS NULL OR c.worker_id = :worker_id)"
 
-# A hotspot "unreviewed for more than N days" (the digest's definition): red for more than N
-# days (red since the day after its latest non-red history day, or its first history day, or
-# its score's day) and no review in the last N days (on or after :reviewed_since).
-# :red_before is today minus N days; c is the case, s its score.
-_UNREVIEWED_HOTSPOT = """
-s.band = 'red'
-AND coalesce(
-    (SELECT min(h.day) FROM score_history h
-     WHERE h.case_id = c.id AND h.day <= :today AND h.day > coalesce(
-         (SELECT max(n.day) FROM score_history n
-          WHERE n.case_id = c.id AND n.band <> 'red' AND n.day <= :today), '')),
-    s.as_of) < :red_before
-AND NOT EXISTS (
-    SELECT 1 FROM valid_reviews v
-    WHERE v.case_id = c.id AND substr(v.reviewed_at, 1, 10) >= :reviewed_since)
-"""
-
 # Each member of the team with their open caseload, its hotspots, and its hotspots
 # unreviewed for more than N days.
 TEAM_WORKERS_SQL = f"""
 SELECT st.id, st.name, st.role,
        count(c.id) AS open_cases,
-       coalesce(sum(s.band = 'red'), 0) AS hotspots,
-       coalesce(sum({_UNREVIEWED_HOTSPOT}), 0) AS unreviewed_hotspots
+       coalesce(sum({rule_sql.HOTSPOT}), 0) AS hotspots,
+       coalesce(sum({rule_sql.UNREVIEWED_HOTSPOT}), 0) AS unreviewed_hotspots
 FROM staff st
 LEFT JOIN cases c ON c.worker_id = st.id AND c.status = 'open'
 LEFT JOIN scores s ON s.case_id = c.id
@@ -258,9 +242,9 @@ ORDER BY hotspots DESC, open_cases DESC, st.name
 
 TEAM_COUNTS_SQL = f"""
 SELECT count(*) AS open_cases,
-       coalesce(sum(s.band = 'red'), 0) AS hotspots,
+       coalesce(sum({rule_sql.HOTSPOT}), 0) AS hotspots,
        coalesce(sum(c.worker_id IS NULL), 0) AS unallocated,
-       coalesce(sum({_UNREVIEWED_HOTSPOT}), 0) AS unreviewed_hotspots
+       coalesce(sum({rule_sql.UNREVIEWED_HOTSPOT}), 0) AS unreviewed_hotspots
 FROM cases c LEFT JOIN scores s ON s.case_id = c.id
 WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER}
 """  # noqa: S608
@@ -269,13 +253,11 @@ WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER}
 _TEAM_CASE_COLUMNS = f"""
        c.id, c.case_ref, c.initials, c.date_of_birth, c.opened_on, c.last_visit_on,
        c.visit_every_days, c.worker_id, w.name AS worker_name,
-       s.score, s.band, s.rank, s.contributions, s.as_of,
+       s.score, s.band, s.rank, s.contributions, s.as_of, s.practice_gaps,
        (SELECT max(v.reviewed_at) FROM valid_reviews v WHERE v.case_id = c.id)
            AS last_reviewed_at,
-       (SELECT h.score FROM score_history h
-        WHERE h.case_id = c.id AND h.day <= :week_ago
-        ORDER BY h.day DESC LIMIT 1) AS score_week_ago,
-       coalesce({_UNREVIEWED_HOTSPOT}, 0) AS unreviewed_too_long
+       {rule_sql.SCORE_THEN} AS score_week_ago,
+       coalesce({rule_sql.UNREVIEWED_HOTSPOT}, 0) AS unreviewed_too_long
 """  # noqa: S608 (a constant fragment, no values)
 
 TEAM_HOTSPOTS_SQL = f"""
@@ -283,7 +265,7 @@ SELECT {_TEAM_CASE_COLUMNS}
 FROM cases c
 JOIN scores s ON s.case_id = c.id
 LEFT JOIN staff w ON w.id = c.worker_id
-WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER} AND s.band = 'red'
+WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER} AND {rule_sql.HOTSPOT}
 ORDER BY s.score DESC, c.case_ref
 LIMIT :limit OFFSET :offset
 """  # noqa: S608 (a constant fragment, no values)
@@ -293,7 +275,8 @@ SELECT {_TEAM_CASE_COLUMNS}
 FROM cases c
 JOIN scores s ON s.case_id = c.id
 LEFT JOIN staff w ON w.id = c.worker_id
-WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER} AND {_UNREVIEWED_HOTSPOT}
+WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER}
+  AND {rule_sql.UNREVIEWED_HOTSPOT}
 ORDER BY s.score DESC, c.case_ref
 LIMIT :limit OFFSET :offset
 """  # noqa: S608
@@ -308,28 +291,25 @@ ORDER BY s.score DESC, c.case_ref
 LIMIT :limit OFFSET :offset
 """  # noqa: S608
 
-# Open cases past the domestic-abuse enquiry due date with no such enquiry recorded: the
-# question the review found was "rarely asked".
+# Open cases with the practice gap "no domestic-abuse enquiry" (hotspots.rules, as stored
+# with each score): the question the review found was "rarely asked".
+_NO_DOMESTIC_ABUSE_ENQUIRY = rule_sql.gap("no_domestic_abuse_enquiry")
+
 TEAM_PRACTICE_GAPS_SQL = f"""
 SELECT {_TEAM_CASE_COLUMNS}
 FROM cases c
-LEFT JOIN scores s ON s.case_id = c.id
+JOIN scores s ON s.case_id = c.id
 LEFT JOIN staff w ON w.id = c.worker_id
-WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER} AND c.opened_on <= :due_before
-  AND NOT EXISTS (
-      SELECT 1 FROM enquiries e WHERE e.case_id = c.id AND e.topic = 'domestic_abuse'
-  )
+WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER}
+  AND {_NO_DOMESTIC_ABUSE_ENQUIRY}
 ORDER BY c.opened_on, c.case_ref
 LIMIT :limit OFFSET :offset
 """  # noqa: S608
 
 TEAM_PRACTICE_GAP_COUNT_SQL = f"""
-SELECT count(*) FROM cases c
+SELECT count(*) FROM cases c JOIN scores s ON s.case_id = c.id
 WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER}
-  AND c.opened_on <= :due_before
-  AND NOT EXISTS (
-      SELECT 1 FROM enquiries e WHERE e.case_id = c.id AND e.topic = 'domestic_abuse'
-  )
+  AND {_NO_DOMESTIC_ABUSE_ENQUIRY}
 """  # noqa: S608
 
 ALLOCATE_CASE_SQL = """

@@ -31,7 +31,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 
 from hotspots import drafts, rescoring
 from hotspots.auth import load_user
-from hotspots.dates import local_now
+from hotspots.dates import service_now
 from hotspots.db import get_db
 
 # Areas of the web interface: modules beside this one, each with a blueprint ``bp``.
@@ -53,10 +53,7 @@ def _load_user(user_id: str):
 def clock() -> datetime:
     """Now, in the service's time zone. Tests fix it with ``app.config["HOTSPOTS_NOW"]``
     (an aware datetime)."""
-    fixed = current_app.config.get("HOTSPOTS_NOW")
-    if fixed is not None:
-        return fixed
-    return local_now(current_app.config["SETTINGS"]["app"]["timezone"])
+    return service_now(current_app.config)
 
 
 def settings() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
-from hotspots import auth
+from hotspots import auth, rules
 from hotspots.db import get_db
 from hotspots.storage import fetch_all
 from hotspots.storage.web import CASELOAD_BAND_COUNTS_SQL, CASELOAD_HISTORY_SQL, CASELOAD_SQL
@@ -17,7 +17,8 @@ from hotspots.views import clock, contributions_for, present, settings
 bp = Blueprint("caseload", __name__)
 
 # The caseload's filters: (words, whether a row passes). Each asks the row what the shared
-# rules already decided (present.case_row: reviewed, visit due; the model: practice gaps).
+# rules already decided (present.case_row from hotspots.rules: reviewed, practice gaps as
+# stored with the score, a visit overdue being one of them).
 FILTERS = {
     "not_reviewed": ("Not reviewed", lambda row: not row["reviewed"]["reviewed"]),
     "visit_overdue": ("Visit overdue", lambda row: row["visit_overdue"]),
@@ -70,7 +71,7 @@ def caseload():
     params = {
         "worker_id": worker.id,
         "band": band_filter,
-        "week_ago": (today - timedelta(days=present.TREND_DAYS)).isoformat(),
+        "trend_day": rules.trend_day(today).isoformat(),
     }
     found = fetch_all(db, CASELOAD_SQL, params)
     history = defaultdict(list)
@@ -93,11 +94,6 @@ def caseload():
         )
         for row in found
     ]
-    for row, source in zip(rows, found, strict=True):
-        # The practice gaps the model found for the case (it decides what a gap is).
-        row["practice_gaps"] = [
-            c for c in explained[source["id"]] if c.get("kind") == "practice_gap"
-        ]
     cases = [row for row in rows if all(FILTERS[name][1](row) for name in chosen)]
     cases = SORTS[sort][1](cases)
     counts = {r["band"]: r["cases"] for r in fetch_all(db, CASELOAD_BAND_COUNTS_SQL, params)}

@@ -20,7 +20,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from hotspots import audit, auth, drafts, scoring
+from hotspots import audit, auth, drafts, rules, scoring
+from hotspots.dates import stamp
 from hotspots.db import get_db
 from hotspots.forms import (
     BEFORE_BIRTH_DAYS,
@@ -125,7 +126,7 @@ def record_visit(case_ref: str):
                 "seen_alone": None if seen == "not_seen" else int(seen == "seen_alone"),
                 "note": (form.note.data or "").strip(),
                 "recorded_by_id": current_user.id,
-                "recorded_at": _stamp(now),
+                "recorded_at": stamp(now),
             },
         )
         if seen != "not_seen":
@@ -167,7 +168,7 @@ def record_observation(case_ref: str):
                 "source": form.source.data,
                 "recorded_by_id": current_user.id,
                 "note": (form.note.data or "").strip(),
-                "recorded_at": _stamp(now),
+                "recorded_at": stamp(now),
             },
         )
 
@@ -212,7 +213,7 @@ def record_enquiry(case_ref: str):
                 **params,
                 "outcome": form.outcome.data,
                 "recorded_by_id": current_user.id,
-                "recorded_at": _stamp(now),
+                "recorded_at": stamp(now),
             },
         )
 
@@ -261,7 +262,7 @@ def add_adjustment(case_ref: str):
                 "reason": form.reason.data.strip(),
                 "expires_on": form.expires_on.data.isoformat(),
                 "made_by_id": current_user.id,
-                "made_at": _stamp(now),
+                "made_at": stamp(now),
             },
         )
 
@@ -333,7 +334,7 @@ def mark_reviewed(case_ref: str):
             {
                 "case_id": found["id"],
                 "reviewed_by_id": current_user.id,
-                "reviewed_at": _stamp(now),
+                "reviewed_at": stamp(now),
                 "plan": form.plan.data.strip(),
             },
         )
@@ -366,7 +367,7 @@ def enquiry_in_error(case_ref: str, enquiry_id: int):
     params = {
         "id": enquiry_id,
         "case_id": found["id"],
-        "at": _stamp(now),
+        "at": stamp(now),
         "by_id": current_user.id,
         "reason": form.reason.data.strip(),
     }
@@ -399,7 +400,7 @@ def review_in_error(case_ref: str, review_id: int):
     params = {
         "id": review_id,
         "case_id": found["id"],
-        "at": _stamp(now),
+        "at": stamp(now),
         "by_id": current_user.id,
         "reason": form.reason.data.strip(),
     }
@@ -451,7 +452,7 @@ def change_observation_status(case_ref: str, observation_id: int):
                 "case_id": found["id"],
                 "status": new_status,
                 "reason": form.reason.data.strip(),
-                "changed_at": _stamp(now),
+                "changed_at": stamp(now),
                 "changed_by_id": current_user.id,
             },
         )
@@ -514,7 +515,7 @@ def _withdraw(db, case: dict[str, Any], adjustment_id: int, now: datetime, reaso
             "id": adjustment_id,
             "case_id": case["id"],
             "yesterday": (now.date() - timedelta(days=1)).isoformat(),
-            "at": _stamp(now),
+            "at": stamp(now),
             "by_id": current_user.id,
             "reason": reason,
         },
@@ -657,7 +658,7 @@ def _render_case(case: dict, now: datetime):
         trend=present.trend(case["score"], earlier[-1] if earlier else None),
         sparkline=present.sparkline([(h["day"], h["score"]) for h in history], today),
         reasons=scoring.reasons(contributions),
-        next_steps=present.next_steps(contributions),
+        next_steps=present.next_steps(rules.gap_codes(case["practice_gaps"])),
         reviewed=reviewed,
         actions=ACTIONS if case["status"] == "open" else (),
         contributions=contributions,
@@ -676,7 +677,3 @@ def _render_case(case: dict, now: datetime):
 def _indicator_label(code: str) -> str:
     spec = settings()["scoring"]["indicators"].get(code)
     return spec["label"] if spec else code.replace("_", " ").capitalize()
-
-
-def _stamp(now: datetime) -> str:
-    return now.isoformat(timespec="seconds")

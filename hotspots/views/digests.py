@@ -8,7 +8,7 @@ what the manager's mail client shows.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from flask import Blueprint, abort, make_response, render_template, request, url
 from flask_login import current_user, login_required
 
 from hotspots import audit, auth
+from hotspots.dates import stamp
 from hotspots.db import get_db
 from hotspots.mail import outbox_file_name
 from hotspots.sending import gather_digest, manager_by_id, render_digest, why_not_a_digest_day
@@ -171,7 +172,7 @@ def problems():
     """Digests that failed (and claims that look stuck), newest first."""
     now = clock()
     lease = settings()["digest"]["claim_lease_minutes"]
-    stale_before = (now - timedelta(minutes=lease)).astimezone(UTC).isoformat(timespec="seconds")
+    stale_before = stamp(now - timedelta(minutes=lease))
     found = fetch_all(
         get_db(), PROBLEM_DIGESTS_SQL, {"stale_before": stale_before, "limit": PAGE_SIZE}
     )

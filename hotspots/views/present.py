@@ -11,18 +11,22 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hotspots import scoring
+from hotspots import rules, scoring
 from hotspots.dates import parse_date
 
 BANDS = {
     # band: (words, govuk-tag colour class). Never colour alone: the words carry the meaning.
-    "red": ("Hotspot", "govuk-tag--red"),
-    "amber": ("Amber", "govuk-tag--orange"),
-    "green": ("Green", "govuk-tag--green"),
+    band: (rules.band_words(band), classes)
+    for band, classes in (
+        ("red", "govuk-tag--red"),
+        ("amber", "govuk-tag--orange"),
+        ("green", "govuk-tag--green"),
+    )
 }
 KIND_WORDS = {
     "indicator": "Indicator",
     "combination": "Combination",
+    "accumulation": "Several concerns",
     "practice_gap": "Practice gap",
     "age": "Child's age",
     "adjustment": "Practitioner adjustment",
@@ -30,7 +34,7 @@ KIND_WORDS = {
 # Words for source agency codes that are not just the code with spaces.
 SOURCE_WORDS = {"gp": "GP", "cp_is": "CP-IS", "nhs": "NHS", "marac": "MARAC"}
 SPARKLINE_DAYS = 30
-TREND_DAYS = 7
+TREND_DAYS = rules.TREND_DAYS
 # A change smaller than this is shown as steady.
 TREND_STEADY = 0.5
 
@@ -72,10 +76,11 @@ def band(band_code: str | None) -> dict[str, str]:
 
 
 def trend(score: float | None, score_week_ago: float | None) -> dict[str, str]:
-    """The change against 7 days ago as an arrow and words (the arrow is decoration)."""
-    if score is None or score_week_ago is None:
+    """The change against 7 days ago (``hotspots.rules.trend``) as an arrow and words (the
+    arrow is decoration)."""
+    change = rules.trend(score, score_week_ago)
+    if change is None:
         return {"arrow": "", "text": "New", "direction": "new"}
-    change = score - score_week_ago
     if abs(change) < TREND_STEADY:
         return {"arrow": "→", "text": "Steady", "direction": "steady"}
     if change > 0:
@@ -92,16 +97,17 @@ def ordered(contributions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
 def next_visit_due(last_visit_on: str | None, opened_on: str, visit_every_days: int) -> date:
     """The day the next visit is due: the last visit (or the case opening) plus the
     case's visit frequency."""
-    start = parse_date(last_visit_on) if last_visit_on else parse_date(opened_on)
-    return start + timedelta(days=visit_every_days)
+    last = parse_date(last_visit_on) if last_visit_on else None
+    return rules.next_visit_due(last, parse_date(opened_on), visit_every_days)
 
 
 def reviewed(last_reviewed_at: str | None, today: date, within_days: int) -> dict[str, Any]:
-    """The reviewed state: reviewed within ``within_days`` days, or not."""
+    """The reviewed state (``hotspots.rules.is_reviewed``): reviewed within ``within_days``
+    days, or not."""
     if not last_reviewed_at:
         return {"reviewed": False, "text": "Not reviewed", "on": None}
     on = parse_date(last_reviewed_at[:10])
-    if (today - on).days > within_days:
+    if not rules.is_reviewed(on, today, within_days):
         return {"reviewed": False, "text": f"Last reviewed {long_date(on)}", "on": on}
     return {"reviewed": True, "text": f"Reviewed {long_date(on)}", "on": on}
 
@@ -193,7 +199,8 @@ def case_row(
         "last_visit": long_date(row["last_visit_on"]) if row["last_visit_on"] else "None recorded",
         "next_visit_due": long_date(due),
         "next_visit_due_on": due,
-        "visit_overdue": due < today,
+        "visit_overdue": "visit_overdue" in rules.gap_codes(row.get("practice_gaps")),
+        "practice_gaps": [scoring.GAP_LABELS[c] for c in rules.gap_codes(row.get("practice_gaps"))],
         "reviewed": reviewed(row["last_reviewed_at"], today, reviewed_within_days),
         "worker_name": row.get("worker_name"),
     }
@@ -234,6 +241,11 @@ def contribution_words(contribution: Mapping[str, Any], scoring_settings: Mappin
         return "A young child is more vulnerable: the indicator points above count for more."
     if kind == "combination":
         return "These indicators together count for more than each alone."
+    if kind == "accumulation":
+        return (
+            "Several concerns at once around a very young child, reported by more than one "
+            "agency, count for more."
+        )
     if kind == "practice_gap":
         return "Something that should have been done has not been recorded yet."
     if kind == "adjustment":
@@ -250,16 +262,15 @@ NEXT_STEPS = {
         "cases.record_enquiry",
     ),
     "visit_overdue": ("Visit the child: a visit is overdue", "cases.record_visit"),
-    "unallocated": ("Allocate a worker", None),
+    "unallocated": ("Allocate a worker", "team.allocate"),  # managers and admins
 }
 
 
-def next_steps(contributions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """What would help next, from the practice gaps among a score's contributions (the
-    model decides what is a gap; this only words it), largest points first."""
-    steps = []
-    for c in sorted(contributions, key=lambda c: -float(c.get("points") or 0)):
-        if c.get("kind") == "practice_gap" and c.get("code") in NEXT_STEPS:
-            text, endpoint = NEXT_STEPS[c["code"]]
-            steps.append({"code": c["code"], "text": text, "endpoint": endpoint})
-    return steps
+def next_steps(gap_codes: Iterable[str]) -> list[dict[str, Any]]:
+    """What would help next: the words and the page for each of a case's practice gaps
+    (``hotspots.rules.gap_codes`` of its stored mask: the rules decide what a gap is)."""
+    return [
+        {"code": code, "text": NEXT_STEPS[code][0], "endpoint": NEXT_STEPS[code][1]}
+        for code in gap_codes
+        if code in NEXT_STEPS
+    ]

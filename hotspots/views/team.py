@@ -10,7 +10,7 @@ rows, so they always agree. An unallocated case is allocated to a member of the 
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -21,6 +21,7 @@ from hotspots.auth import role_required
 from hotspots.db import get_db
 from hotspots.forms import AllocateForm, error_list
 from hotspots.storage import fetch_all, fetch_one, write_transaction
+from hotspots.storage import rules as rule_sql
 from hotspots.storage.web import (
     ALLOCATE_CASE_SQL,
     TEAM_BY_ID_SQL,
@@ -227,18 +228,8 @@ def _page(*, section: str | None):
 
 
 def _params(team_id: int, worker_id: int | None, today: date) -> dict[str, Any]:
-    config = settings()
-    within = config["digest"]["unreviewed_after_days"]
-    due_days = config["scoring"]["practice_gaps"]["domestic_abuse_enquiry_due_days"]
-    return {
-        "team_id": team_id,
-        "worker_id": worker_id,
-        "week_ago": (today - timedelta(days=present.TREND_DAYS)).isoformat(),
-        "today": today.isoformat(),
-        "reviewed_since": (today - timedelta(days=within)).isoformat(),
-        "red_before": (today - timedelta(days=within)).isoformat(),
-        "due_before": (today - timedelta(days=due_days)).isoformat(),
-    }
+    within = settings()["digest"]["unreviewed_after_days"]
+    return {"team_id": team_id, "worker_id": worker_id} | rule_sql.parameters(today, within)
 
 
 def _team_arg(team_id: int) -> dict[str, Any]:

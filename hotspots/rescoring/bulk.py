@@ -1,0 +1,240 @@
+"""The whole-authority rescore: every open case scored with set-based SQL
+(``hotspots.storage.scores``) that does the pure model's arithmetic, in one transaction."""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import time
+from collections.abc import Iterator, Mapping
+from datetime import date, datetime
+from typing import Any
+
+import sqlite_utils
+
+from hotspots import rules, scoring
+from hotspots.dates import stamp
+from hotspots.rescoring import facts
+from hotspots.storage import schema, write_transaction
+from hotspots.storage import scores as sql
+
+EPOCH = date(1970, 1, 1)
+# A full rescore stores every case's contributions (computed by the pure model) up to this
+# many open cases; above it they are left empty ('[]') and computed when a case is read
+# (hotspots.rescoring.read.contributions_for), which keeps a large authority's nightly run short.
+STORE_CONTRIBUTIONS_UP_TO = 20_000
+# Page cache for a full rescore, in KiB (negative: SQLite's unit); the default 2 MB thrashes.
+BULK_CACHE_KIB = 262_144
+# Memory-mapped reads for a full rescore, in bytes (SQLite caps it at its compile-time limit).
+BULK_MMAP_BYTES = 4 * 1024**3
+
+
+def day_number(day: date) -> int:
+    """Days since 1970-01-01, as ``observations.observed_day``."""
+    return (day - EPOCH).days
+
+
+def rescore_all(
+    db: sqlite_utils.Database,
+    settings: Mapping[str, Any],
+    *,
+    as_of: date,
+    now: datetime,
+    history_only: bool = False,
+    timings: dict[str, float] | None = None,
+) -> int:
+    """Score every open case on ``as_of`` in one transaction: scores (band, rank within the
+    worker's caseload, model version, practice gaps, contributions) and the day's
+    score_history rows; closed cases leave ``scores``; every mark in ``rescore_queue`` is
+    consumed. With ``history_only`` (a past day), only that day's score_history rows are
+    written: today's ranking, its marks and its state are left as they are. Returns the number
+    of open cases scored. ``timings``, if given, receives the seconds each step took."""
+    model = settings["scoring"]
+    version = scoring.model_version(model)
+    clock = _Stopwatch(timings)
+    with _bulk_connection(db), write_transaction(db):
+        _score_into_scratch(db, model, as_of, clock)
+        count = db.execute(sql.COUNT_RESCORED_SQL).fetchone()[0]
+        banding = {
+            "as_of": as_of.isoformat(),
+            "red_threshold": float(model["red_threshold"]),
+            "amber_threshold": float(model["amber_threshold"]),
+            "model_version": version,
+        }
+        if history_only:
+            db.execute(sql.UPSERT_HISTORY_FROM_RESCORE_SQL, banding)
+            clock.lap("history written")
+            _run_script(db, sql.CLEAR_RESCORE_TABLES_SQL)
+            return count
+        db.execute(sql.INSERT_RANKS_SQL)
+        clock.lap("case scores and ranks")
+        db.execute(sql.DELETE_ALL_SCORES_SQL)
+        db.execute(sql.INSERT_ALL_SCORES_SQL, banding | {"computed_at": stamp(now)})
+        clock.lap("scores written")
+        db.execute(sql.UPSERT_ALL_HISTORY_SQL)
+        clock.lap("history written")
+        _run_script(db, sql.CLEAR_RESCORE_TABLES_SQL)
+        db.execute(sql.CLEAR_ALL_MARKS_SQL)
+        db.execute(
+            sql.UPSERT_SCORING_STATE_SQL,
+            {"model_version": version, "as_of": as_of.isoformat(), "computed_at": stamp(now)},
+        )
+        if count <= STORE_CONTRIBUTIONS_UP_TO:
+            store_contributions(db, settings, as_of)
+            clock.lap("contributions stored")
+    clock.lap("commit")
+    return count
+
+
+def scratch_scores(
+    db: sqlite_utils.Database, settings: Mapping[str, Any], *, as_of: date
+) -> list[float]:
+    """Every open case's score on ``as_of`` under ``settings``, worked out set-based as the
+    whole-authority rescore does but written nowhere: for judging settings before they are
+    used (``hotspots calibrate``). Takes no write lock."""
+    with _bulk_connection(db):
+        db.execute("BEGIN")  # temporary tables only: the database itself is not written
+        try:
+            _score_into_scratch(db, settings["scoring"], as_of, _Stopwatch(None))
+            scores = [r[0] for r in db.execute(sql.SELECT_SCRATCH_SCORES_SQL)]
+            _run_script(db, sql.CLEAR_RESCORE_TABLES_SQL)
+        finally:
+            db.execute("ROLLBACK")
+    return scores
+
+
+def _score_into_scratch(
+    db: sqlite_utils.Database, model: Mapping[str, Any], as_of: date, clock: _Stopwatch
+) -> None:
+    """Fill temp.rescore_scores with every open case's score, practice gaps and current
+    concerns on ``as_of``: the set-based twin of hotspots.scoring.score_case."""
+    params = _parameters(model, as_of)
+    _run_script(db, sql.CREATE_RESCORE_TABLES_SQL)
+    _run_script(db, sql.CLEAR_RESCORE_TABLES_SQL)
+    bits = _combination_bits(model)
+    for combination, points in model["combinations"].items():
+        parts = scoring.COMBINATIONS.get(combination, ())
+        if points and parts and all(p in bits for p in parts):
+            db.execute(
+                sql.INSERT_COMBINATION_SQL,
+                {
+                    "combination": combination,
+                    "mask": sum(bits[p] for p in parts),
+                    "points": float(points),
+                },
+            )
+    for code, spec in model["indicators"].items():
+        db.execute(
+            sql.INSERT_HALF_LIFE_SQL,
+            {"indicator": code, "half_life_days": int(spec["half_life_days"])},
+        )
+    totals = {"as_of_day": params["as_of_day"]}
+    totals |= {"repeat_fraction": params["repeat_fraction"]}
+    totals |= {"repeat_cap": params["repeat_cap"]}
+    for n, (code, spec) in enumerate(model["indicators"].items()):
+        half_life = int(spec["half_life_days"])
+        totals[f"indicator_{n}"] = code
+        totals[f"weight_{n}"] = float(spec["weight"])
+        totals[f"ln_half_per_day_{n}"] = math.log(0.5) / half_life if half_life else 0.0
+        totals[f"current_since_day_{n}"] = (
+            params["as_of_day"] - half_life if half_life else -(2**62)
+        )
+        totals[f"bit_{n}"] = bits.get(code, 0)
+    db.execute(sql.insert_totals_sql(len(model["indicators"])), totals)
+    clock.lap("indicator points per case")
+    db.execute(sql.INSERT_AGENCIES_SQL, params)
+    db.execute(sql.INSERT_ASKED_SQL, {"as_of": as_of.isoformat()})
+    db.execute(sql.INSERT_ADJUSTED_SQL, {"as_of": as_of.isoformat()})
+    clock.lap("agencies, enquiries and adjustments")
+    db.execute(sql.INSERT_SCORES_SQL, params)
+
+
+def _parameters(model: Mapping[str, Any], as_of: date) -> dict[str, Any]:
+    """Every number the rescore's statements take, by name."""
+    gaps = model["practice_gaps"]
+    accumulation = model.get("accumulation") or {}
+    params: dict[str, Any] = {
+        "as_of": as_of.isoformat(),
+        "as_of_day": day_number(as_of),
+        "repeat_fraction": float(model["repeat_fraction"]),
+        "repeat_cap": float(model["repeat_cap"]),
+        "age_multiplier_under_1": float(model["age_multiplier_under_1"]),
+        "age_multiplier_1_to_3": float(model["age_multiplier_1_to_3"]),
+        "age_multiplier_older": float(model["age_multiplier_older"]),
+        "domestic_abuse_enquiry_due_days": int(gaps["domestic_abuse_enquiry_due_days"]),
+        "min_concerns": int(accumulation.get("min_concerns", 0)),
+        "min_agencies": int(accumulation.get("min_agencies", 0)),
+        "max_age_years": int(accumulation.get("max_age_years", -1)),
+        "points_per_concern": float(accumulation.get("points_per_concern", 0)),
+    }
+    for code in rules.GAP_CODES:
+        params[code] = float(gaps[code])
+        params[f"gap_{code}"] = rules.GAP_BITS[code]
+    return params
+
+
+class _Stopwatch:
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[step] = now - self.last
+            self.last = now
+
+
+def store_contributions(db: sqlite_utils.Database, settings: Mapping[str, Any], as_of: date) -> int:
+    """Write every open case's contributions (the pure model's, on ``as_of``) into its scores
+    row; returns how many. Reads each table once, grouped by case in Python."""
+    model = settings["scoring"]
+    version = scoring.model_version(model)
+    updates = [
+        {
+            "case_id": row["id"],
+            "contributions": scoring.score_case(case, model, as_of, version).contributions_json(),
+        }
+        for row, case in facts.open_case_facts(db)
+    ]
+    db.conn.executemany(sql.UPDATE_CONTRIBUTIONS_SQL, updates)
+    return len(updates)
+
+
+@contextlib.contextmanager
+def _bulk_connection(db: sqlite_utils.Database) -> Iterator[None]:
+    """Tune the connection for a whole-authority run, then put it back.
+
+    Foreign keys are switched off for the run (only possible outside a transaction): every
+    row it writes is derived from ``cases``, so the checks could never fail, and without them
+    SQLite empties ``scores`` in one step instead of row by row. A large page cache and
+    in-memory temporary tables keep the B-tree work in memory, and memory-mapped reads let
+    the scan of the observations index read the operating system's cached pages in place."""
+    if db.conn.in_transaction:
+        yield
+        return
+    cache = db.execute("PRAGMA cache_size").fetchone()[0]
+    mmap = db.execute("PRAGMA mmap_size").fetchone()
+    foreign_keys = db.execute("PRAGMA foreign_keys").fetchone()[0]
+    db.execute(f"PRAGMA cache_size = {-BULK_CACHE_KIB}")
+    db.execute(f"PRAGMA mmap_size = {BULK_MMAP_BYTES}")
+    db.execute("PRAGMA temp_store = MEMORY")
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        yield
+    finally:
+        db.execute(f"PRAGMA foreign_keys = {int(foreign_keys)}")
+        db.execute(f"PRAGMA mmap_size = {int(mmap[0]) if mmap else 0}")
+        db.execute(f"PRAGMA cache_size = {int(cache)}")
+
+
+def _combination_bits(model: Mapping[str, Any]) -> dict[str, int]:
+    """A bit for each catalogue indicator that is part of a combination."""
+    parts = sorted({p for ps in scoring.COMBINATIONS.values() for p in ps})
+    present = [p for p in parts if p in model["indicators"]]
+    return {p: 1 << i for i, p in enumerate(present)}
+
+
+def _run_script(db: sqlite_utils.Database, script: str) -> None:
+    for statement in schema.statements(script):
+        db.execute(statement)
