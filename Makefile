@@ -58,6 +58,7 @@ browser:
 # The benchmarks (minutes each; figures in docs/benchmarks.md). They share one 400k-case demo database.
 bench: install-dev assets
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_annex_a.py
 	$(BIN)/python bench/bench_score.py --db bench/data/score.db
 	$(BIN)/python bench/bench_web.py bench/data/score.db
 

@@ -20,7 +20,9 @@ DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config.toml"
 ENV_PREFIX = "HOTSPOTS_"
 # Settings that are secrets: read from the environment only, never from a file.
 SECRET_SETTINGS = {("mail", "smtp_password")}
-OPEN_TABLES = {("scoring", "indicators")}
+# Tables whose keys a council may add to (its own indicator codes, and the CIN census factor
+# codes that map onto them).
+OPEN_TABLES = {("scoring", "indicators"), ("import", "cin_census", "factors")}
 # HOTSPOTS_ variables that are not settings: the other file's path, and the Flask secret key.
 NOT_SETTINGS = {"HOTSPOTS_CONFIG", "HOTSPOTS_SECRET_KEY"}
 INDICATOR_KEYS = {"label": str, "weight": float, "half_life_days": int}

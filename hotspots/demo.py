@@ -103,11 +103,21 @@ RECURRING = {
     "excessive_crying": (4, ("health_visiting", "gp")),
     "previous_injury": (1, ("hospital", "gp", "health_visiting")),
 }
+# What partners' systems send through the API (docs/api.md). The demo has no partner systems
+# and does not draw these: at the rate it gives a council's own codes, the six of them pushed
+# the red share past its limit (docs/scoring.md, "Partners' indicators").
+PARTNER_ONLY = frozenset(
+    ("unscheduled_care", "unscheduled_care_injury", "ppn_high", "ppn_medium", "ppn_low",
+     "ppn_escalating")
+)  # fmt: skip
 # Indicators recorded once per case at most: probability, sources.
 ONCE = {
     "parental_ace": (0.15, ("social_care", "early_help")),
     "young_parent": (0.08, ("midwifery", "social_care")),
 }
+# Indicators only an authority's own files record (the Annex A import's repeat plan): the
+# demo leaves them out, so its cases and the calibration on them stay as they were.
+IMPORTED_ONLY = {"repeat_child_protection_plan"}
 BIRTH_SOURCES = ("midwifery", "hospital")  # stressful_birth
 FEEDING_SOURCES = ("health_visiting", "midwifery", "gp")  # feeding_difficulties
 PATTERN_INDICATORS = (
@@ -364,6 +374,7 @@ class _Generator:
         }
         # Codes a local authority added to the catalogue turn up now and then too.
         special = set(RECURRING) | set(ONCE) | {"stressful_birth", "feeding_difficulties"}
+        special |= IMPORTED_ONLY | PARTNER_ONLY
         for code in catalogue:
             if code not in special:
                 recurring[code] = (2, ("other",) if "other" in allowed_sources else sources(()))

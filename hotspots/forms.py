@@ -12,8 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
     GovDateInput,
+    GovFileInput,
     GovPasswordInput,
     GovRadioInput,
     GovSelect,
@@ -21,7 +23,15 @@ from govuk_frontend_wtf.wtforms_widgets import (
     GovTextArea,
     GovTextInput,
 )
-from wtforms import Field, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import (
+    Field,
+    HiddenField,
+    RadioField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
 from wtforms.fields import PasswordField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
@@ -548,3 +558,81 @@ def error_list(*forms: FlaskForm) -> list[dict[str, str]]:
                 target = f"{field.id}-day" if isinstance(field, GovDateField) else field.id
                 items.append({"text": field.errors[0], "href": f"#{target}"})
     return items
+
+
+class ImportUploadForm(FlaskForm):
+    """Choose a kind of file and upload it; the page then shows the dry run's report."""
+
+    kind = RadioField(
+        "What kind of file is it?",
+        widget=GovRadioInput(),
+        invalid_choice_message="Choose what kind of file it is",
+        validators=[InputRequired("Choose what kind of file it is")],
+    )
+    upload = FileField(
+        "Upload a file",
+        widget=GovFileInput(),
+        validators=[FileRequired("Choose the file to upload")],
+    )
+    submit = SubmitField("Check the file", widget=GovSubmitInput())
+
+    def __init__(self, *args, kinds: Mapping[str, tuple[str, tuple[str, ...]]], **kwargs):
+        """``kinds``: each kind's name with its title and the file name endings it takes."""
+        super().__init__(*args, **kwargs)
+        self.kinds = kinds
+        self.kind.choices = [SelectChoice(name, title) for name, (title, _) in kinds.items()]
+
+    def validate_upload(self, field):
+        name = (field.data.filename or "") if field.data else ""
+        label, wanted = self.kinds.get(self.kind.data or "", ("", ()))
+        if wanted and not name.lower().endswith(wanted):
+            raise ValidationError(
+                f"The file must be a {' or '.join(wanted)} file for {label}: "
+                f"{name or 'this file'} is not"
+            )
+
+
+class ImportConfirmForm(FlaskForm):
+    """Import the checked file, or cancel (a POST with a CSRF token either way)."""
+
+    token = HiddenField()
+    submit = SubmitField("Import this file", widget=GovSubmitInput())
+    cancel = SubmitField("Cancel", widget=GovSubmitInput())
+
+
+class AttachUnmatchedForm(FlaskForm):
+    """Attach a partner's item about a child not yet matched to a case."""
+
+    case_ref = StringField(
+        "Case reference",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter the case reference of the child this is about"),
+            Length(max=64, message="A case reference is 64 characters or fewer"),
+        ],
+    )
+    attach = SubmitField("Attach to this case", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="attach", **kwargs)
+
+
+class DismissUnmatchedForm(FlaskForm):
+    """Dismiss a partner's item with a reason (it stays on record)."""
+
+    reason = TextAreaField(
+        "Why it should be dismissed",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Enter why it should be dismissed"),
+            Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
+        ],
+    )
+    dismiss = SubmitField("Dismiss", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="dismiss", **kwargs)
+
+    def validate_reason(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError("Enter why it should be dismissed")

@@ -381,3 +381,144 @@ def test_an_admin_adds_a_person_who_sets_a_password_and_signs_in(page, chromium,
         newcomer.click("button:has-text('Sign in')")
     assert newcomer.locator("h1").inner_text() == "My caseload"
     newcomer.context.close()
+
+
+STAFF_UPLOAD = b"email,name,role,team\nnia.new@example.org,Nia New,worker,North Team\n"
+
+
+def test_an_admin_imports_a_file_from_the_browser_after_reading_its_dry_run(
+    page, live_server, tmp_path
+):
+    live_server.app.config["SETTINGS"]["import"]["upload"]["folder"] = str(tmp_path / "up")
+    sign_in(page, "ada")
+    with page.expect_navigation():
+        page.click("a:has-text('Import data')")
+    screenshot(page, "axe-import-data")
+    assert serious_violations(page) == []
+
+    # A CSV renamed .xlsx: the error summary, focused, links to the file's errors.
+    page.check("input[value='annex-a']")
+    page.set_input_files(
+        "#upload", files=[{"name": "annex-a.xlsx", "mimeType": "text/csv", "buffer": STAFF_UPLOAD}]
+    )
+    with page.expect_navigation():
+        page.click("button:has-text('Check the file')")
+    summary = page.locator(".govuk-error-summary")
+    assert "The file has 1 error: nothing was imported" in summary.inner_text()
+    assert page.evaluate("document.activeElement.classList.contains('govuk-error-summary')")
+    assert page.title().startswith("Error: ")
+    assert "it looks like a CSV or text file" in page.locator(".app-import-errors").inner_text()
+    screenshot(page, "axe-import-errors")
+    assert serious_violations(page) == []
+
+    # The staff CSV: the dry run's report, then the import on confirmation.
+    page.goto("/admin/import")
+    page.check("input[value='staff']")
+    page.set_input_files(
+        "#upload", files=[{"name": "staff.csv", "mimeType": "text/csv", "buffer": STAFF_UPLOAD}]
+    )
+    with page.expect_navigation():
+        page.click("button:has-text('Check the file')")
+    assert "Check the import of staff.csv" in page.locator("h1").inner_text()
+    screenshot(page, "axe-import-dry-run")
+    assert serious_violations(page) == []
+    db = live_server.db()
+    try:
+        assert (
+            db.execute("SELECT count(*) FROM staff WHERE email = 'nia.new@example.org'").fetchone()[
+                0
+            ]
+            == 0
+        )
+        with page.expect_navigation():
+            page.click("button:has-text('Import this file')")
+        assert "staff.csv is imported" in page.locator("h1").inner_text()
+        assert (
+            db.execute("SELECT count(*) FROM staff WHERE email = 'nia.new@example.org'").fetchone()[
+                0
+            ]
+            == 1
+        )
+    finally:
+        db.close()
+    screenshot(page, "axe-import-done")
+    assert serious_violations(page) == []
+    # The report stays with the audit record.
+    page.goto("/admin/audit")
+    with page.expect_navigation():
+        page.locator("a:has-text('Report')").first.click()
+    assert "Import report: staff.csv" in page.locator("h1").inner_text()
+    screenshot(page, "axe-import-report-kept")
+
+
+# --- partners' notifications about children not yet known (the API's unmatched queue) -------
+# Here rather than in a module of their own: the session's one Chromium is this module's.
+
+
+@pytest.fixture
+def queued(live_server):
+    """A police notice about an unknown case reference, sent over HTTP like a partner would."""
+    import json
+    import urllib.request
+
+    from browser_support import NOW
+
+    from hotspots import partners
+
+    db = live_server.db()
+    token = partners.add(db, "police-ppn", "police", ["police"], now=NOW)
+    db.close()
+    body = json.dumps(
+        {"id": "PPN-7", "case_ref": "OLD-1", "indicator": "ppn_high", "observed_on": "2026-03-01"}
+    ).encode()
+    request = urllib.request.Request(
+        f"{live_server.url}/api/v1/observations",
+        data=body,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.load(response)["queued"] == 1
+    return live_server
+
+
+def test_a_manager_attaches_a_queued_notification_to_the_childs_case(page, queued):
+    sign_in(page, "meg")
+    with page.expect_navigation():
+        page.click("a:has-text('Not yet matched')")
+    assert "no case has reference OLD-1" in page.content()
+    with page.expect_navigation():
+        page.click("a:has-text('Police public protection notice graded high')")
+    page.fill("#attach-case_ref", "N-0003")
+    with page.expect_navigation():
+        page.click("button:has-text('Attach to this case')")
+    assert "Attached to case N-0003" in page.content()
+    assert "Nothing is waiting to be matched" in page.content()
+    page.goto("/cases/N-0003")
+    assert "Police public protection notice graded high" in page.content()
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "name"),
+    [
+        ("meg", "/unmatched", "unmatched-queue"),
+        ("meg", "/unmatched/1", "unmatched-item"),
+        ("ada", "/admin/partners", "partners"),
+    ],
+)
+def test_the_queue_and_partners_pages_have_no_serious_accessibility_violations(
+    page, queued, who, path, name
+):
+    sign_in(page, who)
+    page.goto(path)
+    screenshot(page, f"axe-{name}")
+    assert serious_violations(page) == []
+
+
+def test_an_attach_error_has_no_serious_accessibility_violations(page, queued):
+    sign_in(page, "meg")
+    page.goto("/unmatched/1")
+    with page.expect_navigation():
+        page.click("button:has-text('Attach to this case')")
+    assert page.locator(".govuk-error-summary").is_visible()
+    screenshot(page, "axe-unmatched-errors")
+    assert serious_violations(page) == []

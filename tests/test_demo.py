@@ -290,3 +290,13 @@ def test_the_demo_has_a_month_of_score_history_the_same_for_the_same_seed(tmp_pa
         assert moved > 0
         db.close()
     assert histories[0] == histories[1]
+
+
+def test_the_demo_never_makes_up_an_indicator_only_an_authoritys_own_files_record(small):
+    """A repeat child protection plan comes from the Annex A workbook only: the demo's cases,
+    and the calibration done on them, stay as they were before the indicator existed."""
+    db, _ = small
+    generated = {r[0] for r in db.execute("SELECT DISTINCT indicator FROM observations")}
+
+    assert "repeat_child_protection_plan" not in generated
+    assert len(generated) > 5  # the demo does record the other indicators

@@ -373,3 +373,11 @@ def test_send_days_read_like_apscheduler_day_of_week():
     assert weekdays("*") == set(range(7))
     with pytest.raises(ValueError, match="send_days"):
         weekdays("funday")
+
+
+def test_a_case_without_initials_shows_its_reference_alone(settings):
+    """An Annex A workbook holds no names, so cases it creates have no initials."""
+    digest = build(settings, [case(1, "7310000", score=30, band="red", initials="")])
+    subject, text, html = render_text(digest)
+    assert "7310000, Will Worker" in text and "()" not in text
+    assert "7310000</a>, Will Worker" in html and "()" not in html

@@ -60,7 +60,17 @@ def rejected(db, settings, tmp_path, kind, text) -> ImportRejected:
 
 
 def snapshot(db):
-    return {table: db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall() for table in TABLES}  # noqa: S608
+    """Every table an import writes, less the audit rows of rejected imports: a rejected
+    import changes no data, and its attempt is audited (tested on its own)."""
+    return {
+        table: db.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()  # noqa: S608
+        for table in TABLES
+        if table != "audit_log"
+    } | {
+        "audit_log": db.execute(
+            "SELECT * FROM audit_log WHERE action != 'import_rejected' ORDER BY 1"
+        ).fetchall()
+    }
 
 
 @pytest.fixture
@@ -740,3 +750,21 @@ def test_back_to_back_imports_in_the_same_second_rescore_every_case_they_change(
     codes = {c["code"] for c in json.loads(db["scores"].get(case_id(db, "C1"))["contributions"])}
     assert "domestic_abuse" in codes
     assert db["rescore_queue"].count == 0
+
+
+def test_a_dry_run_of_a_csv_reports_the_counts_and_changes_nothing(runner, db, tmp_path):
+    runner.invoke(args=["import", "staff", str(write(tmp_path, "staff.csv", STAFF))])
+    before = snapshot(db)
+    path = write(tmp_path, "cases.csv", CASES)
+
+    result = runner.invoke(args=["import", "cases", str(path), "--dry-run"])
+
+    assert result.exit_code == 0, result.output
+    assert "cases: 3 rows read, 3 new, 0 updated, 0 unchanged" in result.output
+    assert "cases.csv: checked, no errors (dry run: nothing was changed)" in result.output
+    after = snapshot(db)
+    assert {t: after[t] for t in after if t != "audit_log"} == {
+        t: before[t] for t in before if t != "audit_log"
+    }
+    actions = [r[0] for r in db.execute("SELECT action FROM audit_log ORDER BY id")]
+    assert actions[-1] == "import_dry_run"

@@ -41,8 +41,8 @@ def digest_command(
     holiday in England and Wales); digests already sent, or being sent by another process,
     are skipped, so running this again (or alongside the scheduler) never sends a duplicate.
     Exits 0 when nothing is left to send, 1 when a digest failed (its error is recorded and
-    shown to admins). A future --date can only be previewed with --dry-run. Mail goes by [mail] transport: "outbox" writes .eml files, "smtp"
-    sends.
+    shown to admins). A future --date can only be previewed with --dry-run. Mail goes by
+    [mail] transport: "outbox" writes .eml files, "smtp" sends.
 
     Example:
 

@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from hotspots import demo as demo_data
 from hotspots.dates import local_now
 from hotspots.db import get_db
-from hotspots.importer import KINDS, ImportRejected, import_csv
+from hotspots.importer import CSV_KINDS, KINDS, ImportRejected, import_file, result_of
 from hotspots.passwords import hash_password
 from hotspots.storage.schema import migrations
 
@@ -42,31 +42,50 @@ def _busy_or(error: sqlite3.OperationalError) -> Exception:
 @click.command("import")
 @click.argument("kind", type=click.Choice(KINDS))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Check the file and report what would change, changing nothing.",
+)
 @with_appcontext
-def import_command(kind: str, file: Path) -> None:
-    """Import a UTF-8 CSV file of KIND: staff, cases, observations or enquiries.
+def import_command(kind: str, file: Path, dry_run: bool) -> None:
+    """Import a FILE of KIND: a UTF-8 CSV of staff, cases, observations or enquiries, an
+    Ofsted Annex A workbook (annex-a, .xlsx) or a children in need census (cin-census, .xml).
 
-    The file imports whole or not at all: any bad row imports nothing and every error is
-    listed as "row N, column C: reason" (the header is row 1). Importing the same file
-    again changes nothing. Import staff first (it creates the teams), then cases, then
-    observations and enquiries.
+    The file imports whole or not at all: any error imports nothing and every error is
+    listed where a person can find it ("row N, column C: reason", the header being row 1;
+    "List 7, row 12, column …"; "Child 7310000, assessment 1, …"). Importing the same file
+    again changes nothing. A report says what was read, changed, skipped and not mapped; it
+    is kept with the import's audit record. Import staff first (it creates the teams and
+    names the workers), then cases or the Annex A workbook, then observations, enquiries and
+    the census. The cases an import changes are rescored at once.
 
     Example:
 
         hotspots import staff staff.csv
-        hotspots import observations observations.csv
+        hotspots import annex-a "Annex A 2026.xlsx" --dry-run
+        hotspots import cin-census cin-census-2026.xml
     """
     settings = current_app.config["SETTINGS"]
     now = local_now(settings["app"]["timezone"])
     try:
-        result = import_csv(_database(), settings, kind, file, as_of=now.date(), now=now)
+        report = import_file(
+            _database(), settings, kind, file, as_of=now.date(), now=now, dry_run=dry_run
+        )
     except ImportRejected as e:
+        if e.report is not None:
+            # What was read and found besides the errors, then the errors themselves.
+            for line in e.report.lines()[1:]:
+                if line == "Errors:":
+                    break
+                click.echo(line, err=True)
         raise click.ClickException(str(e)) from None
     except sqlite3.OperationalError as e:
         raise _busy_or(e) from None
-    click.echo(result.summary())
-    if result.rescored is not None:
-        click.echo(f"Rescored {result.rescored} changed cases")
+    if kind in CSV_KINDS:
+        click.echo(result_of(report).summary())
+    for line in report.lines():
+        click.echo(line)
 
 
 @click.command("demo")

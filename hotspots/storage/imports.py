@@ -50,7 +50,8 @@ CREATE TEMP TABLE import_cases (
     opened_on TEXT NOT NULL,
     visit_every_days INTEGER NOT NULL,
     last_visit_on TEXT,
-    status TEXT NOT NULL
+    status TEXT NOT NULL,
+    nhs_number TEXT
 )
 """,
     "observations": """
@@ -81,8 +82,8 @@ INSERT_STAGING_SQL = {
     "staff": "INSERT INTO temp.import_staff (email, name, role, team_key) VALUES (?, ?, ?, ?)",
     "cases": """
 INSERT INTO temp.import_cases (case_ref, initials, date_of_birth, team_id, worker_id,
-    opened_on, visit_every_days, last_visit_on, status)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+    opened_on, visit_every_days, last_visit_on, status, nhs_number)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """,
     "observations": """
 INSERT INTO temp.import_observations (external_id, case_id, indicator, observed_on, source,
@@ -128,22 +129,25 @@ SET initials = c.initials, date_of_birth = c.date_of_birth, team_id = c.team_id,
     worker_id = c.worker_id, opened_on = c.opened_on, visit_every_days = c.visit_every_days,
     last_visit_on = c.last_visit_on, status = c.status,
     -- a case closed by an earlier import keeps the day it was first seen closed
-    closed_on = CASE WHEN c.status = 'closed' THEN coalesce(cases.closed_on, :as_of) END
+    closed_on = CASE WHEN c.status = 'closed' THEN coalesce(cases.closed_on, :as_of) END,
+    -- the optional column: a file without it keeps the NHS numbers held
+    nhs_number = CASE WHEN :with_nhs_number THEN c.nhs_number ELSE cases.nhs_number END
 FROM temp.import_cases AS c
 WHERE cases.case_ref = c.case_ref AND (
     cases.initials IS NOT c.initials OR cases.date_of_birth IS NOT c.date_of_birth
     OR cases.team_id IS NOT c.team_id OR cases.worker_id IS NOT c.worker_id
     OR cases.opened_on IS NOT c.opened_on OR cases.visit_every_days IS NOT c.visit_every_days
     OR cases.last_visit_on IS NOT c.last_visit_on OR cases.status IS NOT c.status
+    OR (:with_nhs_number AND cases.nhs_number IS NOT c.nhs_number)
 )
 """
 
 INSERT_CASES_SQL = """
 INSERT INTO cases (case_ref, initials, date_of_birth, team_id, worker_id, opened_on, closed_on,
-    visit_every_days, last_visit_on, status)
+    visit_every_days, last_visit_on, status, nhs_number)
 SELECT c.case_ref, c.initials, c.date_of_birth, c.team_id, c.worker_id, c.opened_on,
     CASE WHEN c.status = 'closed' THEN :as_of END,
-    c.visit_every_days, c.last_visit_on, c.status
+    c.visit_every_days, c.last_visit_on, c.status, c.nhs_number
 FROM temp.import_cases AS c
 WHERE NOT EXISTS (SELECT 1 FROM cases WHERE cases.case_ref = c.case_ref)
 """
@@ -245,4 +249,132 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
 INSERT_DEMO_ENQUIRY_SQL = """
 INSERT INTO enquiries (case_id, topic, asked_on, outcome, recorded_by_id, recorded_at)
 VALUES (?, ?, ?, ?, ?, ?)
+"""
+
+# --- import reports --------------------------------------------------------------------------
+
+# Written straight after the audit row it belongs to, in the same transaction.
+INSERT_IMPORT_REPORT_SQL = """
+INSERT INTO import_reports (audit_id, kind, file_name, outcome, report)
+VALUES (last_insert_rowid(), :kind, :file_name, :outcome, :report)
+"""
+
+SELECT_IMPORT_REPORT_SQL = """
+SELECT r.audit_id, a.at, a.actor_email, r.kind, r.file_name, r.outcome, r.report
+FROM import_reports AS r JOIN audit_log AS a ON a.id = r.audit_id
+WHERE r.audit_id = :audit_id
+"""
+
+# --- observations derived from an authority's own files (Annex A, CIN census) ----------------
+
+# Both kinds stage the observations their mapping derives here, keyed by an id made from the
+# child and the fact, so importing the same file again changes nothing.
+DROP_DERIVED_OBSERVATIONS_SQL = "DROP TABLE IF EXISTS temp.import_derived_observations"
+
+CREATE_DERIVED_OBSERVATIONS_SQL = """
+CREATE TEMP TABLE import_derived_observations (
+    external_id TEXT NOT NULL PRIMARY KEY,
+    case_ref TEXT NOT NULL,
+    indicator TEXT NOT NULL,
+    observed_on TEXT NOT NULL,
+    note TEXT NOT NULL
+)
+"""
+
+INSERT_DERIVED_OBSERVATION_SQL = """
+INSERT INTO temp.import_derived_observations (external_id, case_ref, indicator, observed_on, note)
+VALUES (?, ?, ?, ?, ?)
+"""
+
+# A worker may have resolved or refuted an imported observation: its status is never reset.
+UPDATE_DERIVED_OBSERVATIONS_SQL = """
+UPDATE observations
+SET indicator = o.indicator, observed_on = o.observed_on, note = o.note
+FROM temp.import_derived_observations AS o
+WHERE observations.external_id = o.external_id
+  AND (observations.indicator IS NOT o.indicator OR observations.observed_on IS NOT o.observed_on
+       OR observations.note IS NOT o.note)
+"""
+
+INSERT_DERIVED_OBSERVATIONS_SQL = """
+INSERT INTO observations (external_id, case_id, indicator, observed_on, source, status, note,
+    recorded_at)
+SELECT o.external_id, cases.id, o.indicator, o.observed_on, 'social_care', 'current', o.note, :now
+FROM temp.import_derived_observations AS o
+JOIN cases ON cases.case_ref = o.case_ref
+WHERE NOT EXISTS (SELECT 1 FROM observations WHERE observations.external_id = o.external_id)
+ORDER BY cases.id
+"""
+
+# --- Annex A cases ---------------------------------------------------------------------------
+
+SELECT_CASES_FOR_ANNEX_A_SQL = "SELECT case_ref, team_id FROM cases"
+
+SELECT_STAFF_NAMES_SQL = "SELECT id, name, email, role, team_id FROM staff"
+
+DROP_ANNEX_A_CASES_SQL = "DROP TABLE IF EXISTS temp.import_annex_a_cases"
+
+CREATE_ANNEX_A_CASES_SQL = """
+CREATE TEMP TABLE import_annex_a_cases (
+    case_ref TEXT NOT NULL PRIMARY KEY,
+    date_of_birth TEXT NOT NULL,
+    team_id INTEGER,
+    team_key TEXT,
+    worker_id INTEGER,
+    opened_on TEXT NOT NULL,
+    closed_on TEXT,
+    visit_every_days INTEGER NOT NULL,
+    last_visit_on TEXT,
+    status TEXT NOT NULL
+)
+"""
+
+INSERT_ANNEX_A_CASE_SQL = """
+INSERT INTO temp.import_annex_a_cases (case_ref, date_of_birth, team_id, team_key, worker_id,
+    opened_on, closed_on, visit_every_days, last_visit_on, status)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+
+INSERT_TEAM_IF_NEW_SQL = """
+INSERT INTO teams (name)
+SELECT :name WHERE NOT EXISTS (SELECT 1 FROM teams WHERE lower(name) = lower(:name))
+"""
+
+# team_key is a lower-cased team name the file named and the database did not have (created
+# just before this runs).
+RESOLVE_ANNEX_A_TEAMS_SQL = """
+UPDATE temp.import_annex_a_cases
+SET team_id = (SELECT teams.id FROM teams WHERE lower(teams.name) = import_annex_a_cases.team_key)
+WHERE team_id IS NULL
+"""
+
+# Before the writes: cases the workbook closes (open here, or new and already closed).
+COUNT_ANNEX_A_CLOSING_SQL = """
+SELECT count(*) FROM temp.import_annex_a_cases AS c
+LEFT JOIN cases ON cases.case_ref = c.case_ref
+WHERE c.status = 'closed' AND (cases.id IS NULL OR cases.status = 'open')
+"""
+
+# Initials are not in the workbook: a case keeps the initials another import gave it.
+UPDATE_ANNEX_A_CASES_SQL = """
+UPDATE cases
+SET date_of_birth = c.date_of_birth, team_id = c.team_id, worker_id = c.worker_id,
+    opened_on = c.opened_on, closed_on = c.closed_on, visit_every_days = c.visit_every_days,
+    last_visit_on = c.last_visit_on, status = c.status
+FROM temp.import_annex_a_cases AS c
+WHERE cases.case_ref = c.case_ref AND (
+    cases.date_of_birth IS NOT c.date_of_birth OR cases.team_id IS NOT c.team_id
+    OR cases.worker_id IS NOT c.worker_id OR cases.opened_on IS NOT c.opened_on
+    OR cases.closed_on IS NOT c.closed_on OR cases.visit_every_days IS NOT c.visit_every_days
+    OR cases.last_visit_on IS NOT c.last_visit_on OR cases.status IS NOT c.status
+)
+"""
+
+INSERT_ANNEX_A_CASES_SQL = """
+INSERT INTO cases (case_ref, initials, date_of_birth, team_id, worker_id, opened_on, closed_on,
+    visit_every_days, last_visit_on, status)
+SELECT c.case_ref, '', c.date_of_birth, c.team_id, c.worker_id, c.opened_on, c.closed_on,
+    c.visit_every_days, c.last_visit_on, c.status
+FROM temp.import_annex_a_cases AS c
+WHERE NOT EXISTS (SELECT 1 FROM cases WHERE cases.case_ref = c.case_ref)
 """

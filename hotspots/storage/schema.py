@@ -300,6 +300,93 @@ def m022_covering_case_index(db: Database) -> None:
         db.execute(statement)
 
 
+IMPORT_REPORTS_SQL = """
+-- Every import's report (what was read, changed or would change, skipped, not mapped, and
+-- the errors), kept with the audit row that records the import: one per import attempt,
+-- whether it was imported, a dry run, or rejected.
+CREATE TABLE import_reports (
+    audit_id INTEGER PRIMARY KEY REFERENCES audit_log(id),
+    kind TEXT NOT NULL,
+    file_name TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('imported', 'dry_run', 'rejected')),
+    report TEXT NOT NULL
+);
+"""
+
+
+@migrations()
+def m040_import_reports(db: Database) -> None:
+    for statement in statements(IMPORT_REPORTS_SQL):
+        db.execute(statement)
+
+
+PARTNER_API_SQL = """
+-- Partner systems (one agency each) that push observations through the JSON API.
+CREATE TABLE partners (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    revoked_at TEXT
+);
+-- A partner's bearer tokens, as SHA-256 hashes only. A rotated-out token keeps working until
+-- expires_at, so the partner can switch without a gap; revoking ends every token at once.
+CREATE TABLE partner_tokens (
+    id INTEGER PRIMARY KEY,
+    partner_id INTEGER NOT NULL REFERENCES partners(id),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    revoked_at TEXT
+);
+CREATE INDEX partner_tokens_partner ON partner_tokens(partner_id);
+-- Requests per partner in the current one-minute window (the API's rate limit).
+CREATE TABLE partner_rate (
+    partner_id INTEGER PRIMARY KEY REFERENCES partners(id),
+    minute INTEGER NOT NULL,
+    requests INTEGER NOT NULL
+);
+-- Which partner sent an observation, and the partner's own reference for it: unique per
+-- partner, so two partners' references never collide.
+ALTER TABLE observations ADD COLUMN partner_id INTEGER REFERENCES partners(id);
+ALTER TABLE observations ADD COLUMN partner_ref TEXT;
+CREATE UNIQUE INDEX observations_partner_ref ON observations(partner_id, partner_ref)
+    WHERE partner_id IS NOT NULL;
+-- Items a partner sent about a child no open case matches: kept until a manager or admin
+-- attaches them to a case (which makes an observation) or dismisses them with a reason.
+CREATE TABLE unmatched_observations (
+    id INTEGER PRIMARY KEY,
+    partner_id INTEGER NOT NULL REFERENCES partners(id),
+    partner_ref TEXT NOT NULL,
+    case_ref TEXT,
+    nhs_number TEXT,
+    indicator TEXT NOT NULL,
+    observed_on TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('current', 'resolved', 'refuted')),
+    note TEXT NOT NULL DEFAULT '',
+    received_at TEXT NOT NULL,
+    why TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'attached', 'dismissed')),
+    observation_id INTEGER REFERENCES observations(id),
+    resolved_by_id INTEGER REFERENCES staff(id),
+    resolved_at TEXT,
+    dismiss_reason TEXT,
+    UNIQUE (partner_id, partner_ref)
+);
+CREATE INDEX unmatched_observations_state ON unmatched_observations(state, received_at);
+-- The child's NHS number (10 digits, check digit verified on the way in): used only to match
+-- partners' notifications to a case, never shown in lists or emails.
+ALTER TABLE cases ADD COLUMN nhs_number TEXT;
+CREATE INDEX cases_nhs_number ON cases(nhs_number) WHERE nhs_number IS NOT NULL;
+"""
+
+
+@migrations()
+def m050_partner_api(db: Database) -> None:
+    for statement in statements(PARTNER_API_SQL):
+        db.execute(statement)
+
+
 VISITS_SQL = """
 -- Visits recorded from the case page: the visit history. Recording one where the child was
 -- seen moves cases.last_visit_on in the same transaction (the m020 trigger marks the case).

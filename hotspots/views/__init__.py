@@ -36,7 +36,11 @@ from hotspots.db import get_db
 
 # Areas of the web interface: modules beside this one, each with a blueprint ``bp``.
 # "digests" is the digest area's (the manager's digest pages); absent until it is built.
-AREAS = ("auth", "caseload", "cases", "team", "admin", "digests", "help", "search", "people")
+AREAS = ("auth", "caseload", "cases", "team", "admin", "digests", "imports")
+# The pages beside the partners' API: the queue of children not yet matched, the partners.
+AREAS += ("partners", "unmatched")
+# The day's work (issue 9): help and the pages about the service, finding a case, people.
+AREAS += ("help", "search", "people")
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -94,6 +98,10 @@ def init_app(app: Flask) -> None:
 
     for area in AREAS:
         app.register_blueprint(importlib.import_module(f"hotspots.views.{area}").bp)
+    # The partners' JSON API: its own blueprint, the one exempt from CSRF (bearer tokens).
+    from hotspots import api
+
+    api.init_app(app, csrf)
 
     app.add_url_rule("/", "home", home)
     app.before_request(_expire_idle_session)
@@ -173,6 +181,10 @@ def _csrf_error(error: CSRFError):
 
 
 def _error_page(error):
+    from hotspots import api
+
+    if api.is_api_request():  # the partners' API answers in problem details, not pages
+        return api.problem_for(error)
     status = getattr(error, "code", 500) or 500
     headers = {}
     if getattr(error, "valid_methods", None):  # a 405 says which methods the address takes

@@ -1,0 +1,331 @@
+"""DfE children in need census (XML): each assessment's factors become observations on the
+cases this service already has.
+
+- **What the file holds**: ``Message/Children/Child`` elements, each with
+  ``ChildIdentifiers`` (``LAchildID``, ``PersonBirthDate`` or ``ExpectedPersonBirthDate``) and
+  ``CINdetails/Assessments`` (``AssessmentActualStartDate``, ``AssessmentAuthorisationDate``,
+  ``FactorsIdentifiedAtAssessment/AssessmentFactors``). Every other element (``Sex`` or
+  ``Gender``, ``PreProceedingsandFGDM``…) is ignored, so both the 2024–25 and 2026–27
+  editions read. Parsed with defusedxml, streaming: a DTD, an entity or an external
+  reference is refused (no entity expansion, no network), so an XML bomb cannot go off.
+- **Checks**: every child's identifier, dates and factor codes (``Child 7310000,
+  assessment 1, AssessmentFactors: 'RB' is not a factor code``).
+- **Mapping**: ``[import.cin_census.factors]`` in config.toml, indicator → factor codes.
+  Codes mapped to no indicator (and 21, no factors) are counted in the report; children who
+  are not cases here are skipped and counted.
+- **Apply**: the derived observations, keyed by child, assessment and factor, so importing the
+  same census again changes nothing.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ElementTree
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import defusedxml
+import defusedxml.ElementTree as SafeElementTree
+
+from hotspots.dates import parse_date
+from hotspots.importer.base import ImportKind, changes, flush
+from hotspots.storage import imports as sql
+
+# The DfE's assessment factor codes (children in need census guide), in words for the report.
+FACTOR_CODES = {
+    "1A": "alcohol misuse: the child",
+    "1B": "alcohol misuse: a parent or carer",
+    "1C": "alcohol misuse: another person in the household",
+    "2A": "drug misuse: the child",
+    "2B": "drug misuse: a parent or carer",
+    "2C": "drug misuse: another person in the household",
+    "3A": "domestic abuse: the child the subject",
+    "3B": "domestic abuse: a parent or carer the subject",
+    "3C": "domestic abuse: another household member the subject",
+    "4A": "mental health: the child",
+    "4B": "mental health: a parent or carer",
+    "4C": "mental health: another person in the household",
+    "5A": "learning disability: the child",
+    "5B": "learning disability: a parent or carer",
+    "5C": "learning disability: another person in the household",
+    "6A": "physical disability or illness: the child",
+    "6B": "physical disability or illness: a parent or carer",
+    "6C": "physical disability or illness: another person in the household",
+    "7A": "young carer",
+    "8B": "private fostering: overseas child, parents overseas",
+    "8C": "private fostering: overseas child, parents in the UK",
+    "8D": "private fostering: UK child, educational reasons",
+    "8E": "private fostering: UK child, family breakdown",
+    "8F": "private fostering: UK child, other",
+    "9A": "unaccompanied asylum-seeking child",
+    "10A": "going missing",
+    "11A": "child sexual exploitation",
+    "12A": "trafficking",
+    "13A": "gangs",
+    "14A": "socially unacceptable behaviour",
+    "15A": "self-harm",
+    "16A": "neglect",
+    "17A": "emotional abuse",
+    "18B": "physical abuse: child on child",
+    "18C": "physical abuse: adult on child",
+    "19B": "sexual abuse: child on child",
+    "19C": "sexual abuse: adult on child",
+    "20": "other",
+    "21": "no factors identified",
+    "22A": "female genital mutilation",
+    "23A": "abuse linked to faith or belief",
+    "24A": "child criminal exploitation",
+}
+STAGING_BATCH = 20_000
+
+
+def _local(tag: str) -> str:
+    """An element's name without its namespace."""
+    return tag.rsplit("}", 1)[-1]
+
+
+class CinCensus(ImportKind):
+    name = "cin-census"
+    title = "Children in need census (.xml)"
+    summary = "Each assessment's factors become observations on existing cases."
+    suffixes = (".xml",)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.config = self.settings["import"]["cin_census"]
+        self.children = 0
+        self.assessments = 0
+        self.factors = 0
+        self.staged: dict[str, tuple] = {}
+
+    def create_staging(self) -> None:
+        self.drop_staging()
+        self.db.execute(sql.CREATE_DERIVED_OBSERVATIONS_SQL)
+
+    def drop_staging(self) -> None:
+        self.db.execute(sql.DROP_DERIVED_OBSERVATIONS_SQL)
+
+    # --- what the file holds -----------------------------------------------------------------
+
+    def stage(self, path: Path) -> None:
+        self.mapping = self._mapping()
+        self.cases = {r["case_ref"] for r in self.db.query(sql.SELECT_CASE_REFS_SQL)}
+        limit_mb = self.config["max_file_mb"]
+        size = path.stat().st_size
+        if size == 0:
+            self.errors.at("", "the file is empty")
+            return
+        if size > limit_mb * 1_000_000:
+            self.errors.at(
+                "",
+                f"the file is larger than {limit_mb} MB ({size:,} bytes), the largest census file "
+                f"accepted ([import.cin_census] max_file_mb in config.toml)",
+            )
+            return
+        try:
+            for child in self._children(path):
+                self._read_child(child)
+        except ElementTree.ParseError as e:
+            line, column = e.position
+            self.errors.at(
+                f"line {line}, column {column + 1}",
+                "the file is not well-formed XML here, so nothing after it could be read "
+                f"({_reason(e)}): is it a complete CIN census file?",
+            )
+        except defusedxml.DefusedXmlException:
+            self.errors.at(
+                "",
+                "the file declares a DTD, entities or an external reference, which a CIN "
+                "census file never has: refused for safety (nothing in it was expanded or "
+                "fetched)",
+            )
+        except _NotCensus as e:
+            self.errors.at("", str(e))
+        self.report.read.update(
+            children=self.children, assessments=self.assessments, factors=self.factors
+        )
+        if not self.errors.total:
+            batch = list(self.staged.values())
+            for start in range(0, len(batch), STAGING_BATCH):
+                flush(
+                    self.db,
+                    sql.INSERT_DERIVED_OBSERVATION_SQL,
+                    batch[start : start + STAGING_BATCH],
+                )
+
+    def _children(self, path: Path) -> Iterator[ElementTree.Element]:
+        """Each Child element, whole, then freed (a census of any size reads in flat memory)."""
+        events = SafeElementTree.iterparse(
+            str(path),
+            events=("start", "end"),
+            forbid_dtd=True,
+            forbid_entities=True,
+            forbid_external=True,
+        )
+        path_open: list[ElementTree.Element] = []  # the elements open around this point
+        for event, element in events:
+            if event == "start":
+                if not path_open and _local(element.tag) != "Message":
+                    raise _NotCensus(
+                        "this is not a CIN census file: its outer element is "
+                        f"<{_local(element.tag)}>, not <Message>"
+                    )
+                path_open.append(element)
+                continue
+            path_open.pop()
+            if _local(element.tag) == "Child":
+                yield element
+                if path_open:
+                    path_open[-1].remove(element)  # free what has been read
+
+    # --- checks and mapping ------------------------------------------------------------------
+
+    def _read_child(self, child: ElementTree.Element) -> None:
+        self.children += 1
+        identifiers = _first(child, "ChildIdentifiers")
+        child_id = _text(_first(identifiers, "LAchildID")) if identifiers is not None else ""
+        if not child_id:
+            self.errors.at(f"Child number {self.children} in the file", "has no LAchildID")
+            return
+        where = f"Child {child_id}"
+        birth = _first(identifiers, "PersonBirthDate")
+        expected = _first(identifiers, "ExpectedPersonBirthDate")
+        if birth is not None and _text(birth):
+            self._date(f"{where}, PersonBirthDate", _text(birth))
+        elif expected is not None and _text(expected):
+            self._date(f"{where}, ExpectedPersonBirthDate", _text(expected), future_ok=True)
+        else:
+            self.errors.at(where, "has neither PersonBirthDate nor ExpectedPersonBirthDate")
+        is_case = child_id in self.cases
+        if not is_case:
+            self.report.skipped["children who are not cases here"] += 1
+        number = 0
+        for details in _all(child, "CINdetails"):
+            for assessment in _all(details, "Assessments"):
+                number += 1
+                self.assessments += 1
+                self._read_assessment(child_id, number, assessment, stage=is_case)
+
+    def _read_assessment(
+        self, child_id: str, number: int, assessment: ElementTree.Element, *, stage: bool
+    ) -> None:
+        where = f"Child {child_id}, assessment {number}"
+        started_text = _text(_first(assessment, "AssessmentActualStartDate"))
+        authorised_text = _text(_first(assessment, "AssessmentAuthorisationDate"))
+        started = self._date(f"{where}, AssessmentActualStartDate", started_text)
+        authorised = self._date(f"{where}, AssessmentAuthorisationDate", authorised_text)
+        codes = []
+        for factors in _all(assessment, "FactorsIdentifiedAtAssessment"):
+            for factor in _all(factors, "AssessmentFactors"):
+                self.factors += 1
+                code = _text(factor).upper()
+                if not code:
+                    self.errors.at(f"{where}, AssessmentFactors", "is empty")
+                elif code not in FACTOR_CODES:
+                    self.errors.at(
+                        f"{where}, AssessmentFactors", f"{_text(factor)!r} is not a factor code"
+                    )
+                else:
+                    codes.append(code)
+        if codes and not started_text and not authorised_text:
+            self.errors.at(
+                where,
+                "has factors but neither an AssessmentAuthorisationDate nor an "
+                "AssessmentActualStartDate to date them by",
+            )
+        day = authorised or started
+        if not stage or day is None:
+            return
+        # The assessment is known by the day it started (else the day it was authorised).
+        known_by = (started or authorised).isoformat()
+        for code in codes:
+            indicators = self.mapping.get(code)
+            if not indicators:
+                self.report.unmapped[f"{code} ({FACTOR_CODES[code]})"] += 1
+                continue
+            for indicator in indicators:
+                external_id = f"cin:{child_id}:{known_by}:{code}:{indicator}"
+                note = f"From the CIN census, assessment factor {code}: {FACTOR_CODES[code]}"
+                self.staged[external_id] = (
+                    external_id,
+                    child_id,
+                    indicator,
+                    day.isoformat(),
+                    note,
+                )
+
+    def _date(self, where: str, text: str, *, future_ok: bool = False) -> date | None:
+        if not text:
+            return None
+        try:
+            day = parse_date(text)
+        except ValueError as e:
+            self.errors.at(where, str(e))
+            return None
+        if day > self.as_of and not future_ok:
+            self.errors.at(where, f"{day.isoformat()} is in the future")
+            return None
+        return day
+
+    def _mapping(self) -> dict[str, list[str]]:
+        """Factor code → indicators, from config.toml, checked against the catalogue and the
+        DfE's codes."""
+        catalogue = self.settings["scoring"]["indicators"]
+        mapping: dict[str, list[str]] = {}
+        where = "config.toml [import.cin_census.factors]"
+        for indicator, codes in self.config["factors"].items():
+            if indicator not in catalogue:
+                self.errors.at(where, f"{indicator!r} is not in [scoring.indicators]")
+                continue
+            if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+                self.errors.at(where, f"{indicator} must be a list of factor codes")
+                continue
+            for code in codes:
+                if code.upper() not in FACTOR_CODES:
+                    self.errors.at(where, f"{indicator}: {code!r} is not a factor code")
+                    continue
+                mapping.setdefault(code.upper(), []).append(indicator)
+        return mapping
+
+    # --- apply -------------------------------------------------------------------------------
+
+    def apply(self, params: dict[str, str]) -> None:
+        updated = changes(self.db, sql.UPDATE_DERIVED_OBSERVATIONS_SQL)
+        created = changes(self.db, sql.INSERT_DERIVED_OBSERVATIONS_SQL, {"now": params["now"]})
+        self.report.counts.update(
+            {
+                "observations created": created,
+                "observations updated": updated,
+                "observations unchanged": len(self.staged) - created - updated,
+            }
+        )
+
+
+class _NotCensus(Exception):
+    """The file is XML but not a census."""
+
+
+def _first(element: ElementTree.Element | None, name: str) -> ElementTree.Element | None:
+    if element is None:
+        return None
+    for child in element:
+        if _local(child.tag) == name:
+            return child
+    return None
+
+
+def _all(element: ElementTree.Element, name: str) -> Iterator[ElementTree.Element]:
+    for child in element:
+        if _local(child.tag) == name:
+            yield child
+
+
+def _text(element: ElementTree.Element | None) -> str:
+    if element is None or element.text is None:
+        return ""
+    return element.text.strip()
+
+
+def _reason(error: ElementTree.ParseError) -> str:
+    return str(error).split(":")[0]

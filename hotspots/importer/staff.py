@@ -1,0 +1,69 @@
+"""Staff CSV: ``email,name,role,team``, keyed by email; a new team name creates the team."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlite_utils
+
+from hotspots.importer.base import changes
+from hotspots.importer.csvfile import Checker, CsvKind
+from hotspots.storage import imports as sql
+
+ROLES = ("worker", "manager", "admin")
+
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class StaffChecker(Checker):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.teams = {r["name"].lower(): r["id"] for r in self.db.query(sql.SELECT_TEAMS_SQL)}
+        self.new_teams: dict[str, str] = {}  # lower-cased name -> first spelling in the file
+
+    def check(self, n: int, values: list[str]) -> tuple | None:
+        email, name, role, team = values
+        email, role = email.lower(), role.lower()
+        ok = True
+        if not email:
+            self.add(n, "email", "is empty")
+            ok = False
+        elif not EMAIL_PATTERN.match(email):
+            self.add(n, "email", f"{email!r} is not an email address")
+            ok = False
+        elif not self.first_time(n, "email", email):
+            ok = False
+        if not name:
+            self.add(n, "name", "is empty")
+            ok = False
+        ok = self.choice(n, "role", role, ROLES) and ok
+        team_key = team.lower() or None
+        if team_key is None:
+            if role in ("worker", "manager"):
+                self.add(n, "team", f"is empty (every {role} belongs to a team)")
+                ok = False
+        elif team_key not in self.teams:
+            self.new_teams.setdefault(team_key, team)
+        return (email, name, role, team_key) if ok else None
+
+
+def write_staff(db: sqlite_utils.Database, checker: Any, params: dict) -> tuple[int, int, int]:
+    new_teams = [{"name": name} for name in checker.new_teams.values()]
+    if new_teams:
+        db.conn.executemany(sql.INSERT_TEAM_SQL, new_teams)
+    db.execute(sql.RESOLVE_STAGED_STAFF_TEAMS_SQL)
+    updated = changes(db, sql.UPDATE_STAFF_SQL)
+    new = changes(db, sql.INSERT_STAFF_SQL)
+    return new, updated, len(new_teams)
+
+
+class Staff(CsvKind):
+    name = "staff"
+    title = "Staff (CSV)"
+    summary = "email, name, role, team. Creates the teams and names the workers: import it first."
+    columns = ("email", "name", "role", "team")
+    checker = StaffChecker
+
+    def write(self, params: dict[str, str]) -> tuple[int, int, int]:
+        return write_staff(self.db, self.row_checker, params)
