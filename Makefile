@@ -19,7 +19,7 @@ run: install assets
 	@HOTSPOTS_DIGEST__CATCH_UP_ON_START=false $(BIN)/hotspots scheduler & scheduler=$$!; \
 	trap 'kill -TERM $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT; \
 	trap 'exit 0' INT TERM; \
-	$(BIN)/hotspots run --host 127.0.0.1 --port $(PORT)
+	HOTSPOTS_SECURITY__HTTPS_ONLY=false $(BIN)/hotspots run --host 127.0.0.1 --port $(PORT)
 
 test: install-dev assets browser
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -14,10 +15,17 @@ from hotspots.config import ConfigError, load_config
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(
+    test_config: dict[str, Any] | None = None, *, require_secret_key: bool = True
+) -> Flask:
     """Build the Flask app. ``test_config`` is a nested dict of settings applied over
     config.toml and the environment (``{"database": {"path": ...}}``), plus optional
-    Flask keys in upper case (``{"TESTING": True}``)."""
+    Flask keys in upper case (``{"TESTING": True}``).
+
+    Raises ConfigError when there is no secret key (``HOTSPOTS_SECRET_KEY`` or the instance
+    folder's key file), so a web server fails at start with a message rather than answering
+    500 to every page; the command line passes ``require_secret_key=False`` (``hotspots
+    init-db`` creates the key, and ``hotspots run`` checks it before serving)."""
     test_config = dict(test_config or {})
     flask_keys = {k: test_config.pop(k) for k in list(test_config) if k.isupper()}
     app = Flask(__name__, template_folder=str(TEMPLATES_DIR), instance_relative_config=True)
@@ -29,8 +37,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = settings["security"]["https_only"]
     app.config["SECRET_KEY"] = _secret_key(app, settings)
     app.config.update(flask_keys)
+    if require_secret_key:
+        check_secret_key(app)
+    proxies = settings["security"]["trusted_proxies"]
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     from hotspots import db, views
 
@@ -44,8 +60,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _secret_key(app: Flask, settings: dict[str, Any]) -> str | None:
-    import os
-
     if os.environ.get("HOTSPOTS_SECRET_KEY"):
         return os.environ["HOTSPOTS_SECRET_KEY"]
     path = Path(app.instance_path) / settings["app"]["secret_key_file"]
@@ -54,15 +68,29 @@ def _secret_key(app: Flask, settings: dict[str, Any]) -> str | None:
     return None
 
 
+def check_secret_key(app: Flask) -> None:
+    """Raise ConfigError, saying how to make one, when the app has no secret key."""
+    if not app.config.get("SECRET_KEY"):
+        path = Path(app.instance_path) / app.config["SETTINGS"]["app"]["secret_key_file"]
+        raise ConfigError(
+            f"no secret key: set HOTSPOTS_SECRET_KEY, or run `hotspots init-db` to create "
+            f"{path} (the key signs every session cookie; the app will not start without it)"
+        )
+
+
 def ensure_secret_key(app: Flask) -> Path:
     """Create the instance folder's secret key file if there is none; return its path."""
     path = Path(app.instance_path) / app.config["SETTINGS"]["app"]["secret_key_file"]
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(secrets.token_hex(32))
-        path.chmod(0o600)
+        from hotspots.files import private_dir
+
+        private_dir(path.parent)
+        # Created readable by the service's user only, never world-readable for a moment.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
     app.config["SECRET_KEY"] = path.read_text().strip()
     return path
 
 
-__all__ = ["ConfigError", "create_app", "ensure_secret_key"]
+__all__ = ["ConfigError", "check_secret_key", "create_app", "ensure_secret_key"]

@@ -42,3 +42,16 @@ def record(
             "detail": detail,
         },
     )
+
+
+# A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
+def formula_safe(value: object) -> object:
+    """A value for a CSV cell that a spreadsheet will show as text, never run: text starting
+    with ``= + - @``, a tab or a line break gets a leading apostrophe (OWASP's advice).
+    Numbers and None pass through."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value

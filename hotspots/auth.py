@@ -20,7 +20,7 @@ import sqlite_utils
 from flask import abort
 from flask_login import UserMixin, current_user
 
-from hotspots import audit
+from hotspots import audit, params
 from hotspots.passwords import hash_password, verify_password
 from hotspots.storage import fetch_one
 from hotspots.storage.web import CASE_BY_REF_SQL, STAFF_BY_ID_SQL, STAFF_FOR_SIGN_IN_SQL
@@ -62,9 +62,8 @@ def _user(row: Mapping[str, Any] | None) -> User | None:
 
 def load_user(db: sqlite_utils.Database, user_id: str) -> User | None:
     """The staff member with this id (flask-login's user loader), or None."""
-    try:
-        staff_id = int(user_id)
-    except ValueError:
+    staff_id = params.parse_id(user_id)
+    if staff_id is None:
         return None
     return _user(fetch_one(db, STAFF_BY_ID_SQL, {"id": staff_id}))
 
@@ -75,9 +74,14 @@ def authenticate(db: sqlite_utils.Database, email: str, password: str) -> User |
     row = fetch_one(db, STAFF_FOR_SIGN_IN_SQL, {"email": email.strip()})
     password_hash = row["password_hash"] if row else None
     ok = verify_password(password_hash or _DUMMY_HASH, password)
-    if row is None or not password_hash or not ok:
+    if row is None or not password_hash or not ok or row.get("disabled_at"):
         return None
     return _user(row)
+
+
+def staff_for_email(db: sqlite_utils.Database, email: str) -> User | None:
+    """The member of staff with this email (however capitalised), or None."""
+    return _user(fetch_one(db, STAFF_FOR_SIGN_IN_SQL, {"email": email.strip()}))
 
 
 def can_see_case(user: User, case: Mapping[str, Any]) -> bool:

@@ -180,6 +180,18 @@ def _check(settings: dict[str, Any]) -> None:
     for key, top in (("send_hour", 23), ("send_minute", 59)):
         if settings["digest"][key] > top:
             raise ConfigError(f"[digest] {key} must be 0 to {top}")
+    for section, key, top in (
+        ("retention", "hour", 23),
+        ("retention", "minute", 59),
+        ("backup", "hour", 23),
+        ("backup", "minute", 59),
+        ("digest_recovery", "retry_until_hour", 24),
+        ("digest_recovery", "retry_every_minutes", 60),
+    ):
+        if settings[section][key] > top:
+            raise ConfigError(f"[{section}] {key} must be 0 to {top}")
+    if settings["security"]["session_absolute_hours"] < 1:
+        raise ConfigError("[security] session_absolute_hours must be at least 1")
 
 
 def _leaves(node: Mapping, where=()):

@@ -55,7 +55,7 @@ def cli_reference() -> str:
     from hotspots import create_app
     from hotspots.cli import cli
 
-    app = create_app({"database": {"path": ":memory:"}})
+    app = create_app({"database": {"path": ":memory:"}}, require_secret_key=False)
     parts = []
     for name, command in sorted(_commands(app.cli)):
         if name.split(" ")[0] in FLASK_COMMANDS:

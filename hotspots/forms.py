@@ -36,6 +36,8 @@ from wtforms.fields import PasswordField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from hotspots.params import parse_date_parts
+from hotspots.passwords import MIN_LENGTH
 from hotspots.views.present import long_date, source_words
 
 ENQUIRY_TOPICS = {
@@ -86,6 +88,9 @@ class GovDateField(Field):
 
     def process_formdata(self, valuelist):
         if not valuelist:
+            # Not posted at all: shown again as three empty boxes (the widget unpacks
+            # raw_data into day, month and year when it is set).
+            self.raw_data = None
             return
         parts = [v.strip() for v in valuelist[:3]] + [""] * (3 - len(valuelist[:3]))
         self.raw_data = parts
@@ -98,10 +103,7 @@ class GovDateField(Field):
             self.data = None
             raise ValueError(f"{self.noun.capitalize()} must include a {' and '.join(missing)}")
         try:
-            day, month, year = (int(p) for p in parts)
-            if year < 1000:
-                raise ValueError
-            self.data = dt.date(year, month, day)
+            self.data = parse_date_parts(*parts)
         except ValueError:
             self.data = None
             raise ValueError(f"{self.noun.capitalize()} must be a real date") from None
@@ -447,7 +449,7 @@ ROLE_WORDS = {
     "manager": "Manager: sees their team's cases and gets the daily digest",
     "admin": "Admin: sees every case, the audit log and manages people",
 }
-MIN_PASSWORD_LENGTH = 12
+MIN_PASSWORD_LENGTH = MIN_LENGTH  # hotspots.passwords: one rule for every way in
 
 
 class PersonForm(FlaskForm):
@@ -539,6 +541,11 @@ class AuditFilterForm(FlaskForm):
 
     actor = StringField("Email of the member of staff", widget=GovTextInput())
     case_ref = StringField("Case reference", widget=GovTextInput())
+    action = SelectField("Action", widget=GovSelect(), validate_choice=False)
+    date_from = StringField(
+        "From", widget=GovTextInput(), description="A day, for example 2026-03-02"
+    )
+    date_to = StringField("To", widget=GovTextInput(), description="Inclusive")
     submit = SubmitField("Filter", widget=GovSubmitInput())
 
 

@@ -34,7 +34,7 @@ from typing import Any, Protocol
 
 import jinja2
 
-from hotspots import TEMPLATES_DIR
+from hotspots import TEMPLATES_DIR, files
 
 # Lines up to RFC 5322's hard limit of 998 characters: with the usual 78, Python folds a
 # subject of some lengths onto a line of its own, which mail readers show with a leading space.
@@ -132,10 +132,10 @@ class OutboxTransport:
 
     def send(self, message: EmailMessage) -> None:
         try:
-            self.outbox_dir.mkdir(parents=True, exist_ok=True)
+            files.private_dir(self.outbox_dir)
             path = self.path_for(message["Message-ID"])
             partial = path.with_suffix(f".{os.getpid()}.partial")
-            partial.write_bytes(bytes(message))
+            files.write_private(partial, bytes(message))
             os.replace(partial, path)
         except OSError as e:
             raise PermanentMailError(f"cannot write to outbox {self.outbox_dir}: {e}") from None

@@ -27,10 +27,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -38,7 +40,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots import mail, rescoring, rules
+from hotspots import mail, rescoring, rules, storage
 from hotspots.dates import stamp
 from hotspots.digest import build_digest, is_digest_day, weekdays
 from hotspots.storage import fetch_all, write_transaction
@@ -318,9 +320,11 @@ def send_due_digests(
     transport = transport or mail.transport_from_settings(settings["mail"])
     clock = clock or _clock_from(now)
     claimed_by = sender_identity()
-    return [
-        send_digest(
-            db,
+    everyone = managers(db, manager_email)
+
+    def send(connection, manager) -> Outcome:
+        return send_digest(
+            connection,
             settings,
             manager,
             digest_date=digest_date,
@@ -331,8 +335,39 @@ def send_due_digests(
             retry_failed=retry_failed,
             sleep=sleep,
         )
-        for manager in managers(db, manager_email)
-    ]
+
+    workers = min(settings["digest_recovery"]["parallel_sends"], len(everyone))
+    path = _database_file(db)
+    if workers <= 1 or path is None:
+        return [send(db, manager) for manager in everyone]
+    # Several at once, so one slow mail server conversation does not hold up the others;
+    # each thread has its own connection (a connection is not shared between threads).
+    local = threading.local()
+    opened: list[sqlite_utils.Database] = []
+    lock = threading.Lock()
+    timeout = settings["database"]["busy_timeout_ms"]
+
+    def send_in_thread(manager) -> Outcome:
+        if not hasattr(local, "db"):
+            local.db = storage.connect(path, timeout)
+            with lock:
+                opened.append(local.db)
+        return send(local.db, manager)
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="digest") as pool:
+            return list(pool.map(send_in_thread, everyone))
+    finally:
+        for connection in opened:
+            connection.close()
+
+
+def _database_file(db: sqlite_utils.Database) -> str | None:
+    """The file behind ``db``'s main database, or None for an in-memory one."""
+    for _, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return file or None
+    return None
 
 
 def sender_identity() -> str:

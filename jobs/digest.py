@@ -29,6 +29,7 @@ from hotspots.sending import bank_holidays, send_due_digests, why_not_a_digest_d
 log = logging.getLogger(__name__)
 
 JOB_ID = "daily_digest"
+RETRY_JOB_ID = "daily_digest_retry"
 
 
 class WorkingDayTrigger(CronTrigger):
@@ -110,6 +111,76 @@ def schedule(scheduler, app, *, now: datetime | None = None) -> None:
             else trigger.get_next_fire_time(None, now)
         ),
     )
+    _schedule_retries(scheduler, app)
+
+
+def retry_trigger(settings: dict[str, Any]) -> WorkingDayTrigger | None:
+    """Every [digest_recovery] retry_every_minutes from the send hour until retry_until_hour
+    on digest days (None when retries are off)."""
+    recovery, digest = settings["digest_recovery"], settings["digest"]
+    every = recovery["retry_every_minutes"]
+    last_hour = recovery["retry_until_hour"] - 1
+    if not every or last_hour < digest["send_hour"]:
+        return None
+    return WorkingDayTrigger(
+        holidays=frozenset(bank_holidays()),
+        day_of_week=digest["send_days"],
+        hour=f"{digest['send_hour']}-{last_hour}",
+        minute=f"*/{every}" if every < 60 else "0",
+        timezone=settings["app"]["timezone"],
+    )
+
+
+def _schedule_retries(scheduler, app) -> None:
+    settings = app.config["SETTINGS"]
+    trigger = retry_trigger(settings)
+    if trigger is None:
+        return
+    scheduler.add_job(
+        _retry_now,
+        trigger,
+        args=[app],
+        id=RETRY_JOB_ID,
+        name="retry failed digests",
+        replace_existing=True,
+        # A retry later than the next one is pointless: the next one does the same.
+        misfire_grace_time=settings["digest_recovery"]["retry_every_minutes"] * 60,
+        coalesce=True,
+        max_instances=1,
+    )
+
+
+def _retry_now(app) -> list:
+    return retry_failed_digests_job(app, local_now(app.config["SETTINGS"]["app"]["timezone"]))
+
+
+def retry_failed_digests_job(app, now: datetime) -> list:
+    """Try again today's digests that failed (an SMTP outage at 07:30), and send any not yet
+    sent, without a person running ``--retry-failed``: from one retry interval after the
+    send time until [digest_recovery] retry_until_hour. Claims keep it exactly-once."""
+    settings = app.config["SETTINGS"]
+    local = now.astimezone(ZoneInfo(settings["app"]["timezone"]))
+    digest, recovery = settings["digest"], settings["digest_recovery"]
+    send_time = local.replace(
+        hour=digest["send_hour"], minute=digest["send_minute"], second=0, microsecond=0
+    )
+    too_early = local < send_time + timedelta(minutes=recovery["retry_every_minutes"])
+    too_late = local.hour >= recovery["retry_until_hour"]
+    if too_early or too_late or why_not_a_digest_day(local.date(), settings):
+        return []
+    db = storage.connect_configured(settings)
+    try:
+        outcomes = send_due_digests(
+            db, settings, digest_date=local.date(), now=now, retry_failed=True
+        )
+    finally:
+        db.close()
+    for outcome in outcomes:
+        if outcome.status == "sent":
+            log.info("digest retry %s: %s", local.date(), outcome)
+        elif outcome.status == "failed":
+            log.error("digest retry %s: %s", local.date(), outcome)
+    return outcomes
 
 
 def _run_now(app) -> list:

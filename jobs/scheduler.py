@@ -29,7 +29,7 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 log = logging.getLogger(__name__)
 
 # Each module's schedule(scheduler, app) adds its jobs.
-JOB_MODULES = ("jobs.rescore", "jobs.digest")
+JOB_MODULES = ("jobs.rescore", "jobs.digest", "jobs.retention", "jobs.backup")
 
 
 class SchedulerLocked(Exception):
@@ -37,8 +37,10 @@ class SchedulerLocked(Exception):
 
 
 def lock_path(settings: Mapping[str, Any], name: str) -> Path:
-    """``<database path>.<name>.lock``, beside the database."""
-    database = Path(settings["database"]["path"])
+    """``<database path>.<name>.lock``, beside the database file itself: the path is
+    resolved first (symbolic links, ``..``, a relative path), so however the database's path
+    is written, every process finds the same lock."""
+    database = Path(settings["database"]["path"]).resolve()
     return database.with_name(f"{database.name}.{name}.lock")
 
 

@@ -197,6 +197,7 @@ PAGES = [
     ("ada", "/admin/people/new", "add-person"),
     ("ada", "/admin/people/1", "person"),
     (None, "/password/not-a-real-token", "password-link-dead"),
+    ("ada", "/admin/sessions", "signed-in"),
     # The digest area's pages, which extend this area's base template.
     ("meg", "/digest", "digest-preview"),
     ("meg", "/digests", "digests-sent"),

@@ -143,7 +143,10 @@ def test_caseload_of_an_unknown_email_is_a_clear_error(runner, caseload):
 
 
 def test_score_on_a_database_without_tables_says_to_run_init_db(tmp_path):
-    app = create_app({"TESTING": True, "database": {"path": str(tmp_path / "empty.db")}})
+    app = create_app(
+        {"TESTING": True, "database": {"path": str(tmp_path / "empty.db")}},
+        require_secret_key=False,
+    )
     result = app.test_cli_runner().invoke(args=["score"])
     assert result.exit_code == 1
     assert "run `hotspots init-db`" in result.output

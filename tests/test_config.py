@@ -159,8 +159,35 @@ def test_the_secret_key_may_come_from_the_environment(monkeypatch, tmp_path):
     assert app.config["SECRET_KEY"] == "from-the-environment"
 
 
+def test_a_missing_secret_key_stops_the_app_at_start_with_a_clear_message(monkeypatch, tmp_path):
+    monkeypatch.delenv("HOTSPOTS_SECRET_KEY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="no secret key: set HOTSPOTS_SECRET_KEY, or run"):
+        create_app({"database": {"path": str(tmp_path / "x.db")}, "app": _empty_key(tmp_path)})
+
+
+def test_hotspots_run_refuses_to_serve_without_a_secret_key(monkeypatch, tmp_path):
+    monkeypatch.delenv("HOTSPOTS_SECRET_KEY", raising=False)
+    app = create_app(
+        {"database": {"path": str(tmp_path / "x.db")}, "app": _empty_key(tmp_path)},
+        require_secret_key=False,
+    )
+    result = app.test_cli_runner().invoke(args=["run", "--port", "0"])
+    assert result.exit_code == 1
+    assert "no secret key" in result.output and "Traceback" not in result.output
+
+
+def _empty_key(tmp_path):
+    """[app] secret_key_file pointing at an empty file (an absolute path wins over the
+    instance folder)."""
+    (tmp_path / "empty_key").write_text("")
+    return {"secret_key_file": str(tmp_path / "empty_key")}
+
+
 def test_create_app_applies_test_config_over_everything(tmp_path):
-    app = create_app({"TESTING": True, "database": {"path": str(tmp_path / "x.db")}})
+    app = create_app(
+        {"TESTING": True, "database": {"path": str(tmp_path / "x.db")}}, require_secret_key=False
+    )
     assert app.config["DATABASE"] == str(tmp_path / "x.db")
     assert app.config["TESTING"] is True
 

@@ -11,7 +11,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from test_sending import two_teams
 
 from hotspots.sending import bank_holidays
-from jobs.digest import JOB_ID, digest_trigger, first_run_time, schedule, send_digests_job
+from jobs.digest import (
+    JOB_ID,
+    RETRY_JOB_ID,
+    digest_trigger,
+    first_run_time,
+    retry_failed_digests_job,
+    retry_trigger,
+    schedule,
+    send_digests_job,
+)
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -93,8 +102,8 @@ def test_schedule_adds_one_job_with_grace_and_coalescing(app, settings):
     scheduler.start(paused=True)
     try:
         jobs = scheduler.get_jobs()
-        assert [j.id for j in jobs] == [JOB_ID]
-        job = jobs[0]
+        assert sorted(j.id for j in jobs) == sorted([JOB_ID, RETRY_JOB_ID])
+        job = scheduler.get_job(JOB_ID)
         assert job.misfire_grace_time == settings["digest"]["misfire_grace_seconds"] >= 40 * 60
         assert job.coalesce is True
         assert job.max_instances == 1
@@ -149,3 +158,44 @@ def test_a_scheduler_started_without_catch_up_waits_for_the_next_send_time(app, 
         )
     finally:
         scheduler.shutdown(wait=False)
+
+
+# --- unattended recovery: failed digests retried later the same morning -----------------------
+
+
+def test_the_retries_fire_every_half_hour_from_the_send_hour_until_eleven(settings):
+    trigger = retry_trigger(settings)
+    times = fire_times(trigger, utc(2026, 11, 26, 6, 0), 9)
+    assert [t.strftime("%H:%M") for t in times] == [
+        "07:00", "07:30", "08:00", "08:30", "09:00", "09:30", "10:00", "10:30", "07:00",
+    ]  # fmt: skip
+    assert times[-1].date().isoformat() == "2026-11-27"
+
+
+def test_a_digest_that_failed_in_an_outage_is_sent_by_a_later_retry(app, db, tmp_path):
+    two_teams(db)
+    outbox = tmp_path / "outbox"
+    outbox.write_text("a file where the folder should be: every send fails")
+    failed = send_digests_job(app, datetime(2026, 11, 26, 7, 30, tzinfo=LONDON))
+    assert [o.status for o in failed] == ["failed", "failed"]
+    outbox.unlink()  # the outage ends
+    assert retry_failed_digests_job(app, datetime(2026, 11, 26, 7, 45, tzinfo=LONDON)) == []
+    retried = retry_failed_digests_job(app, datetime(2026, 11, 26, 8, 0, tzinfo=LONDON))
+    assert [o.status for o in retried] == ["sent", "sent"]
+    assert len(list(outbox.glob("*.eml"))) == 2
+    again = retry_failed_digests_job(app, datetime(2026, 11, 26, 8, 30, tzinfo=LONDON))
+    assert [o.status for o in again] == ["already_sent", "already_sent"]
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        datetime(2026, 11, 26, 7, 0, tzinfo=LONDON),  # before the send time
+        datetime(2026, 11, 26, 11, 0, tzinfo=LONDON),  # after the retries end
+        datetime(2026, 12, 25, 9, 0, tzinfo=LONDON),  # Christmas Day
+    ],
+)
+def test_retries_send_nothing_outside_their_window(app, db, moment):
+    two_teams(db)
+    assert retry_failed_digests_job(app, moment) == []
+    assert db.execute("select count(*) from digests").fetchone()[0] == 0

@@ -679,7 +679,9 @@ def test_the_command_refuses_an_unknown_kind(runner, tmp_path):
 def test_the_command_asks_for_init_db_on_a_database_not_set_up(tmp_path):
     from hotspots import create_app
 
-    app = create_app({"TESTING": True, "database": {"path": str(tmp_path / "new.db")}})
+    app = create_app(
+        {"TESTING": True, "database": {"path": str(tmp_path / "new.db")}}, require_secret_key=False
+    )
     path = write(tmp_path, "staff.csv", STAFF)
 
     result = app.test_cli_runner().invoke(args=["import", "staff", str(path)])
@@ -768,3 +770,150 @@ def test_a_dry_run_of_a_csv_reports_the_counts_and_changes_nothing(runner, db, t
     }
     actions = [r[0] for r in db.execute("SELECT action FROM audit_log ORDER BY id")]
     assert actions[-1] == "import_dry_run"
+
+
+# --- hardening: values that used to be lost, misplaced or unopenable ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "text", "error"),
+    [
+        (
+            "observations",
+            obs('O9,C1,domestic_abuse,2026-10-01,police,,current,"left open')
+            + "O10,C2,police_callout,2026-10-01,police,,current,swallowed\n",
+            'row 2, column note: contains a line break: if a quote (") was left open it '
+            "swallowed the lines after it; close the quote, or put the value on one line",
+        ),
+        (
+            "observations",
+            obs('O9,C1,domestic_abuse,2026-10-01,police,,current,"left open')
+            + 'O10,C2,police_callout,2026-10-01,police,,current,closed here"\n',
+            'row 2, column note: contains a line break: if a quote (") was left open it '
+            "swallowed the lines after it; close the quote, or put the value on one line",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE.replace("C9,", "C/9,")),
+            "row 2, column case_ref: 'C/9' is not a case reference: use letters, digits, - and _"
+            " only (no /, spaces or dots), starting with a letter or digit",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE.replace("C9,", "..,")),
+            "row 2, column case_ref: '..' is not a case reference: use letters, digits, - and _"
+            " only (no /, spaces or dots), starting with a letter or digit",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE.replace("C9,", "C" * 33 + ",")),
+            "row 2, column case_ref: is longer than 32 characters",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE.replace("C9,", "C\x009,")),
+            "row 2, column case_ref: contains a NUL character: remove it",
+        ),
+        (
+            "observations",
+            obs("O9,C1,domestic_abuse,2026-10-01,police,,current,bell\x07"),
+            "row 2, column note: contains the control character U+0007: remove it",
+        ),
+        (
+            "staff",
+            "email,name,role,team\nnia@example.org," + "N" * 255 + ",worker,Diss\n",
+            "row 2, column name: is longer than 254 characters (255)",
+        ),
+        (
+            "observations",
+            obs("O9,C1,domestic_abuse,2026-10-01,police,,current," + "n" * 2001),
+            "row 2, column note: is longer than 2000 characters (2001)",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE.replace("2026-01-01", "1800-01-01")),
+            "row 2, column date_of_birth: 1800-01-01 is before 1900: check the year",
+        ),
+        (
+            "cases",
+            case(GOOD_CASE.replace("2026-01-01", "1990-01-01")),
+            "row 2, column date_of_birth: 1990-01-01 would make the child over 26: check the year",
+        ),
+        (
+            "staff",
+            "email,name,role,team\nworker@example.org,Wren Worker,worker,Broadland\n",
+            "row 2, column team: moving worker@example.org to another team would leave their "
+            "1 open case (C1) in team 'norwich north': reallocate them first (a cases import), "
+            "then move them",
+        ),
+        (
+            "staff",
+            "email,name,role,team\nworker@example.org,Wren Worker,admin,\n",
+            "row 2, column role: worker@example.org holds 1 open case (C1) and an admin holds "
+            "no caseload: reallocate them first (a cases import), then make the change",
+        ),
+    ],
+)
+def test_hostile_values_are_refused_with_their_row_and_column(
+    loaded, settings, tmp_path, kind, text, error
+):
+    before = snapshot(loaded)
+
+    problem = rejected(loaded, settings, tmp_path, kind, text)
+
+    assert problem.errors == [error]
+    assert snapshot(loaded) == before
+
+
+def test_a_staff_change_that_breaks_access_names_ten_cases_and_counts_the_rest(
+    loaded, settings, tmp_path
+):
+    rows = "".join(
+        f"K{n:02d},AB,2026-01-01,Norwich North,worker@example.org,2026-02-01,14,,open\n"
+        for n in range(14)
+    )
+    run(loaded, settings, tmp_path, "cases", CASES_HEADER + "\n" + rows)
+    problem = rejected(
+        loaded,
+        settings,
+        tmp_path,
+        "staff",
+        "email,name,role,team\nworker@example.org,Wren Worker,worker,Broadland\n",
+    )
+    assert (
+        "15 open cases (C1, K00, K01, K02, K03, K04, K05, K06, K07, K08 and 5 more)"
+        in (problem.errors[0])
+    )
+
+
+def test_a_worker_whose_cases_are_closed_or_reallocated_may_move_team(loaded, settings, tmp_path):
+    run(
+        loaded,
+        settings,
+        tmp_path,
+        "cases",
+        case("C1,AB,2026-03-01,Norwich North,,2026-04-01,14,2026-11-20,open"),
+    )
+    result = run(
+        loaded,
+        settings,
+        tmp_path,
+        "staff",
+        "email,name,role,team\nworker@example.org,Wren Worker,worker,Broadland\n",
+    )
+    assert result.updated == 1
+
+
+def test_a_note_with_a_quoted_comma_and_a_long_case_ref_at_the_limit_are_accepted(
+    loaded, settings, tmp_path
+):
+    ref = "A" * 32
+    run(loaded, settings, tmp_path, "cases", case(GOOD_CASE.replace("C9,", f"{ref},")))
+    result = run(
+        loaded,
+        settings,
+        tmp_path,
+        "observations",
+        obs(f'O9,{ref},domestic_abuse,2026-10-01,police,,current,"seen, then left"'),
+    )
+    assert result.new == 1

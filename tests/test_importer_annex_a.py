@@ -769,3 +769,21 @@ def test_a_workbook_of_exactly_the_largest_size_is_read(with_staff, settings, tm
         .errors[0]
         .startswith("the file is larger than 1 MB (1,000,001 bytes)")
     )
+
+
+def test_a_child_unique_id_that_cannot_be_a_case_reference_is_refused(
+    with_staff, settings, tmp_path
+):
+    path = workbook(
+        tmp_path / "a.xlsx",
+        {6: (LIST_6, [cin_row("LA/123", date(2024, 1, 1), date(2025, 1, 1), None)])},
+    )
+    before = data(with_staff)
+
+    problem = rejected(with_staff, settings, path)
+
+    assert problem.errors == [
+        "List 6, row 2, column Child Unique ID: 'LA/123' is not a case reference: use letters,"
+        " digits, - and _ only (no /, spaces or dots), starting with a letter or digit"
+    ]
+    assert data(with_staff) == before

@@ -108,11 +108,16 @@ def test_the_scheduler_runs_the_nightly_rescore_and_the_sweep_with_deliberate_mi
 
 
 def test_every_job_module_adds_its_jobs(app):
-    assert JOB_MODULES == ("jobs.rescore", "jobs.digest")
+    assert JOB_MODULES == ("jobs.rescore", "jobs.digest", "jobs.retention", "jobs.backup")
     ids = {job.id for job in build_scheduler(app).get_jobs()}
-    assert {"full_rescore", "rescore_sweep"} <= ids
-    if Path(__file__).parent.parent.joinpath("jobs", "digest.py").exists():
-        assert len(ids) == 3
+    # No nightly backup by default: [backup] dir is empty.
+    assert ids == {
+        "full_rescore",
+        "rescore_sweep",
+        "daily_digest",
+        "daily_digest_retry",
+        "nightly_retention",
+    }
 
 
 def test_a_second_scheduler_process_stops_with_a_clear_message(db_path, tmp_path):
@@ -138,3 +143,19 @@ def test_a_second_scheduler_process_stops_with_a_clear_message(db_path, tmp_path
     # The lock died with the process: a new scheduler may start.
     with scheduler_lock({"database": {"path": str(db_path)}}):
         pass
+
+
+def test_a_symlinked_or_relative_database_path_finds_the_same_scheduler_lock(
+    settings, db_path, tmp_path, monkeypatch
+):
+    link = tmp_path / "elsewhere" / "link.db"
+    link.parent.mkdir()
+    link.symlink_to(db_path)
+    monkeypatch.chdir(link.parent)
+    by_link = {"database": {"path": str(link)}}
+    relative = {"database": {"path": f"../{db_path.name}"}}
+    with scheduler_lock(settings):
+        for other in (by_link, relative):
+            with pytest.raises(SchedulerLocked):
+                with scheduler_lock(other):
+                    pass  # pragma: no cover

@@ -738,3 +738,47 @@ def test_a_crash_after_the_server_accepted_sends_again_with_the_same_message_id(
     assert outcome.status == "sent"
     assert len(delivered) == 2
     assert delivered[0]["Message-ID"] == delivered[1]["Message-ID"]
+
+
+# --- one slow server conversation holds up no other digest -------------------------------------
+
+
+class SlowForNina:
+    """Holds Nina's message until every other manager's has gone (or gives up after 10 s,
+    which only a one-at-a-time sender would make it do)."""
+
+    def __init__(self, others: int):
+        self.others = others
+        self.sent: list[str] = []
+        self.others_done = threading.Event()
+        self.lock = threading.Lock()
+
+    def send(self, message):
+        to = message["To"]
+        if to == "nina@council.example":
+            waited = self.others_done.wait(timeout=10)
+            with self.lock:
+                self.sent.append(f"{to} after waiting" if waited else f"{to} alone")
+            return
+        with self.lock:
+            self.sent.append(to)
+            if len(self.sent) >= self.others:
+                self.others_done.set()
+
+
+def test_a_slow_conversation_with_one_manager_holds_up_no_other(db, settings):
+    two_teams(db)
+    transport = SlowForNina(others=1)
+    outcomes = send_due_digests(db, settings, digest_date=DIGEST_DAY, now=NOW, transport=transport)
+    assert [o.status for o in outcomes] == ["sent", "sent"]
+    assert transport.sent == ["sam@council.example", "nina@council.example after waiting"]
+    statuses = db.execute("SELECT status FROM digests ORDER BY manager_id").fetchall()
+    assert statuses == [("sent",), ("sent",)]
+
+
+def test_one_send_at_a_time_is_still_possible(db, settings):
+    two_teams(db)
+    serial = copy.deepcopy(settings)
+    serial["digest_recovery"]["parallel_sends"] = 1
+    outcomes = send_due_digests(db, serial, digest_date=DIGEST_DAY, now=NOW)
+    assert [o.status for o in outcomes] == ["sent", "sent"]

@@ -114,7 +114,7 @@ def test_init_db_creates_and_is_safe_to_run_again(runner, db_path):
 def test_init_db_on_a_fresh_path_applies_the_migrations(tmp_path):
     from hotspots import create_app
 
-    app = create_app({"database": {"path": str(tmp_path / "fresh.db")}})
+    app = create_app({"database": {"path": str(tmp_path / "fresh.db")}}, require_secret_key=False)
     result = app.test_cli_runner().invoke(args=["init-db"])
     assert result.exit_code == 0, result.output
     assert "applied m001_core_tables" in result.output

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 
 import browser_support as world
@@ -92,3 +94,125 @@ def test_the_audit_log_pages_by_100(client, db, activity):
 def test_only_admins_see_the_audit_log(client, ids, who):
     sign_in(client, who)
     assert client.get("/admin/audit").status_code == 403
+
+
+def test_the_audit_log_filters_by_action_and_by_day(client, db, activity):
+    db["audit_log"].insert(
+        {"at": "2026-02-27T23:59:59.999999+00:00", "action": "view_case", "case_ref": "OLD-1"}
+    )
+    db["audit_log"].insert(
+        {"at": "2026-02-28T00:00:00.000000+00:00", "action": "view_case", "case_ref": "OLD-2"}
+    )
+    page = client.get("/admin/audit?action=refused_case").get_data(as_text=True)
+    assert actions(page) == [(email("ann"), "refused case", "S-0001")]
+    page = client.get("/admin/audit?date_from=2026-02-28&date_to=2026-02-28")
+    assert [case for _, _, case in actions(page.get_data(as_text=True))] == ["OLD-2"]
+    page = client.get("/admin/audit?date_to=2026-02-27").get_data(as_text=True)
+    assert [case for _, _, case in actions(page)] == ["OLD-1"]
+
+
+def test_the_audit_days_are_the_services_local_days(client, db, activity):
+    # 23:30Z on 1 June is 00:30 on 2 June in London (British Summer Time).
+    db["audit_log"].insert(
+        {"at": "2026-06-01T23:30:00.000000+00:00", "action": "view_case", "case_ref": "JUNE-2"}
+    )
+    page = client.get("/admin/audit?date_from=2026-06-02&date_to=2026-06-02")
+    assert [case for _, _, case in actions(page.get_data(as_text=True))] == ["JUNE-2"]
+    page = client.get("/admin/audit?date_from=2026-06-01&date_to=2026-06-01")
+    assert actions(page.get_data(as_text=True)) == []
+
+
+def test_malformed_filters_are_ignored_not_an_error(client, activity):
+    for query in ("date_from=2026-02-30", "page=99999999999999999999", "page=%C2%B2"):
+        assert client.get(f"/admin/audit?{query}").status_code == 200
+
+
+def test_the_csv_export_has_the_filtered_rows_and_is_safe_in_a_spreadsheet(client, db, activity):
+    db["audit_log"].insert(
+        {
+            "at": "2026-03-01T10:00:00+00:00",
+            "actor_email": '=HYPERLINK("http://evil.example")',
+            "action": "view_case",
+            "case_ref": "+SUM(A1:A9)",
+            "detail": "@cmd",
+        }
+    )
+    response = client.get("/admin/audit.csv?action=view_case")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    assert rows[0] == ["at", "actor_email", "action", "case_ref", "detail"]
+    assert {row[2] for row in rows[1:]} == {"view_case"}
+    evil = rows[1]
+    assert evil[1] == '\'=HYPERLINK("http://evil.example")'
+    assert evil[3] == "'+SUM(A1:A9)" and evil[4] == "'@cmd"
+    assert ["N-0001" in row for row in rows].count(True) == 1
+
+
+def test_the_csv_export_is_audited_and_only_for_admins(client, db, activity):
+    client.get("/admin/audit.csv?case_ref=N-0001")
+    assert world.audit_rows(db, "export_audit")[-1]["detail"] == "case_ref=N-0001"
+    client.post("/logout")
+    sign_in(client, "meg")
+    assert client.get("/admin/audit.csv").status_code == 403
+
+
+def test_refused_pages_caseload_and_team_views_are_audited(client, db, ids):
+    sign_in(client, "ann")
+    client.get("/caseload?band=red")
+    assert client.get("/team").status_code == 403
+    client.post("/logout")
+    sign_in(client, "meg")
+    client.get("/team")
+    rows = world.audit_rows(db)
+    assert {
+        "actor_email": email("ann"),
+        "action": "refused_page",
+        "case_ref": None,
+        "detail": "GET /team",
+    } in rows
+    caseload = world.audit_rows(db, "view_caseload")[0]
+    assert caseload["detail"].startswith(f"worker {email('ann')}; ")
+    assert caseload["detail"].endswith("; band red")
+    assert world.audit_rows(db, "view_team") == [
+        {
+            "actor_email": email("meg"),
+            "action": "view_team",
+            "case_ref": None,
+            "detail": "team North Team",
+        }
+    ]
+
+
+def test_an_admin_sees_who_is_signed_in_and_can_end_a_persons_sessions(app, client, db, ids):
+    ann = app.test_client()
+    sign_in(ann, "ann")
+    sign_in(client, "ada")
+    page = client.get("/admin/sessions").get_data(as_text=True)
+    assert "Ann Worker" in page and "Ada Admin" in page
+    response = client.post(f"/admin/sessions/{ids['staff']['ann']}/end")
+    assert response.status_code == 302
+    assert "Ended 1 session of ann.worker@example.org" in client.get(response.location).get_data(
+        as_text=True
+    )
+    assert ann.get("/caseload").status_code == 302
+    assert world.audit_rows(db, "end_sessions") == [
+        {
+            "actor_email": email("ada"),
+            "action": "end_sessions",
+            "case_ref": None,
+            "detail": f"staff {email('ann')}; 1 ended",
+        }
+    ]
+
+
+def test_only_admins_end_sessions(client, ids):
+    sign_in(client, "meg")
+    assert client.get("/admin/sessions").status_code == 403
+    assert client.post(f"/admin/sessions/{ids['staff']['ann']}/end").status_code == 403
+
+
+def test_ending_the_sessions_of_nobody_is_not_found(client, ids):
+    sign_in(client, "ada")
+    assert client.post("/admin/sessions/999/end").status_code == 404

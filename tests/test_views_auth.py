@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import browser_support as world
@@ -42,7 +43,12 @@ def test_signing_in_sends_each_role_to_their_start_page(client, ids, who, start)
 def test_signing_in_is_audited(client, db, ids):
     sign_in(client, "ann")
     assert audit_rows(db, "sign_in") == [
-        {"actor_email": email("ann"), "action": "sign_in", "case_ref": None, "detail": ""}
+        {
+            "actor_email": email("ann"),
+            "action": "sign_in",
+            "case_ref": None,
+            "detail": "client 127.0.0.1",
+        }
     ]
 
 
@@ -221,3 +227,319 @@ def test_set_password_names_an_unknown_email(runner, ids):
     assert result.exit_code == 1
     assert "no member of staff has the email nobody@example.org" in result.output
     assert "Traceback" not in result.output
+
+
+# --- throttling (hotspots.throttling) -----------------------------------------------------
+
+
+def _fail(client, who_email, times, client_address="127.0.0.1"):
+    for _ in range(times):
+        client.post(
+            "/login",
+            data={"email": who_email, "password": "wrong password"},
+            environ_base={"REMOTE_ADDR": client_address},
+        )
+
+
+def test_fifty_wrong_passwords_then_the_right_one_does_not_sign_in(client, db, ids):
+    _fail(client, email("ann"), 50)
+    response = sign_in(client, "ann")
+    assert response.status_code == 429
+    assert client.get("/caseload").status_code == 302
+
+
+def test_the_throttled_page_does_not_reveal_whether_the_account_exists(client, ids):
+    _fail(client, email("ann"), 10)
+    _fail(client, "nobody@example.org", 10)
+    real = client.post("/login", data={"email": email("ann"), "password": PASSWORD})
+    unknown = client.post("/login", data={"email": "nobody@example.org", "password": "x"})
+    assert real.status_code == unknown.status_code == 429
+    assert _without_nonces(real) == _without_nonces(unknown)
+    assert "Too many attempts to sign in" in real.get_data(as_text=True)
+    assert real.headers["Retry-After"] == unknown.headers["Retry-After"]
+    assert 0 < int(real.headers["Retry-After"]) <= 15 * 60 + 1
+
+
+def _without_nonces(response):
+    return re.sub(r'nonce="[^"]+"', "", response.get_data(as_text=True))
+
+
+def test_the_ninth_failure_leaves_sign_in_open_and_the_tenth_closes_it(client, ids):
+    _fail(client, email("ann"), 9)
+    assert sign_in(client, "ann").status_code == 302
+    client.post("/logout")
+    _fail(client, email("ann"), 10)
+    assert sign_in(client, "ann").status_code == 429
+
+
+def test_a_successful_sign_in_clears_the_accounts_failures(client, ids):
+    _fail(client, email("ann"), 9)
+    assert sign_in(client, "ann").status_code == 302
+    client.post("/logout")
+    _fail(client, email("ann"), 9)
+    assert sign_in(client, "ann").status_code == 302
+
+
+def test_sign_in_opens_again_when_the_window_has_passed(app, client, ids):
+    _fail(client, email("ann"), 10)
+    assert sign_in(client, "ann").status_code == 429
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=15, seconds=1)
+    assert sign_in(client, "ann").status_code == 302
+
+
+class TestThrottlingByAddress:
+    @pytest.fixture
+    def app(self, db_path, tmp_path):
+        # A lower limit than the default 100, so the test need not make 100 slow guesses.
+        return world.make_app(db_path, tmp_path, security={"max_failures_per_address": 5})
+
+    def test_one_address_trying_many_accounts_is_throttled_by_address(self, client, ids):
+        _one_address_trying_many_accounts_is_throttled_by_address(client, 5)
+
+
+def _one_address_trying_many_accounts_is_throttled_by_address(client, limit):
+    for n in range(limit):
+        _fail(client, f"guess{n}@example.org", 1, client_address="203.0.113.9")
+    refused = client.post(
+        "/login",
+        data={"email": email("bob"), "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "203.0.113.9"},
+    )
+    assert refused.status_code == 429
+    other_address = client.post(
+        "/login",
+        data={"email": email("bob"), "password": PASSWORD},
+        environ_base={"REMOTE_ADDR": "198.51.100.7"},
+    )
+    assert other_address.status_code == 302
+
+
+def test_every_failed_and_throttled_sign_in_is_audited(client, db, ids):
+    _fail(client, email("ann"), 10)
+    _fail(client, "nobody@example.org", 1)
+    sign_in(client, "ann")
+    failed = audit_rows(db, "sign_in_failed")
+    assert len(failed) == 11
+    assert failed[0] == {
+        "actor_email": email("ann"),
+        "action": "sign_in_failed",
+        "case_ref": None,
+        "detail": "client 127.0.0.1",
+    }
+    # An unknown email is not written down: it may be a password typed in the wrong box.
+    assert failed[-1]["actor_email"] is None
+    assert all("nobody" not in r["detail"] for r in audit_rows(db))
+    assert audit_rows(db, "sign_in_throttled")[0]["detail"] == "by account; client 127.0.0.1"
+
+
+def test_failed_sign_ins_store_no_email_text(client, db, ids):
+    _fail(client, "typed-a-password-here@example.org", 1)
+    stored = db.execute("SELECT account_hash, client FROM sign_in_failures").fetchall()
+    assert len(stored) == 1
+    assert "typed" not in stored[0][0] and len(stored[0][0]) == 64
+
+
+# --- where sign-in sends you (hotspots.params.safe_next_path) -----------------------------
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "//evil.example/x",
+        "/%09/evil.example",
+        "/%0A",
+        "/%0D%0ALocation:%20https://evil.example",
+        "/\\evil.example",
+        "https://evil.example/",
+        "/%20/evil.example",
+        "javascript:alert(1)",
+    ],
+)
+def test_sign_in_never_sends_anyone_off_the_site_or_breaks_on_next(client, ids, target):
+    response = client.post(
+        f"/login?next={target}", data={"email": email("ann"), "password": PASSWORD}
+    )
+    assert response.status_code == 302
+    assert response.location == "/"
+
+
+def test_a_signed_in_visit_to_the_sign_in_page_never_leaves_the_site(client, ids):
+    sign_in(client, "ann")
+    for target in ("/%09/evil.example", "/%0A", "//evil.example"):
+        response = client.get(f"/login?next={target}")
+        assert response.status_code == 302 and response.location == "/"
+
+
+# --- server-side sessions (hotspots.sessions) ---------------------------------------------
+
+
+def _cookie(client):
+    return client.get_cookie("session").value
+
+
+def test_a_cookie_saved_before_sign_out_opens_nothing_after_it(app, client, ids):
+    sign_in(client, "ann")
+    saved = _cookie(client)
+    client.post("/logout")
+    thief = app.test_client()
+    thief.set_cookie("session", saved)
+    assert thief.get("/caseload").status_code == 302
+    assert thief.post("/cases/N-0001/reviews", data={"review-plan": "x"}).status_code == 302
+
+
+def test_ending_a_persons_sessions_signs_them_out_everywhere(app, client, runner, db, ids):
+    sign_in(client, "ann")
+    other = app.test_client()
+    sign_in(other, "ann")
+    result = runner.invoke(args=["users", "sign-out", email("ann")])
+    assert result.exit_code == 0, result.output
+    assert "Ended 2 sessions" in result.output
+    for browser in (client, other):
+        response = browser.get("/caseload")
+        assert response.status_code == 302
+        assert "Your session has ended" in browser.get(response.location).get_data(as_text=True)
+    assert audit_rows(db, "end_sessions")[0]["detail"] == f"staff {email('ann')}; 2 ended"
+
+
+def test_a_session_kept_busy_still_ends_at_its_absolute_lifetime(app, client, settings, ids):
+    sign_in(client, "ann")
+    hours = settings["security"]["session_absolute_hours"]
+    moment = NOW
+    # A request every 20 minutes keeps the idle limit away, but not the absolute one.
+    while moment + timedelta(minutes=20) < NOW + timedelta(hours=hours):
+        moment += timedelta(minutes=20)
+        app.config["HOTSPOTS_NOW"] = moment
+        assert client.get("/caseload").status_code == 200
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(hours=hours)
+    assert client.get("/caseload").status_code == 302
+
+
+def test_an_idle_session_is_ended_on_the_server_too(app, client, db, settings, ids):
+    sign_in(client, "ann")
+    idle = settings["app"]["session_idle_minutes"]
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=idle, seconds=1)
+    assert client.get("/caseload").status_code == 302
+    reasons = db.execute("SELECT ended_reason FROM sessions").fetchall()
+    assert reasons == [("idle",)]
+
+
+def test_a_disabled_member_of_staff_is_signed_out_and_cannot_sign_in(client, runner, ids):
+    sign_in(client, "bob")
+    result = runner.invoke(args=["users", "disable", email("bob")])
+    assert result.exit_code == 0, result.output
+    assert "1 open case to reallocate: N-0004" in result.output
+    assert client.get("/caseload").status_code == 302
+    assert sign_in(client, "bob").status_code == 400
+
+
+def test_the_session_table_holds_no_usable_token(client, db, ids):
+    sign_in(client, "ann")
+    (stored,) = db.execute("SELECT token_hash FROM sessions").fetchone()
+    with client.session_transaction() as session:
+        assert session["sid"] != stored and len(stored) == 64
+
+
+# --- cookies and transport ----------------------------------------------------------------
+
+
+def test_the_session_cookie_is_secure_and_hsts_is_sent_by_default(client, ids):
+    response = sign_in(client, "ann")
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert client.get("/caseload").headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+class TestLocalDevelopmentOverHttp:
+    @pytest.fixture
+    def app(self, db_path, tmp_path):
+        return world.make_app(db_path, tmp_path, security={"https_only": False})
+
+    def test_cookies_are_not_secure_and_no_hsts_is_sent(self, client, ids):
+        response = sign_in(client, "ann")
+        assert "Secure" not in response.headers["Set-Cookie"]
+        assert "Strict-Transport-Security" not in client.get("/caseload").headers
+
+
+# --- passwords ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        (" " * 12, "one character repeated"),
+        ("123456789012", "common passwords"),
+        ("bob.worker@example.org", "email address"),
+        ("BOB.WORKER@example.org!", "email address"),
+        ("x" * 1025, "at most 1024"),
+        ("tab\tinside a password", "control characters"),
+    ],
+)
+def test_set_password_refuses_the_obvious(runner, client, ids, password, problem):
+    result = runner.invoke(args=["users", "set-password", email("bob")], input=f"{password}\n")
+    assert result.exit_code == 1
+    assert problem in result.output and "nothing was changed" in result.output
+    assert sign_in(client, "bob", PASSWORD).status_code == 302
+
+
+def test_a_password_change_is_audited_and_ends_the_persons_sessions(runner, client, db, ids):
+    sign_in(client, "bob")
+    result = runner.invoke(
+        args=["users", "set-password", email("bob")], input="a brand new passphrase\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert client.get("/caseload").status_code == 302
+    assert audit_rows(db, "set_password") == [
+        {
+            "actor_email": None,
+            "action": "set_password",
+            "case_ref": None,
+            "detail": f"staff {email('bob')}; 1 session(s) ended",
+        }
+    ]
+    assert "a brand new passphrase" not in str(audit_rows(db))
+
+
+def test_users_list_shows_roles_open_cases_and_who_can_sign_in(runner, db, ids):
+    runner.invoke(args=["users", "disable", email("bob")])
+    result = runner.invoke(args=["users", "list"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    ann = next(line for line in lines if line.startswith(email("ann")))
+    assert "worker" in ann and "North Team" in ann and "3 open cases" in ann
+    assert "can sign in" in ann
+    assert lines[-1].startswith(email("bob")) and "disabled 2026-03-02" in lines[-1]
+
+
+def test_a_disabled_leaver_can_be_enabled_and_given_a_new_password(runner, client, db, ids):
+    runner.invoke(args=["users", "disable", email("bob")])
+    refused = runner.invoke(
+        args=["users", "set-password", email("bob")], input="a brand new passphrase\n"
+    )
+    assert refused.exit_code == 1 and "is disabled" in refused.output
+    assert runner.invoke(args=["users", "enable", email("bob")]).exit_code == 0
+    runner.invoke(args=["users", "set-password", email("bob")], input="a brand new passphrase\n")
+    assert sign_in(client, "bob", "a brand new passphrase").status_code == 302
+    assert [r["action"] for r in audit_rows(db)][:2] == ["disable_staff", "enable_staff"]
+
+
+class TestBehindOneProxy:
+    @pytest.fixture
+    def app(self, db_path, tmp_path):
+        return world.make_app(db_path, tmp_path, security={"trusted_proxies": 1})
+
+    def test_the_client_address_comes_from_the_trusted_proxys_header(self, client, db, ids):
+        client.post(
+            "/login",
+            data={"email": email("ann"), "password": "wrong password"},
+            headers={"X-Forwarded-For": "198.51.100.23"},
+        )
+        assert audit_rows(db, "sign_in_failed")[0]["detail"] == "client 198.51.100.23"
+
+
+def test_without_a_trusted_proxy_a_forwarded_for_header_is_ignored(client, db, ids):
+    client.post(
+        "/login",
+        data={"email": email("ann"), "password": "wrong password"},
+        headers={"X-Forwarded-For": "198.51.100.23"},
+    )
+    assert audit_rows(db, "sign_in_failed")[0]["detail"] == "client 127.0.0.1"

@@ -11,7 +11,7 @@ import importlib
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
 
 from hotspots import create_app, ensure_secret_key
 from hotspots.config import ConfigError
@@ -19,19 +19,27 @@ from hotspots.db import get_db
 from hotspots.storage.schema import migrate
 
 # Modules beside this one, each with a ``commands`` list of click commands.
-AREAS = ("imports", "scoring", "users", "digest", "partners")
+AREAS = ("imports", "scoring", "users", "digest", "partners", "serve", "operations")
 
 
 def _make_app():
     try:
-        return create_app()
+        # Commands run without a secret key (init-db makes one); `hotspots run` checks it.
+        return create_app(require_secret_key=False)
     except ConfigError as e:
         raise click.ClickException(f"configuration: {e}") from None
 
 
-@click.group(cls=FlaskGroup, create_app=_make_app, add_version_option=False)
+@click.group(
+    cls=FlaskGroup, create_app=_make_app, add_version_option=False, add_default_commands=False
+)
 def cli() -> None:
     """caseload hotspots: ranked caseloads and manager digests for children's social care."""
+
+
+# Flask's shell and routes; `run` is the service's own (hotspots.cli.serve).
+cli.add_command(shell_command)
+cli.add_command(routes_command)
 
 
 @click.command("init-db")

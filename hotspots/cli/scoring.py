@@ -15,7 +15,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from hotspots import audit, calibration, rescoring, scoring
+from hotspots import audit, calibration, logs, rescoring, scoring
 from hotspots.dates import parse_date, service_now
 from hotspots.db import get_db
 
@@ -157,7 +157,7 @@ def scheduler_command() -> None:
     from jobs.scheduler import SchedulerLocked, build_scheduler, scheduler_lock
 
     # Job runs, skips and APScheduler's own notices (misfires) go to stderr.
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    logs.configure(logging.INFO)
     app = current_app._get_current_object()
     try:
         with scheduler_lock(app.config["SETTINGS"]):

@@ -1,16 +1,39 @@
-"""``hotspots users``: staff accounts."""
+"""``hotspots users``: staff accounts: passwords, the list of accounts, sign-outs, leavers."""
 
 from __future__ import annotations
 
 import sys
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 
+from hotspots import audit, sessions
+from hotspots.dates import service_now, stamp
 from hotspots.db import get_db
-from hotspots.forms import MIN_PASSWORD_LENGTH
-from hotspots.passwords import hash_password
+from hotspots.passwords import MIN_LENGTH, hash_password, password_problem
+from hotspots.storage import fetch_all, fetch_one, write_transaction
+from hotspots.storage.security import (
+    DISABLE_STAFF_SQL,
+    ENABLE_STAFF_SQL,
+    OPEN_CASES_OF_WORKER_SQL,
+    STAFF_BY_EMAIL_SQL,
+    STAFF_LIST_SQL,
+)
 from hotspots.storage.web import SET_PASSWORD_SQL
+
+MIN_PASSWORD_LENGTH = MIN_LENGTH
+
+
+def _now():
+    return service_now(current_app.config)
+
+
+def _staff(db, email: str) -> dict:
+    row = fetch_one(db, STAFF_BY_EMAIL_SQL, {"email": email.strip()})
+    if row is None:
+        raise click.ClickException(f"no member of staff has the email {email}; nothing was changed")
+    return row
 
 
 @click.group("users")
@@ -25,8 +48,11 @@ def set_password_command(email: str) -> None:
     """Set the password of the member of staff with EMAIL, read from standard input.
 
     The password is the first line of standard input (so it never appears in the shell's
-    history or the process list); it must be at least 12 characters. At a terminal you
-    are asked for it twice, without echo.
+    history or the process list). It must be 12 to 1,024 characters, not one character
+    repeated, not contain the email, not be on the list of common passwords
+    (hotspots/reference/common_passwords.txt) nor a run of keys or digits. At a terminal
+    you are asked for it twice, without echo. The change ends the person's sessions and is
+    written to the audit log.
 
     Example:
 
@@ -36,18 +62,148 @@ def set_password_command(email: str) -> None:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True, err=True)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise click.ClickException(
-            f"the password must be at least {MIN_PASSWORD_LENGTH} characters "
-            f"(it was {len(password)}); nothing was changed"
-        )
     db = get_db()
-    changed = db.execute(
-        SET_PASSWORD_SQL, {"email": email.strip(), "password_hash": hash_password(password)}
-    ).rowcount
-    if changed == 0:
-        raise click.ClickException(f"no member of staff has the email {email}; nothing was changed")
-    click.echo(f"Password set for {email.strip()}")
+    staff = _staff(db, email)
+    problem = password_problem(password, staff["email"])
+    if problem:
+        raise click.ClickException(f"{problem}; nothing was changed")
+    if staff["disabled_at"]:
+        raise click.ClickException(
+            f"{staff['email']} is disabled (a leaver) and cannot sign in; nothing was changed"
+        )
+    now = _now()
+    with write_transaction(db):
+        db.execute(
+            SET_PASSWORD_SQL,
+            {"email": staff["email"], "password_hash": hash_password(password)},
+        )
+        ended = sessions.end_all_sessions(db, staff["id"], now=now, reason="password changed")
+        audit.record(
+            db,
+            at=now,
+            action="set_password",
+            detail=f"staff {staff['email']}; {ended} session(s) ended",
+        )
+    click.echo(f"Password set for {staff['email']}")
+
+
+@users_group.command("list")
+@with_appcontext
+def list_command() -> None:
+    """List every member of staff: email, role, team, open cases, and whether they can sign
+    in (disabled leavers last).
+
+    Example:
+
+        hotspots users list
+    """
+    rows = fetch_all(get_db(), STAFF_LIST_SQL, {})
+    if not rows:
+        click.echo("No staff yet: load them with `hotspots import staff FILE`.")
+        return
+    width = max(len(r["email"]) for r in rows)
+    for row in rows:
+        if row["disabled_at"]:
+            state = f"disabled {row['disabled_at'][:10]}"
+        elif row["can_sign_in"]:
+            state = "can sign in"
+        else:
+            state = "no password"
+        click.echo(
+            f"{row['email']:<{width}}  {row['role']:<7}  {row['team_name'] or '(no team)':<20}  "
+            f"{row['open_cases']:>4} open cases  {state}"
+        )
+
+
+@users_group.command("sign-out")
+@click.argument("email")
+@with_appcontext
+def sign_out_command(email: str) -> None:
+    """End every session of the member of staff with EMAIL (a lost laptop, a shared screen):
+    they must sign in again everywhere.
+
+    Example:
+
+        hotspots users sign-out jo@example.gov.uk
+    """
+    db = get_db()
+    staff = _staff(db, email)
+    now = _now()
+    with write_transaction(db):
+        ended = sessions.end_all_sessions(db, staff["id"], now=now, reason="ended by an admin")
+        audit.record(
+            db, at=now, action="end_sessions", detail=f"staff {staff['email']}; {ended} ended"
+        )
+    click.echo(f"Ended {ended} session{'s' if ended != 1 else ''} of {staff['email']}")
+
+
+@users_group.command("disable")
+@click.argument("email")
+@with_appcontext
+def disable_command(email: str) -> None:
+    """Disable a leaver's account: they cannot sign in, their sessions end and their
+    password is removed; their name stays in the history. Their open cases are listed, to
+    be reallocated (a staff or cases import).
+
+    Example:
+
+        hotspots users disable jo@example.gov.uk
+    """
+    db = get_db()
+    staff = _staff(db, email)
+    now = _now()
+    with write_transaction(db):
+        changed = db.execute(
+            DISABLE_STAFF_SQL, {"staff_id": staff["id"], "now": stamp(now)}
+        ).rowcount
+        ended = sessions.end_all_sessions(db, staff["id"], now=now, reason="account disabled")
+        if changed:
+            audit.record(
+                db,
+                at=now,
+                action="disable_staff",
+                detail=f"staff {staff['email']}; {ended} session(s) ended",
+            )
+    open_cases = [
+        r["case_ref"] for r in fetch_all(db, OPEN_CASES_OF_WORKER_SQL, {"staff_id": staff["id"]})
+    ]
+    if changed:
+        click.echo(f"Disabled {staff['email']}: they can no longer sign in")
+    else:
+        click.echo(f"{staff['email']} was already disabled")
+    if open_cases:
+        click.echo(
+            f"{len(open_cases)} open case{'s' if len(open_cases) != 1 else ''} to reallocate: "
+            + ", ".join(open_cases)
+        )
+    else:
+        click.echo("No open cases to reallocate")
+
+
+@users_group.command("enable")
+@click.argument("email")
+@with_appcontext
+def enable_command(email: str) -> None:
+    """Enable a disabled account again (someone who came back). They still need a new
+    password (`hotspots users set-password`) before they can sign in.
+
+    Example:
+
+        hotspots users enable jo@example.gov.uk
+    """
+    db = get_db()
+    staff = _staff(db, email)
+    if not staff["disabled_at"]:
+        click.echo(f"{staff['email']} is not disabled; nothing was changed")
+        return
+    now = _now()
+    with write_transaction(db):
+        db.execute(ENABLE_STAFF_SQL, {"staff_id": staff["id"]})
+        audit.record(db, at=now, action="enable_staff", detail=f"staff {staff['email']}")
+    click.echo(
+        f"Enabled {staff['email']}: set a password with `hotspots users set-password` "
+        "before they sign in"
+    )
 
 
 commands = [users_group]

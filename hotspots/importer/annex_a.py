@@ -32,6 +32,7 @@ from typing import Any
 import python_calamine
 
 from hotspots.importer.base import ImportKind, changes, flush
+from hotspots.params import case_ref_problem
 from hotspots.storage import imports as sql
 
 LISTS = {6: "List 6 (children in need)", 7: "List 7 (child protection)", 8: "List 8 (looked after)"}
@@ -297,6 +298,11 @@ class AnnexA(ImportKind):
         child_id = _text(values["child_id"])
         if not child_id:
             self.errors.at(at("child_id"), "is empty")
+            return
+        # The Child Unique ID becomes the case reference: short and URL-safe, or refused.
+        problem = case_ref_problem(child_id)
+        if problem:
+            self.errors.at(at("child_id"), problem)
             return
         child = self.children.get(child_id)
         if child is None:

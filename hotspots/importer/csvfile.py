@@ -25,10 +25,17 @@ import sqlite_utils
 
 from hotspots.dates import parse_date
 from hotspots.importer.base import Errors, ImportKind, ImportReport, flush
+from hotspots.params import control_character
 from hotspots.storage import imports as sql
 
 # Rows staged per executemany: large enough to be fast, small enough to keep memory flat.
 STAGING_BATCH = 20_000
+# Longest value in any column but a note (names, emails and teams are far shorter).
+MAX_FIELD_LENGTH = 254
+# Columns allowed to be longer, and their limit.
+LONG_COLUMNS = {"note": 2000}
+# Any date before this is a typing error (a year of 1800, 0202).
+EARLIEST_DATE = date(1900, 1, 1)
 
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -223,6 +230,8 @@ def _stage(
     present = tuple(c for c in optional if c in header)
     checker.optional_columns = present
     absent = [""] * (len(optional) - len(present))  # (one optional column so far)
+    # The column each value came from, in the order of ``values`` below.
+    named = columns + present + tuple(c for c in optional if c not in present)
 
     order = [header.index(c) for c in columns + present]
     width = len(header)
@@ -255,6 +264,9 @@ def _stage(
         if not any(values):
             continue
         rows += 1
+        if not _fields_ok(n, named, values, errors):
+            batch.clear()
+            continue
         staged = check(n, values)
         if staged is not None and not errors.total:
             batch.append(staged)
@@ -265,6 +277,34 @@ def _stage(
     if batch and not errors.total:
         flush(db, insert, batch)
     return rows
+
+
+def _fields_ok(n: int, columns: tuple[str, ...], values: list[str], errors: Errors) -> bool:
+    """Checks every column of every CSV kind shares: no control characters (a line break
+    inside a value is how an unterminated quote shows: it swallowed the lines after it), and
+    no value longer than its column allows."""
+    joined = "".join(values)
+    if control_character(joined) is None and len(joined) <= MAX_FIELD_LENGTH:
+        return True  # the common case, decided without looking at each value
+    ok = True
+    for column, value in zip(columns, values, strict=True):
+        found = control_character(value)
+        if found == "a line break":
+            errors.add(
+                n,
+                column,
+                'contains a line break: if a quote (") was left open it swallowed the lines '
+                "after it; close the quote, or put the value on one line",
+            )
+            ok = False
+        elif found:
+            errors.add(n, column, f"contains {found}: remove it")
+            ok = False
+        limit = LONG_COLUMNS.get(column, MAX_FIELD_LENGTH)
+        if len(value) > limit:
+            errors.add(n, column, f"is longer than {limit} characters ({len(value)})")
+            ok = False
+    return ok
 
 
 def _header_ok(
@@ -307,7 +347,12 @@ class Dates:
         except KeyError:
             pass
         try:
-            reason = f"{text} is in the future" if parse_date(text) > self.as_of else None
+            day = parse_date(text)
+            reason = None
+            if day > self.as_of:
+                reason = f"{text} is in the future"
+            elif day < EARLIEST_DATE:
+                reason = f"{text} is before {EARLIEST_DATE.year}: check the year"
         except ValueError as e:
             reason = str(e)
         self.reasons[text] = reason

@@ -14,6 +14,8 @@ from hotspots.storage import imports as sql
 ROLES = ("worker", "manager", "admin")
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Open cases named in an error about a staff change, before "and N more".
+CASES_NAMED = 10
 
 
 class StaffChecker(Checker):
@@ -21,6 +23,38 @@ class StaffChecker(Checker):
         super().__init__(*args)
         self.teams = {r["name"].lower(): r["id"] for r in self.db.query(sql.SELECT_TEAMS_SQL)}
         self.new_teams: dict[str, str] = {}  # lower-cased name -> first spelling in the file
+        self.caseloads = {
+            r["email"]: r for r in self.db.query(sql.OPEN_CASELOADS_SQL, {"named": CASES_NAMED})
+        }
+
+    def breaks_access(self, n: int, email: str, role: str, team_key: str | None) -> bool:
+        """True (with an error naming the cases) when the row would leave a member of staff's
+        open cases where the wrong people see them: a move to another team leaves them in
+        the old team (shown to the new manager through the caseload), and an admin holds no
+        caseload."""
+        held = self.caseloads.get(email)
+        if held is None:
+            return False
+        count = held["open_cases"]
+        cases = f"{count} open case{'' if count == 1 else 's'}"
+        named = held["named"] + (f" and {count - CASES_NAMED} more" if count > CASES_NAMED else "")
+        if role == "admin":
+            self.add(
+                n,
+                "role",
+                f"{email} holds {cases} ({named}) and an admin holds no caseload: "
+                "reallocate them first (a cases import), then make the change",
+            )
+            return True
+        if team_key != held["team"]:
+            self.add(
+                n,
+                "team",
+                f"moving {email} to another team would leave their {cases} ({named}) in "
+                f"team {held['team']!r}: reallocate them first (a cases import), then move them",
+            )
+            return True
+        return False
 
     def check(self, n: int, values: list[str]) -> tuple | None:
         email, name, role, team = values
@@ -45,6 +79,8 @@ class StaffChecker(Checker):
                 ok = False
         elif team_key not in self.teams:
             self.new_teams.setdefault(team_key, team)
+        if ok and self.breaks_access(n, email, role, team_key):
+            ok = False
         return (email, name, role, team_key) if ok else None
 
 

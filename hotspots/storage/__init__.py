@@ -15,13 +15,16 @@ from typing import Any
 
 import sqlite_utils
 
+from hotspots import files
+
 
 def connect(path: str | Path, busy_timeout_ms: int = 5000) -> sqlite_utils.Database:
     """Open (creating if need be) the database at ``path``: WAL mode, foreign keys on,
     a busy timeout, and autocommit unless a transaction is opened explicitly."""
     path = Path(path)
-    if path.parent and not path.parent.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if str(path) != ":memory:":
+        # Created readable by the service's user only (its -wal and -shm files follow).
+        files.create_private_file(path)
     conn = sqlite3.connect(
         str(path), timeout=busy_timeout_ms / 1000, isolation_level=None, check_same_thread=False
     )

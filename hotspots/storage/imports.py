@@ -378,3 +378,18 @@ SELECT c.case_ref, '', c.date_of_birth, c.team_id, c.worker_id, c.opened_on, c.c
 FROM temp.import_annex_a_cases AS c
 WHERE NOT EXISTS (SELECT 1 FROM cases WHERE cases.case_ref = c.case_ref)
 """
+
+# Each member of staff holding open cases: their team's name (lower-cased), how many open
+# cases they hold, and the first few references (for an error naming them).
+OPEN_CASELOADS_SQL = """
+SELECT lower(st.email) AS email, lower(t.name) AS team, count(*) AS open_cases,
+       (SELECT group_concat(case_ref, ', ') FROM (
+            SELECT c2.case_ref FROM cases c2
+            WHERE c2.worker_id = st.id AND c2.status = 'open'
+            ORDER BY c2.case_ref LIMIT :named)) AS named
+FROM cases c
+JOIN staff st ON st.id = c.worker_id
+LEFT JOIN teams t ON t.id = st.team_id
+WHERE c.status = 'open'
+GROUP BY st.id
+"""

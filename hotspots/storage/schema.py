@@ -300,6 +300,45 @@ def m022_covering_case_index(db: Database) -> None:
         db.execute(statement)
 
 
+SECURITY_SQL = """
+-- Server-side sessions: the signed cookie carries a random token, this table its SHA-256,
+-- so a session ends on the server (sign-out, an admin, a disabled account, a new password)
+-- whatever copies of the cookie exist. expires_at is the absolute lifetime (UTC).
+CREATE TABLE sessions (
+    id INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    staff_id INTEGER NOT NULL REFERENCES staff(id),
+    started_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    ended_at TEXT,
+    ended_reason TEXT
+);
+CREATE INDEX sessions_staff ON sessions(staff_id, ended_at);
+-- Failed sign-ins in the throttling window: the account as a SHA-256 of the lower-cased
+-- email typed (never the text, which may be a mistyped password) and the client address.
+CREATE TABLE sign_in_failures (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    account_hash TEXT NOT NULL,
+    client TEXT NOT NULL
+);
+CREATE INDEX sign_in_failures_account ON sign_in_failures(account_hash, at);
+CREATE INDEX sign_in_failures_client ON sign_in_failures(client, at);
+CREATE INDEX sign_in_failures_at ON sign_in_failures(at);
+-- A leaver: cannot sign in; the row stays for the history it is named in.
+ALTER TABLE staff ADD COLUMN disabled_at TEXT;
+-- The audit page filters by action and date.
+CREATE INDEX audit_log_action ON audit_log(action, at);
+CREATE INDEX audit_log_at ON audit_log(at);
+"""
+
+
+@migrations()
+def m030_security(db: Database) -> None:
+    for statement in statements(SECURITY_SQL):
+        db.execute(statement)
+
+
 IMPORT_REPORTS_SQL = """
 -- Every import's report (what was read, changed or would change, skipped, not mapped, and
 -- the errors), kept with the audit row that records the import: one per import attempt,
@@ -475,9 +514,7 @@ def m063_form_drafts(db: Database) -> None:
 
 
 PEOPLE_SQL = """
--- Admins manage people in the browser: a disabled member of staff cannot sign in (and is
--- signed out at their next request); nothing about them is deleted, so the audit log reads.
-ALTER TABLE staff ADD COLUMN disabled_at TEXT;
+-- Admins manage people in the browser (staff.disabled_at comes with m030_security).
 -- One-time links to set a password: only a hash of the token is kept; a link works once,
 -- until it expires, and a newer link for the same person replaces it.
 CREATE TABLE password_links (

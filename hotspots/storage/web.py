@@ -14,8 +14,7 @@ SELECT id, email, name, role, team_id FROM staff WHERE id = :id AND disabled_at 
 """
 
 STAFF_FOR_SIGN_IN_SQL = """
-SELECT id, email, name, role, team_id, password_hash FROM staff
-WHERE email = :email AND disabled_at IS NULL
+SELECT id, email, name, role, team_id, password_hash, disabled_at FROM staff WHERE email = :email
 """
 
 SET_PASSWORD_SQL = """
@@ -318,29 +317,6 @@ WHERE id = :case_id AND worker_id IS NULL AND status = 'open'
 """
 
 # --- the audit log -----------------------------------------------------------------------
-
-# One statement per combination of filters, so each can use its index; newest first.
-AUDIT_SQL = {
-    (False, False): """
-SELECT id, at, actor_email, action, case_ref, detail FROM audit_log
-ORDER BY id DESC LIMIT :limit OFFSET :offset
-""",
-    (True, False): """
-SELECT id, at, actor_email, action, case_ref, detail FROM audit_log
-WHERE actor_email = :actor
-ORDER BY id DESC LIMIT :limit OFFSET :offset
-""",
-    (False, True): """
-SELECT id, at, actor_email, action, case_ref, detail FROM audit_log
-WHERE case_ref = :case_ref
-ORDER BY id DESC LIMIT :limit OFFSET :offset
-""",
-    (True, True): """
-SELECT id, at, actor_email, action, case_ref, detail FROM audit_log
-WHERE actor_email = :actor AND case_ref = :case_ref
-ORDER BY id DESC LIMIT :limit OFFSET :offset
-""",
-}
 
 STAFF_EMAIL_SQL = """
 SELECT email FROM staff WHERE email = :email

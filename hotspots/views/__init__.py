@@ -18,6 +18,7 @@ from flask import (
     current_app,
     flash,
     g,
+    make_response,
     redirect,
     render_template,
     request,
@@ -28,11 +29,13 @@ from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.routing import IntegerConverter
 
-from hotspots import drafts, rescoring
+from hotspots import audit, drafts, rescoring, sessions
 from hotspots.auth import load_user
 from hotspots.dates import service_now
 from hotspots.db import get_db
+from hotspots.params import MAX_ID
 
 # Areas of the web interface: modules beside this one, each with a blueprint ``bp``.
 # "digests" is the digest area's (the manager's digest pages); absent until it is built.
@@ -41,6 +44,21 @@ AREAS = ("auth", "caseload", "cases", "team", "admin", "digests", "imports")
 AREAS += ("partners", "unmatched")
 # The day's work (issue 9): help and the pages about the service, finding a case, people.
 AREAS += ("help", "search", "people")
+
+# The largest request body accepted (a form post is a few kilobytes); larger answers 413.
+MAX_REQUEST_BYTES = 1024 * 1024
+ERROR_PAGES = {400, 403, 404, 405, 429, 500}
+
+
+class IdConverter(IntegerConverter):
+    """``<int:…>`` for database ids: 1 to 2^63 - 1 (SQLite's largest integer), ASCII digits
+    only; anything else is a 404 rather than an overflow."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
 
 csrf = CSRFProtect()
 login_manager = LoginManager()
@@ -51,7 +69,17 @@ login_manager.login_message_category = "info"
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    return load_user(get_db(), user_id)
+    """The signed-in member of staff, only while their server-side session is live (see
+    ``hotspots.sessions``): a cookie kept from before sign-out opens nothing."""
+    db = get_db()
+    live = sessions.live_session(db, session.get(SESSION_TOKEN), now=clock())
+    if live is None or str(live["staff_id"]) != user_id:
+        return None
+    return load_user(db, user_id)
+
+
+# The signed cookie's key for the server-side session's token.
+SESSION_TOKEN = "sid"
 
 
 def clock() -> datetime:
@@ -96,6 +124,9 @@ def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     WTFormsHelpers(app)
 
+    # Before any route is added: an <int:…> in a path never exceeds SQLite's integers.
+    app.url_map.converters["int"] = IdConverter
+    app.config.setdefault("MAX_CONTENT_LENGTH", MAX_REQUEST_BYTES)
     for area in AREAS:
         app.register_blueprint(importlib.import_module(f"hotspots.views.{area}").bp)
     # The partners' JSON API: its own blueprint, the one exempt from CSRF (bearer tokens).
@@ -104,11 +135,11 @@ def init_app(app: Flask) -> None:
     api.init_app(app, csrf)
 
     app.add_url_rule("/", "home", home)
-    app.before_request(_expire_idle_session)
+    app.before_request(_check_session)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"cspNonce": _csp_nonce()})
     app.register_error_handler(CSRFError, _csrf_error)
-    for status in (403, 404, 405, 500):
+    for status in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(status, _error_page)
 
 
@@ -121,37 +152,47 @@ def home():
     return redirect(url_for("team.team"))
 
 
-def _expire_idle_session():
-    """Sign out anyone idle for longer than [app] session_idle_minutes; otherwise note this
-    request as their latest activity."""
-    if request.endpoint == "static" or not current_user.is_authenticated:
+def _check_session():
+    """Sign out a session that has ended on the server (signed out elsewhere, ended by an
+    admin, past [security] session_absolute_hours, a disabled account) or that has been idle
+    for longer than [app] session_idle_minutes; otherwise note this request as its latest
+    activity."""
+    if request.endpoint == "static":
         return None
-    now = clock().timestamp()
+    if not current_user.is_authenticated:
+        if "_user_id" in session:  # signed in once, but the server ended the session
+            return _signed_out("Your session has ended. Sign in again.")
+        return None
+    now = clock()
     idle_seconds = current_app.config["SETTINGS"]["app"]["session_idle_minutes"] * 60
     last_seen = session.get("last_seen")
-    if not isinstance(last_seen, (int, float)) or now - last_seen > idle_seconds:
+    if not isinstance(last_seen, (int, float)) or now.timestamp() - last_seen > idle_seconds:
         # A case's form sent too late: keep what was typed, to put back after sign-in.
         kept = (
             request.method == "POST"
             and (request.endpoint or "").startswith("cases.")
-            and drafts.keep(get_db(), current_user.id, request.path, request.form, clock())
+            and drafts.keep(get_db(), current_user.id, request.path, request.form, now)
         )
-        logout_user()
-        session.clear()
+        sessions.end_session(get_db(), session.get(SESSION_TOKEN), now=now, reason="idle")
         if kept:
-            flash(
+            _signed_out(
                 "You were signed out because you were inactive. Nothing was saved yet: sign in "
-                "again and what you typed will be back in the form for you to check and save.",
-                "info",
+                "again and what you typed will be back in the form for you to check and save."
             )
             return redirect(url_for("auth.login", next=request.path))
-        flash("You were signed out because you were inactive. Sign in again.", "info")
-        if request.method == "GET":
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-        return redirect(url_for("auth.login"))
-    session["last_seen"] = now
+        return _signed_out("You were signed out because you were inactive. Sign in again.")
+    session["last_seen"] = now.timestamp()
     session.permanent = True
     return None
+
+
+def _signed_out(message: str):
+    logout_user()
+    session.clear()
+    flash(message, "info")
+    if request.method == "GET":
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    return redirect(url_for("auth.login"))
 
 
 def _csp_nonce() -> str:
@@ -173,6 +214,8 @@ def _security_headers(response):
         )
         # Pages carry case data: never keep them in a shared or back-button cache.
         response.headers.setdefault("Cache-Control", "no-store")
+    if current_app.config["SETTINGS"]["security"]["https_only"]:
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
@@ -186,7 +229,17 @@ def _error_page(error):
     if api.is_api_request():  # the partners' API answers in problem details, not pages
         return api.problem_for(error)
     status = getattr(error, "code", 500) or 500
-    headers = {}
-    if getattr(error, "valid_methods", None):  # a 405 says which methods the address takes
-        headers["Allow"] = ", ".join(error.valid_methods)
-    return render_template(f"errors/{status}.html"), status, headers
+    if status == 403 and current_user.is_authenticated:
+        # A refused page (a case's refusal is audited as refused_case where it happens).
+        audit.record(
+            get_db(),
+            at=clock(),
+            action="refused_page",
+            actor=current_user,
+            detail=f"{request.method} {request.path[:200]}",
+        )
+    template = f"errors/{status}.html" if status in ERROR_PAGES else "errors/400.html"
+    response = make_response(render_template(template), status)
+    if status == 405 and hasattr(error, "valid_methods") and error.valid_methods:
+        response.headers["Allow"] = ", ".join(error.valid_methods)
+    return response

@@ -1,20 +1,79 @@
 """The audit log, for admins: who did what to which case, and when; filter by member of
-staff and by case."""
+staff, case, action and date, page through it, and download the filtered rows as CSV."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
-from flask_login import login_required
+import csv
+import io
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from hotspots import audit as audit_log
+from hotspots import sessions, storage
 from hotspots.auth import role_required
+from hotspots.dates import stamp
 from hotspots.db import get_db
-from hotspots.forms import AuditFilterForm
-from hotspots.storage import fetch_all, fetch_one
-from hotspots.storage.web import AUDIT_SQL, STAFF_EMAIL_SQL
+from hotspots.forms import AuditFilterForm, SignOutForm
+from hotspots.params import clean_text, parse_iso_date, parse_page
+from hotspots.storage import fetch_all, fetch_one, write_transaction
+from hotspots.storage.audit import AUDIT_ACTIONS_SQL, audit_query
+from hotspots.storage.security import STAFF_EMAIL_BY_ID_SQL
+from hotspots.storage.web import STAFF_EMAIL_SQL
+from hotspots.views import clock, settings
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 100
+CSV_COLUMNS = ("at", "actor_email", "action", "case_ref", "detail")
+
+
+def _filters(db) -> dict[str, str]:
+    """The filters from the query string, cleaned: unknown or malformed values are dropped
+    (a page of nothing, never an error)."""
+    args = request.args
+    actor = clean_text(args.get("actor"), max_length=254)
+    if actor:
+        # The log holds each email as the staff table spells it; match it however typed.
+        known = fetch_one(db, STAFF_EMAIL_SQL, {"email": actor})
+        actor = known["email"] if known else actor
+    date_from = parse_iso_date(args.get("date_from"))
+    date_to = parse_iso_date(args.get("date_to"))
+    return {
+        "actor": actor,
+        "case_ref": clean_text(args.get("case_ref"), max_length=64),
+        "action": clean_text(args.get("action"), max_length=64),
+        "date_from": date_from.isoformat() if date_from else "",
+        "date_to": date_to.isoformat() if date_to else "",
+    }
+
+
+def _params(filters: dict[str, str]) -> dict[str, str]:
+    """The query's parameters: the days become the instants (stored in UTC) at which the
+    service's local days begin, so "from 2026-06-01" starts at midnight in London."""
+    params = dict(filters)
+    zone = ZoneInfo(settings()["app"]["timezone"])
+
+    def midnight(day) -> str:
+        return stamp(datetime.combine(day, time(), tzinfo=zone))
+
+    if filters["date_from"]:
+        params["date_from"] = midnight(parse_iso_date(filters["date_from"]))
+    if filters["date_to"]:
+        params["date_to_next"] = midnight(parse_iso_date(filters["date_to"]) + timedelta(days=1))
+    return params
 
 
 @bp.route("/audit")
@@ -23,33 +82,109 @@ PAGE_SIZE = 100
 def audit():
     """The audit log, newest first, ``PAGE_SIZE`` rows a page."""
     db = get_db()
-    form = AuditFilterForm(request.args)
-    actor = (form.actor.data or "").strip()
-    case_ref = (form.case_ref.data or "").strip()
-    if actor:
-        # The log holds each email as the staff table spells it; match it however typed.
-        known = fetch_one(db, STAFF_EMAIL_SQL, {"email": actor})
-        actor = known["email"] if known else actor
-    try:
-        page = max(1, int(request.args.get("page", "1")))
-    except ValueError:
-        page = 1
+    filters = _filters(db)
+    form = AuditFilterForm(formdata=None, data=filters)
+    form.action.choices = [("", "Any action")] + [
+        (row["action"], row["action"].replace("_", " "))
+        for row in fetch_all(db, AUDIT_ACTIONS_SQL, {})
+    ]
+    page = parse_page(request.args.get("page"))
     entries = fetch_all(
         db,
-        AUDIT_SQL[(bool(actor), bool(case_ref))],
-        {
-            "actor": actor,
-            "case_ref": case_ref,
-            "limit": PAGE_SIZE + 1,
-            "offset": (page - 1) * PAGE_SIZE,
-        },
+        audit_query(filters, paged=True),
+        {**_params(filters), "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE},
     )
     more = len(entries) > PAGE_SIZE
+    set_filters = {k: v for k, v in filters.items() if v}
     return render_template(
         "admin/audit.html",
         form=form,
         entries=entries[:PAGE_SIZE],
         page=page,
         more=more,
-        filters={"actor": actor or None, "case_ref": case_ref or None},
+        filters=set_filters,
     )
+
+
+@bp.route("/audit.csv")
+@login_required
+@role_required("admin")
+def audit_csv():
+    """The filtered audit log as CSV, every matching row, newest first. Cells that a
+    spreadsheet would run as a formula are written as text (``hotspots.audit.formula_safe``).
+    The export itself is audited."""
+    db = get_db()
+    filters = _filters(db)
+    set_filters = {k: v for k, v in filters.items() if v}
+    audit_log.record(
+        db,
+        at=clock(),
+        action="export_audit",
+        actor=current_user,
+        detail=" ".join(f"{k}={v}" for k, v in set_filters.items()) or "everything",
+    )
+    sql, values = audit_query(filters, paged=False), _params(filters)
+    database = current_app.config["DATABASE"]
+    timeout = settings()["database"]["busy_timeout_ms"]
+
+    def rows():
+        # Its own connection: the response streams after the request's one is closed.
+        export_db = storage.connect(database, timeout)
+        try:
+            buffer = io.StringIO()
+            writer = csv.writer(buffer)
+            writer.writerow(CSV_COLUMNS)
+            for row in export_db.execute(sql, values):
+                writer.writerow(audit_log.formula_safe(value) for value in row[1:])
+                yield buffer.getvalue()
+                buffer.seek(0)
+                buffer.truncate()
+        finally:
+            export_db.close()
+
+    day = clock().date().isoformat()
+    return Response(
+        rows(),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="audit-{day}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.route("/sessions")
+@login_required
+@role_required("admin")
+def signed_in():
+    """Who is signed in now, with a button to end all of a person's sessions."""
+    db = get_db()
+    return render_template(
+        "admin/sessions.html",
+        people=sessions.live_sessions_by_staff(db, now=clock()),
+        form=SignOutForm(),
+    )
+
+
+@bp.route("/sessions/<int:staff_id>/end", methods=["POST"])
+@login_required
+@role_required("admin")
+def end_sessions(staff_id: int):
+    """End every session of one member of staff (a lost laptop, a leaver): they must sign
+    in again everywhere. Audited as ``end_sessions``."""
+    db = get_db()
+    staff = fetch_one(db, STAFF_EMAIL_BY_ID_SQL, {"staff_id": staff_id})
+    if staff is None:
+        abort(404)
+    now = clock()
+    with write_transaction(db):
+        ended = sessions.end_all_sessions(db, staff_id, now=now, reason="ended by an admin")
+        audit_log.record(
+            db,
+            at=now,
+            action="end_sessions",
+            actor=current_user,
+            detail=f"staff {staff['email']}; {ended} ended",
+        )
+    flash(f"Ended {ended} session{'s' if ended != 1 else ''} of {staff['email']}.", "success")
+    return redirect(url_for("admin.signed_in"))

@@ -1,14 +1,30 @@
-"""Signing in and out."""
+"""Signing in and out.
+
+Sign-in is throttled by account and by client address (``hotspots.throttling``); every
+failed or refused attempt is audited; a successful one starts a server-side session
+(``hotspots.sessions``) whose token the signed cookie carries, and sign-out ends it.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
-from hotspots import audit, auth
+from hotspots import audit, auth, sessions, throttling
 from hotspots.db import get_db
 from hotspots.forms import SignInForm, error_list
-from hotspots.views import clock
+from hotspots.params import safe_next_path
+from hotspots.storage import write_transaction
+from hotspots.views import SESSION_TOKEN, clock, settings
 
 bp = Blueprint("auth", __name__)
 
@@ -17,23 +33,63 @@ SIGN_IN_FAILED = "Enter a correct email address and password"
 
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """The sign-in page. A wrong email and a wrong password get the same answer."""
+    """The sign-in page. A wrong email and a wrong password get the same answer, and so do
+    an existing and an unknown account that have been throttled."""
     if current_user.is_authenticated:
-        return redirect(_safe_next() or url_for("home"))
+        return redirect(safe_next_path(request.args.get("next")) or url_for("home"))
     form = SignInForm()
     status = 200
     if form.validate_on_submit():
         db = get_db()
-        user = auth.authenticate(db, form.email.data, form.password.data)
+        now = clock()
+        email = form.email.data.strip()
+        client = request.remote_addr or "unknown"
+        _warn_if_cookie_will_not_stick()
+        throttled = throttling.check(db, email, client, settings(), now=now)
+        if throttled is not None:
+            audit.record(
+                db,
+                at=now,
+                action="sign_in_throttled",
+                actor=auth.staff_for_email(db, email),
+                detail=f"by {throttled.by}; client {client}",
+            )
+            minutes = -(-throttled.retry_after // 60)
+            response = current_app.make_response(
+                (
+                    render_template(
+                        "errors/429.html",
+                        wait_words=f"{minutes} minute{'s' if minutes != 1 else ''}",
+                    ),
+                    429,
+                )
+            )
+            response.headers["Retry-After"] = str(throttled.retry_after)
+            return response
+        user = auth.authenticate(db, email, form.password.data)
         if user is not None:
-            next_url = _safe_next()
+            next_url = safe_next_path(request.args.get("next"))
+            with write_transaction(db):
+                throttling.clear_account(db, email)
+                token = sessions.start_session(db, user.id, settings(), now=now)
+                audit.record(db, at=now, action="sign_in", actor=user, detail=f"client {client}")
             session.clear()  # a fresh session: nothing from before sign-in carries over
             login_user(user)
-            now = clock()
+            session[SESSION_TOKEN] = token
             session["last_seen"] = now.timestamp()
             session.permanent = True
-            audit.record(db, at=now, action="sign_in", actor=user)
             return redirect(next_url or url_for("home"))
+        with write_transaction(db):
+            throttling.record_failure(db, email, client, settings(), now=now)
+            audit.record(
+                db,
+                at=now,
+                action="sign_in_failed",
+                # The account tried, when there is one (so an admin filtering by person sees
+                # the attempts on it); an unknown email is not recorded (it may be a password).
+                actor=auth.staff_for_email(db, email),
+                detail=f"client {client}",
+            )
         form.email.errors.append(SIGN_IN_FAILED)
         form.password.data = ""
         status = 400
@@ -45,13 +101,13 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
-    """Sign out (a POST with a CSRF token, so no other site can sign anyone out)."""
-    audit.record(
-        get_db(),
-        at=clock(),
-        action="sign_out",
-        actor=current_user,
-    )
+    """Sign out (a POST with a CSRF token, so no other site can sign anyone out). Ends the
+    session on the server, so a copy of the cookie opens nothing afterwards."""
+    db = get_db()
+    now = clock()
+    with write_transaction(db):
+        sessions.end_session(db, session.get(SESSION_TOKEN), now=now, reason="signed out")
+        audit.record(db, at=now, action="sign_out", actor=current_user)
     logout_user()
     session.clear()
     flash("You have signed out.", "success")
@@ -72,3 +128,15 @@ def _safe_next() -> str | None:
     if target.startswith("/") and not target.startswith("//") and "\\" not in target:
         return target
     return None
+
+
+def _warn_if_cookie_will_not_stick() -> None:
+    """Log once per process when sign-in arrives over HTTP with Secure cookies on."""
+    if request.is_secure or not settings()["security"]["https_only"]:
+        return
+    if not current_app.extensions.get("hotspots_http_warned"):
+        current_app.extensions["hotspots_http_warned"] = True
+        current_app.logger.warning(
+            "sign-in over plain HTTP while [security] https_only is on: browsers may refuse "
+            "the Secure session cookie (serve over HTTPS, or set it false for local use)"
+        )

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
-from hotspots import auth, rules
+from hotspots import audit, auth, rules
 from hotspots.db import get_db
 from hotspots.storage import fetch_all
 from hotspots.storage.web import CASELOAD_BAND_COUNTS_SQL, CASELOAD_HISTORY_SQL, CASELOAD_SQL
@@ -98,6 +98,14 @@ def caseload():
     cases = SORTS[sort][1](cases)
     counts = {r["band"]: r["cases"] for r in fetch_all(db, CASELOAD_BAND_COUNTS_SQL, params)}
     updated = max((r["computed_at"] for r in found if r["computed_at"]), default=None)
+    audit.record(
+        db,
+        at=clock(),
+        action="view_caseload",
+        actor=current_user,
+        detail=f"worker {worker.email}; {len(cases)} cases"
+        + (f"; band {band_filter}" if band_filter else ""),
+    )
     return render_template(
         "caseload/caseload.html",
         worker=worker,

@@ -13,6 +13,7 @@ redirects back to the case, so the new score and rank show straight away.
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -217,14 +218,23 @@ def record_enquiry(case_ref: str):
             },
         )
 
-    return _change(
-        found,
-        now,
-        write,
-        action="record_enquiry",
-        detail=f"topic={form.topic.data} asked_on={params['asked_on']} outcome={form.outcome.data}",
-        message=f"Enquiry recorded: {ENQUIRY_TOPICS[form.topic.data]}.",
-    )
+    try:
+        return _change(
+            found,
+            now,
+            write,
+            action="record_enquiry",
+            detail=f"topic={form.topic.data} asked_on={params['asked_on']} "
+            f"outcome={form.outcome.data}",
+            message=f"Enquiry recorded: {ENQUIRY_TOPICS[form.topic.data]}.",
+        )
+    except sqlite3.IntegrityError:
+        # The same enquiry sent twice at once (a double click): the second is refused by the
+        # table's UNIQUE (case, topic, day) and rolled back whole, audit row included.
+        form.asked_on.errors.append(
+            "This enquiry is already recorded for that day: choose another date"
+        )
+        return _render_case(found, now, enquiry_form=form, status=400)
 
 
 @bp.route("/<case_ref>/adjustments", methods=["GET", "POST"])
@@ -445,7 +455,7 @@ def change_observation_status(case_ref: str, observation_id: int):
     new_status = form.status.data
 
     def write(db):
-        db.execute(
+        changed = db.execute(
             CHANGE_OBSERVATION_STATUS_SQL,
             {
                 "id": observation_id,
@@ -455,16 +465,28 @@ def change_observation_status(case_ref: str, observation_id: int):
                 "changed_at": stamp(now),
                 "changed_by_id": current_user.id,
             },
-        )
+        ).rowcount
+        if changed != 1:
+            raise _NothingChanged
 
-    return _change(
-        found,
-        now,
-        write,
-        action=f"{new_status[:-1]}_observation",  # resolve_observation, refute_observation
-        detail=f"observation={observation_id} indicator={observation['indicator']}",
-        message=f"Observation {new_status}: {label}.",
-    )
+    try:
+        return _change(
+            found,
+            now,
+            write,
+            action=f"{new_status[:-1]}_observation",  # resolve_observation, refute_observation
+            detail=f"observation={observation_id} indicator={observation['indicator']}",
+            message=f"Observation {new_status}: {label}.",
+        )
+    except _NothingChanged:
+        # Someone else resolved or refuted it between the page and this post: their change
+        # stands, and nothing (not even an audit row) is written for this one.
+        flash(f"This observation was already resolved or refuted: {label}.", "info")
+        return redirect(url_for("cases.case", case_ref=found["case_ref"]))
+
+
+class _NothingChanged(Exception):
+    """A change found nothing to change (another request got there first)."""
 
 
 # --- helpers ------------------------------------------------------------------------------

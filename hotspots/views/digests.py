@@ -20,6 +20,7 @@ from hotspots import audit, auth
 from hotspots.dates import stamp
 from hotspots.db import get_db
 from hotspots.mail import outbox_file_name
+from hotspots.params import parse_id
 from hotspots.sending import gather_digest, manager_by_id, render_digest, why_not_a_digest_day
 from hotspots.storage import fetch_all, fetch_one
 from hotspots.storage.digests import (
@@ -58,9 +59,12 @@ def _preview_manager():
         manager = manager_by_id(get_db(), current_user.id)
     else:
         chosen = request.args.get("manager", "")
-        if not chosen.isdigit():
+        if not chosen:
             return None
-        manager = manager_by_id(get_db(), int(chosen))
+        manager_id = parse_id(chosen)
+        if manager_id is None:
+            abort(404)
+        manager = manager_by_id(get_db(), manager_id)
         if manager is None or manager["role"] != "manager":
             abort(404)
     if manager["team_id"] is None:

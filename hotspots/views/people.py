@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from hotspots import audit
+from hotspots import audit, sessions
 from hotspots.auth import role_required
 from hotspots.db import get_db
 from hotspots.forms import ROLE_WORDS, ConfirmForm, PersonForm, SetPasswordForm, error_list
@@ -128,6 +128,7 @@ def password_link(person_id: int):
     now = clock()
     with write_transaction(db):
         db.execute(CLEAR_PASSWORD_SQL, {"id": person_id})
+        sessions.end_all_sessions(db, person_id, now=now, reason="password reset")
         link = _new_link(db, person_id, now)
         audit.record(
             db, at=now, action="reset_password", actor=current_user, detail=f"staff={person_id}"
@@ -155,6 +156,7 @@ def set_password(token: str):
             SET_PASSWORD_BY_ID_SQL,
             {"id": link["staff_id"], "password_hash": hash_password(form.password.data)},
         )
+        sessions.end_all_sessions(db, link["staff_id"], now=now, reason="password changed")
         audit.record(
             db,
             at=now,
@@ -185,7 +187,8 @@ def _set_disabled(person_id: int, *, disabled: bool):
         db.execute(
             SET_DISABLED_SQL, {"id": person_id, "disabled_at": _utc(now) if disabled else None}
         )
-        if disabled:  # a link sent earlier must not bring them back
+        if disabled:  # signed out at once; a link sent earlier must not bring them back
+            sessions.end_all_sessions(db, person_id, now=now, reason="account disabled")
             db.execute(RETIRE_PASSWORD_LINKS_SQL, {"staff_id": person_id, "at": _utc(now)})
         audit.record(
             db,

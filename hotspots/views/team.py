@@ -20,6 +20,7 @@ from hotspots import audit, auth
 from hotspots.auth import role_required
 from hotspots.db import get_db
 from hotspots.forms import AllocateForm, error_list
+from hotspots.params import parse_id
 from hotspots.storage import fetch_all, fetch_one, write_transaction
 from hotspots.storage import rules as rule_sql
 from hotspots.storage.web import (
@@ -151,7 +152,7 @@ def _page(*, section: str | None):
         chosen = request.args.get("team", "")
         if not chosen:
             return render_template("team/choose.html", teams=teams)
-        team_id = int(chosen) if chosen.isdigit() and len(chosen) < 19 else None
+        team_id = parse_id(chosen)
     else:
         team_id = current_user.team_id
     found = fetch_one(db, TEAM_BY_ID_SQL, {"team_id": team_id}) if team_id is not None else None
@@ -202,6 +203,13 @@ def _page(*, section: str | None):
         "unreviewed_after_days": within,
         "due_days": config["scoring"]["practice_gaps"]["domestic_abuse_enquiry_due_days"],
     }
+    audit.record(
+        db,
+        at=clock(),
+        action="view_team",
+        actor=current_user,
+        detail=f"team {found['name']}" + (f"; section {section}" if section else ""),
+    )
     if section is None:
         sections = [
             {**described(name), "cases": rows(SECTIONS[name][0], OVERVIEW_ROWS, 0)}

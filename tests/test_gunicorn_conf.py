@@ -1,0 +1,92 @@
+"""The service under real gunicorn on loopback with its settings (hotspots.gunicorn_conf): no
+Server banner, no case references in the access log, and no start without a secret key."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from hotspots import storage
+from hotspots.storage.schema import migrate
+
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start(tmp_path, env):
+    port = free_port()
+    process = subprocess.Popen(
+        [GUNICORN, "-c", "python:hotspots.gunicorn_conf", "-w", "1", "-b", f"127.0.0.1:{port}",
+         "hotspots:create_app()"],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    return process, port
+
+
+@pytest.fixture
+def env(tmp_path):
+    db = storage.connect(tmp_path / "hotspots.db")
+    migrate(db)
+    db.close()
+    return {
+        **os.environ,
+        "HOTSPOTS_DATABASE__PATH": str(tmp_path / "hotspots.db"),
+        "HOTSPOTS_SECRET_KEY": "a-test-secret-key",
+    }
+
+
+def test_gunicorn_sends_no_server_banner_and_logs_no_case_ref(tmp_path, env):
+    process, port = start(tmp_path, env)
+    try:
+        response = None
+        for _ in range(100):
+            try:
+                request = urllib.request.Request(f"http://127.0.0.1:{port}/cases/N-0001?a=b")
+                opener = urllib.request.build_opener(NoRedirect)
+                response = opener.open(request, timeout=5)
+                break
+            except urllib.error.HTTPError as e:
+                response = e
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+        assert response is not None, "gunicorn did not start"
+        assert response.status == 302
+        assert response.headers.get("Server") is None
+    finally:
+        process.terminate()
+        out, err = process.communicate(timeout=30)
+    access = [line for line in (out + err).splitlines() if "GET " in line]
+    assert access, out + err
+    assert "GET /cases/…?… HTTP/1.1" in access[0]
+    assert "N-0001" not in out + err
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def test_gunicorn_will_not_start_without_a_secret_key(tmp_path, env):
+    del env["HOTSPOTS_SECRET_KEY"]
+    env["HOTSPOTS_APP__SECRET_KEY_FILE"] = str(tmp_path / "no-such-key")
+    process, _ = start(tmp_path, env)
+    try:
+        out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode != 0
+    assert "no secret key: set HOTSPOTS_SECRET_KEY" in out + err

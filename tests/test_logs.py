@@ -1,0 +1,98 @@
+"""Log lines are safe (hotspots.logs) and ``hotspots run`` serves without a Server banner,
+logging no case references (hotspots.cli.serve)."""
+
+from __future__ import annotations
+
+import http.client
+import logging
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from hotspots import logs
+from hotspots.cli.serve import handler_for
+
+
+@pytest.mark.parametrize(
+    ("text", "escaped"),
+    [
+        ("fine", "fine"),
+        ("two\nlines", "two\\nlines"),
+        ("bell\x07", "bell\\x07"),
+        ("\x1b[31mred", "\\x1b[31mred"),
+        ("cr\r", "cr\\r"),
+    ],
+)
+def test_control_characters_are_escaped(text, escaped):
+    assert logs.escape_control(text) == escaped
+
+
+@pytest.mark.parametrize(
+    ("target", "keep", "logged"),
+    [
+        ("/cases/N-0001", False, "/cases/…"),
+        ("/cases/N-0001/observations/3/status", False, "/cases/…/observations/3/status"),
+        ("/cases/N-0001", True, "/cases/N-0001"),
+        ("/admin/audit?case_ref=N-0001", False, "/admin/audit?…"),
+        ("/login?next=/cases/N-0001", True, "/login?…"),
+        ("/caseload", False, "/caseload"),
+        ("/x\n200 forged", False, "/x\\n200 forged"),
+    ],
+)
+def test_access_paths_leave_out_case_refs_and_query_strings(target, keep, logged):
+    assert logs.access_path(target, keep_case_refs=keep) == logged
+
+
+def test_the_safe_formatter_escapes_each_message_but_keeps_a_tracebacks_lines():
+    formatter = logs.SafeFormatter("%(message)s")
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, "f", 1, "a\nb %s", ("c\rd",), None)
+        record.exc_info = sys.exc_info()
+    text = formatter.format(record)
+    first, *rest = text.split("\n")
+    assert first == "a\\nb c\\rd"
+    assert rest[0].startswith("Traceback")
+
+
+def test_the_safe_formatter_drops_colour_codes_and_escapes_other_escapes():
+    formatter = logs.SafeFormatter("%(message)s")
+    record = logging.LogRecord(
+        "x", logging.INFO, "f", 1, "\x1b[31mred\x1b[0m \x1b]0;title", (), None
+    )
+    assert formatter.format(record) == "red \\x1b]0;title"
+
+
+@pytest.fixture
+def served(app, caplog):
+    """The app on a real Werkzeug server on loopback, with hotspots run's handler."""
+    server = make_server("127.0.0.1", 0, app, request_handler=handler_for(app.config["SETTINGS"]))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    caplog.set_level(logging.INFO, logger="werkzeug")
+    yield server.server_port
+    server.shutdown()
+    thread.join()
+
+
+def _get(port, path):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("GET", path)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
+
+
+def test_hotspots_run_sends_no_server_banner_and_logs_no_case_ref(served, caplog):
+    response = _get(served, "/cases/N-0001?next=/x")
+    assert response.status == 302
+    assert response.getheader("Server") is None
+    assert response.getheader("Date")
+    lines = [r.getMessage() for r in caplog.records if r.name == "werkzeug"]
+    assert any('"GET /cases/…?… HTTP/1.1" 302' in line for line in lines), lines
+    assert not any("N-0001" in line for line in lines)

@@ -1,0 +1,158 @@
+"""Retention (hotspots.retention, hotspots retention, the nightly job)."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+
+import browser_support as world
+import pytest
+from browser_support import NOW, TODAY, audit_rows, count
+
+from hotspots import retention
+from jobs import retention as retention_job
+
+
+@pytest.fixture
+def app(db_path, tmp_path):
+    return world.make_app(db_path, tmp_path)
+
+
+@pytest.fixture
+def ids(db, settings):
+    return world.build_world(db, settings)
+
+
+def close(db, ref, days_ago):
+    db.execute(
+        "UPDATE cases SET status = 'closed', closed_on = ? WHERE case_ref = ?",
+        [(TODAY - timedelta(days=days_ago)).isoformat(), ref],
+    )
+
+
+def test_a_case_closed_longer_than_the_period_goes_with_everything_under_it(db, settings, ids):
+    close(db, "N-0001", 366)
+    close(db, "N-0002", 364)
+    db["reviews"].insert(
+        {"case_id": ids["cases"]["N-0001"], "reviewed_by_id": 1, "reviewed_at": "x", "plan": "p"}
+    )
+    report = retention.apply_retention(db, settings, now=NOW)
+    assert report.cases == ["N-0001"]
+    assert report.rows["observations"] == 3 and report.rows["reviews"] == 1
+    refs = {r[0] for r in db.execute("SELECT case_ref FROM cases")}
+    assert "N-0001" not in refs and "N-0002" in refs
+    case_id = ids["cases"]["N-0001"]
+    for table in ("observations", "enquiries", "scores", "score_history", "rescore_queue"):
+        assert db.execute(
+            f"SELECT count(*) FROM {table} WHERE case_id = ?",  # noqa: S608
+            [case_id],
+        ).fetchone() == (0,)
+    assert audit_rows(db, "retention_remove_case") == [
+        {
+            "actor_email": None,
+            "action": "retention_remove_case",
+            "case_ref": "N-0001",
+            "detail": f"closed on {(TODAY - timedelta(days=366)).isoformat()}; "
+            "removed with everything under it",
+        }
+    ]
+
+
+def test_a_dry_run_reports_exactly_what_a_real_run_removes_and_removes_nothing(
+    db, settings, ids, tmp_path
+):
+    close(db, "N-0003", 400)
+    outbox = tmp_path / "outbox"
+    outbox.mkdir()
+    old = outbox / "digest-old.eml"
+    old.write_text("x")
+    stamp = (NOW - timedelta(days=31)).timestamp()
+    os.utime(old, (stamp, stamp))
+    (outbox / "digest-new.eml").write_text("y")
+    before = {t: count(db, t) for t in ("cases", "score_history", "audit_log")}
+
+    dry = retention.apply_retention(db, settings, now=NOW, dry_run=True)
+
+    assert {t: count(db, t) for t in ("cases", "score_history", "audit_log")} == before
+    assert old.exists()
+    real = retention.apply_retention(db, settings, now=NOW)
+
+    def counts(report):
+        return (report.rows, report.score_history, report.audit_rows, report.outbox_files)
+
+    assert counts(dry) == counts(real)
+    assert dry.lines()[0].startswith("closed cases: would remove 1")
+    assert dry.cases == real.cases == ["N-0003"]
+    assert [p.name for p in real.outbox_files] == ["digest-old.eml"]
+    assert not old.exists() and (outbox / "digest-new.eml").exists()
+
+
+def test_old_score_history_and_audit_rows_go(db, settings, ids):
+    db["score_history"].insert(
+        {
+            "case_id": ids["cases"]["N-0002"],
+            "day": (TODAY - timedelta(days=91)).isoformat(),
+            "score": 1.0,
+            "band": "green",
+            "model_version": "x",
+        }
+    )
+    db["audit_log"].insert({"at": "2019-01-01T10:00:00+00:00", "action": "view_case"})
+    report = retention.apply_retention(db, settings, now=NOW)
+    assert report.score_history == 1
+    assert report.audit_rows == 1
+    assert audit_rows(db, "retention")[0]["detail"].startswith('{"cases": 0')
+
+
+def test_zero_keeps_for_ever(db, settings, ids):
+    close(db, "N-0003", 4000)
+    forever = {
+        **settings,
+        "retention": {**settings["retention"], "closed_case_days": 0, "audit_days": 0},
+    }
+    assert retention.apply_retention(db, forever, now=NOW).cases == []
+
+
+def test_an_unknown_table_referring_to_cases_stops_retention_before_it_removes_anything(
+    db, settings, ids
+):
+    close(db, "N-0003", 400)
+    db.execute("CREATE TABLE visits (id INTEGER PRIMARY KEY, case_id REFERENCES cases(id))")
+    with pytest.raises(retention.RetentionError, match="visits refer to cases"):
+        retention.apply_retention(db, settings, now=NOW)
+    assert count(db, "cases") == len(world.CASES)
+
+
+def test_the_command_dry_run_prints_counts(app, runner, db, ids):
+    close(db, "N-0003", 400)
+    result = runner.invoke(args=["retention", "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "Dry run: nothing was removed." in result.output
+    assert "closed cases: would remove 1" in result.output
+    assert count(db, "cases") == len(world.CASES)
+
+
+def test_the_nightly_job_applies_retention(app, db, ids):
+    close(db, "N-0003", 400)
+    report = retention_job.run_retention(app, now=NOW)
+    assert report.cases == ["N-0003"]
+
+
+def test_an_old_import_report_goes_with_its_audit_row(db, settings, ids):
+    audit_id = (
+        db["audit_log"]
+        .insert({"at": "2019-01-01T10:00:00.000000+00:00", "action": "import"})
+        .last_pk
+    )
+    db["import_reports"].insert(
+        {
+            "audit_id": audit_id,
+            "kind": "cases",
+            "file_name": "old.csv",
+            "outcome": "imported",
+            "report": "{}",
+        }
+    )
+    report = retention.apply_retention(db, settings, now=NOW)
+    assert report.audit_rows == 1
+    assert count(db, "import_reports") == 0
