@@ -234,7 +234,7 @@ def record_enquiry(case_ref: str):
         form.asked_on.errors.append(
             "This enquiry is already recorded for that day: choose another date"
         )
-        return _render_case(found, now, enquiry_form=form, status=400)
+        return _form_page(found, now, form, "enquiry", "Record an enquiry")
 
 
 @bp.route("/<case_ref>/adjustments", methods=["GET", "POST"])
