@@ -116,7 +116,13 @@ def test_a_disabled_person_cannot_sign_in_and_is_signed_out_at_once(client, app,
     assert other.get("/caseload").status_code == 302  # their session has ended
     assert sign_in(app.test_client(), "ann").status_code == 400
     assert audit_rows(db, "disable_person")[0]["detail"] == f"staff={ann}"
+    # Enabled again, they choose a new password from a link (disabling cleared the old one).
     assert client.post(f"/admin/people/{ann}/enable").status_code == 302
+    assert sign_in(app.test_client(), "ann").status_code == 400
+    assert "No password set yet" in text(client.get(f"/admin/people/{ann}"))
+    link = link_in(text(client.post(f"/admin/people/{ann}/password-link")))
+    newcomer = app.test_client()
+    assert newcomer.post(link, data={"password": PASSWORD, "confirm": PASSWORD}).status_code == 302
     assert sign_in(app.test_client(), "ann").status_code == 302
 
 

@@ -385,10 +385,6 @@ INSERT INTO staff (email, name, role, team_id, password_hash)
 VALUES (:email, :name, :role, :team_id, NULL)
 """
 
-SET_DISABLED_SQL = """
-UPDATE staff SET disabled_at = :disabled_at WHERE id = :id
-"""
-
 CLEAR_PASSWORD_SQL = """
 UPDATE staff SET password_hash = NULL WHERE id = :id
 """

@@ -15,10 +15,12 @@ from flask_login import current_user, login_required
 
 from hotspots import audit, sessions
 from hotspots.auth import role_required
+from hotspots.dates import stamp
 from hotspots.db import get_db
 from hotspots.forms import ROLE_WORDS, ConfirmForm, PersonForm, SetPasswordForm, error_list
 from hotspots.passwords import hash_password
 from hotspots.storage import fetch_all, fetch_one, write_transaction
+from hotspots.storage.security import DISABLE_STAFF_SQL, ENABLE_STAFF_SQL
 from hotspots.storage.web import (
     CLEAR_PASSWORD_SQL,
     INSERT_PASSWORD_LINK_SQL,
@@ -27,7 +29,6 @@ from hotspots.storage.web import (
     PEOPLE_SQL,
     PERSON_SQL,
     RETIRE_PASSWORD_LINKS_SQL,
-    SET_DISABLED_SQL,
     SET_PASSWORD_BY_ID_SQL,
     STAFF_EMAIL_TAKEN_SQL,
     TEAMS_SQL,
@@ -184,8 +185,11 @@ def _set_disabled(person_id: int, *, disabled: bool):
     db = get_db()
     now = clock()
     with write_transaction(db):
+        # As `hotspots users disable` and `enable` do: disabling also clears the password,
+        # so enabling again needs a new one-time link.
         db.execute(
-            SET_DISABLED_SQL, {"id": person_id, "disabled_at": _utc(now) if disabled else None}
+            DISABLE_STAFF_SQL if disabled else ENABLE_STAFF_SQL,
+            {"staff_id": person_id, "now": stamp(now)},
         )
         if disabled:  # signed out at once; a link sent earlier must not bring them back
             sessions.end_all_sessions(db, person_id, now=now, reason="account disabled")
@@ -197,7 +201,10 @@ def _set_disabled(person_id: int, *, disabled: bool):
             actor=current_user,
             detail=f"staff={person_id}",
         )
-    flash(f"{found['name']} is {'disabled' if disabled else 'enabled'}.", "success")
+    message = f"{found['name']} is {'disabled' if disabled else 'enabled'}."
+    if not disabled:
+        message += " Reset their password to give them a link to choose a new one."
+    flash(message, "success")
     return redirect(url_for("people.person", person_id=person_id))
 
 
