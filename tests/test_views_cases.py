@@ -496,7 +496,7 @@ def test_a_resolved_observation_without_a_reason_or_recorder_reads_cleanly(clien
 def test_source_agencies_read_as_people_say_them(client, db, ids):
     sign_in(client, "ann")
     form = text(client.get("/cases/N-0002/observations"))
-    assert ">GP<" in form and ">Health visiting<" in form and "Gp" not in form
+    assert ">GP<" in form and ">Health visiting<" in form and ">Gp<" not in form
     client.post("/cases/N-0002/observations", data={**OBSERVATION, "observation-source": "gp"})
     assert "from GP" in text(client.get("/cases/N-0002"))
 
