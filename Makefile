@@ -4,6 +4,8 @@ PYTHON ?= python3
 BIN := $(VENV)/bin
 # Run as root (CI, a fresh container) or through sudo on a workstation.
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# The web app's port for `make run`.
+PORT ?= 5000
 
 .PHONY: run test install install-dev assets browser lint bench clean docs
 
@@ -11,8 +13,13 @@ run: install assets
 	$(BIN)/hotspots init-db
 	$(BIN)/hotspots demo --if-empty
 	$(BIN)/hotspots score
-	@echo "Starting the scheduler and the web app on http://127.0.0.1:5000 (Ctrl-C stops both)"
-	@trap 'kill 0' INT TERM EXIT; $(BIN)/hotspots scheduler & HOTSPOTS_SECURITY__HTTPS_ONLY=false $(BIN)/hotspots run --host 127.0.0.1 --port 5000
+	@echo "Starting the scheduler and the web app on http://127.0.0.1:$(PORT) (Ctrl-C stops both)"
+	@# The scheduler in the background, stopped (SIGTERM, then waited for) when the web app
+	@# stops; a fresh demo sends no digests on start (the next run is at the send time).
+	@HOTSPOTS_DIGEST__CATCH_UP_ON_START=false $(BIN)/hotspots scheduler & scheduler=$$!; \
+	trap 'kill -TERM $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT; \
+	trap 'exit 0' INT TERM; \
+	HOTSPOTS_SECURITY__HTTPS_ONLY=false $(BIN)/hotspots run --host 127.0.0.1 --port $(PORT)
 
 test: install-dev assets browser
 	$(BIN)/ruff check .

@@ -32,6 +32,8 @@ from hotspots.storage import imports as sql
 from hotspots.storage import write_transaction
 
 DEFAULT_CASES = 2000
+# Days of score history `hotspots demo` makes by default (a month of nightly rescores).
+DEFAULT_HISTORY_DAYS = 30
 DEFAULT_SEED = 2020
 DEMO_PASSWORD = "demo-password-1"
 DEMO_DOMAIN = "example.org"  # reserved for examples (RFC 2606): no real mailbox
@@ -178,10 +180,14 @@ def load_demo(
     now: datetime,
     password_hash: str,
     rescore: bool = True,
+    history_days: int = 0,
 ) -> DemoSummary:
     """Fill an empty database with ``cases`` invented cases, all staff sharing
     ``password_hash``. Raises DemoRefused if there are cases already (or a demo email is
-    taken). After the commit, rescores everything when the scoring module is installed."""
+    taken). After the commit, rescores everything when the scoring module is installed: first
+    as of each of the ``history_days`` days before ``as_of`` (so trends, sparklines and days
+    in the red band have a history, as after a month of nightly rescores), then as of
+    ``as_of``."""
     if cases < 20:
         raise ValueError("the demo needs at least 20 cases")
     rng = random.Random(seed)
@@ -220,6 +226,10 @@ def load_demo(
         detail |= {"observations": summary.observations, "enquiries": summary.enquiries}
         audit.record(db, at=now, action="demo", detail=json.dumps(detail))
     if rescore:
+        for back in range(history_days, 0, -1):
+            rescoring.rescore_all(
+                db, settings, as_of=as_of - timedelta(days=back), now=now - timedelta(days=back)
+            )
         summary.rescored = rescoring.rescore_all(db, settings, as_of=as_of, now=now)
     return summary
 

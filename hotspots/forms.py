@@ -7,6 +7,7 @@ Checks that need today's date take ``today`` as an argument; the view reads the 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,6 +37,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from hotspots.params import parse_date_parts
+from hotspots.passwords import MIN_LENGTH
+from hotspots.views.present import long_date, source_words
 
 ENQUIRY_TOPICS = {
     "domestic_abuse": "Routine domestic abuse enquiry",
@@ -50,6 +53,16 @@ OBSERVATION_STATUSES = {
     "resolved": "Resolved – it no longer applies",
     "refuted": "Refuted – it was recorded in error or was not true",
 }
+VISIT_OUTCOMES = {
+    "seen_alone": "Yes, and the child was seen alone",
+    "seen_not_alone": "Yes, but not alone",
+    "not_seen": "No, the child was not seen",
+}
+# How long before a child's date of birth anything about the case can be dated (a pregnancy):
+# an earlier date is a typing mistake, never a fact (1 January 1900 once closed a practice gap).
+BEFORE_BIRTH_DAYS = 280
+# Adjustment points as a person types them: a plain decimal, at most two places (no 1e1, inf).
+POINTS_PATTERN = re.compile(r"[+-]?[0-9]+(\.[0-9]{1,2})?")
 # An adjustment is a temporary judgement: it must expire within a year.
 ADJUSTMENT_MAX_DAYS = 366
 ADJUSTMENT_MAX_POINTS = 20.0
@@ -153,21 +166,29 @@ class ObservationForm(FlaskForm):
     )
     submit = SubmitField("Record observation", widget=GovSubmitInput())
 
-    def __init__(self, *args, settings: Mapping[str, Any], today: dt.date, **kwargs):
+    def __init__(
+        self,
+        *args,
+        settings: Mapping[str, Any],
+        today: dt.date,
+        earliest: dt.date | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, prefix="observation", **kwargs)
         self.today = today
+        self.earliest = earliest
         indicators = settings["scoring"]["indicators"]
         self.indicator.choices = [SelectChoice("", "Choose an indicator")] + [
             SelectChoice(code, spec["label"]) for code, spec in indicators.items()
         ]
         self.source.choices = [SelectChoice("", "Choose a source")] + [
-            SelectChoice(code, code.replace("_", " ").capitalize())
-            for code in settings["import"]["sources"]
+            SelectChoice(code, source_words(code)) for code in settings["import"]["sources"]
         ]
 
     def validate_observed_on(self, field):
         if field.data and field.data > self.today:
             raise ValidationError("The date observed must be today or in the past")
+        _not_before(field, self.earliest, "The date observed")
 
 
 class EnquiryForm(FlaskForm):
@@ -195,13 +216,15 @@ class EnquiryForm(FlaskForm):
     )
     submit = SubmitField("Record enquiry", widget=GovSubmitInput())
 
-    def __init__(self, *args, today: dt.date, **kwargs):
+    def __init__(self, *args, today: dt.date, earliest: dt.date | None = None, **kwargs):
         super().__init__(*args, prefix="enquiry", **kwargs)
         self.today = today
+        self.earliest = earliest
 
     def validate_asked_on(self, field):
         if field.data and field.data > self.today:
             raise ValidationError("The date asked must be today or in the past")
+        _not_before(field, self.earliest, "The date asked")
 
 
 class AdjustmentForm(FlaskForm):
@@ -238,11 +261,13 @@ class AdjustmentForm(FlaskForm):
         self.today = today
 
     def validate_points(self, field):
-        try:
-            value = float(field.data.strip().replace("+", "", 1))
-        except ValueError:
-            raise ValidationError("Points must be a number, for example 3 or -2") from None
-        if value != value or value == 0 or abs(value) > ADJUSTMENT_MAX_POINTS:
+        text = (field.data or "").strip()
+        if not POINTS_PATTERN.fullmatch(text):
+            raise ValidationError(
+                "Points must be a number with at most 2 decimal places, for example 3, -2 or 1.5"
+            )
+        value = float(text)
+        if value == 0 or abs(value) > ADJUSTMENT_MAX_POINTS:
             raise ValidationError(
                 f"Points must be between -{ADJUSTMENT_MAX_POINTS:g} and "
                 f"{ADJUSTMENT_MAX_POINTS:g}, and not 0"
@@ -307,6 +332,205 @@ class ObservationStatusForm(FlaskForm):
     def validate_reason(self, field):
         if not (field.data or "").strip():
             raise ValidationError("Enter the reason")
+
+
+def _not_before(field, earliest: dt.date | None, what: str) -> None:
+    if field.data and earliest and field.data < earliest:
+        raise ValidationError(
+            f"{what} must be on or after {long_date(earliest)}: an earlier date cannot be "
+            "about this child"
+        )
+
+
+class VisitForm(FlaskForm):
+    """Record a visit: the date, whether the child was seen (and alone), and a note."""
+
+    visited_on = GovDateField(
+        "Date of the visit",
+        description="For example, 27 3 2026",
+        noun="the date of the visit",
+        validators=[DateRequired("Enter the date of the visit")],
+    )
+    seen = RadioField(
+        "Was the child seen?",
+        widget=GovRadioInput(),
+        choices=_choices(VISIT_OUTCOMES),
+        invalid_choice_message="Choose whether the child was seen",
+        validators=[InputRequired("Choose whether the child was seen")],
+    )
+    note = TextAreaField(
+        "Note (optional)",
+        widget=GovTextArea(),
+        description="What you saw and did. No names of other people.",
+        validators=[
+            Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX} characters or fewer")
+        ],
+    )
+    submit = SubmitField("Record visit", widget=GovSubmitInput())
+
+    def __init__(self, *args, today: dt.date, earliest: dt.date, **kwargs):
+        super().__init__(*args, prefix="visit", **kwargs)
+        self.today = today
+        self.earliest = earliest
+
+    def validate_visited_on(self, field):
+        if field.data and field.data > self.today:
+            raise ValidationError("The date of the visit must be today or in the past")
+        if field.data and field.data < self.earliest:
+            raise ValidationError(
+                f"The date of the visit must be on or after {long_date(self.earliest)}, "
+                "when the case opened"
+            )
+
+
+class WithdrawAdjustmentForm(FlaskForm):
+    """Withdraw the adjustment in force before its expiry, with a reason."""
+
+    reason = TextAreaField(
+        "Why are you withdrawing it?",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Enter why you are withdrawing the adjustment"),
+            Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Withdraw adjustment", widget=GovSubmitInput())
+
+    def validate_reason(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError("Enter why you are withdrawing the adjustment")
+
+
+class EnteredInErrorForm(FlaskForm):
+    """Mark an enquiry or a review as entered in error, with a reason. It stays in the
+    history and counts for nothing."""
+
+    reason = TextAreaField(
+        "What was wrong with it?",
+        widget=GovTextArea(),
+        validators=[
+            InputRequired("Enter what was wrong with it"),
+            Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
+        ],
+    )
+    submit = SubmitField("Mark as entered in error", widget=GovSubmitInput())
+
+    def validate_reason(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError("Enter what was wrong with it")
+
+
+class AllocateForm(FlaskForm):
+    """Choose a member of the case's team."""
+
+    worker = RadioField(
+        "Who should the case be allocated to?",
+        widget=GovRadioInput(),
+        validators=[InputRequired("Choose who the case should be allocated to")],
+        invalid_choice_message="Choose who the case should be allocated to",
+    )
+    submit = SubmitField("Allocate case", widget=GovSubmitInput())
+
+    def __init__(self, workers: list[Mapping[str, Any]], *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.worker.choices = [
+            SelectChoice(
+                str(w["id"]),
+                f"{w['name']}{' (manager)' if w['role'] == 'manager' else ''}: "
+                f"{w['open_cases']} open {'case' if w['open_cases'] == 1 else 'cases'}, "
+                f"{w['hotspots']} {'hotspot' if w['hotspots'] == 1 else 'hotspots'}",
+            )
+            for w in workers
+        ]
+
+
+ROLE_WORDS = {
+    "worker": "Worker: sees their own caseload",
+    "manager": "Manager: sees their team's cases and gets the daily digest",
+    "admin": "Admin: sees every case, the audit log and manages people",
+}
+MIN_PASSWORD_LENGTH = MIN_LENGTH  # hotspots.passwords: one rule for every way in
+
+
+class PersonForm(FlaskForm):
+    """Add a member of staff (they set their own password from a one-time link)."""
+
+    name = StringField(
+        "Full name",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter their full name"),
+            Length(max=200, message="The name must be 200 characters or fewer"),
+        ],
+    )
+    email = StringField(
+        "Work email address",
+        widget=GovTextInput(),
+        validators=[
+            InputRequired("Enter their work email address"),
+            Length(max=254, message="The email address must be 254 characters or fewer"),
+        ],
+    )
+    role = RadioField(
+        "Role",
+        widget=GovRadioInput(),
+        choices=_choices(ROLE_WORDS),
+        validators=[InputRequired("Choose their role")],
+        invalid_choice_message="Choose their role",
+    )
+    team = SelectField("Team", widget=GovSelect(), invalid_choice_message="Choose their team")
+    submit = SubmitField("Add person", widget=GovSubmitInput())
+
+    def __init__(self, *args, teams: list[Mapping[str, Any]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.team.choices = [SelectChoice("", "No team (admins only)")] + [
+            SelectChoice(str(t["id"]), t["name"]) for t in teams
+        ]
+
+    def validate_name(self, field):
+        if not (field.data or "").strip():
+            raise ValidationError("Enter their full name")
+
+    def validate_email(self, field):
+        email = (field.data or "").strip()
+        if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email):
+            raise ValidationError(
+                "Enter an email address in the correct format, like name@example.gov.uk"
+            )
+
+    def validate_team(self, field):
+        if self.role.data in ("worker", "manager") and not field.data:
+            raise ValidationError("Choose their team: workers and managers belong to one")
+
+
+class SetPasswordForm(FlaskForm):
+    """Choose a password, from a one-time link."""
+
+    password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words are "
+        "easy to remember and hard to guess.",
+        validators=[InputRequired("Enter a new password"), Length(max=1024)],
+    )
+    confirm = PasswordField(
+        "Confirm the new password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter the new password again"), Length(max=1024)],
+    )
+    submit = SubmitField("Set password", widget=GovSubmitInput())
+
+    def validate_password(self, field):
+        if field.data and len(field.data) < MIN_PASSWORD_LENGTH:
+            raise ValidationError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters")
+
+    def validate_confirm(self, field):
+        if field.data and self.password.data and field.data != self.password.data:
+            raise ValidationError("The passwords do not match: enter the same password twice")
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: a POST with a CSRF token and nothing else."""
 
 
 class AuditFilterForm(FlaskForm):

@@ -105,7 +105,11 @@ def schedule(scheduler, app, *, now: datetime | None = None) -> None:
         misfire_grace_time=grace,
         coalesce=True,  # runs missed while down: one catch-up, not one per missed day
         max_instances=1,
-        next_run_time=first_run_time(trigger, now, grace),
+        next_run_time=(
+            first_run_time(trigger, now, grace)
+            if settings["digest"]["catch_up_on_start"]
+            else trigger.get_next_fire_time(None, now)
+        ),
     )
     _schedule_retries(scheduler, app)
 

@@ -36,6 +36,30 @@ cat >"$entry" <<'SCSS'
 .app-band-filter li { display: inline-block; margin-right: govuk.govuk-spacing(4); }
 .app-link-button { background: none; border: 0; padding: 0; margin: 0; font: inherit; color: inherit; cursor: pointer; text-decoration: underline; text-underline-offset: 0.1578em; }
 .app-link-button:focus { outline: 3px solid transparent; color: govuk.govuk-functional-colour(focus-text); background-color: govuk.govuk-functional-colour(focus); box-shadow: 0 -2px govuk.govuk-functional-colour(focus), 0 4px govuk.govuk-functional-colour(focus-text); text-decoration: none; }
+// Finding a case, in the header of every signed-in page.
+.app-header-search { padding-top: govuk.govuk-spacing(2); padding-bottom: govuk.govuk-spacing(2); }
+.app-search { display: flex; flex-wrap: wrap; align-items: flex-end; gap: govuk.govuk-spacing(2); }
+.app-search .govuk-label { flex-basis: 100%; }
+.app-search__input { flex: 1 1 10em; max-width: 20em; margin-bottom: 0; }
+.app-search__button { margin-bottom: 0; }
+// The case page: histories as lists (they reflow on a phone, unlike tables).
+.app-history__item { border-bottom: 1px solid govuk.govuk-functional-colour(border); padding-bottom: govuk.govuk-spacing(2); margin-bottom: govuk.govuk-spacing(3); }
+.app-plan { white-space: pre-line; }
+.app-actions li { margin-bottom: govuk.govuk-spacing(2); }
+.app-footer-links { margin-top: govuk.govuk-spacing(3); }
+// The session timeout warning (a modal <dialog>).
+.app-timeout { max-width: 30em; border: 5px solid govuk.govuk-functional-colour(text); padding: govuk.govuk-spacing(6); }
+.app-timeout::backdrop { background: rgba(11, 12, 12, 0.8); }
+.app-password-link code { word-break: break-all; }
+// Printing: the case's content, without the navigation, search, actions or footer.
+@media print {
+  .govuk-header, .govuk-service-navigation, .app-header-search, .app-before-content,
+  .govuk-skip-link, .govuk-footer, .app-actions, .app-no-print, .govuk-notification-banner,
+  .app-timeout, .govuk-button, form { display: none !important; }
+  .govuk-details__text { border-left: 0; padding-left: 0; }
+  .govuk-grid-column-two-thirds { width: 100%; float: none; }
+  a.govuk-link { text-decoration: none; }
+}
 SCSS
 
 node_modules/.bin/sass --no-source-map --style=compressed --quiet-deps \

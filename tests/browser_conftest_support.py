@@ -128,8 +128,9 @@ def sign_in(page, key: str, password: str = world.PASSWORD) -> None:
         page.click("button:has-text('Sign in')")
 
 
-def serious_violations(page) -> list[str]:
-    """axe-core's serious and critical violations on the page, one line each."""
+def serious_violations(page, impacts=("serious", "critical")) -> list[str]:
+    """axe-core's serious and critical violations on the page (or those of ``impacts``),
+    one line each."""
     from axe_playwright_python.sync_playwright import Axe
 
     results = Axe().run(page)
@@ -137,5 +138,5 @@ def serious_violations(page) -> list[str]:
         f"{v['id']} ({v['impact']}): {v['help']} at "
         + ", ".join(str(n["target"]) for n in v["nodes"][:3])
         for v in results.response["violations"]
-        if v["impact"] in ("serious", "critical")
+        if v["impact"] in impacts
     ]

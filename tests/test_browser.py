@@ -49,6 +49,8 @@ def test_a_worker_records_an_observation_and_sees_the_score_and_rank_change(page
     assert page.locator("[data-testid=rank]").inner_text().strip() == "3"
     screenshot(page, "case")
 
+    with page.expect_navigation():
+        page.click("#actions ~ ul a:has-text('Record an observation')")
     page.select_option("#observation-indicator", "previous_injury")
     page.fill("#observation-observed_on-day", "2")
     page.fill("#observation-observed_on-month", "3")
@@ -64,7 +66,8 @@ def test_a_worker_records_an_observation_and_sees_the_score_and_rank_change(page
     after = score_on_case_page(page)
     assert after == pytest.approx(before + 10.0, abs=0.1)
     assert page.locator("[data-testid=rank]").inner_text().strip() == "2"
-    assert "Bruise seen at the health visit" in page.locator("#timeline ~ div").first.inner_text()
+    page.click("#timeline summary")
+    assert "Bruise seen at the health visit" in page.locator("#timeline").inner_text()
     screenshot(page, "case-after-observation")
 
     with page.expect_navigation():
@@ -99,6 +102,9 @@ def test_the_same_flow_works_with_the_keyboard_alone(page):
         page.keyboard.press("Enter")
     before = score_on_case_page(page)
 
+    tab_to(page, "el.textContent.trim() === 'Record an observation'")
+    with page.expect_navigation(url=re.compile(r"/cases/N-0002/observations$")):
+        page.keyboard.press("Enter")
     tab_to(page, "el.id === 'observation-indicator'")
     page.keyboard.type("Previous injury")
     tab_to(page, "el.id === 'observation-observed_on-day'")
@@ -114,7 +120,7 @@ def test_the_same_flow_works_with_the_keyboard_alone(page):
     with page.expect_navigation():
         page.keyboard.press("Enter")
 
-    assert page.locator("#observation-indicator").input_value() == ""  # a fresh form
+    assert page.url.endswith("/cases/N-0002")  # back on the case
     assert "rank 2 in the caseload" in page.locator(".govuk-notification-banner").inner_text()
     assert score_on_case_page(page) == pytest.approx(before + 10.0, abs=0.1)
     screenshot(page, "case-keyboard-only")
@@ -129,7 +135,7 @@ def test_the_same_flow_works_with_the_keyboard_alone(page):
 
 def test_bad_input_shows_the_error_summary_which_links_to_the_field(page):
     sign_in(page, "ann")
-    page.goto("/cases/N-0002")
+    page.goto("/cases/N-0002/observations")
     with page.expect_navigation():
         page.click("button:has-text('Record observation')")
     summary = page.locator(".govuk-error-summary")
@@ -164,6 +170,33 @@ PAGES = [
     ("meg", "/cases/N-0005", "case-unallocated"),
     ("ada", "/team", "team-choose"),
     ("ada", "/admin/audit", "audit"),
+    # A change's own page, for each change, and the corrections.
+    ("ann", "/cases/N-0002/visits", "record-visit"),
+    ("ann", "/cases/N-0002/observations", "record-observation"),
+    ("ann", "/cases/N-0002/enquiries", "record-enquiry"),
+    ("ann", "/cases/N-0002/adjustments", "adjust-priority"),
+    ("ann", "/cases/N-0002/reviews", "mark-reviewed"),
+    ("ann", "/cases/N-0001/enquiries/1/error", "enquiry-in-error"),
+    # Finding a case, the pages about the service, and a wrong method.
+    ("meg", "/search?q=NB", "search-results"),
+    ("meg", "/search?q=ZZ", "search-no-results"),
+    ("meg", "/search?q=", "search-empty"),
+    ("ann", "/how-scores-work", "how-scores-work"),
+    (None, "/help", "help"),
+    (None, "/accessibility", "accessibility"),
+    (None, "/privacy", "privacy"),
+    ("ann", "/logout", "method-not-allowed"),
+    # The team's sections, one worker's share, and allocating a case.
+    ("meg", "/team/hotspots", "team-section"),
+    ("meg", "/team?worker=2", "team-one-worker"),
+    ("meg", "/team/allocate/N-0005", "allocate"),
+    ("ann", "/caseload?visit_overdue=1&sort=visit_due", "caseload-filtered-sorted"),
+    ("ann", "/caseload?band=purple", "caseload-not-a-band"),
+    # People, for admins, and a dead one-time link.
+    ("ada", "/admin/people", "people"),
+    ("ada", "/admin/people/new", "add-person"),
+    ("ada", "/admin/people/1", "person"),
+    (None, "/password/not-a-real-token", "password-link-dead"),
     ("ada", "/admin/sessions", "signed-in"),
     # The digest area's pages, which extend this area's base template.
     ("meg", "/digest", "digest-preview"),
@@ -178,7 +211,7 @@ def test_every_page_has_no_serious_accessibility_violations(page, who, path, nam
         sign_in(page, who)
     page.goto(path)
     screenshot(page, f"axe-{name}")
-    assert serious_violations(page) == []
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
 
 
 def test_pages_with_errors_have_no_serious_accessibility_violations(page):
@@ -189,13 +222,166 @@ def test_pages_with_errors_have_no_serious_accessibility_violations(page):
     screenshot(page, "axe-login-errors")
     assert serious_violations(page) == []
     sign_in(page, "ann")
-    page.goto("/cases/N-0003")
+    page.goto("/cases/N-0003/adjustments")
     page.fill("#adjustment-points", "lots")
     with page.expect_navigation():
         page.click("button:has-text('Add adjustment')")
     assert page.locator(".govuk-error-summary").is_visible()
     screenshot(page, "axe-case-errors")
     assert serious_violations(page) == []
+
+
+# --- a worker's day: visits, finding a case, a phone, printing, the timeout -------------------
+
+
+def test_a_worker_records_a_visit_and_the_overdue_visit_clears(page):
+    sign_in(page, "ann")
+    page.goto("/cases/N-0002")
+    visits = page.locator("[data-testid=visits]")
+    assert "(overdue)" in visits.inner_text()
+    before = score_on_case_page(page)
+    with page.expect_navigation():
+        page.click("[data-testid=next-steps] a:has-text('Visit the child')")
+    assert page.locator("h1").inner_text() == "Record a visit"
+    page.fill("#visit-visited_on-day", "2")
+    page.fill("#visit-visited_on-month", "3")
+    page.fill("#visit-visited_on-year", "2026")
+    page.check("input[name=visit-seen][value=seen_alone]")
+    page.fill("#visit-note", "Baby feeding well")
+    screenshot(page, "record-visit-filled")
+    with page.expect_navigation():
+        page.click("button:has-text('Record visit')")
+    banner = page.locator(".govuk-notification-banner").inner_text()
+    assert "Visit recorded for 2 March 2026." in banner
+    assert "(overdue)" not in page.locator("[data-testid=visits]").inner_text()
+    assert score_on_case_page(page) == pytest.approx(before - 2.0, abs=0.05)
+    page.click("#visits summary")
+    assert "Baby feeding well" in page.locator("#visits").inner_text()
+    screenshot(page, "case-after-visit")
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
+
+
+def test_a_manager_finds_a_case_from_the_header_of_any_page(page):
+    sign_in(page, "meg")
+    page.goto("/team")
+    page.fill("#header-search", "n-0004")
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert page.url.endswith("/cases/N-0004")
+    page.fill("#header-search", "S-0001")  # another team's case: not found for Meg
+    with page.expect_navigation():
+        page.click(".app-search button")
+    assert "No case you can see" in page.locator("[data-testid=no-results]").inner_text()
+
+
+def test_the_case_page_fits_a_phone_without_sideways_scrolling(page):
+    sign_in(page, "ann")
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto("/cases/N-0001")
+    for section in page.locator("details summary").all():
+        section.click()  # every folded section open: the widest the page gets
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the page is {width} px wide at 375 px"
+    screenshot(page, "case-phone")
+    page.goto("/cases/N-0001/adjustments")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_the_case_prints_its_content_without_navigation_or_forms(page):
+    sign_in(page, "ann")
+    page.goto("/cases/N-0001")
+    page.emulate_media(media="print")
+    page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+    assert page.locator("#timeline").evaluate("d => d.open")
+    assert page.locator(".govuk-header").is_hidden()
+    assert page.locator(".app-header-search").is_hidden()
+    assert page.locator(".app-actions").is_hidden()
+    assert page.locator(".govuk-footer").is_hidden()
+    assert page.locator("#timeline").inner_text().count("Observed") == 3
+    pdf = page.pdf(format="A4")
+    sheets = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+    screenshot(page, "case-print")
+    assert 1 <= sheets <= 3, f"the case prints on {sheets} A4 sheets"  # 7, with empty forms
+    assert page.locator("a:has-text('Resolve or refute')").first.is_hidden()
+
+
+def test_the_timeout_warning_offers_to_stay_signed_in(page, live_server):
+    page.clock.install()
+    sign_in(page, "ann")
+    page.goto("/cases/N-0002")
+    dialog = page.locator("#app-timeout")
+    assert dialog.is_hidden()
+    page.clock.fast_forward("28:01")  # 2 minutes before the 30-minute sign-out
+    assert dialog.is_visible()
+    assert "You will be signed out soon" in dialog.inner_text()
+    assert page.evaluate("document.activeElement.id") == "app-timeout-title"
+    screenshot(page, "timeout-warning")
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
+    with page.expect_response("**/session/keep-alive") as answer:
+        page.click("button:has-text('Stay signed in')")
+    assert answer.value.ok
+    assert dialog.is_hidden()
+    page.clock.fast_forward("27:00")
+    assert dialog.is_hidden()  # the countdown started again
+
+
+def test_a_plan_typed_before_the_session_ends_comes_back_after_signing_in(page, live_server):
+    from datetime import timedelta
+
+    import browser_support as world
+
+    page.clock.install()
+    sign_in(page, "ann")
+    page.goto("/cases/N-0002/reviews")
+    page.fill("#review-plan", "Visit with the health visitor on Monday")
+    live_server.app.config["HOTSPOTS_NOW"] = world.NOW + timedelta(minutes=31)
+    page.clock.fast_forward("30:01")
+    dialog = page.locator("#app-timeout")
+    assert "You have been signed out" in dialog.inner_text()
+    screenshot(page, "timeout-signed-out")
+    with page.expect_navigation(url=re.compile(r"/login\?next=")):
+        page.click("button:has-text('Sign in again')")
+    assert "what you typed will be back" in page.locator(".govuk-notification-banner").inner_text()
+    page.fill("#email", world.email("ann"))
+    page.fill("#password", world.PASSWORD)
+    with page.expect_navigation(url=re.compile(r"/cases/N-0002/reviews$")):
+        page.click("button:has-text('Sign in')")
+    assert page.locator("#review-plan").input_value() == "Visit with the health visitor on Monday"
+    with page.expect_navigation(url=re.compile(r"/cases/N-0002$")):
+        page.click("button:has-text('Mark as reviewed')")
+    assert "Case marked as reviewed." in page.locator(".govuk-notification-banner").inner_text()
+
+
+def test_an_admin_adds_a_person_who_sets_a_password_and_signs_in(page, chromium, live_server):
+    sign_in(page, "ada")
+    page.goto("/admin/people/new")
+    with page.expect_navigation():
+        page.click("button:has-text('Add person')")
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
+    page.fill("#name", "Nia New")
+    page.fill("#email", "nia.new@example.org")
+    page.check("input[name=role][value=worker]")
+    page.select_option("#team", label="North Team")
+    with page.expect_navigation():
+        page.click("button:has-text('Add person')")
+    link = page.locator("[data-testid=password-link]").inner_text().strip()
+    screenshot(page, "person-added")
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
+    path = link[link.index("/password/") :]
+    newcomer = chromium.new_context(base_url=live_server.url).new_page()
+    newcomer.goto(path)
+    newcomer.fill("#password", "a long passphrase")
+    newcomer.fill("#confirm", "a long passphrase")
+    assert serious_violations(newcomer, impacts=("moderate", "serious", "critical")) == []
+    with newcomer.expect_navigation():
+        newcomer.click("button:has-text('Set password')")
+    newcomer.fill("#email", "nia.new@example.org")
+    newcomer.fill("#password", "a long passphrase")
+    with newcomer.expect_navigation():
+        newcomer.click("button:has-text('Sign in')")
+    assert newcomer.locator("h1").inner_text() == "My caseload"
+    newcomer.context.close()
 
 
 STAFF_UPLOAD = b"email,name,role,team\nnia.new@example.org,Nia New,worker,North Team\n"

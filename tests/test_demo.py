@@ -265,6 +265,33 @@ def test_the_command_with_if_empty_skips_a_database_with_cases(runner, db):
     assert db.execute("SELECT count(*) FROM cases").fetchone()[0] == 50
 
 
+def test_the_demo_has_a_month_of_score_history_the_same_for_the_same_seed(tmp_path, settings):
+    histories = []
+    for name in ("a.db", "b.db"):
+        db = fresh_db(tmp_path / name)
+        load_demo(
+            db,
+            settings,
+            cases=60,
+            seed=3,
+            as_of=AS_OF,
+            now=NOW,
+            password_hash=HASH,
+            history_days=30,
+        )
+        histories.append(db.execute("SELECT * FROM score_history ORDER BY 1, 2").fetchall())
+        days = [r[0] for r in db.execute("SELECT DISTINCT day FROM score_history ORDER BY day")]
+        assert len(days) == 31 and days[-1] == AS_OF.isoformat()
+        # Trends and days in the red band have something to go on: scores moved.
+        moved = db.execute(
+            "SELECT count(DISTINCT case_id) FROM score_history h WHERE EXISTS ("
+            "SELECT 1 FROM score_history o WHERE o.case_id = h.case_id AND o.score <> h.score)"
+        ).fetchone()[0]
+        assert moved > 0
+        db.close()
+    assert histories[0] == histories[1]
+
+
 def test_the_demo_never_makes_up_an_indicator_only_an_authoritys_own_files_record(small):
     """A repeat child protection plan comes from the Annex A workbook only: the demo's cases,
     and the calibration done on them, stay as they were before the indicator existed."""

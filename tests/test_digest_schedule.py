@@ -147,6 +147,19 @@ def test_it_warns_when_the_bank_holiday_list_is_about_to_run_out(app, caplog):
     assert f"bank holiday list ends on {last.isoformat()}" in caplog.text
 
 
+def test_a_scheduler_started_without_catch_up_waits_for_the_next_send_time(app, settings):
+    settings["digest"]["catch_up_on_start"] = False  # as `make run` starts it
+    scheduler = BackgroundScheduler(timezone="Europe/London")
+    schedule(scheduler, app, now=datetime(2026, 11, 26, 8, 10, tzinfo=LONDON))
+    scheduler.start(paused=True)
+    try:
+        assert scheduler.get_job(JOB_ID).next_run_time == datetime(
+            2026, 11, 27, 7, 30, tzinfo=LONDON
+        )
+    finally:
+        scheduler.shutdown(wait=False)
+
+
 # --- unattended recovery: failed digests retried later the same morning -----------------------
 
 

@@ -53,6 +53,12 @@ QUERY_NAMES = [
     "action",
     "date_from",
     "date_to",
+    # The caseload's filters and order, and finding a case.
+    "sort",
+    "not_reviewed",
+    "visit_overdue",
+    "practice_gap",
+    "q",
 ]
 PREFIXES = ("", "observation-", "enquiry-", "adjustment-", "review-")
 

@@ -117,8 +117,8 @@ def test_an_unknown_table_referring_to_cases_stops_retention_before_it_removes_a
     db, settings, ids
 ):
     close(db, "N-0003", 400)
-    db.execute("CREATE TABLE visits (id INTEGER PRIMARY KEY, case_id REFERENCES cases(id))")
-    with pytest.raises(retention.RetentionError, match="visits refer to cases"):
+    db.execute("CREATE TABLE case_letters (id INTEGER PRIMARY KEY, case_id REFERENCES cases(id))")
+    with pytest.raises(retention.RetentionError, match="case_letters refer to cases"):
         retention.apply_retention(db, settings, now=NOW)
     assert count(db, "cases") == len(world.CASES)
 

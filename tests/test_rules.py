@@ -169,7 +169,12 @@ def test_model_stored_scores_pages_and_digest_agree_case_by_case(authority):
     assert hotspots > 0
 
     within = settings["digest"]["unreviewed_after_days"]
-    params = rule_sql.parameters(AS_OF, within) | {"limit": 100_000}
+    # The team page's lists, for the whole team (no worker filter), all on one page.
+    params = rule_sql.parameters(AS_OF, within) | {
+        "limit": 100_000,
+        "offset": 0,
+        "worker_id": None,
+    }
     digest_no_enquiry, page_no_enquiry = set(), set()
     digest_unreviewed, page_unreviewed = set(), set()
     settings = json.loads(json.dumps(settings))

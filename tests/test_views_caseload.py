@@ -152,3 +152,55 @@ def test_scores_stored_without_contributions_are_explained_the_same_way(client, 
     reasons = re.compile(r'<ul class="govuk-list govuk-body-s app-reasons">.*?</ul>', re.S)
     assert reasons.findall(explained) == reasons.findall(stored)
     assert "Previous injury or unexplained bruising (+7.8)" in explained
+
+
+def test_a_band_that_does_not_exist_is_named_as_not_a_band(client, ids):
+    sign_in(client, "ann")
+    response = client.get("/caseload?band=purple")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "“purple” is not a band: choose Hotspot, Amber or Green" in page
+    assert 'href="#band-filter"' in page and 'id="band-filter"' in page
+    assert case_refs(page) == ["N-0001", "N-0003", "N-0002"]  # the whole caseload, still
+
+
+def test_the_caseload_says_when_its_scores_were_updated_with_the_time(client, ids):
+    sign_in(client, "ann")
+    page = client.get("/caseload").get_data(as_text=True)
+    assert "Scores updated 2 March 2026 at 9:30am." in page
+    assert "A hotspot scores 14 or more,\n    amber 7 or more." in page
+
+
+@pytest.mark.parametrize(
+    ("query", "refs"),
+    [
+        ("visit_overdue=1", ["N-0002"]),  # visited 40 days ago, every 14 days
+        ("not_reviewed=1", ["N-0001", "N-0003", "N-0002"]),
+        ("practice_gap=1", ["N-0001", "N-0003", "N-0002"]),
+        ("practice_gap=1&visit_overdue=1&band=green", ["N-0002"]),
+        ("sort=visit_due", ["N-0002", "N-0003", "N-0001"]),
+        ("sort=case_ref", ["N-0001", "N-0002", "N-0003"]),
+        ("sort=reviewed", ["N-0001", "N-0002", "N-0003"]),  # none reviewed: by reference
+    ],
+)
+def test_the_caseload_filters_and_sorts(client, ids, query, refs):
+    sign_in(client, "ann")
+    page = client.get(f"/caseload?{query}").get_data(as_text=True)
+    assert case_refs(page) == refs
+    if "=1" in query:
+        assert f"Showing {len(refs)} of" in page
+
+
+def test_a_review_drops_the_case_from_the_not_reviewed_filter(client, db, ids):
+    sign_in(client, "ann")
+    client.post("/cases/N-0003/reviews", data={"review-plan": "Visit on Friday"})
+    page = client.get("/caseload?not_reviewed=1&sort=reviewed").get_data(as_text=True)
+    assert case_refs(page) == ["N-0001", "N-0002"]
+
+
+def test_an_unknown_sort_is_an_error_and_the_caseload_stays_ranked(client, ids):
+    sign_in(client, "ann")
+    response = client.get("/caseload?sort=shoe-size")
+    assert response.status_code == 400
+    assert "Choose how to sort the caseload" in response.get_data(as_text=True)
+    assert case_refs(response.get_data(as_text=True)) == ["N-0001", "N-0003", "N-0002"]

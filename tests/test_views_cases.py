@@ -4,6 +4,7 @@ forms: each change is saved, audited, rescored at once; bad input saves nothing.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import browser_support as world
 import pytest
@@ -28,6 +29,12 @@ def without_nonce(html: str) -> str:
     return re.sub(r'nonce="[^"]*"', "", html)
 
 
+VISIT = {
+    "visit-visited_on": ["2", "3", "2026"],
+    "visit-seen": "seen_alone",
+    "visit-note": "Baby asleep in a safe cot",
+}
+
 OBSERVATION = {
     "observation-indicator": "previous_injury",
     "observation-observed_on": ["2", "3", "2026"],
@@ -47,10 +54,17 @@ def test_the_case_page_breaks_the_score_down_into_points_that_sum_to_it(client, 
     assert float(total) == pytest.approx(score, abs=0.005)
     points = [float(p) for p in re.findall(r"numeric\">([+-][\d.]+)</td>", page)]
     assert sum(points) == pytest.approx(score, abs=0.05)
-    for words in ("Previous injury or unexplained bruising", "×0.98", "Child&#39;s age"):
+    for words in (
+        "Previous injury or unexplained bruising",
+        "8 points when new; counts for less as it gets older: half after two years.",
+        "Child&#39;s age",
+    ):
         assert words in page
+    assert "×" not in page and "Decay" not in page and "half-life" not in page
     version = db.execute("SELECT model_version FROM scores LIMIT 1").fetchone()[0]
-    assert f"model version {version}" in page
+    # The model version is in the folded breakdown, after what matters, never first.
+    assert f"scoring model {version}" in page
+    assert page.index(version) > page.index("How this score is built")
 
 
 def test_a_score_stored_without_contributions_is_explained_on_the_page(client, db, ids):
@@ -139,6 +153,13 @@ def test_a_closed_case_shows_its_history_and_no_forms(client, db, settings, ids)
     assert "closed 1 March 2026" in page
     assert "Previous injury or unexplained bruising" in page  # the timeline stays
     assert "Record an observation" not in page
+    response = client.get("/cases/N-0001/observations")
+    assert response.status_code == 302 and response.location == "/cases/N-0001"
+    assert client.post("/cases/N-0001/visits", data=VISIT).status_code == 302
+    assert count(db, "visits") == 0
+    assert "This case is closed: nothing more can be recorded on it." in text(
+        client.get("/cases/N-0001")
+    )
 
 
 def test_an_unallocated_case_says_so_instead_of_a_rank(client, ids):
@@ -220,9 +241,16 @@ def test_bad_observation_input_shows_the_error_summary_and_saves_nothing(
     if href:
         assert f'href="{href}"' in page
     assert page.count(message) == 2  # in the summary and beside the field
-    assert "<title>Error: Case N-0002" in page
+    assert "<title>Error: Record an observation: case N-0002" in page
     assert count(db, "observations") == observations
-    assert [r["action"] for r in audit_rows(db)][audits:] == ["view_case"]  # shown, not saved
+    assert audit_rows(db)[audits:] == [  # shown again with the errors, not saved
+        {
+            "actor_email": email("ann"),
+            "action": "view_case",
+            "case_ref": "N-0002",
+            "detail": "form=observation",
+        }
+    ]
     assert db["rescore_queue"].count == 0  # nothing written, so nothing marked
 
 
@@ -251,7 +279,7 @@ class TestWithCsrf:
 
     def test_a_form_posted_with_its_csrf_token_is_saved(self, client, db, ids):
         sign_in(client, "ann")
-        token = world.csrf_token(text(client.get("/cases/N-0002")))
+        token = world.csrf_token(text(client.get("/cases/N-0002/observations")))
         data = {**OBSERVATION, "observation-csrf_token": token}
         assert client.post("/cases/N-0002/observations", data=data).status_code == 302
         assert audit_rows(db, "record_observation")
@@ -275,7 +303,7 @@ def test_recording_a_domestic_abuse_enquiry_closes_that_practice_gap(client, db,
     assert score_row(db, case_id)["score"] == pytest.approx(2.0)
     page = text(client.get("/cases/N-0003"))
     assert "Enquiry recorded: Routine domestic abuse enquiry." in page
-    assert "Nothing disclosed" in page
+    assert "Asked 1 March 2026: nothing disclosed." in page
     assert audit_rows(db, "record_enquiry")[0]["detail"] == (
         "topic=domestic_abuse asked_on=2026-03-01 outcome=not_disclosed"
     )
@@ -330,7 +358,13 @@ def test_an_adjustment_with_reason_and_expiry_moves_the_score_and_is_shown(clien
         ({"adjustment-points": "lots"}, "Points must be a number"),
         ({"adjustment-points": "0"}, "Points must be between -20 and 20, and not 0"),
         ({"adjustment-points": "25"}, "Points must be between -20 and 20, and not 0"),
-        ({"adjustment-points": "nan"}, "Points must be between -20 and 20, and not 0"),
+        ({"adjustment-points": "nan"}, "Points must be a number"),
+        ({"adjustment-points": "inf"}, "Points must be a number"),
+        ({"adjustment-points": "1e1"}, "Points must be a number with at most 2 decimal places"),
+        ({"adjustment-points": "1.255"}, "at most 2 decimal places"),
+        ({"adjustment-points": "٣"}, "Points must be a number"),
+        ({"adjustment-points": "20.01"}, "Points must be between -20 and 20, and not 0"),
+        ({"adjustment-points": "-0.00"}, "Points must be between -20 and 20, and not 0"),
     ],
 )
 def test_an_adjustment_needs_a_reason_an_expiry_and_sensible_points(
@@ -390,6 +424,9 @@ def test_refuting_an_observation_keeps_it_and_stops_it_counting(client, db, ids)
     assert f'href="{link}"' in page
     form = client.get(link)
     assert form.status_code == 200 and "Resolve or refute" in text(form)
+    # The page names the observation: what, when, from whom.
+    for words in ("Previous injury or unexplained bruising", "10 February 2026", "Police"):
+        assert words in text(form)
     response = client.post(
         link, data={"status": "refuted", "reason": "The hospital confirmed a birthmark"}
     )
@@ -402,6 +439,7 @@ def test_refuting_an_observation_keeps_it_and_stops_it_counting(client, db, ids)
     assert after < before - 7
     page = text(client.get("/cases/N-0001"))
     assert "Refuted" in page and "The hospital confirmed a birthmark" in page
+    assert "Refuted on 2 March 2026 by Ann Worker: The hospital confirmed a birthmark" in page
     assert audit_rows(db, "refute_observation")[0]["detail"] == (
         f"observation={obs} indicator=previous_injury"
     )
@@ -441,3 +479,386 @@ def test_nothing_is_ever_deleted_from_the_timeline(client, db, ids):
     assert count(db, "observations") == 9
     page = text(client.get("/cases/N-0001"))
     assert page.count("No longer applies") == 2
+
+
+def test_a_resolved_observation_without_a_reason_or_recorder_reads_cleanly(client, db, ids):
+    db.execute(
+        "UPDATE observations SET status = 'resolved', status_reason = NULL, "
+        "status_changed_at = NULL, status_changed_by_id = NULL WHERE case_id = ?",
+        [ids["cases"]["N-0002"]],
+    )
+    sign_in(client, "ann")
+    page = text(client.get("/cases/N-0002"))
+    assert "Resolved" in page
+    assert "None" not in page and "unknown" not in page and "(, " not in page
+
+
+def test_source_agencies_read_as_people_say_them(client, db, ids):
+    sign_in(client, "ann")
+    form = text(client.get("/cases/N-0002/observations"))
+    assert ">GP<" in form and ">Health visiting<" in form and ">Gp<" not in form
+    client.post("/cases/N-0002/observations", data={**OBSERVATION, "observation-source": "gp"})
+    assert "from GP" in text(client.get("/cases/N-0002"))
+
+
+# --- every change has a page of its own ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "heading", "field"),
+    [
+        ("visits", "Record a visit", "visit-visited_on-day"),
+        ("observations", "Record an observation", "observation-indicator"),
+        ("enquiries", "Record an enquiry", "enquiry-topic"),
+        ("adjustments", "Adjust the priority", "adjustment-points"),
+        ("reviews", "Mark as reviewed", "review-plan"),
+    ],
+)
+def test_each_action_is_a_page_of_its_own_linked_from_the_case(
+    client, db, ids, path, heading, field
+):
+    sign_in(client, "ann")
+    case_page = text(client.get("/cases/N-0002"))
+    assert f'href="/cases/N-0002/{path}"' in case_page
+    assert 'id="{field}"' not in case_page  # no forms on the case page itself
+    response = client.get(f"/cases/N-0002/{path}")
+    assert response.status_code == 200
+    page = text(response)
+    assert f'<h1 class="govuk-heading-l">{heading}</h1>' in page
+    assert f'id="{field}"' in page
+    assert "govuk-error-summary" not in page  # a fresh form, no errors yet
+    assert audit_rows(db, "view_case")[-1]["detail"].startswith("form=")
+
+
+def test_a_form_page_for_a_case_someone_may_not_see_is_not_found(client, db, ids):
+    sign_in(client, "bob")
+    assert client.get("/cases/N-0001/visits").status_code == 404
+    assert audit_rows(db, "refused_case")[-1]["case_ref"] == "N-0001"
+
+
+def test_a_url_loaded_with_the_wrong_method_gets_a_proper_page(client, ids):
+    sign_in(client, "ann")
+    response = client.put("/cases/N-0002/visits")
+    assert response.status_code == 405
+    assert "govuk-template" in text(response) and "Page not available" in text(response)
+    assert set(response.headers["Allow"].split(", ")) >= {"GET", "POST"}
+    sign_out = client.get("/logout")  # a POST-only address
+    assert sign_out.status_code == 405 and "Page not available" in text(sign_out)
+
+
+# --- visits ---------------------------------------------------------------------------------
+
+
+def test_recording_a_visit_clears_an_overdue_visit_at_once_and_is_kept_in_the_history(
+    client, db, ids
+):
+    case_id = ids["cases"]["N-0002"]  # last visited 40 days ago, due every 14: overdue
+    before = score_row(db, case_id)["score"]
+    sign_in(client, "ann")
+    assert "(overdue)" in text(client.get("/cases/N-0002"))
+    response = client.post("/cases/N-0002/visits", data=VISIT)
+    assert response.status_code == 302 and response.location == "/cases/N-0002"
+    assert db.execute("SELECT last_visit_on FROM cases WHERE id = ?", [case_id]).fetchone()[0] == (
+        "2026-03-02"
+    )
+    assert score_row(db, case_id)["score"] == pytest.approx(before - 2.0)  # the gap's points
+    assert db["rescore_queue"].count == 0
+    page = text(client.get("/cases/N-0002"))
+    assert "Visit recorded for 2 March 2026." in page
+    assert "(overdue)" not in page
+    assert "Next due: 16 March 2026" in page
+    assert "Yes, and the child was seen alone" in page and "Baby asleep in a safe cot" in page
+    assert audit_rows(db, "record_visit") == [
+        {
+            "actor_email": email("ann"),
+            "action": "record_visit",
+            "case_ref": "N-0002",
+            "detail": "visited_on=2026-03-02 seen=seen_alone",
+        }
+    ]
+    row = db.execute(
+        "SELECT visited_on, child_seen, seen_alone, note, recorded_by_id FROM visits"
+    ).fetchone()
+    assert row == ("2026-03-02", 1, 1, "Baby asleep in a safe cot", ids["staff"]["ann"])
+
+
+def test_a_visit_where_the_child_was_not_seen_is_kept_but_is_not_the_last_visit(client, db, ids):
+    case_id = ids["cases"]["N-0002"]
+    before = score_row(db, case_id)["score"]
+    sign_in(client, "ann")
+    client.post("/cases/N-0002/visits", data={**VISIT, "visit-seen": "not_seen"})
+    assert db.execute("SELECT last_visit_on FROM cases WHERE id = ?", [case_id]).fetchone()[0] == (
+        "2026-01-21"
+    )
+    assert score_row(db, case_id)["score"] == pytest.approx(before)
+    page = text(client.get("/cases/N-0002"))
+    assert "The child was not seen, so the last visit is unchanged." in page
+    assert "No, the child was not seen" in page and "(overdue)" in page
+    assert db.execute("SELECT child_seen, seen_alone FROM visits").fetchone() == (0, None)
+
+
+def test_an_earlier_visit_recorded_late_does_not_move_the_last_visit_back(client, db, ids):
+    case_id = ids["cases"]["N-0001"]  # last visited 27 February 2026
+    sign_in(client, "ann")
+    data = {**VISIT, "visit-visited_on": ["20", "2", "2026"], "visit-seen": "seen_not_alone"}
+    assert client.post("/cases/N-0001/visits", data=data).status_code == 302
+    assert db.execute("SELECT last_visit_on FROM cases WHERE id = ?", [case_id]).fetchone()[0] == (
+        "2026-02-27"
+    )
+    assert "Yes, but not alone" in text(client.get("/cases/N-0001"))
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"visit-visited_on": ["", "", ""]}, "Enter the date of the visit"),
+        ({"visit-visited_on": ["3", "3", "2026"]}, "must be today or in the past"),
+        ({"visit-visited_on": ["1", "1", "1900"]}, "must be on or after 26 January 2025"),
+        ({"visit-visited_on": ["25", "1", "2025"]}, "when the case opened"),
+        ({"visit-seen": ""}, "Choose whether the child was seen"),
+        ({"visit-seen": "maybe"}, "Choose whether the child was seen"),
+        ({"visit-note": "x" * 2001}, "The note must be 2000 characters or fewer"),
+    ],
+)
+def test_bad_visit_input_shows_the_error_and_keeps_what_was_typed(client, db, ids, change, message):
+    sign_in(client, "ann")  # N-0002 opened 400 days ago, on 26 January 2025
+    response = client.post("/cases/N-0002/visits", data={**VISIT, **change})
+    assert response.status_code == 400
+    page = text(response)
+    assert message in page and "There is a problem" in page
+    if "visit-note" not in change:
+        assert "Baby asleep in a safe cot" in page  # nothing typed is lost
+    assert count(db, "visits") == 0
+    assert db["rescore_queue"].count == 0
+
+
+# --- dates before the child could have been seen ---------------------------------------------
+
+
+def test_an_enquiry_dated_1900_is_refused_and_does_not_close_a_practice_gap(client, db, ids):
+    case_id = ids["cases"]["N-0003"]
+    before = score_row(db, case_id)["score"]
+    sign_in(client, "ann")
+    data = {**ENQUIRY, "enquiry-asked_on": ["1", "1", "1900"]}
+    response = client.post("/cases/N-0003/enquiries", data=data)
+    assert response.status_code == 400
+    # Born 30 June 2019: nothing about the child before 40 weeks earlier, 23 September 2018.
+    assert (
+        "The date asked must be on or after 23 September 2018: an earlier date cannot be "
+        "about this child" in text(response)
+    )
+    assert count(db, "enquiries") == 3
+    assert score_row(db, case_id)["score"] == pytest.approx(before)
+
+
+def test_an_observation_during_the_pregnancy_is_accepted(client, db, ids):
+    sign_in(client, "ann")  # N-0001: born 14 September 2025
+    data = {**OBSERVATION, DATE: ["1", "6", "2025"], "observation-indicator": "domestic_abuse"}
+    assert client.post("/cases/N-0001/observations", data=data).status_code == 302
+    data[DATE] = ["1", "12", "2024"]
+    response = client.post("/cases/N-0001/observations", data=data)
+    assert response.status_code == 400
+    assert "The date observed must be on or after 8 December 2024" in text(response)
+
+
+# --- corrections --------------------------------------------------------------------------------
+
+
+def test_a_new_adjustment_replaces_the_one_in_force_instead_of_stacking(client, db, ids):
+    case_id = ids["cases"]["N-0003"]
+    base = score_row(db, case_id)["score"]
+    sign_in(client, "ann")
+    for points in ("20", "20", "20"):
+        data = {**ADJUSTMENT, "adjustment-points": points}
+        assert client.post("/cases/N-0003/adjustments", data=data).status_code == 302
+    assert score_row(db, case_id)["score"] == pytest.approx(base + 20)  # not base + 60
+    in_force = db.execute(
+        "SELECT count(*) FROM adjustments WHERE case_id = ? AND withdrawn_at IS NULL", [case_id]
+    ).fetchone()[0]
+    assert in_force == 1 and count(db, "adjustments") == 3  # history kept
+    page = text(client.get("/cases/N-0003"))
+    assert page.count("Replaced by a new adjustment") == 2
+    assert "It replaces the adjustment that was in force." in page
+    form = text(client.get("/cases/N-0003/adjustments"))
+    assert "In force now: <strong>+20 points</strong> until 30 March 2026" in form
+
+
+def test_an_adjustment_can_be_withdrawn_early_with_a_reason(client, db, ids):
+    case_id = ids["cases"]["N-0003"]
+    base = score_row(db, case_id)["score"]
+    sign_in(client, "ann")
+    client.post("/cases/N-0003/adjustments", data=ADJUSTMENT)
+    adjustment = db.execute("SELECT id FROM adjustments").fetchone()[0]
+    link = f"/cases/N-0003/adjustments/{adjustment}/withdraw"
+    assert f'href="{link}"' in text(client.get("/cases/N-0003"))
+    page = client.get(link)
+    assert page.status_code == 200 and "+3 points" in text(page)
+    response = client.post(link, data={"reason": " "})
+    assert response.status_code == 400
+    assert "Enter why you are withdrawing the adjustment" in text(response)
+    response = client.post(link, data={"reason": "Father stays in prison"})
+    assert response.status_code == 302
+    assert score_row(db, case_id)["score"] == pytest.approx(base)
+    row = db.execute(
+        "SELECT expires_on, expires_on_as_made, withdrawn_reason, withdrawn_by_id FROM adjustments"
+    ).fetchone()
+    assert row == ("2026-03-01", "2026-03-30", "Father stays in prison", ids["staff"]["ann"])
+    page = text(client.get("/cases/N-0003"))
+    assert "Withdrawn on 2 March 2026 by Ann Worker: Father stays in prison." in page
+    assert "It was to expire on 30 March 2026." in page
+    assert audit_rows(db, "withdraw_adjustment")[0]["detail"] == f"adjustment={adjustment}"
+    assert client.get(link).status_code == 404  # nothing in force to withdraw now
+
+
+def test_an_enquiry_entered_in_error_stays_in_the_history_marked_so(client, db, ids):
+    sign_in(client, "ann")
+    client.post("/cases/N-0003/enquiries", data=ENQUIRY)
+    enquiry = db.execute("SELECT max(id) FROM enquiries").fetchone()[0]
+    link = f"/cases/N-0003/enquiries/{enquiry}/error"
+    assert f'href="{link}"' in text(client.get("/cases/N-0003"))
+    page = text(client.get(link))
+    assert "Routine domestic abuse enquiry, asked 1 March 2026: nothing disclosed" in page
+    assert client.post(link, data={"reason": ""}).status_code == 400
+    response = client.post(link, data={"reason": "Recorded on the wrong case"})
+    assert response.status_code == 302
+    assert count(db, "enquiries") == 4
+    assert db.execute(
+        "SELECT count(*) FROM valid_enquiries WHERE case_id = ?", [ids["cases"]["N-0003"]]
+    ).fetchone() == (0,)
+    page = text(client.get("/cases/N-0003"))
+    assert "Entered in error" in page and "Recorded on the wrong case" in page
+    assert audit_rows(db, "enquiry_entered_in_error")[0]["detail"] == (
+        f"enquiry={enquiry} topic=domestic_abuse"
+    )
+    assert client.post(link, data={"reason": "again"}).status_code == 404
+
+
+def test_a_review_entered_in_error_no_longer_counts_as_a_review(client, db, ids):
+    sign_in(client, "meg")
+    client.post("/cases/N-0004/reviews", data={"review-plan": "Joint visit with police"})
+    assert "Reviewed 2 March 2026" in text(client.get("/cases/N-0004"))
+    review = db.execute("SELECT id FROM reviews").fetchone()[0]
+    response = client.post(
+        f"/cases/N-0004/reviews/{review}/error", data={"reason": "Meant for N-0005"}
+    )
+    assert response.status_code == 302
+    page = text(client.get("/cases/N-0004"))
+    assert "Entered in error" in page and "Meant for N-0005" in page
+    assert "Joint visit with police" in page  # history kept
+    assert "Review the case" in page  # it needs a review again
+    assert audit_rows(db, "review_entered_in_error")[0]["detail"] == f"review={review}"
+
+
+def test_a_correction_of_another_cases_record_is_not_found(client, db, ids):
+    sign_in(client, "meg")
+    other = db.execute(
+        "SELECT id FROM enquiries WHERE case_id = ?", [ids["cases"]["N-0001"]]
+    ).fetchone()[0]
+    response = client.post(f"/cases/N-0002/enquiries/{other}/error", data={"reason": "x"})
+    assert response.status_code == 404
+    assert db.execute("SELECT count(*) FROM valid_enquiries").fetchone()[0] == 3
+
+
+# --- what matters first -----------------------------------------------------------------------
+
+
+def test_the_case_page_leads_with_the_score_band_reasons_and_what_would_help_next(client, ids):
+    sign_in(client, "ann")
+    page = text(client.get("/cases/N-0003"))  # no enquiries at all, visited 10 days ago
+    order = [
+        page.index('data-testid="score"'),
+        page.index("Why it ranks here"),
+        page.index("What would help next"),
+        page.index('id="actions"'),
+        page.index("How this score is built"),
+        page.index("Indicator timeline"),
+    ]
+    assert order == sorted(order)
+    steps = page[page.index('data-testid="next-steps"') : page.index('id="actions"')]
+    assert "Ask about domestic abuse" in steps
+    assert "Ask about the parents&#39; own childhood" in steps
+    assert "Review the case" in steps and "Visit the child" not in steps
+    assert 'href="/how-scores-work"' in page
+    assert "Green: a score below 7." in page
+
+
+# --- no lost typing -----------------------------------------------------------------------------
+
+
+def test_a_form_sent_after_the_session_expired_is_put_back_after_signing_in(app, client, db, ids):
+    sign_in(client, "ann")
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=31)  # idle past the 30 minutes
+    plan = {"review-plan": "Joint visit with police on Friday; ask about the new partner"}
+    response = client.post("/cases/N-0002/reviews", data=plan)
+    assert response.status_code == 302
+    assert response.location == "/login?next=/cases/N-0002/reviews"
+    assert count(db, "reviews") == 0  # nothing saved while signed out
+    login = text(client.get(response.location))
+    assert "what you typed will be back in the form" in login
+    signed_in = sign_in_to(client, "ann", next_url="/cases/N-0002/reviews")
+    assert signed_in.location == "/cases/N-0002/reviews"
+    page = text(client.get("/cases/N-0002/reviews"))
+    assert "Joint visit with police on Friday; ask about the new partner" in page
+    assert "What you typed before you were signed out is back in the form" in page
+    assert count(db, "reviews") == 0  # put back, not saved: the worker checks and saves
+    assert count(db, "form_drafts") == 0  # taken once
+    assert "Joint visit" not in text(client.get("/cases/N-0002/reviews"))
+
+
+def test_typed_text_is_put_back_only_for_the_person_who_typed_it(app, client, db, ids):
+    sign_in(client, "meg")
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=31)
+    client.post("/cases/N-0002/reviews", data={"review-plan": "Meg's plan"})
+    client.get("/login")
+    sign_in(client, "ann")
+    assert "Meg&#39;s plan" not in text(client.get("/cases/N-0002/reviews"))
+    assert count(db, "form_drafts") == 1
+
+
+def test_a_form_sent_by_the_timeout_warning_while_still_signed_in_is_never_saved(client, db, ids):
+    sign_in(client, "ann")
+    data = {**VISIT, "app-timed-out": "1"}
+    response = client.post("/cases/N-0002/visits", data=data)
+    assert response.status_code == 302 and response.location == "/cases/N-0002/visits"
+    assert count(db, "visits") == 0
+    page = text(client.get("/cases/N-0002/visits"))
+    assert "Baby asleep in a safe cot" in page
+
+
+def test_typed_text_older_than_a_day_is_not_put_back(app, client, db, ids):
+    sign_in(client, "ann")
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=31)
+    client.post("/cases/N-0002/reviews", data={"review-plan": "Old plan"})
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(days=1, minutes=32)
+    sign_in(client, "ann")
+    assert "Old plan" not in text(client.get("/cases/N-0002/reviews"))
+
+
+def test_stay_signed_in_keeps_the_session_alive(app, client, ids):
+    sign_in(client, "ann")
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=29)
+    assert client.post("/session/keep-alive").get_json() == {"signed_in": True}
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=58)  # 29 minutes after staying
+    assert client.get("/cases/N-0002").status_code == 200
+    page = text(client.get("/cases/N-0002"))
+    assert 'data-idle-seconds="1800"' in page and 'data-warn-seconds="120"' in page
+
+
+def sign_in_to(client, key: str, next_url: str):
+    return client.post(
+        f"/login?next={next_url}", data={"email": email(key), "password": world.PASSWORD}
+    )
+
+
+def test_how_scores_work_is_built_from_the_settings_in_force(client, settings, ids):
+    sign_in(client, "ann")
+    page = text(client.get("/how-scores-work"))
+    assert "A score of 14 or more" in page and "A score of 7 or more, below 14" in page
+    for spec in settings["scoring"]["indicators"].values():
+        assert spec["label"].replace("'", "&#39;") in page
+    assert "half after two years" in page and "Does not fade" in page
+    assert "No domestic-abuse enquiry recorded" in page
+    gaps = settings["scoring"]["practice_gaps"]
+    assert f"No domestic-abuse enquiry recorded ({gaps['no_domestic_abuse_enquiry']:+g})" in page
+    assert "Several concerns around a very young child" in page
+    assert "×" not in page and "half-life" not in page

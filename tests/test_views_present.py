@@ -97,3 +97,48 @@ def test_long_dates_are_in_the_govuk_style():
     assert present.long_date("2026-03-02") == "2 March 2026"
     assert present.long_date("2026-03-02T10:00:00+00:00") == "2 March 2026"
     assert present.long_date(None) == ""
+
+
+@pytest.mark.parametrize(
+    ("days", "words"),
+    [
+        (365, "counts for less as it gets older: half after a year"),
+        (730, "counts for less as it gets older: half after two years"),
+        (180, "counts for less as it gets older: half after six months"),
+        (120, "counts for less as it gets older: half after four months"),
+        (100, "counts for less as it gets older: half after about three months"),
+        (90, "counts for less as it gets older: half after three months"),
+        (14, "counts for less as it gets older: half after two weeks"),
+        (0, "does not fade: it counts in full however long ago it was"),
+    ],
+)
+def test_half_lives_are_said_as_a_social_worker_would(days, words):
+    assert present.half_life_words(days) == words
+
+
+@pytest.mark.parametrize(
+    ("stored", "words"),
+    [
+        ("2026-03-02T09:30:00+00:00", "2 March 2026 at 9:30am"),
+        ("2026-07-02T12:00:00+00:00", "2 July 2026 at 1pm"),  # British Summer Time
+        ("2026-03-02T12:00:00+00:00", "2 March 2026 at midday"),
+        ("2026-03-02T00:00:00+00:00", "2 March 2026 at midnight"),
+        (None, ""),
+    ],
+)
+def test_a_stored_instant_reads_in_london_time(stored, words):
+    assert present.date_and_time(stored, "Europe/London") == words
+
+
+def test_source_agencies_keep_their_capitals():
+    assert present.source_words("gp") == "GP"
+    assert present.source_words("health_visiting") == "Health visiting"
+
+
+def test_what_would_help_next_words_the_practice_gaps_the_rules_found():
+    codes = ["no_domestic_abuse_enquiry", "visit_overdue", "unallocated"]
+    assert [s["text"] for s in present.next_steps(codes)] == [
+        "Ask about domestic abuse",
+        "Visit the child: a visit is overdue",
+        "Allocate a worker",
+    ]

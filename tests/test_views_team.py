@@ -166,3 +166,136 @@ def test_the_team_page_and_the_digest_agree_on_unreviewed_hotspots(
     assert f"more than 7 days ({digest['counts']['unreviewed']})" in page
     hotspots = [c["case_ref"] for c in digest["top_cases"] if c["hotspot"]]
     assert refs(section(page, "hotspots")) == hotspots
+
+
+# --- sections, filters, paging, allocation ---------------------------------------------------
+
+
+def headline(page: str) -> dict[str, str]:
+    block = page[page.index('data-testid="headline"') : page.index("</dl>")]
+    return dict(
+        re.findall(r'__key">([^<]+)</dt>\s*<dd class="govuk-summary-list__value">'
+                   r'(?:<a [^>]*>)?(\d+)', block)
+    )  # fmt: skip
+
+
+def test_the_headline_counts_agree_with_the_rows_below_them(client, ids, long_red):
+    sign_in(client, "meg")
+    page = client.get("/team").get_data(as_text=True)
+    counts = headline(page)
+    assert counts["Hotspots"] == str(len(refs(section(page, "hotspots"))))
+    assert counts["Hotspots unreviewed for more than 7 days"] == "1"
+    assert refs(section(page, "unreviewed")) == ["N-0001"]
+    # In the hotspots list, only the one counted reads as unreviewed for more than 7 days.
+    assert section(page, "hotspots").count("Unreviewed for more than 7 days") == 1
+    assert counts["Unallocated cases"] == "1"
+
+
+def test_the_worker_filter_narrows_every_section_and_its_count(client, ids, long_red):
+    sign_in(client, "meg")
+    page = client.get(f"/team?worker={ids['staff']['bob']}").get_data(as_text=True)
+    assert refs(section(page, "hotspots")) == ["N-0004"]
+    assert headline(page)["Hotspots"] == "1"
+    assert headline(page)["Open cases"] == "1"
+    assert 'id="unallocated"' not in page  # one person's cases are all allocated
+    assert "cases of Bob Worker" in page
+
+
+def test_the_worker_filter_only_offers_the_teams_members(client, ids):
+    sign_in(client, "meg")
+    assert client.get(f"/team?worker={ids['staff']['cat']}").status_code == 404
+    assert client.get("/team?worker=99999999999999999999").status_code == 404
+
+
+@pytest.fixture
+def many_hotspots(db, settings, ids):
+    """120 more hotspots for Bob, so the hotspots section has three pages."""
+    from hotspots import rescoring
+
+    for n in range(120):
+        case_id = (
+            db["cases"]
+            .insert(
+                {
+                    "case_ref": f"N-1{n:03d}",
+                    "initials": "ZZ",
+                    "date_of_birth": "2025-10-01",
+                    "team_id": ids["teams"]["north"],
+                    "worker_id": ids["staff"]["bob"],
+                    "opened_on": "2026-02-20",
+                    "visit_every_days": 14,
+                    "last_visit_on": "2026-03-01",
+                    "status": "open",
+                }
+            )
+            .last_pk
+        )
+        for indicator in ("previous_injury", "domestic_abuse"):
+            db["observations"].insert(
+                {
+                    "external_id": f"many:{n}:{indicator}",
+                    "case_id": case_id,
+                    "indicator": indicator,
+                    "observed_on": "2026-03-01",
+                    "source": "police",
+                    "status": "current",
+                    "note": "",
+                    "recorded_at": "2026-03-01T10:00:00+00:00",
+                }
+            )
+    rescoring.rescore_changed(db, settings, as_of=world.TODAY, now=world.NOW)
+
+
+def test_a_section_pages_through_every_row_once(client, ids, many_hotspots):
+    sign_in(client, "meg")
+    overview = client.get("/team").get_data(as_text=True)
+    assert len(refs(section(overview, "hotspots"))) == 10
+    assert 'href="/team/hotspots"' in overview and "See all 122" in overview
+    seen = []
+    for page_number in (1, 2, 3):
+        page = client.get(f"/team/hotspots?page={page_number}").get_data(as_text=True)
+        assert f"(page {page_number} of 3)" in page
+        seen += [r for r in re.findall(r'data-case-ref="([^"]+)"', page)]
+    assert len(seen) == 122 and len(set(seen)) == 122
+    assert "Showing 101 to 122 of 122." in page
+    assert client.get("/team/hotspots?page=4").status_code == 404
+    assert client.get("/team/hotspots?page=0").status_code == 404
+    assert client.get("/team/hotspots?page=12345678901234567890").status_code == 404
+    assert client.get("/team/nonsense").status_code == 404
+
+
+def test_a_manager_allocates_an_unallocated_case_to_a_team_member(client, db, ids):
+    sign_in(client, "meg")
+    overview = client.get("/team").get_data(as_text=True)
+    assert 'href="/team/allocate/N-0005"' in overview
+    form = client.get("/team/allocate/N-0005").get_data(as_text=True)
+    assert "Bob Worker: 1 open case, 1 hotspot" in form
+    assert "Cat Worker" not in form  # another team's
+    response = client.post("/team/allocate/N-0005", data={"worker": str(ids["staff"]["cat"])})
+    assert response.status_code == 400  # not a member of the team
+    response = client.post("/team/allocate/N-0005", data={"worker": str(ids["staff"]["bob"])})
+    assert response.status_code == 302
+    row = db.execute(
+        "SELECT c.worker_id, s.worker_id, s.rank FROM cases c JOIN scores s ON s.case_id = c.id "
+        "WHERE c.case_ref = 'N-0005'"
+    ).fetchone()
+    assert row[0] == row[1] == ids["staff"]["bob"] and row[2] is not None
+    assert db["rescore_queue"].count == 0
+    page = client.get("/team").get_data(as_text=True)
+    assert "Case N-0005 allocated to Bob Worker." in page
+    assert headline(page)["Unallocated cases"] == "0"
+    assert [r for r in world.audit_rows(db, "allocate_case")] == [
+        {
+            "actor_email": world.email("meg"),
+            "action": "allocate_case",
+            "case_ref": "N-0005",
+            "detail": f"worker={ids['staff']['bob']}",
+        }
+    ]
+    again = client.get("/team/allocate/N-0005")
+    assert again.status_code == 302  # already allocated
+
+
+def test_workers_cannot_allocate(client, ids):
+    sign_in(client, "ann")
+    assert client.get("/team/allocate/N-0005").status_code == 403

@@ -109,14 +109,22 @@ def import_command(kind: str, file: Path, dry_run: bool) -> None:
 @click.option(
     "--if-empty", is_flag=True, help="Skip quietly (exit 0) when the database already has cases."
 )
+@click.option(
+    "--history-days",
+    type=click.IntRange(min=0, max=366),
+    default=demo_data.DEFAULT_HISTORY_DAYS,
+    show_default=True,
+    help="Days of score history before --as-of (a rescore as of each day); 0 for none.",
+)
 @with_appcontext
-def demo_command(case_count: int, seed: int, as_of, if_empty: bool) -> None:
+def demo_command(case_count: int, seed: int, as_of, if_empty: bool, history_days: int) -> None:
     """Fill an empty database with a synthetic local authority to try the service on.
 
     Teams with a manager and workers carrying 15 to 30 cases each, one admin, two years of
     indicator observations from several agencies, enquiries, some unallocated cases and a
-    few cases with the review's pattern. Everything is invented; the same seed (and
-    --as-of) gives the same data. Every demo user's password is printed at the end.
+    few cases with the review's pattern, scored as of each of the last --history-days days
+    too (so trends and sparklines have a month behind them). Everything is invented; the same
+    seed (and --as-of) gives the same data. Every demo user's password is printed at the end.
 
     Example:
 
@@ -144,6 +152,7 @@ def demo_command(case_count: int, seed: int, as_of, if_empty: bool) -> None:
             as_of=day,
             now=now,
             password_hash=hash_password(demo_data.DEMO_PASSWORD),
+            history_days=history_days,
         )
     except demo_data.DemoRefused as e:
         raise click.ClickException(str(e)) from None

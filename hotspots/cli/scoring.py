@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import signal
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -165,12 +166,24 @@ def scheduler_command() -> None:
                 "Scheduler running: "
                 + ", ".join(f"{job.id} ({job.trigger})" for job in scheduler.get_jobs())
             )
+            # Stopped by Ctrl-C or by `kill` (SIGTERM, as `make run` does): let a running
+            # job finish and the threads end before the interpreter does, so nothing is left
+            # half-written and no thread outlives the database connection it uses.
+            previous = signal.signal(signal.SIGTERM, _stop)
             try:
                 scheduler.start()
             except (KeyboardInterrupt, SystemExit):
-                pass
+                if scheduler.running:
+                    scheduler.shutdown(wait=True)
+                click.echo("Scheduler stopped.")
+            finally:
+                signal.signal(signal.SIGTERM, previous)
     except SchedulerLocked as e:
         raise click.ClickException(str(e)) from None
+
+
+def _stop(signum, frame) -> None:
+    raise SystemExit(0)
 
 
 @click.command("calibrate")

@@ -24,6 +24,7 @@ DELETE_UNDER_EXPIRED_CASES_SQL = {
     "enquiries": "DELETE FROM enquiries WHERE case_id IN (SELECT id FROM temp.expired_cases)",
     "adjustments": "DELETE FROM adjustments WHERE case_id IN (SELECT id FROM temp.expired_cases)",
     "reviews": "DELETE FROM reviews WHERE case_id IN (SELECT id FROM temp.expired_cases)",
+    "visits": "DELETE FROM visits WHERE case_id IN (SELECT id FROM temp.expired_cases)",
     "score_history": (
         "DELETE FROM score_history WHERE case_id IN (SELECT id FROM temp.expired_cases)"
     ),

@@ -28,16 +28,17 @@ coalesce(
     s.as_of)
 """  # noqa: S608 (a constant, no values)
 
-# The day of the case's latest review on or before :today.
+# The day of the case's latest review on or before :today. (Reviews marked as entered in
+# error are kept but are no reviews: every rule reads the view valid_reviews, migration m061.)
 LAST_REVIEWED_ON = """
-(SELECT max(substr(v.reviewed_at, 1, 10)) FROM reviews AS v
+(SELECT max(substr(v.reviewed_at, 1, 10)) FROM valid_reviews AS v
  WHERE v.case_id = c.id AND substr(v.reviewed_at, 1, 10) <= :today)
 """
 
 # Reviewed (hotspots.rules.is_reviewed): a review on or after :reviewed_since (today minus
 # [digest] unreviewed_after_days) and on or before :today.
 REVIEWED = """
-EXISTS (SELECT 1 FROM reviews AS v
+EXISTS (SELECT 1 FROM valid_reviews AS v
         WHERE v.case_id = c.id AND substr(v.reviewed_at, 1, 10) >= :reviewed_since
           AND substr(v.reviewed_at, 1, 10) <= :today)
 """

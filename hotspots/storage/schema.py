@@ -424,3 +424,113 @@ CREATE INDEX cases_nhs_number ON cases(nhs_number) WHERE nhs_number IS NOT NULL;
 def m050_partner_api(db: Database) -> None:
     for statement in statements(PARTNER_API_SQL):
         db.execute(statement)
+
+
+VISITS_SQL = """
+-- Visits recorded from the case page: the visit history. Recording one where the child was
+-- seen moves cases.last_visit_on in the same transaction (the m020 trigger marks the case).
+CREATE TABLE visits (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    visited_on TEXT NOT NULL,
+    child_seen INTEGER NOT NULL CHECK (child_seen IN (0, 1)),
+    -- NULL when the child was not seen
+    seen_alone INTEGER CHECK (seen_alone IN (0, 1)),
+    note TEXT NOT NULL DEFAULT '',
+    recorded_by_id INTEGER NOT NULL REFERENCES staff(id),
+    recorded_at TEXT NOT NULL,
+    CHECK (child_seen = 1 OR seen_alone IS NULL)
+);
+CREATE INDEX visits_case ON visits(case_id, visited_on);
+"""
+
+
+@migrations()
+def m060_visits(db: Database) -> None:
+    for statement in statements(VISITS_SQL):
+        db.execute(statement)
+
+
+CORRECTIONS_SQL = """
+-- Corrections keep history: nothing is deleted.
+-- An adjustment withdrawn early: its expires_on becomes the day before the withdrawal (so
+-- every reader stops counting it from that day) and the expiry it was made with is kept.
+ALTER TABLE adjustments ADD COLUMN withdrawn_at TEXT;
+ALTER TABLE adjustments ADD COLUMN withdrawn_by_id INTEGER REFERENCES staff(id);
+ALTER TABLE adjustments ADD COLUMN withdrawn_reason TEXT;
+ALTER TABLE adjustments ADD COLUMN expires_on_as_made TEXT;
+-- An enquiry or a review entered in error: it stays in the history and counts for nothing.
+ALTER TABLE enquiries ADD COLUMN entered_in_error_at TEXT;
+ALTER TABLE enquiries ADD COLUMN entered_in_error_by_id INTEGER REFERENCES staff(id);
+ALTER TABLE enquiries ADD COLUMN entered_in_error_reason TEXT;
+ALTER TABLE reviews ADD COLUMN entered_in_error_at TEXT;
+ALTER TABLE reviews ADD COLUMN entered_in_error_by_id INTEGER REFERENCES staff(id);
+ALTER TABLE reviews ADD COLUMN entered_in_error_reason TEXT;
+-- What every reader of enquiries and reviews should read: the ones not entered in error.
+CREATE VIEW valid_enquiries AS
+SELECT * FROM enquiries WHERE entered_in_error_at IS NULL;
+CREATE VIEW valid_reviews AS
+SELECT * FROM reviews WHERE entered_in_error_at IS NULL;
+"""
+
+
+@migrations()
+def m061_corrections(db: Database) -> None:
+    for statement in statements(CORRECTIONS_SQL):
+        db.execute(statement)
+
+
+SEARCH_INDEX_SQL = """
+-- Finding a case by its initials (by reference uses the reference's own unique index).
+CREATE INDEX cases_initials ON cases(initials);
+"""
+
+
+@migrations()
+def m062_search_index(db: Database) -> None:
+    for statement in statements(SEARCH_INDEX_SQL):
+        db.execute(statement)
+
+
+FORM_DRAFTS_SQL = """
+-- What someone typed into a case's form when their session had already expired, kept so that
+-- it is put back in the form once they sign in again (hotspots.drafts); deleted when put
+-- back, and after a day.
+CREATE TABLE form_drafts (
+    id INTEGER PRIMARY KEY,
+    staff_id INTEGER NOT NULL REFERENCES staff(id),
+    path TEXT NOT NULL,
+    data TEXT NOT NULL,
+    saved_at TEXT NOT NULL
+);
+CREATE INDEX form_drafts_staff ON form_drafts(staff_id, path);
+"""
+
+
+@migrations()
+def m063_form_drafts(db: Database) -> None:
+    for statement in statements(FORM_DRAFTS_SQL):
+        db.execute(statement)
+
+
+PEOPLE_SQL = """
+-- Admins manage people in the browser (staff.disabled_at comes with m030_security).
+-- One-time links to set a password: only a hash of the token is kept; a link works once,
+-- until it expires, and a newer link for the same person replaces it.
+CREATE TABLE password_links (
+    id INTEGER PRIMARY KEY,
+    staff_id INTEGER NOT NULL REFERENCES staff(id),
+    token_hash TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL,
+    created_by_id INTEGER REFERENCES staff(id),
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);
+CREATE INDEX password_links_staff ON password_links(staff_id);
+"""
+
+
+@migrations()
+def m064_people(db: Database) -> None:
+    for statement in statements(PEOPLE_SQL):
+        db.execute(statement)

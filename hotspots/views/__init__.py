@@ -31,7 +31,7 @@ from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
 from werkzeug.routing import IntegerConverter
 
-from hotspots import audit, rescoring, sessions
+from hotspots import audit, drafts, rescoring, sessions
 from hotspots.auth import load_user
 from hotspots.dates import service_now
 from hotspots.db import get_db
@@ -42,6 +42,8 @@ from hotspots.params import MAX_ID
 AREAS = ("auth", "caseload", "cases", "team", "admin", "digests", "imports")
 # The pages beside the partners' API: the queue of children not yet matched, the partners.
 AREAS += ("partners", "unmatched")
+# The day's work (issue 9): help and the pages about the service, finding a case, people.
+AREAS += ("help", "search", "people")
 
 # The largest request body accepted (a form post is a few kilobytes); larger answers 413.
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -165,7 +167,19 @@ def _check_session():
     idle_seconds = current_app.config["SETTINGS"]["app"]["session_idle_minutes"] * 60
     last_seen = session.get("last_seen")
     if not isinstance(last_seen, (int, float)) or now.timestamp() - last_seen > idle_seconds:
+        # A case's form sent too late: keep what was typed, to put back after sign-in.
+        kept = (
+            request.method == "POST"
+            and (request.endpoint or "").startswith("cases.")
+            and drafts.keep(get_db(), current_user.id, request.path, request.form, now)
+        )
         sessions.end_session(get_db(), session.get(SESSION_TOKEN), now=now, reason="idle")
+        if kept:
+            _signed_out(
+                "You were signed out because you were inactive. Nothing was saved yet: sign in "
+                "again and what you typed will be back in the form for you to check and save."
+            )
+            return redirect(url_for("auth.login", next=request.path))
         return _signed_out("You were signed out because you were inactive. Sign in again.")
     session["last_seen"] = now.timestamp()
     session.permanent = True

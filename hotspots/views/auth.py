@@ -114,6 +114,22 @@ def logout():
     return redirect(url_for("auth.login"))
 
 
+@bp.route("/session/keep-alive", methods=["POST"])
+@login_required
+def keep_alive():
+    """ "Stay signed in" from the timeout warning: any signed-in request counts as activity,
+    so this only answers that the session is still alive."""
+    return {"signed_in": True}
+
+
+def _safe_next() -> str | None:
+    """The ``next`` address if it is a path on this site (never another site)."""
+    target = request.args.get("next", "")
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
 def _warn_if_cookie_will_not_stick() -> None:
     """Log once per process when sign-in arrives over HTTP with Secure cookies on."""
     if request.is_secure or not settings()["security"]["https_only"]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
@@ -15,6 +15,28 @@ from hotspots.storage.web import CASELOAD_BAND_COUNTS_SQL, CASELOAD_HISTORY_SQL,
 from hotspots.views import clock, contributions_for, present, settings
 
 bp = Blueprint("caseload", __name__)
+
+# The caseload's filters: (words, whether a row passes). Each asks the row what the shared
+# rules already decided (present.case_row from hotspots.rules: reviewed, practice gaps as
+# stored with the score, a visit overdue being one of them).
+FILTERS = {
+    "not_reviewed": ("Not reviewed", lambda row: not row["reviewed"]["reviewed"]),
+    "visit_overdue": ("Visit overdue", lambda row: row["visit_overdue"]),
+    "practice_gap": ("Practice gap", lambda row: bool(row["practice_gaps"])),
+}
+# The caseload's orders: (words, how to sort the rows).
+SORTS = {
+    "rank": ("Rank (highest score first)", lambda rows: rows),
+    "visit_due": (
+        "Next visit due (soonest first)",
+        lambda rows: sorted(rows, key=lambda r: (r["next_visit_due_on"], r["case_ref"])),
+    ),
+    "reviewed": (
+        "Last reviewed (longest ago first)",
+        lambda rows: sorted(rows, key=lambda r: (r["reviewed"]["on"] or date.min, r["case_ref"])),
+    ),
+    "case_ref": ("Case reference", lambda rows: sorted(rows, key=lambda r: r["case_ref"])),
+}
 
 
 @bp.route("/caseload")
@@ -31,8 +53,20 @@ def caseload():
         if worker is None or not auth.can_see_caseload_of(current_user, worker):
             abort(404)
     band_filter = request.args.get("band", "")
-    if band_filter not in present.BANDS:
+    errors = []
+    if band_filter and band_filter not in present.BANDS:
+        errors.append(
+            {
+                "text": f"“{band_filter[:40]}” is not a band: choose Hotspot, Amber or Green",
+                "href": "#band-filter",
+            }
+        )
         band_filter = ""
+    chosen = [name for name in FILTERS if request.args.get(name)]
+    sort = request.args.get("sort", "rank")
+    if sort not in SORTS:
+        errors.append({"text": "Choose how to sort the caseload", "href": "#sort"})
+        sort = "rank"
 
     params = {
         "worker_id": worker.id,
@@ -50,7 +84,7 @@ def caseload():
         history[row["case_id"]].append((row["day"], row["score"]))
     within = settings()["digest"]["unreviewed_after_days"]
     explained = contributions_for(db, found)
-    cases = [
+    rows = [
         present.case_row(
             row,
             today,
@@ -60,7 +94,10 @@ def caseload():
         )
         for row in found
     ]
+    cases = [row for row in rows if all(FILTERS[name][1](row) for name in chosen)]
+    cases = SORTS[sort][1](cases)
     counts = {r["band"]: r["cases"] for r in fetch_all(db, CASELOAD_BAND_COUNTS_SQL, params)}
+    updated = max((r["computed_at"] for r in found if r["computed_at"]), default=None)
     audit.record(
         db,
         at=clock(),
@@ -74,9 +111,17 @@ def caseload():
         worker=worker,
         own=worker.id == current_user.id,
         cases=cases,
+        shown_of=len(rows),
         band_filter=band_filter,
+        filters={name: words for name, (words, _) in FILTERS.items()},
+        chosen=chosen,
+        sort=sort,
+        sorts={name: words for name, (words, _) in SORTS.items()},
         counts=counts,
         total=sum(counts.values()),
         bands=present.BANDS,
         today=today,
-    )
+        updated=present.date_and_time(updated, settings()["app"]["timezone"]),
+        errors=errors,
+        thresholds=settings()["scoring"],
+    ), (400 if errors else 200)

@@ -1,5 +1,10 @@
-"""The case page: how the score is built, the indicator timeline, enquiries, reviews and
-adjustments, and the forms that change them.
+"""The case page and the pages that change a case.
+
+The case page puts what matters first (the score, its band, the reasons, what would help
+next) and keeps the history and the breakdown folded away below. Each change has a page of
+its own, reached from the case page's short list of actions: record a visit, an observation
+or an enquiry, adjust the priority, mark as reviewed; and the corrections (resolve or refute
+an observation, withdraw an adjustment, mark an enquiry or a review as entered in error).
 
 Every view of a case is audited (``view_case``), as is every change. A change marks the case
 for rescoring (the schema's triggers do it in the same transaction), rescores it at once and
@@ -10,44 +15,81 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from markupsafe import Markup
 
-from hotspots import audit, auth
+from hotspots import audit, auth, drafts, rules, scoring
 from hotspots.dates import stamp
 from hotspots.db import get_db
 from hotspots.forms import (
+    BEFORE_BIRTH_DAYS,
     ENQUIRY_OUTCOMES,
     ENQUIRY_TOPICS,
+    VISIT_OUTCOMES,
     AdjustmentForm,
     EnquiryForm,
+    EnteredInErrorForm,
     ObservationForm,
     ObservationStatusForm,
     ReviewForm,
+    VisitForm,
+    WithdrawAdjustmentForm,
     error_list,
 )
 from hotspots.storage import fetch_all, fetch_one, write_transaction
 from hotspots.storage.web import (
     ADJUSTMENTS_FOR_CASE_SQL,
+    ADJUSTMENTS_IN_FORCE_SQL,
     CHANGE_OBSERVATION_STATUS_SQL,
     ENQUIRIES_FOR_CASE_SQL,
+    ENQUIRY_BY_ID_SQL,
     ENQUIRY_EXISTS_SQL,
     HISTORY_FOR_CASE_SQL,
     INSERT_ADJUSTMENT_SQL,
     INSERT_ENQUIRY_SQL,
     INSERT_OBSERVATION_SQL,
     INSERT_REVIEW_SQL,
+    INSERT_VISIT_SQL,
+    MARK_ENQUIRY_IN_ERROR_SQL,
+    MARK_REVIEW_IN_ERROR_SQL,
     OBSERVATION_INDICATOR_SQL,
     OBSERVATIONS_FOR_CASE_SQL,
+    REVIEW_BY_ID_SQL,
     REVIEWS_FOR_CASE_SQL,
+    UPDATE_LAST_VISIT_SQL,
+    VISITS_FOR_CASE_SQL,
+    WITHDRAW_ADJUSTMENT_SQL,
 )
 from hotspots.views import clock, contributions_of, present, settings
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+
+
+@bp.before_request
+def _timed_out_form():
+    """A form sent by the timeout warning while the session is in fact still alive (another
+    tab kept it so): keep what was typed and show the form again; never save it."""
+    if (
+        request.method == "POST"
+        and request.form.get("app-timed-out")
+        and current_user.is_authenticated
+    ):
+        drafts.keep(get_db(), current_user.id, request.path, request.form, clock())
+        return redirect(request.path)
+    return None
+
+
+# The case page's short list of actions, each a page of its own: (endpoint, words).
+ACTIONS = (
+    ("cases.record_visit", "Record a visit"),
+    ("cases.record_observation", "Record an observation"),
+    ("cases.record_enquiry", "Record an enquiry"),
+    ("cases.add_adjustment", "Adjust the priority"),
+    ("cases.mark_reviewed", "Mark as reviewed"),
+)
 
 
 @bp.route("/<case_ref>")
@@ -60,16 +102,60 @@ def case(case_ref: str):
     return _render_case(found, now)
 
 
-@bp.route("/<case_ref>/observations", methods=["POST"])
+# --- the pages that change a case ---------------------------------------------------------
+
+
+@bp.route("/<case_ref>/visits", methods=["GET", "POST"])
+@login_required
+def record_visit(case_ref: str):
+    """Record a visit. A visit where the child was seen becomes the case's last visit (unless
+    a later one is recorded), which clears an overdue visit at once."""
+    found, now = _open_case(case_ref)
+    form = VisitForm(**_restored(now), today=now.date(), earliest=_date(found["opened_on"]))
+    if not form.validate_on_submit():
+        return _form_page(found, now, form, "visit", "Record a visit")
+    seen = form.seen.data
+    visited_on = form.visited_on.data.isoformat()
+
+    def write(db):
+        db.execute(
+            INSERT_VISIT_SQL,
+            {
+                "case_id": found["id"],
+                "visited_on": visited_on,
+                "child_seen": int(seen != "not_seen"),
+                "seen_alone": None if seen == "not_seen" else int(seen == "seen_alone"),
+                "note": (form.note.data or "").strip(),
+                "recorded_by_id": current_user.id,
+                "recorded_at": stamp(now),
+            },
+        )
+        if seen != "not_seen":
+            db.execute(UPDATE_LAST_VISIT_SQL, {"case_id": found["id"], "visited_on": visited_on})
+
+    message = f"Visit recorded for {present.long_date(form.visited_on.data)}."
+    if seen == "not_seen":
+        message += " The child was not seen, so the last visit is unchanged."
+    return _change(
+        found,
+        now,
+        write,
+        action="record_visit",
+        detail=f"visited_on={visited_on} seen={seen}",
+        message=message,
+    )
+
+
+@bp.route("/<case_ref>/observations", methods=["GET", "POST"])
 @login_required
 def record_observation(case_ref: str):
     """Record an observation of an indicator."""
-    db = get_db()
-    now = clock()
-    found = auth.case_for_user(db, current_user, case_ref, now=now)
-    form = ObservationForm(settings=settings(), today=now.date())
+    found, now = _open_case(case_ref)
+    form = ObservationForm(
+        **_restored(now), settings=settings(), today=now.date(), earliest=_earliest(found)
+    )
     if not form.validate_on_submit():
-        return _render_case(found, now, observation_form=form, status=400)
+        return _form_page(found, now, form, "observation", "Record an observation")
     indicator = form.indicator.data
 
     def write(db):
@@ -99,14 +185,13 @@ def record_observation(case_ref: str):
     )
 
 
-@bp.route("/<case_ref>/enquiries", methods=["POST"])
+@bp.route("/<case_ref>/enquiries", methods=["GET", "POST"])
 @login_required
 def record_enquiry(case_ref: str):
     """Record a screening question asked and its outcome."""
     db = get_db()
-    now = clock()
-    found = auth.case_for_user(db, current_user, case_ref, now=now)
-    form = EnquiryForm(today=now.date())
+    found, now = _open_case(case_ref)
+    form = EnquiryForm(**_restored(now), today=now.date(), earliest=_earliest(found))
     valid = form.validate_on_submit()
     if valid:
         params = {
@@ -120,7 +205,7 @@ def record_enquiry(case_ref: str):
             )
             valid = False
     if not valid:
-        return _render_case(found, now, enquiry_form=form, status=400)
+        return _form_page(found, now, form, "enquiry", "Record an enquiry")
 
     def write(db):
         db.execute(
@@ -149,22 +234,36 @@ def record_enquiry(case_ref: str):
         form.asked_on.errors.append(
             "This enquiry is already recorded for that day: choose another date"
         )
-        return _render_case(found, now, enquiry_form=form, status=400)
+        return _form_page(found, now, form, "enquiry", "Record an enquiry")
 
 
-@bp.route("/<case_ref>/adjustments", methods=["POST"])
+@bp.route("/<case_ref>/adjustments", methods=["GET", "POST"])
 @login_required
 def add_adjustment(case_ref: str):
-    """A practitioner's adjustment to the score, with a reason and an expiry date."""
+    """A practitioner's adjustment to the score, with a reason and an expiry date. One is in
+    force at a time: a new one replaces the one in force (withdrawn, and kept in the
+    history)."""
     db = get_db()
-    now = clock()
-    found = auth.case_for_user(db, current_user, case_ref, now=now)
-    form = AdjustmentForm(today=now.date())
+    found, now = _open_case(case_ref)
+    today = now.date()
+    in_force = fetch_all(
+        db, ADJUSTMENTS_IN_FORCE_SQL, {"case_id": found["id"], "today": today.isoformat()}
+    )
+    form = AdjustmentForm(**_restored(now), today=today)
     if not form.validate_on_submit():
-        return _render_case(found, now, adjustment_form=form, status=400)
+        return _form_page(
+            found,
+            now,
+            form,
+            "adjustment",
+            "Adjust the priority",
+            in_force=[{**a, "points_words": f"{a['points']:+g}"} for a in in_force],
+        )
     points = form.points.value
 
     def write(db):
+        for old in in_force:
+            _withdraw(db, found, old["id"], now, "Replaced by a new adjustment")
         db.execute(
             INSERT_ADJUSTMENT_SQL,
             {
@@ -177,27 +276,67 @@ def add_adjustment(case_ref: str):
             },
         )
 
+    replaced = "".join(f" replaces={a['id']}" for a in in_force)
+    message = (
+        f"Adjustment of {points:+g} points added until {present.long_date(form.expires_on.data)}."
+    )
+    if in_force:
+        message += " It replaces the adjustment that was in force."
     return _change(
         found,
         now,
         write,
         action="add_adjustment",
-        detail=f"points={points:+g} expires_on={form.expires_on.data.isoformat()}",
-        message=f"Adjustment of {points:+g} points added until "
-        f"{present.long_date(form.expires_on.data)}.",
+        detail=f"points={points:+g} expires_on={form.expires_on.data.isoformat()}{replaced}",
+        message=message,
     )
 
 
-@bp.route("/<case_ref>/reviews", methods=["POST"])
+@bp.route("/<case_ref>/adjustments/<int:adjustment_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw_adjustment(case_ref: str, adjustment_id: int):
+    """Withdraw the adjustment in force before its expiry, with a reason. It stays in the
+    history and stops counting from today."""
+    db = get_db()
+    found, now = _open_case(case_ref)
+    in_force = {
+        a["id"]: a
+        for a in fetch_all(
+            db, ADJUSTMENTS_IN_FORCE_SQL, {"case_id": found["id"], "today": now.date().isoformat()}
+        )
+    }
+    adjustment = in_force.get(adjustment_id)
+    if adjustment is None:
+        abort(404)
+    form = WithdrawAdjustmentForm(**_restored(now))
+    if not form.validate_on_submit():
+        return _form_page(
+            found,
+            now,
+            form,
+            "withdraw",
+            "Withdraw the adjustment",
+            adjustment={**adjustment, "points_words": f"{adjustment['points']:+g}"},
+        )
+    reason = form.reason.data.strip()
+    return _change(
+        found,
+        now,
+        lambda db: _withdraw(db, found, adjustment_id, now, reason),
+        action="withdraw_adjustment",
+        detail=f"adjustment={adjustment_id}",
+        message=f"Adjustment of {adjustment['points']:+g} points withdrawn.",
+    )
+
+
+@bp.route("/<case_ref>/reviews", methods=["GET", "POST"])
 @login_required
 def mark_reviewed(case_ref: str):
     """Mark the case reviewed, with a plan."""
-    db = get_db()
-    now = clock()
-    found = auth.case_for_user(db, current_user, case_ref, now=now)
-    form = ReviewForm()
+    found, now = _open_case(case_ref)
+    form = ReviewForm(**_restored(now))
     if not form.validate_on_submit():
-        return _render_case(found, now, review_form=form, status=400)
+        return _form_page(found, now, form, "review", "Mark as reviewed")
 
     def write(db):
         db.execute(
@@ -215,31 +354,104 @@ def mark_reviewed(case_ref: str):
     )
 
 
+@bp.route("/<case_ref>/enquiries/<int:enquiry_id>/error", methods=["GET", "POST"])
+@login_required
+def enquiry_in_error(case_ref: str, enquiry_id: int):
+    """Mark an enquiry as entered in error, with a reason: it stays in the history and stops
+    counting (a practice gap it closed opens again)."""
+    db = get_db()
+    found, now = _case(case_ref)
+    enquiry = fetch_one(db, ENQUIRY_BY_ID_SQL, {"id": enquiry_id, "case_id": found["id"]})
+    if enquiry is None or enquiry["entered_in_error_at"]:
+        abort(404)
+    described = (
+        f"{ENQUIRY_TOPICS.get(enquiry['topic'], enquiry['topic'])}, asked "
+        f"{present.long_date(enquiry['asked_on'])}: "
+        f"{ENQUIRY_OUTCOMES.get(enquiry['outcome'], enquiry['outcome']).lower()}"
+    )
+    form = EnteredInErrorForm(**_restored(now))
+    if not form.validate_on_submit():
+        return _form_page(
+            found, now, form, "in_error", "Mark an enquiry as entered in error", what=described
+        )
+    params = {
+        "id": enquiry_id,
+        "case_id": found["id"],
+        "at": stamp(now),
+        "by_id": current_user.id,
+        "reason": form.reason.data.strip(),
+    }
+    return _change(
+        found,
+        now,
+        lambda db: db.execute(MARK_ENQUIRY_IN_ERROR_SQL, params),
+        action="enquiry_entered_in_error",
+        detail=f"enquiry={enquiry_id} topic={enquiry['topic']}",
+        message="Enquiry marked as entered in error.",
+    )
+
+
+@bp.route("/<case_ref>/reviews/<int:review_id>/error", methods=["GET", "POST"])
+@login_required
+def review_in_error(case_ref: str, review_id: int):
+    """Mark a review as entered in error, with a reason: it stays in the history and no
+    longer counts as a review."""
+    db = get_db()
+    found, now = _case(case_ref)
+    review = fetch_one(db, REVIEW_BY_ID_SQL, {"id": review_id, "case_id": found["id"]})
+    if review is None or review["entered_in_error_at"]:
+        abort(404)
+    described = f"Review of {present.long_date(review['reviewed_at'])}"
+    form = EnteredInErrorForm(**_restored(now))
+    if not form.validate_on_submit():
+        return _form_page(
+            found, now, form, "in_error", "Mark a review as entered in error", what=described
+        )
+    params = {
+        "id": review_id,
+        "case_id": found["id"],
+        "at": stamp(now),
+        "by_id": current_user.id,
+        "reason": form.reason.data.strip(),
+    }
+    return _change(
+        found,
+        now,
+        lambda db: db.execute(MARK_REVIEW_IN_ERROR_SQL, params),
+        action="review_entered_in_error",
+        detail=f"review={review_id}",
+        message="Review marked as entered in error.",
+    )
+
+
 @bp.route("/<case_ref>/observations/<int:observation_id>/status", methods=["GET", "POST"])
 @login_required
 def change_observation_status(case_ref: str, observation_id: int):
     """Resolve or refute an observation, with a reason. Nothing is ever deleted: the
     observation stays in the timeline and stops counting."""
     db = get_db()
-    now = clock()
-    found = auth.case_for_user(db, current_user, case_ref, now=now)
+    found, now = _case(case_ref)
     observation = fetch_one(
         db, OBSERVATION_INDICATOR_SQL, {"id": observation_id, "case_id": found["id"]}
     )
     if observation is None or observation["status"] != "current":
-        return render_template("errors/404.html"), 404
-    form = ObservationStatusForm()
+        abort(404)
+    form = ObservationStatusForm(**_restored(now))
     label = _indicator_label(observation["indicator"])
     if not form.validate_on_submit():
-        status = 400 if form.is_submitted() else 200
-        return render_template(
-            "cases/observation_status.html",
-            case=found,
-            observation_id=observation_id,
-            label=label,
-            form=form,
-            errors=error_list(form),
-        ), status
+        return _form_page(
+            found,
+            now,
+            form,
+            "observation_status",
+            f"Resolve or refute: {label}",
+            observation={
+                **observation,
+                "label": label,
+                "observed": present.long_date(observation["observed_on"]),
+                "source_words": present.source_words(observation["source"]),
+            },
+        )
     new_status = form.status.data
 
     def write(db):
@@ -277,6 +489,85 @@ class _NothingChanged(Exception):
     """A change found nothing to change (another request got there first)."""
 
 
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _case(case_ref: str) -> tuple[dict[str, Any], datetime]:
+    """The case if the signed-in person may see it (404 and audited otherwise), and now."""
+    now = clock()
+    return auth.case_for_user(get_db(), current_user, case_ref, now=now), now
+
+
+def _open_case(case_ref: str) -> tuple[dict[str, Any], datetime]:
+    """As ``_case``, for the pages that add to a case: a closed case takes no more records
+    (its history stays on its page)."""
+    found, now = _case(case_ref)
+    if found["status"] != "open":
+        flash("This case is closed: nothing more can be recorded on it.", "info")
+        return abort(redirect(url_for("cases.case", case_ref=found["case_ref"])))
+    return found, now
+
+
+def _restored(now: datetime) -> dict[str, Any]:
+    """On showing a form: what the signed-in person typed into it when their session had
+    expired (hotspots.drafts), as the form's data; nothing otherwise."""
+    if request.method != "GET":
+        return {}
+    kept = drafts.take(get_db(), current_user.id, request.path, now)
+    if kept is None:
+        return {}
+    flash("What you typed before you were signed out is back in the form: check it and save.")
+    return {"formdata": kept}
+
+
+def _earliest(case: dict[str, Any]) -> date:
+    """The earliest date anything about the case can be dated: a pregnancy before the
+    child's date of birth (an unborn child's expected date)."""
+    return _date(case["date_of_birth"]) - timedelta(days=BEFORE_BIRTH_DAYS)
+
+
+def _date(text: str) -> date:
+    return date.fromisoformat(text[:10])
+
+
+def _withdraw(db, case: dict[str, Any], adjustment_id: int, now: datetime, reason: str) -> None:
+    db.execute(
+        WITHDRAW_ADJUSTMENT_SQL,
+        {
+            "id": adjustment_id,
+            "case_id": case["id"],
+            "yesterday": (now.date() - timedelta(days=1)).isoformat(),
+            "at": stamp(now),
+            "by_id": current_user.id,
+            "reason": reason,
+        },
+    )
+
+
+def _form_page(case: dict, now: datetime, form, fields: str, heading: str, **context):
+    """A change's own page: the form (blank, or with its errors and the typed text), under
+    the case's reference. Showing it is a view of the case, so it is audited."""
+    audit.record(
+        get_db(),
+        at=now,
+        action="view_case",
+        actor=current_user,
+        case_ref=case["case_ref"],
+        detail=f"form={fields}",
+    )
+    return render_template(
+        "cases/form.html",
+        case=case,
+        age=present.age_text(case["date_of_birth"], now.date()),
+        form=form,
+        fields=f"cases/fields/{fields}.html",
+        heading=heading,
+        errors=error_list(form),
+        long_date=present.long_date,
+        **context,
+    ), (400 if form.is_submitted() else 200)
+
+
 def _change(case: dict, now: datetime, write, *, action: str, detail: str, message: str):
     """Write a change (its triggers mark the case), audit it and rescore it: all or nothing.
     Then back to the case page, where the new score shows."""
@@ -308,9 +599,8 @@ def _score_sentence(score: dict[str, Any] | None) -> str:
     return sentence + "."
 
 
-def _render_case(case: dict, now: datetime, *, status: int = 200, **forms):
-    """The case page, with any form that failed validation in place of a blank one. Every
-    showing of it is audited as ``view_case``."""
+def _render_case(case: dict, now: datetime):
+    """The case page. Every showing of it is audited as ``view_case``."""
     db = get_db()
     audit.record(
         db,
@@ -321,14 +611,6 @@ def _render_case(case: dict, now: datetime, *, status: int = 200, **forms):
     )
     today = now.date()
     config = settings()
-    observation_form = forms.get("observation_form") or ObservationForm(
-        formdata=None, settings=config, today=today
-    )
-    enquiry_form = forms.get("enquiry_form") or EnquiryForm(formdata=None, today=today)
-    adjustment_form = forms.get("adjustment_form") or AdjustmentForm(formdata=None, today=today)
-    review_form = forms.get("review_form") or ReviewForm(formdata=None)
-    failed = next(iter(forms.values()), None)
-
     history = fetch_all(
         db,
         HISTORY_FOR_CASE_SQL,
@@ -340,12 +622,15 @@ def _render_case(case: dict, now: datetime, *, status: int = 200, **forms):
     )
     week_ago = (today - timedelta(days=present.TREND_DAYS)).isoformat()
     earlier = [h["score"] for h in history if h["day"] <= week_ago]
-    contributions = present.ordered(contributions_of(db, case))
+    contributions = [
+        {**c, "words": present.contribution_words(c, config["scoring"])}
+        for c in present.ordered(contributions_of(db, case))
+    ]
     observations = [
         {
             **o,
             "label": _indicator_label(o["indicator"]),
-            "source_words": o["source"].replace("_", " ").capitalize(),
+            "source_words": present.source_words(o["source"]),
             "status_words": {"current": "Current", "resolved": "Resolved", "refuted": "Refuted"}[
                 o["status"]
             ],
@@ -361,56 +646,54 @@ def _render_case(case: dict, now: datetime, *, status: int = 200, **forms):
         for e in fetch_all(db, ENQUIRIES_FOR_CASE_SQL, {"case_id": case["id"]})
     ]
     adjustments = [
-        {**a, "active": a["expires_on"] >= today.isoformat()}
+        {
+            **a,
+            "in_force": a["made_at"][:10] <= today.isoformat() <= a["expires_on"],
+            "expired": a["expires_on"] < today.isoformat() and not a["withdrawn_at"],
+        }
         for a in fetch_all(db, ADJUSTMENTS_FOR_CASE_SQL, {"case_id": case["id"]})
     ]
+    visits = [
+        {
+            **v,
+            "seen_words": VISIT_OUTCOMES[
+                "not_seen"
+                if not v["child_seen"]
+                else ("seen_alone" if v["seen_alone"] else "seen_not_alone")
+            ],
+        }
+        for v in fetch_all(db, VISITS_FOR_CASE_SQL, {"case_id": case["id"]})
+    ]
+    reviews = fetch_all(db, REVIEWS_FOR_CASE_SQL, {"case_id": case["id"]})
+    # The caseload's review rule (present.reviewed), on the reviews not entered in error.
+    last_reviewed = max(
+        (r["reviewed_at"] for r in reviews if not r["entered_in_error_at"]), default=None
+    )
+    reviewed = present.reviewed(last_reviewed, today, config["digest"]["unreviewed_after_days"])
     due = present.next_visit_due(case["last_visit_on"], case["opened_on"], case["visit_every_days"])
     return render_template(
         "cases/case.html",
         case=case,
         age=present.age_text(case["date_of_birth"], today),
         band=present.band(case["band"]),
+        thresholds=config["scoring"],
         trend=present.trend(case["score"], earlier[-1] if earlier else None),
         sparkline=present.sparkline([(h["day"], h["score"]) for h in history], today),
+        reasons=scoring.reasons(contributions),
+        next_steps=present.next_steps(rules.gap_codes(case["practice_gaps"])),
+        reviewed=reviewed,
+        actions=ACTIONS if case["status"] == "open" else (),
         contributions=contributions,
         contributions_total=sum(float(c.get("points") or 0) for c in contributions),
-        kind_words=present.KIND_WORDS,
         observations=observations,
+        visits=visits,
         enquiries=enquiries,
-        reviews=fetch_all(db, REVIEWS_FOR_CASE_SQL, {"case_id": case["id"]}),
+        reviews=reviews,
         adjustments=adjustments,
         next_visit_due=present.long_date(due),
         visit_overdue=due < today,
         long_date=present.long_date,
-        observation_form=observation_form,
-        enquiry_form=enquiry_form,
-        adjustment_form=adjustment_form,
-        review_form=review_form,
-        fields={
-            name: _form_fields(name, form, blank=form is not failed)
-            for name, form in (
-                ("observation", observation_form),
-                ("enquiry", enquiry_form),
-                ("adjustment", adjustment_form),
-                ("review", review_form),
-            )
-        },
-        form=failed,
-        errors=error_list(failed) if failed else [],
-    ), status
-
-
-def _form_fields(name: str, form, *, blank: bool) -> Markup:
-    """The form's fields as HTML. A blank form's fields are the same for every case and
-    every person (the CSRF token and the action are outside them), and the GOV.UK macros
-    are most of a case page's rendering time, so they are rendered once per app."""
-    template = f"cases/fields/{name}.html"
-    if not blank:
-        return Markup(render_template(template, form=form))
-    cache = current_app.extensions.setdefault("hotspots_blank_form_fields", {})
-    if name not in cache:
-        cache[name] = Markup(render_template(template, form=form))
-    return cache[name]
+    )
 
 
 def _indicator_label(code: str) -> str:

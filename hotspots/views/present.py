@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from hotspots import rules, scoring
 from hotspots.dates import parse_date
@@ -30,6 +31,8 @@ KIND_WORDS = {
     "age": "Child's age",
     "adjustment": "Practitioner adjustment",
 }
+# Words for source agency codes that are not just the code with spaces.
+SOURCE_WORDS = {"gp": "GP", "cp_is": "CP-IS", "nhs": "NHS", "marac": "MARAC"}
 SPARKLINE_DAYS = 30
 TREND_DAYS = rules.TREND_DAYS
 # A change smaller than this is shown as steady.
@@ -57,6 +60,11 @@ def age_text(date_of_birth: str, today: date) -> str:
 
 def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def source_words(code: str) -> str:
+    """A source agency code in words: "health_visiting" → "Health visiting", "gp" → "GP"."""
+    return SOURCE_WORDS.get(code) or code.replace("_", " ").capitalize()
 
 
 def band(band_code: str | None) -> dict[str, str]:
@@ -111,6 +119,22 @@ def long_date(day: date | str | None) -> str:
     if isinstance(day, str):
         day = parse_date(day[:10])
     return f"{day.day} {day:%B %Y}"
+
+
+def date_and_time(moment: str | None, timezone: str) -> str:
+    """A stored instant in words, in the service's time zone: "2 March 2026 at 9:30am" (the
+    GOV.UK style); empty for None."""
+    if not moment:
+        return ""
+    local = datetime.fromisoformat(moment)
+    if local.tzinfo is not None:
+        local = local.astimezone(ZoneInfo(timezone))
+    hour = local.hour % 12 or 12
+    suffix = "am" if local.hour < 12 else "pm"
+    clock = f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local.minute:02d}{suffix}"
+    if local.minute == 0 and local.hour in (0, 12):
+        clock = "midday" if local.hour == 12 else "midnight"
+    return f"{long_date(local.date())} at {clock}"
 
 
 @functools.lru_cache(maxsize=8)
@@ -174,8 +198,79 @@ def case_row(
         "reasons": scoring.reasons(contributions),
         "last_visit": long_date(row["last_visit_on"]) if row["last_visit_on"] else "None recorded",
         "next_visit_due": long_date(due),
+        "next_visit_due_on": due,
         "visit_overdue": "visit_overdue" in rules.gap_codes(row.get("practice_gaps")),
         "practice_gaps": [scoring.GAP_LABELS[c] for c in rules.gap_codes(row.get("practice_gaps"))],
         "reviewed": reviewed(row["last_reviewed_at"], today, reviewed_within_days),
         "worker_name": row.get("worker_name"),
     }
+
+
+_NUMBER_WORDS = {1: "a", 2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven",
+                 8: "eight", 9: "nine", 10: "ten", 11: "eleven", 12: "twelve"}  # fmt: skip
+
+
+def half_life_words(days: int) -> str:
+    """How an indicator fades, as a social worker would say it: "counts for less as it gets
+    older: half after a year"; "does not fade" for a half-life of 0."""
+    if not days:
+        return "does not fade: it counts in full however long ago it was"
+    if days % 365 == 0:
+        years = days // 365
+        span = "a year" if years == 1 else f"{_NUMBER_WORDS.get(years, years)} years"
+    elif days % 7 == 0 and days < 60:
+        weeks = days // 7
+        span = f"{_NUMBER_WORDS.get(weeks, weeks)} week{'s' if weeks > 1 else ''}"
+    else:
+        months = round(days / 30.4)
+        exact = abs(months * 30.4 - days) < 3
+        count = "a" if months == 1 else _NUMBER_WORDS.get(months, str(months))
+        span = f"{'' if exact else 'about '}{count} month{'s' if months > 1 else ''}"
+    return f"counts for less as it gets older: half after {span}"
+
+
+def contribution_words(contribution: Mapping[str, Any], scoring_settings: Mapping[str, Any]) -> str:
+    """One line of the score breakdown in plain words (no codes, no decay factors)."""
+    kind = contribution.get("kind")
+    weight = contribution.get("weight")
+    if kind == "indicator":
+        spec = scoring_settings["indicators"].get(contribution.get("code"), {})
+        fading = half_life_words(int(spec.get("half_life_days", 0) or 0))
+        return f"{weight:g} points when new; {fading}."
+    if kind == "age":
+        return "A young child is more vulnerable: the indicator points above count for more."
+    if kind == "combination":
+        return "These indicators together count for more than each alone."
+    if kind == "accumulation":
+        return (
+            "Several concerns at once around a very young child, reported by more than one "
+            "agency, count for more."
+        )
+    if kind == "practice_gap":
+        return "Something that should have been done has not been recorded yet."
+    if kind == "adjustment":
+        return "A practitioner's judgement, with the reason shown under Adjustments."
+    return ""
+
+
+# What would help next, for each practice gap the model found (keyed by the gap's code in
+# hotspots.scoring.GAP_LABELS): the words and the case action that closes it.
+NEXT_STEPS = {
+    "no_domestic_abuse_enquiry": ("Ask about domestic abuse", "cases.record_enquiry"),
+    "parental_childhood_not_explored": (
+        "Ask about the parents' own childhood",
+        "cases.record_enquiry",
+    ),
+    "visit_overdue": ("Visit the child: a visit is overdue", "cases.record_visit"),
+    "unallocated": ("Allocate a worker", "team.allocate"),  # managers and admins
+}
+
+
+def next_steps(gap_codes: Iterable[str]) -> list[dict[str, Any]]:
+    """What would help next: the words and the page for each of a case's practice gaps
+    (``hotspots.rules.gap_codes`` of its stored mask: the rules decide what a gap is)."""
+    return [
+        {"code": code, "text": NEXT_STEPS[code][0], "endpoint": NEXT_STEPS[code][1]}
+        for code in gap_codes
+        if code in NEXT_STEPS
+    ]

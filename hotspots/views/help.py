@@ -1,0 +1,98 @@
+"""The pages about the service: how scores work (built from the live settings), help and
+contact, the accessibility statement and the privacy notice."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import login_required
+
+from hotspots import scoring
+from hotspots.forms import ADJUSTMENT_MAX_DAYS, ADJUSTMENT_MAX_POINTS
+from hotspots.views import present, settings
+
+bp = Blueprint("help", __name__)
+
+# [scoring] repeat_fraction in words.
+FRACTIONS = {1.0: "all of", 0.75: "three quarters of", 0.5: "half", 0.25: "a quarter of"}
+
+# What each practice gap means, for the "How scores work" page (the points come from
+# [scoring.practice_gaps]; the labels from hotspots.scoring.GAP_LABELS).
+GAP_MEANINGS = {
+    "no_domestic_abuse_enquiry": (
+        "No routine domestic abuse enquiry recorded once {due} days have passed since the "
+        "case opened (an enquiry that could not be asked safely does not count as asked)."
+    ),
+    "parental_childhood_not_explored": (
+        "No enquiry about the parents' own childhood recorded (an enquiry that could not be "
+        "asked does not count)."
+    ),
+    "visit_overdue": "The last visit is older than the case's visit frequency.",
+    "unallocated": "The case has no allocated worker; it shows on the manager's team page.",
+}
+
+
+@bp.route("/how-scores-work")
+@login_required
+def how_scores_work():
+    """The scoring model in plain words, from the settings in force."""
+    model = settings()["scoring"]
+    gaps = model["practice_gaps"]
+    return render_template(
+        "help/how_scores_work.html",
+        model=model,
+        indicators=[
+            {
+                "label": spec["label"],
+                "weight": spec["weight"],
+                "fading": present.half_life_words(int(spec["half_life_days"])),
+            }
+            for spec in model["indicators"].values()
+        ],
+        combinations=[
+            {"label": scoring.COMBINATION_LABELS.get(code, code), "points": points}
+            for code, points in model["combinations"].items()
+        ],
+        gaps=[
+            {
+                "label": label,
+                "points": gaps[code],
+                "meaning": GAP_MEANINGS[code].format(due=gaps["domestic_abuse_enquiry_due_days"]),
+            }
+            for code, label in scoring.GAP_LABELS.items()
+            if code in gaps
+        ],
+        repeat_words=FRACTIONS.get(model["repeat_fraction"], f"{model['repeat_fraction']:g} times"),
+        bands=present.BANDS,
+        max_points=ADJUSTMENT_MAX_POINTS,
+        max_days=ADJUSTMENT_MAX_DAYS,
+        trend_days=present.TREND_DAYS,
+        unreviewed_after_days=settings()["digest"]["unreviewed_after_days"],
+        model_version=scoring.model_version(model),
+    )
+
+
+@bp.route("/help")
+def help_page():
+    """Help and contact."""
+    return render_template("help/help.html", service=settings()["service"])
+
+
+@bp.route("/accessibility")
+def accessibility():
+    """The accessibility statement."""
+    service = settings()["service"]
+    return render_template(
+        "help/accessibility.html",
+        service=service,
+        reviewed_on=present.long_date(service["accessibility_reviewed_on"]),
+    )
+
+
+@bp.route("/privacy")
+def privacy():
+    """The privacy notice: what is held, why, for how long, and who to contact."""
+    return render_template(
+        "help/privacy.html",
+        service=settings()["service"],
+        idle_minutes=settings()["app"]["session_idle_minutes"],
+    )
