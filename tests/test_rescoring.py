@@ -431,3 +431,29 @@ def test_with_nothing_marked_the_sweep_reads_only_the_marks(world, db, settings)
     touched = " ".join(statements)
     assert "rescore_queue" in touched and "scoring_state" in touched
     assert "FROM scores" not in touched and "FROM cases" not in touched
+
+
+def test_an_enquiry_entered_in_error_no_longer_closes_its_practice_gap(world, db, settings):
+    case_id = world.case(world.ann, opened=date(2026, 9, 1))
+    world.ask(case_id, "domestic_abuse", date(2026, 9, 10))
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    assert (
+        not rules.GAP_BITS["no_domestic_abuse_enquiry"] & db["scores"].get(case_id)["practice_gaps"]
+    )
+    (enquiry_id,) = [r["id"] for r in db["enquiries"].rows_where("case_id = ?", [case_id])]
+    db["enquiries"].update(
+        enquiry_id, {"entered_in_error_at": NOW.isoformat(), "entered_in_error_reason": "wrong"}
+    )
+    assert [r["case_id"] for r in db["rescore_queue"].rows] == [case_id]  # marked
+    assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 1
+    gaps = db["scores"].get(case_id)["practice_gaps"]
+    assert gaps & rules.GAP_BITS["no_domestic_abuse_enquiry"]
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=later(2))  # the set-based path too
+    assert db["scores"].get(case_id)["practice_gaps"] == gaps
+    assert_sql_agrees_with_the_model_on(db, settings, case_id)
+
+
+def assert_sql_agrees_with_the_model_on(db, settings, case_id):
+    _, case = rescoring.case_facts(db, case_id)
+    expected = scoring.score_case(case, settings["scoring"], AS_OF)
+    assert db["scores"].get(case_id)["score"] == pytest.approx(expected.score, abs=1e-6)

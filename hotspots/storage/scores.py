@@ -148,7 +148,7 @@ GROUP BY t.case_id
 INSERT_ASKED_SQL = """
 INSERT INTO temp.rescore_asked (case_id, domestic_abuse, parental_childhood)
 SELECT case_id, max(topic = 'domestic_abuse'), max(topic = 'parental_childhood')
-FROM enquiries
+FROM valid_enquiries
 WHERE asked_on <= :as_of AND outcome IN ('disclosed', 'not_disclosed')
 GROUP BY case_id
 """
@@ -287,7 +287,7 @@ WHERE c.status = 'open'
 """
 SELECT_OPEN_ENQUIRIES_SQL = """
 SELECT e.case_id, e.topic, e.asked_on, e.outcome
-FROM enquiries AS e JOIN cases AS c ON c.id = e.case_id
+FROM valid_enquiries AS e JOIN cases AS c ON c.id = e.case_id
 WHERE c.status = 'open'
 """
 SELECT_OPEN_ADJUSTMENTS_SQL = """
@@ -315,7 +315,7 @@ SELECT case_id, id, indicator, observed_on, status, source
 FROM observations WHERE case_id = :case_id
 """
 SELECT_CASE_ENQUIRIES_SQL = """
-SELECT topic, asked_on, outcome FROM enquiries WHERE case_id = :case_id
+SELECT topic, asked_on, outcome FROM valid_enquiries WHERE case_id = :case_id
 """
 SELECT_CASE_ADJUSTMENTS_SQL = """
 SELECT id, points, reason, expires_on, substr(made_at, 1, 10) AS made_on
@@ -332,7 +332,7 @@ SELECT case_id, id, indicator, observed_on, status, source FROM observations
 WHERE case_id IN (SELECT value FROM json_each(:case_ids)) AND status = 'current'
 """
 SELECT_CASES_ENQUIRIES_SQL = """
-SELECT case_id, topic, asked_on, outcome FROM enquiries
+SELECT case_id, topic, asked_on, outcome FROM valid_enquiries
 WHERE case_id IN (SELECT value FROM json_each(:case_ids))
 """
 SELECT_CASES_ADJUSTMENTS_SQL = """
