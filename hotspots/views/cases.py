@@ -369,22 +369,13 @@ def enquiry_in_error(case_ref: str, enquiry_id: int):
         f"{present.long_date(enquiry['asked_on'])}: "
         f"{ENQUIRY_OUTCOMES.get(enquiry['outcome'], enquiry['outcome']).lower()}"
     )
-    form = EnteredInErrorForm(**_restored(now))
-    if not form.validate_on_submit():
-        return _form_page(
-            found, now, form, "in_error", "Mark an enquiry as entered in error", what=described
-        )
-    params = {
-        "id": enquiry_id,
-        "case_id": found["id"],
-        "at": stamp(now),
-        "by_id": current_user.id,
-        "reason": form.reason.data.strip(),
-    }
-    return _change(
+    return _mark_in_error(
         found,
         now,
-        lambda db: db.execute(MARK_ENQUIRY_IN_ERROR_SQL, params),
+        record_id=enquiry_id,
+        described=described,
+        title="Mark an enquiry as entered in error",
+        statement=MARK_ENQUIRY_IN_ERROR_SQL,
         action="enquiry_entered_in_error",
         detail=f"enquiry={enquiry_id} topic={enquiry['topic']}",
         message="Enquiry marked as entered in error.",
@@ -402,13 +393,27 @@ def review_in_error(case_ref: str, review_id: int):
     if review is None or review["entered_in_error_at"]:
         abort(404)
     described = f"Review of {present.long_date(review['reviewed_at'])}"
+    return _mark_in_error(
+        found,
+        now,
+        record_id=review_id,
+        described=described,
+        title="Mark a review as entered in error",
+        statement=MARK_REVIEW_IN_ERROR_SQL,
+        action="review_entered_in_error",
+        detail=f"review={review_id}",
+        message="Review marked as entered in error.",
+    )
+
+
+def _mark_in_error(found, now, *, record_id, described, title, statement, action, detail, message):
+    """The entered-in-error form for one enquiry or review: shown (again, with its errors)
+    until it has a reason, then the mark written, audited and the case rescored."""
     form = EnteredInErrorForm(**_restored(now))
     if not form.validate_on_submit():
-        return _form_page(
-            found, now, form, "in_error", "Mark a review as entered in error", what=described
-        )
+        return _form_page(found, now, form, "in_error", title, what=described)
     params = {
-        "id": review_id,
+        "id": record_id,
         "case_id": found["id"],
         "at": stamp(now),
         "by_id": current_user.id,
@@ -417,10 +422,10 @@ def review_in_error(case_ref: str, review_id: int):
     return _change(
         found,
         now,
-        lambda db: db.execute(MARK_REVIEW_IN_ERROR_SQL, params),
-        action="review_entered_in_error",
-        detail=f"review={review_id}",
-        message="Review marked as entered in error.",
+        lambda db: db.execute(statement, params),
+        action=action,
+        detail=detail,
+        message=message,
     )
 
 
