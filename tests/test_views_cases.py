@@ -26,7 +26,9 @@ def text(response) -> str:
 
 
 def without_nonce(html: str) -> str:
-    return re.sub(r'nonce="[^"]*"', "", html)
+    """The page without what differs between any two responses: the script nonce and the
+    CSRF token (signed with the second it was made, so two requests may straddle a second)."""
+    return re.sub(r'(nonce|data-csrf)="[^"]*"', "", html)
 
 
 VISIT = {
