@@ -73,6 +73,17 @@ def _choices(words: Mapping[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in words.items()]
 
 
+class NotBlank:
+    """Refuses a value that is only spaces (InputRequired lets it through), with ``message``."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    def __call__(self, form, field) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError(self.message)
+
+
 class GovDateField(Field):
     """A date as three boxes (day, month, year), the GOV.UK date input. ``data`` is a
     ``datetime.date`` or None; the messages name the field."""
@@ -246,6 +257,7 @@ class AdjustmentForm(FlaskForm):
         validators=[
             InputRequired("Enter the reason for the adjustment"),
             Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
+            NotBlank("Enter the reason for the adjustment"),
         ],
     )
     expires_on = GovDateField(
@@ -274,10 +286,6 @@ class AdjustmentForm(FlaskForm):
             )
         field.value = value
 
-    def validate_reason(self, field):
-        if not (field.data or "").strip():
-            raise ValidationError("Enter the reason for the adjustment")
-
     def validate_expires_on(self, field):
         if field.data is None:
             return
@@ -297,16 +305,13 @@ class ReviewForm(FlaskForm):
         validators=[
             InputRequired("Enter the plan"),
             Length(max=NOTE_MAX, message=f"The plan must be {NOTE_MAX} characters or fewer"),
+            NotBlank("Enter the plan"),
         ],
     )
     submit = SubmitField("Mark as reviewed", widget=GovSubmitInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="review", **kwargs)
-
-    def validate_plan(self, field):
-        if not (field.data or "").strip():
-            raise ValidationError("Enter the plan")
 
 
 class ObservationStatusForm(FlaskForm):
@@ -325,13 +330,10 @@ class ObservationStatusForm(FlaskForm):
         validators=[
             InputRequired("Enter the reason"),
             Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
+            NotBlank("Enter the reason"),
         ],
     )
     submit = SubmitField("Save", widget=GovSubmitInput())
-
-    def validate_reason(self, field):
-        if not (field.data or "").strip():
-            raise ValidationError("Enter the reason")
 
 
 def _not_before(field, earliest: dt.date | None, what: str) -> None:
@@ -392,13 +394,10 @@ class WithdrawAdjustmentForm(FlaskForm):
         validators=[
             InputRequired("Enter why you are withdrawing the adjustment"),
             Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
+            NotBlank("Enter why you are withdrawing the adjustment"),
         ],
     )
     submit = SubmitField("Withdraw adjustment", widget=GovSubmitInput())
-
-    def validate_reason(self, field):
-        if not (field.data or "").strip():
-            raise ValidationError("Enter why you are withdrawing the adjustment")
 
 
 class EnteredInErrorForm(FlaskForm):
@@ -411,13 +410,10 @@ class EnteredInErrorForm(FlaskForm):
         validators=[
             InputRequired("Enter what was wrong with it"),
             Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
+            NotBlank("Enter what was wrong with it"),
         ],
     )
     submit = SubmitField("Mark as entered in error", widget=GovSubmitInput())
-
-    def validate_reason(self, field):
-        if not (field.data or "").strip():
-            raise ValidationError("Enter what was wrong with it")
 
 
 class AllocateForm(FlaskForm):
@@ -461,6 +457,7 @@ class PersonForm(FlaskForm):
         validators=[
             InputRequired("Enter their full name"),
             Length(max=200, message="The name must be 200 characters or fewer"),
+            NotBlank("Enter their full name"),
         ],
     )
     email = StringField(
@@ -486,10 +483,6 @@ class PersonForm(FlaskForm):
         self.team.choices = [SelectChoice("", "No team (admins only)")] + [
             SelectChoice(str(t["id"]), t["name"]) for t in teams
         ]
-
-    def validate_name(self, field):
-        if not (field.data or "").strip():
-            raise ValidationError("Enter their full name")
 
     def validate_email(self, field):
         email = (field.data or "").strip()
@@ -633,13 +626,10 @@ class DismissUnmatchedForm(FlaskForm):
         validators=[
             InputRequired("Enter why it should be dismissed"),
             Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
+            NotBlank("Enter why it should be dismissed"),
         ],
     )
     dismiss = SubmitField("Dismiss", widget=GovSubmitInput())
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="dismiss", **kwargs)
-
-    def validate_reason(self, field):
-        if not (field.data or "").strip():
-            raise ValidationError("Enter why it should be dismissed")
