@@ -4,9 +4,12 @@ ranks, history, trends, single-case and changed-case rescores."""
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import json
+import os
 import random
 import sqlite3
+import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -409,16 +412,16 @@ def test_a_rescore_removes_only_the_marks_it_consumed(world, db, settings, monke
     first, second = world.case(world.ann), world.case(world.ann)
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
     world.observe(first, "domestic_abuse")
-    real = rescoring.incremental._rescore
+    real = rescoring.incremental._write_scores
 
-    def rescore_while_someone_writes(db, case_ids, *args):
+    def write_scores_while_someone_writes(db, case_ids, *args):
         # A write inside the sweep's transaction (as a trigger would make it) after the
         # sweep read its marks: it must survive the sweep.
         if first in case_ids:
             world.observe(second, "police_callout")
         return real(db, case_ids, *args)
 
-    monkeypatch.setattr(rescoring.incremental, "_rescore", rescore_while_someone_writes)
+    monkeypatch.setattr(rescoring.incremental, "_write_scores", write_scores_while_someone_writes)
     assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 1
     assert [r["case_id"] for r in db["rescore_queue"].rows] == [second]
 
@@ -572,13 +575,14 @@ def test_writes_between_a_rescores_transactions_are_scored_or_stay_marked(
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
     for case_id in ids:
         world.observe(case_id, "domestic_abuse")
-    done, unmarked, waiting = ids[0], ids[12], ids[20]
+    done, unmarked, read, waiting = ids[0], ids[12], ids[15], ids[20]
     other = storage.connect(db_path)
 
     def someone_writes(n):
-        if n == 2:  # the first 10 cases are rescored, the rest wait
+        if n == 2:  # the first 10 cases are rescored; the next 10 worked out, not written
             world.observe(done, "previous_injury", via=other)  # rescored: stays marked
-            world.observe(waiting, "previous_injury", via=other)  # not yet: in its score
+            world.observe(read, "previous_injury", via=other)  # worked out again: in its score
+            world.observe(waiting, "previous_injury", via=other)  # not read yet: in its score
             world.observe(untouched, "previous_injury", via=other)  # not listed: stays marked
             # Another rescore takes one of the waiting cases (and its mark) first.
             rescoring.rescore_case(other, unmarked, settings, as_of=AS_OF, now=later(5))
@@ -592,9 +596,79 @@ def test_writes_between_a_rescores_transactions_are_scored_or_stay_marked(
     assert begun == ["BEGIN IMMEDIATE"] * 3
     assert rescored == 24
     assert sorted(r["case_id"] for r in db["rescore_queue"].rows) == [done, untouched]
+    assert "previous_injury" in db["scores"].get(read)["contributions"]
     assert "previous_injury" in db["scores"].get(waiting)["contributions"]
     assert "previous_injury" not in db["scores"].get(done)["contributions"]
     assert db["scores"].get(unmarked)["computed_at"] == stamp(later(5))
     assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(6)) == 2
     assert "previous_injury" in db["scores"].get(done)["contributions"]
+    assert db["rescore_queue"].count == 0
+
+
+def test_with_no_other_writer_each_cases_facts_are_read_once(world, db, settings):
+    ids = [world.case(world.ann) for _ in range(25)]
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    for case_id in ids:
+        world.observe(case_id, "domestic_abuse")
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 25
+    finally:
+        db.conn.set_trace_callback(None)
+    assert sum("FROM observations" in s for s in statements) == 3  # one read a transaction
+    for case_id in ids:
+        assert_sql_agrees_with_the_model_on(db, settings, case_id)
+
+
+def rescore_lock(db_path):
+    """Another process's hold on the database's rescore lock (a separate open file, which
+    flock treats like another process)."""
+    path = db_path.with_name(f"{db_path.name}.rescore-marked.lock")
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    return fd
+
+
+def test_a_rescore_of_marked_cases_waits_for_another_process_doing_the_same(
+    world, db, db_path, settings
+):
+    case_id = world.case(world.ann)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    world.observe(case_id, "domestic_abuse")
+    held = rescore_lock(db_path)
+    done = []
+
+    def sweep():
+        own = storage.connect(db_path)
+        try:
+            done.append(rescoring.rescore_changed(own, settings, as_of=AS_OF, now=later(1)))
+        finally:
+            own.close()
+
+    thread = threading.Thread(target=sweep)
+    try:
+        thread.start()
+        thread.join(0.5)
+        assert thread.is_alive() and done == []
+        assert db["rescore_queue"].count == 1
+    finally:
+        os.close(held)  # the other process finishes
+    thread.join(10)
+    assert done == [1]
+    assert db["rescore_queue"].count == 0
+
+
+def test_a_rescore_of_marked_cases_goes_on_when_another_holds_the_lock_too_long(
+    world, db, db_path, settings, monkeypatch
+):
+    case_id = world.case(world.ann)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    world.observe(case_id, "domestic_abuse")
+    monkeypatch.setattr(rescoring.incremental, "WAIT_FOR_OTHER_RESCORE_SECONDS", 0.05)
+    held = rescore_lock(db_path)
+    try:
+        assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 1
+    finally:
+        os.close(held)
     assert db["rescore_queue"].count == 0

@@ -2,16 +2,24 @@
 or every case the schema's triggers marked (the sweep, the partners' API and an import after
 its commit).
 
-The marked cases are rescored a few to a write transaction (``CASES_PER_TRANSACTION``), each
-reading what feeds their scores in one statement per table: SQLite has one write lock, and a
-page writing its audit row while partners' notifications are rescored waits for one short
-transaction, not for the whole batch."""
+SQLite has one write lock, and every page a person opens writes its audit row under it. So
+the marked cases are rescored a few at a time (``CASES_PER_TRANSACTION``), the model worked
+out *before* taking the write lock on the facts read then. Inside a short write transaction
+the marks are consumed and a score is written as worked out only if its facts are unchanged
+(if anyone else committed meanwhile they are read again, and a changed case is worked out
+again there). A page's audit row waits for one such transaction at most, and a write made
+between them is never lost: it is in the score, or its mark stays for the next rescore."""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
-from collections.abc import Iterable, Mapping, Sequence
+import os
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -25,9 +33,13 @@ from hotspots.storage import scores as sql
 
 # Above this many marked cases, the sweep rescores the whole authority set-based instead.
 BULK_RESCORE_ABOVE = 2000
-# Marked cases rescored in one write transaction: about 3 ms of holding the write lock on
-# the development machine (docs/benchmarks.md, "Partners' API").
+# Marked cases rescored in one write transaction (docs/benchmarks.md, "Partners' API").
 CASES_PER_TRANSACTION = 10
+# How long a rescore of the marked cases waits for another process's to finish before going
+# on beside it (it is then still right, only some work is done twice).
+WAIT_FOR_OTHER_RESCORE_SECONDS = 10.0
+
+Facts = tuple[dict, scoring.CaseFacts]
 
 
 def rescore_case(
@@ -42,9 +54,11 @@ def rescore_case(
     included) and today's ``score_history`` row, consume its mark, and re-rank its caseload
     (and its previous caseload if it was reallocated). Returns the new scores row; None for a
     closed or unknown case (a closed case's scores row is removed)."""
+    version = scoring.model_version(settings["scoring"])
     with write_transaction(db):
         db.execute(sql.CLEAR_MARK_SQL, {"case_id": case_id})
-        _rescore(db, [case_id], settings, as_of, now, scoring.model_version(settings["scoring"]))
+        found = facts.facts_by_case(db, [case_id])
+        _write_scores(db, [case_id], found, {}, settings, as_of, now, version)
         return fetch_one(db, sql.SELECT_SCORE_SQL, {"case_id": case_id})
 
 
@@ -55,12 +69,12 @@ def rescore_changed(
     transaction of any write that can change its score), drop closed cases from the ranking,
     and consume exactly the marks it rescored; returns how many cases it rescored.
 
-    The cases go CASES_PER_TRANSACTION to a write transaction, in case order. Each transaction
-    consumes the marks of its cases that are still marked when it takes the write lock and
-    rescores those cases from what is committed then, so a write committed between two
-    transactions is either in the score or leaves its mark for the next call; a case whose
-    mark another rescore consumed meanwhile is left to that rescore (it saw the change).
-    Other writers (a page's audit row) commit between the transactions.
+    The cases go CASES_PER_TRANSACTION to a write transaction, in case order, each consuming
+    the marks of its cases still marked when it takes the write lock and scoring those cases
+    from what is committed then; a case whose mark another rescore consumed meanwhile is left
+    to it. Other writers (a page's audit row) commit between the transactions. One process at
+    a time does this for a database (a file lock beside it), so two partners' requests
+    arriving together do not work out the same cases side by side.
 
     When the stored ranking was made by another model version, or more than
     BULK_RESCORE_ABOVE cases are marked, rescores everything set-based instead (in one
@@ -70,81 +84,156 @@ def rescore_changed(
     # Decided before the write transaction, so a whole-authority run can tune the connection.
     state = fetch_one(db, sql.SELECT_SCORING_STATE_SQL, {})
     stale = state is None or state["model_version"] != version
-    if stale or db.execute(sql.COUNT_MARKED_CASES_SQL).fetchone()[0] > BULK_RESCORE_ABOVE:
+    marks = db.execute(sql.COUNT_MARKED_CASES_SQL).fetchone()[0]
+    if stale or marks > BULK_RESCORE_ABOVE:
         return bulk.rescore_all(db, settings, as_of=as_of, now=now)
-    marked = [r[0] for r in db.execute(sql.SELECT_MARKED_CASES_SQL).fetchall()]
+    if not marks:
+        return 0
     rescored = 0
-    for start in range(0, len(marked), CASES_PER_TRANSACTION):
-        with write_transaction(db):
-            consumed = _consume_marks(db, marked[start : start + CASES_PER_TRANSACTION])
-            _rescore(db, consumed, settings, as_of, now, version)
-        rescored += len(consumed)
+    with _one_process_at_a_time(db):
+        marked = [r[0] for r in db.execute(sql.SELECT_MARKED_CASES_SQL).fetchall()]
+        for start in range(0, len(marked), CASES_PER_TRANSACTION):
+            chunk = marked[start : start + CASES_PER_TRANSACTION]
+            rescored += _rescore_marked(db, chunk, settings, as_of, now, version)
     return rescored
 
 
-def _consume_marks(db: sqlite_utils.Database, case_ids: Iterable[int]) -> list[int]:
-    """Remove the cases' marks; return the cases that were still marked."""
-    return [
-        case_id
-        for case_id in case_ids
-        if db.execute(sql.CLEAR_MARK_SQL, {"case_id": case_id}).rowcount
-    ]
-
-
-def _rescore(
+def _rescore_marked(
     db: sqlite_utils.Database,
     case_ids: Sequence[int],
     settings: Mapping[str, Any],
     as_of: date,
     now: datetime,
     version: str,
+) -> int:
+    """Rescore those of the cases still marked; return how many. The model runs before the
+    write transaction, and again inside it only for a case whose facts changed meanwhile
+    (read again only if anyone else committed anything meanwhile)."""
+    data_version = db.execute(batch_sql.DATA_VERSION_SQL).fetchone()[0]
+    before = facts.facts_by_case(db, case_ids)
+    worked = {
+        case_id: _score_row(case_id, found, settings, as_of, now, version)
+        for case_id, found in before.items()
+        if found[0]["status"] == "open"
+    }
+    with write_transaction(db):
+        consumed = [
+            case_id
+            for case_id in case_ids
+            if db.execute(sql.CLEAR_MARK_SQL, {"case_id": case_id}).rowcount
+        ]
+        if db.execute(batch_sql.DATA_VERSION_SQL).fetchone()[0] == data_version:
+            found = before
+        else:
+            found = facts.facts_by_case(db, consumed)
+        unchanged = {
+            case_id: row
+            for case_id, row in worked.items()
+            if case_id in found and found[case_id] == before[case_id]
+        }
+        _write_scores(db, consumed, found, unchanged, settings, as_of, now, version)
+    return len(consumed)
+
+
+def _score_row(
+    case_id: int,
+    found: Facts,
+    settings: Mapping[str, Any],
+    as_of: date,
+    now: datetime,
+    version: str,
+) -> dict[str, Any]:
+    """The open case's ``scores`` row by the pure model."""
+    row, case = found
+    model = settings["scoring"]
+    score = scoring.score_case(case, model, as_of, version)
+    return {
+        "case_id": case_id,
+        "as_of": as_of.isoformat(),
+        "score": score.score,
+        "band": score.band,
+        "worker_id": row["worker_id"],
+        "contributions": score.contributions_json(),
+        "model_version": score.model_version,
+        "computed_at": stamp(now),
+        "practice_gaps": rules.gap_mask(code for code, _ in scoring.gaps_of(case, model, as_of)),
+        "current_concerns": len(scoring.current_indicators(case.observations, model, as_of)),
+    }
+
+
+def _write_scores(
+    db: sqlite_utils.Database,
+    case_ids: Sequence[int],
+    found: Mapping[int, Facts],
+    worked: Mapping[int, dict[str, Any]],
+    settings: Mapping[str, Any],
+    as_of: date,
+    now: datetime,
+    version: str,
 ) -> None:
-    """Write the cases' scores and today's history rows (removing closed or unknown cases'
-    scores), then re-rank every caseload they are in or left, each worker once."""
+    """Write the cases' scores (``worked`` holds rows already worked out from the same facts)
+    and today's history rows, remove closed or unknown cases' scores, then re-rank every
+    caseload the cases are in or left, each worker once."""
     if not case_ids:
         return
-    model = settings["scoring"]
     ids = {"case_ids": json.dumps(list(case_ids))}
     workers = {r[1] for r in db.execute(batch_sql.SELECT_PREVIOUS_WORKERS_SQL, ids)}
-    found = facts.facts_by_case(db, case_ids)
-    computed_at, day = stamp(now), as_of.isoformat()
-    scores, history, gone = [], [], []
+    scores, gone = [], []
     for case_id in case_ids:
-        row, case = found.get(case_id, (None, None))
-        if row is None or row["status"] != "open":
+        if case_id not in found or found[case_id][0]["status"] != "open":
             gone.append({"case_id": case_id})
             continue
-        score = scoring.score_case(case, model, as_of, version)
-        scores.append(
-            {
-                "case_id": case_id,
-                "as_of": day,
-                "score": score.score,
-                "band": score.band,
-                "worker_id": row["worker_id"],
-                "contributions": score.contributions_json(),
-                "model_version": score.model_version,
-                "computed_at": computed_at,
-                "practice_gaps": rules.gap_mask(
-                    code for code, _ in scoring.gaps_of(case, model, as_of)
-                ),
-                "current_concerns": len(
-                    scoring.current_indicators(case.observations, model, as_of)
-                ),
-            }
+        row = worked.get(case_id) or _score_row(
+            case_id, found[case_id], settings, as_of, now, version
         )
-        history.append(
-            {
-                "case_id": case_id,
-                "day": day,
-                "score": score.score,
-                "band": score.band,
-                "model_version": score.model_version,
-            }
-        )
+        scores.append(row)
         if row["worker_id"] is not None:
             workers.add(row["worker_id"])
+    history = [
+        {
+            "case_id": r["case_id"],
+            "day": r["as_of"],
+            "score": r["score"],
+            "band": r["band"],
+            "model_version": r["model_version"],
+        }
+        for r in scores
+    ]
     db.conn.executemany(sql.DELETE_SCORE_SQL, gone)
     db.conn.executemany(sql.UPSERT_SCORE_SQL, scores)
     db.conn.executemany(sql.UPSERT_HISTORY_SQL, history)
     db.conn.executemany(sql.RERANK_WORKER_SQL, [{"worker_id": w} for w in sorted(workers)])
+
+
+@contextlib.contextmanager
+def _one_process_at_a_time(db: sqlite_utils.Database) -> Iterator[None]:
+    """Hold ``<database>.rescore-marked.lock`` (an exclusive flock, released by the kernel if
+    the process dies) for the block, waiting up to WAIT_FOR_OTHER_RESCORE_SECONDS for it.
+    Nothing to hold for a database without a file, or inside a transaction (which holds the
+    write lock throughout)."""
+    path = _database_file(db)
+    if path is None or db.conn.in_transaction:
+        yield
+        return
+    fd = os.open(path.with_name(f"{path.name}.rescore-marked.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        deadline = time.monotonic() + WAIT_FOR_OTHER_RESCORE_SECONDS
+        held = False
+        while not held:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                held = True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.002)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _database_file(db: sqlite_utils.Database) -> Path | None:
+    for _, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return Path(file).resolve() if file else None
+    return None

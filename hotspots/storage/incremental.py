@@ -3,6 +3,10 @@ scores of a batch of cases, read in one statement per table (:case_ids is a JSON
 case ids), and their previous workers. The per-case statements and the writes are in
 ``scores``."""
 
+# Changes whenever another connection commits to the database (SQLite's own counter, per
+# connection): the same value twice means nothing was written by anyone else in between.
+DATA_VERSION_SQL = "PRAGMA data_version"
+
 # The cases' rows as ``scores.SELECT_CASE_SQL`` reads one (status included: a closed case
 # leaves the ranking).
 SELECT_CASES_SQL = """
