@@ -178,6 +178,7 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20, help="people using the pages")
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each phase")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     args = parser.parse_args()
 
     db = args.db.resolve()
@@ -219,7 +220,7 @@ def main() -> None:
             "--workers",
             str(args.workers),
             "--threads",
-            "1",
+            str(args.threads),
             "--backlog",
             "256",
             "--keep-alive",
@@ -239,7 +240,8 @@ def main() -> None:
             f"bench: {cases:,} cases, {observations:,} observations; {len(users)} page users; "
             f"{args.partners} partners sending {args.rate:g} notifications/s in batches of "
             f"{args.batch}; {args.seconds:g} s a phase; gunicorn gthread {args.workers} "
-            f"workers; {os.cpu_count()} CPUs shared with the load generator",
+            f"workers × {args.threads} threads; {os.cpu_count()} CPUs shared with the load "
+            "generator",
             flush=True,
         )
         alone, _, _ = run_phase(users, [], args.seconds)
