@@ -4,12 +4,9 @@ ranks, history, trends, single-case and changed-case rescores."""
 from __future__ import annotations
 
 import dataclasses
-import fcntl
 import json
-import os
 import random
 import sqlite3
-import threading
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -621,54 +618,17 @@ def test_with_no_other_writer_each_cases_facts_are_read_once(world, db, settings
         assert_sql_agrees_with_the_model_on(db, settings, case_id)
 
 
-def rescore_lock(db_path):
-    """Another process's hold on the database's rescore lock (a separate open file, which
-    flock treats like another process)."""
-    path = db_path.with_name(f"{db_path.name}.rescore-marked.lock")
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return fd
-
-
-def test_a_rescore_of_marked_cases_waits_for_another_process_doing_the_same(
-    world, db, db_path, settings
-):
-    case_id = world.case(world.ann)
+def test_rescoring_the_marked_among_given_cases_leaves_every_other_mark(world, db, settings):
+    changed, closing, other = (world.case(world.ann) for _ in range(3))
+    unmarked = world.case(world.bob)
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
-    world.observe(case_id, "domestic_abuse")
-    held = rescore_lock(db_path)
-    done = []
-
-    def sweep():
-        own = storage.connect(db_path)
-        try:
-            done.append(rescoring.rescore_changed(own, settings, as_of=AS_OF, now=later(1)))
-        finally:
-            own.close()
-
-    thread = threading.Thread(target=sweep)
-    try:
-        thread.start()
-        thread.join(0.5)
-        assert thread.is_alive() and done == []
-        assert db["rescore_queue"].count == 1
-    finally:
-        os.close(held)  # the other process finishes
-    thread.join(10)
-    assert done == [1]
-    assert db["rescore_queue"].count == 0
-
-
-def test_a_rescore_of_marked_cases_goes_on_when_another_holds_the_lock_too_long(
-    world, db, db_path, settings, monkeypatch
-):
-    case_id = world.case(world.ann)
-    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
-    world.observe(case_id, "domestic_abuse")
-    monkeypatch.setattr(rescoring.incremental, "WAIT_FOR_OTHER_RESCORE_SECONDS", 0.05)
-    held = rescore_lock(db_path)
-    try:
-        assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 1
-    finally:
-        os.close(held)
-    assert db["rescore_queue"].count == 0
+    world.observe(changed, "domestic_abuse")
+    world.change(closing, status="closed")
+    world.observe(other, "domestic_abuse")
+    given = [changed, closing, unmarked, 999_999, changed]
+    assert rescoring.rescore_marked(db, given, settings, as_of=AS_OF, now=later(1)) == 2
+    assert [r["case_id"] for r in db["rescore_queue"].rows] == [other]
+    assert db["scores"].get(changed)["computed_at"] == stamp(later(1))
+    assert db["scores"].get(unmarked)["computed_at"] == stamp(NOW)
+    assert closing not in {r["case_id"] for r in db["scores"].rows}
+    assert_sql_agrees_with_the_model_on(db, settings, changed)

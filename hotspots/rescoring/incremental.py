@@ -1,6 +1,6 @@
 """Rescoring a few cases with the pure model: one case at once (a change made on its page),
-or every case the schema's triggers marked (the sweep, the partners' API and an import after
-its commit).
+the marked ones among given cases (the partners' API, after its commit), or every case the
+schema's triggers marked (the sweep, and an import after its commit).
 
 SQLite has one write lock, and every page a person opens writes its audit row under it. So
 the marked cases are rescored a few at a time (``CASES_PER_TRANSACTION``), the model worked
@@ -12,14 +12,9 @@ between them is never lost: it is in the score, or its mark stays for the next r
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import json
-import os
-import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
-from pathlib import Path
 from typing import Any
 
 import sqlite_utils
@@ -35,9 +30,6 @@ from hotspots.storage import scores as sql
 BULK_RESCORE_ABOVE = 2000
 # Marked cases rescored in one write transaction (docs/benchmarks.md, "Partners' API").
 CASES_PER_TRANSACTION = 10
-# How long a rescore of the marked cases waits for another process's to finish before going
-# on beside it (it is then still right, only some work is done twice).
-WAIT_FOR_OTHER_RESCORE_SECONDS = 10.0
 
 Facts = tuple[dict, scoring.CaseFacts]
 
@@ -62,6 +54,25 @@ def rescore_case(
         return fetch_one(db, sql.SELECT_SCORE_SQL, {"case_id": case_id})
 
 
+def rescore_marked(
+    db: sqlite_utils.Database,
+    case_ids: Iterable[int],
+    settings: Mapping[str, Any],
+    *,
+    as_of: date,
+    now: datetime,
+) -> int:
+    """Rescore those of the given cases that are marked, as ``rescore_changed`` does (a few
+    to a write transaction, consuming exactly their marks), leaving every other mark to its
+    writer or the sweep; returns how many it rescored. For a writer that knows which cases it
+    changed (the partners' API): two of them committing together then do not work out each
+    other's cases side by side. A case among them whose mark another rescore consumed
+    meanwhile is left to that rescore, which saw the change. Never a whole-authority rescore
+    (as ``rescore_case``, even when the ranking's model version is out of date)."""
+    version = scoring.model_version(settings["scoring"])
+    return _rescore_in_chunks(db, sorted(set(case_ids)), settings, as_of, now, version)
+
+
 def rescore_changed(
     db: sqlite_utils.Database, settings: Mapping[str, Any], *, as_of: date, now: datetime
 ) -> int:
@@ -72,9 +83,7 @@ def rescore_changed(
     The cases go CASES_PER_TRANSACTION to a write transaction, in case order, each consuming
     the marks of its cases still marked when it takes the write lock and scoring those cases
     from what is committed then; a case whose mark another rescore consumed meanwhile is left
-    to it. Other writers (a page's audit row) commit between the transactions. One process at
-    a time does this for a database (a file lock beside it), so two partners' requests
-    arriving together do not work out the same cases side by side.
+    to it. Other writers (a page's audit row) commit between the transactions.
 
     When the stored ranking was made by another model version, or more than
     BULK_RESCORE_ABOVE cases are marked, rescores everything set-based instead (in one
@@ -84,17 +93,24 @@ def rescore_changed(
     # Decided before the write transaction, so a whole-authority run can tune the connection.
     state = fetch_one(db, sql.SELECT_SCORING_STATE_SQL, {})
     stale = state is None or state["model_version"] != version
-    marks = db.execute(sql.COUNT_MARKED_CASES_SQL).fetchone()[0]
-    if stale or marks > BULK_RESCORE_ABOVE:
+    if stale or db.execute(sql.COUNT_MARKED_CASES_SQL).fetchone()[0] > BULK_RESCORE_ABOVE:
         return bulk.rescore_all(db, settings, as_of=as_of, now=now)
-    if not marks:
-        return 0
+    marked = [r[0] for r in db.execute(sql.SELECT_MARKED_CASES_SQL).fetchall()]
+    return _rescore_in_chunks(db, marked, settings, as_of, now, version)
+
+
+def _rescore_in_chunks(
+    db: sqlite_utils.Database,
+    case_ids: Sequence[int],
+    settings: Mapping[str, Any],
+    as_of: date,
+    now: datetime,
+    version: str,
+) -> int:
     rescored = 0
-    with _one_process_at_a_time(db):
-        marked = [r[0] for r in db.execute(sql.SELECT_MARKED_CASES_SQL).fetchall()]
-        for start in range(0, len(marked), CASES_PER_TRANSACTION):
-            chunk = marked[start : start + CASES_PER_TRANSACTION]
-            rescored += _rescore_marked(db, chunk, settings, as_of, now, version)
+    for start in range(0, len(case_ids), CASES_PER_TRANSACTION):
+        chunk = case_ids[start : start + CASES_PER_TRANSACTION]
+        rescored += _rescore_marked(db, chunk, settings, as_of, now, version)
     return rescored
 
 
@@ -203,37 +219,3 @@ def _write_scores(
     db.conn.executemany(sql.UPSERT_SCORE_SQL, scores)
     db.conn.executemany(sql.UPSERT_HISTORY_SQL, history)
     db.conn.executemany(sql.RERANK_WORKER_SQL, [{"worker_id": w} for w in sorted(workers)])
-
-
-@contextlib.contextmanager
-def _one_process_at_a_time(db: sqlite_utils.Database) -> Iterator[None]:
-    """Hold ``<database>.rescore-marked.lock`` (an exclusive flock, released by the kernel if
-    the process dies) for the block, waiting up to WAIT_FOR_OTHER_RESCORE_SECONDS for it.
-    Nothing to hold for a database without a file, or inside a transaction (which holds the
-    write lock throughout)."""
-    path = _database_file(db)
-    if path is None or db.conn.in_transaction:
-        yield
-        return
-    fd = os.open(path.with_name(f"{path.name}.rescore-marked.lock"), os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + WAIT_FOR_OTHER_RESCORE_SECONDS
-        held = False
-        while not held:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                held = True
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    break
-                time.sleep(0.002)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def _database_file(db: sqlite_utils.Database) -> Path | None:
-    for _, name, file in db.execute("PRAGMA database_list").fetchall():
-        if name == "main":
-            return Path(file).resolve() if file else None
-    return None
