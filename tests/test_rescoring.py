@@ -165,6 +165,18 @@ def test_a_full_rescore_of_demo_data_equals_the_pure_model_for_every_case(db, se
     assert_sql_agrees_with_the_model(db, settings)
 
 
+@pytest.mark.parametrize("min_agencies", [1, 3])
+def test_a_full_rescore_equals_the_pure_model_whatever_number_of_agencies_accumulation_asks_for(
+    world, db, settings, min_agencies
+):
+    """The set-based rescore stops reading a case's sources at the number the rule asks for;
+    with one agency, or with all three the random cases use, it still agrees case by case."""
+    settings["scoring"]["accumulation"]["min_agencies"] = min_agencies
+    random_cases(world, random.Random(7), 120)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    assert_sql_agrees_with_the_model(db, settings)
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_a_full_rescore_equals_the_pure_model_with_adjustments_and_rows_after_as_of(
     world, db, settings, seed

@@ -126,22 +126,27 @@ _AGE_YEARS = """
     - (substr(:as_of, 6, 5) < substr(c.date_of_birth, 6, 5)))
 """
 
-# How many agencies reported the current observations of each case the accumulation rule
-# could apply to (a young child with enough current concerns). CROSS JOIN keeps SQLite's
-# order as written: only those cases' rows are read, case by case from the covering index
-# observations_case (no table rows), instead of a scan of every observation.
+# How many agencies (up to :min_agencies, all the rule asks) reported the current observations
+# of each case the accumulation rule could apply to (a young child with enough current
+# concerns). Each case's distinct sources are read from the covering index observations_case
+# (no table rows) and the read stops at the :min_agencies-th: most such cases show two
+# agencies within their first few rows, so this reads a fraction of their observations.
 INSERT_AGENCIES_SQL = f"""
 INSERT INTO temp.rescore_agencies (case_id, agencies)
-SELECT t.case_id, count(DISTINCT o.source)
+SELECT t.case_id, (
+    SELECT count(*) FROM (
+        SELECT DISTINCT o.source
+        FROM observations AS o INDEXED BY observations_case
+        JOIN temp.rescore_half_lives AS h ON h.indicator = o.indicator
+        WHERE o.case_id = t.case_id AND o.status = 'current' AND o.observed_day <= :as_of_day
+          AND (h.half_life_days = 0 OR o.observed_day >= :as_of_day - h.half_life_days)
+        LIMIT :min_agencies
+    )
+)
 FROM temp.rescore_totals AS t
 CROSS JOIN cases AS c
-CROSS JOIN observations AS o INDEXED BY observations_case
-JOIN temp.rescore_half_lives AS h ON h.indicator = o.indicator
 WHERE t.current_concerns >= :min_concerns
   AND c.id = t.case_id AND c.status = 'open' AND {_AGE_YEARS} <= :max_age_years
-  AND o.case_id = t.case_id AND o.status = 'current' AND o.observed_day <= :as_of_day
-  AND (h.half_life_days = 0 OR o.observed_day >= :as_of_day - h.half_life_days)
-GROUP BY t.case_id
 """  # noqa: S608 (a constant fragment, no values)
 
 # Which screening questions have been asked (an outcome other than unable_to_ask) by as_of.
@@ -175,21 +180,11 @@ _PRACTICE_GAPS = """
 """
 
 # The score of every open case: indicators × age multiplier, combinations, accumulation,
-# practice gaps, adjustments — the same arithmetic as hotspots.scoring.score_case.
+# practice gaps, adjustments — the same arithmetic as hotspots.scoring.score_case. Each case's
+# facts are MATERIALIZED first: inlined into the sum, the practice-gaps expression (with its
+# two date parses) would be worked out again for each of the five places that read it.
 INSERT_SCORES_SQL = f"""
-INSERT INTO temp.rescore_scores (case_id, worker_id, score, practice_gaps, current_concerns)
-SELECT
-    case_id, worker_id,
-    indicator_points * age_multiplier + combination_points + accumulation_points
-    + (CASE WHEN gaps & :gap_no_domestic_abuse_enquiry THEN :no_domestic_abuse_enquiry ELSE 0 END)
-    + (CASE WHEN gaps & :gap_parental_childhood_not_explored
-            THEN :parental_childhood_not_explored ELSE 0 END)
-    + (CASE WHEN gaps & :gap_visit_overdue THEN :visit_overdue ELSE 0 END)
-    + (CASE WHEN gaps & :gap_unallocated THEN :unallocated ELSE 0 END)
-    + adjusted,
-    gaps,
-    current_concerns
-FROM (
+WITH per_case AS MATERIALIZED (
     SELECT
         c.id AS case_id,
         c.worker_id,
@@ -215,6 +210,19 @@ FROM (
     LEFT JOIN temp.rescore_adjusted AS j ON j.case_id = c.id
     WHERE c.status = 'open'
 )
+INSERT INTO temp.rescore_scores (case_id, worker_id, score, practice_gaps, current_concerns)
+SELECT
+    case_id, worker_id,
+    indicator_points * age_multiplier + combination_points + accumulation_points
+    + (CASE WHEN gaps & :gap_no_domestic_abuse_enquiry THEN :no_domestic_abuse_enquiry ELSE 0 END)
+    + (CASE WHEN gaps & :gap_parental_childhood_not_explored
+            THEN :parental_childhood_not_explored ELSE 0 END)
+    + (CASE WHEN gaps & :gap_visit_overdue THEN :visit_overdue ELSE 0 END)
+    + (CASE WHEN gaps & :gap_unallocated THEN :unallocated ELSE 0 END)
+    + adjusted,
+    gaps,
+    current_concerns
+FROM per_case
 """  # noqa: S608 (constant fragments, no values)
 
 # Closed cases leave the ranking: their scores row goes (their history stays).
