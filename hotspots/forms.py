@@ -36,6 +36,7 @@ from wtforms.fields import PasswordField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from hotspots.config import recordable_indicators
 from hotspots.params import parse_date_parts
 from hotspots.passwords import MIN_LENGTH
 from hotspots.views.present import long_date, source_words
@@ -190,7 +191,8 @@ class ObservationForm(FlaskForm):
         self.earliest = earliest
         indicators = settings["scoring"]["indicators"]
         self.indicator.choices = [SelectChoice("", "Choose an indicator")] + [
-            SelectChoice(code, spec["label"]) for code, spec in indicators.items()
+            SelectChoice(code, indicators[code]["label"])
+            for code in recordable_indicators(settings)
         ]
         self.source.choices = [SelectChoice("", "Choose a source")] + [
             SelectChoice(code, source_words(code)) for code in settings["import"]["sources"]

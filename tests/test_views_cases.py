@@ -222,6 +222,8 @@ DATE = "observation-observed_on"
             "#observation-indicator",
         ),
         ({"observation-indicator": "made_up"}, "Choose the indicator you observed", None),
+        # worked out by the service from the notices, never recorded by hand
+        ({"observation-indicator": "ppn_escalating"}, "Choose the indicator you observed", None),
         ({"observation-source": ""}, "Choose the agency the information came from", None),
         ({DATE: ["", "", ""]}, "Enter the date observed", f"#{DATE}-day"),
         ({DATE: ["31", "2", "2026"]}, "The date observed must be a real date", None),
