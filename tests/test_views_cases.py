@@ -737,6 +737,30 @@ def test_an_enquiry_entered_in_error_stays_in_the_history_marked_so(client, db, 
     assert client.post(link, data={"reason": "again"}).status_code == 404
 
 
+def test_an_enquiry_entered_in_error_can_be_recorded_again_rightly_for_the_same_day(
+    client, db, ids
+):
+    """The worker chose the wrong outcome, marked it entered in error, and records the right
+    one for the day it was asked; a second valid one for that day is still refused."""
+    case_id = ids["cases"]["N-0003"]
+    sign_in(client, "ann")
+    client.post("/cases/N-0003/enquiries", data=ENQUIRY)
+    wrong = db.execute("SELECT max(id) FROM enquiries").fetchone()[0]
+    link = f"/cases/N-0003/enquiries/{wrong}/error"
+    assert client.post(link, data={"reason": "Wrong outcome chosen"}).status_code == 302
+    right = {**ENQUIRY, "enquiry-outcome": "disclosed"}
+    assert client.post("/cases/N-0003/enquiries", data=right).status_code == 302
+    rows = db.execute(
+        "SELECT outcome, entered_in_error_at IS NOT NULL FROM enquiries "
+        "WHERE case_id = ? AND asked_on = '2026-03-01' ORDER BY id",
+        [case_id],
+    ).fetchall()
+    assert rows == [("not_disclosed", 1), ("disclosed", 0)]
+    again = client.post("/cases/N-0003/enquiries", data=right)
+    assert again.status_code == 400
+    assert "This enquiry is already recorded for that day" in text(again)
+
+
 def test_a_review_entered_in_error_no_longer_counts_as_a_review(client, db, ids):
     sign_in(client, "meg")
     client.post("/cases/N-0004/reviews", data={"review-plan": "Joint visit with police"})
