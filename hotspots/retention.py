@@ -9,7 +9,10 @@ holds a working copy to rank open caseloads, so it keeps less:
   14);
 - **outbox** files (sent digests) older than ``outbox_days``;
 - **audit rows** older than ``audit_days``;
-- records of **sessions** that ended more than ``session_days`` ago.
+- records of **sessions** that ended more than ``session_days`` ago;
+- partners' notifications for **children not yet known** (the unmatched queue) once attached
+  to a case or dismissed more than ``unmatched_days`` ago (the open ones stay until someone
+  acts); one attached to a closed case goes with the case.
 
 ``apply_retention`` does it all in one transaction; with ``dry_run`` it does the same work
 and rolls it back, so the counts it reports are exactly what a real run would remove.
@@ -27,12 +30,14 @@ from typing import Any
 import sqlite_utils
 
 from hotspots import audit, sessions
+from hotspots.dates import stamp
 from hotspots.storage import fetch_all
 from hotspots.storage.retention import (
     CLOSED_WITHOUT_DATE_SQL,
     CREATE_EXPIRED_CASES_SQL,
     DELETE_EXPIRED_CASES_SQL,
     DELETE_OLD_AUDIT_SQL,
+    DELETE_OLD_RESOLVED_UNMATCHED_SQL,
     DELETE_OLD_SCORE_HISTORY_SQL,
     DELETE_UNDER_EXPIRED_CASES_SQL,
     DELETE_UNDER_OLD_AUDIT_SQL,
@@ -40,6 +45,7 @@ from hotspots.storage.retention import (
     EXPIRED_CASES_SQL,
     TABLES_REFERRING_TO_AUDIT_SQL,
     TABLES_REFERRING_TO_CASES_SQL,
+    TABLES_REFERRING_TO_OBSERVATIONS_SQL,
     UNMARK_EXPIRED_CASES_SQL,
 )
 
@@ -58,6 +64,7 @@ class RetentionReport:
     score_history: int = 0
     audit_rows: int = 0
     sessions: int = 0
+    unmatched: int = 0
     outbox_files: list[Path] = field(default_factory=list)
     closed_without_date: int = 0
 
@@ -70,6 +77,7 @@ class RetentionReport:
             f"outbox files: {verb} {len(self.outbox_files)}",
             f"audit rows: {verb} {self.audit_rows}",
             f"ended sessions: {verb} {self.sessions}",
+            f"resolved notifications for children not yet known: {verb} {self.unmatched}",
         ]
         if self.closed_without_date:
             found.append(
@@ -81,6 +89,7 @@ class RetentionReport:
 
 TABLES_REFERRING_SQL = {
     "cases": TABLES_REFERRING_TO_CASES_SQL,
+    "observations": TABLES_REFERRING_TO_OBSERVATIONS_SQL,
     "audit_log": TABLES_REFERRING_TO_AUDIT_SQL,
 }
 
@@ -97,6 +106,7 @@ def apply_retention(
     today = now.date()
     for parent, known in (
         ("cases", DELETE_UNDER_EXPIRED_CASES_SQL),
+        ("observations", DELETE_UNDER_EXPIRED_CASES_SQL),
         ("audit_log", DELETE_UNDER_OLD_AUDIT_SQL),
     ):
         referring = {r["name"] for r in fetch_all(db, TABLES_REFERRING_SQL[parent], {})}
@@ -126,6 +136,11 @@ def apply_retention(
             report.sessions = sessions.forget_old_sessions(
                 db, before=now - timedelta(days=keep["session_days"])
             )
+        if keep["unmatched_days"]:
+            report.unmatched = db.execute(
+                DELETE_OLD_RESOLVED_UNMATCHED_SQL,
+                {"before": stamp(now - timedelta(days=keep["unmatched_days"]))},
+            ).rowcount
         report.closed_without_date = db.execute(CLOSED_WITHOUT_DATE_SQL).fetchone()[0]
         if keep["outbox_days"]:
             report.outbox_files = _old_outbox_files(settings, now, keep["outbox_days"])
@@ -140,6 +155,7 @@ def apply_retention(
                         "score_history": report.score_history,
                         "audit_rows": report.audit_rows,
                         "sessions": report.sessions,
+                        "unmatched": report.unmatched,
                         "outbox_files": len(report.outbox_files),
                     }
                 ),
