@@ -12,7 +12,9 @@ holds a working copy to rank open caseloads, so it keeps less:
 - records of **sessions** that ended more than ``session_days`` ago;
 - partners' notifications for **children not yet known** (the unmatched queue) once attached
   to a case or dismissed more than ``unmatched_days`` ago (the open ones stay until someone
-  acts); one attached to a closed case goes with the case.
+  acts); one attached to a closed case goes with the case;
+- **uploaded files** an admin never confirmed or cancelled, once older than ``[import.upload]
+  keep_minutes`` (the import page also clears them, but only when someone next uploads).
 
 ``apply_retention`` does it all in one transaction; with ``dry_run`` it does the same work
 and rolls it back, so the counts it reports are exactly what a real run would remove.
@@ -31,6 +33,7 @@ import sqlite_utils
 
 from hotspots import audit, sessions
 from hotspots.dates import stamp
+from hotspots.files import upload_folder
 from hotspots.storage import fetch_all
 from hotspots.storage.retention import (
     CLOSED_WITHOUT_DATE_SQL,
@@ -66,6 +69,7 @@ class RetentionReport:
     sessions: int = 0
     unmatched: int = 0
     outbox_files: list[Path] = field(default_factory=list)
+    upload_files: list[Path] = field(default_factory=list)
     closed_without_date: int = 0
 
     def lines(self) -> list[str]:
@@ -75,6 +79,7 @@ class RetentionReport:
             f"closed cases: {verb} {len(self.cases)}" + (f" (with {under})" if under else ""),
             f"score history rows: {verb} {self.score_history}",
             f"outbox files: {verb} {len(self.outbox_files)}",
+            f"uploaded files never imported: {verb} {len(self.upload_files)}",
             f"audit rows: {verb} {self.audit_rows}",
             f"ended sessions: {verb} {self.sessions}",
             f"resolved notifications for children not yet known: {verb} {self.unmatched}",
@@ -100,8 +105,10 @@ def apply_retention(
     *,
     now: datetime,
     dry_run: bool = False,
+    instance_path: str | Path | None = None,
 ) -> RetentionReport:
-    """Remove what ``[retention]`` says is past its time, as of ``now``; all or nothing."""
+    """Remove what ``[retention]`` says is past its time, as of ``now``; all or nothing.
+    ``instance_path``: the app's instance folder, where uploads wait (none: not looked at)."""
     keep = settings["retention"]
     today = now.date()
     for parent, known in (
@@ -144,6 +151,8 @@ def apply_retention(
         report.closed_without_date = db.execute(CLOSED_WITHOUT_DATE_SQL).fetchone()[0]
         if keep["outbox_days"]:
             report.outbox_files = _old_outbox_files(settings, now, keep["outbox_days"])
+        if instance_path is not None:
+            report.upload_files = _stale_uploads(settings, now, instance_path)
         if not dry_run:
             audit.record(
                 db,
@@ -157,6 +166,7 @@ def apply_retention(
                         "sessions": report.sessions,
                         "unmatched": report.unmatched,
                         "outbox_files": len(report.outbox_files),
+                        "upload_files": len(report.upload_files),
                     }
                 ),
             )
@@ -168,7 +178,7 @@ def apply_retention(
     db.execute(DROP_EXPIRED_CASES_SQL)
     if not dry_run:
         # Files last, once the database's removals are safely committed.
-        for path in report.outbox_files:
+        for path in report.outbox_files + report.upload_files:
             path.unlink(missing_ok=True)
     return report
 
@@ -191,6 +201,14 @@ def _remove_closed_cases(db, report: RetentionReport, closed_before, now: dateti
             detail=f"closed on {case['closed_on']}; removed with everything under it",
         )
     report.cases = [case["case_ref"] for case in expired]
+
+
+def _stale_uploads(settings: Mapping[str, Any], now: datetime, instance_path) -> list[Path]:
+    folder = upload_folder(instance_path, settings)
+    if not folder.is_dir():
+        return []
+    cutoff = (now - timedelta(minutes=settings["import"]["upload"]["keep_minutes"])).timestamp()
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.stat().st_mtime < cutoff)
 
 
 def _old_outbox_files(settings: Mapping[str, Any], now: datetime, days: int) -> list[Path]:

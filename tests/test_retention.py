@@ -11,6 +11,7 @@ from browser_support import NOW, TODAY, audit_rows, count
 
 from hotspots import retention
 from hotspots.dates import stamp
+from hotspots.files import upload_folder
 from jobs import retention as retention_job
 
 
@@ -216,3 +217,22 @@ def test_a_notification_attached_to_a_case_that_expires_goes_with_the_case(db, s
     assert report.cases == ["N-0001"]
     assert report.rows["unmatched_observations"] == 1
     assert count(db, "unmatched_observations") == 0
+
+
+def test_the_nightly_job_removes_uploads_nobody_confirmed_and_keeps_one_still_waiting(app, db, ids):
+    keep = app.config["SETTINGS"]["import"]["upload"]["keep_minutes"]
+    folder = upload_folder(app.instance_path, app.config["SETTINGS"])
+    folder.mkdir(parents=True, exist_ok=True)
+    stale, waiting = folder / "stale.csv", folder / "waiting.csv"
+    for path, minutes in ((stale, keep + 1), (waiting, keep - 1)):
+        path.write_text("case_ref,initials\n")
+        moment = (NOW - timedelta(minutes=minutes)).timestamp()
+        os.utime(path, (moment, moment))
+    dry = retention.apply_retention(
+        db, app.config["SETTINGS"], now=NOW, dry_run=True, instance_path=app.instance_path
+    )
+    assert dry.upload_files == [stale] and stale.exists()
+    report = retention_job.run_retention(app, now=NOW)
+    assert report.upload_files == [stale]
+    assert not stale.exists() and waiting.exists()
+    assert "uploaded files never imported: removed 1" in report.lines()
