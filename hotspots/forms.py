@@ -38,7 +38,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from hotspots.config import recordable_indicators
 from hotspots.params import parse_date_parts
-from hotspots.passwords import MIN_LENGTH
+from hotspots.passwords import MIN_LENGTH, password_problem
 from hotspots.views.present import long_date, source_words
 
 ENQUIRY_TOPICS = {
@@ -499,7 +499,12 @@ class PersonForm(FlaskForm):
 
 
 class SetPasswordForm(FlaskForm):
-    """Choose a password, from a one-time link."""
+    """Choose a password, from a one-time link. ``email``: the account's, which the password
+    must not contain (``hotspots.passwords.password_problem``: the rules every way in uses)."""
+
+    def __init__(self, *args, email: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
 
     password = PasswordField(
         "New password",
@@ -516,12 +521,57 @@ class SetPasswordForm(FlaskForm):
     submit = SubmitField("Set password", widget=GovSubmitInput())
 
     def validate_password(self, field):
-        if field.data and len(field.data) < MIN_PASSWORD_LENGTH:
-            raise ValidationError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters")
+        _check_new_password(field, self.email)
 
     def validate_confirm(self, field):
-        if field.data and self.password.data and field.data != self.password.data:
-            raise ValidationError("The passwords do not match: enter the same password twice")
+        _check_confirmed(field, self.password.data)
+
+
+class ChangePasswordForm(FlaskForm):
+    """A signed-in person changes their own password: the current one, then a new one twice
+    (the same rules as SetPasswordForm)."""
+
+    def __init__(self, *args, email: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    current = PasswordField(
+        "Current password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter your current password"), Length(max=1024)],
+    )
+    password = PasswordField(
+        "New password",
+        widget=GovPasswordInput(),
+        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words are "
+        "easy to remember and hard to guess.",
+        validators=[InputRequired("Enter a new password"), Length(max=1024)],
+    )
+    confirm = PasswordField(
+        "Confirm the new password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter the new password again"), Length(max=1024)],
+    )
+    submit = SubmitField("Change password", widget=GovSubmitInput())
+
+    def validate_password(self, field):
+        _check_new_password(field, self.email)
+        if field.data and field.data == self.current.data:
+            raise ValidationError("The new password must be different from your current one")
+
+    def validate_confirm(self, field):
+        _check_confirmed(field, self.password.data)
+
+
+def _check_new_password(field, email: str) -> None:
+    problem = field.data and password_problem(field.data, email)
+    if problem:
+        raise ValidationError(problem[0].upper() + problem[1:])
+
+
+def _check_confirmed(field, password: str | None) -> None:
+    if field.data and password and field.data != password:
+        raise ValidationError("The passwords do not match: enter the same password twice")
 
 
 class ConfirmForm(FlaskForm):

@@ -17,7 +17,7 @@ from hotspots.storage.schema import migrate
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=ZoneInfo("Europe/London"))
 TODAY = NOW.date()
-PASSWORD = "correct horse battery staple"
+PASSWORD = "lantern orchard ribbon 47"
 _HASH = hash_password(PASSWORD)  # one argon2 hash for every test user (hashing is slow)
 
 STAFF = {

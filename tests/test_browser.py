@@ -93,7 +93,7 @@ def test_the_same_flow_works_with_the_keyboard_alone(page):
     tab_to(page, "el.id === 'email'")
     page.keyboard.type("ann.worker@example.org")
     page.keyboard.press("Tab")
-    page.keyboard.type("correct horse battery staple")
+    page.keyboard.type("lantern orchard ribbon 47")
     with page.expect_navigation(url=re.compile(r"/caseload$")):
         page.keyboard.press("Enter")
 
@@ -198,6 +198,7 @@ PAGES = [
     ("ada", "/admin/people/1", "person"),
     (None, "/password/not-a-real-token", "password-link-dead"),
     ("ada", "/admin/sessions", "signed-in"),
+    ("ann", "/account/password", "change-password"),
     # The digest area's pages, which extend this area's base template.
     ("meg", "/digest", "digest-preview"),
     ("meg", "/digests", "digests-sent"),
