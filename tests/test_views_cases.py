@@ -889,4 +889,8 @@ def test_how_scores_work_is_built_from_the_settings_in_force(client, settings, i
     gaps = settings["scoring"]["practice_gaps"]
     assert f"No domestic-abuse enquiry recorded ({gaps['no_domestic_abuse_enquiry']:+g})" in page
     assert "Several concerns around a very young child" in page
+    assert (
+        "Never recorded by hand: the service works it out from "
+        "“Police public protection notice graded low” (3 or more within 91 days)."
+    ) in page
     assert "×" not in page and "half-life" not in page
