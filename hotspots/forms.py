@@ -498,6 +498,17 @@ class PersonForm(FlaskForm):
             raise ValidationError("Choose their team: workers and managers belong to one")
 
 
+class _CurrentPassword(FlaskForm):
+    """The current password, asked first (its field is made before SetPasswordForm's, and
+    WTForms orders fields, and so the error summary, by when they were made)."""
+
+    current = PasswordField(
+        "Current password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter your current password"), Length(max=1024)],
+    )
+
+
 class SetPasswordForm(FlaskForm):
     """Choose a password, from a one-time link. ``email``: the account's, which the password
     must not contain (``hotspots.passwords.password_problem``: the rules every way in uses)."""
@@ -521,57 +532,25 @@ class SetPasswordForm(FlaskForm):
     submit = SubmitField("Set password", widget=GovSubmitInput())
 
     def validate_password(self, field):
-        _check_new_password(field, self.email)
+        problem = field.data and password_problem(field.data, self.email)
+        if problem:
+            raise ValidationError(problem[0].upper() + problem[1:])
 
     def validate_confirm(self, field):
-        _check_confirmed(field, self.password.data)
+        if field.data and self.password.data and field.data != self.password.data:
+            raise ValidationError("The passwords do not match: enter the same password twice")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(_CurrentPassword, SetPasswordForm):
     """A signed-in person changes their own password: the current one, then a new one twice
-    (the same rules as SetPasswordForm)."""
+    (the same rules as SetPasswordForm, and a new password must differ from the current)."""
 
-    def __init__(self, *args, email: str, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.email = email
-
-    current = PasswordField(
-        "Current password",
-        widget=GovPasswordInput(),
-        validators=[InputRequired("Enter your current password"), Length(max=1024)],
-    )
-    password = PasswordField(
-        "New password",
-        widget=GovPasswordInput(),
-        description=f"At least {MIN_PASSWORD_LENGTH} characters. A few unrelated words are "
-        "easy to remember and hard to guess.",
-        validators=[InputRequired("Enter a new password"), Length(max=1024)],
-    )
-    confirm = PasswordField(
-        "Confirm the new password",
-        widget=GovPasswordInput(),
-        validators=[InputRequired("Enter the new password again"), Length(max=1024)],
-    )
     submit = SubmitField("Change password", widget=GovSubmitInput())
 
     def validate_password(self, field):
-        _check_new_password(field, self.email)
+        super().validate_password(field)
         if field.data and field.data == self.current.data:
             raise ValidationError("The new password must be different from your current one")
-
-    def validate_confirm(self, field):
-        _check_confirmed(field, self.password.data)
-
-
-def _check_new_password(field, email: str) -> None:
-    problem = field.data and password_problem(field.data, email)
-    if problem:
-        raise ValidationError(problem[0].upper() + problem[1:])
-
-
-def _check_confirmed(field, password: str | None) -> None:
-    if field.data and password and field.data != password:
-        raise ValidationError("The passwords do not match: enter the same password twice")
 
 
 class ConfirmForm(FlaskForm):
