@@ -638,5 +638,6 @@ def test_a_one_time_link_refuses_a_common_password_as_the_command_line_does(app,
 def test_an_empty_password_form_lists_its_problems_in_the_order_of_its_fields(client, ids):
     sign_in(client, "ann")
     page = client.post("/account/password", data={}).get_data(as_text=True)
-    summary = page[page.index("govuk-error-summary") : page.index("</ul>")]
+    start = page.index("govuk-error-summary__list")
+    summary = page[start : page.index("</ul>", start)]
     assert re.findall(r'href="#(\w+)"', summary) == ["current", "password", "confirm"]
