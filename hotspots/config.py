@@ -174,6 +174,7 @@ def _check(settings: dict[str, Any]) -> None:
         if spec["half_life_days"] < 0:
             raise ConfigError(f"{where}.half_life_days must be 0 (does not fade) or more")
     _check_derived(settings["scoring"])
+    _check_imports_record_no_derived(settings)
     for dotted, value in _leaves(settings):
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             raise ConfigError(f"{dotted} must not be negative, not {value!r}")
@@ -223,6 +224,23 @@ def _check_derived(scoring: dict[str, Any]) -> None:
             raise ConfigError(f'{where} needs at_least or child_under_years (or from = "")')
         if rule["at_least"] and rule["within_days"] < 1:
             raise ConfigError(f"{where}.within_days must be 1 or more when at_least is set")
+
+
+def _check_imports_record_no_derived(settings: dict[str, Any]) -> None:
+    """The sector imports' mappings may not record an indicator the model works out."""
+    derived = derived_indicators(settings)
+    for fact, code in settings["import"]["annex_a"]["facts"].items():
+        if code in derived:
+            raise ConfigError(
+                f"[import.annex_a.facts] {fact}: {code} is worked out by the model "
+                "([scoring.derived]), so no import may record it"
+            )
+    for code in settings["import"]["cin_census"]["factors"]:
+        if code in derived:
+            raise ConfigError(
+                f"[import.cin_census.factors] {code} is worked out by the model "
+                "([scoring.derived]), so no import may record it"
+            )
 
 
 def derived_indicators(settings: Mapping[str, Any]) -> set[str]:

@@ -177,6 +177,26 @@ def test_a_broken_derived_rule_is_named(tmp_path, line, message):
         load_config(environ={"HOTSPOTS_CONFIG": str(other)})
 
 
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[import.annex_a.facts]\nemergency_protection = "unscheduled_care_injury"\n',
+            r"\[import.annex_a.facts\] emergency_protection: unscheduled_care_injury is worked out",
+        ),
+        (
+            '[import.cin_census.factors]\nppn_escalating = ["3B"]\n',
+            r"\[import.cin_census.factors\] ppn_escalating is worked out by the model",
+        ),
+    ],
+)
+def test_an_import_mapping_may_not_record_a_derived_indicator(tmp_path, text, message):
+    other = tmp_path / "council.toml"
+    other.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(environ={"HOTSPOTS_CONFIG": str(other)})
+
+
 def test_a_derived_rule_switched_off_is_recordable_again(tmp_path):
     other = tmp_path / "council.toml"
     other.write_text('[scoring.derived]\nppn_escalating = { from = "" }\n')
