@@ -66,6 +66,8 @@ def make_app(db_path, tmp_path, *, csrf: bool = False, now: datetime | None = NO
         **flask,
     }
     app = create_app(config)
+    # The test's own instance folder (uploads, a key file), never the checkout's.
+    app.instance_path = str(tmp_path / "instance")
     db = storage.connect(db_path)
     migrate(db)
     db.close()

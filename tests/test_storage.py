@@ -154,6 +154,8 @@ def test_init_db_on_a_fresh_path_applies_the_migrations(tmp_path):
     from hotspots import create_app
 
     app = create_app({"database": {"path": str(tmp_path / "fresh.db")}}, require_secret_key=False)
+    app.instance_path = str(tmp_path / "instance")
     result = app.test_cli_runner().invoke(args=["init-db"])
+    assert (tmp_path / "instance" / app.config["SETTINGS"]["app"]["secret_key_file"]).exists()
     assert result.exit_code == 0, result.output
     assert "applied m001_core_tables" in result.output
