@@ -22,10 +22,15 @@ ENV_PREFIX = "HOTSPOTS_"
 SECRET_SETTINGS = {("mail", "smtp_password")}
 # Tables whose keys a council may add to (its own indicator codes, and the CIN census factor
 # codes that map onto them).
-OPEN_TABLES = {("scoring", "indicators"), ("import", "cin_census", "factors")}
+OPEN_TABLES = {
+    ("scoring", "indicators"),
+    ("scoring", "derived"),
+    ("import", "cin_census", "factors"),
+}
 # HOTSPOTS_ variables that are not settings: the other file's path, and the Flask secret key.
 NOT_SETTINGS = {"HOTSPOTS_CONFIG", "HOTSPOTS_SECRET_KEY"}
 INDICATOR_KEYS = {"label": str, "weight": float, "half_life_days": int}
+DERIVED_KEYS = {"from": str, "at_least": int, "within_days": int, "child_under_years": int}
 CHOICES = {
     ("mail", "transport"): ("outbox", "smtp"),
     ("mail", "smtp_security"): ("starttls", "ssl", "none"),
@@ -168,6 +173,8 @@ def _check(settings: dict[str, Any]) -> None:
             spec[key] = _coerce(spec[key], kind(), f"{where}.{key}", "the catalogue")
         if spec["half_life_days"] < 0:
             raise ConfigError(f"{where}.half_life_days must be 0 (does not fade) or more")
+    _check_derived(settings["scoring"])
+    _check_imports_record_no_derived(settings)
     for dotted, value in _leaves(settings):
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             raise ConfigError(f"{dotted} must not be negative, not {value!r}")
@@ -192,6 +199,60 @@ def _check(settings: dict[str, Any]) -> None:
             raise ConfigError(f"[{section}] {key} must be 0 to {top}")
     if settings["security"]["session_absolute_hours"] < 1:
         raise ConfigError("[security] session_absolute_hours must be at least 1")
+
+
+def _check_derived(scoring: dict[str, Any]) -> None:
+    """[scoring.derived]: each rule names catalogue indicators, has a condition, and derives
+    from an indicator that is sent or recorded (no rule reads another's result)."""
+    indicators = scoring["indicators"]
+    derived = scoring.setdefault("derived", {})
+    for code, rule in derived.items():
+        where = f"[scoring.derived] {code}"
+        if code not in indicators:
+            raise ConfigError(f"{where}: {code} is not in [scoring.indicators]")
+        if not isinstance(rule, Mapping) or set(rule) != set(DERIVED_KEYS):
+            raise ConfigError(f"{where} must be a table with exactly {', '.join(DERIVED_KEYS)}")
+        for key, kind in DERIVED_KEYS.items():
+            rule[key] = _coerce(rule[key], kind(), f"{where}.{key}", "the derived rules")
+        if not rule["from"]:
+            continue
+        if rule["from"] not in indicators:
+            raise ConfigError(f"{where}.from: {rule['from']} is not in [scoring.indicators]")
+        if rule["from"] in derived and derived[rule["from"]]["from"]:
+            raise ConfigError(f"{where}.from: {rule['from']} is itself derived")
+        if not rule["at_least"] and not rule["child_under_years"]:
+            raise ConfigError(f'{where} needs at_least or child_under_years (or from = "")')
+        if rule["at_least"] and rule["within_days"] < 1:
+            raise ConfigError(f"{where}.within_days must be 1 or more when at_least is set")
+
+
+def _check_imports_record_no_derived(settings: dict[str, Any]) -> None:
+    """The sector imports' mappings may not record an indicator the model works out."""
+    derived = derived_indicators(settings)
+    for fact, code in settings["import"]["annex_a"]["facts"].items():
+        if code in derived:
+            raise ConfigError(
+                f"[import.annex_a.facts] {fact}: {code} is worked out by the model "
+                "([scoring.derived]), so no import may record it"
+            )
+    for code in settings["import"]["cin_census"]["factors"]:
+        if code in derived:
+            raise ConfigError(
+                f"[import.cin_census.factors] {code} is worked out by the model "
+                "([scoring.derived]), so no import may record it"
+            )
+
+
+def derived_indicators(settings: Mapping[str, Any]) -> set[str]:
+    """Indicator codes the model works out itself ([scoring.derived] rules that are on):
+    refused when sent or recorded, so that nothing is counted twice."""
+    return {code for code, rule in settings["scoring"]["derived"].items() if rule["from"]}
+
+
+def recordable_indicators(settings: Mapping[str, Any]) -> list[str]:
+    """The catalogue codes an import, a partner or a worker may record, in catalogue order."""
+    derived = derived_indicators(settings)
+    return [code for code in settings["scoring"]["indicators"] if code not in derived]
 
 
 def _leaves(node: Mapping, where=()):

@@ -11,6 +11,12 @@ PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 
 
+def upload_folder(instance_path: str | os.PathLike, settings) -> Path:
+    """Where uploaded files wait for an admin to confirm their import (``[import.upload]
+    folder``, relative to the instance folder unless absolute)."""
+    return Path(instance_path) / settings["import"]["upload"]["folder"]
+
+
 def private_dir(path: str | os.PathLike) -> Path:
     """Make ``path`` (and any missing parents) a folder only the service's user can open;
     a folder that already exists is left as it is (an operator may have chosen otherwise)."""

@@ -36,8 +36,9 @@ from wtforms.fields import PasswordField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
+from hotspots.config import recordable_indicators
 from hotspots.params import parse_date_parts
-from hotspots.passwords import MIN_LENGTH
+from hotspots.passwords import MIN_LENGTH, password_problem
 from hotspots.views.present import long_date, source_words
 
 ENQUIRY_TOPICS = {
@@ -190,7 +191,8 @@ class ObservationForm(FlaskForm):
         self.earliest = earliest
         indicators = settings["scoring"]["indicators"]
         self.indicator.choices = [SelectChoice("", "Choose an indicator")] + [
-            SelectChoice(code, spec["label"]) for code, spec in indicators.items()
+            SelectChoice(code, indicators[code]["label"])
+            for code in recordable_indicators(settings)
         ]
         self.source.choices = [SelectChoice("", "Choose a source")] + [
             SelectChoice(code, source_words(code)) for code in settings["import"]["sources"]
@@ -496,8 +498,24 @@ class PersonForm(FlaskForm):
             raise ValidationError("Choose their team: workers and managers belong to one")
 
 
+class _CurrentPassword(FlaskForm):
+    """The current password, asked first (its field is made before SetPasswordForm's, and
+    WTForms orders fields, and so the error summary, by when they were made)."""
+
+    current = PasswordField(
+        "Current password",
+        widget=GovPasswordInput(),
+        validators=[InputRequired("Enter your current password"), Length(max=1024)],
+    )
+
+
 class SetPasswordForm(FlaskForm):
-    """Choose a password, from a one-time link."""
+    """Choose a password, from a one-time link. ``email``: the account's, which the password
+    must not contain (``hotspots.passwords.password_problem``: the rules every way in uses)."""
+
+    def __init__(self, *args, email: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.email = email
 
     password = PasswordField(
         "New password",
@@ -514,12 +532,25 @@ class SetPasswordForm(FlaskForm):
     submit = SubmitField("Set password", widget=GovSubmitInput())
 
     def validate_password(self, field):
-        if field.data and len(field.data) < MIN_PASSWORD_LENGTH:
-            raise ValidationError(f"The password must be at least {MIN_PASSWORD_LENGTH} characters")
+        problem = field.data and password_problem(field.data, self.email)
+        if problem:
+            raise ValidationError(problem[0].upper() + problem[1:])
 
     def validate_confirm(self, field):
         if field.data and self.password.data and field.data != self.password.data:
             raise ValidationError("The passwords do not match: enter the same password twice")
+
+
+class ChangePasswordForm(_CurrentPassword, SetPasswordForm):
+    """A signed-in person changes their own password: the current one, then a new one twice
+    (the same rules as SetPasswordForm, and a new password must differ from the current)."""
+
+    submit = SubmitField("Change password", widget=GovSubmitInput())
+
+    def validate_password(self, field):
+        super().validate_password(field)
+        if field.data and field.data == self.current.data:
+            raise ValidationError("The new password must be different from your current one")
 
 
 class ConfirmForm(FlaskForm):

@@ -9,7 +9,12 @@ holds a working copy to rank open caseloads, so it keeps less:
   14);
 - **outbox** files (sent digests) older than ``outbox_days``;
 - **audit rows** older than ``audit_days``;
-- records of **sessions** that ended more than ``session_days`` ago.
+- records of **sessions** that ended more than ``session_days`` ago;
+- partners' notifications for **children not yet known** (the unmatched queue) once attached
+  to a case or dismissed more than ``unmatched_days`` ago (the open ones stay until someone
+  acts); one attached to a closed case goes with the case;
+- **uploaded files** an admin never confirmed or cancelled, once older than ``[import.upload]
+  keep_minutes`` (the import page also clears them, but only when someone next uploads).
 
 ``apply_retention`` does it all in one transaction; with ``dry_run`` it does the same work
 and rolls it back, so the counts it reports are exactly what a real run would remove.
@@ -27,12 +32,15 @@ from typing import Any
 import sqlite_utils
 
 from hotspots import audit, sessions
+from hotspots.dates import stamp
+from hotspots.files import upload_folder
 from hotspots.storage import fetch_all
 from hotspots.storage.retention import (
     CLOSED_WITHOUT_DATE_SQL,
     CREATE_EXPIRED_CASES_SQL,
     DELETE_EXPIRED_CASES_SQL,
     DELETE_OLD_AUDIT_SQL,
+    DELETE_OLD_RESOLVED_UNMATCHED_SQL,
     DELETE_OLD_SCORE_HISTORY_SQL,
     DELETE_UNDER_EXPIRED_CASES_SQL,
     DELETE_UNDER_OLD_AUDIT_SQL,
@@ -40,6 +48,7 @@ from hotspots.storage.retention import (
     EXPIRED_CASES_SQL,
     TABLES_REFERRING_TO_AUDIT_SQL,
     TABLES_REFERRING_TO_CASES_SQL,
+    TABLES_REFERRING_TO_OBSERVATIONS_SQL,
     UNMARK_EXPIRED_CASES_SQL,
 )
 
@@ -58,7 +67,9 @@ class RetentionReport:
     score_history: int = 0
     audit_rows: int = 0
     sessions: int = 0
+    unmatched: int = 0
     outbox_files: list[Path] = field(default_factory=list)
+    upload_files: list[Path] = field(default_factory=list)
     closed_without_date: int = 0
 
     def lines(self) -> list[str]:
@@ -68,8 +79,10 @@ class RetentionReport:
             f"closed cases: {verb} {len(self.cases)}" + (f" (with {under})" if under else ""),
             f"score history rows: {verb} {self.score_history}",
             f"outbox files: {verb} {len(self.outbox_files)}",
+            f"uploaded files never imported: {verb} {len(self.upload_files)}",
             f"audit rows: {verb} {self.audit_rows}",
             f"ended sessions: {verb} {self.sessions}",
+            f"resolved notifications for children not yet known: {verb} {self.unmatched}",
         ]
         if self.closed_without_date:
             found.append(
@@ -81,6 +94,7 @@ class RetentionReport:
 
 TABLES_REFERRING_SQL = {
     "cases": TABLES_REFERRING_TO_CASES_SQL,
+    "observations": TABLES_REFERRING_TO_OBSERVATIONS_SQL,
     "audit_log": TABLES_REFERRING_TO_AUDIT_SQL,
 }
 
@@ -91,12 +105,15 @@ def apply_retention(
     *,
     now: datetime,
     dry_run: bool = False,
+    instance_path: str | Path | None = None,
 ) -> RetentionReport:
-    """Remove what ``[retention]`` says is past its time, as of ``now``; all or nothing."""
+    """Remove what ``[retention]`` says is past its time, as of ``now``; all or nothing.
+    ``instance_path``: the app's instance folder, where uploads wait (none: not looked at)."""
     keep = settings["retention"]
     today = now.date()
     for parent, known in (
         ("cases", DELETE_UNDER_EXPIRED_CASES_SQL),
+        ("observations", DELETE_UNDER_EXPIRED_CASES_SQL),
         ("audit_log", DELETE_UNDER_OLD_AUDIT_SQL),
     ):
         referring = {r["name"] for r in fetch_all(db, TABLES_REFERRING_SQL[parent], {})}
@@ -126,9 +143,16 @@ def apply_retention(
             report.sessions = sessions.forget_old_sessions(
                 db, before=now - timedelta(days=keep["session_days"])
             )
+        if keep["unmatched_days"]:
+            report.unmatched = db.execute(
+                DELETE_OLD_RESOLVED_UNMATCHED_SQL,
+                {"before": stamp(now - timedelta(days=keep["unmatched_days"]))},
+            ).rowcount
         report.closed_without_date = db.execute(CLOSED_WITHOUT_DATE_SQL).fetchone()[0]
         if keep["outbox_days"]:
             report.outbox_files = _old_outbox_files(settings, now, keep["outbox_days"])
+        if instance_path is not None:
+            report.upload_files = _stale_uploads(settings, now, instance_path)
         if not dry_run:
             audit.record(
                 db,
@@ -140,7 +164,9 @@ def apply_retention(
                         "score_history": report.score_history,
                         "audit_rows": report.audit_rows,
                         "sessions": report.sessions,
+                        "unmatched": report.unmatched,
                         "outbox_files": len(report.outbox_files),
+                        "upload_files": len(report.upload_files),
                     }
                 ),
             )
@@ -152,7 +178,7 @@ def apply_retention(
     db.execute(DROP_EXPIRED_CASES_SQL)
     if not dry_run:
         # Files last, once the database's removals are safely committed.
-        for path in report.outbox_files:
+        for path in report.outbox_files + report.upload_files:
             path.unlink(missing_ok=True)
     return report
 
@@ -175,6 +201,14 @@ def _remove_closed_cases(db, report: RetentionReport, closed_before, now: dateti
             detail=f"closed on {case['closed_on']}; removed with everything under it",
         )
     report.cases = [case["case_ref"] for case in expired]
+
+
+def _stale_uploads(settings: Mapping[str, Any], now: datetime, instance_path) -> list[Path]:
+    folder = upload_folder(instance_path, settings)
+    if not folder.is_dir():
+        return []
+    cutoff = (now - timedelta(minutes=settings["import"]["upload"]["keep_minutes"])).timestamp()
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.stat().st_mtime < cutoff)
 
 
 def _old_outbox_files(settings: Mapping[str, Any], now: datetime, days: int) -> list[Path]:

@@ -15,6 +15,15 @@ factor and points:
   factors (the cap keeps a case with fifty police call-outs from drowning out everything).
   Resolved and refuted observations count nothing; observations dated after ``as_of`` are
   ignored.
+- ``derived`` indicators (``[scoring.derived]``) are worked out by the model from the case's
+  own observations, never sent or recorded: a current observation of a rule's ``from``
+  indicator counts as well as an observation of the derived indicator (same day, agency and
+  id) when it is at least the ``at_least``-th current ``from`` observation within
+  ``within_days`` days ending on its day (same-day observations included), and the child was
+  under ``child_under_years`` on its day (a condition set to 0 does not apply; ``from = ""``
+  switches the rule off). Three low-graded police notices within three months are an
+  escalating concern; an attendance at unscheduled care of a child under 2 is a possible
+  injury. From there a derived observation counts like any other, in every row below.
 - ``age`` — the child's age multiplies the indicator points. So that the score stays the sum
   of its rows, the multiplier is its own row worth ``(multiplier − 1) × the indicator rows'
   points`` (under 1 year ×1.5, 1 to 3 years inclusive ×1.25, older ×1 and no row).
@@ -45,7 +54,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from hotspots import rules
@@ -53,7 +62,7 @@ from hotspots.dates import age_in_years
 
 # The formula's own version: change it with any change to how the model computes, so that
 # scores made by different code never pass for the same model (see model_version).
-FORMULA_VERSION = 2
+FORMULA_VERSION = 3
 
 BANDS = ("red", "amber", "green")
 
@@ -189,6 +198,72 @@ def age_multiplier(date_of_birth: date, as_of: date, scoring: Mapping[str, Any])
     return float(scoring["age_multiplier_older"])
 
 
+def derived_observations(case: CaseFacts, scoring: Mapping[str, Any]) -> list[Observation]:
+    """The observations the model works out from the case's own (``[scoring.derived]``): for
+    each rule, every current observation of its ``from`` indicator that meets the rule's
+    conditions, as an observation of the derived indicator with the same id, day and source."""
+    derived = []
+    for code, rule in (scoring.get("derived") or {}).items():
+        if not rule["from"]:
+            continue
+        found = sorted(
+            (o for o in case.observations if o.indicator == rule["from"] and o.status == "current"),
+            key=lambda o: (o.observed_on, o.id),
+        )
+        for obs in found:
+            if rule["at_least"]:
+                since = obs.observed_on - timedelta(days=rule["within_days"] - 1)
+                within = sum(1 for o in found if since <= o.observed_on <= obs.observed_on)
+                if within < rule["at_least"]:
+                    continue
+            under = rule["child_under_years"]
+            if under and age_in_years(case.date_of_birth, obs.observed_on) >= under:
+                continue
+            derived.append(
+                Observation(obs.id, code, obs.observed_on, "current", obs.source),
+            )
+    return derived
+
+
+def scored_observations(case: CaseFacts, scoring: Mapping[str, Any]) -> tuple[Observation, ...]:
+    """The case's observations and those the model derives from them: what every row of the
+    score reads."""
+    return case.observations + tuple(derived_observations(case, scoring))
+
+
+def derived_text(code: str, scoring: Mapping[str, Any]) -> str:
+    """How a derived indicator is worked out, in words (empty for an ordinary indicator)."""
+    rule = (scoring.get("derived") or {}).get(code)
+    if not rule or not rule["from"]:
+        return ""
+    source = scoring["indicators"].get(rule["from"], {}).get("label", rule["from"])
+    return f"worked out from “{source}” ({_conditions(rule)})"
+
+
+def not_recordable(code: str, scoring: Mapping[str, Any]) -> str:
+    """Why a derived indicator cannot be sent or recorded, in words a person can act on."""
+    rule = scoring["derived"][code]
+    return (
+        f"{code} is worked out by the service from {rule['from']} observations "
+        f"({_conditions(rule)}): send or record those instead"
+    )
+
+
+def _conditions(rule: Mapping[str, Any]) -> str:
+    conditions = []
+    if rule["at_least"]:
+        conditions.append(f"{rule['at_least']} or more within {rule['within_days']} days")
+    if rule["child_under_years"]:
+        conditions.append(f"child under {rule['child_under_years']} on the day")
+    return ", ".join(conditions)
+
+
+def current_concerns(case: CaseFacts, scoring: Mapping[str, Any], as_of: date) -> int:
+    """How many distinct indicators are current on ``as_of``, derived ones included (stored
+    with each score as ``current_concerns``)."""
+    return len(current_indicators(scored_observations(case, scoring), scoring, as_of))
+
+
 def indicator_contributions(
     observations: Iterable[Observation], scoring: Mapping[str, Any], as_of: date
 ) -> list[Contribution]:
@@ -224,6 +299,8 @@ def indicator_contributions(
             detail += f"; half-life {half_life} days"
         else:
             detail += "; does not fade"
+        if how := derived_text(code, scoring):
+            detail += f"; {how}"
         rows.append(
             Contribution(
                 code=code,
@@ -257,9 +334,11 @@ def combination_contributions(
         if not parts or not all(p in current for p in parts) or not points:
             continue
         ids = tuple(
-            o.id
-            for o in sorted(observations, key=lambda o: (o.observed_on, o.id), reverse=True)
-            if o.indicator in parts and rules.counts_on(o, as_of)
+            dict.fromkeys(
+                o.id
+                for o in sorted(observations, key=lambda o: (o.observed_on, o.id), reverse=True)
+                if o.indicator in parts and rules.counts_on(o, as_of)
+            )
         )
         rows.append(
             Contribution(
@@ -277,13 +356,17 @@ def combination_contributions(
 
 
 def accumulation_contribution(
-    case: CaseFacts, scoring: Mapping[str, Any], as_of: date
+    case: CaseFacts,
+    scoring: Mapping[str, Any],
+    as_of: date,
+    observations: Iterable[Observation] | None = None,
 ) -> list[Contribution]:
     """Several moderate concerns from different agencies around a very young child (the
     review's pattern, which single heavy indicators miss): ``points_per_concern`` for each
     distinct current indicator, when the child is ``max_age_years`` or younger, at least
     ``min_concerns`` indicators are current and their current observations come from at least
-    ``min_agencies`` agencies."""
+    ``min_agencies`` agencies. ``observations``: the case's scored observations
+    (``scored_observations``), when the caller has them already."""
     settings = scoring.get("accumulation") or {}
     per_concern = float(settings.get("points_per_concern", 0))
     if not per_concern:
@@ -291,9 +374,11 @@ def accumulation_contribution(
     if age_in_years(case.date_of_birth, as_of) > int(settings["max_age_years"]):
         return []
     catalogue = scoring["indicators"]
+    if observations is None:
+        observations = scored_observations(case, scoring)
     current = [
         o
-        for o in case.observations
+        for o in observations
         if o.indicator in catalogue
         and rules.is_current(o, int(catalogue[o.indicator]["half_life_days"]), as_of)
     ]
@@ -312,7 +397,7 @@ def accumulation_contribution(
             weight=per_concern,
             decay=1.0,
             points=points,
-            observation_ids=tuple(o.id for o in current),
+            observation_ids=tuple(dict.fromkeys(o.id for o in current)),
             detail=(
                 f"{len(concerns)} current concerns from {len(agencies)} agencies "
                 f"({', '.join(a.replace('_', ' ') for a in agencies)}), "
@@ -400,13 +485,14 @@ def score_case(
 ) -> Score:
     """The case's score on ``as_of``: its contributions, their sum, its band and the model
     version that made it (``version``, when the caller has computed it already)."""
-    indicators = indicator_contributions(case.observations, scoring, as_of)
+    observations = scored_observations(case, scoring)
+    indicators = indicator_contributions(observations, scoring, as_of)
     indicator_points = sum(c.points for c in indicators)
     rows = (
         indicators
         + age_contribution(case.date_of_birth, indicator_points, scoring, as_of)
-        + combination_contributions(case.observations, scoring, as_of)
-        + accumulation_contribution(case, scoring, as_of)
+        + combination_contributions(observations, scoring, as_of)
+        + accumulation_contribution(case, scoring, as_of, observations)
         + practice_gaps(case, scoring, as_of)
         + adjustment_contributions(case.adjustments, as_of)
     )

@@ -47,7 +47,9 @@ def run_retention(app, now: datetime | None = None) -> retention.RetentionReport
             return None
         db = storage.connect_configured(settings)
         try:
-            report = retention.apply_retention(db, settings, now=now)
+            report = retention.apply_retention(
+                db, settings, now=now, instance_path=app.instance_path
+            )
         except retention.RetentionError as e:
             log.error("retention did not run: %s", e)
             return None

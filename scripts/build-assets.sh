@@ -51,6 +51,19 @@ cat >"$entry" <<'SCSS'
 .app-timeout { max-width: 30em; border: 5px solid govuk.govuk-functional-colour(text); padding: govuk.govuk-spacing(6); }
 .app-timeout::backdrop { background: rgba(11, 12, 12, 0.8); }
 .app-password-link code { word-break: break-all; }
+// On a phone a caseload reads as one block per case, each cell on its own line under its
+// column's heading (data-label), instead of a table scrolled sideways. The table keeps its
+// meaning for screen readers through explicit roles (display: block drops the implicit
+// ones) and its header row, visually hidden.
+@include govuk.govuk-media-query($until: tablet) {
+  .app-stack thead { position: absolute !important; width: 1px !important; height: 1px !important; overflow: hidden !important; clip: rect(0 0 0 0) !important; white-space: nowrap !important; }
+  .app-stack, .app-stack tbody, .app-stack tr, .app-stack td, .app-stack tbody th { display: block; width: auto; }
+  .app-stack tr { border-bottom: 2px solid govuk.govuk-functional-colour(border); padding: govuk.govuk-spacing(2) 0; }
+  .app-stack td, .app-stack tbody th { border: 0; padding: govuk.govuk-spacing(1) 0; text-align: left; }
+  .app-stack td[data-label]::before { content: attr(data-label); display: block; font-weight: bold; }
+  .app-stack .app-stack__inline { display: inline-block; margin-right: govuk.govuk-spacing(3); }
+  .app-stack td.app-stack__inline::before { display: inline; margin-right: govuk.govuk-spacing(1); }
+}
 // Printing: the case's content, without the navigation, search, actions or footer.
 @media print {
   .govuk-header, .govuk-service-navigation, .app-header-search, .app-before-content,

@@ -17,7 +17,7 @@ from hotspots.storage.schema import migrate
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=ZoneInfo("Europe/London"))
 TODAY = NOW.date()
-PASSWORD = "correct horse battery staple"
+PASSWORD = "lantern orchard ribbon 47"
 _HASH = hash_password(PASSWORD)  # one argon2 hash for every test user (hashing is slow)
 
 STAFF = {
@@ -66,6 +66,8 @@ def make_app(db_path, tmp_path, *, csrf: bool = False, now: datetime | None = NO
         **flask,
     }
     app = create_app(config)
+    # The test's own instance folder (uploads, a key file), never the checkout's.
+    app.instance_path = str(tmp_path / "instance")
     db = storage.connect(db_path)
     migrate(db)
     db.close()

@@ -23,6 +23,7 @@ def app(db_path, tmp_path):
             "mail": {"transport": "outbox", "outbox_dir": str(tmp_path / "outbox")},
         }
     )
+    app.instance_path = str(tmp_path / "instance")  # the test's own, never the checkout's
     db = storage.connect(db_path)
     migrate(db)
     db.close()

@@ -345,6 +345,46 @@ def test_one_bad_item_stores_nothing_and_each_problem_names_its_item_and_field(
     assert count(db, "unmatched_observations") == 0
 
 
+def contributions(db, case_id: int) -> list[dict]:
+    sql = "SELECT contributions FROM scores WHERE case_id = ?"
+    return json.loads(db.execute(sql, [case_id]).fetchone()[0])
+
+
+def test_an_indicator_the_service_works_out_is_refused_with_what_to_send_instead(
+    client, db, ids, token
+):
+    body = [item(id="E1", indicator="ppn_escalating"), item(id="L1", indicator="ppn_low")]
+    problem = assert_problem(send(client, body, token), 422, "invalid-items")
+    assert problem["errors"] == [
+        {
+            "index": 0,
+            "field": "indicator",
+            "detail": "ppn_escalating is worked out by the service from ppn_low observations "
+            "(3 or more within 91 days): send or record those instead",
+        }
+    ]
+    assert count(db, "observations") == 9
+
+
+def test_a_third_low_graded_notice_within_three_months_makes_the_case_escalating_at_once(
+    client, db, ids, token
+):
+    case_id = ids["cases"]["N-0003"]
+    days = ["2026-01-10", "2026-02-01", "2026-03-01"]
+    first = [item(id="L1", indicator="ppn_low", observed_on=days[0])]
+    assert send(client, first, token).status_code == 200
+    assert "ppn_escalating" not in {c["code"] for c in contributions(db, case_id)}
+    rest = [
+        item(id=f"L{n}", indicator="ppn_low", observed_on=day) for n, day in enumerate(days[1:], 2)
+    ]
+    assert send(client, rest, token).status_code == 200
+    (escalating,) = [c for c in contributions(db, case_id) if c["code"] == "ppn_escalating"]
+    third = db.execute(
+        "SELECT id FROM observations WHERE partner_ref = 'L3' AND case_id = ?", [case_id]
+    ).fetchone()[0]
+    assert escalating["observation_ids"] == [third]
+
+
 def test_an_id_twice_in_one_request_is_an_error(client, db, ids, token):
     problem = assert_problem(send(client, [item(), item()], token), 422, "invalid-items")
     assert problem["errors"] == [

@@ -93,7 +93,7 @@ def test_the_same_flow_works_with_the_keyboard_alone(page):
     tab_to(page, "el.id === 'email'")
     page.keyboard.type("ann.worker@example.org")
     page.keyboard.press("Tab")
-    page.keyboard.type("correct horse battery staple")
+    page.keyboard.type("lantern orchard ribbon 47")
     with page.expect_navigation(url=re.compile(r"/caseload$")):
         page.keyboard.press("Enter")
 
@@ -198,6 +198,7 @@ PAGES = [
     ("ada", "/admin/people/1", "person"),
     (None, "/password/not-a-real-token", "password-link-dead"),
     ("ada", "/admin/sessions", "signed-in"),
+    ("ann", "/account/password", "change-password"),
     # The digest area's pages, which extend this area's base template.
     ("meg", "/digest", "digest-preview"),
     ("meg", "/digests", "digests-sent"),
@@ -285,6 +286,34 @@ def test_the_case_page_fits_a_phone_without_sideways_scrolling(page):
     screenshot(page, "case-phone")
     page.goto("/cases/N-0001/adjustments")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_the_caseload_reads_as_one_block_per_case_on_a_phone(page):
+    sign_in(page, "ann")
+    page.set_viewport_size({"width": 375, "height": 812})
+    page.goto("/caseload")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 375, f"the caseload is {width} px wide at 375 px"
+    first = page.locator("tr[data-case-ref]").first
+    assert first.locator("td[data-label='Top reasons']").is_visible()
+    label = first.locator("td[data-label='Visits']").evaluate(
+        "td => getComputedStyle(td, '::before').content"
+    )
+    assert label == '"Visits"'  # each cell says what it is
+    screenshot(page, "caseload-phone")
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
+    page.set_viewport_size({"width": 1280, "height": 900})
+    assert page.locator("thead").first.is_visible()  # a table again on a wide screen
+
+
+def test_the_team_page_fits_a_phone_without_sideways_scrolling(page):
+    sign_in(page, "meg")
+    page.set_viewport_size({"width": 375, "height": 812})
+    for path in ("/team", "/team/hotspots"):
+        page.goto(path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 375, f"{path} is {width} px wide at 375 px"
+    screenshot(page, "team-section-phone")
 
 
 def test_the_case_prints_its_content_without_navigation_or_forms(page):

@@ -45,6 +45,20 @@ def test_with_the_default_settings_every_ordinary_case_is_in_its_expected_band(r
     assert wrong == []
 
 
+def test_the_baby_at_the_emergency_department_is_red_only_because_the_model_reads_the_signs(
+    results, defaults
+):
+    """Two attendances of a four-month-old and a third low-graded police notice: with the
+    derived indicators the baby is a hotspot; scored as the raw codes alone, it is not."""
+    (baby,) = [r for r in results if r.vignette.id == "practice-baby-at-emergency-department"]
+    codes = {c.code for c in baby.score.contributions}
+    assert {"unscheduled_care_injury", "ppn_escalating"} <= codes
+    assert baby.score.band == "red"
+    off = {code: {**rule, "from": ""} for code, rule in defaults["scoring"]["derived"].items()}
+    without = dict(defaults["scoring"], derived=off)
+    assert scoring.score_case(baby.vignette.facts, without, AS_OF).band != "red"
+
+
 def test_the_review_vignettes_hold_records_as_they_really_stand(results):
     """Observations one to eight months old, questions unasked, children three months to
     three years: no vignette is calibrated with fresher data than real records would hold."""

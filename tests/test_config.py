@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from hotspots import create_app
-from hotspots.config import ConfigError, load_config, setting_names
+from hotspots.config import ConfigError, load_config, recordable_indicators, setting_names
 
 
 def test_defaults_come_from_config_toml():
@@ -138,6 +138,71 @@ def test_a_broken_indicator_is_named(tmp_path, line, message):
     other.write_text(f"[scoring.indicators]\n{line}\n")
     with pytest.raises(ConfigError, match=message):
         load_config(environ={"HOTSPOTS_CONFIG": str(other)})
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        (
+            'made_up = { from = "ppn_low", at_least = 3, within_days = 91, child_under_years = 0 }',
+            r"\[scoring.derived\] made_up: made_up is not in \[scoring.indicators\]",
+        ),
+        (
+            'ppn_escalating = { from = "nope", at_least = 3, within_days = 91, '
+            "child_under_years = 0 }",
+            r"ppn_escalating.from: nope is not in \[scoring.indicators\]",
+        ),
+        (
+            'ppn_escalating = { from = "ppn_low", at_least = 0, within_days = 0, '
+            "child_under_years = 0 }",
+            r"ppn_escalating needs at_least or child_under_years",
+        ),
+        (
+            'ppn_escalating = { from = "ppn_low", at_least = 3, within_days = 0, '
+            "child_under_years = 0 }",
+            r"within_days must be 1 or more when at_least is set",
+        ),
+        (
+            'ppn_escalating = { from = "unscheduled_care_injury", at_least = 2, '
+            "within_days = 30, child_under_years = 0 }",
+            r"unscheduled_care_injury is itself derived",
+        ),
+        ('ppn_escalating = { frm = "ppn_low" }', r"must be a table with exactly from, at_least"),
+    ],
+)
+def test_a_broken_derived_rule_is_named(tmp_path, line, message):
+    other = tmp_path / "council.toml"
+    other.write_text(f"[scoring.derived]\n{line}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_config(environ={"HOTSPOTS_CONFIG": str(other)})
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '[import.annex_a.facts]\nemergency_protection = "unscheduled_care_injury"\n',
+            r"\[import.annex_a.facts\] emergency_protection: unscheduled_care_injury is worked out",
+        ),
+        (
+            '[import.cin_census.factors]\nppn_escalating = ["3B"]\n',
+            r"\[import.cin_census.factors\] ppn_escalating is worked out by the model",
+        ),
+    ],
+)
+def test_an_import_mapping_may_not_record_a_derived_indicator(tmp_path, text, message):
+    other = tmp_path / "council.toml"
+    other.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(environ={"HOTSPOTS_CONFIG": str(other)})
+
+
+def test_a_derived_rule_switched_off_is_recordable_again(tmp_path):
+    other = tmp_path / "council.toml"
+    other.write_text('[scoring.derived]\nppn_escalating = { from = "" }\n')
+    settings = load_config(environ={"HOTSPOTS_CONFIG": str(other)})
+    assert "ppn_escalating" in recordable_indicators(settings)
+    assert "unscheduled_care_injury" not in recordable_indicators(settings)
 
 
 def test_the_cli_reports_a_bad_setting_without_a_traceback(monkeypatch, tmp_path):

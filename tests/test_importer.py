@@ -612,6 +612,20 @@ def test_every_error_in_a_file_is_listed_in_row_order(loaded, settings, tmp_path
     ]
 
 
+def test_an_indicator_the_service_works_out_is_refused_with_what_to_record_instead(
+    loaded, settings, tmp_path
+):
+    text = OBSERVATIONS_HEADER + "\nO1,C1,unscheduled_care_injury,2026-10-01,hospital,,current,\n"
+
+    problem = rejected(loaded, settings, tmp_path, "observations", text)
+
+    assert problem.errors == [
+        "row 2, column indicator: unscheduled_care_injury is worked out by the service from"
+        " unscheduled_care observations (child under 2 on the day): send or record those"
+        " instead",
+    ]
+
+
 def test_a_file_with_many_errors_lists_the_first_hundred_and_counts_the_rest(
     loaded, settings, tmp_path
 ):

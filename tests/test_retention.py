@@ -10,6 +10,8 @@ import pytest
 from browser_support import NOW, TODAY, audit_rows, count
 
 from hotspots import retention
+from hotspots.dates import stamp
+from hotspots.files import upload_folder
 from jobs import retention as retention_job
 
 
@@ -156,3 +158,81 @@ def test_an_old_import_report_goes_with_its_audit_row(db, settings, ids):
     report = retention.apply_retention(db, settings, now=NOW)
     assert report.audit_rows == 1
     assert count(db, "import_reports") == 0
+
+
+def partner_item(db, ref, *, state, resolved_days_ago=None, observation_id=None):
+    """A partner's notification in the unmatched queue, in the given state."""
+    if not db["partners"].count:
+        db["partners"].insert({"name": "Police", "source": "police", "created_at": "x"})
+    resolved = None
+    if resolved_days_ago is not None:
+        resolved = stamp(NOW - timedelta(days=resolved_days_ago))
+    db["unmatched_observations"].insert(
+        {
+            "partner_id": 1,
+            "partner_ref": ref,
+            "nhs_number": "9434765919",
+            "indicator": "ppn_low",
+            "observed_on": "2026-01-01",
+            "status": "current",
+            "received_at": stamp(NOW - timedelta(days=200)),
+            "why": "no case with this NHS number",
+            "state": state,
+            "resolved_at": resolved,
+            "observation_id": observation_id,
+        }
+    )
+
+
+def test_resolved_notifications_for_unknown_children_go_after_the_period_open_ones_stay(
+    db, settings, ids
+):
+    partner_item(db, "OPEN", state="open")
+    partner_item(db, "DISMISSED-OLD", state="dismissed", resolved_days_ago=91)
+    partner_item(db, "DISMISSED-NEW", state="dismissed", resolved_days_ago=89)
+    observation = db.execute("SELECT min(id) FROM observations").fetchone()[0]
+    partner_item(db, "ATTACHED-OLD", state="attached", resolved_days_ago=120,
+                 observation_id=observation)  # fmt: skip
+    report = retention.apply_retention(db, settings, now=NOW)
+    left = {r[0] for r in db.execute("SELECT partner_ref FROM unmatched_observations")}
+    assert left == {"OPEN", "DISMISSED-NEW"}
+    assert report.unmatched == 2
+    assert "resolved notifications for children not yet known: removed 2" in report.lines()
+    assert (
+        db.execute("SELECT count(*) FROM observations WHERE id = ?", [observation]).fetchone()[0]
+        == 1
+    )  # the observation itself stays with its case
+
+
+def test_a_notification_attached_to_a_case_that_expires_goes_with_the_case(db, settings, ids):
+    settings["retention"]["unmatched_days"] = 0  # kept for ever, but not past its case
+    case_id = ids["cases"]["N-0001"]
+    observation = db.execute(
+        "SELECT min(id) FROM observations WHERE case_id = ?", [case_id]
+    ).fetchone()[0]
+    partner_item(db, "ATTACHED", state="attached", resolved_days_ago=400,
+                 observation_id=observation)  # fmt: skip
+    close(db, "N-0001", 366)
+    report = retention.apply_retention(db, settings, now=NOW)
+    assert report.cases == ["N-0001"]
+    assert report.rows["unmatched_observations"] == 1
+    assert count(db, "unmatched_observations") == 0
+
+
+def test_the_nightly_job_removes_uploads_nobody_confirmed_and_keeps_one_still_waiting(app, db, ids):
+    keep = app.config["SETTINGS"]["import"]["upload"]["keep_minutes"]
+    folder = upload_folder(app.instance_path, app.config["SETTINGS"])
+    folder.mkdir(parents=True, exist_ok=True)
+    stale, waiting = folder / "stale.csv", folder / "waiting.csv"
+    for path, minutes in ((stale, keep + 1), (waiting, keep - 1)):
+        path.write_text("case_ref,initials\n")
+        moment = (NOW - timedelta(minutes=minutes)).timestamp()
+        os.utime(path, (moment, moment))
+    dry = retention.apply_retention(
+        db, app.config["SETTINGS"], now=NOW, dry_run=True, instance_path=app.instance_path
+    )
+    assert dry.upload_files == [stale] and stale.exists()
+    report = retention_job.run_retention(app, now=NOW)
+    assert report.upload_files == [stale]
+    assert not stale.exists() and waiting.exists()
+    assert "uploaded files never imported: removed 1" in report.lines()

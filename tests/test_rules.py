@@ -139,7 +139,7 @@ def model_view(db, settings):
         result[row["case_ref"]] = {
             "score": score.score,
             "gaps": {code for code, _ in scoring.gaps_of(case, model, AS_OF)},
-            "current": len(scoring.current_indicators(case.observations, model, AS_OF)),
+            "current": scoring.current_concerns(case, model, AS_OF),
             "reasons": [
                 r["label"] for r in rules.reasons([c.as_dict() for c in score.contributions])
             ],

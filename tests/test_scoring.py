@@ -447,3 +447,107 @@ def test_the_model_version_changes_with_the_formula_as_well_as_the_settings(monk
     before = scoring.model_version(MODEL)
     monkeypatch.setattr(scoring, "FORMULA_VERSION", scoring.FORMULA_VERSION + 1)
     assert scoring.model_version(MODEL) != before
+
+
+# --- indicators the model works out ([scoring.derived]) -----------------------------------
+
+
+def notices(*ages: int, status: str = "current") -> tuple[Observation, ...]:
+    """Low-graded police notices, one per age in days (ids in the order given)."""
+    return tuple(
+        Observation(n, "ppn_low", days_ago(age), status, "police") for n, age in enumerate(ages, 1)
+    )
+
+
+def test_a_third_low_graded_police_notice_within_three_months_is_an_escalating_concern():
+    # Notices 120, 60 and 30 days ago: the third (30 days ago) has all three within 91 days
+    # ending on its day, so it counts as well as ppn_escalating: 4 × 0.5^(30/180) = 3.5636.
+    score = score_case(quiet_case(observations=notices(120, 60, 30)), MODEL, AS_OF)
+    (row,) = [c for c in score.contributions if c.code == "ppn_escalating"]
+    assert row.points == pytest.approx(4 * 0.5 ** (30 / 180))
+    assert row.observation_ids == (3,)
+    assert "worked out from “Police public protection notice graded low”" in row.detail
+    assert "3 or more within 91 days" in row.detail
+    assert sum(c.points for c in score.contributions) == pytest.approx(score.score)
+
+
+def test_two_low_graded_notices_or_three_spread_over_more_than_91_days_are_not_escalation():
+    # Day E - 90 is inside the 91 days ending on day E; day E - 91 is not.
+    inside = points_by_code(score_case(quiet_case(observations=notices(100, 55, 10)), MODEL, AS_OF))
+    outside = points_by_code(
+        score_case(quiet_case(observations=notices(101, 55, 10)), MODEL, AS_OF)
+    )
+    two = points_by_code(score_case(quiet_case(observations=notices(55, 10)), MODEL, AS_OF))
+    assert "ppn_escalating" in inside
+    assert "ppn_escalating" not in outside
+    assert "ppn_escalating" not in two
+
+
+def test_each_low_graded_notice_from_the_third_on_counts_and_repeats_follow_the_repeat_rule():
+    # Four notices within 91 days: the third and the fourth are escalations, counted as two
+    # observations of one indicator (the latest in full, the other adds repeat_fraction).
+    score = score_case(quiet_case(observations=notices(80, 60, 40, 20)), MODEL, AS_OF)
+    (row,) = [c for c in score.contributions if c.code == "ppn_escalating"]
+    assert row.observation_ids == (4, 3)
+    latest, earlier = 0.5 ** (20 / 180), 0.5 ** (40 / 180)
+    cap = MODEL["repeat_cap"]
+    assert row.points == pytest.approx(4 * min(cap, latest + MODEL["repeat_fraction"] * earlier))
+
+
+def test_refuting_one_of_three_notices_removes_the_escalation_by_itself():
+    refuted = notices(120, 60, 30)[:1] + (
+        Observation(2, "ppn_low", days_ago(60), "refuted", "police"),
+        Observation(3, "ppn_low", days_ago(30), "current", "police"),
+    )
+    assert "ppn_escalating" not in points_by_code(
+        score_case(quiet_case(observations=refuted), MODEL, AS_OF)
+    )
+
+
+def test_notices_after_the_scoring_day_do_not_make_an_earlier_one_the_third():
+    later = notices(40, 20) + (Observation(3, "ppn_low", AS_OF + timedelta(days=1), "current"),)
+    assert "ppn_escalating" not in points_by_code(
+        score_case(quiet_case(observations=later), MODEL, AS_OF)
+    )
+
+
+@pytest.mark.parametrize(
+    ("born", "injury"),
+    [
+        (days_ago(30).replace(year=days_ago(30).year - 2) + timedelta(days=1), True),  # 1y 364d
+        (days_ago(30).replace(year=days_ago(30).year - 2), False),  # 2 on the day
+    ],
+)
+def test_an_attendance_at_unscheduled_care_of_a_child_under_2_is_a_possible_injury(born, injury):
+    # Attended 30 days ago; the child's age on that day decides, not today's age.
+    attended = (Observation(1, "unscheduled_care", days_ago(30), source="hospital"),)
+    points = points_by_code(
+        score_case(quiet_case(date_of_birth=born, observations=attended), MODEL, AS_OF)
+    )
+    assert points["unscheduled_care"] == pytest.approx(2 * 0.5 ** (30 / 90))
+    if injury:
+        assert points["unscheduled_care_injury"] == pytest.approx(4 * 0.5 ** (30 / 365))
+    else:
+        assert "unscheduled_care_injury" not in points
+
+
+def test_a_derived_concern_counts_towards_accumulation_once_with_its_own_agency():
+    # A baby: a hospital attendance (and the injury the model derives from it) and a health
+    # visitor's concern: three current concerns from two agencies.
+    baby = quiet_case(
+        date_of_birth=days_ago(200),
+        observations=(
+            Observation(1, "unscheduled_care", days_ago(10), source="hospital"),
+            Observation(2, "feeding_difficulties", days_ago(20), source="health_visiting"),
+        ),
+    )
+    row = next(c for c in score_case(baby, MODEL, AS_OF).contributions if c.kind == "accumulation")
+    assert row.detail.startswith("3 current concerns from 2 agencies (health visiting, hospital)")
+    assert row.observation_ids == (1, 2)
+
+
+def test_a_rule_switched_off_derives_nothing():
+    model = copy.deepcopy(MODEL)
+    model["derived"]["ppn_escalating"]["from"] = ""
+    score = score_case(quiet_case(observations=notices(60, 40, 20)), model, AS_OF)
+    assert "ppn_escalating" not in points_by_code(score)

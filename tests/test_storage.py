@@ -52,6 +52,45 @@ def test_an_existing_database_keeps_its_rows_when_upgraded(tmp_path):
     assert migrations.pending(db) == []
 
 
+def test_rebuilding_enquiries_keeps_every_row_its_id_and_its_change_marks(tmp_path):
+    """m070 rebuilds the enquiries table (to let an enquiry entered in error be recorded
+    again for its day): the rows and ids stay, and writes still mark the case for rescoring."""
+    path = tmp_path / "enquiries.db"
+    db = storage.connect(path)
+    names = [m.name for m in migrations.pending(db)]
+    migrations.apply(db, stop_before=names[names.index("m070_enquiry_once_unless_in_error") :])
+    db.execute("INSERT INTO teams (name) VALUES ('Broadland')")
+    db.execute(
+        "INSERT INTO cases (case_ref, initials, date_of_birth, team_id, opened_on, "
+        "visit_every_days, status) VALUES ('C1', 'AB', '2026-01-01', 1, '2026-02-01', 14, 'open')"
+    )
+    db.execute(
+        "INSERT INTO enquiries (id, case_id, topic, asked_on, outcome, recorded_at, "
+        "entered_in_error_at, entered_in_error_reason) VALUES (7, 1, 'domestic_abuse', "
+        "'2026-03-01', 'disclosed', '2026-03-01T10:00:00+00:00', '2026-03-02T09:00:00+00:00', "
+        "'wrong case')"
+    )
+    db.execute("DELETE FROM rescore_queue")
+    db.conn.commit()
+    migrate(db)
+    assert db.execute("SELECT id, outcome, entered_in_error_reason FROM enquiries").fetchall() == [
+        (7, "disclosed", "wrong case")
+    ]
+    assert db.execute("SELECT count(*) FROM valid_enquiries").fetchone() == (0,)
+    assert db.execute("SELECT count(*) FROM rescore_queue").fetchone() == (0,)
+    with db.conn:
+        db.execute(
+            "INSERT INTO enquiries (case_id, topic, asked_on, outcome, recorded_at) "
+            "VALUES (1, 'domestic_abuse', '2026-03-01', 'not_disclosed', '2026-03-02')"
+        )
+    assert db.execute("SELECT case_id FROM rescore_queue").fetchall() == [(1,)]
+    with pytest.raises(sqlite3.IntegrityError), db.conn:
+        db.execute(
+            "INSERT INTO enquiries (case_id, topic, asked_on, outcome, recorded_at) "
+            "VALUES (1, 'domestic_abuse', '2026-03-01', 'disclosed', '2026-03-02')"
+        )
+
+
 def test_the_connection_uses_wal_foreign_keys_and_a_busy_timeout(tmp_path):
     db = storage.connect(tmp_path / "pragmas.db", busy_timeout_ms=1234)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -115,6 +154,8 @@ def test_init_db_on_a_fresh_path_applies_the_migrations(tmp_path):
     from hotspots import create_app
 
     app = create_app({"database": {"path": str(tmp_path / "fresh.db")}}, require_secret_key=False)
+    app.instance_path = str(tmp_path / "instance")
     result = app.test_cli_runner().invoke(args=["init-db"])
+    assert (tmp_path / "instance" / app.config["SETTINGS"]["app"]["secret_key_file"]).exists()
     assert result.exit_code == 0, result.output
     assert "applied m001_core_tables" in result.output

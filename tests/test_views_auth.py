@@ -545,3 +545,99 @@ def test_without_a_trusted_proxy_a_forwarded_for_header_is_ignored(client, db, i
         headers={"X-Forwarded-For": "198.51.100.23"},
     )
     assert audit_rows(db, "sign_in_failed")[0]["detail"] == "client 127.0.0.1"
+
+
+# --- changing one's own password ----------------------------------------------------------
+
+NEW_PASSWORD = "quiet harbour lamps 1912"
+
+
+def change(client, current=PASSWORD, password=NEW_PASSWORD, confirm=None):
+    return client.post(
+        "/account/password",
+        data={"current": current, "password": password, "confirm": confirm or password},
+    )
+
+
+def test_a_person_changes_their_password_and_stays_signed_in_here_but_nowhere_else(
+    app, client, db, ids
+):
+    elsewhere = app.test_client()
+    sign_in(client, "ann")
+    sign_in(elsewhere, "ann")
+    page = client.get("/account/password").get_data(as_text=True)
+    assert "Change your password" in page and 'autocomplete="current-password"' in page
+    response = change(client)
+    assert response.status_code == 302 and response.location == "/"
+    assert client.get("/caseload").status_code == 200  # this browser goes on
+    assert elsewhere.get("/caseload").status_code == 302  # every other session has ended
+    client.post("/logout")
+    assert sign_in(app.test_client(), "ann").status_code == 400  # the old password is gone
+    assert sign_in(app.test_client(), "ann", NEW_PASSWORD).status_code == 302
+    assert [r["actor_email"] for r in audit_rows(db, "change_password")] == [email("ann")]
+
+
+@pytest.mark.parametrize(
+    ("current", "password", "confirm", "message"),
+    [
+        ("", NEW_PASSWORD, None, "Enter your current password"),
+        (PASSWORD, "too short", None, "The password must be at least 12 characters"),
+        (PASSWORD, "password1234", None, "The password is on the list of common passwords"),
+        (PASSWORD, NEW_PASSWORD, "something else entirely", "The passwords do not match"),
+        (PASSWORD, PASSWORD, None, "The new password must be different from your current one"),
+    ],
+)
+def test_a_new_password_that_breaks_a_rule_is_refused_and_nothing_changes(
+    app, client, ids, current, password, confirm, message
+):
+    sign_in(client, "ann")
+    response = change(client, current, password, confirm)
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "There is a problem" in page and message in page
+    assert "<title>Error: Change your password" in page
+    client.post("/logout")
+    assert sign_in(app.test_client(), "ann").status_code == 302  # the old one still works
+
+
+def test_a_wrong_current_password_counts_as_a_failed_sign_in_under_the_same_throttle(
+    app, client, db, ids
+):
+    sign_in(client, "ann")
+    for _ in range(9):
+        response = change(client, current="not my password at all")
+        assert response.status_code == 400
+        assert "Your current password is not right" in response.get_data(as_text=True)
+    _fail(app.test_client(), email("ann"), 1)  # a tenth failure, at the sign-in page
+    refused = change(client)  # the right password now: refused all the same
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert len(audit_rows(db, "change_password_failed")) == 9
+    assert len(audit_rows(db, "change_password_throttled")) == 1
+    assert sign_in(app.test_client(), "ann").status_code == 429  # the account is throttled
+
+
+def test_the_password_page_needs_a_signed_in_person(client, ids):
+    assert client.get("/account/password").status_code == 302
+    assert change(client).status_code == 302
+
+
+def test_a_one_time_link_refuses_a_common_password_as_the_command_line_does(app, db, ids):
+    from hotspots.passwords import password_problem
+
+    assert password_problem("password1234", email("ann"))  # the command line's rule
+    admin = app.test_client()
+    sign_in(admin, "ada")
+    page = admin.post(f"/admin/people/{ids['staff']['ann']}/password-link").get_data(as_text=True)
+    link = re.search(r"(/password/[A-Za-z0-9_-]+)", page).group(1)
+    newcomer = app.test_client()
+    response = newcomer.post(link, data={"password": "password1234", "confirm": "password1234"})
+    assert response.status_code == 400
+    assert "The password is on the list of common passwords" in response.get_data(as_text=True)
+
+
+def test_an_empty_password_form_lists_its_problems_in_the_order_of_its_fields(client, ids):
+    sign_in(client, "ann")
+    page = client.post("/account/password", data={}).get_data(as_text=True)
+    start = page.index("govuk-error-summary__list")
+    summary = page[start : page.index("</ul>", start)]
+    assert re.findall(r'href="#(\w+)"', summary) == ["current", "password", "confirm"]

@@ -222,6 +222,8 @@ DATE = "observation-observed_on"
             "#observation-indicator",
         ),
         ({"observation-indicator": "made_up"}, "Choose the indicator you observed", None),
+        # worked out by the service from the notices, never recorded by hand
+        ({"observation-indicator": "ppn_escalating"}, "Choose the indicator you observed", None),
         ({"observation-source": ""}, "Choose the agency the information came from", None),
         ({DATE: ["", "", ""]}, "Enter the date observed", f"#{DATE}-day"),
         ({DATE: ["31", "2", "2026"]}, "The date observed must be a real date", None),
@@ -735,6 +737,30 @@ def test_an_enquiry_entered_in_error_stays_in_the_history_marked_so(client, db, 
     assert client.post(link, data={"reason": "again"}).status_code == 404
 
 
+def test_an_enquiry_entered_in_error_can_be_recorded_again_rightly_for_the_same_day(
+    client, db, ids
+):
+    """The worker chose the wrong outcome, marked it entered in error, and records the right
+    one for the day it was asked; a second valid one for that day is still refused."""
+    case_id = ids["cases"]["N-0003"]
+    sign_in(client, "ann")
+    client.post("/cases/N-0003/enquiries", data=ENQUIRY)
+    wrong = db.execute("SELECT max(id) FROM enquiries").fetchone()[0]
+    link = f"/cases/N-0003/enquiries/{wrong}/error"
+    assert client.post(link, data={"reason": "Wrong outcome chosen"}).status_code == 302
+    right = {**ENQUIRY, "enquiry-outcome": "disclosed"}
+    assert client.post("/cases/N-0003/enquiries", data=right).status_code == 302
+    rows = db.execute(
+        "SELECT outcome, entered_in_error_at IS NOT NULL FROM enquiries "
+        "WHERE case_id = ? AND asked_on = '2026-03-01' ORDER BY id",
+        [case_id],
+    ).fetchall()
+    assert rows == [("not_disclosed", 1), ("disclosed", 0)]
+    again = client.post("/cases/N-0003/enquiries", data=right)
+    assert again.status_code == 400
+    assert "This enquiry is already recorded for that day" in text(again)
+
+
 def test_a_review_entered_in_error_no_longer_counts_as_a_review(client, db, ids):
     sign_in(client, "meg")
     client.post("/cases/N-0004/reviews", data={"review-plan": "Joint visit with police"})
@@ -863,4 +889,8 @@ def test_how_scores_work_is_built_from_the_settings_in_force(client, settings, i
     gaps = settings["scoring"]["practice_gaps"]
     assert f"No domestic-abuse enquiry recorded ({gaps['no_domestic_abuse_enquiry']:+g})" in page
     assert "Several concerns around a very young child" in page
+    assert (
+        "Never recorded by hand: the service works it out from "
+        "“Police public protection notice graded low” (3 or more within 91 days)."
+    ) in page
     assert "×" not in page and "half-life" not in page

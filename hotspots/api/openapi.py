@@ -7,13 +7,14 @@ from typing import Any
 
 from hotspots.api import PROBLEMS
 from hotspots.api.models import ProblemDetails, Receipt, models_for, schema_of
+from hotspots.config import recordable_indicators
 
 PROBLEM_JSON = "application/problem+json"
 
 
 def document(settings: dict[str, Any]) -> dict[str, Any]:
     """The OpenAPI document for these settings (their catalogue and limits)."""
-    catalogue = settings["scoring"]["indicators"]
+    catalogue = recordable_indicators(settings)
     limits = settings["api"]
     models = models_for(tuple(catalogue), limits["max_items_per_request"])
     schemas: dict[str, Any] = {}
@@ -33,7 +34,8 @@ def document(settings: dict[str, Any]) -> dict[str, Any]:
             for name in names
         }
 
-    codes = "\n".join(f"| `{code}` | {spec['label']} |" for code, spec in catalogue.items())
+    labels = settings["scoring"]["indicators"]
+    codes = "\n".join(f"| `{code}` | {labels[code]['label']} |" for code in catalogue)
     return {
         "openapi": "3.1.0",
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",

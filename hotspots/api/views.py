@@ -16,9 +16,10 @@ from typing import Any
 from flask import Response, current_app, jsonify, request
 from pydantic import ValidationError
 
-from hotspots import partners, rescoring
+from hotspots import partners, rescoring, scoring
 from hotspots.api import PROBLEMS, bp, intake, openapi, problem
 from hotspots.api.models import MAX_NOTE_LENGTH, models_for
+from hotspots.config import derived_indicators, recordable_indicators
 from hotspots.db import get_db
 from hotspots.storage import partners as store
 from hotspots.storage import write_transaction
@@ -93,7 +94,7 @@ def receive_observations():
             "Split them; nothing was stored.",
         )
 
-    catalogue = tuple(settings()["scoring"]["indicators"])
+    catalogue = tuple(recordable_indicators(settings()))
     models = models_for(catalogue, config["max_items_per_request"])
     try:
         valid = models.items.validate_json(json.dumps(items), context={"today": now.date()})
@@ -184,6 +185,8 @@ def _words(e: dict[str, Any], field: str | None, catalogue: tuple[str, ...]) -> 
     if kind == "model_type":
         return "each item must be a JSON object"
     if field == "indicator" and kind == "literal_error":
+        if e["input"] in derived_indicators(settings()):
+            return scoring.not_recordable(e["input"], settings()["scoring"])
         return f"unknown indicator {e['input']!r} (one of: {', '.join(catalogue)})"
     if field == "status" and kind == "literal_error":
         return f"unknown status {e['input']!r} (one of: current, resolved, refuted)"

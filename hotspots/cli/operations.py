@@ -103,7 +103,9 @@ def retention_command(dry_run: bool) -> None:
 
     Closed cases (and everything under them) closed_case_days after closing, with an audit
     row for each; score history older than score_history_days; sent digests in the outbox
-    older than outbox_days; audit rows older than audit_days; records of ended sessions.
+    older than outbox_days; audit rows older than audit_days; records of ended sessions;
+    partners' notifications for unknown children attached or dismissed unmatched_days ago;
+    uploaded files never imported.
     All in one transaction. The nightly job runs the same. --dry-run does the same work and
     rolls it back, so its counts are exact.
 
@@ -113,7 +115,13 @@ def retention_command(dry_run: bool) -> None:
     """
     settings = current_app.config["SETTINGS"]
     try:
-        report = retention.apply_retention(get_db(), settings, now=_now(), dry_run=dry_run)
+        report = retention.apply_retention(
+            get_db(),
+            settings,
+            now=_now(),
+            dry_run=dry_run,
+            instance_path=current_app.instance_path,
+        )
     except retention.RetentionError as e:
         raise click.ClickException(str(e)) from None
     if dry_run:

@@ -235,10 +235,11 @@ def calibrate_command(ctx: click.Context, as_of: str | None) -> None:
     click.echo("")
     click.echo("Reference vignettes:")
     results = calibration.score_vignettes(calibration.load_vignettes(day), settings, day)
+    width = max((len(r.vignette.id) for r in results), default=0)
     for r in results:
         mark = "ok" if r.as_expected else "NOT AS EXPECTED"
         click.echo(
-            f"  {r.vignette.id:<32} {r.score.score:5.1f}  {r.score.band:<6} "
+            f"  {r.vignette.id:<{width}} {r.score.score:5.1f}  {r.score.band:<6} "
             f"(expected {r.vignette.expect}) {mark}"
         )
     problems = calibration.warnings(results, shares, calibration.MAX_RED_SHARE)

@@ -7,8 +7,10 @@ from typing import Any
 
 import sqlite_utils
 
+from hotspots.config import derived_indicators, recordable_indicators
 from hotspots.importer.base import changes
 from hotspots.importer.csvfile import Checker, CsvKind
+from hotspots.scoring import not_recordable
 from hotspots.storage import imports as sql
 
 OBSERVATION_STATUSES = ("current", "resolved", "refuted")
@@ -20,7 +22,8 @@ class ObservationsChecker(Checker):
         super().__init__(*args)
         self.cases = self.case_ids()
         self.staff_ids = {email: found[0] for email, found in self.staff().items()}
-        self.indicators = frozenset(self.settings["scoring"]["indicators"])
+        self.indicators = frozenset(recordable_indicators(self.settings))
+        self.derived = derived_indicators(self.settings)
         self.sources = tuple(self.settings["import"]["sources"])
         self.check = self._quick_check()
 
@@ -74,7 +77,10 @@ class ObservationsChecker(Checker):
         case_id = self.case_id(n, ref)
         ok = ok and case_id is not None
         indicator = indicator.lower()
-        if indicator not in self.indicators:
+        if indicator in self.derived:
+            self.add(n, "indicator", not_recordable(indicator, self.settings["scoring"]))
+            ok = False
+        elif indicator not in self.indicators:
             self.add(
                 n,
                 "indicator",

@@ -123,6 +123,19 @@ def _score_into_scratch(
                     "points": float(points),
                 },
             )
+    derived = {code: rule for code, rule in model.get("derived", {}).items() if rule["from"]}
+    for code, rule in derived.items():
+        db.execute(
+            sql.INSERT_DERIVED_SQL,
+            {
+                "derived": code,
+                "from": rule["from"],
+                "at_least": int(rule["at_least"]),
+                "within_preceding": max(int(rule["within_days"]) - 1, 0),
+                "child_under_years": int(rule["child_under_years"]),
+                "as_of_day": params["as_of_day"],
+            },
+        )
     for code, spec in model["indicators"].items():
         db.execute(
             sql.INSERT_HALF_LIFE_SQL,
@@ -140,7 +153,8 @@ def _score_into_scratch(
             params["as_of_day"] - half_life if half_life else -(2**62)
         )
         totals[f"bit_{n}"] = bits.get(code, 0)
-    db.execute(sql.insert_totals_sql(len(model["indicators"])), totals)
+    derived_parts = frozenset(n for n, code in enumerate(model["indicators"]) if code in derived)
+    db.execute(sql.insert_totals_sql(len(model["indicators"]), derived_parts), totals)
     clock.lap("indicator points per case")
     db.execute(sql.INSERT_AGENCIES_SQL, params)
     db.execute(sql.INSERT_ASKED_SQL, {"as_of": as_of.isoformat()})

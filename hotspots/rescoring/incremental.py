@@ -173,7 +173,7 @@ def _score_row(
         "model_version": score.model_version,
         "computed_at": stamp(now),
         "practice_gaps": rules.gap_mask(code for code, _ in scoring.gaps_of(case, model, as_of)),
-        "current_concerns": len(scoring.current_indicators(case.observations, model, as_of)),
+        "current_concerns": scoring.current_concerns(case, model, as_of),
     }
 
 

@@ -18,8 +18,14 @@ SELECT count(*) FROM cases WHERE status = 'closed' AND closed_on IS NULL
 """
 
 # Everything under an expired case, then the case (children first, for the foreign keys).
-# Each table that refers to cases must be here: ``tables_referring_to_cases`` checks.
+# Each table that refers to cases or observations must be here: ``apply_retention`` checks.
 DELETE_UNDER_EXPIRED_CASES_SQL = {
+    # A partner's notification attached to the case: the queue's copy goes with the case.
+    "unmatched_observations": """
+DELETE FROM unmatched_observations WHERE observation_id IN (
+    SELECT id FROM observations WHERE case_id IN (SELECT id FROM temp.expired_cases)
+)
+""",
     "observations": "DELETE FROM observations WHERE case_id IN (SELECT id FROM temp.expired_cases)",
     "enquiries": "DELETE FROM enquiries WHERE case_id IN (SELECT id FROM temp.expired_cases)",
     "adjustments": "DELETE FROM adjustments WHERE case_id IN (SELECT id FROM temp.expired_cases)",
@@ -42,6 +48,18 @@ TABLES_REFERRING_TO_CASES_SQL = """
 SELECT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f
 WHERE m.type = 'table' AND f."table" = 'cases'
 ORDER BY m.name
+"""
+TABLES_REFERRING_TO_OBSERVATIONS_SQL = """
+SELECT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f
+WHERE m.type = 'table' AND f."table" = 'observations'
+ORDER BY m.name
+"""
+
+# Partners' notifications for children not yet known, once someone attached or dismissed
+# them (``at`` a UTC instant): the open ones stay until someone acts.
+DELETE_OLD_RESOLVED_UNMATCHED_SQL = """
+DELETE FROM unmatched_observations
+WHERE state IN ('attached', 'dismissed') AND resolved_at < :before
 """
 
 DELETE_OLD_SCORE_HISTORY_SQL = "DELETE FROM score_history WHERE day < :before"

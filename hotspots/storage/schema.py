@@ -534,3 +534,56 @@ CREATE INDEX password_links_staff ON password_links(staff_id);
 def m064_people(db: Database) -> None:
     for statement in statements(PEOPLE_SQL):
         db.execute(statement)
+
+
+ENQUIRY_ONCE_SQL = """
+-- An enquiry entered in error no longer holds its (case, topic, day): the worker can record
+-- the right one for the same day. SQLite cannot drop a table's UNIQUE constraint, so the
+-- table is rebuilt (same columns, same rows, same ids), with a partial unique index instead,
+-- and its change triggers and the valid_enquiries view made again.
+CREATE TABLE enquiries_rebuilt (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    topic TEXT NOT NULL CHECK (topic IN ('domestic_abuse', 'parental_childhood')),
+    asked_on TEXT NOT NULL,
+    outcome TEXT NOT NULL CHECK (outcome IN ('disclosed', 'not_disclosed', 'unable_to_ask')),
+    recorded_by_id INTEGER REFERENCES staff(id),
+    recorded_at TEXT NOT NULL,
+    entered_in_error_at TEXT,
+    entered_in_error_by_id INTEGER REFERENCES staff(id),
+    entered_in_error_reason TEXT
+);
+INSERT INTO enquiries_rebuilt
+    (id, case_id, topic, asked_on, outcome, recorded_by_id, recorded_at, entered_in_error_at,
+     entered_in_error_by_id, entered_in_error_reason)
+SELECT id, case_id, topic, asked_on, outcome, recorded_by_id, recorded_at, entered_in_error_at,
+       entered_in_error_by_id, entered_in_error_reason
+FROM enquiries;
+DROP VIEW valid_enquiries;
+DROP TABLE enquiries;
+ALTER TABLE enquiries_rebuilt RENAME TO enquiries;
+CREATE UNIQUE INDEX enquiries_once ON enquiries(case_id, topic, asked_on)
+    WHERE entered_in_error_at IS NULL;
+CREATE INDEX enquiries_case ON enquiries(case_id, topic, asked_on);
+CREATE VIEW valid_enquiries AS
+SELECT * FROM enquiries WHERE entered_in_error_at IS NULL;
+CREATE TRIGGER enquiries_marked_on_insert AFTER INSERT ON enquiries
+BEGIN
+    INSERT OR IGNORE INTO rescore_queue (case_id) VALUES (NEW.case_id);
+END;
+CREATE TRIGGER enquiries_marked_on_update AFTER UPDATE ON enquiries
+BEGIN
+    INSERT OR IGNORE INTO rescore_queue (case_id) VALUES (OLD.case_id), (NEW.case_id);
+END;
+CREATE TRIGGER enquiries_marked_on_delete AFTER DELETE ON enquiries
+BEGIN
+    INSERT OR IGNORE INTO rescore_queue (case_id)
+    SELECT OLD.case_id WHERE EXISTS (SELECT 1 FROM cases WHERE id = OLD.case_id);
+END;
+"""
+
+
+@migrations()
+def m070_enquiry_once_unless_in_error(db: Database) -> None:
+    for statement in statements(ENQUIRY_ONCE_SQL):
+        db.execute(statement)

@@ -56,6 +56,15 @@ CREATE TEMP TABLE IF NOT EXISTS rescore_ranks (
     case_id INTEGER PRIMARY KEY,
     rank INTEGER NOT NULL
 );
+CREATE TEMP TABLE IF NOT EXISTS rescore_derived (
+    case_id INTEGER NOT NULL,
+    indicator TEXT NOT NULL,
+    observed_day INTEGER NOT NULL,
+    source TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS temp.rescore_derived_indicator
+    ON rescore_derived (indicator, case_id, observed_day);
+CREATE INDEX IF NOT EXISTS temp.rescore_derived_case ON rescore_derived (case_id, indicator);
 """
 CLEAR_RESCORE_TABLES_SQL = """
 DELETE FROM temp.rescore_combinations;
@@ -66,6 +75,7 @@ DELETE FROM temp.rescore_asked;
 DELETE FROM temp.rescore_adjusted;
 DELETE FROM temp.rescore_scores;
 DELETE FROM temp.rescore_ranks;
+DELETE FROM temp.rescore_derived;
 """
 
 # A combination and the bits (one per part indicator) that must all be current.
@@ -73,6 +83,41 @@ INSERT_COMBINATION_SQL = """
 INSERT INTO temp.rescore_combinations (combination, mask, points)
 VALUES (:combination, :mask, :points)
 """
+
+
+# A child's whole years of age on a day (hotspots.dates.age_in_years), for a case row aliased c
+# and a day given as SQL text ('YYYY-MM-DD').
+def _age_years_on(day: str) -> str:
+    return f"""
+(CAST(substr({day}, 1, 4) AS INTEGER) - CAST(substr(c.date_of_birth, 1, 4) AS INTEGER)
+    - (substr({day}, 6, 5) < substr(c.date_of_birth, 6, 5)))
+"""
+
+
+# A child's whole years of age on :as_of.
+_AGE_YEARS = _age_years_on(":as_of")
+
+# The observations one [scoring.derived] rule works out (hotspots.scoring.derived_observations):
+# each current observation of :from dated on or before the scoring day that is at least the
+# :at_least-th within :within_days days ending on its day (same-day ones included), when the
+# child was under :child_under_years on that day; a condition set to 0 does not apply.
+INSERT_DERIVED_SQL = f"""
+INSERT INTO temp.rescore_derived (case_id, indicator, observed_day, source)
+SELECT o.case_id, :derived, o.observed_day, o.source
+FROM (
+    SELECT
+        case_id, observed_on, observed_day, source,
+        count(*) OVER (
+            PARTITION BY case_id ORDER BY observed_day
+            RANGE BETWEEN :within_preceding PRECEDING AND CURRENT ROW
+        ) AS within
+    FROM observations
+    WHERE indicator = :from AND status = 'current' AND observed_day <= :as_of_day
+) AS o
+JOIN cases AS c ON c.id = o.case_id
+WHERE (:at_least = 0 OR o.within >= :at_least)
+  AND (:child_under_years = 0 OR {_age_years_on("o.observed_on")} < :child_under_years)
+"""  # noqa: S608 (a constant fragment, no values)
 
 # Each indicator's points per case, one part per catalogue indicator, so its weight and
 # decay rate are parameters (":weight_3") rather than a join per row: each part reads one
@@ -93,10 +138,21 @@ SELECT
     ) AS points,
     CASE WHEN max(observed_day) >= :current_since_day_{n} THEN :bit_{n} ELSE 0 END AS bit,
     max(observed_day) >= :current_since_day_{n} AS is_current
-FROM observations INDEXED BY observations_scoring
-WHERE indicator = :indicator_{n} AND status = 'current' AND observed_day <= :as_of_day
+FROM ({rows})
 GROUP BY case_id
 """
+# An indicator's counting rows: one contiguous range of the covering index.
+INDICATOR_ROWS_SQL = """
+SELECT case_id, observed_day FROM observations INDEXED BY observations_scoring
+WHERE indicator = :indicator_{n} AND status = 'current' AND observed_day <= :as_of_day
+"""
+# A derived indicator's rows: any recorded directly (before it was derived), and the derived.
+DERIVED_ROWS_SQL = (
+    INDICATOR_ROWS_SQL
+    + """UNION ALL
+SELECT case_id, observed_day FROM temp.rescore_derived WHERE indicator = :indicator_{n}
+"""
+)
 
 # Per case: the indicator points, the bits of its current indicators (each indicator
 # gives one row per case with its own bit, so the sum is their bitwise OR) and how many
@@ -108,10 +164,16 @@ SELECT case_id, sum(points), sum(bit), sum(is_current) FROM ({parts}) GROUP BY c
 """
 
 
-def insert_totals_sql(indicators: int) -> str:
-    """INSERT_TOTALS_SQL over ``indicators`` parts, parameters numbered 0 to indicators − 1
-    (only parameter names are formatted in; every value stays a bound parameter)."""
-    parts = " UNION ALL ".join(INDICATOR_PART_SQL.replace("{n}", str(n)) for n in range(indicators))
+def insert_totals_sql(indicators: int, derived: frozenset[int] = frozenset()) -> str:
+    """INSERT_TOTALS_SQL over ``indicators`` parts, parameters numbered 0 to indicators − 1;
+    the parts numbered in ``derived`` also read temp.rescore_derived (only parameter names are
+    formatted in; every value stays a bound parameter)."""
+    parts = " UNION ALL ".join(
+        INDICATOR_PART_SQL.replace(
+            "{rows}", DERIVED_ROWS_SQL if n in derived else INDICATOR_ROWS_SQL
+        ).replace("{n}", str(n))
+        for n in range(indicators)
+    )
     return INSERT_TOTALS_SQL.replace("{parts}", parts)
 
 
@@ -120,29 +182,46 @@ INSERT INTO temp.rescore_half_lives (indicator, half_life_days)
 VALUES (:indicator, :half_life_days)
 """
 
-# A child's whole years of age on :as_of (hotspots.dates.age_in_years), for a row aliased c.
-_AGE_YEARS = """
-(CAST(substr(:as_of, 1, 4) AS INTEGER) - CAST(substr(c.date_of_birth, 1, 4) AS INTEGER)
-    - (substr(:as_of, 6, 5) < substr(c.date_of_birth, 6, 5)))
+# A case's current observations' agencies (for a row aliased t), read from the covering index
+# observations_case (no table rows).
+_RECORDED_AGENCIES = """
+SELECT o.source
+FROM observations AS o INDEXED BY observations_case
+JOIN temp.rescore_half_lives AS h ON h.indicator = o.indicator
+WHERE o.case_id = t.case_id AND o.status = 'current' AND o.observed_day <= :as_of_day
+  AND (h.half_life_days = 0 OR o.observed_day >= :as_of_day - h.half_life_days)
+"""
+# ...and those of its current derived observations (temp.rescore_derived).
+_DERIVED_AGENCIES = """
+SELECT d.source
+FROM temp.rescore_derived AS d
+JOIN temp.rescore_half_lives AS h ON h.indicator = d.indicator
+WHERE d.case_id = t.case_id
+  AND (h.half_life_days = 0 OR d.observed_day >= :as_of_day - h.half_life_days)
 """
 
-# How many agencies reported the current observations of each case the accumulation rule
-# could apply to (a young child with enough current concerns). CROSS JOIN keeps SQLite's
-# order as written: only those cases' rows are read, case by case from the covering index
-# observations_case (no table rows), instead of a scan of every observation.
+# How many agencies (up to :min_agencies, all the rule asks) reported the current observations
+# of each case the accumulation rule could apply to (a young child with enough current
+# concerns). The read of a case's distinct agencies stops at the :min_agencies-th: most such
+# cases show two agencies within their first few rows, so this reads a fraction of their
+# observations. A UNION would read every row, so the derived observations' agencies are added
+# only for the few cases that have any.
 INSERT_AGENCIES_SQL = f"""
 INSERT INTO temp.rescore_agencies (case_id, agencies)
-SELECT t.case_id, count(DISTINCT o.source)
+SELECT t.case_id, CASE
+    WHEN EXISTS (SELECT 1 FROM temp.rescore_derived AS x WHERE x.case_id = t.case_id)
+    THEN (
+        SELECT count(*) FROM ({_RECORDED_AGENCIES} UNION {_DERIVED_AGENCIES}
+                              LIMIT :min_agencies)
+    )
+    ELSE (SELECT count(*) FROM (SELECT DISTINCT * FROM ({_RECORDED_AGENCIES})
+                                LIMIT :min_agencies))
+END
 FROM temp.rescore_totals AS t
 CROSS JOIN cases AS c
-CROSS JOIN observations AS o INDEXED BY observations_case
-JOIN temp.rescore_half_lives AS h ON h.indicator = o.indicator
 WHERE t.current_concerns >= :min_concerns
   AND c.id = t.case_id AND c.status = 'open' AND {_AGE_YEARS} <= :max_age_years
-  AND o.case_id = t.case_id AND o.status = 'current' AND o.observed_day <= :as_of_day
-  AND (h.half_life_days = 0 OR o.observed_day >= :as_of_day - h.half_life_days)
-GROUP BY t.case_id
-"""  # noqa: S608 (a constant fragment, no values)
+"""  # noqa: S608 (constant fragments, no values)
 
 # Which screening questions have been asked (an outcome other than unable_to_ask) by as_of.
 INSERT_ASKED_SQL = """
@@ -175,21 +254,11 @@ _PRACTICE_GAPS = """
 """
 
 # The score of every open case: indicators × age multiplier, combinations, accumulation,
-# practice gaps, adjustments — the same arithmetic as hotspots.scoring.score_case.
+# practice gaps, adjustments — the same arithmetic as hotspots.scoring.score_case. Each case's
+# facts are MATERIALIZED first: inlined into the sum, the practice-gaps expression (with its
+# two date parses) would be worked out again for each of the five places that read it.
 INSERT_SCORES_SQL = f"""
-INSERT INTO temp.rescore_scores (case_id, worker_id, score, practice_gaps, current_concerns)
-SELECT
-    case_id, worker_id,
-    indicator_points * age_multiplier + combination_points + accumulation_points
-    + (CASE WHEN gaps & :gap_no_domestic_abuse_enquiry THEN :no_domestic_abuse_enquiry ELSE 0 END)
-    + (CASE WHEN gaps & :gap_parental_childhood_not_explored
-            THEN :parental_childhood_not_explored ELSE 0 END)
-    + (CASE WHEN gaps & :gap_visit_overdue THEN :visit_overdue ELSE 0 END)
-    + (CASE WHEN gaps & :gap_unallocated THEN :unallocated ELSE 0 END)
-    + adjusted,
-    gaps,
-    current_concerns
-FROM (
+WITH per_case AS MATERIALIZED (
     SELECT
         c.id AS case_id,
         c.worker_id,
@@ -215,6 +284,19 @@ FROM (
     LEFT JOIN temp.rescore_adjusted AS j ON j.case_id = c.id
     WHERE c.status = 'open'
 )
+INSERT INTO temp.rescore_scores (case_id, worker_id, score, practice_gaps, current_concerns)
+SELECT
+    case_id, worker_id,
+    indicator_points * age_multiplier + combination_points + accumulation_points
+    + (CASE WHEN gaps & :gap_no_domestic_abuse_enquiry THEN :no_domestic_abuse_enquiry ELSE 0 END)
+    + (CASE WHEN gaps & :gap_parental_childhood_not_explored
+            THEN :parental_childhood_not_explored ELSE 0 END)
+    + (CASE WHEN gaps & :gap_visit_overdue THEN :visit_overdue ELSE 0 END)
+    + (CASE WHEN gaps & :gap_unallocated THEN :unallocated ELSE 0 END)
+    + adjusted,
+    gaps,
+    current_concerns
+FROM per_case
 """  # noqa: S608 (constant fragments, no values)
 
 # Closed cases leave the ranking: their scores row goes (their history stays).

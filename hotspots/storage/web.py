@@ -121,7 +121,8 @@ WHERE id = :id AND case_id = :case_id AND entered_in_error_at IS NULL
 """
 
 ENQUIRY_EXISTS_SQL = """
-SELECT 1 FROM enquiries WHERE case_id = :case_id AND topic = :topic AND asked_on = :asked_on
+SELECT 1 FROM valid_enquiries
+WHERE case_id = :case_id AND topic = :topic AND asked_on = :asked_on
 """
 
 INSERT_ADJUSTMENT_SQL = """

@@ -1,8 +1,9 @@
-"""Signing in and out.
+"""Signing in and out, and changing one's own password.
 
 Sign-in is throttled by account and by client address (``hotspots.throttling``); every
 failed or refused attempt is audited; a successful one starts a server-side session
-(``hotspots.sessions``) whose token the signed cookie carries, and sign-out ends it.
+(``hotspots.sessions``) whose token the signed cookie carries, and sign-out ends it. A wrong
+current password when changing it counts as a failed sign-in, under the same throttle.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from hotspots import audit, auth, sessions, throttling
 from hotspots.db import get_db
-from hotspots.forms import SignInForm, error_list
+from hotspots.forms import ChangePasswordForm, SignInForm, error_list
 from hotspots.params import safe_next_path
+from hotspots.passwords import hash_password
 from hotspots.storage import write_transaction
+from hotspots.storage.web import SET_PASSWORD_BY_ID_SQL
 from hotspots.views import SESSION_TOKEN, clock, settings
 
 bp = Blueprint("auth", __name__)
@@ -54,18 +57,7 @@ def login():
                 actor=auth.staff_for_email(db, email),
                 detail=f"by {throttled.by}; client {client}",
             )
-            minutes = -(-throttled.retry_after // 60)
-            response = current_app.make_response(
-                (
-                    render_template(
-                        "errors/429.html",
-                        wait_words=f"{minutes} minute{'s' if minutes != 1 else ''}",
-                    ),
-                    429,
-                )
-            )
-            response.headers["Retry-After"] = str(throttled.retry_after)
-            return response
+            return _throttled_page(throttled)
         user = auth.authenticate(db, email, form.password.data)
         if user is not None:
             next_url = safe_next_path(request.args.get("next"))
@@ -96,6 +88,74 @@ def login():
     elif form.errors:
         status = 400
     return render_template("auth/login.html", form=form, errors=error_list(form)), status
+
+
+def _throttled_page(throttled: throttling.Throttled):
+    """429: too many failed attempts; try again in a few minutes (and Retry-After)."""
+    minutes = -(-throttled.retry_after // 60)
+    response = current_app.make_response(
+        (
+            render_template(
+                "errors/429.html", wait_words=f"{minutes} minute{'s' if minutes != 1 else ''}"
+            ),
+            429,
+        )
+    )
+    response.headers["Retry-After"] = str(throttled.retry_after)
+    return response
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    """Change one's own password: the current one, then a new one twice. Every other session
+    of the account ends; this one goes on under a new session token."""
+    form = ChangePasswordForm(email=current_user.email)
+    if not form.validate_on_submit():
+        return _change_password_page(form, 400 if form.is_submitted() else 200)
+    db = get_db()
+    now = clock()
+    client = request.remote_addr or "unknown"
+    throttled = throttling.check(db, current_user.email, client, settings(), now=now)
+    if throttled is not None:
+        audit.record(
+            db,
+            at=now,
+            action="change_password_throttled",
+            actor=current_user,
+            detail=f"by {throttled.by}; client {client}",
+        )
+        return _throttled_page(throttled)
+    if auth.authenticate(db, current_user.email, form.current.data) is None:
+        with write_transaction(db):
+            throttling.record_failure(db, current_user.email, client, settings(), now=now)
+            audit.record(
+                db,
+                at=now,
+                action="change_password_failed",
+                actor=current_user,
+                detail=f"client {client}",
+            )
+        form.current.errors.append("Your current password is not right: enter it again")
+        return _change_password_page(form, 400)
+    with write_transaction(db):
+        db.execute(
+            SET_PASSWORD_BY_ID_SQL,
+            {"id": current_user.id, "password_hash": hash_password(form.password.data)},
+        )
+        throttling.clear_account(db, current_user.email)
+        sessions.end_all_sessions(db, current_user.id, now=now, reason="password changed")
+        token = sessions.start_session(db, current_user.id, settings(), now=now)
+        audit.record(db, at=now, action="change_password", actor=current_user)
+    session[SESSION_TOKEN] = token
+    flash("Your password is changed. You are signed out everywhere else.", "success")
+    return redirect(url_for("home"))
+
+
+def _change_password_page(form: ChangePasswordForm, status: int):
+    return render_template(
+        "auth/change_password.html", form=form, errors=error_list(form), email=current_user.email
+    ), status
 
 
 @bp.route("/logout", methods=["POST"])

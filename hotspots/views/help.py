@@ -45,8 +45,9 @@ def how_scores_work():
                 "label": spec["label"],
                 "weight": spec["weight"],
                 "fading": present.half_life_words(int(spec["half_life_days"])),
+                "worked_out": scoring.derived_text(code, model),
             }
-            for spec in model["indicators"].values()
+            for code, spec in model["indicators"].items()
         ],
         combinations=[
             {"label": scoring.COMBINATION_LABELS.get(code, code), "points": points}

@@ -37,6 +37,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from hotspots.auth import role_required
 from hotspots.db import get_db
+from hotspots.files import upload_folder
 from hotspots.forms import ImportConfirmForm, ImportUploadForm, error_list
 from hotspots.importer import (
     KIND_CLASSES,
@@ -61,7 +62,7 @@ def _kinds() -> dict[str, tuple[str, tuple[str, ...]]]:
 
 
 def _folder() -> Path:
-    folder = Path(current_app.instance_path) / settings()["import"]["upload"]["folder"]
+    folder = upload_folder(current_app.instance_path, settings())
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     return folder
 

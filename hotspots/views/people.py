@@ -145,7 +145,7 @@ def set_password(token: str):
     link = fetch_one(db, PASSWORD_LINK_SQL, {"token_hash": _hash(token[:200])})
     if link is None or link["used_at"] or link["disabled_at"] or link["expires_at"] <= _utc(now):
         return render_template("people/link_expired.html"), 404
-    form = SetPasswordForm()
+    form = SetPasswordForm(email=link["email"])
     if not form.validate_on_submit():
         return render_template(
             "people/set_password.html", form=form, errors=error_list(form), email=link["email"]
