@@ -1,17 +1,19 @@
 """Benchmark: partners' notifications at a steady rate through POST /api/v1/observations
 while signed-in people use the pages.
 
-Serves the real app with gunicorn (gthread workers) on loopback, registers partner systems
-with ``hotspots partners add``, signs in demo workers through the login form, then runs two
-phases of equal length:
+Serves the real app with gunicorn (gthread workers; with ``--api-workers N``, the API from N
+workers of its own on a second port, as a reverse proxy sending /api/ to a second upstream
+would) on loopback, registers partner systems with ``hotspots partners add``, signs in demo
+workers through the login form, then runs two phases of equal length:
 
 1. **pages alone**: each user opens their /caseload and a case page in turn, pausing 0.5 to
    1.5 s between requests like a person reading;
 2. **pages under load**: the same, while the partners send ``--rate`` notifications a second
-   in batches of ``--batch``, paced on a fixed schedule (a late batch is sent at once, not
-   skipped, so the rate is what was asked). Items name open cases of the demo (a few name no
-   case and go to the unmatched queue, and a few are re-sends of earlier items, which change
-   nothing); every accepted request is committed, audited and its cases rescored.
+   in batches of ``--batch``, paced on a fixed schedule, every partner on the same one (a
+   burst each interval: the worst case; a late batch is sent at once, not skipped, so the
+   rate is what was asked). Items name open cases of the demo (a few name no case and go to
+   the unmatched queue, and a few are re-sends of earlier items, which change nothing);
+   every accepted request is committed, audited and its cases rescored.
 
 Any non-200 answer is an error and fails the run. Prints notifications a second achieved,
 the API's latency, and the pages' p50/p95/p99 in each phase.
@@ -20,6 +22,7 @@ Usage:
 
     .venv/bin/python bench/bench_api.py bench/data/api.db [--cases 20000] [--rate 200]
         [--batch 50] [--partners 4] [--users 20] [--seconds 60] [--workers 2×CPUs+1]
+        [--threads 1] [--worker-class gthread|sync] [--api-workers 0]
 """
 
 from __future__ import annotations
@@ -168,6 +171,33 @@ def run_phase(users, senders, seconds: float) -> tuple[Stats, Stats, float]:
     return pages, api, time.perf_counter() - began
 
 
+def serve(port: int, workers: int, args: argparse.Namespace, env: dict) -> subprocess.Popen:
+    """The app under gunicorn on loopback ``port``."""
+    return subprocess.Popen(
+        [
+            BIN / "gunicorn",
+            "--chdir",
+            str(ROOT),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--worker-class",
+            args.worker_class,
+            "--workers",
+            str(workers),
+            "--threads",
+            str(args.threads),
+            "--backlog",
+            "256",
+            "--keep-alive",
+            "75",
+            "--log-level",
+            "warning",
+            "hotspots:create_app()",
+        ],
+        env=env,
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("db", type=Path, help="demo database (created if missing)")
@@ -178,6 +208,13 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20, help="people using the pages")
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each phase")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
+    parser.add_argument(
+        "--worker-class", default="gthread", choices=("gthread", "sync"), help="gunicorn's"
+    )
+    parser.add_argument(
+        "--api-workers", type=int, default=0, help="serve the API from this many workers of its own"
+    )
     args = parser.parse_args()
 
     db = args.db.resolve()
@@ -207,39 +244,26 @@ def main() -> None:
         tokens[name] = out.rstrip("\n").splitlines()[-1]
 
     port = free_port()
-    server = subprocess.Popen(
-        [
-            BIN / "gunicorn",
-            "--chdir",
-            str(ROOT),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            "1",
-            "--backlog",
-            "256",
-            "--keep-alive",
-            "75",
-            "--log-level",
-            "warning",
-            "hotspots:create_app()",
-        ],
-        env=env,
-    )
+    servers = [serve(port, args.workers, args, env)]
+    # With --api-workers, the partners' API has gunicorn workers of its own (as a reverse
+    # proxy sending /api/ to another upstream would give it), so a burst of notifications
+    # never queues a person's page behind it.
+    api_port = free_port() if args.api_workers else port
+    if args.api_workers:
+        servers.append(serve(api_port, args.api_workers, args, env))
     try:
-        wait_for(port, server)
+        for p, server in zip((port, api_port), servers, strict=False):
+            wait_for(p, server)
         users = [User(port, email, ref) for email, ref in people]
         for user in users:
             user.sign_in()
         print(
             f"bench: {cases:,} cases, {observations:,} observations; {len(users)} page users; "
             f"{args.partners} partners sending {args.rate:g} notifications/s in batches of "
-            f"{args.batch}; {args.seconds:g} s a phase; gunicorn gthread {args.workers} "
-            f"workers; {os.cpu_count()} CPUs shared with the load generator",
+            f"{args.batch}; {args.seconds:g} s a phase; gunicorn {args.worker_class} "
+            f"{args.workers} workers × {args.threads} thread{'s' if args.threads > 1 else ''}"
+            + (f" (and {args.api_workers} for the API alone)" if args.api_workers else "")
+            + f"; {os.cpu_count()} CPUs shared with the load generator",
             flush=True,
         )
         alone, _, _ = run_phase(users, [], args.seconds)
@@ -247,7 +271,7 @@ def main() -> None:
         senders = [
             (
                 lambda stop_at, stats, started, name=name, token=token: send(
-                    port,
+                    api_port,
                     token,
                     name,
                     per_partner,
@@ -262,8 +286,9 @@ def main() -> None:
         ]
         loaded, api, elapsed = run_phase(users, senders, args.seconds)
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server in servers:
+            server.terminate()
+            server.wait(timeout=30)
 
     errors = alone.errors + loaded.errors + api.errors
     a, p, s = alone.summary(), loaded.summary(), api.summary()

@@ -190,6 +190,34 @@ def test_a_changed_item_updates_the_stored_observation_and_a_refuted_one_stops_c
     assert reason.fetchone()[0] == "changed by the sending partner"
 
 
+def test_an_item_sent_again_naming_another_case_moves_and_both_cases_are_rescored_at_once(
+    client, db, ids, token
+):
+    first, second = ids["cases"]["N-0003"], ids["cases"]["N-0002"]
+    before = score_row(db, first)["score"], score_row(db, second)["score"]
+    send(client, item(), token)
+    response = send(client, item(case_ref="N-0002"), token)
+    assert response.get_json()["updated"] == 1
+    assert observations(db, first) == [] and len(observations(db, second)) == 1
+    assert score_row(db, first)["score"] == pytest.approx(before[0])
+    assert score_row(db, second)["score"] > before[1] + 5
+    assert db.execute("SELECT count(*) FROM rescore_queue").fetchone()[0] == 0
+
+
+def test_a_request_rescores_the_cases_it_changed_and_leaves_other_writers_marks(
+    client, db, ids, token
+):
+    elsewhere = ids["cases"]["N-0001"]
+    db.execute("UPDATE cases SET visit_every_days = 3 WHERE id = ?", [elsewhere])  # marked
+    before = db.execute("SELECT computed_at FROM scores WHERE case_id = ?", [elsewhere])
+    before = before.fetchone()[0]
+    send(client, item(), token)
+    marks = [r[0] for r in db.execute("SELECT case_id FROM rescore_queue")]
+    assert marks == [elsewhere]  # the sweep's (or its writer's) to rescore
+    after = db.execute("SELECT computed_at FROM scores WHERE case_id = ?", [elsewhere])
+    assert after.fetchone()[0] == before
+
+
 def test_two_partners_may_use_the_same_reference_without_colliding(
     client, db, ids, settings, token
 ):

@@ -3,13 +3,15 @@ ranks, history, trends, single-case and changed-case rescores."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
+import sqlite3
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from hotspots import rescoring, rules, scoring
+from hotspots import audit, rescoring, rules, scoring, storage
 from hotspots.dates import stamp
 from hotspots.demo import load_demo
 from hotspots.storage import scores as scores_sql
@@ -53,7 +55,10 @@ class World:
         row.update(extra)
         return self.db["cases"].insert(row).last_pk
 
-    def observe(self, case_id, indicator, observed_on=AS_OF, status="current", source="police"):
+    def observe(
+        self, case_id, indicator, observed_on=AS_OF, status="current", source="police", via=None
+    ):
+        """Record an observation (through the connection ``via``, if given)."""
         self.observations += 1
         row = {
             "external_id": f"O{self.observations}",
@@ -64,7 +69,7 @@ class World:
             "status": status,
             "recorded_at": NOW.isoformat(),
         }
-        return self.db["observations"].insert(row).last_pk
+        return (via or self.db)["observations"].insert(row).last_pk
 
     def ask(self, case_id, topic, asked_on, outcome="not_disclosed"):
         row = {
@@ -456,16 +461,16 @@ def test_a_rescore_removes_only_the_marks_it_consumed(world, db, settings, monke
     first, second = world.case(world.ann), world.case(world.ann)
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
     world.observe(first, "domestic_abuse")
-    real = rescoring.incremental._rescore_one
+    real = rescoring.incremental._write_scores
 
-    def rescore_one_while_someone_writes(db, case_id, *args):
+    def write_scores_while_someone_writes(db, case_ids, *args):
         # A write inside the sweep's transaction (as a trigger would make it) after the
         # sweep read its marks: it must survive the sweep.
-        if case_id == first:
+        if first in case_ids:
             world.observe(second, "police_callout")
-        return real(db, case_id, *args)
+        return real(db, case_ids, *args)
 
-    monkeypatch.setattr(rescoring.incremental, "_rescore_one", rescore_one_while_someone_writes)
+    monkeypatch.setattr(rescoring.incremental, "_write_scores", write_scores_while_someone_writes)
     assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 1
     assert [r["case_id"] for r in db["rescore_queue"].rows] == [second]
 
@@ -509,3 +514,173 @@ def assert_sql_agrees_with_the_model_on(db, settings, case_id):
     _, case = rescoring.case_facts(db, case_id)
     expected = scoring.score_case(case, settings["scoring"], AS_OF)
     assert db["scores"].get(case_id)["score"] == pytest.approx(expected.score, abs=1e-6)
+
+
+def test_many_cases_facts_read_at_once_equal_each_cases_own(world, db, settings):
+    random_cases(world, random.Random(7), 60)
+    ids = [r["id"] for r in db["cases"].rows]
+    found = rescoring.facts.facts_by_case(db, [*ids, 999_999])
+    assert sorted(found) == sorted(ids)  # the unknown case is left out
+    assert {r["status"] for r, _ in found.values()} == {"open", "closed"}
+
+    def in_order(case):  # the same facts, whatever order the rows came in
+        return dataclasses.replace(
+            case,
+            observations=sorted(case.observations, key=repr),
+            enquiries=sorted(case.enquiries, key=repr),
+            adjustments=sorted(case.adjustments, key=repr),
+        )
+
+    for case_id in ids:
+        row, case = rescoring.case_facts(db, case_id)
+        assert found[case_id][0] == row
+        assert in_order(found[case_id][1]) == in_order(case)
+
+
+RANKED_SQL = """
+SELECT case_id, score, band, rank, worker_id, practice_gaps, current_concerns
+FROM scores ORDER BY case_id
+"""
+
+
+def test_the_sweep_rescores_many_marked_cases_as_the_model_and_the_full_rescore_do(
+    world, db, settings
+):
+    random_cases(world, random.Random(8), 45)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    for row in list(db["cases"].rows):  # closes some, reopens others, reallocates some
+        world.change(
+            row["id"],
+            status="open"
+            if row["status"] == "closed"
+            else random.Random(row["id"]).choice(["open", "open", "closed"]),
+            worker_id=world.bob if row["worker_id"] == world.ann else world.ann,
+        )
+    assert db["rescore_queue"].count == 45
+    assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 45
+    assert db["rescore_queue"].count == 0
+    assert_sql_agrees_with_the_model(db, settings)
+    incremental = db.execute(RANKED_SQL).fetchall()
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=later(2))
+    full = db.execute(RANKED_SQL).fetchall()
+    assert [(r[0], round(r[1], 6), *r[2:]) for r in incremental] == [
+        (r[0], round(r[1], 6), *r[2:]) for r in full
+    ]
+
+
+def before_each_later_transaction(db, action):
+    """Run ``action(n)`` just before the connection starts its n-th write transaction (n from
+    2): between two of a rescore's transactions, when it holds no lock."""
+    begun = []
+
+    def trace(statement):
+        if statement.startswith("BEGIN IMMEDIATE"):
+            begun.append(statement)
+            if len(begun) > 1:
+                try:
+                    action(len(begun))
+                except Exception as e:  # sqlite3 would swallow it
+                    begun.append(e)
+
+    db.conn.set_trace_callback(trace)
+    return begun
+
+
+def test_a_page_writes_its_audit_row_between_two_transactions_of_a_long_rescore(
+    world, db, db_path, settings
+):
+    ids = [world.case(world.ann) for _ in range(25)]
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    for case_id in ids:
+        world.observe(case_id, "domestic_abuse")
+    # The page's connection does not wait at all: its write fails if the lock is held.
+    page = storage.connect(db_path, busy_timeout_ms=0)
+    written = []
+
+    def view_case(n):
+        try:
+            audit.record(page, at=later(2), action="view_case", case_ref=f"C{n}")
+            written.append(n)
+        except sqlite3.OperationalError as e:
+            written.append(str(e))
+
+    try:
+        begun = before_each_later_transaction(db, view_case)
+        assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 25
+    finally:
+        db.conn.set_trace_callback(None)
+        page.close()
+    assert len(begun) == 3  # 10 + 10 + 5 cases
+    assert written == [2, 3]
+    assert db["audit_log"].count_where("action = 'view_case'") == 2
+    assert {r["computed_at"] for r in db["scores"].rows} == {stamp(later(1))}
+
+
+def test_writes_between_a_rescores_transactions_are_scored_or_stay_marked(
+    world, db, db_path, settings
+):
+    ids = [world.case(world.ann) for _ in range(25)]
+    untouched = world.case(world.bob)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    for case_id in ids:
+        world.observe(case_id, "domestic_abuse")
+    done, unmarked, read, waiting = ids[0], ids[12], ids[15], ids[20]
+    other = storage.connect(db_path)
+
+    def someone_writes(n):
+        if n == 2:  # the first 10 cases are rescored; the next 10 worked out, not written
+            world.observe(done, "previous_injury", via=other)  # rescored: stays marked
+            world.observe(read, "previous_injury", via=other)  # worked out again: in its score
+            world.observe(waiting, "previous_injury", via=other)  # not read yet: in its score
+            world.observe(untouched, "previous_injury", via=other)  # not listed: stays marked
+            # Another rescore takes one of the waiting cases (and its mark) first.
+            rescoring.rescore_case(other, unmarked, settings, as_of=AS_OF, now=later(5))
+
+    try:
+        begun = before_each_later_transaction(db, someone_writes)
+        rescored = rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1))
+    finally:
+        db.conn.set_trace_callback(None)
+        other.close()
+    assert begun == ["BEGIN IMMEDIATE"] * 3
+    assert rescored == 24
+    assert sorted(r["case_id"] for r in db["rescore_queue"].rows) == [done, untouched]
+    assert "previous_injury" in db["scores"].get(read)["contributions"]
+    assert "previous_injury" in db["scores"].get(waiting)["contributions"]
+    assert "previous_injury" not in db["scores"].get(done)["contributions"]
+    assert db["scores"].get(unmarked)["computed_at"] == stamp(later(5))
+    assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(6)) == 2
+    assert "previous_injury" in db["scores"].get(done)["contributions"]
+    assert db["rescore_queue"].count == 0
+
+
+def test_with_no_other_writer_each_cases_facts_are_read_once(world, db, settings):
+    ids = [world.case(world.ann) for _ in range(25)]
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    for case_id in ids:
+        world.observe(case_id, "domestic_abuse")
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 25
+    finally:
+        db.conn.set_trace_callback(None)
+    assert sum("FROM observations" in s for s in statements) == 3  # one read a transaction
+    for case_id in ids:
+        assert_sql_agrees_with_the_model_on(db, settings, case_id)
+
+
+def test_rescoring_the_marked_among_given_cases_leaves_every_other_mark(world, db, settings):
+    changed, closing, other = (world.case(world.ann) for _ in range(3))
+    unmarked = world.case(world.bob)
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    world.observe(changed, "domestic_abuse")
+    world.change(closing, status="closed")
+    world.observe(other, "domestic_abuse")
+    given = [changed, closing, unmarked, 999_999, changed]
+    assert rescoring.rescore_marked(db, given, settings, as_of=AS_OF, now=later(1)) == 2
+    assert [r["case_id"] for r in db["rescore_queue"].rows] == [other]
+    assert db["scores"].get(changed)["computed_at"] == stamp(later(1))
+    assert db["scores"].get(unmarked)["computed_at"] == stamp(NOW)
+    assert closing not in {r["case_id"] for r in db["scores"].rows}
+    assert_sql_agrees_with_the_model_on(db, settings, changed)

@@ -52,6 +52,9 @@ class ItemsRejected(Exception):
 @dataclass
 class Receipt:
     outcomes: list[dict[str, Any]] = field(default_factory=list)
+    # The cases whose observations the request may have written (a moved observation's old
+    # and new case): the ones to rescore before answering. Not shown to the partner.
+    cases: set[int] = field(default_factory=set)
 
     def count(self, outcome: str) -> int:
         return sum(1 for o in self.outcomes if o["outcome"] == outcome)
@@ -129,9 +132,11 @@ def take_in(
         if before is not None:
             outcome, case_ref = _update_observation(db, before, target, values)
             queued_now = False
+            receipt.cases |= {before["case_id"], target["id"] if target else before["case_id"]}
         elif target is not None:
             outcome = _insert_observation(db, target, queued, values, stamp)
             case_ref, queued_now = target["case_ref"], False
+            receipt.cases.add(target["id"])
         else:
             outcome = _queue(db, queued, values, why)
             # Still waiting, unless a person dismissed it and it came again unchanged.

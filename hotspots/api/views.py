@@ -4,7 +4,7 @@ problem types' descriptions.
 A request is checked in this order, each failure answering at once with nothing stored:
 token (401), the partner's rate (429), content type (415), size (413), JSON (400), items
 (422, every problem listed). Then every item is written in one transaction, or none is; the
-cases it touched are rescored after the commit.
+cases it changed are rescored after the commit, before the answer.
 """
 
 from __future__ import annotations
@@ -118,8 +118,10 @@ def receive_observations():
         return problem("busy", headers={"Retry-After": "5"})
     # The cases this request changed are marked (by the schema's triggers, in the same
     # transaction); rescore them now so the worker's list and the next digest show them.
+    # Only those: other writers' marks are theirs or the sweep's, so two partners' requests
+    # arriving together do not work out the same cases side by side.
     try:
-        rescoring.rescore_changed(db, settings(), as_of=now.date(), now=now)
+        rescoring.rescore_marked(db, receipt.cases, settings(), as_of=now.date(), now=now)
     except sqlite3.OperationalError:
         # Stored and committed: the scheduler's sweep rescores the marked cases instead.
         current_app.logger.warning(

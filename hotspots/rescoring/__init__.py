@@ -2,8 +2,9 @@
 
 - ``facts``: loading what feeds a score (one case, a page of cases, every open case).
 - ``bulk``: the whole-authority rescore, set-based SQL in one transaction (``rescore_all``).
-- ``incremental``: one case at once (``rescore_case``) and the cases marked since they were
-  scored (``rescore_changed``: the sweep, and an import after its commit).
+- ``incremental``: one case at once (``rescore_case``), the marked ones among given cases
+  (``rescore_marked``: the partners' API) and the cases marked since they were scored
+  (``rescore_changed``: the sweep, and an import after its commit).
 - ``read``: scores worked out without writing, explanations, caseloads, trends, series.
 
 Closed cases have no ``scores`` row (they leave every ranking); their ``score_history`` stays.
@@ -13,7 +14,7 @@ second run the same day replaces it).
 
 from hotspots.rescoring.bulk import day_number, rescore_all, scratch_scores
 from hotspots.rescoring.facts import case_facts
-from hotspots.rescoring.incremental import rescore_case, rescore_changed
+from hotspots.rescoring.incremental import rescore_case, rescore_changed, rescore_marked
 from hotspots.rescoring.read import (
     band_counts,
     contributions_for,
@@ -36,6 +37,7 @@ __all__ = [
     "rescore_all",
     "rescore_case",
     "rescore_changed",
+    "rescore_marked",
     "score_of",
     "score_series",
     "scratch_scores",

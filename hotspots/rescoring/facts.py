@@ -13,6 +13,7 @@ import sqlite_utils
 from hotspots import scoring
 from hotspots.dates import parse_date
 from hotspots.storage import fetch_all, fetch_one
+from hotspots.storage import incremental as batch_sql
 from hotspots.storage import scores as sql
 
 
@@ -106,6 +107,23 @@ def facts_for_cases(
         sql.SELECT_CASES_ADJUSTMENTS_SQL,
         {"case_ids": json.dumps(list(case_ids))},
     )
+
+
+def facts_by_case(
+    db: sqlite_utils.Database, case_ids: Iterable[int]
+) -> dict[int, tuple[dict, scoring.CaseFacts]]:
+    """What ``case_facts`` gives for each of the given cases (status and every observation
+    included), read in one statement per table, keyed by case id; a case that does not exist
+    is left out."""
+    found = grouped(
+        db,
+        batch_sql.SELECT_CASES_SQL,
+        batch_sql.SELECT_CASES_ALL_OBSERVATIONS_SQL,
+        sql.SELECT_CASES_ENQUIRIES_SQL,
+        sql.SELECT_CASES_ADJUSTMENTS_SQL,
+        {"case_ids": json.dumps(list(case_ids))},
+    )
+    return {row["id"]: (row, case) for row, case in found}
 
 
 def open_case_facts(db: sqlite_utils.Database) -> list[tuple[dict, scoring.CaseFacts]]:
