@@ -171,10 +171,13 @@ def run_phase(users, senders, seconds: float) -> tuple[Stats, Stats, float]:
     return pages, api, time.perf_counter() - began
 
 
-def serve(port: int, workers: int, args: argparse.Namespace, env: dict) -> subprocess.Popen:
-    """The app under gunicorn on loopback ``port``."""
+def serve(
+    port: int, workers: int, args: argparse.Namespace, env: dict, nice: int = 0
+) -> subprocess.Popen:
+    """The app under gunicorn on loopback ``port``, at CPU priority ``nice`` (0: as usual)."""
     return subprocess.Popen(
         [
+            *(["nice", "-n", str(nice)] if nice else []),
             BIN / "gunicorn",
             "--chdir",
             str(ROOT),
@@ -208,6 +211,12 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=20, help="people using the pages")
     parser.add_argument("--seconds", type=float, default=60.0, help="length of each phase")
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument(
+        "--api-nice",
+        type=int,
+        default=0,
+        help="with --api-workers: the API's workers at this CPU priority (nice), e.g. 10",
+    )
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker")
     parser.add_argument(
         "--worker-class", default="gthread", choices=("gthread", "sync"), help="gunicorn's"
@@ -250,7 +259,7 @@ def main() -> None:
     # never queues a person's page behind it.
     api_port = free_port() if args.api_workers else port
     if args.api_workers:
-        servers.append(serve(api_port, args.api_workers, args, env))
+        servers.append(serve(api_port, args.api_workers, args, env, nice=args.api_nice))
     try:
         for p, server in zip((port, api_port), servers, strict=False):
             wait_for(p, server)
@@ -263,6 +272,7 @@ def main() -> None:
             f"{args.batch}; {args.seconds:g} s a phase; gunicorn {args.worker_class} "
             f"{args.workers} workers × {args.threads} thread{'s' if args.threads > 1 else ''}"
             + (f" (and {args.api_workers} for the API alone)" if args.api_workers else "")
+            + (f", the API's at nice {args.api_nice}" if args.api_workers and args.api_nice else "")
             + f"; {os.cpu_count()} CPUs shared with the load generator",
             flush=True,
         )
