@@ -74,6 +74,16 @@ def _choices(words: Mapping[str, str]) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in words.items()]
 
 
+def required_text(missing: str, noun: str = "reason") -> list:
+    """The validators of a free-text answer the person must give: present, not only spaces
+    (both say ``missing``), and at most NOTE_MAX characters."""
+    return [
+        InputRequired(missing),
+        Length(max=NOTE_MAX, message=f"The {noun} must be {NOTE_MAX} characters or fewer"),
+        NotBlank(missing),
+    ]
+
+
 class NotBlank:
     """Refuses a value that is only spaces (InputRequired lets it through), with ``message``."""
 
@@ -256,11 +266,7 @@ class AdjustmentForm(FlaskForm):
         "Reason",
         widget=GovTextArea(),
         description="Why your judgement differs from the recorded indicators.",
-        validators=[
-            InputRequired("Enter the reason for the adjustment"),
-            Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
-            NotBlank("Enter the reason for the adjustment"),
-        ],
+        validators=required_text("Enter the reason for the adjustment"),
     )
     expires_on = GovDateField(
         "Expiry date",
@@ -304,11 +310,7 @@ class ReviewForm(FlaskForm):
         "Plan",
         widget=GovTextArea(),
         description="What will be done, by whom and when.",
-        validators=[
-            InputRequired("Enter the plan"),
-            Length(max=NOTE_MAX, message=f"The plan must be {NOTE_MAX} characters or fewer"),
-            NotBlank("Enter the plan"),
-        ],
+        validators=required_text("Enter the plan", noun="plan"),
     )
     submit = SubmitField("Mark as reviewed", widget=GovSubmitInput())
 
@@ -329,11 +331,7 @@ class ObservationStatusForm(FlaskForm):
     reason = TextAreaField(
         "Reason",
         widget=GovTextArea(),
-        validators=[
-            InputRequired("Enter the reason"),
-            Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
-            NotBlank("Enter the reason"),
-        ],
+        validators=required_text("Enter the reason"),
     )
     submit = SubmitField("Save", widget=GovSubmitInput())
 
@@ -393,11 +391,7 @@ class WithdrawAdjustmentForm(FlaskForm):
     reason = TextAreaField(
         "Why are you withdrawing it?",
         widget=GovTextArea(),
-        validators=[
-            InputRequired("Enter why you are withdrawing the adjustment"),
-            Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
-            NotBlank("Enter why you are withdrawing the adjustment"),
-        ],
+        validators=required_text("Enter why you are withdrawing the adjustment"),
     )
     submit = SubmitField("Withdraw adjustment", widget=GovSubmitInput())
 
@@ -409,11 +403,7 @@ class EnteredInErrorForm(FlaskForm):
     reason = TextAreaField(
         "What was wrong with it?",
         widget=GovTextArea(),
-        validators=[
-            InputRequired("Enter what was wrong with it"),
-            Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
-            NotBlank("Enter what was wrong with it"),
-        ],
+        validators=required_text("Enter what was wrong with it"),
     )
     submit = SubmitField("Mark as entered in error", widget=GovSubmitInput())
 
@@ -654,11 +644,7 @@ class DismissUnmatchedForm(FlaskForm):
     reason = TextAreaField(
         "Why it should be dismissed",
         widget=GovTextArea(),
-        validators=[
-            InputRequired("Enter why it should be dismissed"),
-            Length(max=NOTE_MAX, message=f"The reason must be {NOTE_MAX} characters or fewer"),
-            NotBlank("Enter why it should be dismissed"),
-        ],
+        validators=required_text("Enter why it should be dismissed"),
     )
     dismiss = SubmitField("Dismiss", widget=GovSubmitInput())
 
