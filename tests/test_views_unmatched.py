@@ -24,10 +24,9 @@ def ids(db, settings):
     return world.build_world(db, settings)
 
 
-@pytest.fixture
-def item_id(client, db, ids, settings):
-    """One queued item: a high-graded police notice about a child with an unknown case_ref."""
-    token = partners.add(db, "police-ppn", "police", settings["import"]["sources"], now=NOW)
+def send_item(client, token, **changes):
+    """The police partner sends its high-graded notice about a child with an unknown case_ref
+    (with ``changes``, a changed version of it)."""
     body = {
         "id": "PPN-9",
         "case_ref": "OLD-77",
@@ -35,10 +34,18 @@ def item_id(client, db, ids, settings):
         "indicator": "ppn_high",
         "observed_on": "2026-02-27",
         "note": "Incident at the address",
+        **changes,
     }
-    response = client.post(
+    return client.post(
         "/api/v1/observations", json=body, headers={"Authorization": f"Bearer {token}"}
     )
+
+
+@pytest.fixture
+def item_id(client, db, ids, settings):
+    """One queued item: a high-graded police notice about a child with an unknown case_ref."""
+    token = partners.add(db, "police-ppn", "police", settings["import"]["sources"], now=NOW)
+    response = send_item(client, token)
     assert response.get_json()["queued"] == 1
     return db.execute("SELECT id FROM unmatched_observations").fetchone()[0]
 
@@ -104,22 +111,11 @@ def test_the_partner_sending_the_item_again_after_attaching_changes_nothing(
     sign_in(client, "meg")
     client.post(f"/unmatched/{item_id}/attach", data={"attach-case_ref": "N-0003"})
     token = partners.rotate(db, "police-ppn", overlap=timedelta(0), now=NOW)
-    body = {
-        "id": "PPN-9",
-        "case_ref": "OLD-77",
-        "nhs_number": NHS,
-        "indicator": "ppn_high",
-        "observed_on": "2026-02-27",
-        "note": "Incident at the address",
-    }
-    headers = {"Authorization": f"Bearer {token}"}
-    response = client.post("/api/v1/observations", json=body, headers=headers)
+    response = send_item(client, token)
     assert response.get_json()["items"] == [
         {"id": "PPN-9", "outcome": "unchanged", "queued": False}
     ]
-    changed = client.post(
-        "/api/v1/observations", json={**body, "status": "refuted"}, headers=headers
-    )
+    changed = send_item(client, token, status="refuted")
     assert changed.get_json()["updated"] == 1
     case = db.execute("SELECT case_id, status FROM observations WHERE partner_ref = 'PPN-9'")
     assert case.fetchone() == (ids["cases"]["N-0003"], "refuted")
@@ -182,17 +178,7 @@ def test_a_dismissed_item_sent_again_unchanged_stays_dismissed(client, db, item_
     sign_in(client, "meg")
     client.post(f"/unmatched/{item_id}/dismiss", data={"dismiss-reason": "Not known to us"})
     token = partners.rotate(db, "police-ppn", overlap=timedelta(0), now=NOW)
-    body = {
-        "id": "PPN-9",
-        "case_ref": "OLD-77",
-        "nhs_number": NHS,
-        "indicator": "ppn_high",
-        "observed_on": "2026-02-27",
-        "note": "Incident at the address",
-    }
-    response = client.post(
-        "/api/v1/observations", json=body, headers={"Authorization": f"Bearer {token}"}
-    )
+    response = send_item(client, token)
     assert response.get_json()["items"] == [
         {"id": "PPN-9", "outcome": "unchanged", "queued": False}
     ]
