@@ -40,7 +40,16 @@ import time
 from datetime import date, timedelta
 from pathlib import Path
 
-from bench_web import BIN, ROOT, User, _percentile, ensure_database, free_port, wait_for
+from bench_web import (
+    BIN,
+    ROOT,
+    User,
+    _percentile,
+    ensure_database,
+    free_port,
+    gunicorn_command,
+    wait_for,
+)
 
 WORKERS_SQL = """
 SELECT s.email, min(c.case_ref) AS case_ref
@@ -178,23 +187,7 @@ def serve(
     return subprocess.Popen(
         [
             *(["nice", "-n", str(nice)] if nice else []),
-            BIN / "gunicorn",
-            "--chdir",
-            str(ROOT),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--worker-class",
-            args.worker_class,
-            "--workers",
-            str(workers),
-            "--threads",
-            str(args.threads),
-            "--backlog",
-            "256",
-            "--keep-alive",
-            "75",
-            "--log-level",
-            "warning",
+            *gunicorn_command(ROOT, port, workers, args.threads, args.worker_class),
             "hotspots:create_app()",
         ],
         env=env,

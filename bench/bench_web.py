@@ -186,6 +186,31 @@ def ensure_database(db: Path, cases: int, env: dict) -> None:
     print(f"bench: built in {time.perf_counter() - t0:.0f} s")
 
 
+def gunicorn_command(
+    chdir: Path, port: int, workers: int, threads: int, worker_class: str = "gthread"
+) -> list:
+    """gunicorn on loopback ``port`` as the benchmarks run it (the app named after it)."""
+    return [
+        BIN / "gunicorn",
+        "--chdir",
+        str(chdir),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--worker-class",
+        worker_class,
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--backlog",
+        "256",
+        "--keep-alive",
+        "75",
+        "--log-level",
+        "warning",
+    ]
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -243,23 +268,7 @@ def main() -> None:
     access_log = Path(tempfile.mkdtemp()) / "access.log"
     server = subprocess.Popen(
         [
-            BIN / "gunicorn",
-            "--chdir",
-            str(ROOT / "bench"),
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--worker-class",
-            "gthread",
-            "--workers",
-            str(args.workers),
-            "--threads",
-            str(args.threads),
-            "--backlog",
-            "256",
-            "--keep-alive",
-            "75",
-            "--log-level",
-            "warning",
+            *gunicorn_command(ROOT / "bench", port, args.workers, args.threads),
             # Each request's time inside the server (from gunicorn starting on it to the end
             # of the response), to tell the server's own time from queueing and the client.
             "--access-logfile",
