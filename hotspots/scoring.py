@@ -359,14 +359,14 @@ def accumulation_contribution(
     case: CaseFacts,
     scoring: Mapping[str, Any],
     as_of: date,
-    observations: Iterable[Observation] | None = None,
+    observations: Iterable[Observation],
 ) -> list[Contribution]:
     """Several moderate concerns from different agencies around a very young child (the
     review's pattern, which single heavy indicators miss): ``points_per_concern`` for each
     distinct current indicator, when the child is ``max_age_years`` or younger, at least
     ``min_concerns`` indicators are current and their current observations come from at least
     ``min_agencies`` agencies. ``observations``: the case's scored observations
-    (``scored_observations``), when the caller has them already."""
+    (``scored_observations``)."""
     settings = scoring.get("accumulation") or {}
     per_concern = float(settings.get("points_per_concern", 0))
     if not per_concern:
@@ -374,8 +374,6 @@ def accumulation_contribution(
     if age_in_years(case.date_of_birth, as_of) > int(settings["max_age_years"]):
         return []
     catalogue = scoring["indicators"]
-    if observations is None:
-        observations = scored_observations(case, scoring)
     current = [
         o
         for o in observations
