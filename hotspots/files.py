@@ -17,6 +17,15 @@ def upload_folder(instance_path: str | os.PathLike, settings) -> Path:
     return Path(instance_path) / settings["import"]["upload"]["folder"]
 
 
+def files_older_than(folder: str | os.PathLike, cutoff: float, pattern: str = "*") -> list[Path]:
+    """The files in ``folder`` matching ``pattern`` last written before ``cutoff`` (a POSIX
+    timestamp), in name order; none when the folder does not exist."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.glob(pattern) if p.is_file() and p.stat().st_mtime < cutoff)
+
+
 def private_dir(path: str | os.PathLike) -> Path:
     """Make ``path`` (and any missing parents) a folder only the service's user can open;
     a folder that already exists is left as it is (an operator may have chosen otherwise)."""

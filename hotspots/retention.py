@@ -33,7 +33,7 @@ import sqlite_utils
 
 from hotspots import audit, sessions
 from hotspots.dates import stamp
-from hotspots.files import upload_folder
+from hotspots.files import files_older_than, upload_folder
 from hotspots.storage import fetch_all
 from hotspots.storage.retention import (
     CLOSED_WITHOUT_DATE_SQL,
@@ -204,18 +204,10 @@ def _remove_closed_cases(db, report: RetentionReport, closed_before, now: dateti
 
 
 def _stale_uploads(settings: Mapping[str, Any], now: datetime, instance_path) -> list[Path]:
-    folder = upload_folder(instance_path, settings)
-    if not folder.is_dir():
-        return []
-    cutoff = (now - timedelta(minutes=settings["import"]["upload"]["keep_minutes"])).timestamp()
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.stat().st_mtime < cutoff)
+    keep = timedelta(minutes=settings["import"]["upload"]["keep_minutes"])
+    return files_older_than(upload_folder(instance_path, settings), (now - keep).timestamp())
 
 
 def _old_outbox_files(settings: Mapping[str, Any], now: datetime, days: int) -> list[Path]:
-    outbox = Path(settings["mail"]["outbox_dir"])
-    if not outbox.is_dir():
-        return []
     cutoff = (now - timedelta(days=days)).timestamp()
-    return sorted(
-        path for path in outbox.glob("*.eml") if path.is_file() and path.stat().st_mtime < cutoff
-    )
+    return files_older_than(settings["mail"]["outbox_dir"], cutoff, "*.eml")

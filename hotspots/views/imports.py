@@ -37,7 +37,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from hotspots.auth import role_required
 from hotspots.db import get_db
-from hotspots.files import upload_folder
+from hotspots.files import files_older_than, upload_folder
 from hotspots.forms import ImportConfirmForm, ImportUploadForm, error_list
 from hotspots.importer import (
     KIND_CLASSES,
@@ -233,6 +233,5 @@ def _discard(waiting: dict | None) -> None:
 def _discard_stale(folder: Path) -> None:
     """Delete uploads nobody confirmed or cancelled within ``keep_minutes``."""
     cutoff = time.time() - settings()["import"]["upload"]["keep_minutes"] * 60
-    for path in folder.iterdir():
-        if path.is_file() and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
+    for path in files_older_than(folder, cutoff):
+        path.unlink(missing_ok=True)
