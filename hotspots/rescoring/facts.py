@@ -13,7 +13,6 @@ import sqlite_utils
 from hotspots import scoring
 from hotspots.dates import parse_date
 from hotspots.storage import fetch_all, fetch_one
-from hotspots.storage import incremental as batch_sql
 from hotspots.storage import scores as sql
 
 
@@ -94,21 +93,6 @@ def grouped(
     ]
 
 
-def facts_for_cases(
-    db: sqlite_utils.Database, case_ids: Iterable[int]
-) -> list[tuple[dict, scoring.CaseFacts]]:
-    """The rows and facts of the given cases (only their current observations: the others
-    never count)."""
-    return grouped(
-        db,
-        sql.SELECT_CASES_FOR_FACTS_SQL,
-        sql.SELECT_CASES_OBSERVATIONS_SQL,
-        sql.SELECT_CASES_ENQUIRIES_SQL,
-        sql.SELECT_CASES_ADJUSTMENTS_SQL,
-        {"case_ids": json.dumps(list(case_ids))},
-    )
-
-
 def facts_by_case(
     db: sqlite_utils.Database, case_ids: Iterable[int]
 ) -> dict[int, tuple[dict, scoring.CaseFacts]]:
@@ -117,8 +101,8 @@ def facts_by_case(
     is left out."""
     found = grouped(
         db,
-        batch_sql.SELECT_CASES_SQL,
-        batch_sql.SELECT_CASES_ALL_OBSERVATIONS_SQL,
+        sql.SELECT_CASES_FOR_FACTS_SQL,
+        sql.SELECT_CASES_OBSERVATIONS_SQL,
         sql.SELECT_CASES_ENQUIRIES_SQL,
         sql.SELECT_CASES_ADJUSTMENTS_SQL,
         {"case_ids": json.dumps(list(case_ids))},

@@ -49,7 +49,7 @@ def contributions_for(
         return result
     model = settings["scoring"]
     version = scoring.model_version(model)
-    for row, case in facts.facts_for_cases(db, missing):
+    for row, case in facts.facts_by_case(db, missing).values():
         score = scoring.score_case(case, model, missing[row["id"]], version)
         result[row["id"]] = [c.as_dict() for c in score.contributions]
     return result

@@ -403,15 +403,19 @@ SELECT_CASE_ADJUSTMENTS_SQL = """
 SELECT id, points, reason, expires_on, substr(made_at, 1, 10) AS made_on
 FROM adjustments WHERE case_id = :case_id
 """
-# What feeds the scores of many cases at once (:case_ids is a JSON array), for explaining
-# scores stored without their contributions.
+# What feeds the scores of many cases at once (:case_ids is a JSON array), read in one
+# statement per table: for rescoring a batch of cases, and for explaining scores stored
+# without their contributions. The cases' rows as SELECT_CASE_SQL reads one (status
+# included: a closed case leaves the ranking), and every observation whatever its status, as
+# SELECT_CASE_OBSERVATIONS_SQL: the model decides what counts.
 SELECT_CASES_FOR_FACTS_SQL = """
-SELECT id, date_of_birth, opened_on, worker_id, visit_every_days, last_visit_on
+SELECT id, case_ref, date_of_birth, opened_on, worker_id, visit_every_days, last_visit_on,
+       status
 FROM cases WHERE id IN (SELECT value FROM json_each(:case_ids))
 """
 SELECT_CASES_OBSERVATIONS_SQL = """
 SELECT case_id, id, indicator, observed_on, status, source FROM observations
-WHERE case_id IN (SELECT value FROM json_each(:case_ids)) AND status = 'current'
+WHERE case_id IN (SELECT value FROM json_each(:case_ids))
 """
 SELECT_CASES_ENQUIRIES_SQL = """
 SELECT case_id, topic, asked_on, outcome FROM valid_enquiries
