@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import browser_support as world
 import pytest
 
 from hotspots import create_app, storage
@@ -51,3 +52,10 @@ def client(app):
 @pytest.fixture
 def runner(app):
     return app.test_cli_runner()
+
+
+@pytest.fixture
+def ids(db, settings):
+    """The shared world of tests/browser_support.py (teams, staff, cases, their scores) in
+    the test's database: {"teams": {...}, "staff": {...}, "cases": {...}}."""
+    return world.build_world(db, settings)

@@ -24,11 +24,6 @@ def app(db_path, tmp_path):
 
 
 @pytest.fixture
-def ids(db, settings):
-    return world.build_world(db, settings)
-
-
-@pytest.fixture
 def token(db, settings, ids):
     return partners.add(db, "police-ppn", "police", settings["import"]["sources"], now=NOW)
 

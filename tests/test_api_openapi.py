@@ -29,11 +29,6 @@ def app(db_path, tmp_path):
 
 
 @pytest.fixture
-def ids(db, settings):
-    return world.build_world(db, settings)
-
-
-@pytest.fixture
 def token(db, settings, ids):
     # A generous rate, so the generated requests test the API rather than its limit.
     settings["api"]["requests_per_minute"] = 1_000_000

@@ -22,11 +22,6 @@ def app(db_path, tmp_path):
     return world.make_app(db_path, tmp_path, backup={"dir": str(tmp_path / "backups"), "keep": 3})
 
 
-@pytest.fixture
-def ids(db, settings):
-    return world.build_world(db, settings)
-
-
 def cases_in(path) -> int:
     db = storage.connect(path)
     try:

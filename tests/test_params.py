@@ -88,11 +88,6 @@ def app(db_path, tmp_path):
     return world.make_app(db_path, tmp_path)
 
 
-@pytest.fixture
-def ids(db, settings):
-    return world.build_world(db, settings)
-
-
 # --- the helpers ----------------------------------------------------------------------------
 
 

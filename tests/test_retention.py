@@ -20,11 +20,6 @@ def app(db_path, tmp_path):
     return world.make_app(db_path, tmp_path)
 
 
-@pytest.fixture
-def ids(db, settings):
-    return world.build_world(db, settings)
-
-
 def close(db, ref, days_ago):
     db.execute(
         "UPDATE cases SET status = 'closed', closed_on = ? WHERE case_ref = ?",

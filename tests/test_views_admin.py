@@ -16,11 +16,6 @@ def app(db_path, tmp_path):
     return world.make_app(db_path, tmp_path)
 
 
-@pytest.fixture
-def ids(db, settings):
-    return world.build_world(db, settings)
-
-
 def actions(page: str) -> list[tuple[str, str, str]]:
     """(who, action, case) for each row, newest first."""
     return re.findall(

@@ -18,11 +18,6 @@ def app(db_path, tmp_path):
     return world.make_app(db_path, tmp_path)
 
 
-@pytest.fixture
-def ids(db, settings):
-    return world.build_world(db, settings)
-
-
 def test_the_sign_in_page_asks_for_email_and_password(client):
     page = client.get("/login").get_data(as_text=True)
     assert 'name="email"' in page

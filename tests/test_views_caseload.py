@@ -15,11 +15,6 @@ def app(db_path, tmp_path):
     return world.make_app(db_path, tmp_path)
 
 
-@pytest.fixture
-def ids(db, settings):
-    return world.build_world(db, settings)
-
-
 def case_refs(html: str) -> list[str]:
     return re.findall(r'<tr class="govuk-table__row"[^>]* data-case-ref="([^"]+)"', html)
 

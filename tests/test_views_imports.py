@@ -51,11 +51,6 @@ def app(db_path, tmp_path):
 
 
 @pytest.fixture
-def ids(db, settings):
-    return world.build_world(db, settings)
-
-
-@pytest.fixture
 def admin(client, ids):
     sign_in(client, "ada")
     return client

@@ -14,11 +14,6 @@ def app(db_path, tmp_path):
     return world.make_app(db_path, tmp_path)
 
 
-@pytest.fixture
-def ids(db, settings):
-    return world.build_world(db, settings)
-
-
 def test_the_page_shows_each_partner_when_it_last_sent_and_what(client, db, ids, settings):
     sources = settings["import"]["sources"]
     token = partners.add(db, "police-ppn", "police", sources, now=NOW)

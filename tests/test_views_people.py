@@ -16,11 +16,6 @@ def app(db_path, tmp_path):
     return world.make_app(db_path, tmp_path)
 
 
-@pytest.fixture
-def ids(db, settings):
-    return world.build_world(db, settings)
-
-
 def text(response) -> str:
     return response.get_data(as_text=True)
 

@@ -14,11 +14,6 @@ def app(db_path, tmp_path):
     return world.make_app(db_path, tmp_path)
 
 
-@pytest.fixture
-def ids(db, settings):
-    return world.build_world(db, settings)
-
-
 def section(page: str, heading_id: str) -> str:
     start = page.index(f'id="{heading_id}"')
     following = page.find('<h2 class="govuk-heading-m"', start + 1)

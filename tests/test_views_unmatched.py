@@ -19,11 +19,6 @@ def app(db_path, tmp_path):
     return world.make_app(db_path, tmp_path)
 
 
-@pytest.fixture
-def ids(db, settings):
-    return world.build_world(db, settings)
-
-
 def send_item(client, token, **changes):
     """The police partner sends its high-graded notice about a child with an unknown case_ref
     (with ``changes``, a changed version of it)."""
