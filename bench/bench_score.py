@@ -94,7 +94,7 @@ def main() -> None:
             best_steps = steps
     print(f"full rescore of {scored} open cases: best {min(full):.2f} s of {fmt(full)}")
     for step, seconds in best_steps.items():
-        print(f"    {step:<34} {seconds:6.2f} s")
+        print(f"    {step:<48} {seconds:6.2f} s")
 
     ids = [r[0] for r in db.execute(OPEN_CASE_IDS_SQL).fetchall()]
     single = []

@@ -7,6 +7,8 @@ Day numbers are days since 1970-01-01 (``unixepoch(date) / 86400``), the same nu
 equals the model's ``0.5^(age / half-life)``.
 """
 
+from collections.abc import Iterable
+
 from hotspots import rules
 from hotspots.storage import rules as rule_sql
 
@@ -28,9 +30,14 @@ CREATE TEMP TABLE IF NOT EXISTS rescore_totals (
     current_mask INTEGER NOT NULL,
     current_concerns INTEGER NOT NULL
 );
-CREATE TEMP TABLE IF NOT EXISTS rescore_half_lives (
+CREATE TEMP TABLE IF NOT EXISTS rescore_indicators (
     indicator TEXT PRIMARY KEY,
-    half_life_days INTEGER NOT NULL
+    half_life_days INTEGER NOT NULL,
+    ln_half_per_day REAL NOT NULL,
+    weight REAL NOT NULL,
+    current_since_day INTEGER NOT NULL,
+    bit INTEGER NOT NULL,
+    derived INTEGER NOT NULL
 );
 CREATE TEMP TABLE IF NOT EXISTS rescore_agencies (
     case_id INTEGER PRIMARY KEY,
@@ -69,7 +76,7 @@ CREATE INDEX IF NOT EXISTS temp.rescore_derived_case ON rescore_derived (case_id
 CLEAR_RESCORE_TABLES_SQL = """
 DELETE FROM temp.rescore_combinations;
 DELETE FROM temp.rescore_totals;
-DELETE FROM temp.rescore_half_lives;
+DELETE FROM temp.rescore_indicators;
 DELETE FROM temp.rescore_agencies;
 DELETE FROM temp.rescore_asked;
 DELETE FROM temp.rescore_adjusted;
@@ -168,18 +175,104 @@ def insert_totals_sql(indicators: int, derived: frozenset[int] = frozenset()) ->
     """INSERT_TOTALS_SQL over ``indicators`` parts, parameters numbered 0 to indicators − 1;
     the parts numbered in ``derived`` also read temp.rescore_derived (only parameter names are
     formatted in; every value stays a bound parameter)."""
-    parts = " UNION ALL ".join(
+    return INSERT_TOTALS_SQL.replace("{parts}", _parts(range(indicators), derived))
+
+
+def _parts(numbers: Iterable[int], derived: frozenset[int]) -> str:
+    return " UNION ALL ".join(
         INDICATOR_PART_SQL.replace(
             "{rows}", DERIVED_ROWS_SQL if n in derived else INDICATOR_ROWS_SQL
         ).replace("{n}", str(n))
-        for n in range(indicators)
+        for n in numbers
     )
-    return INSERT_TOTALS_SQL.replace("{parts}", parts)
 
 
-INSERT_HALF_LIFE_SQL = """
-INSERT INTO temp.rescore_half_lives (indicator, half_life_days)
-VALUES (:indicator, :half_life_days)
+# --- the same totals from the kept sums (indicator_sums, migration m081) ------------------
+
+# Each case's sums worked out again, from its current observations (read from the covering
+# index observations_case, which yields them in case and indicator order), for the cases
+# marked in indicator_sums_stale; then exactly those marks go. Run inside the
+# whole-authority rescore's write transaction, so no mark can be made in between.
+REFRESH_SUMS_SQL = """
+DELETE FROM indicator_sums WHERE case_id IN (SELECT case_id FROM indicator_sums_stale);
+INSERT INTO indicator_sums (case_id, indicator, last_day, decay_sum)
+SELECT case_id, indicator, last_day, sum(exp(ln_half_per_day * (last_day - observed_day)))
+FROM (
+    SELECT
+        o.case_id, o.indicator, o.observed_day, i.ln_half_per_day,
+        max(o.observed_day) OVER (PARTITION BY o.case_id, o.indicator) AS last_day
+    FROM indicator_sums_stale AS k
+    CROSS JOIN observations AS o INDEXED BY observations_case
+    CROSS JOIN temp.rescore_indicators AS i
+    WHERE o.case_id = k.case_id AND o.status = 'current' AND i.indicator = o.indicator
+)
+GROUP BY case_id, indicator;
+DELETE FROM indicator_sums_stale;
+"""
+COUNT_STALE_SUMS_SQL = "SELECT count(*) FROM indicator_sums_stale"
+# The half-lives the kept sums were worked out with.
+SELECT_SUMS_HALF_LIVES_SQL = "SELECT indicator, half_life_days FROM indicator_sums_half_lives"
+# When the catalogue's half-lives are not those the sums were worked out with, every sum is
+# in doubt: all go, every case is marked, and the half-lives now in use are recorded.
+RESET_SUMS_SQL = """
+DELETE FROM indicator_sums;
+INSERT OR IGNORE INTO indicator_sums_stale (case_id) SELECT id FROM cases;
+DELETE FROM indicator_sums_half_lives;
+INSERT INTO indicator_sums_half_lives (indicator, half_life_days)
+SELECT indicator, half_life_days FROM temp.rescore_indicators;
+"""
+# The latest day any sum starts from: the sums give a scoring day's points only when no
+# current observation is dated after it (otherwise the run reads the observations).
+LATEST_SUM_DAY_SQL = "SELECT max(last_day) FROM indicator_sums"
+
+# INSERT_TOTALS_SQL's totals for every indicator the model does not work out, read from the
+# kept sums, in case order (no sort): with E = the decay from last_day to the scoring day,
+# the strongest observation is worth E and the sum of all of them E × decay_sum, so an
+# indicator's points are weight × min(repeat_cap, E × (1 + repeat_fraction × (decay_sum − 1))),
+# INDICATOR_PART_SQL's arithmetic. CROSS JOIN keeps the sums as the outer loop.
+INSERT_TOTALS_FROM_SUMS_SQL = """
+INSERT INTO temp.rescore_totals (case_id, indicator_points, current_mask, current_concerns)
+SELECT
+    s.case_id,
+    sum(i.weight * min(
+        :repeat_cap,
+        exp(i.ln_half_per_day * (:as_of_day - s.last_day))
+        * (1 + :repeat_fraction * (s.decay_sum - 1))
+    )),
+    sum(CASE WHEN s.last_day >= i.current_since_day THEN i.bit ELSE 0 END),
+    sum(s.last_day >= i.current_since_day)
+FROM indicator_sums AS s
+CROSS JOIN temp.rescore_indicators AS i
+WHERE i.indicator = s.indicator AND NOT i.derived
+GROUP BY s.case_id
+"""
+# ...and the indicators the model works out ([scoring.derived]), from their rows as
+# INSERT_TOTALS_SQL reads them, added to each case's totals (each indicator appears in one of
+# the two statements only, so adding the bits is still their bitwise OR).
+UPSERT_DERIVED_TOTALS_SQL = """
+INSERT INTO temp.rescore_totals (case_id, indicator_points, current_mask, current_concerns)
+SELECT case_id, sum(points), sum(bit), sum(is_current) FROM ({parts}) GROUP BY case_id
+ON CONFLICT (case_id) DO UPDATE SET
+    indicator_points = indicator_points + excluded.indicator_points,
+    current_mask = current_mask + excluded.current_mask,
+    current_concerns = current_concerns + excluded.current_concerns
+"""
+
+
+def upsert_derived_totals_sql(derived: frozenset[int]) -> str:
+    """UPSERT_DERIVED_TOTALS_SQL over the parts numbered in ``derived`` (parameters numbered as
+    insert_totals_sql's)."""
+    return UPSERT_DERIVED_TOTALS_SQL.replace("{parts}", _parts(sorted(derived), derived))
+
+
+# The catalogue as the run's statements read it: each indicator's half-life, decay rate per
+# day, weight, first day it counts as current (hotspots.rules.is_current), combination bit, and
+# whether the model works it out ([scoring.derived]).
+INSERT_INDICATOR_SQL = """
+INSERT INTO temp.rescore_indicators
+    (indicator, half_life_days, ln_half_per_day, weight, current_since_day, bit, derived)
+VALUES
+    (:indicator, :half_life_days, :ln_half_per_day, :weight, :current_since_day, :bit, :derived)
 """
 
 # A case's current observations' agencies (for a row aliased t), read from the covering index
@@ -187,7 +280,7 @@ VALUES (:indicator, :half_life_days)
 _RECORDED_AGENCIES = """
 SELECT o.source
 FROM observations AS o INDEXED BY observations_case
-JOIN temp.rescore_half_lives AS h ON h.indicator = o.indicator
+JOIN temp.rescore_indicators AS h ON h.indicator = o.indicator
 WHERE o.case_id = t.case_id AND o.status = 'current' AND o.observed_day <= :as_of_day
   AND (h.half_life_days = 0 OR o.observed_day >= :as_of_day - h.half_life_days)
 """
@@ -195,7 +288,7 @@ WHERE o.case_id = t.case_id AND o.status = 'current' AND o.observed_day <= :as_o
 _DERIVED_AGENCIES = """
 SELECT d.source
 FROM temp.rescore_derived AS d
-JOIN temp.rescore_half_lives AS h ON h.indicator = d.indicator
+JOIN temp.rescore_indicators AS h ON h.indicator = d.indicator
 WHERE d.case_id = t.case_id
   AND (h.half_life_days = 0 OR d.observed_day >= :as_of_day - h.half_life_days)
 """
