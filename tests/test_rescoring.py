@@ -856,3 +856,23 @@ def test_a_removed_case_takes_its_sums_and_its_mark_with_it(world, db, settings)
         db.execute("DELETE FROM cases WHERE id = ?", [case_id])
     assert kept_sums(db) == {}
     assert db.execute("SELECT count(*) FROM indicator_sums_stale").fetchone() == (0,)
+
+
+def test_sums_far_from_the_scoring_day_are_worked_out_from_their_own_latest_day(
+    world, db, settings
+):
+    """With a half-life of one day, a record 1,000 days old is 1,000 half-lives away: too far
+    to sum from the scoring day, so its group is summed from its own latest day."""
+    settings["scoring"]["indicators"]["young_parent"]["half_life_days"] = 1
+    old_and_new = world.case(world.ann)
+    world.observe(old_and_new, "young_parent", AS_OF - timedelta(days=1000))
+    world.observe(old_and_new, "young_parent", AS_OF - timedelta(days=2))
+    only_old = world.case(world.ann)
+    world.observe(only_old, "young_parent", AS_OF - timedelta(days=1000))
+    world.observe(only_old, "young_parent", AS_OF - timedelta(days=1001))
+    random_cases(world, random.Random(26), 60, after_as_of=False)
+    assert FROM_SUMS in rescore_all_timed(db, settings)
+    sums = kept_sums(db)
+    assert sums[(old_and_new, "young_parent")][1] == pytest.approx(1.0)
+    assert sums[(only_old, "young_parent")][1] == pytest.approx(1.5)
+    assert_sql_agrees_with_the_model(db, settings)

@@ -212,7 +212,10 @@ def _sums_usable(
             _run_script(db, sql.RESET_SUMS_SQL)
             stale = 1
         if stale:
-            _run_script(db, sql.REFRESH_SUMS_SQL)
+            for statement in schema.statements(sql.REFRESH_SUMS_SQL):
+                db.execute(
+                    statement, {"anchor_day": as_of_day} if ":anchor_day" in statement else {}
+                )
             clock.lap("kept sums of marked cases worked out again")
     elif recorded != wanted or stale:
         return False

@@ -189,24 +189,40 @@ def _parts(numbers: Iterable[int], derived: frozenset[int]) -> str:
 
 # --- the same totals from the kept sums (indicator_sums, migration m081) ------------------
 
-# Each case's sums worked out again, from its current observations (read from the covering
-# index observations_case, which yields them in case and indicator order), for the cases
-# marked in indicator_sums_stale; then exactly those marks go. Run inside the
-# whole-authority rescore's write transaction, so no mark can be made in between.
+# Each marked case's sums worked out again from its current observations, in one pass over
+# the covering index observations_case (which yields them in case and indicator order, so
+# nothing is sorted); then exactly those marks go. Run inside the whole-authority rescore's
+# write transaction, so no mark can be made in between.
+#
+# One pass cannot know a group's latest day before it has read the group, so the decay
+# factors are summed from :anchor_day (the scoring day) and divided by the latest one's:
+# sum(e^(r(A - d))) / e^(r(A - last_day)) = sum(e^(r(last_day - d))), exact to rounding while
+# the latest is within 600 natural-log units of the anchor (about 865 half-lives: centuries at the
+# catalogue's half-lives), where no term can overflow and one that underflows is worth less
+# than 1e-40 of the latest. A group further away (a half-life of a day or two, a record dated
+# years ahead) gets -1 and is then summed from its own latest day, one group at a time.
 REFRESH_SUMS_SQL = """
 DELETE FROM indicator_sums WHERE case_id IN (SELECT case_id FROM indicator_sums_stale);
 INSERT INTO indicator_sums (case_id, indicator, last_day, decay_sum)
-SELECT case_id, indicator, last_day, sum(exp(ln_half_per_day * (last_day - observed_day)))
-FROM (
-    SELECT
-        o.case_id, o.indicator, o.observed_day, i.ln_half_per_day,
-        max(o.observed_day) OVER (PARTITION BY o.case_id, o.indicator) AS last_day
-    FROM indicator_sums_stale AS k
-    CROSS JOIN observations AS o INDEXED BY observations_case
+SELECT
+    k.case_id, o.indicator, max(o.observed_day),
+    CASE WHEN abs(i.ln_half_per_day * (:anchor_day - max(o.observed_day))) <= 600
+        THEN sum(exp(i.ln_half_per_day * (:anchor_day - o.observed_day)))
+             / exp(i.ln_half_per_day * (:anchor_day - max(o.observed_day)))
+        ELSE -1 END
+FROM indicator_sums_stale AS k
+CROSS JOIN observations AS o INDEXED BY observations_case
+CROSS JOIN temp.rescore_indicators AS i
+WHERE o.case_id = k.case_id AND o.status = 'current' AND i.indicator = o.indicator
+GROUP BY k.case_id, o.indicator;
+UPDATE indicator_sums AS s SET decay_sum = (
+    SELECT total(exp(i.ln_half_per_day * (s.last_day - o.observed_day)))
+    FROM observations AS o INDEXED BY observations_case
     CROSS JOIN temp.rescore_indicators AS i
-    WHERE o.case_id = k.case_id AND o.status = 'current' AND i.indicator = o.indicator
+    WHERE o.case_id = s.case_id AND o.indicator = s.indicator AND o.status = 'current'
+      AND i.indicator = o.indicator
 )
-GROUP BY case_id, indicator;
+WHERE s.decay_sum < 0 AND s.case_id IN (SELECT case_id FROM indicator_sums_stale);
 DELETE FROM indicator_sums_stale;
 """
 COUNT_STALE_SUMS_SQL = "SELECT count(*) FROM indicator_sums_stale"
