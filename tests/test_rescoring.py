@@ -216,15 +216,19 @@ def test_a_full_rescore_derives_escalations_and_possible_injuries_as_the_pure_mo
     assert derived == {"ppn_escalating", "unscheduled_care_injury"}
 
 
+@pytest.mark.parametrize("after_as_of", [True, False])
 @pytest.mark.parametrize("min_agencies", [1, 3])
 def test_a_full_rescore_equals_the_pure_model_whatever_number_of_agencies_accumulation_asks_for(
-    world, db, settings, min_agencies
+    world, db, settings, min_agencies, after_as_of
 ):
-    """The set-based rescore stops reading a case's sources at the number the rule asks for;
-    with one agency, or with all three the random cases use, it still agrees case by case."""
+    """The set-based rescore stops reading a case's sources (or its kept agency days) at the
+    number the rule asks for; with one agency, or with all three the random cases use, it
+    still agrees case by case."""
     settings["scoring"]["accumulation"]["min_agencies"] = min_agencies
-    random_cases(world, random.Random(7), 120)
-    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    random_cases(world, random.Random(7), 120, after_as_of=after_as_of)
+    steps = {}
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW, timings=steps)
+    assert (FROM_OBSERVATIONS if after_as_of else FROM_SUMS) in steps
     assert_sql_agrees_with_the_model(db, settings)
 
 
@@ -713,18 +717,25 @@ def kept_sums(db):
     }
 
 
+def kept_agency_days(db):
+    return db.execute("SELECT * FROM agency_days ORDER BY case_id, source").fetchall()
+
+
 def sums_worked_out_afresh(db, settings):
     """What the kept sums would be if every one were worked out now (in a transaction that
     is rolled back)."""
     with pytest.raises(ZeroDivisionError), storage.write_transaction(db):
         db.execute("DELETE FROM indicator_sums_half_lives")
         rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
-        fresh = kept_sums(db)
+        fresh = kept_sums(db), kept_agency_days(db)
         1 / 0  # noqa: B018 (roll the rebuild back)
     return fresh
 
 
-def assert_same_sums(kept, fresh):
+def assert_same_sums(db, settings):
+    kept, agency_days = kept_sums(db), kept_agency_days(db)
+    fresh, fresh_agency_days = sums_worked_out_afresh(db, settings)
+    assert agency_days == fresh_agency_days
     assert kept.keys() == fresh.keys()
     for key, (last_day, decay_sum) in fresh.items():
         assert kept[key][0] == last_day, key
@@ -747,9 +758,9 @@ def test_the_first_full_rescore_builds_the_sums_and_scores_from_them_as_the_pure
 
 
 def test_the_kept_sums_follow_every_kind_of_write_to_observations(world, db, settings):
-    """New observations, a status changed either way, a day, an indicator or a case changed,
-    an observation deleted: after the next full rescore the kept sums are those worked out
-    afresh, and the scores those of the pure model."""
+    """New observations, a status changed either way, a day, an indicator, an agency or a case
+    changed, an observation deleted: after the next full rescore the kept sums and agency days
+    are those worked out afresh, and the scores those of the pure model."""
     rng = random.Random(22)
     random_cases(world, rng, 100, after_as_of=False)
     rescore_all_timed(db, settings)
@@ -759,7 +770,7 @@ def test_the_kept_sums_follow_every_kind_of_write_to_observations(world, db, set
         for case_id in rng.sample(cases, 10):
             world.observe(case_id, "domestic_abuse", AS_OF - timedelta(days=rng.randint(0, 90)))
         for observation_id in rng.sample(ids, 40):
-            change = rng.choice(["status", "day", "indicator", "case", "delete"])
+            change = rng.choice(["status", "day", "indicator", "source", "case", "delete"])
             if change == "status":
                 status = rng.choice(["current", "resolved", "refuted"])
                 db.execute(
@@ -775,6 +786,10 @@ def test_the_kept_sums_follow_every_kind_of_write_to_observations(world, db, set
                     "UPDATE observations SET indicator = 'new_partner' WHERE id = ?",
                     [observation_id],
                 )
+            elif change == "source":
+                db.execute(
+                    "UPDATE observations SET source = 'school' WHERE id = ?", [observation_id]
+                )
             elif change == "case":
                 db.execute(
                     "UPDATE observations SET case_id = ? WHERE id = ?",
@@ -785,7 +800,7 @@ def test_the_kept_sums_follow_every_kind_of_write_to_observations(world, db, set
     assert db.execute("SELECT count(*) FROM indicator_sums_stale").fetchone()[0] > 0
     assert FROM_SUMS in rescore_all_timed(db, settings, now=later(5))
     assert_sql_agrees_with_the_model(db, settings)
-    assert_same_sums(kept_sums(db), sums_worked_out_afresh(db, settings))
+    assert_same_sums(db, settings)
 
 
 def test_a_write_that_cannot_change_a_sum_marks_nothing(world, db, settings):
@@ -849,12 +864,14 @@ def test_a_removed_case_takes_its_sums_and_its_mark_with_it(world, db, settings)
     world.observe(case_id, "domestic_abuse")
     rescore_all_timed(db, settings)
     assert kept_sums(db)
+    assert kept_agency_days(db)
     with db.conn:
         world.observe(case_id, "new_partner")
         for table in ("observations", "score_history", "scores", "rescore_queue"):
             db.execute(f"DELETE FROM {table} WHERE case_id = ?", [case_id])  # noqa: S608
         db.execute("DELETE FROM cases WHERE id = ?", [case_id])
     assert kept_sums(db) == {}
+    assert kept_agency_days(db) == []
     assert db.execute("SELECT count(*) FROM indicator_sums_stale").fetchone() == (0,)
 
 
@@ -876,3 +893,33 @@ def test_sums_far_from_the_scoring_day_are_worked_out_from_their_own_latest_day(
     assert sums[(old_and_new, "young_parent")][1] == pytest.approx(1.0)
     assert sums[(only_old, "young_parent")][1] == pytest.approx(1.5)
     assert_sql_agrees_with_the_model(db, settings)
+
+
+@pytest.mark.parametrize("after_as_of", [True, False])
+def test_an_agency_counts_for_accumulation_until_the_last_day_its_observation_is_current(
+    world, db, settings, after_as_of
+):
+    """Three concerns from the police and an older domestic-abuse report from health
+    visiting: on the half-life's last day (365 days) health visiting is a second agency, the
+    day after it is not, whether the run reads the observations or the kept agency days."""
+    cases = {}
+    for age_days in (365, 366):
+        case_id = cases[age_days] = world.case(world.ann, born=date(2025, 6, 1))
+        for code in ("domestic_abuse", "new_partner", "substance_misuse"):
+            world.observe(case_id, code, AS_OF - timedelta(days=3))
+        world.observe(
+            case_id, "domestic_abuse", AS_OF - timedelta(days=age_days), source="health_visiting"
+        )
+    if after_as_of:
+        world.observe(world.case(world.bob), "new_partner", AS_OF + timedelta(days=1))
+    random_cases(world, random.Random(27), 40, after_as_of=False)
+    steps = rescore_all_timed(db, settings)
+    assert (FROM_OBSERVATIONS if after_as_of else FROM_SUMS) in steps
+    assert_sql_agrees_with_the_model(db, settings)
+    accumulated = dict(
+        db.execute(
+            "SELECT case_id, score FROM scores WHERE case_id IN (?, ?)", list(cases.values())
+        ).fetchall()
+    )
+    points = settings["scoring"]["accumulation"]["points_per_concern"] * 3
+    assert accumulated[cases[365]] - accumulated[cases[366]] == pytest.approx(points, abs=0.1)

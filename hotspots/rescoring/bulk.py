@@ -171,7 +171,8 @@ def _score_into_scratch(
         db.execute(sql.INSERT_INDICATOR_SQL, indicator)
         totals |= {f"{name}_{n}": indicator[name] for name in _PART_PARAMETERS}
     derived_parts = frozenset(n for n, code in enumerate(model["indicators"]) if code in derived)
-    if _sums_usable(db, model, params["as_of_day"], sums, clock):
+    kept = _sums_usable(db, model, params["as_of_day"], sums, clock)
+    if kept:
         db.execute(sql.INSERT_TOTALS_FROM_SUMS_SQL, totals)
         if derived_parts:
             db.execute(sql.upsert_derived_totals_sql(derived_parts), totals)
@@ -179,7 +180,7 @@ def _score_into_scratch(
     else:
         db.execute(sql.insert_totals_sql(len(model["indicators"]), derived_parts), totals)
         clock.lap("indicator points per case, from the observations")
-    db.execute(sql.INSERT_AGENCIES_SQL, params)
+    db.execute(sql.INSERT_AGENCIES_FROM_SUMS_SQL if kept else sql.INSERT_AGENCIES_SQL, params)
     db.execute(sql.INSERT_ASKED_SQL, {"as_of": as_of.isoformat()})
     db.execute(sql.INSERT_ADJUSTED_SQL, {"as_of": as_of.isoformat()})
     clock.lap("agencies, enquiries and adjustments")

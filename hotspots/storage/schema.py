@@ -605,15 +605,25 @@ CREATE TABLE indicator_sums (
 ) WITHOUT ROWID;
 -- Whether any sum runs past a scoring day (then the rescore reads the observations instead).
 CREATE INDEX indicator_sums_last_day ON indicator_sums(last_day);
--- The half-life each indicator's sums were worked out with: a change in the settings
--- rebuilds them all.
+-- For the accumulation rule, per case and agency (source): the last day on which any of the
+-- agency's current observations of the case is still current (observed_day + the indicator's
+-- half-life, hotspots.rules.is_current; the largest integer for one that does not fade). The
+-- case's current agencies on a day are the rows with current_until on or after it.
+CREATE TABLE agency_days (
+    case_id INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    current_until INTEGER NOT NULL,
+    PRIMARY KEY (case_id, source)
+) WITHOUT ROWID;
+-- The half-life each indicator's sums (and agency days) were worked out with: a change in
+-- the settings rebuilds them all.
 CREATE TABLE indicator_sums_half_lives (
     indicator TEXT PRIMARY KEY,
     half_life_days INTEGER NOT NULL
 );
--- Cases whose sums are out of date: marked by the triggers below in the writer's own
--- transaction; the whole-authority rescore works their sums out again and removes exactly
--- these marks in its own. No clocks are compared.
+-- Cases whose sums and agency days are out of date: marked by the triggers below in the
+-- writer's own transaction; the whole-authority rescore works them out again and removes
+-- exactly these marks in its own. No clocks are compared.
 CREATE TABLE indicator_sums_stale (
     case_id INTEGER PRIMARY KEY
 );
@@ -623,10 +633,11 @@ BEGIN
     INSERT OR IGNORE INTO indicator_sums_stale (case_id) VALUES (NEW.case_id);
 END;
 CREATE TRIGGER observations_sums_stale_on_update
-AFTER UPDATE OF case_id, indicator, observed_on, status ON observations
+AFTER UPDATE OF case_id, indicator, observed_on, source, status ON observations
 WHEN (OLD.status = 'current' OR NEW.status = 'current')
     AND (OLD.case_id IS NOT NEW.case_id OR OLD.indicator IS NOT NEW.indicator
-         OR OLD.observed_on IS NOT NEW.observed_on OR OLD.status IS NOT NEW.status)
+         OR OLD.observed_on IS NOT NEW.observed_on OR OLD.source IS NOT NEW.source
+         OR OLD.status IS NOT NEW.status)
 BEGIN
     INSERT OR IGNORE INTO indicator_sums_stale (case_id) VALUES (OLD.case_id), (NEW.case_id);
 END;
@@ -639,6 +650,7 @@ END;
 CREATE TRIGGER cases_sums_on_delete AFTER DELETE ON cases
 BEGIN
     DELETE FROM indicator_sums WHERE case_id = OLD.id;
+    DELETE FROM agency_days WHERE case_id = OLD.id;
     DELETE FROM indicator_sums_stale WHERE case_id = OLD.id;
 END;
 """

@@ -191,8 +191,8 @@ def _parts(numbers: Iterable[int], derived: frozenset[int]) -> str:
 
 # Each marked case's sums worked out again from its current observations, in one pass over
 # the covering index observations_case (which yields them in case and indicator order, so
-# nothing is sorted); then exactly those marks go. Run inside the whole-authority rescore's
-# write transaction, so no mark can be made in between.
+# nothing is sorted), and its agency days in another; then exactly those marks go. Run
+# inside the whole-authority rescore's write transaction, so no mark can be made in between.
 #
 # One pass cannot know a group's latest day before it has read the group, so the decay
 # factors are summed from :anchor_day (the scoring day) and divided by the latest one's:
@@ -215,6 +215,17 @@ CROSS JOIN observations AS o INDEXED BY observations_case
 CROSS JOIN temp.rescore_indicators AS i
 WHERE o.case_id = k.case_id AND o.status = 'current' AND i.indicator = o.indicator
 GROUP BY k.case_id, o.indicator;
+DELETE FROM agency_days WHERE case_id IN (SELECT case_id FROM indicator_sums_stale);
+INSERT INTO agency_days (case_id, source, current_until)
+SELECT k.case_id, o.source, max(
+    CASE WHEN i.half_life_days = 0 THEN 9223372036854775807
+         ELSE o.observed_day + i.half_life_days END
+)
+FROM indicator_sums_stale AS k
+CROSS JOIN observations AS o INDEXED BY observations_case
+CROSS JOIN temp.rescore_indicators AS i
+WHERE o.case_id = k.case_id AND o.status = 'current' AND i.indicator = o.indicator
+GROUP BY k.case_id, o.source;
 UPDATE indicator_sums AS s SET decay_sum = (
     SELECT total(exp(i.ln_half_per_day * (s.last_day - o.observed_day)))
     FROM observations AS o INDEXED BY observations_case
@@ -232,6 +243,7 @@ SELECT_SUMS_HALF_LIVES_SQL = "SELECT indicator, half_life_days FROM indicator_su
 # in doubt: all go, every case is marked, and the half-lives now in use are recorded.
 RESET_SUMS_SQL = """
 DELETE FROM indicator_sums;
+DELETE FROM agency_days;
 INSERT OR IGNORE INTO indicator_sums_stale (case_id) SELECT id FROM cases;
 DELETE FROM indicator_sums_half_lives;
 INSERT INTO indicator_sums_half_lives (indicator, half_life_days)
@@ -309,13 +321,21 @@ WHERE d.case_id = t.case_id
   AND (h.half_life_days = 0 OR d.observed_day >= :as_of_day - h.half_life_days)
 """
 
+# ...and, from the kept sums, its agency days (agency_days) still current on the day.
+_KEPT_AGENCIES = """
+SELECT 1 FROM agency_days AS a
+WHERE a.case_id = t.case_id AND a.current_until >= :as_of_day
+LIMIT :min_agencies
+"""
+
 # How many agencies (up to :min_agencies, all the rule asks) reported the current observations
 # of each case the accumulation rule could apply to (a young child with enough current
 # concerns). The read of a case's distinct agencies stops at the :min_agencies-th: most such
 # cases show two agencies within their first few rows, so this reads a fraction of their
 # observations. A UNION would read every row, so the derived observations' agencies are added
-# only for the few cases that have any.
-INSERT_AGENCIES_SQL = f"""
+# only for the few cases that have any; the other cases' agencies come from their observations
+# or, when the run uses the kept sums, from the kept agency days.
+_INSERT_AGENCIES_SQL = f"""
 INSERT INTO temp.rescore_agencies (case_id, agencies)
 SELECT t.case_id, CASE
     WHEN EXISTS (SELECT 1 FROM temp.rescore_derived AS x WHERE x.case_id = t.case_id)
@@ -323,14 +343,18 @@ SELECT t.case_id, CASE
         SELECT count(*) FROM ({_RECORDED_AGENCIES} UNION {_DERIVED_AGENCIES}
                               LIMIT :min_agencies)
     )
-    ELSE (SELECT count(*) FROM (SELECT DISTINCT * FROM ({_RECORDED_AGENCIES})
-                                LIMIT :min_agencies))
+    ELSE (SELECT count(*) FROM ({{others}}))
 END
 FROM temp.rescore_totals AS t
 CROSS JOIN cases AS c
 WHERE t.current_concerns >= :min_concerns
   AND c.id = t.case_id AND c.status = 'open' AND {_AGE_YEARS} <= :max_age_years
 """  # noqa: S608 (constant fragments, no values)
+INSERT_AGENCIES_SQL = _INSERT_AGENCIES_SQL.replace(
+    "{others}",
+    f"SELECT DISTINCT * FROM ({_RECORDED_AGENCIES}) LIMIT :min_agencies",  # noqa: S608
+)
+INSERT_AGENCIES_FROM_SUMS_SQL = _INSERT_AGENCIES_SQL.replace("{others}", _KEPT_AGENCIES)
 
 # Which screening questions have been asked (an outcome other than unable_to_ask) by as_of.
 INSERT_ASKED_SQL = """
