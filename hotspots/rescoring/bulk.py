@@ -8,7 +8,7 @@ import math
 import time
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlite_utils
 
@@ -19,6 +19,8 @@ from hotspots.storage import schema, write_transaction
 from hotspots.storage import scores as sql
 
 EPOCH = date(1970, 1, 1)
+# How a run may use the kept indicator sums (_sums_usable).
+SumsUse = Literal["refresh", "if_fresh", "never"]
 # A full rescore stores every case's contributions (computed by the pure model) up to this
 # many open cases; above it they are left empty ('[]') and computed when a case is read
 # (hotspots.rescoring.read.contributions_for), which keeps a large authority's nightly run short.
@@ -120,7 +122,7 @@ def _score_into_scratch(
     as_of: date,
     clock: _Stopwatch,
     *,
-    sums: str,
+    sums: SumsUse,
 ) -> None:
     """Fill temp.rescore_scores with every open case's score, practice gaps and current
     concerns on ``as_of``: the set-based twin of hotspots.scoring.score_case. The indicator
@@ -195,7 +197,7 @@ def _sums_usable(
     db: sqlite_utils.Database,
     model: Mapping[str, Any],
     as_of_day: int,
-    sums: str,
+    sums: SumsUse,
     clock: _Stopwatch,
 ) -> bool:
     """Whether the kept indicator sums give the indicator points on ``as_of_day``: they were
