@@ -21,7 +21,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hotspots import storage
-from hotspots.config import load_config
+from hotspots.config import load_config, recordable_indicators
 from hotspots.importer import import_csv
 from hotspots.storage.schema import migrate
 
@@ -31,7 +31,7 @@ NOW = datetime(2026, 11, 26, 9, 0, tzinfo=ZoneInfo("Europe/London"))
 
 def write_files(folder: Path, rows: int, cases: int, settings: dict) -> dict[str, Path]:
     rng = random.Random(1)
-    indicators = sorted(settings["scoring"]["indicators"])
+    indicators = sorted(recordable_indicators(settings))
     sources = settings["import"]["sources"]
     workers = max(1, cases // 22)
     teams = max(1, workers // 8)
