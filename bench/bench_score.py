@@ -3,7 +3,7 @@
 Builds (or reuses) a demo database of 400,000 cases (about 8 million observations) with
 ``hotspots demo``, then times, in the same run and on the same rows:
 
-1. the full rescore (``rescoring.rescore_all``: scores, bands, ranks, history), best of N,
+1. the full rescore (``rescoring.rescore_all``: scores, bands, history), best of N,
    with the time of each step;
 2. a single-case rescore (``rescoring.rescore_case``), median and 95th percentile of 200;
 3. the sweep with nothing marked (``rescoring.rescore_changed``), median and 95th percentile
