@@ -116,9 +116,10 @@ def ranked(db, settings, worker_id):
     ]
 
 
-def random_cases(world, rng, count):
-    """Cases with everything the model reads: resolved, refuted and future observations,
-    enquiries of every outcome (some after as_of), live, expired and future adjustments."""
+def random_cases(world, rng, count, *, after_as_of=True):
+    """Cases with everything the model reads: resolved, refuted and (unless not
+    ``after_as_of``) future observations, enquiries of every outcome (some after as_of), live,
+    expired and future adjustments."""
     codes = list(scoring.COMBINATIONS["toxic_trio"]) + ["parental_conflict", "new_partner"]
     codes += ["parental_ace", "previous_injury", "missed_appointments", "young_parent"]
     for _ in range(count):
@@ -137,7 +138,7 @@ def random_cases(world, rng, count):
             world.observe(
                 case_id,
                 rng.choice(codes),
-                AS_OF - timedelta(days=rng.randint(-5, 800)),
+                AS_OF - timedelta(days=rng.randint(-5 if after_as_of else 0, 800)),
                 rng.choice(["current"] * 6 + ["resolved", "refuted"]),
                 source=rng.choice(["police", "police", "health_visiting", "gp"]),
             )
@@ -185,14 +186,15 @@ def test_a_full_rescore_of_demo_data_equals_the_pure_model_for_every_case(db, se
     assert_sql_agrees_with_the_model(db, settings)
 
 
-def partner_cases(world, rng, count):
+def partner_cases(world, rng, count, *, after_as_of=True):
     """Cases with what partners send in clusters: low-graded police notices days to months
-    apart (some refuted, some after as_of), and attendances at unscheduled care of children
-    either side of their second birthday, beside ordinary concerns from other agencies."""
+    apart (some refuted, some after as_of unless not ``after_as_of``), and attendances at
+    unscheduled care of children either side of their second birthday, beside ordinary
+    concerns from other agencies."""
     for _ in range(count):
         born = AS_OF - timedelta(days=rng.randint(300, 1200))
         case_id = world.case(world.ann, born=born, opened=AS_OF - timedelta(days=200))
-        day = rng.randint(-10, 300)
+        day = rng.randint(-10 if after_as_of else 0, 300)
         for _ in range(rng.randint(0, 6)):
             day += rng.choice([0, 1, 20, 45, 90, 91, 120])
             status = rng.choice(["current"] * 5 + ["refuted"])
@@ -201,7 +203,7 @@ def partner_cases(world, rng, count):
             world.observe(
                 case_id,
                 "unscheduled_care",
-                AS_OF - timedelta(days=rng.randint(-5, 700)),
+                AS_OF - timedelta(days=rng.randint(-5 if after_as_of else 0, 700)),
                 source="hospital",
             )
         for code in rng.sample(["feeding_difficulties", "missed_appointments", "new_partner"], 2):
@@ -210,12 +212,16 @@ def partner_cases(world, rng, count):
             )
 
 
-@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize(("seed", "after_as_of"), [(1, True), (2, True), (3, False)])
 def test_a_full_rescore_derives_escalations_and_possible_injuries_as_the_pure_model_does(
-    world, db, settings, seed
+    world, db, settings, seed, after_as_of
 ):
-    partner_cases(world, random.Random(seed), 150)
-    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    """With records dated after the scoring day the run reads every observation; without,
+    the kept sums (the derived indicators are still worked out from their rows)."""
+    partner_cases(world, random.Random(seed), 150, after_as_of=after_as_of)
+    steps = {}
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW, timings=steps)
+    assert (FROM_OBSERVATIONS if after_as_of else FROM_SUMS) in steps
     assert_sql_agrees_with_the_model(db, settings)
     derived = set()
     for (case_id,) in db.execute("SELECT case_id FROM scores").fetchall():
@@ -225,15 +231,19 @@ def test_a_full_rescore_derives_escalations_and_possible_injuries_as_the_pure_mo
     assert derived == {"ppn_escalating", "unscheduled_care_injury"}
 
 
+@pytest.mark.parametrize("after_as_of", [True, False])
 @pytest.mark.parametrize("min_agencies", [1, 3])
 def test_a_full_rescore_equals_the_pure_model_whatever_number_of_agencies_accumulation_asks_for(
-    world, db, settings, min_agencies
+    world, db, settings, min_agencies, after_as_of
 ):
-    """The set-based rescore stops reading a case's sources at the number the rule asks for;
-    with one agency, or with all three the random cases use, it still agrees case by case."""
+    """The set-based rescore stops reading a case's sources (or its kept agency days) at the
+    number the rule asks for; with one agency, or with all three the random cases use, it
+    still agrees case by case."""
     settings["scoring"]["accumulation"]["min_agencies"] = min_agencies
-    random_cases(world, random.Random(7), 120)
-    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    random_cases(world, random.Random(7), 120, after_as_of=after_as_of)
+    steps = {}
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW, timings=steps)
+    assert (FROM_OBSERVATIONS if after_as_of else FROM_SUMS) in steps
     assert_sql_agrees_with_the_model(db, settings)
 
 
@@ -760,3 +770,232 @@ def test_rescoring_the_marked_among_given_cases_leaves_every_other_mark(world, d
     assert db["scores"].get(unmarked)["computed_at"] == stamp(NOW)
     assert closing not in {r["case_id"] for r in db["scores"].rows}
     assert_sql_agrees_with_the_model_on(db, settings, changed)
+
+
+# --- the kept indicator sums (indicator_sums) ------------------------------------------------
+
+FROM_SUMS = "indicator points per case, from the kept sums"
+FROM_OBSERVATIONS = "indicator points per case, from the observations"
+
+
+def rescore_all_timed(db, settings, *, as_of=AS_OF, now=NOW, **extra):
+    steps = {}
+    rescoring.rescore_all(db, settings, as_of=as_of, now=now, timings=steps, **extra)
+    return steps
+
+
+def kept_sums(db):
+    return {
+        (case_id, indicator): (last_day, decay_sum)
+        for case_id, indicator, last_day, decay_sum in db.execute(
+            "SELECT case_id, indicator, last_day, decay_sum FROM indicator_sums"
+        )
+    }
+
+
+def kept_agency_days(db):
+    return db.execute("SELECT * FROM agency_days ORDER BY case_id, source").fetchall()
+
+
+def sums_worked_out_afresh(db, settings):
+    """What the kept sums would be if every one were worked out now (in a transaction that
+    is rolled back)."""
+    with pytest.raises(ZeroDivisionError), storage.write_transaction(db):
+        db.execute("DELETE FROM indicator_sums_half_lives")
+        rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+        fresh = kept_sums(db), kept_agency_days(db)
+        1 / 0  # noqa: B018 (roll the rebuild back)
+    return fresh
+
+
+def assert_same_sums(db, settings):
+    kept, agency_days = kept_sums(db), kept_agency_days(db)
+    fresh, fresh_agency_days = sums_worked_out_afresh(db, settings)
+    assert agency_days == fresh_agency_days
+    assert kept.keys() == fresh.keys()
+    for key, (last_day, decay_sum) in fresh.items():
+        assert kept[key][0] == last_day, key
+        assert kept[key][1] == pytest.approx(decay_sum, rel=1e-12), key
+
+
+def test_the_first_full_rescore_builds_the_sums_and_scores_from_them_as_the_pure_model(
+    world, db, settings
+):
+    random_cases(world, random.Random(21), 120, after_as_of=False)
+    assert db.execute("SELECT count(*) FROM indicator_sums").fetchone() == (0,)
+    assert FROM_SUMS in rescore_all_timed(db, settings)
+    assert_sql_agrees_with_the_model(db, settings)
+    current = db.execute(
+        "SELECT count(DISTINCT case_id || ' ' || indicator) FROM observations "
+        "WHERE status = 'current'"
+    ).fetchone()[0]
+    assert len(kept_sums(db)) == current > 0
+    assert db.execute("SELECT count(*) FROM indicator_sums_stale").fetchone() == (0,)
+
+
+def test_the_kept_sums_follow_every_kind_of_write_to_observations(world, db, settings):
+    """New observations, a status changed either way, a day, an indicator, an agency or a case
+    changed, an observation deleted: after the next full rescore the kept sums and agency days
+    are those worked out afresh, and the scores those of the pure model."""
+    rng = random.Random(22)
+    random_cases(world, rng, 100, after_as_of=False)
+    rescore_all_timed(db, settings)
+    ids = [r[0] for r in db.execute("SELECT id FROM observations ORDER BY id")]
+    cases = [r[0] for r in db.execute("SELECT id FROM cases")]
+    with db.conn:
+        for case_id in rng.sample(cases, 10):
+            world.observe(case_id, "domestic_abuse", AS_OF - timedelta(days=rng.randint(0, 90)))
+        for observation_id in rng.sample(ids, 40):
+            change = rng.choice(["status", "day", "indicator", "source", "case", "delete"])
+            if change == "status":
+                status = rng.choice(["current", "resolved", "refuted"])
+                db.execute(
+                    "UPDATE observations SET status = ? WHERE id = ?", [status, observation_id]
+                )
+            elif change == "day":
+                day = (AS_OF - timedelta(days=rng.randint(0, 400))).isoformat()
+                db.execute(
+                    "UPDATE observations SET observed_on = ? WHERE id = ?", [day, observation_id]
+                )
+            elif change == "indicator":
+                db.execute(
+                    "UPDATE observations SET indicator = 'new_partner' WHERE id = ?",
+                    [observation_id],
+                )
+            elif change == "source":
+                db.execute(
+                    "UPDATE observations SET source = 'school' WHERE id = ?", [observation_id]
+                )
+            elif change == "case":
+                db.execute(
+                    "UPDATE observations SET case_id = ? WHERE id = ?",
+                    [rng.choice(cases), observation_id],
+                )
+            else:
+                db.execute("DELETE FROM observations WHERE id = ?", [observation_id])
+    assert db.execute("SELECT count(*) FROM indicator_sums_stale").fetchone()[0] > 0
+    assert FROM_SUMS in rescore_all_timed(db, settings, now=later(5))
+    assert_sql_agrees_with_the_model(db, settings)
+    assert_same_sums(db, settings)
+
+
+def test_a_write_that_cannot_change_a_sum_marks_nothing(world, db, settings):
+    case_id = world.case(world.ann)
+    world.observe(case_id, "domestic_abuse")
+    resolved = world.observe(case_id, "new_partner", status="resolved")
+    rescore_all_timed(db, settings)
+    with db.conn:
+        world.observe(case_id, "parental_conflict", status="refuted")
+        db.execute("UPDATE observations SET note = 'seen again' WHERE id = ?", [resolved])
+        db.execute("UPDATE observations SET status = 'refuted' WHERE id = ?", [resolved])
+        db.execute("DELETE FROM observations WHERE id = ?", [resolved])
+    assert db.execute("SELECT count(*) FROM indicator_sums_stale").fetchone() == (0,)
+
+
+def test_a_new_half_life_rebuilds_every_sum(world, db, settings):
+    random_cases(world, random.Random(23), 60, after_as_of=False)
+    rescore_all_timed(db, settings)
+    before = kept_sums(db)
+    settings["scoring"]["indicators"]["domestic_abuse"]["half_life_days"] = 30
+    assert FROM_SUMS in rescore_all_timed(db, settings, now=later(5))
+    assert_sql_agrees_with_the_model(db, settings)
+    after = kept_sums(db)
+    assert any(after[k][1] != before[k][1] for k in after if k[1] == "domestic_abuse")
+    assert all(after[k] == before[k] for k in after if k[1] == "new_partner")
+    assert dict(db.execute("SELECT * FROM indicator_sums_half_lives"))["domestic_abuse"] == 30
+
+
+def test_an_observation_after_the_scoring_day_is_scored_from_the_observations(world, db, settings):
+    """The sums run from each indicator's latest day, so they cannot give the points of a day
+    before it: a past day's rescore, or a record dated after the day, reads the observations."""
+    random_cases(world, random.Random(24), 60, after_as_of=False)
+    assert FROM_SUMS in rescore_all_timed(db, settings)
+    week_ago = AS_OF - timedelta(days=7)
+    steps = rescore_all_timed(db, settings, as_of=week_ago, now=later(5), history_only=True)
+    assert FROM_OBSERVATIONS in steps
+    case_id = world.case(world.bob)
+    with db.conn:
+        world.observe(case_id, "domestic_abuse", AS_OF + timedelta(days=1))
+    assert FROM_OBSERVATIONS in rescore_all_timed(db, settings, now=later(10))
+    assert_sql_agrees_with_the_model(db, settings)
+
+
+def test_calibrate_uses_the_sums_only_when_no_case_is_marked(world, db, settings):
+    """``scratch_scores`` writes nothing, so it cannot bring marked sums up to date: it reads
+    the observations instead, and either way gives what the observations give."""
+    random_cases(world, random.Random(25), 80, after_as_of=False)
+    rescore_all_timed(db, settings)
+    from_observations = rescoring.scratch_scores(db, settings, as_of=AS_OF, from_observations=True)
+    assert rescoring.scratch_scores(db, settings, as_of=AS_OF) == pytest.approx(from_observations)
+    case_id = db.execute("SELECT min(id) FROM cases WHERE status = 'open'").fetchone()[0]
+    with db.conn:
+        world.observe(case_id, "previous_injury")
+    from_observations = rescoring.scratch_scores(db, settings, as_of=AS_OF, from_observations=True)
+    assert rescoring.scratch_scores(db, settings, as_of=AS_OF) == pytest.approx(from_observations)
+    assert db.execute("SELECT count(*) FROM indicator_sums_stale").fetchone() == (1,)
+
+
+def test_a_removed_case_takes_its_sums_and_its_mark_with_it(world, db, settings):
+    case_id = world.case(world.ann)
+    world.observe(case_id, "domestic_abuse")
+    rescore_all_timed(db, settings)
+    assert kept_sums(db)
+    assert kept_agency_days(db)
+    with db.conn:
+        world.observe(case_id, "new_partner")
+        for table in ("observations", "score_history", "scores", "rescore_queue"):
+            db.execute(f"DELETE FROM {table} WHERE case_id = ?", [case_id])  # noqa: S608
+        db.execute("DELETE FROM cases WHERE id = ?", [case_id])
+    assert kept_sums(db) == {}
+    assert kept_agency_days(db) == []
+    assert db.execute("SELECT count(*) FROM indicator_sums_stale").fetchone() == (0,)
+
+
+def test_sums_far_from_the_scoring_day_are_worked_out_from_their_own_latest_day(
+    world, db, settings
+):
+    """With a half-life of one day, a record 1,000 days old is 1,000 half-lives away: too far
+    to sum from the scoring day, so its group is summed from its own latest day."""
+    settings["scoring"]["indicators"]["young_parent"]["half_life_days"] = 1
+    old_and_new = world.case(world.ann)
+    world.observe(old_and_new, "young_parent", AS_OF - timedelta(days=1000))
+    world.observe(old_and_new, "young_parent", AS_OF - timedelta(days=2))
+    only_old = world.case(world.ann)
+    world.observe(only_old, "young_parent", AS_OF - timedelta(days=1000))
+    world.observe(only_old, "young_parent", AS_OF - timedelta(days=1001))
+    random_cases(world, random.Random(26), 60, after_as_of=False)
+    assert FROM_SUMS in rescore_all_timed(db, settings)
+    sums = kept_sums(db)
+    assert sums[(old_and_new, "young_parent")][1] == pytest.approx(1.0)
+    assert sums[(only_old, "young_parent")][1] == pytest.approx(1.5)
+    assert_sql_agrees_with_the_model(db, settings)
+
+
+@pytest.mark.parametrize("after_as_of", [True, False])
+def test_an_agency_counts_for_accumulation_until_the_last_day_its_observation_is_current(
+    world, db, settings, after_as_of
+):
+    """Three concerns from the police and an older domestic-abuse report from health
+    visiting: on the half-life's last day (365 days) health visiting is a second agency, the
+    day after it is not, whether the run reads the observations or the kept agency days."""
+    cases = {}
+    for age_days in (365, 366):
+        case_id = cases[age_days] = world.case(world.ann, born=date(2025, 6, 1))
+        for code in ("domestic_abuse", "new_partner", "substance_misuse"):
+            world.observe(case_id, code, AS_OF - timedelta(days=3))
+        world.observe(
+            case_id, "domestic_abuse", AS_OF - timedelta(days=age_days), source="health_visiting"
+        )
+    if after_as_of:
+        world.observe(world.case(world.bob), "new_partner", AS_OF + timedelta(days=1))
+    random_cases(world, random.Random(27), 40, after_as_of=False)
+    steps = rescore_all_timed(db, settings)
+    assert (FROM_OBSERVATIONS if after_as_of else FROM_SUMS) in steps
+    assert_sql_agrees_with_the_model(db, settings)
+    accumulated = dict(
+        db.execute(
+            "SELECT case_id, score FROM scores WHERE case_id IN (?, ?)", list(cases.values())
+        ).fetchall()
+    )
+    points = settings["scoring"]["accumulation"]["points_per_concern"] * 3
+    assert accumulated[cases[365]] - accumulated[cases[366]] == pytest.approx(points, abs=0.1)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, date, datetime
 
 import pytest
 
-from hotspots import storage
+from hotspots import rescoring, storage
 from hotspots.storage import scores as scores_sql
 from hotspots.storage.schema import migrate, migrations, statements
 
@@ -202,3 +203,34 @@ def test_init_db_on_a_fresh_path_applies_the_migrations(tmp_path):
     assert (tmp_path / "instance" / app.config["SETTINGS"]["app"]["secret_key_file"]).exists()
     assert result.exit_code == 0, result.output
     assert "applied m001_core_tables" in result.output
+
+
+def test_kept_sums_arrive_empty_and_the_first_full_rescore_builds_them(tmp_path, settings):
+    """m081 adds the indicator sums to a database that already has observations: they start
+    empty, with no half-lives recorded, so the first whole-authority rescore builds them all
+    and scores from them."""
+    db = storage.connect(tmp_path / "sums.db")
+    names = [m.name for m in migrations.pending(db)]
+    migrations.apply(db, stop_before=names[names.index("m081_indicator_sums") :])
+    db.execute("INSERT INTO teams (name) VALUES ('Broadland')")
+    db.execute(
+        "INSERT INTO cases (case_ref, initials, date_of_birth, team_id, opened_on, "
+        "visit_every_days, status) VALUES ('C1', 'AB', '2026-01-01', 1, '2026-02-01', 14, 'open')"
+    )
+    for n, day in enumerate(["2026-05-01", "2026-11-01"]):
+        db.execute(
+            "INSERT INTO observations (external_id, case_id, indicator, observed_on, source, "
+            "status, recorded_at) VALUES (?, 1, 'domestic_abuse', ?, 'police', 'current', ?)",
+            [f"O{n}", day, day],
+        )
+    db.conn.commit()
+    migrate(db)
+    assert db.execute("SELECT count(*) FROM indicator_sums").fetchone() == (0,)
+    steps = {}
+    now = datetime(2026, 11, 25, 2, tzinfo=UTC)
+    rescoring.rescore_all(db, settings, as_of=date(2026, 11, 25), now=now, timings=steps)
+    assert "indicator points per case, from the kept sums" in steps
+    last_day, decay_sum = db.execute("SELECT last_day, decay_sum FROM indicator_sums").fetchone()
+    assert last_day == (date(2026, 11, 1) - date(1970, 1, 1)).days
+    # the later observation counts 1, the earlier one 184 days before it 0.5 ^ (184 / 365)
+    assert decay_sum == pytest.approx(1 + 0.5 ** (184 / 365))

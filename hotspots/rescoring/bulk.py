@@ -8,7 +8,7 @@ import math
 import time
 from collections.abc import Iterator, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlite_utils
 
@@ -19,6 +19,8 @@ from hotspots.storage import schema, write_transaction
 from hotspots.storage import scores as sql
 
 EPOCH = date(1970, 1, 1)
+# How a run may use the kept indicator sums (_sums_usable).
+SumsUse = Literal["refresh", "if_fresh", "never"]
 # A full rescore stores every case's contributions (computed by the pure model) up to this
 # many open cases; above it they are left empty ('[]') and computed when a case is read
 # (hotspots.rescoring.read.contributions_for), which keeps a large authority's nightly run short.
@@ -53,7 +55,7 @@ def rescore_all(
     version = scoring.model_version(model)
     clock = _Stopwatch(timings)
     with _bulk_connection(db), write_transaction(db):
-        _score_into_scratch(db, model, as_of, clock)
+        _score_into_scratch(db, model, as_of, clock, sums="refresh")
         count = db.execute(sql.COUNT_RESCORED_SQL).fetchone()[0]
         banding = {
             "as_of": as_of.isoformat(),
@@ -86,15 +88,26 @@ def rescore_all(
 
 
 def scratch_scores(
-    db: sqlite_utils.Database, settings: Mapping[str, Any], *, as_of: date
+    db: sqlite_utils.Database,
+    settings: Mapping[str, Any],
+    *,
+    as_of: date,
+    from_observations: bool = False,
 ) -> list[float]:
     """Every open case's score on ``as_of`` under ``settings``, worked out set-based as the
     whole-authority rescore does but written nowhere: for judging settings before they are
-    used (``hotspots calibrate``). Takes no write lock."""
+    used (``hotspots calibrate``). Takes no write lock, so it uses the kept indicator sums
+    only when they are up to date, and never with ``from_observations``."""
     with _bulk_connection(db):
         db.execute("BEGIN")  # temporary tables only: the database itself is not written
         try:
-            _score_into_scratch(db, settings["scoring"], as_of, _Stopwatch(None))
+            _score_into_scratch(
+                db,
+                settings["scoring"],
+                as_of,
+                _Stopwatch(None),
+                sums="never" if from_observations else "if_fresh",
+            )
             scores = [r[0] for r in db.execute(sql.SELECT_SCRATCH_SCORES_SQL)]
             _run_script(db, sql.CLEAR_RESCORE_TABLES_SQL)
         finally:
@@ -103,10 +116,17 @@ def scratch_scores(
 
 
 def _score_into_scratch(
-    db: sqlite_utils.Database, model: Mapping[str, Any], as_of: date, clock: _Stopwatch
+    db: sqlite_utils.Database,
+    model: Mapping[str, Any],
+    as_of: date,
+    clock: _Stopwatch,
+    *,
+    sums: SumsUse,
 ) -> None:
     """Fill temp.rescore_scores with every open case's score, practice gaps and current
-    concerns on ``as_of``: the set-based twin of hotspots.scoring.score_case."""
+    concerns on ``as_of``: the set-based twin of hotspots.scoring.score_case. The indicator
+    points come from the kept indicator sums when they hold for the day (``sums``: see
+    _sums_usable), otherwise from the observations themselves."""
     params = _parameters(model, as_of)
     _run_script(db, sql.CREATE_RESCORE_TABLES_SQL)
     _run_script(db, sql.CLEAR_RESCORE_TABLES_SQL)
@@ -135,31 +155,74 @@ def _score_into_scratch(
                 "as_of_day": params["as_of_day"],
             },
         )
-    for code, spec in model["indicators"].items():
-        db.execute(
-            sql.INSERT_HALF_LIFE_SQL,
-            {"indicator": code, "half_life_days": int(spec["half_life_days"])},
-        )
     totals = {"as_of_day": params["as_of_day"]}
     totals |= {"repeat_fraction": params["repeat_fraction"]}
     totals |= {"repeat_cap": params["repeat_cap"]}
     for n, (code, spec) in enumerate(model["indicators"].items()):
         half_life = int(spec["half_life_days"])
-        totals[f"indicator_{n}"] = code
-        totals[f"weight_{n}"] = float(spec["weight"])
-        totals[f"ln_half_per_day_{n}"] = math.log(0.5) / half_life if half_life else 0.0
-        totals[f"current_since_day_{n}"] = (
-            params["as_of_day"] - half_life if half_life else -(2**62)
-        )
-        totals[f"bit_{n}"] = bits.get(code, 0)
+        indicator = {
+            "indicator": code,
+            "half_life_days": half_life,
+            "ln_half_per_day": math.log(0.5) / half_life if half_life else 0.0,
+            "weight": float(spec["weight"]),
+            "current_since_day": params["as_of_day"] - half_life if half_life else -(2**62),
+            "bit": bits.get(code, 0),
+            "derived": code in derived,
+        }
+        db.execute(sql.INSERT_INDICATOR_SQL, indicator)
+        totals |= {f"{name}_{n}": indicator[name] for name in _PART_PARAMETERS}
     derived_parts = frozenset(n for n, code in enumerate(model["indicators"]) if code in derived)
-    db.execute(sql.insert_totals_sql(len(model["indicators"]), derived_parts), totals)
-    clock.lap("indicator points per case")
-    db.execute(sql.INSERT_AGENCIES_SQL, params)
+    kept = _sums_usable(db, model, params["as_of_day"], sums, clock)
+    if kept:
+        db.execute(sql.INSERT_TOTALS_FROM_SUMS_SQL, totals)
+        if derived_parts:
+            db.execute(sql.upsert_derived_totals_sql(derived_parts), totals)
+        clock.lap("indicator points per case, from the kept sums")
+    else:
+        db.execute(sql.insert_totals_sql(len(model["indicators"]), derived_parts), totals)
+        clock.lap("indicator points per case, from the observations")
+    db.execute(sql.INSERT_AGENCIES_FROM_SUMS_SQL if kept else sql.INSERT_AGENCIES_SQL, params)
     db.execute(sql.INSERT_ASKED_SQL, {"as_of": as_of.isoformat()})
     db.execute(sql.INSERT_ADJUSTED_SQL, {"as_of": as_of.isoformat()})
     clock.lap("agencies, enquiries and adjustments")
     db.execute(sql.INSERT_SCORES_SQL, params)
+
+
+# What each part of INSERT_TOTALS_SQL takes, numbered by the indicator's place in the catalogue.
+_PART_PARAMETERS = ("indicator", "weight", "ln_half_per_day", "current_since_day", "bit")
+
+
+def _sums_usable(
+    db: sqlite_utils.Database,
+    model: Mapping[str, Any],
+    as_of_day: int,
+    sums: SumsUse,
+    clock: _Stopwatch,
+) -> bool:
+    """Whether the kept indicator sums give the indicator points on ``as_of_day``: they were
+    worked out with the catalogue's half-lives, no case's are marked out of date, and no
+    current observation is dated after the day. With ``sums="refresh"`` (only inside a write
+    transaction) out-of-date sums are first worked out again, all of them when the half-lives
+    changed; with ``"if_fresh"`` nothing is written; with ``"never"`` the answer is no."""
+    if sums == "never":
+        return False
+    wanted = {code: int(spec["half_life_days"]) for code, spec in model["indicators"].items()}
+    recorded = dict(db.execute(sql.SELECT_SUMS_HALF_LIVES_SQL).fetchall())
+    stale = db.execute(sql.COUNT_STALE_SUMS_SQL).fetchone()[0]
+    if sums == "refresh":
+        if recorded != wanted:
+            _run_script(db, sql.RESET_SUMS_SQL)
+            stale = 1
+        if stale:
+            for statement in schema.statements(sql.REFRESH_SUMS_SQL):
+                db.execute(
+                    statement, {"anchor_day": as_of_day} if ":anchor_day" in statement else {}
+                )
+            clock.lap("kept sums of marked cases worked out again")
+    elif recorded != wanted or stale:
+        return False
+    latest = db.execute(sql.LATEST_SUM_DAY_SQL).fetchone()[0]
+    return latest is None or latest <= as_of_day
 
 
 def _parameters(model: Mapping[str, Any], as_of: date) -> dict[str, Any]:

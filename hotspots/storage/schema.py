@@ -589,6 +589,80 @@ def m070_enquiry_once_unless_in_error(db: Database) -> None:
         db.execute(statement)
 
 
+INDICATOR_SUMS_SQL = """
+-- What the whole-authority rescore reads instead of every observation: per case and
+-- indicator, the latest day of its current observations and the sum of their decay factors
+-- taken from that day, sum(0.5 ^ ((last_day - observed_day) / half-life)). Its points on any
+-- scoring day on or after last_day follow from these two numbers (hotspots.storage.scores).
+-- Derived data only, rebuilt whenever it is in doubt; no foreign keys, so that it never
+-- holds up the removal of a case.
+CREATE TABLE indicator_sums (
+    case_id INTEGER NOT NULL,
+    indicator TEXT NOT NULL,
+    last_day INTEGER NOT NULL,
+    decay_sum REAL NOT NULL,
+    PRIMARY KEY (case_id, indicator)
+) WITHOUT ROWID;
+-- Whether any sum runs past a scoring day (then the rescore reads the observations instead).
+CREATE INDEX indicator_sums_last_day ON indicator_sums(last_day);
+-- For the accumulation rule, per case and agency (source): the last day on which any of the
+-- agency's current observations of the case is still current (observed_day + the indicator's
+-- half-life, hotspots.rules.is_current; the largest integer for one that does not fade). The
+-- case's current agencies on a day are the rows with current_until on or after it.
+CREATE TABLE agency_days (
+    case_id INTEGER NOT NULL,
+    source TEXT NOT NULL,
+    current_until INTEGER NOT NULL,
+    PRIMARY KEY (case_id, source)
+) WITHOUT ROWID;
+-- The half-life each indicator's sums (and agency days) were worked out with: a change in
+-- the settings rebuilds them all.
+CREATE TABLE indicator_sums_half_lives (
+    indicator TEXT PRIMARY KEY,
+    half_life_days INTEGER NOT NULL
+);
+-- Cases whose sums and agency days are out of date: marked by the triggers below in the
+-- writer's own transaction; the whole-authority rescore works them out again and removes
+-- exactly these marks in its own. No clocks are compared.
+CREATE TABLE indicator_sums_stale (
+    case_id INTEGER PRIMARY KEY
+);
+CREATE TRIGGER observations_sums_stale_on_insert AFTER INSERT ON observations
+WHEN NEW.status = 'current'
+BEGIN
+    INSERT OR IGNORE INTO indicator_sums_stale (case_id) VALUES (NEW.case_id);
+END;
+CREATE TRIGGER observations_sums_stale_on_update
+AFTER UPDATE OF case_id, indicator, observed_on, source, status ON observations
+WHEN (OLD.status = 'current' OR NEW.status = 'current')
+    AND (OLD.case_id IS NOT NEW.case_id OR OLD.indicator IS NOT NEW.indicator
+         OR OLD.observed_on IS NOT NEW.observed_on OR OLD.source IS NOT NEW.source
+         OR OLD.status IS NOT NEW.status)
+BEGIN
+    INSERT OR IGNORE INTO indicator_sums_stale (case_id) VALUES (OLD.case_id), (NEW.case_id);
+END;
+CREATE TRIGGER observations_sums_stale_on_delete AFTER DELETE ON observations
+WHEN OLD.status = 'current'
+BEGIN
+    INSERT OR IGNORE INTO indicator_sums_stale (case_id) VALUES (OLD.case_id);
+END;
+-- A case removed (retention) takes its sums and its mark with it.
+CREATE TRIGGER cases_sums_on_delete AFTER DELETE ON cases
+BEGIN
+    DELETE FROM indicator_sums WHERE case_id = OLD.id;
+    DELETE FROM agency_days WHERE case_id = OLD.id;
+    DELETE FROM indicator_sums_stale WHERE case_id = OLD.id;
+END;
+"""
+
+
+@migrations()
+def m081_indicator_sums(db: Database) -> None:
+    # Empty, with no half-lives recorded: the first whole-authority rescore builds them all.
+    for statement in statements(INDICATOR_SUMS_SQL):
+        db.execute(statement)
+
+
 RANKS_WHEN_READ_SQL = """
 -- A case's rank in its caseload is worked out when it is read (hotspots.storage.rules.RANK):
 -- it is only ever read for one case, one caseload or a page of a list, so storing every

@@ -8,6 +8,8 @@ Day numbers are days since 1970-01-01 (``unixepoch(date) / 86400``), the same nu
 equals the model's ``0.5^(age / half-life)``.
 """
 
+from collections.abc import Iterable
+
 from hotspots import rules
 from hotspots.storage import rules as rule_sql
 
@@ -29,9 +31,14 @@ CREATE TEMP TABLE IF NOT EXISTS rescore_totals (
     current_mask INTEGER NOT NULL,
     current_concerns INTEGER NOT NULL
 );
-CREATE TEMP TABLE IF NOT EXISTS rescore_half_lives (
+CREATE TEMP TABLE IF NOT EXISTS rescore_indicators (
     indicator TEXT PRIMARY KEY,
-    half_life_days INTEGER NOT NULL
+    half_life_days INTEGER NOT NULL,
+    ln_half_per_day REAL NOT NULL,
+    weight REAL NOT NULL,
+    current_since_day INTEGER NOT NULL,
+    bit INTEGER NOT NULL,
+    derived INTEGER NOT NULL
 );
 CREATE TEMP TABLE IF NOT EXISTS rescore_agencies (
     case_id INTEGER PRIMARY KEY,
@@ -66,7 +73,7 @@ CREATE INDEX IF NOT EXISTS temp.rescore_derived_case ON rescore_derived (case_id
 CLEAR_RESCORE_TABLES_SQL = """
 DELETE FROM temp.rescore_combinations;
 DELETE FROM temp.rescore_totals;
-DELETE FROM temp.rescore_half_lives;
+DELETE FROM temp.rescore_indicators;
 DELETE FROM temp.rescore_agencies;
 DELETE FROM temp.rescore_asked;
 DELETE FROM temp.rescore_adjusted;
@@ -164,18 +171,132 @@ def insert_totals_sql(indicators: int, derived: frozenset[int] = frozenset()) ->
     """INSERT_TOTALS_SQL over ``indicators`` parts, parameters numbered 0 to indicators − 1;
     the parts numbered in ``derived`` also read temp.rescore_derived (only parameter names are
     formatted in; every value stays a bound parameter)."""
-    parts = " UNION ALL ".join(
+    return INSERT_TOTALS_SQL.replace("{parts}", _parts(range(indicators), derived))
+
+
+def _parts(numbers: Iterable[int], derived: frozenset[int]) -> str:
+    return " UNION ALL ".join(
         INDICATOR_PART_SQL.replace(
             "{rows}", DERIVED_ROWS_SQL if n in derived else INDICATOR_ROWS_SQL
         ).replace("{n}", str(n))
-        for n in range(indicators)
+        for n in numbers
     )
-    return INSERT_TOTALS_SQL.replace("{parts}", parts)
 
 
-INSERT_HALF_LIFE_SQL = """
-INSERT INTO temp.rescore_half_lives (indicator, half_life_days)
-VALUES (:indicator, :half_life_days)
+# --- the same totals from the kept sums (indicator_sums, migration m081) ------------------
+
+# Each marked case's sums worked out again from its current observations, in one pass over
+# the covering index observations_case (which yields them in case and indicator order, so
+# nothing is sorted), and its agency days in another; then exactly those marks go. Run
+# inside the whole-authority rescore's write transaction, so no mark can be made in between.
+#
+# One pass cannot know a group's latest day before it has read the group, so the decay
+# factors are summed from :anchor_day (the scoring day) and divided by the latest one's:
+# sum(e^(r(A - d))) / e^(r(A - last_day)) = sum(e^(r(last_day - d))), exact to rounding while
+# the latest is within 600 natural-log units of the anchor (about 865 half-lives: centuries at the
+# catalogue's half-lives), where no term can overflow and one that underflows is worth less
+# than 1e-40 of the latest. A group further away (a half-life of a day or two, a record dated
+# years ahead) gets -1 and is then summed from its own latest day, one group at a time.
+REFRESH_SUMS_SQL = """
+DELETE FROM indicator_sums WHERE case_id IN (SELECT case_id FROM indicator_sums_stale);
+INSERT INTO indicator_sums (case_id, indicator, last_day, decay_sum)
+SELECT
+    k.case_id, o.indicator, max(o.observed_day),
+    CASE WHEN abs(i.ln_half_per_day * (:anchor_day - max(o.observed_day))) <= 600
+        THEN sum(exp(i.ln_half_per_day * (:anchor_day - o.observed_day)))
+             / exp(i.ln_half_per_day * (:anchor_day - max(o.observed_day)))
+        ELSE -1 END
+FROM indicator_sums_stale AS k
+CROSS JOIN observations AS o INDEXED BY observations_case
+CROSS JOIN temp.rescore_indicators AS i
+WHERE o.case_id = k.case_id AND o.status = 'current' AND i.indicator = o.indicator
+GROUP BY k.case_id, o.indicator;
+DELETE FROM agency_days WHERE case_id IN (SELECT case_id FROM indicator_sums_stale);
+INSERT INTO agency_days (case_id, source, current_until)
+SELECT k.case_id, o.source, max(
+    CASE WHEN i.half_life_days = 0 THEN 9223372036854775807
+         ELSE o.observed_day + i.half_life_days END
+)
+FROM indicator_sums_stale AS k
+CROSS JOIN observations AS o INDEXED BY observations_case
+CROSS JOIN temp.rescore_indicators AS i
+WHERE o.case_id = k.case_id AND o.status = 'current' AND i.indicator = o.indicator
+GROUP BY k.case_id, o.source;
+UPDATE indicator_sums AS s SET decay_sum = (
+    SELECT total(exp(i.ln_half_per_day * (s.last_day - o.observed_day)))
+    FROM observations AS o INDEXED BY observations_case
+    CROSS JOIN temp.rescore_indicators AS i
+    WHERE o.case_id = s.case_id AND o.indicator = s.indicator AND o.status = 'current'
+      AND i.indicator = o.indicator
+)
+WHERE s.decay_sum < 0 AND s.case_id IN (SELECT case_id FROM indicator_sums_stale);
+DELETE FROM indicator_sums_stale;
+"""
+COUNT_STALE_SUMS_SQL = "SELECT count(*) FROM indicator_sums_stale"
+# The half-lives the kept sums were worked out with.
+SELECT_SUMS_HALF_LIVES_SQL = "SELECT indicator, half_life_days FROM indicator_sums_half_lives"
+# When the catalogue's half-lives are not those the sums were worked out with, every sum is
+# in doubt: all go, every case is marked, and the half-lives now in use are recorded.
+RESET_SUMS_SQL = """
+DELETE FROM indicator_sums;
+DELETE FROM agency_days;
+INSERT OR IGNORE INTO indicator_sums_stale (case_id) SELECT id FROM cases;
+DELETE FROM indicator_sums_half_lives;
+INSERT INTO indicator_sums_half_lives (indicator, half_life_days)
+SELECT indicator, half_life_days FROM temp.rescore_indicators;
+"""
+# The latest day any sum starts from: the sums give a scoring day's points only when no
+# current observation is dated after it (otherwise the run reads the observations).
+LATEST_SUM_DAY_SQL = "SELECT max(last_day) FROM indicator_sums"
+
+# INSERT_TOTALS_SQL's totals for every indicator the model does not work out, read from the
+# kept sums, in case order (no sort): with E = the decay from last_day to the scoring day,
+# the strongest observation is worth E and the sum of all of them E × decay_sum, so an
+# indicator's points are weight × min(repeat_cap, E × (1 + repeat_fraction × (decay_sum − 1))),
+# INDICATOR_PART_SQL's arithmetic. CROSS JOIN keeps the sums as the outer loop.
+INSERT_TOTALS_FROM_SUMS_SQL = """
+INSERT INTO temp.rescore_totals (case_id, indicator_points, current_mask, current_concerns)
+SELECT
+    s.case_id,
+    sum(i.weight * min(
+        :repeat_cap,
+        exp(i.ln_half_per_day * (:as_of_day - s.last_day))
+        * (1 + :repeat_fraction * (s.decay_sum - 1))
+    )),
+    sum(CASE WHEN s.last_day >= i.current_since_day THEN i.bit ELSE 0 END),
+    sum(s.last_day >= i.current_since_day)
+FROM indicator_sums AS s
+CROSS JOIN temp.rescore_indicators AS i
+WHERE i.indicator = s.indicator AND NOT i.derived
+GROUP BY s.case_id
+"""
+# ...and the indicators the model works out ([scoring.derived]), from their rows as
+# INSERT_TOTALS_SQL reads them, added to each case's totals (each indicator appears in one of
+# the two statements only, so adding the bits is still their bitwise OR).
+UPSERT_DERIVED_TOTALS_SQL = """
+INSERT INTO temp.rescore_totals (case_id, indicator_points, current_mask, current_concerns)
+SELECT case_id, sum(points), sum(bit), sum(is_current) FROM ({parts}) GROUP BY case_id
+ON CONFLICT (case_id) DO UPDATE SET
+    indicator_points = indicator_points + excluded.indicator_points,
+    current_mask = current_mask + excluded.current_mask,
+    current_concerns = current_concerns + excluded.current_concerns
+"""
+
+
+def upsert_derived_totals_sql(derived: frozenset[int]) -> str:
+    """UPSERT_DERIVED_TOTALS_SQL over the parts numbered in ``derived`` (parameters numbered as
+    insert_totals_sql's)."""
+    return UPSERT_DERIVED_TOTALS_SQL.replace("{parts}", _parts(sorted(derived), derived))
+
+
+# The catalogue as the run's statements read it: each indicator's half-life, decay rate per
+# day, weight, first day it counts as current (hotspots.rules.is_current), combination bit, and
+# whether the model works it out ([scoring.derived]).
+INSERT_INDICATOR_SQL = """
+INSERT INTO temp.rescore_indicators
+    (indicator, half_life_days, ln_half_per_day, weight, current_since_day, bit, derived)
+VALUES
+    (:indicator, :half_life_days, :ln_half_per_day, :weight, :current_since_day, :bit, :derived)
 """
 
 # A case's current observations' agencies (for a row aliased t), read from the covering index
@@ -183,7 +304,7 @@ VALUES (:indicator, :half_life_days)
 _RECORDED_AGENCIES = """
 SELECT o.source
 FROM observations AS o INDEXED BY observations_case
-JOIN temp.rescore_half_lives AS h ON h.indicator = o.indicator
+JOIN temp.rescore_indicators AS h ON h.indicator = o.indicator
 WHERE o.case_id = t.case_id AND o.status = 'current' AND o.observed_day <= :as_of_day
   AND (h.half_life_days = 0 OR o.observed_day >= :as_of_day - h.half_life_days)
 """
@@ -191,9 +312,16 @@ WHERE o.case_id = t.case_id AND o.status = 'current' AND o.observed_day <= :as_o
 _DERIVED_AGENCIES = """
 SELECT d.source
 FROM temp.rescore_derived AS d
-JOIN temp.rescore_half_lives AS h ON h.indicator = d.indicator
+JOIN temp.rescore_indicators AS h ON h.indicator = d.indicator
 WHERE d.case_id = t.case_id
   AND (h.half_life_days = 0 OR d.observed_day >= :as_of_day - h.half_life_days)
+"""
+
+# ...and, from the kept sums, its agency days (agency_days) still current on the day.
+_KEPT_AGENCIES = """
+SELECT 1 FROM agency_days AS a
+WHERE a.case_id = t.case_id AND a.current_until >= :as_of_day
+LIMIT :min_agencies
 """
 
 # How many agencies (up to :min_agencies, all the rule asks) reported the current observations
@@ -201,8 +329,9 @@ WHERE d.case_id = t.case_id
 # concerns). The read of a case's distinct agencies stops at the :min_agencies-th: most such
 # cases show two agencies within their first few rows, so this reads a fraction of their
 # observations. A UNION would read every row, so the derived observations' agencies are added
-# only for the few cases that have any.
-INSERT_AGENCIES_SQL = f"""
+# only for the few cases that have any; the other cases' agencies come from their observations
+# or, when the run uses the kept sums, from the kept agency days.
+_INSERT_AGENCIES_SQL = f"""
 INSERT INTO temp.rescore_agencies (case_id, agencies)
 SELECT t.case_id, CASE
     WHEN EXISTS (SELECT 1 FROM temp.rescore_derived AS x WHERE x.case_id = t.case_id)
@@ -210,14 +339,18 @@ SELECT t.case_id, CASE
         SELECT count(*) FROM ({_RECORDED_AGENCIES} UNION {_DERIVED_AGENCIES}
                               LIMIT :min_agencies)
     )
-    ELSE (SELECT count(*) FROM (SELECT DISTINCT * FROM ({_RECORDED_AGENCIES})
-                                LIMIT :min_agencies))
+    ELSE (SELECT count(*) FROM ({{others}}))
 END
 FROM temp.rescore_totals AS t
 CROSS JOIN cases AS c
 WHERE t.current_concerns >= :min_concerns
   AND c.id = t.case_id AND c.status = 'open' AND {_AGE_YEARS} <= :max_age_years
 """  # noqa: S608 (constant fragments, no values)
+INSERT_AGENCIES_SQL = _INSERT_AGENCIES_SQL.replace(
+    "{others}",
+    f"SELECT DISTINCT * FROM ({_RECORDED_AGENCIES}) LIMIT :min_agencies",  # noqa: S608
+)
+INSERT_AGENCIES_FROM_SUMS_SQL = _INSERT_AGENCIES_SQL.replace("{others}", _KEPT_AGENCIES)
 
 # Which screening questions have been asked (an outcome other than unable_to_ask) by as_of.
 INSERT_ASKED_SQL = """
