@@ -3,7 +3,7 @@
 Builds (or reuses) a demo database of 400,000 cases (about 8 million observations) with
 ``hotspots demo``, then times, in the same run and on the same rows:
 
-1. the full rescore (``rescoring.rescore_all``: scores, bands, ranks, history): once building
+1. the full rescore (``rescoring.rescore_all``: scores, bands, history): once building
    every kept indicator sum from nothing, then best of N with the sums up to date, then best
    of N after a day's changes (10,000 cases' sums marked), with the time of each step;
 2. a single-case rescore (``rescoring.rescore_case``), median and 95th percentile of 200;

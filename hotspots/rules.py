@@ -1,5 +1,6 @@
 """The domain's rules, each defined once: what is *current*, which *practice gaps* a case has,
-a score's *reasons*, its *trend*, whether a hotspot is *reviewed*, and what a *hotspot* is.
+a score's *reasons*, its *trend*, whether a hotspot is *reviewed*, what a *hotspot* is, and a
+case's *rank* in its caseload.
 
 Pure functions over plain data (no Flask, no database, no clock). The scoring model, the web
 pages, the digest and the CLI all call these; where the set-based rescore or a list page needs
@@ -211,3 +212,25 @@ def is_unreviewed_hotspot(
     return (as_of - red_since_day).days > within_days and not is_reviewed(
         last_reviewed_on, as_of, within_days
     )
+
+
+def caseload_ranks(scores: Iterable[tuple[int, int | None, float]]) -> dict[int, int | None]:
+    """Each scored case's rank in its worker's caseload, from (case_id, worker_id, score)
+    rows: 1 for the highest score, ties ranked by the lower case id first; None for an
+    unallocated case (no caseload ranks it)."""
+    ranks: dict[int, int | None] = {}
+    caseloads: dict[int, list[tuple[float, int]]] = {}
+    for case_id, worker_id, score in scores:
+        if worker_id is None:
+            ranks[case_id] = None
+        else:
+            caseloads.setdefault(worker_id, []).append((score, case_id))
+    for caseload in caseloads.values():
+        for rank, (_score, case_id) in enumerate(sorted(caseload, key=_rank_key), start=1):
+            ranks[case_id] = rank
+    return ranks
+
+
+def _rank_key(scored: tuple[float, int]) -> tuple[float, int]:
+    score, case_id = scored
+    return (-score, case_id)

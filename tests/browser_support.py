@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from hotspots import create_app, rescoring, storage
 from hotspots.passwords import hash_password
+from hotspots.storage import scores as scores_sql
 from hotspots.storage.schema import migrate
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=ZoneInfo("Europe/London"))
@@ -166,9 +167,9 @@ def csrf_token(html: str) -> str | None:
 
 
 def score_row(db, case_id: int) -> dict[str, Any]:
-    cursor = db.execute("SELECT score, band, rank FROM scores WHERE case_id = ?", [case_id])
-    score, band, rank = cursor.fetchone()
-    return {"score": score, "band": band, "rank": rank}
+    """The case's score, band and rank in its caseload, read as the product reads them."""
+    row = storage.fetch_one(db, scores_sql.SELECT_SCORE_SQL, {"case_id": case_id})
+    return {"score": row["score"], "band": row["band"], "rank": row["rank"]}
 
 
 def audit_rows(db, action: str | None = None) -> list[dict[str, Any]]:

@@ -69,12 +69,22 @@ def test_score_of_a_past_day_writes_that_days_history_and_keeps_todays_ranking(
     runner, db, caseload
 ):
     runner.invoke(args=["score"])
-    ranking = sorted((r["case_id"], r["as_of"], r["rank"]) for r in db["scores"].rows)
+    scores = sorted(
+        (r["case_id"], r["as_of"], r["score"], r["worker_id"]) for r in db["scores"].rows
+    )
+    listed = runner.invoke(args=["caseload", WORKER, "--json"]).output
+    ranking = [(c["rank"], c["case_ref"], c["as_of"]) for c in json.loads(listed)]
+    assert ranking == [(1, "C0002", "2026-11-25"), (2, "C0001", "2026-11-25")]
     result = runner.invoke(args=["score", "--as-of", "2026-11-18"])
     assert result.exit_code == 0, result.output
     assert "Wrote the score history of 3 open cases for 2026-11-18" in result.output
     assert "today's ranking is unchanged" in result.output
-    assert sorted((r["case_id"], r["as_of"], r["rank"]) for r in db["scores"].rows) == ranking
+    assert (
+        sorted((r["case_id"], r["as_of"], r["score"], r["worker_id"]) for r in db["scores"].rows)
+        == scores
+    )
+    listed = runner.invoke(args=["caseload", WORKER, "--json"]).output
+    assert [(c["rank"], c["case_ref"], c["as_of"]) for c in json.loads(listed)] == ranking
     days = db.execute("SELECT DISTINCT day FROM score_history ORDER BY day").fetchall()
     assert days == [("2026-11-18",), ("2026-11-25",)]
 

@@ -14,6 +14,7 @@ import pytest
 from hotspots import audit, rescoring, rules, scoring, storage
 from hotspots.dates import stamp
 from hotspots.demo import load_demo
+from hotspots.storage import rules as rule_sql
 from hotspots.storage import scores as scores_sql
 
 AS_OF = date(2026, 11, 25)
@@ -99,6 +100,20 @@ class World:
 @pytest.fixture
 def world(db):
     return World(db)
+
+
+def rank_of(db, case_id):
+    """The case's rank in its caseload, read as the product reads it (with its scores row)."""
+    return storage.fetch_one(db, scores_sql.SELECT_SCORE_SQL, {"case_id": case_id})["rank"]
+
+
+def ranked(db, settings, worker_id):
+    """The worker's caseload as (rank, case id), in the order the product lists it."""
+    ids = {r["case_ref"]: r["id"] for r in db["cases"].rows}
+    return [
+        (row["rank"], ids[row["case_ref"]])
+        for row in rescoring.read_caseload(db, worker_id, settings)
+    ]
 
 
 def random_cases(world, rng, count, *, after_as_of=True):
@@ -293,13 +308,56 @@ def test_ranks_run_from_one_in_each_workers_caseload_and_unallocated_cases_have_
     other = world.case(world.bob)
     nobody = world.case(None)
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
-    ranks = {r["case_id"]: (r["rank"], r["worker_id"]) for r in db["scores"].rows}
+    ranks = {r["case_id"]: (rank_of(db, r["case_id"]), r["worker_id"]) for r in db["scores"].rows}
     assert ranks == {
         busy: (1, world.ann),
         quiet: (2, world.ann),
         other: (1, world.bob),
         nobody: (None, None),
     }
+    assert ranked(db, settings, world.ann) == [(1, busy), (2, quiet)]
+    assert ranked(db, settings, world.bob) == [(1, other)]
+
+
+def test_equal_scores_in_a_caseload_are_ranked_by_the_lower_case_id_first(world, db, settings):
+    tied = [world.case(world.ann) for _ in range(3)]
+    higher = world.case(world.ann)
+    world.observe(higher, "domestic_abuse")
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    scores = {db["scores"].get(case_id)["score"] for case_id in tied}
+    assert len(scores) == 1  # the same facts, so the same score
+    assert ranked(db, settings, world.ann) == [
+        (1, higher),
+        (2, tied[0]),
+        (3, tied[1]),
+        (4, tied[2]),
+    ]
+    assert [rank_of(db, case_id) for case_id in tied] == [2, 3, 4]
+    # A later case that ties with the leader ranks below it, and above the lower scores.
+    level = world.case(world.ann)
+    world.observe(level, "domestic_abuse")
+    rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1))
+    assert db["scores"].get(level)["score"] == db["scores"].get(higher)["score"]
+    assert ranked(db, settings, world.ann) == [
+        (1, higher),
+        (2, level),
+        (3, tied[0]),
+        (4, tied[1]),
+        (5, tied[2]),
+    ]
+
+
+def test_an_unallocated_case_has_no_rank_until_it_is_allocated(world, db, settings):
+    held = world.case(world.ann)
+    nobody = world.case(None)
+    world.observe(nobody, "previous_injury")
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    assert rank_of(db, nobody) is None
+    assert ranked(db, settings, world.ann) == [(1, held)]
+    world.change(nobody, worker_id=world.ann)
+    row = rescoring.rescore_case(db, nobody, settings, as_of=AS_OF, now=later(1))
+    assert row["rank"] == 1
+    assert ranked(db, settings, world.ann) == [(1, nobody), (2, held)]
 
 
 def test_closed_cases_leave_the_ranking_and_keep_their_history(world, db, settings):
@@ -310,7 +368,7 @@ def test_closed_cases_leave_the_ranking_and_keep_their_history(world, db, settin
     world.change(closing, status="closed", closed_on=AS_OF.isoformat())
     rescoring.rescore_all(db, settings, as_of=AS_OF + timedelta(days=1), now=later(60 * 24))
     assert [r["case_id"] for r in db["scores"].rows] == [staying]
-    assert db["scores"].get(staying)["rank"] == 1
+    assert rank_of(db, staying) == 1
     assert db.execute("SELECT day FROM score_history WHERE case_id = ?", [closing]).fetchall() == [
         (AS_OF.isoformat(),)
     ]
@@ -354,11 +412,12 @@ def test_rescoring_one_case_writes_its_score_history_and_reranks_its_caseload(wo
     world.observe(first, "police_callout")
     second = world.case(world.ann)
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
-    assert db["scores"].get(second)["rank"] == 2
+    assert ranked(db, settings, world.ann) == [(1, first), (2, second)]
     world.observe(second, "previous_injury")
     row = rescoring.rescore_case(db, second, settings, as_of=AS_OF, now=later(2))
     assert row["rank"] == 1
-    assert db["scores"].get(first)["rank"] == 2
+    assert rank_of(db, first) == 2
+    assert ranked(db, settings, world.ann) == [(1, second), (2, first)]
     assert row["score"] == pytest.approx(rescoring.score_of(db, second, settings, AS_OF).score)
     assert row["computed_at"] == stamp(later(2))
     contributions = json.loads(row["contributions"])
@@ -374,14 +433,30 @@ def test_a_reallocated_case_leaves_its_old_workers_ranking(world, db, settings):
     moving = world.case(world.ann)
     world.observe(moving, "previous_injury")
     staying = world.case(world.ann)
+    bobs = world.case(world.bob)
+    world.observe(bobs, "domestic_abuse")
+    world.observe(bobs, "previous_injury")
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    assert ranked(db, settings, world.ann) == [(1, moving), (2, staying)]
     world.change(moving, worker_id=world.bob)
     rescoring.rescore_case(db, moving, settings, as_of=AS_OF, now=later(2))
-    assert db["scores"].get(staying)["rank"] == 1
-    assert (db["scores"].get(moving)["rank"], db["scores"].get(moving)["worker_id"]) == (
-        1,
-        world.bob,
-    )
+    assert rank_of(db, staying) == 1
+    assert ranked(db, settings, world.ann) == [(1, staying)]
+    assert (rank_of(db, moving), db["scores"].get(moving)["worker_id"]) == (2, world.bob)
+    assert ranked(db, settings, world.bob) == [(1, bobs), (2, moving)]
+
+
+def test_the_sweep_changes_the_ranks_the_rest_of_the_caseload_sees(world, db, settings):
+    cases = [world.case(world.ann) for _ in range(3)]
+    world.observe(cases[0], "domestic_abuse")
+    world.observe(cases[1], "police_callout")
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    assert ranked(db, settings, world.ann) == [(1, cases[0]), (2, cases[1]), (3, cases[2])]
+    world.observe(cases[2], "previous_injury")
+    world.observe(cases[2], "domestic_abuse")
+    assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 1
+    assert ranked(db, settings, world.ann) == [(1, cases[2]), (2, cases[0]), (3, cases[1])]
+    assert [rank_of(db, case_id) for case_id in cases] == [2, 3, 1]
 
 
 def test_rescoring_a_closed_case_removes_its_score(world, db, settings):
@@ -547,10 +622,11 @@ def test_many_cases_facts_read_at_once_equal_each_cases_own(world, db, settings)
         assert in_order(found[case_id][1]) == in_order(case)
 
 
-RANKED_SQL = """
-SELECT case_id, score, band, rank, worker_id, practice_gaps, current_concerns
-FROM scores ORDER BY case_id
-"""
+RANKED_SQL = f"""
+SELECT s.case_id, s.score, s.band, {rule_sql.RANK} AS rank, s.worker_id, s.practice_gaps,
+       s.current_concerns
+FROM scores AS s ORDER BY s.case_id
+"""  # noqa: S608 (a constant fragment, no values)
 
 
 def test_the_sweep_rescores_many_marked_cases_as_the_model_and_the_full_rescore_do(

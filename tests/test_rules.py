@@ -16,6 +16,7 @@ from hotspots.sending import gather_digest, managers
 from hotspots.storage import fetch_all
 from hotspots.storage import rules as rule_sql
 from hotspots.storage.web import (
+    CASE_BY_REF_SQL,
     CASELOAD_SQL,
     TEAM_PRACTICE_GAPS_SQL,
     TEAM_UNREVIEWED_HOTSPOTS_SQL,
@@ -93,6 +94,97 @@ def test_the_gap_mask_round_trips_and_keeps_the_rules_order():
     codes = ["visit_overdue", "no_domestic_abuse_enquiry"]
     assert rules.gap_codes(rules.gap_mask(codes)) == ["no_domestic_abuse_enquiry", "visit_overdue"]
     assert rules.gap_codes(None) == []
+
+
+def test_a_caseload_ranks_the_highest_score_first_and_equal_scores_by_the_lower_case_id():
+    scores = [(7, 1, 2.5), (3, 1, 9.0), (5, 1, 2.5), (4, 2, 2.5), (9, None, 30.0), (2, 1, 2.5)]
+    assert rules.caseload_ranks(scores) == {3: 1, 2: 2, 5: 3, 7: 4, 4: 1, 9: None}
+    assert rules.caseload_ranks([]) == {}
+
+
+# Every score's rank, and one caseload in rank order, through the SQL twin.
+RANKS_SQL = f"SELECT s.case_id, {rule_sql.RANK} AS rank FROM scores AS s"  # noqa: S608
+CASELOAD_RANKS_SQL = f"""
+SELECT s.case_id, {rule_sql.RANK} AS rank FROM scores AS s WHERE s.worker_id = :worker
+ORDER BY {rule_sql.RANK_ORDER}
+"""  # noqa: S608 (constant fragments, no values)
+
+
+def ranks_db(tmp_path, rng):
+    """Scores for 90 cases in three caseloads and none, from a few values so ties abound; the
+    case ids are given out of order, so no order of insertion can pass for rank order."""
+    from hotspots import storage
+    from hotspots.storage.schema import migrate
+
+    db = storage.connect(tmp_path / "ranks.db")
+    migrate(db)
+    team = db["teams"].insert({"name": "Broadland"}).last_pk
+    workers = [
+        db["staff"]
+        .insert({"email": f"w{n}@example.org", "name": f"W{n}", "role": "worker", "team_id": team})
+        .last_pk
+        for n in range(3)
+    ]
+    ids = rng.sample(range(1, 10_000), 90)
+    for case_id in ids:
+        worker = rng.choice([*workers, None])
+        db["cases"].insert(
+            {
+                "id": case_id,
+                "case_ref": f"C{case_id:05d}",
+                "initials": "AB",
+                "date_of_birth": "2026-01-01",
+                "team_id": team,
+                "worker_id": worker,
+                "opened_on": "2026-02-01",
+                "visit_every_days": 14,
+                "status": "open",
+            }
+        )
+        db["scores"].insert(
+            {
+                "case_id": case_id,
+                "as_of": AS_OF.isoformat(),
+                "score": rng.choice([0.0, 2.0, 2.5, 7.25, 7.25, 31.0]),
+                "band": "green",
+                "worker_id": worker,
+                "model_version": "test",
+                "computed_at": NOW.isoformat(),
+            }
+        )
+    return db, workers
+
+
+def test_the_sql_rank_and_its_order_agree_with_the_pure_rank_case_by_case_ties_included(
+    tmp_path,
+):
+    db, workers = ranks_db(tmp_path, random.Random(80))
+    rows = db.execute("SELECT case_id, worker_id, score FROM scores").fetchall()
+    expected = rules.caseload_ranks(rows)
+    ranked = dict(db.execute(RANKS_SQL).fetchall())
+    assert ranked == expected
+    assert None in ranked.values()  # some cases are unallocated
+    for worker in workers:
+        ordered = db.execute(CASELOAD_RANKS_SQL, {"worker": worker}).fetchall()
+        # Ordering by RANK_ORDER numbers the caseload 1, 2, 3… as RANK does.
+        assert [rank for _, rank in ordered] == list(range(1, len(ordered) + 1))
+        scores = db.execute(
+            "SELECT score FROM scores WHERE worker_id = ? GROUP BY score HAVING count(*) > 1",
+            [worker],
+        ).fetchall()
+        assert scores  # each caseload has ties to break
+
+
+def test_a_rank_is_counted_from_the_caseload_index_without_reading_the_scores_table(tmp_path):
+    db, _ = ranks_db(tmp_path, random.Random(81))
+    plan = [
+        row[3] for row in db.execute("EXPLAIN QUERY PLAN " + RANKS_SQL + " WHERE s.case_id = 1")
+    ]
+    counts = [step for step in plan if step.startswith("SEARCH above")]
+    assert counts == [
+        "SEARCH above USING COVERING INDEX scores_worker (worker_id=? AND score>?)",
+        "SEARCH above USING COVERING INDEX scores_worker (worker_id=? AND score=? AND case_id<?)",
+    ]
 
 
 # --- an invented authority -------------------------------------------------------------------
@@ -218,6 +310,24 @@ def test_model_stored_scores_pages_and_digest_agree_case_by_case(authority):
         if rules.is_unreviewed_hotspot(row["band"], red_since, last, AS_OF, within):
             pure_unreviewed.add(ref)
     assert pure_unreviewed == page_unreviewed
+
+    # Ranks: the pages', the case page's and the CLI's are the pure rule's.
+    expected = rules.caseload_ranks(
+        db.execute("SELECT case_id, worker_id, score FROM scores").fetchall()
+    )
+    refs = {row["case_id"]: ref for ref, row in stored.items()}
+    for ref, row in stored.items():
+        case = fetch_all(db, CASE_BY_REF_SQL, {"case_ref": ref})[0]
+        assert case["rank"] == expected[row["case_id"]], ref
+    for worker in {row["worker_id"] for row in stored.values()} - {None}:
+        caseload = [
+            (r["rank"], r["case_ref"]) for r in rescoring.read_caseload(db, worker, settings)
+        ]
+        assert caseload == sorted(
+            (rank, refs[case_id])
+            for case_id, rank in expected.items()
+            if stored[refs[case_id]]["worker_id"] == worker
+        )
 
 
 def test_a_workers_caseload_page_and_the_cli_agree_on_trend_reasons_and_overdue_visits(

@@ -80,7 +80,6 @@ class Authority:
             as_of=as_of,
             score=score,
             band=band,
-            rank=None,
             contributions=json.dumps(contributions),
             model_version="test",
             computed_at=f"{as_of}T02:00:00+00:00",

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from hotspots import rescoring, storage
+from hotspots.storage import scores as scores_sql
 from hotspots.storage.schema import migrate, migrations, statements
 
 TABLES = {
@@ -90,6 +91,48 @@ def test_rebuilding_enquiries_keeps_every_row_its_id_and_its_change_marks(tmp_pa
             "INSERT INTO enquiries (case_id, topic, asked_on, outcome, recorded_at) "
             "VALUES (1, 'domestic_abuse', '2026-03-01', 'disclosed', '2026-03-02')"
         )
+
+
+def test_dropping_stored_ranks_keeps_every_score_and_indexes_what_a_rank_is_counted_from(
+    tmp_path,
+):
+    """m080 drops scores.rank (ranks are worked out when read): every score stays, and the
+    caseload index becomes (worker_id, score, case_id)."""
+    path = tmp_path / "ranks.db"
+    db = storage.connect(path)
+    names = [m.name for m in migrations.pending(db)]
+    migrations.apply(db, stop_before=names[names.index("m080_ranks_when_read") :])
+    db.execute("INSERT INTO teams (name) VALUES ('Broadland')")
+    db.execute("INSERT INTO staff (email, name, role, team_id) VALUES ('a@x', 'A', 'worker', 1)")
+    for case_id, worker, score, rank in ((1, 1, 4.0, 2), (2, 1, 9.5, 1), (3, None, 12.0, None)):
+        db.execute(
+            "INSERT INTO cases (id, case_ref, initials, date_of_birth, team_id, worker_id, "
+            "opened_on, visit_every_days, status) "
+            "VALUES (?, ?, 'AB', '2026-01-01', 1, ?, '2026-02-01', 14, 'open')",
+            [case_id, f"C{case_id}", worker],
+        )
+        db.execute(
+            "INSERT INTO scores (case_id, as_of, score, band, rank, worker_id, model_version, "
+            "computed_at) VALUES (?, '2026-11-25', ?, 'amber', ?, ?, 'v1', '2026-11-25T02:00')",
+            [case_id, score, rank, worker],
+        )
+    db.conn.commit()
+    assert migrate(db) == ["m080_ranks_when_read"]
+    assert "rank" not in db["scores"].columns_dict
+    columns = db.execute("SELECT name FROM pragma_index_info('scores_worker') ORDER BY seqno")
+    assert [r[0] for r in columns] == ["worker_id", "score", "case_id"]
+    assert db.execute(
+        "SELECT case_id, score, worker_id FROM scores ORDER BY case_id"
+    ).fetchall() == [
+        (1, 4.0, 1),
+        (2, 9.5, 1),
+        (3, 12.0, None),
+    ]
+    ranks = [
+        storage.fetch_one(db, scores_sql.SELECT_SCORE_SQL, {"case_id": case_id})["rank"]
+        for case_id in (1, 2, 3)
+    ]
+    assert ranks == [2, 1, None]  # the ranks that were stored, now worked out
 
 
 def test_the_connection_uses_wal_foreign_keys_and_a_busy_timeout(tmp_path):

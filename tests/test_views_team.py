@@ -8,6 +8,10 @@ import browser_support as world
 import pytest
 from browser_support import sign_in
 
+from hotspots import rules
+from hotspots.storage import fetch_one
+from hotspots.storage.web import CASE_BY_REF_SQL
+
 
 @pytest.fixture
 def app(db_path, tmp_path):
@@ -270,14 +274,16 @@ def test_a_manager_allocates_an_unallocated_case_to_a_team_member(client, db, id
     assert response.status_code == 400  # not a member of the team
     response = client.post("/team/allocate/N-0005", data={"worker": str(ids["staff"]["bob"])})
     assert response.status_code == 302
-    row = db.execute(
-        "SELECT c.worker_id, s.worker_id, s.rank FROM cases c JOIN scores s ON s.case_id = c.id "
-        "WHERE c.case_ref = 'N-0005'"
-    ).fetchone()
-    assert row[0] == row[1] == ids["staff"]["bob"] and row[2] is not None
+    row = fetch_one(db, CASE_BY_REF_SQL, {"case_ref": "N-0005"})
+    assert row["worker_id"] == db["scores"].get(row["id"])["worker_id"] == ids["staff"]["bob"]
+    bobs = db.execute(
+        "SELECT case_id, worker_id, score FROM scores WHERE worker_id = ?", [ids["staff"]["bob"]]
+    ).fetchall()
+    assert len(bobs) == 2  # N-0005 joins Bob's one open case
+    assert row["rank"] == rules.caseload_ranks(bobs)[row["id"]]
     assert db["rescore_queue"].count == 0
     page = client.get("/team").get_data(as_text=True)
-    assert "Case N-0005 allocated to Bob Worker." in page
+    assert f"Case N-0005 allocated to Bob Worker. It is rank {row['rank']} in their" in page
     assert headline(page)["Unallocated cases"] == "0"
     assert [r for r in world.audit_rows(db, "allocate_case")] == [
         {

@@ -51,8 +51,9 @@ def _as_of_option(value: str | None, settings) -> tuple[date, datetime]:
 def score_command(as_of: str | None) -> None:
     """Rescore every open case in the authority, in one transaction.
 
-    Today (the default): writes each open case's score, band, rank in its worker's caseload
-    and model version, and the day's score history row; closed cases leave the ranking.
+    Today (the default): writes each open case's score, band, worker and model version, and
+    the day's score history row (ranks in each worker's caseload follow from the scores when
+    read); closed cases leave the ranking.
     A past day (--as-of): writes only that day's score history rows, as the model scores the
     records on that day; today's ranking is left as it is. A future day is refused.
 

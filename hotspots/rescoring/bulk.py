@@ -45,8 +45,8 @@ def rescore_all(
     history_only: bool = False,
     timings: dict[str, float] | None = None,
 ) -> int:
-    """Score every open case on ``as_of`` in one transaction: scores (band, rank within the
-    worker's caseload, model version, practice gaps, contributions) and the day's
+    """Score every open case on ``as_of`` in one transaction: scores (band, worker, model
+    version, practice gaps, contributions; ranks are worked out when read) and the day's
     score_history rows; closed cases leave ``scores``; every mark in ``rescore_queue`` is
     consumed. With ``history_only`` (a past day), only that day's score_history rows are
     written: today's ranking, its marks and its state are left as they are. Returns the number
@@ -68,8 +68,7 @@ def rescore_all(
             clock.lap("history written")
             _run_script(db, sql.CLEAR_RESCORE_TABLES_SQL)
             return count
-        db.execute(sql.INSERT_RANKS_SQL)
-        clock.lap("case scores and ranks")
+        clock.lap("case scores")
         db.execute(sql.DELETE_ALL_SCORES_SQL)
         db.execute(sql.INSERT_ALL_SCORES_SQL, banding | {"computed_at": stamp(now)})
         clock.lap("scores written")

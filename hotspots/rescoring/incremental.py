@@ -12,7 +12,6 @@ between them is never lost: it is in the score, or its mark stays for the next r
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
@@ -43,8 +42,9 @@ def rescore_case(
     now: datetime,
 ) -> dict[str, Any] | None:
     """Rescore one case now with the pure model, write its ``scores`` row (contributions
-    included) and today's ``score_history`` row, consume its mark, and re-rank its caseload
-    (and its previous caseload if it was reallocated). Returns the new scores row; None for a
+    included) and today's ``score_history`` row, and consume its mark. Returns the new scores
+    row with the case's rank in its caseload (ranks are worked out when read, so every rank in
+    its caseload, and in the one it left if it was reallocated, follows at once); None for a
     closed or unknown case (a closed case's scores row is removed)."""
     version = scoring.model_version(settings["scoring"])
     with write_transaction(db):
@@ -188,12 +188,10 @@ def _write_scores(
     version: str,
 ) -> None:
     """Write the cases' scores (``worked`` holds rows already worked out from the same facts)
-    and today's history rows, remove closed or unknown cases' scores, then re-rank every
-    caseload the cases are in or left, each worker once."""
+    and today's history rows, and remove closed or unknown cases' scores. No caseload is
+    re-ranked: ranks are worked out when read."""
     if not case_ids:
         return
-    ids = {"case_ids": json.dumps(list(case_ids))}
-    workers = {r[1] for r in db.execute(batch_sql.SELECT_PREVIOUS_WORKERS_SQL, ids)}
     scores, gone = [], []
     for case_id in case_ids:
         if case_id not in found or found[case_id][0]["status"] != "open":
@@ -203,8 +201,6 @@ def _write_scores(
             case_id, found[case_id], settings, as_of, now, version
         )
         scores.append(row)
-        if row["worker_id"] is not None:
-            workers.add(row["worker_id"])
     history = [
         {
             "case_id": r["case_id"],
@@ -218,4 +214,3 @@ def _write_scores(
     db.conn.executemany(sql.DELETE_SCORE_SQL, gone)
     db.conn.executemany(sql.UPSERT_SCORE_SQL, scores)
     db.conn.executemany(sql.UPSERT_HISTORY_SQL, history)
-    db.conn.executemany(sql.RERANK_WORKER_SQL, [{"worker_id": w} for w in sorted(workers)])

@@ -53,6 +53,25 @@ UNREVIEWED_HOTSPOT = f"""
 """
 
 
+# The case's rank in its worker's caseload (hotspots.rules.caseload_ranks): NULL when the
+# score is unallocated, else 1 + the caseload's scores ranked above it (a higher score, or
+# the same score and a lower case id). Worked out when read, never stored: each count reads
+# one range of the index scores_worker (worker_id, score, case_id), so a rank costs a walk
+# over the cases above it in one caseload, and nothing on a rescore.
+RANK = """
+(CASE WHEN s.worker_id IS NULL THEN NULL ELSE 1
+    + (SELECT count(*) FROM scores AS above INDEXED BY scores_worker
+       WHERE above.worker_id = s.worker_id AND above.score > s.score)
+    + (SELECT count(*) FROM scores AS above INDEXED BY scores_worker
+       WHERE above.worker_id = s.worker_id AND above.score = s.score
+         AND above.case_id < s.case_id)
+END)
+"""
+
+# Rank order within one caseload: ordering its scores by this numbers them as RANK does.
+RANK_ORDER = "s.score DESC, s.case_id"
+
+
 def gap(code: str) -> str:
     """The case has the practice gap ``code`` (hotspots.rules.practice_gaps), as stored with
     its score in ``scores.practice_gaps``."""

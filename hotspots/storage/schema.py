@@ -661,3 +661,20 @@ def m081_indicator_sums(db: Database) -> None:
     # Empty, with no half-lives recorded: the first whole-authority rescore builds them all.
     for statement in statements(INDICATOR_SUMS_SQL):
         db.execute(statement)
+
+
+RANKS_WHEN_READ_SQL = """
+-- A case's rank in its caseload is worked out when it is read (hotspots.storage.rules.RANK):
+-- it is only ever read for one case, one caseload or a page of a list, so storing every
+-- caseload's ranks on each rescore was wasted work. This index is what a rank is counted
+-- from: the caseload's scores above the case, in (score, case_id) order.
+DROP INDEX scores_worker;
+ALTER TABLE scores DROP COLUMN rank;
+CREATE INDEX scores_worker ON scores(worker_id, score, case_id);
+"""
+
+
+@migrations()
+def m080_ranks_when_read(db: Database) -> None:
+    for statement in statements(RANKS_WHEN_READ_SQL):
+        db.execute(statement)

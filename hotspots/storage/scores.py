@@ -1,5 +1,6 @@
 """SQL for scoring: the whole-authority rescore (set-based, through temporary tables), one
-case's facts and its score row, caseload ranks, history, trends and caseload reads.
+case's facts and its score row, history, trends and caseload reads. Ranks are not stored:
+they are worked out when read (``hotspots.storage.rules.RANK``).
 
 Day numbers are days since 1970-01-01 (``unixepoch(date) / 86400``), the same numbers as
 ``observations.observed_day``. A decay factor is ``exp(:ln_half_per_day × age_days)`` with
@@ -59,10 +60,6 @@ CREATE TEMP TABLE IF NOT EXISTS rescore_scores (
     practice_gaps INTEGER NOT NULL,
     current_concerns INTEGER NOT NULL
 );
-CREATE TEMP TABLE IF NOT EXISTS rescore_ranks (
-    case_id INTEGER PRIMARY KEY,
-    rank INTEGER NOT NULL
-);
 CREATE TEMP TABLE IF NOT EXISTS rescore_derived (
     case_id INTEGER NOT NULL,
     indicator TEXT NOT NULL,
@@ -81,7 +78,6 @@ DELETE FROM temp.rescore_agencies;
 DELETE FROM temp.rescore_asked;
 DELETE FROM temp.rescore_adjusted;
 DELETE FROM temp.rescore_scores;
-DELETE FROM temp.rescore_ranks;
 DELETE FROM temp.rescore_derived;
 """
 
@@ -437,19 +433,10 @@ DELETE_ALL_SCORES_SQL = "DELETE FROM scores"
 COUNT_RESCORED_SQL = "SELECT count(*) FROM temp.rescore_scores"
 SELECT_SCRATCH_SCORES_SQL = "SELECT score FROM temp.rescore_scores"
 
-# Rank within each worker's open caseload: highest score first, ties by case id. Ranked on
-# the narrow scratch table, so writing scores below needs no window and no sort.
-INSERT_RANKS_SQL = """
-INSERT INTO temp.rescore_ranks (case_id, rank)
-SELECT case_id, row_number() OVER (PARTITION BY worker_id ORDER BY score DESC, case_id)
-FROM temp.rescore_scores
-WHERE worker_id IS NOT NULL
-"""
-
 # Written in case order (appending to the table rather than inserting at random).
 INSERT_ALL_SCORES_SQL = """
 INSERT INTO scores
-    (case_id, as_of, score, band, rank, worker_id, contributions, model_version, computed_at,
+    (case_id, as_of, score, band, worker_id, contributions, model_version, computed_at,
      practice_gaps, current_concerns)
 SELECT
     s.case_id,
@@ -457,14 +444,13 @@ SELECT
     s.score,
     CASE WHEN s.score >= :red_threshold THEN 'red'
          WHEN s.score >= :amber_threshold THEN 'amber' ELSE 'green' END,
-    r.rank,
     s.worker_id,
     '[]',
     :model_version,
     :computed_at,
     s.practice_gaps,
     s.current_concerns
-FROM temp.rescore_scores AS s LEFT JOIN temp.rescore_ranks AS r ON r.case_id = s.case_id
+FROM temp.rescore_scores AS s
 ORDER BY s.case_id
 """
 
@@ -559,17 +545,20 @@ SELECT case_id, id, points, reason, expires_on, substr(made_at, 1, 10) AS made_o
 FROM adjustments
 WHERE case_id IN (SELECT value FROM json_each(:case_ids))
 """
-SELECT_SCORE_SQL = "SELECT * FROM scores WHERE case_id = :case_id"
+# A case's scores row with its rank in its caseload.
+SELECT_SCORE_SQL = f"""
+SELECT s.*, {rule_sql.RANK} AS rank FROM scores AS s WHERE s.case_id = :case_id
+"""  # noqa: S608 (a constant fragment, no values)
 
 UPSERT_SCORE_SQL = """
 INSERT INTO scores
-    (case_id, as_of, score, band, rank, worker_id, contributions, model_version, computed_at,
+    (case_id, as_of, score, band, worker_id, contributions, model_version, computed_at,
      practice_gaps, current_concerns)
 VALUES
-    (:case_id, :as_of, :score, :band, NULL, :worker_id, :contributions, :model_version,
+    (:case_id, :as_of, :score, :band, :worker_id, :contributions, :model_version,
      :computed_at, :practice_gaps, :current_concerns)
 ON CONFLICT (case_id) DO UPDATE SET
-    as_of = excluded.as_of, score = excluded.score, band = excluded.band, rank = NULL,
+    as_of = excluded.as_of, score = excluded.score, band = excluded.band,
     worker_id = excluded.worker_id, contributions = excluded.contributions,
     model_version = excluded.model_version, computed_at = excluded.computed_at,
     practice_gaps = excluded.practice_gaps, current_concerns = excluded.current_concerns
@@ -581,16 +570,6 @@ INSERT INTO score_history (case_id, day, score, band, model_version)
 VALUES (:case_id, :day, :score, :band, :model_version)
 ON CONFLICT (case_id, day) DO UPDATE SET
     score = excluded.score, band = excluded.band, model_version = excluded.model_version
-"""
-
-# Re-rank one worker's caseload after one of its scores changed.
-RERANK_WORKER_SQL = """
-UPDATE scores SET rank = ranked.rank
-FROM (
-    SELECT case_id, row_number() OVER (ORDER BY score DESC, case_id) AS rank
-    FROM scores WHERE worker_id = :worker_id
-) AS ranked
-WHERE scores.case_id = ranked.case_id AND scores.rank IS NOT ranked.rank
 """
 
 # --- the sweep ---------------------------------------------------------------------------
@@ -618,16 +597,17 @@ ON CONFLICT (id) DO UPDATE SET
 
 SELECT_STAFF_BY_EMAIL_SQL = "SELECT id, email, name, role FROM staff WHERE email = :email"
 
-# A worker's ranked caseload, with the score on the trend day (hotspots.rules.trend_day of
-# :as_of, or of the score's own day when :trend_day is NULL).
+# A worker's ranked caseload in rank order, each case's rank worked out here, with the score
+# on the trend day (hotspots.rules.trend_day of :as_of, or of the score's own day when
+# :trend_day is NULL).
 SELECT_CASELOAD_SQL = f"""
 SELECT
-    s.case_id, c.case_ref, c.initials, s.rank, s.score, s.band, s.as_of, s.contributions,
-    s.model_version, s.computed_at, s.practice_gaps,
+    s.case_id, c.case_ref, c.initials, {rule_sql.RANK} AS rank, s.score, s.band, s.as_of,
+    s.contributions, s.model_version, s.computed_at, s.practice_gaps,
     {rule_sql.SCORE_THEN.replace(":trend_day", _OWN_TREND_DAY)} AS score_then
 FROM scores AS s JOIN cases AS c ON c.id = s.case_id
 WHERE s.worker_id = :worker_id
-ORDER BY s.rank
+ORDER BY {rule_sql.RANK_ORDER}
 """  # noqa: S608 (constant fragments, no values)
 
 # The score now and on the trend day (:trend_day).

@@ -1,7 +1,8 @@
 """SQL for the web interface: sign-in, caseloads, case pages, team pages and the audit log.
 
 Lists join ``cases`` to ``scores`` (one row per case) and read ``score_history`` only for
-the cases on the page, through its (case_id, day) primary key.
+the cases on the page, through its (case_id, day) primary key. A case's rank in its caseload
+is worked out for the rows shown (``hotspots.storage.rules.RANK``), never stored.
 """
 
 from hotspots.storage import rules as rule_sql
@@ -23,18 +24,18 @@ UPDATE staff SET password_hash = :password_hash WHERE email = :email
 
 # --- one case --------------------------------------------------------------------------
 
-CASE_BY_REF_SQL = """
+CASE_BY_REF_SQL = f"""
 SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.team_id, c.worker_id, c.opened_on,
        c.closed_on, c.visit_every_days, c.last_visit_on, c.status,
        t.name AS team_name, w.name AS worker_name,
-       s.score, s.band, s.rank, s.contributions, s.model_version, s.as_of, s.computed_at,
-       s.practice_gaps
+       s.score, s.band, {rule_sql.RANK} AS rank, s.contributions, s.model_version, s.as_of,
+       s.computed_at, s.practice_gaps
 FROM cases c
 JOIN teams t ON t.id = c.team_id
 LEFT JOIN staff w ON w.id = c.worker_id
 LEFT JOIN scores s ON s.case_id = c.id
 WHERE c.case_ref = :case_ref
-"""
+"""  # noqa: S608 (a constant fragment, no values)
 
 OBSERVATIONS_FOR_CASE_SQL = """
 SELECT o.id, o.indicator, o.observed_on, o.source, o.status, o.note, o.recorded_at,
@@ -183,19 +184,21 @@ VALUES (:case_id, :reviewed_by_id, :reviewed_at, :plan)
 
 # --- a caseload --------------------------------------------------------------------------
 
-# One row per open case of the worker: the score, the score a week ago (the latest history
-# day on or before :trend_day) and the last review.
+# One row per open case of the worker, in rank order (the cases not ranked yet last): the
+# score, its rank (worked out here), the score a week ago (the latest history day on or before
+# :trend_day) and the last review.
 CASELOAD_SQL = f"""
 SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.opened_on, c.last_visit_on,
        c.visit_every_days, c.worker_id,
-       s.score, s.band, s.rank, s.contributions, s.as_of, s.practice_gaps, s.computed_at,
+       s.score, s.band, {rule_sql.RANK} AS rank, s.contributions, s.as_of, s.practice_gaps,
+       s.computed_at,
        (SELECT max(v.reviewed_at) FROM valid_reviews v WHERE v.case_id = c.id)
            AS last_reviewed_at,
        {rule_sql.SCORE_THEN} AS score_week_ago
 FROM cases c
 LEFT JOIN scores s ON s.case_id = c.id
 WHERE c.worker_id = :worker_id AND c.status = 'open' AND (:band = '' OR s.band = :band)
-ORDER BY s.rank IS NULL, s.rank, s.score DESC, c.case_ref
+ORDER BY s.worker_id IS NULL, {rule_sql.RANK_ORDER}, c.case_ref
 """  # noqa: S608 (constant fragments, no values)
 
 CASELOAD_BAND_COUNTS_SQL = """
@@ -253,7 +256,7 @@ WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER}
 _TEAM_CASE_COLUMNS = f"""
        c.id, c.case_ref, c.initials, c.date_of_birth, c.opened_on, c.last_visit_on,
        c.visit_every_days, c.worker_id, w.name AS worker_name,
-       s.score, s.band, s.rank, s.contributions, s.as_of, s.practice_gaps,
+       s.score, s.band, {rule_sql.RANK} AS rank, s.contributions, s.as_of, s.practice_gaps,
        (SELECT max(v.reviewed_at) FROM valid_reviews v WHERE v.case_id = c.id)
            AS last_reviewed_at,
        {rule_sql.SCORE_THEN} AS score_week_ago,
