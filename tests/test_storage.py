@@ -96,12 +96,12 @@ def test_rebuilding_enquiries_keeps_every_row_its_id_and_its_change_marks(tmp_pa
 def test_dropping_stored_ranks_keeps_every_score_and_indexes_what_a_rank_is_counted_from(
     tmp_path,
 ):
-    """m080 drops scores.rank (ranks are worked out when read): every score stays, and the
+    """m082 drops scores.rank (ranks are worked out when read): every score stays, and the
     caseload index becomes (worker_id, score, case_id)."""
     path = tmp_path / "ranks.db"
     db = storage.connect(path)
     names = [m.name for m in migrations.pending(db)]
-    migrations.apply(db, stop_before=names[names.index("m080_ranks_when_read") :])
+    migrations.apply(db, stop_before=names[names.index("m082_ranks_when_read") :])
     db.execute("INSERT INTO teams (name) VALUES ('Broadland')")
     db.execute("INSERT INTO staff (email, name, role, team_id) VALUES ('a@x', 'A', 'worker', 1)")
     for case_id, worker, score, rank in ((1, 1, 4.0, 2), (2, 1, 9.5, 1), (3, None, 12.0, None)):
@@ -117,7 +117,7 @@ def test_dropping_stored_ranks_keeps_every_score_and_indexes_what_a_rank_is_coun
             [case_id, score, rank, worker],
         )
     db.conn.commit()
-    assert migrate(db) == ["m080_ranks_when_read"]
+    assert migrate(db) == ["m082_ranks_when_read"]
     assert "rank" not in db["scores"].columns_dict
     columns = db.execute("SELECT name FROM pragma_index_info('scores_worker') ORDER BY seqno")
     assert [r[0] for r in columns] == ["worker_id", "score", "case_id"]

@@ -675,6 +675,6 @@ CREATE INDEX scores_worker ON scores(worker_id, score, case_id);
 
 
 @migrations()
-def m080_ranks_when_read(db: Database) -> None:
+def m082_ranks_when_read(db: Database) -> None:
     for statement in statements(RANKS_WHEN_READ_SQL):
         db.execute(statement)
