@@ -751,7 +751,10 @@ def test_with_no_other_writer_each_cases_facts_are_read_once(world, db, settings
         assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 25
     finally:
         db.conn.set_trace_callback(None)
-    assert sum("FROM observations" in s for s in statements) == 3  # one read a transaction
+    # the batch read of the cases' observations (the trace shows its values bound)
+    facts_read = " ".join(scores_sql.SELECT_CASES_OBSERVATIONS_SQL.split()).split(":")[0]
+    reads = [s for s in statements if " ".join(s.split()).startswith(facts_read)]
+    assert len(reads) == 3  # one read a transaction
     for case_id in ids:
         assert_sql_agrees_with_the_model_on(db, settings, case_id)
 
@@ -999,3 +1002,44 @@ def test_an_agency_counts_for_accumulation_until_the_last_day_its_observation_is
     )
     points = settings["scoring"]["accumulation"]["points_per_concern"] * 3
     assert accumulated[cases[365]] - accumulated[cases[366]] == pytest.approx(points, abs=0.1)
+
+
+def stale_sums(db):
+    return {r[0] for r in db.execute("SELECT case_id FROM indicator_sums_stale")}
+
+
+def test_rescoring_a_few_cases_brings_their_kept_sums_up_to_date_too(world, db, settings):
+    """The sweep, a page's rescore of one case and the API's rescore of the cases it changed
+    each work out the kept sums of the marked cases they rescore, in the same transaction,
+    so the nightly run finds only the marks made since; other cases' marks stay."""
+    random_cases(world, random.Random(28), 60, after_as_of=False)
+    rescore_all_timed(db, settings)
+    cases = [r[0] for r in db.execute("SELECT id FROM cases WHERE status = 'open' LIMIT 6")]
+    with db.conn:
+        for case_id in cases:
+            world.observe(case_id, "police_callout", AS_OF - timedelta(days=4), source="police")
+    assert stale_sums(db) == set(cases)
+    rescoring.rescore_case(db, cases[0], settings, as_of=AS_OF, now=later(1))
+    assert stale_sums(db) == set(cases[1:])
+    rescoring.rescore_marked(db, cases[1:3], settings, as_of=AS_OF, now=later(2))
+    assert stale_sums(db) == set(cases[3:])
+    rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(3))
+    assert stale_sums(db) == set()
+    assert_same_sums(db, settings)
+    assert FROM_SUMS in rescore_all_timed(db, settings, now=later(4))
+    assert_sql_agrees_with_the_model(db, settings)
+
+
+def test_with_new_half_lives_a_few_cases_rescored_leave_the_sums_to_the_full_rescore(
+    world, db, settings
+):
+    random_cases(world, random.Random(29), 30, after_as_of=False)
+    rescore_all_timed(db, settings)
+    before = kept_sums(db)
+    case_id = db.execute("SELECT min(id) FROM cases WHERE status = 'open'").fetchone()[0]
+    with db.conn:
+        world.observe(case_id, "domestic_abuse", AS_OF - timedelta(days=1))
+    settings["scoring"]["indicators"]["domestic_abuse"]["half_life_days"] = 30
+    rescoring.rescore_case(db, case_id, settings, as_of=AS_OF, now=later(1))
+    assert stale_sums(db) == {case_id}
+    assert kept_sums(db) == before

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Literal
 
@@ -142,8 +143,7 @@ def _score_into_scratch(
                     "points": float(points),
                 },
             )
-    derived = {code: rule for code, rule in model.get("derived", {}).items() if rule["from"]}
-    for code, rule in derived.items():
+    for code, rule in _derived_rules(model).items():
         db.execute(
             sql.INSERT_DERIVED_SQL,
             {
@@ -158,20 +158,10 @@ def _score_into_scratch(
     totals = {"as_of_day": params["as_of_day"]}
     totals |= {"repeat_fraction": params["repeat_fraction"]}
     totals |= {"repeat_cap": params["repeat_cap"]}
-    for n, (code, spec) in enumerate(model["indicators"].items()):
-        half_life = int(spec["half_life_days"])
-        indicator = {
-            "indicator": code,
-            "half_life_days": half_life,
-            "ln_half_per_day": math.log(0.5) / half_life if half_life else 0.0,
-            "weight": float(spec["weight"]),
-            "current_since_day": params["as_of_day"] - half_life if half_life else -(2**62),
-            "bit": bits.get(code, 0),
-            "derived": code in derived,
-        }
-        db.execute(sql.INSERT_INDICATOR_SQL, indicator)
+    catalogue = _fill_catalogue(db, model, params["as_of_day"])
+    for n, indicator in enumerate(catalogue):
         totals |= {f"{name}_{n}": indicator[name] for name in _PART_PARAMETERS}
-    derived_parts = frozenset(n for n, code in enumerate(model["indicators"]) if code in derived)
+    derived_parts = frozenset(n for n, indicator in enumerate(catalogue) if indicator["derived"])
     kept = _sums_usable(db, model, params["as_of_day"], sums, clock)
     if kept:
         db.execute(sql.INSERT_TOTALS_FROM_SUMS_SQL, totals)
@@ -192,6 +182,71 @@ def _score_into_scratch(
 _PART_PARAMETERS = ("indicator", "weight", "ln_half_per_day", "current_since_day", "bit")
 
 
+def refresh_marked_sums(
+    db: sqlite_utils.Database,
+    model: Mapping[str, Any],
+    case_ids: Sequence[int],
+    *,
+    as_of: date,
+) -> None:
+    """Work out again the kept indicator sums and agency days of those of ``case_ids`` that are
+    marked out of date, and consume their marks: inside the caller's write transaction (a
+    rescore of a few cases), so that the nightly run finds only the marks made since the
+    last sweep. Does nothing when none is marked, or when the sums were worked out with other
+    half-lives (the next whole-authority rescore rebuilds them all, and the marks stay)."""
+    among = {"case_ids": json.dumps(list(case_ids))}
+    if not db.execute(sql.ANY_MARKED_SUMS_AMONG_SQL, among).fetchone()[0]:
+        return
+    if dict(db.execute(sql.SELECT_SUMS_HALF_LIVES_SQL).fetchall()) != _half_lives(model):
+        return
+    _run_script(db, sql.CREATE_SUMS_TABLES_SQL)
+    as_of_day = day_number(as_of)
+    _fill_catalogue(db, model, as_of_day)
+    db.execute(sql.TAKE_MARKED_SUMS_AMONG_SQL, among)
+    _refresh_taken_sums(db, as_of_day)
+
+
+def _refresh_taken_sums(db: sqlite_utils.Database, as_of_day: int) -> None:
+    """Work out the sums of the cases in temp.rescore_sums_cases again (sql.REFRESH_SUMS_SQL)."""
+    for statement in schema.statements(sql.REFRESH_SUMS_SQL):
+        db.execute(statement, {"anchor_day": as_of_day} if ":anchor_day" in statement else {})
+
+
+def _fill_catalogue(
+    db: sqlite_utils.Database, model: Mapping[str, Any], as_of_day: int
+) -> list[dict[str, Any]]:
+    """Write the catalogue into temp.rescore_indicators as the statements read it on
+    ``as_of_day``, and return its rows in catalogue order."""
+    bits = _combination_bits(model)
+    derived = _derived_rules(model)
+    rows = []
+    for code, spec in model["indicators"].items():
+        half_life = int(spec["half_life_days"])
+        rows.append(
+            {
+                "indicator": code,
+                "half_life_days": half_life,
+                "ln_half_per_day": math.log(0.5) / half_life if half_life else 0.0,
+                "weight": float(spec["weight"]),
+                "current_since_day": as_of_day - half_life if half_life else -(2**62),
+                "bit": bits.get(code, 0),
+                "derived": code in derived,
+            }
+        )
+    db.execute(sql.CLEAR_INDICATORS_SQL)
+    db.conn.executemany(sql.INSERT_INDICATOR_SQL, rows)
+    return rows
+
+
+def _derived_rules(model: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The [scoring.derived] rules switched on, by the code they work out."""
+    return {code: rule for code, rule in model.get("derived", {}).items() if rule["from"]}
+
+
+def _half_lives(model: Mapping[str, Any]) -> dict[str, int]:
+    return {code: int(spec["half_life_days"]) for code, spec in model["indicators"].items()}
+
+
 def _sums_usable(
     db: sqlite_utils.Database,
     model: Mapping[str, Any],
@@ -206,7 +261,7 @@ def _sums_usable(
     changed; with ``"if_fresh"`` nothing is written; with ``"never"`` the answer is no."""
     if sums == "never":
         return False
-    wanted = {code: int(spec["half_life_days"]) for code, spec in model["indicators"].items()}
+    wanted = _half_lives(model)
     recorded = dict(db.execute(sql.SELECT_SUMS_HALF_LIVES_SQL).fetchall())
     stale = db.execute(sql.COUNT_STALE_SUMS_SQL).fetchone()[0]
     if sums == "refresh":
@@ -214,10 +269,8 @@ def _sums_usable(
             _run_script(db, sql.RESET_SUMS_SQL)
             stale = 1
         if stale:
-            for statement in schema.statements(sql.REFRESH_SUMS_SQL):
-                db.execute(
-                    statement, {"anchor_day": as_of_day} if ":anchor_day" in statement else {}
-                )
+            db.execute(sql.TAKE_ALL_MARKED_SUMS_SQL)
+            _refresh_taken_sums(db, as_of_day)
             clock.lap("kept sums of marked cases worked out again")
     elif recorded != wanted or stale:
         return False

@@ -51,6 +51,7 @@ def rescore_case(
         db.execute(sql.CLEAR_MARK_SQL, {"case_id": case_id})
         found = facts.facts_by_case(db, [case_id])
         _write_scores(db, [case_id], found, {}, settings, as_of, now, version)
+        bulk.refresh_marked_sums(db, settings["scoring"], [case_id], as_of=as_of)
         return fetch_one(db, sql.SELECT_SCORE_SQL, {"case_id": case_id})
 
 
@@ -148,6 +149,7 @@ def _rescore_marked(
             if case_id in found and found[case_id] == before[case_id]
         }
         _write_scores(db, consumed, found, unchanged, settings, as_of, now, version)
+        bulk.refresh_marked_sums(db, settings["scoring"], consumed, as_of=as_of)
     return len(consumed)
 
 

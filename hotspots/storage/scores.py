@@ -18,8 +18,28 @@ _OWN_TREND_DAY = f"coalesce(:trend_day, date(s.as_of, '-{rules.TREND_DAYS} days'
 
 # --- whole-authority rescore -------------------------------------------------------------
 
+# The scratch tables the kept sums are worked out with, private to the connection: the
+# catalogue as the statements read it, and the cases whose sums a run works out again.
+CREATE_SUMS_TABLES_SQL = """
+CREATE TEMP TABLE IF NOT EXISTS rescore_indicators (
+    indicator TEXT PRIMARY KEY,
+    half_life_days INTEGER NOT NULL,
+    ln_half_per_day REAL NOT NULL,
+    weight REAL NOT NULL,
+    current_since_day INTEGER NOT NULL,
+    bit INTEGER NOT NULL,
+    derived INTEGER NOT NULL
+);
+CREATE TEMP TABLE IF NOT EXISTS rescore_sums_cases (
+    case_id INTEGER PRIMARY KEY
+);
+"""
+CLEAR_INDICATORS_SQL = "DELETE FROM temp.rescore_indicators"
+
 # Scratch tables, private to the connection; emptied at the start and end of every run.
-CREATE_RESCORE_TABLES_SQL = """
+CREATE_RESCORE_TABLES_SQL = (
+    CREATE_SUMS_TABLES_SQL
+    + """
 CREATE TEMP TABLE IF NOT EXISTS rescore_combinations (
     combination TEXT PRIMARY KEY,
     mask INTEGER NOT NULL,
@@ -30,15 +50,6 @@ CREATE TEMP TABLE IF NOT EXISTS rescore_totals (
     indicator_points REAL NOT NULL,
     current_mask INTEGER NOT NULL,
     current_concerns INTEGER NOT NULL
-);
-CREATE TEMP TABLE IF NOT EXISTS rescore_indicators (
-    indicator TEXT PRIMARY KEY,
-    half_life_days INTEGER NOT NULL,
-    ln_half_per_day REAL NOT NULL,
-    weight REAL NOT NULL,
-    current_since_day INTEGER NOT NULL,
-    bit INTEGER NOT NULL,
-    derived INTEGER NOT NULL
 );
 CREATE TEMP TABLE IF NOT EXISTS rescore_agencies (
     case_id INTEGER PRIMARY KEY,
@@ -70,10 +81,12 @@ CREATE INDEX IF NOT EXISTS temp.rescore_derived_indicator
     ON rescore_derived (indicator, case_id, observed_day);
 CREATE INDEX IF NOT EXISTS temp.rescore_derived_case ON rescore_derived (case_id, indicator);
 """
+)
 CLEAR_RESCORE_TABLES_SQL = """
 DELETE FROM temp.rescore_combinations;
 DELETE FROM temp.rescore_totals;
 DELETE FROM temp.rescore_indicators;
+DELETE FROM temp.rescore_sums_cases;
 DELETE FROM temp.rescore_agencies;
 DELETE FROM temp.rescore_asked;
 DELETE FROM temp.rescore_adjusted;
@@ -185,20 +198,36 @@ def _parts(numbers: Iterable[int], derived: frozenset[int]) -> str:
 
 # --- the same totals from the kept sums (indicator_sums, migration m081) ------------------
 
-# Each marked case's sums worked out again from its current observations, in one pass over
-# the covering index observations_case (which yields them in case and indicator order, so
-# nothing is sorted), and its agency days in another; then exactly those marks go. Run
-# inside the whole-authority rescore's write transaction, so no mark can be made in between.
+# Which marked cases' sums a run works out again: every one (the whole-authority rescore) or
+# those among a few it rescores (:case_ids, a JSON array: the sweep, a page, the API).
+TAKE_ALL_MARKED_SUMS_SQL = """
+INSERT INTO temp.rescore_sums_cases (case_id) SELECT case_id FROM indicator_sums_stale
+"""
+ANY_MARKED_SUMS_AMONG_SQL = """
+SELECT EXISTS (
+    SELECT 1 FROM indicator_sums_stale WHERE case_id IN (SELECT value FROM json_each(:case_ids))
+)
+"""
+TAKE_MARKED_SUMS_AMONG_SQL = """
+INSERT INTO temp.rescore_sums_cases (case_id)
+SELECT case_id FROM indicator_sums_stale
+WHERE case_id IN (SELECT value FROM json_each(:case_ids))
+"""
+# Those cases' sums worked out again from their current observations, in one pass over the
+# covering index observations_case (which yields them in case and indicator order, so
+# nothing is sorted), and their agency days in another; then exactly their marks go. Run
+# inside the rescore's write transaction, so no mark can be made in between.
 #
 # One pass cannot know a group's latest day before it has read the group, so the decay
 # factors are summed from :anchor_day (the scoring day) and divided by the latest one's:
-# sum(e^(r(A - d))) / e^(r(A - last_day)) = sum(e^(r(last_day - d))), exact to rounding while
-# the latest is within 600 natural-log units of the anchor (about 865 half-lives: centuries at the
-# catalogue's half-lives), where no term can overflow and one that underflows is worth less
-# than 1e-40 of the latest. A group further away (a half-life of a day or two, a record dated
-# years ahead) gets -1 and is then summed from its own latest day, one group at a time.
+# sum(e^(r(A - d))) / e^(r(A - last_day)) = sum(e^(r(last_day - d))), exact to rounding
+# while the latest is within 600 natural-log units of the anchor (about 865 half-lives:
+# centuries at the catalogue's half-lives), where no term can overflow and one that
+# underflows is worth less than 1e-40 of the latest. A group further away (a half-life of a
+# day or two, a record dated years ahead) gets -1 and is then summed from its own latest
+# day, one group at a time.
 REFRESH_SUMS_SQL = """
-DELETE FROM indicator_sums WHERE case_id IN (SELECT case_id FROM indicator_sums_stale);
+DELETE FROM indicator_sums WHERE case_id IN (SELECT case_id FROM temp.rescore_sums_cases);
 INSERT INTO indicator_sums (case_id, indicator, last_day, decay_sum)
 SELECT
     k.case_id, o.indicator, max(o.observed_day),
@@ -206,18 +235,18 @@ SELECT
         THEN sum(exp(i.ln_half_per_day * (:anchor_day - o.observed_day)))
              / exp(i.ln_half_per_day * (:anchor_day - max(o.observed_day)))
         ELSE -1 END
-FROM indicator_sums_stale AS k
+FROM temp.rescore_sums_cases AS k
 CROSS JOIN observations AS o INDEXED BY observations_case
 CROSS JOIN temp.rescore_indicators AS i
 WHERE o.case_id = k.case_id AND o.status = 'current' AND i.indicator = o.indicator
 GROUP BY k.case_id, o.indicator;
-DELETE FROM agency_days WHERE case_id IN (SELECT case_id FROM indicator_sums_stale);
+DELETE FROM agency_days WHERE case_id IN (SELECT case_id FROM temp.rescore_sums_cases);
 INSERT INTO agency_days (case_id, source, current_until)
 SELECT k.case_id, o.source, max(
     CASE WHEN i.half_life_days = 0 THEN 9223372036854775807
          ELSE o.observed_day + i.half_life_days END
 )
-FROM indicator_sums_stale AS k
+FROM temp.rescore_sums_cases AS k
 CROSS JOIN observations AS o INDEXED BY observations_case
 CROSS JOIN temp.rescore_indicators AS i
 WHERE o.case_id = k.case_id AND o.status = 'current' AND i.indicator = o.indicator
@@ -229,8 +258,9 @@ UPDATE indicator_sums AS s SET decay_sum = (
     WHERE o.case_id = s.case_id AND o.indicator = s.indicator AND o.status = 'current'
       AND i.indicator = o.indicator
 )
-WHERE s.decay_sum < 0 AND s.case_id IN (SELECT case_id FROM indicator_sums_stale);
-DELETE FROM indicator_sums_stale;
+WHERE s.decay_sum < 0 AND s.case_id IN (SELECT case_id FROM temp.rescore_sums_cases);
+DELETE FROM indicator_sums_stale WHERE case_id IN (SELECT case_id FROM temp.rescore_sums_cases);
+DELETE FROM temp.rescore_sums_cases;
 """
 COUNT_STALE_SUMS_SQL = "SELECT count(*) FROM indicator_sums_stale"
 # The half-lives the kept sums were worked out with.
