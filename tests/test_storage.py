@@ -54,18 +54,24 @@ def test_an_existing_database_keeps_its_rows_when_upgraded(tmp_path):
     assert migrations.pending(db) == []
 
 
-def test_rebuilding_enquiries_keeps_every_row_its_id_and_its_change_marks(tmp_path):
-    """m070 rebuilds the enquiries table (to let an enquiry entered in error be recorded
-    again for its day): the rows and ids stay, and writes still mark the case for rescoring."""
-    path = tmp_path / "enquiries.db"
+def one_case_before(path, migration):
+    """A database migrated up to (not including) ``migration``, holding one team and one open
+    case (id 1, C1), uncommitted."""
     db = storage.connect(path)
     names = [m.name for m in migrations.pending(db)]
-    migrations.apply(db, stop_before=names[names.index("m070_enquiry_once_unless_in_error") :])
+    migrations.apply(db, stop_before=names[names.index(migration) :])
     db.execute("INSERT INTO teams (name) VALUES ('Broadland')")
     db.execute(
         "INSERT INTO cases (case_ref, initials, date_of_birth, team_id, opened_on, "
         "visit_every_days, status) VALUES ('C1', 'AB', '2026-01-01', 1, '2026-02-01', 14, 'open')"
     )
+    return db
+
+
+def test_rebuilding_enquiries_keeps_every_row_its_id_and_its_change_marks(tmp_path):
+    """m070 rebuilds the enquiries table (to let an enquiry entered in error be recorded
+    again for its day): the rows and ids stay, and writes still mark the case for rescoring."""
+    db = one_case_before(tmp_path / "enquiries.db", "m070_enquiry_once_unless_in_error")
     db.execute(
         "INSERT INTO enquiries (id, case_id, topic, asked_on, outcome, recorded_at, "
         "entered_in_error_at, entered_in_error_reason) VALUES (7, 1, 'domestic_abuse', "
@@ -209,14 +215,7 @@ def test_kept_sums_arrive_empty_and_the_first_full_rescore_builds_them(tmp_path,
     """m081 adds the indicator sums to a database that already has observations: they start
     empty, with no half-lives recorded, so the first whole-authority rescore builds them all
     and scores from them."""
-    db = storage.connect(tmp_path / "sums.db")
-    names = [m.name for m in migrations.pending(db)]
-    migrations.apply(db, stop_before=names[names.index("m081_indicator_sums") :])
-    db.execute("INSERT INTO teams (name) VALUES ('Broadland')")
-    db.execute(
-        "INSERT INTO cases (case_ref, initials, date_of_birth, team_id, opened_on, "
-        "visit_every_days, status) VALUES ('C1', 'AB', '2026-01-01', 1, '2026-02-01', 14, 'open')"
-    )
+    db = one_case_before(tmp_path / "sums.db", "m081_indicator_sums")
     for n, day in enumerate(["2026-05-01", "2026-11-01"]):
         db.execute(
             "INSERT INTO observations (external_id, case_id, indicator, observed_on, source, "
