@@ -22,7 +22,6 @@ from hotspots import rules, scoring
 from hotspots.dates import stamp
 from hotspots.rescoring import bulk, facts
 from hotspots.storage import fetch_one, write_transaction
-from hotspots.storage import incremental as batch_sql
 from hotspots.storage import scores as sql
 
 # Above this many marked cases, the sweep rescores the whole authority set-based instead.
@@ -126,7 +125,7 @@ def _rescore_marked(
     """Rescore those of the cases still marked; return how many. The model runs before the
     write transaction, and again inside it only for a case whose facts changed meanwhile
     (read again only if anyone else committed anything meanwhile)."""
-    data_version = db.execute(batch_sql.DATA_VERSION_SQL).fetchone()[0]
+    data_version = db.execute(sql.DATA_VERSION_SQL).fetchone()[0]
     before = facts.facts_by_case(db, case_ids)
     worked = {
         case_id: _score_row(case_id, found, settings, as_of, now, version)
@@ -139,7 +138,7 @@ def _rescore_marked(
             for case_id in case_ids
             if db.execute(sql.CLEAR_MARK_SQL, {"case_id": case_id}).rowcount
         ]
-        if db.execute(batch_sql.DATA_VERSION_SQL).fetchone()[0] == data_version:
+        if db.execute(sql.DATA_VERSION_SQL).fetchone()[0] == data_version:
             found = before
         else:
             found = facts.facts_by_case(db, consumed)

@@ -604,6 +604,10 @@ ON CONFLICT (case_id, day) DO UPDATE SET
 
 # --- the sweep ---------------------------------------------------------------------------
 
+# Changes whenever another connection commits to the database (SQLite's own counter, per
+# connection): the same value twice means nothing was written by anyone else in between.
+DATA_VERSION_SQL = "PRAGMA data_version"
+
 # Cases marked by the schema's triggers since they were last scored (the marks are made in
 # the writers' transactions, so nothing depends on comparing clocks).
 SELECT_MARKED_CASES_SQL = "SELECT case_id FROM rescore_queue ORDER BY case_id"
