@@ -89,13 +89,19 @@ def test_a_council_may_change_one_key_of_an_indicator(tmp_path):
     assert indicators["previous_injury"]["half_life_days"] == 730
 
 
+def assert_refused(tmp_path, text, message):
+    """A council's own config file holding ``text`` is refused with ``message``."""
+    other = tmp_path / "council.toml"
+    other.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_config(environ={"HOTSPOTS_CONFIG": str(other)})
+
+
 def test_the_smtp_password_comes_only_from_the_environment(tmp_path):
     settings = load_config(environ={"HOTSPOTS_MAIL__SMTP_PASSWORD": "s3cret"})
     assert settings["mail"]["smtp_password"] == "s3cret"
-    other = tmp_path / "council.toml"
-    other.write_text('[mail]\nsmtp_password = "in-a-file"\n')
-    with pytest.raises(ConfigError, match=r"\[mail\] smtp_password is a secret"):
-        load_config(environ={"HOTSPOTS_CONFIG": str(other)})
+    secret = '[mail]\nsmtp_password = "in-a-file"\n'
+    assert_refused(tmp_path, secret, r"\[mail\] smtp_password is a secret")
 
 
 @pytest.mark.parametrize(
@@ -134,10 +140,7 @@ def test_a_broken_file_names_the_file(tmp_path):
     ],
 )
 def test_a_broken_indicator_is_named(tmp_path, line, message):
-    other = tmp_path / "council.toml"
-    other.write_text(f"[scoring.indicators]\n{line}\n")
-    with pytest.raises(ConfigError, match=message):
-        load_config(environ={"HOTSPOTS_CONFIG": str(other)})
+    assert_refused(tmp_path, f"[scoring.indicators]\n{line}\n", message)
 
 
 @pytest.mark.parametrize(
@@ -171,10 +174,7 @@ def test_a_broken_indicator_is_named(tmp_path, line, message):
     ],
 )
 def test_a_broken_derived_rule_is_named(tmp_path, line, message):
-    other = tmp_path / "council.toml"
-    other.write_text(f"[scoring.derived]\n{line}\n")
-    with pytest.raises(ConfigError, match=message):
-        load_config(environ={"HOTSPOTS_CONFIG": str(other)})
+    assert_refused(tmp_path, f"[scoring.derived]\n{line}\n", message)
 
 
 @pytest.mark.parametrize(
@@ -191,10 +191,7 @@ def test_a_broken_derived_rule_is_named(tmp_path, line, message):
     ],
 )
 def test_an_import_mapping_may_not_record_a_derived_indicator(tmp_path, text, message):
-    other = tmp_path / "council.toml"
-    other.write_text(text)
-    with pytest.raises(ConfigError, match=message):
-        load_config(environ={"HOTSPOTS_CONFIG": str(other)})
+    assert_refused(tmp_path, text, message)
 
 
 def test_a_derived_rule_switched_off_is_recordable_again(tmp_path):

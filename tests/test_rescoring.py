@@ -3,6 +3,7 @@ ranks, history, trends, single-case and changed-case rescores."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import random
@@ -560,16 +561,23 @@ def test_a_rescore_removes_only_the_marks_it_consumed(world, db, settings, monke
     assert [r["case_id"] for r in db["rescore_queue"].rows] == [second]
 
 
+@contextlib.contextmanager
+def statements_run(db):
+    """The SQL statements the connection runs inside the block, as SQLite traces them."""
+    statements = []
+    db.conn.set_trace_callback(statements.append)
+    try:
+        yield statements
+    finally:
+        db.conn.set_trace_callback(None)
+
+
 def test_with_nothing_marked_the_sweep_reads_only_the_marks(world, db, settings):
     for _ in range(3):
         world.case(world.ann)
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
-    statements = []
-    db.conn.set_trace_callback(statements.append)
-    try:
+    with statements_run(db) as statements:
         assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 0
-    finally:
-        db.conn.set_trace_callback(None)
     touched = " ".join(statements)
     assert "rescore_queue" in touched and "scoring_state" in touched
     assert "FROM scores" not in touched and "FROM cases" not in touched
@@ -745,12 +753,8 @@ def test_with_no_other_writer_each_cases_facts_are_read_once(world, db, settings
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
     for case_id in ids:
         world.observe(case_id, "domestic_abuse")
-    statements = []
-    db.conn.set_trace_callback(statements.append)
-    try:
+    with statements_run(db) as statements:
         assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 25
-    finally:
-        db.conn.set_trace_callback(None)
     # the batch read of the cases' observations (the trace shows its values bound)
     facts_read = " ".join(scores_sql.SELECT_CASES_OBSERVATIONS_SQL.split()).split(":")[0]
     reads = [s for s in statements if " ".join(s.split()).startswith(facts_read)]
