@@ -243,10 +243,15 @@ def _check_imports_record_no_derived(settings: dict[str, Any]) -> None:
             )
 
 
+def derived_rules(scoring: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
+    """The [scoring.derived] rules switched on (``from`` set), by the code each works out."""
+    return {code: rule for code, rule in (scoring.get("derived") or {}).items() if rule["from"]}
+
+
 def derived_indicators(settings: Mapping[str, Any]) -> set[str]:
     """Indicator codes the model works out itself ([scoring.derived] rules that are on):
     refused when sent or recorded, so that nothing is counted twice."""
-    return {code for code, rule in settings["scoring"]["derived"].items() if rule["from"]}
+    return set(derived_rules(settings["scoring"]))
 
 
 def recordable_indicators(settings: Mapping[str, Any]) -> list[str]:

@@ -58,6 +58,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from hotspots import rules
+from hotspots.config import derived_rules
 from hotspots.dates import age_in_years
 
 # The formula's own version: change it with any change to how the model computes, so that
@@ -203,9 +204,7 @@ def derived_observations(case: CaseFacts, scoring: Mapping[str, Any]) -> list[Ob
     each rule, every current observation of its ``from`` indicator that meets the rule's
     conditions, as an observation of the derived indicator with the same id, day and source."""
     derived = []
-    for code, rule in (scoring.get("derived") or {}).items():
-        if not rule["from"]:
-            continue
+    for code, rule in derived_rules(scoring).items():
         found = sorted(
             (o for o in case.observations if o.indicator == rule["from"] and o.status == "current"),
             key=lambda o: (o.observed_on, o.id),
@@ -233,8 +232,8 @@ def scored_observations(case: CaseFacts, scoring: Mapping[str, Any]) -> tuple[Ob
 
 def derived_text(code: str, scoring: Mapping[str, Any]) -> str:
     """How a derived indicator is worked out, in words (empty for an ordinary indicator)."""
-    rule = (scoring.get("derived") or {}).get(code)
-    if not rule or not rule["from"]:
+    rule = derived_rules(scoring).get(code)
+    if not rule:
         return ""
     source = scoring["indicators"].get(rule["from"], {}).get("label", rule["from"])
     return f"worked out from “{source}” ({_conditions(rule)})"

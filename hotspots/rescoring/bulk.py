@@ -14,6 +14,7 @@ from typing import Any, Literal
 import sqlite_utils
 
 from hotspots import rules, scoring
+from hotspots.config import derived_rules
 from hotspots.dates import stamp
 from hotspots.rescoring import facts
 from hotspots.storage import schema, write_transaction
@@ -143,7 +144,7 @@ def _score_into_scratch(
                     "points": float(points),
                 },
             )
-    for code, rule in _derived_rules(model).items():
+    for code, rule in derived_rules(model).items():
         db.execute(
             sql.INSERT_DERIVED_SQL,
             {
@@ -218,7 +219,7 @@ def _fill_catalogue(
     """Write the catalogue into temp.rescore_indicators as the statements read it on
     ``as_of_day``, and return its rows in catalogue order."""
     bits = _combination_bits(model)
-    derived = _derived_rules(model)
+    derived = derived_rules(model)
     rows = []
     for code, spec in model["indicators"].items():
         half_life = int(spec["half_life_days"])
@@ -236,11 +237,6 @@ def _fill_catalogue(
     db.execute(sql.CLEAR_INDICATORS_SQL)
     db.conn.executemany(sql.INSERT_INDICATOR_SQL, rows)
     return rows
-
-
-def _derived_rules(model: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:
-    """The [scoring.derived] rules switched on, by the code they work out."""
-    return {code: rule for code, rule in model.get("derived", {}).items() if rule["from"]}
 
 
 def _half_lives(model: Mapping[str, Any]) -> dict[str, int]:
