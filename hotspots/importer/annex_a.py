@@ -139,6 +139,7 @@ class AnnexA(ImportKind):
     title = "Ofsted Annex A workbook (.xlsx)"
     summary = "Lists 6, 7 and 8 become cases; workers are matched to staff by name."
     suffixes = (".xlsx",)
+    changes_teams = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

@@ -144,6 +144,7 @@ class Cases(CsvKind):
     )
     optional_columns = ("nhs_number",)
     checker = CasesChecker
+    changes_teams = True
 
     def write(self, params: dict[str, str]) -> tuple[int, int, int]:
         return write_cases(self.db, self.row_checker, params)

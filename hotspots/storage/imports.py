@@ -6,6 +6,12 @@ the cases whose data changes, UPDATE the rows whose values differ, INSERT the ne
 Comparisons use ``IS NOT`` so NULLs compare as values.
 """
 
+from __future__ import annotations
+
+import sqlite_utils
+
+from hotspots.storage import fetch_all
+
 # PRAGMA takes no bound parameters: the value is formatted in, always an int (negative = KiB).
 GET_CACHE_SIZE_SQL = {"main": "PRAGMA main.cache_size", "temp": "PRAGMA temp.cache_size"}
 SET_CACHE_SIZE_SQL = {
@@ -393,3 +399,23 @@ LEFT JOIN teams t ON t.id = st.team_id
 WHERE c.status = 'open'
 GROUP BY st.id
 """
+
+
+# --- what an import leaves for a person to check ---------------------------------------------
+
+# Teams in use (holding open cases, or staff) with no manager, so no digest goes out for them
+# (the digest is a manager's: hotspots.storage.digests.MANAGERS_SQL), with their open cases.
+TEAMS_WITHOUT_MANAGER_SQL = """
+SELECT t.name,
+       (SELECT count(*) FROM cases c WHERE c.team_id = t.id AND c.status = 'open') AS open_cases
+FROM teams t
+WHERE NOT EXISTS (SELECT 1 FROM staff s WHERE s.team_id = t.id AND s.role = 'manager')
+  AND (EXISTS (SELECT 1 FROM cases c WHERE c.team_id = t.id AND c.status = 'open')
+       OR EXISTS (SELECT 1 FROM staff s WHERE s.team_id = t.id))
+ORDER BY t.name
+"""
+
+
+def teams_without_manager(db: sqlite_utils.Database) -> list[dict]:
+    """Each team in use that has no manager: ``{"name", "open_cases"}``, by name."""
+    return fetch_all(db, TEAMS_WITHOUT_MANAGER_SQL, {})
