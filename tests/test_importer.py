@@ -851,7 +851,8 @@ def test_a_dry_run_of_a_csv_reports_the_counts_and_changes_nothing(runner, db, t
         (
             "cases",
             case(GOOD_CASE.replace("2026-01-01", "1990-01-01")),
-            "row 2, column date_of_birth: 1990-01-01 would make the child over 26: check the year",
+            "row 2, column date_of_birth: 1990-01-01 is more than 25 years ago (the child would"
+            " be 36): check the year",
         ),
         (
             "staff",
