@@ -123,7 +123,7 @@ def test_dropping_stored_ranks_keeps_every_score_and_indexes_what_a_rank_is_coun
             [case_id, score, rank, worker],
         )
     db.conn.commit()
-    assert migrate(db) == ["m082_ranks_when_read"]
+    assert migrate(db)[0] == "m082_ranks_when_read"
     assert "rank" not in db["scores"].columns_dict
     columns = db.execute("SELECT name FROM pragma_index_info('scores_worker') ORDER BY seqno")
     assert [r[0] for r in columns] == ["worker_id", "score", "case_id"]
@@ -139,6 +139,23 @@ def test_dropping_stored_ranks_keeps_every_score_and_indexes_what_a_rank_is_coun
         for case_id in (1, 2, 3)
     ]
     assert ranks == [2, 1, None]  # the ranks that were stored, now worked out
+
+
+def test_the_unborn_children_migration_keeps_every_case_born_and_refuses_other_states(
+    tmp_path,
+):
+    """m100 adds cases.birth_status: every case already held is a born child, and only the
+    three states the column documents may be stored."""
+    db = one_case_before(tmp_path / "unborn.db", "m100_unborn_children")
+    db.execute("DELETE FROM rescore_queue")
+    db.conn.commit()
+    migrate(db)
+    assert db.execute("SELECT case_ref, birth_status FROM cases").fetchall() == [("C1", "born")]
+    assert db.execute("SELECT count(*) FROM rescore_queue").fetchone() == (0,)
+    with db.conn:
+        db.execute("UPDATE cases SET birth_status = 'due'")
+    with pytest.raises(sqlite3.IntegrityError), db.conn:
+        db.execute("UPDATE cases SET birth_status = 'unborn'")
 
 
 def test_the_connection_uses_wal_foreign_keys_and_a_busy_timeout(tmp_path):

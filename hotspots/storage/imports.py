@@ -129,9 +129,11 @@ WHERE NOT EXISTS (SELECT 1 FROM staff WHERE staff.email = s.email)
 
 # --- cases -----------------------------------------------------------------------------------
 
+# A cases file gives a child's date of birth: an unborn case it names is born now.
 UPDATE_CASES_SQL = """
 UPDATE cases
-SET initials = c.initials, date_of_birth = c.date_of_birth, team_id = c.team_id,
+SET initials = c.initials, date_of_birth = c.date_of_birth, birth_status = 'born',
+    team_id = c.team_id,
     worker_id = c.worker_id, opened_on = c.opened_on, visit_every_days = c.visit_every_days,
     last_visit_on = c.last_visit_on, status = c.status,
     -- a case closed by an earlier import keeps the day it was first seen closed
@@ -141,7 +143,7 @@ SET initials = c.initials, date_of_birth = c.date_of_birth, team_id = c.team_id,
 FROM temp.import_cases AS c
 WHERE cases.case_ref = c.case_ref AND (
     cases.initials IS NOT c.initials OR cases.date_of_birth IS NOT c.date_of_birth
-    OR cases.team_id IS NOT c.team_id OR cases.worker_id IS NOT c.worker_id
+    OR cases.birth_status IS NOT 'born' OR cases.team_id IS NOT c.team_id OR cases.worker_id IS NOT c.worker_id
     OR cases.opened_on IS NOT c.opened_on OR cases.visit_every_days IS NOT c.visit_every_days
     OR cases.last_visit_on IS NOT c.last_visit_on OR cases.status IS NOT c.status
     OR (:with_nhs_number AND cases.nhs_number IS NOT c.nhs_number)
