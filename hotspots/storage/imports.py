@@ -143,7 +143,8 @@ SET initials = c.initials, date_of_birth = c.date_of_birth, birth_status = 'born
 FROM temp.import_cases AS c
 WHERE cases.case_ref = c.case_ref AND (
     cases.initials IS NOT c.initials OR cases.date_of_birth IS NOT c.date_of_birth
-    OR cases.birth_status IS NOT 'born' OR cases.team_id IS NOT c.team_id OR cases.worker_id IS NOT c.worker_id
+    OR cases.birth_status IS NOT 'born' OR cases.team_id IS NOT c.team_id
+    OR cases.worker_id IS NOT c.worker_id
     OR cases.opened_on IS NOT c.opened_on OR cases.visit_every_days IS NOT c.visit_every_days
     OR cases.last_visit_on IS NOT c.last_visit_on OR cases.status IS NOT c.status
     OR (:with_nhs_number AND cases.nhs_number IS NOT c.nhs_number)
@@ -314,9 +315,35 @@ WHERE NOT EXISTS (SELECT 1 FROM observations WHERE observations.external_id = o.
 ORDER BY cases.id
 """
 
+# --- the census's births of unborn cases ------------------------------------------------------
+
+SELECT_CASE_BIRTHS_SQL = "SELECT case_ref, date_of_birth, birth_status FROM cases"
+
+DROP_CENSUS_BIRTHS_SQL = "DROP TABLE IF EXISTS temp.import_census_births"
+
+CREATE_CENSUS_BIRTHS_SQL = """
+CREATE TEMP TABLE import_census_births (
+    case_ref TEXT NOT NULL PRIMARY KEY,
+    date_of_birth TEXT NOT NULL,
+    birth_status TEXT NOT NULL
+)
+"""
+
+INSERT_CENSUS_BIRTH_SQL = """
+INSERT INTO temp.import_census_births (case_ref, date_of_birth, birth_status) VALUES (?, ?, ?)
+"""
+
+# Only a case still unborn here takes the census's birth (or new due date): a born case's
+# date of birth is the case system's, and a difference is a warning in the report.
+UPDATE_CENSUS_BIRTHS_SQL = """
+UPDATE cases SET date_of_birth = b.date_of_birth, birth_status = b.birth_status
+FROM temp.import_census_births AS b
+WHERE cases.case_ref = b.case_ref AND cases.birth_status != 'born'
+"""
+
 # --- Annex A cases ---------------------------------------------------------------------------
 
-SELECT_CASES_FOR_ANNEX_A_SQL = "SELECT case_ref, team_id FROM cases"
+SELECT_CASES_FOR_ANNEX_A_SQL = "SELECT case_ref, team_id, date_of_birth, birth_status FROM cases"
 
 SELECT_STAFF_NAMES_SQL = "SELECT id, name, email, role, team_id FROM staff"
 
@@ -326,6 +353,7 @@ CREATE_ANNEX_A_CASES_SQL = """
 CREATE TEMP TABLE import_annex_a_cases (
     case_ref TEXT NOT NULL PRIMARY KEY,
     date_of_birth TEXT NOT NULL,
+    birth_status TEXT NOT NULL,
     team_id INTEGER,
     team_key TEXT,
     worker_id INTEGER,
@@ -338,9 +366,9 @@ CREATE TEMP TABLE import_annex_a_cases (
 """
 
 INSERT_ANNEX_A_CASE_SQL = """
-INSERT INTO temp.import_annex_a_cases (case_ref, date_of_birth, team_id, team_key, worker_id,
-    opened_on, closed_on, visit_every_days, last_visit_on, status)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO temp.import_annex_a_cases (case_ref, date_of_birth, birth_status, team_id, team_key,
+    worker_id, opened_on, closed_on, visit_every_days, last_visit_on, status)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 INSERT_TEAM_IF_NEW_SQL = """
@@ -366,12 +394,13 @@ WHERE c.status = 'closed' AND (cases.id IS NULL OR cases.status = 'open')
 # Initials are not in the workbook: a case keeps the initials another import gave it.
 UPDATE_ANNEX_A_CASES_SQL = """
 UPDATE cases
-SET date_of_birth = c.date_of_birth, team_id = c.team_id, worker_id = c.worker_id,
-    opened_on = c.opened_on, closed_on = c.closed_on, visit_every_days = c.visit_every_days,
-    last_visit_on = c.last_visit_on, status = c.status
+SET date_of_birth = c.date_of_birth, birth_status = c.birth_status, team_id = c.team_id,
+    worker_id = c.worker_id, opened_on = c.opened_on, closed_on = c.closed_on,
+    visit_every_days = c.visit_every_days, last_visit_on = c.last_visit_on, status = c.status
 FROM temp.import_annex_a_cases AS c
 WHERE cases.case_ref = c.case_ref AND (
-    cases.date_of_birth IS NOT c.date_of_birth OR cases.team_id IS NOT c.team_id
+    cases.date_of_birth IS NOT c.date_of_birth OR cases.birth_status IS NOT c.birth_status
+    OR cases.team_id IS NOT c.team_id
     OR cases.worker_id IS NOT c.worker_id OR cases.opened_on IS NOT c.opened_on
     OR cases.closed_on IS NOT c.closed_on OR cases.visit_every_days IS NOT c.visit_every_days
     OR cases.last_visit_on IS NOT c.last_visit_on OR cases.status IS NOT c.status
@@ -379,10 +408,10 @@ WHERE cases.case_ref = c.case_ref AND (
 """
 
 INSERT_ANNEX_A_CASES_SQL = """
-INSERT INTO cases (case_ref, initials, date_of_birth, team_id, worker_id, opened_on, closed_on,
-    visit_every_days, last_visit_on, status)
-SELECT c.case_ref, '', c.date_of_birth, c.team_id, c.worker_id, c.opened_on, c.closed_on,
-    c.visit_every_days, c.last_visit_on, c.status
+INSERT INTO cases (case_ref, initials, date_of_birth, birth_status, team_id, worker_id, opened_on,
+    closed_on, visit_every_days, last_visit_on, status)
+SELECT c.case_ref, '', c.date_of_birth, c.birth_status, c.team_id, c.worker_id, c.opened_on,
+    c.closed_on, c.visit_every_days, c.last_visit_on, c.status
 FROM temp.import_annex_a_cases AS c
 WHERE NOT EXISTS (SELECT 1 FROM cases WHERE cases.case_ref = c.case_ref)
 """
