@@ -171,7 +171,7 @@ class AnnexA(ImportKind):
             return
         for list_no, rows in read.items():
             if rows is not None:
-                self._read_list(list_no, rows)
+                self._read_list(list_no, sheets[list_no], rows)
         self.report.read.update(rows=self.rows_read, children=len(self.children))
         # Mapped even when there are errors already, so the workers' names are checked too.
         self._map_and_stage(facts)
@@ -261,7 +261,7 @@ class AnnexA(ImportKind):
         try:
             return _read(lambda: _rows(workbook.get_sheet_by_name(sheet_name)))
         except (_Unreadable, python_calamine.PasswordError):
-            self.errors.at(f"List {list_no}", _DAMAGED)
+            self.errors.at(sheet_name.strip(), _DAMAGED)
             return None
 
     def _has_episodes(self, read: dict[int, list | None]) -> bool:
@@ -292,8 +292,9 @@ class AnnexA(ImportKind):
         )
         return True
 
-    def _read_list(self, list_no: int, rows: list[tuple[int, list]]) -> None:
-        label = f"List {list_no}"
+    def _read_list(self, list_no: int, sheet_name: str, rows: list[tuple[int, list]]) -> None:
+        """Check every row of one list (errors name the sheet as the workbook names it)."""
+        label = sheet_name.strip()
         header_row, header = self.headers.find_header(rows)
         if header is None:
             self.errors.at(
