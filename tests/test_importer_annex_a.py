@@ -1302,3 +1302,22 @@ def test_an_ssda903_return_given_as_annex_a_is_named_for_what_it_is(with_staff, 
         "this is an SSDA903 return (children looked after: its episodes file), not an Annex A"
         " workbook"
     ]
+
+
+def test_the_command_prints_what_the_import_decided_and_its_warnings(runner, db, tmp_path):
+    path = tmp_path / "staff.csv"
+    path.write_text(STAFF)
+    runner.invoke(args=["import", "staff", str(path)])
+    workbook_path = one_list(tmp_path, 7, [plan(dob="Unborn", worker="TBC", visit="N/A")])
+
+    result = runner.invoke(args=["import", "annex-a", str(workbook_path)])
+
+    assert result.exit_code == 0, result.output
+    assert (
+        "Decided (counted, not errors):\n"
+        "  values read as not known (List 7, Date of the Last Statutory Visit): 1\n"
+        "  unborn children (pre-birth cases): 1\n"
+        "  placeholder workers read as unallocated ('TBC'): 1\n"
+        "Warnings:\n"
+        "  Team 'Broadland' has no manager"
+    ) in result.output
