@@ -253,3 +253,9 @@ def test_words_compare_without_capitals_spaces_or_a_workbook_prefix():
     assert word_key("#N/A") == "#n/a"
     assert plausibility.is_one_of("tbc", ["TBC", "Unknown"])
     assert not plausibility.is_one_of("Dev Kettle", ["TBC", "Unknown"])
+
+
+def test_every_date_form_the_documentation_lists_reads_as_its_example_day():
+    for written, _ in plausibility.DATE_FORMS:
+        value = int(written) if written.isdigit() else written
+        assert read_date(value, field="x", as_of=AS_OF) == date(2026, 4, 3), written
