@@ -180,7 +180,15 @@ def _score_into_scratch(
 
 
 # What each part of INSERT_TOTALS_SQL takes, numbered by the indicator's place in the catalogue.
-_PART_PARAMETERS = ("indicator", "weight", "ln_half_per_day", "current_since_day", "bit")
+_PART_PARAMETERS = (
+    "indicator",
+    "weight",
+    "ln_half_per_day",
+    "current_since_day",
+    "bit",
+    "pattern_feature",
+    "pattern_core",
+)
 
 
 def refresh_marked_sums(
@@ -220,6 +228,7 @@ def _fill_catalogue(
     ``as_of_day``, and return its rows in catalogue order."""
     bits = _combination_bits(model)
     derived = derived_rules(model)
+    pattern = model["review_pattern"]
     rows = []
     for code, spec in model["indicators"].items():
         half_life = int(spec["half_life_days"])
@@ -232,6 +241,8 @@ def _fill_catalogue(
                 "current_since_day": as_of_day - half_life if half_life else -(2**62),
                 "bit": bits.get(code, 0),
                 "derived": code in derived,
+                "pattern_feature": int(code in pattern["features"]),
+                "pattern_core": int(code in pattern["core_features"]),
             }
         )
     db.execute(sql.CLEAR_INDICATORS_SQL)
@@ -278,6 +289,7 @@ def _parameters(model: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     """Every number the rescore's statements take, by name."""
     gaps = model["practice_gaps"]
     accumulation = model.get("accumulation") or {}
+    pattern = model["review_pattern"]
     params: dict[str, Any] = {
         "as_of": as_of.isoformat(),
         "as_of_day": day_number(as_of),
@@ -291,6 +303,9 @@ def _parameters(model: Mapping[str, Any], as_of: date) -> dict[str, Any]:
         "min_agencies": int(accumulation.get("min_agencies", 0)),
         "max_age_years": int(accumulation.get("max_age_years", -1)),
         "points_per_concern": float(accumulation.get("points_per_concern", 0)),
+        "red_threshold": float(model["red_threshold"]),
+        "pattern_min_features": int(pattern["min_features"]),
+        "pattern_max_age_years": int(pattern["max_age_years"]),
     }
     for code in rules.GAP_CODES:
         params[code] = float(gaps[code])
