@@ -198,6 +198,11 @@ def _check(settings: dict[str, Any]) -> None:
     ):
         if settings[section][key] > top:
             raise ConfigError(f"[{section}] {key} must be 0 to {top}")
+    budget = settings["alert_budget"]
+    if budget["red_share"] > 1 or budget["caseload_percentile"] > 100:
+        raise ConfigError(
+            "[alert_budget] red_share is a share (0 to 1) and caseload_percentile 0 to 100"
+        )
     if settings["security"]["session_absolute_hours"] < 1:
         raise ConfigError("[security] session_absolute_hours must be at least 1")
 

@@ -100,6 +100,22 @@ def scratch_scores(
     whole-authority rescore does but written nowhere: for judging settings before they are
     used (``hotspots calibrate``). Takes no write lock, so it uses the kept indicator sums
     only when they are up to date, and never with ``from_observations``."""
+    return [
+        score
+        for _, score in scratch_caseload_scores(
+            db, settings, as_of=as_of, from_observations=from_observations
+        )
+    ]
+
+
+def scratch_caseload_scores(
+    db: sqlite_utils.Database,
+    settings: Mapping[str, Any],
+    *,
+    as_of: date,
+    from_observations: bool = False,
+) -> list[tuple[int | None, float]]:
+    """``scratch_scores`` with the caseload each score is in: (worker id or None, score)."""
     with _bulk_connection(db):
         db.execute("BEGIN")  # temporary tables only: the database itself is not written
         try:
@@ -110,7 +126,7 @@ def scratch_scores(
                 _Stopwatch(None),
                 sums="never" if from_observations else "if_fresh",
             )
-            scores = [r[0] for r in db.execute(sql.SELECT_SCRATCH_SCORES_SQL)]
+            scores = [(r[0], r[1]) for r in db.execute(sql.SELECT_SCRATCH_SCORES_SQL)]
             _run_script(db, sql.CLEAR_RESCORE_TABLES_SQL)
         finally:
             db.execute("ROLLBACK")

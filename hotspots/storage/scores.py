@@ -496,7 +496,7 @@ FROM (
 # Closed cases leave the ranking: their scores row goes (their history stays).
 DELETE_ALL_SCORES_SQL = "DELETE FROM scores"
 COUNT_RESCORED_SQL = "SELECT count(*) FROM temp.rescore_scores"
-SELECT_SCRATCH_SCORES_SQL = "SELECT score FROM temp.rescore_scores"
+SELECT_SCRATCH_SCORES_SQL = "SELECT worker_id, score FROM temp.rescore_scores"
 
 # Written in case order (appending to the table rather than inserting at random).
 INSERT_ALL_SCORES_SQL = """
