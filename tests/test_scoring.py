@@ -101,7 +101,7 @@ def test_the_toxic_trio_in_an_unallocated_toddler_with_no_questions_asked_is_red
         "unallocated": 3.0,
     }
     assert points_by_code(score) == pytest.approx(expected)
-    # 9.4433 + 2.3608 + 5 + 5 + 2 + 2 + 3 = 28.804, red from 28.5
+    # 9.4433 + 2.3608 + 5 + 5 + 2 + 2 + 3 = 28.804, red from 26
     assert score.score == pytest.approx(sum(expected.values()))
     assert score.band == "red"
 

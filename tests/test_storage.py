@@ -244,7 +244,8 @@ def test_the_review_pattern_column_comes_to_existing_scores_as_no_match_until_re
     db.execute("INSERT INTO teams (name) VALUES ('Broadland')")
     db.execute(
         "INSERT INTO cases (id, case_ref, initials, date_of_birth, team_id, opened_on, "
-        "visit_every_days, status) VALUES (1, 'C1', 'AB', '2025-01-01', 1, '2026-02-01', 14, 'open')"
+        "visit_every_days, status) "
+        "VALUES (1, 'C1', 'AB', '2025-01-01', 1, '2026-02-01', 14, 'open')"
     )
     db.execute(
         "INSERT INTO scores (case_id, as_of, score, band, model_version, computed_at) "
