@@ -174,6 +174,7 @@ def _check(settings: dict[str, Any]) -> None:
         if spec["half_life_days"] < 0:
             raise ConfigError(f"{where}.half_life_days must be 0 (does not fade) or more")
     _check_derived(settings["scoring"])
+    _check_review_pattern(settings["scoring"])
     _check_imports_record_no_derived(settings)
     _check_header_spellings(settings["import"]["annex_a"]["headers"])
     for dotted, value in _leaves(settings):
@@ -198,6 +199,11 @@ def _check(settings: dict[str, Any]) -> None:
     ):
         if settings[section][key] > top:
             raise ConfigError(f"[{section}] {key} must be 0 to {top}")
+    budget = settings["alert_budget"]
+    if budget["red_share"] > 1 or budget["caseload_percentile"] > 100:
+        raise ConfigError(
+            "[alert_budget] red_share is a share (0 to 1) and caseload_percentile 0 to 100"
+        )
     if settings["security"]["session_absolute_hours"] < 1:
         raise ConfigError("[security] session_absolute_hours must be at least 1")
 
@@ -225,6 +231,31 @@ def _check_derived(scoring: dict[str, Any]) -> None:
             raise ConfigError(f'{where} needs at_least or child_under_years (or from = "")')
         if rule["at_least"] and rule["within_days"] < 1:
             raise ConfigError(f"{where}.within_days must be 1 or more when at_least is set")
+
+
+def _check_review_pattern(scoring: dict[str, Any]) -> None:
+    """[scoring.review_pattern]: its features are catalogue indicators, its core features are
+    among them, and it asks for no more features than it names."""
+    pattern = scoring["review_pattern"]
+    where = "[scoring.review_pattern]"
+    for key in ("features", "core_features"):
+        unknown = [
+            repr(c)
+            for c in pattern[key]
+            if not isinstance(c, str) or c not in scoring["indicators"]
+        ]
+        if unknown:
+            raise ConfigError(f"{where} {key}: {', '.join(unknown)} not in [scoring.indicators]")
+    outside = [c for c in pattern["core_features"] if c not in pattern["features"]]
+    if outside:
+        raise ConfigError(f"{where} core_features: {', '.join(outside)} not among its features")
+    if pattern["min_features"] > len(pattern["features"]):
+        raise ConfigError(
+            f"{where} min_features is {pattern['min_features']}, but it names only "
+            f"{len(pattern['features'])} features"
+        )
+    if pattern["min_features"] and not pattern["core_features"]:
+        raise ConfigError(f"{where} core_features must name at least one feature")
 
 
 def _check_imports_record_no_derived(settings: dict[str, Any]) -> None:

@@ -26,6 +26,7 @@ from hotspots.sending import (
     digest_message_id,
     gather_digest,
     managers,
+    render_digest,
     send_digest,
     send_due_digests,
     why_not_a_digest_day,
@@ -781,3 +782,46 @@ def test_one_send_at_a_time_is_still_possible(db, settings):
     serial["digest_recovery"]["parallel_sends"] = 1
     outcomes = send_due_digests(db, serial, digest_date=DIGEST_DAY, now=NOW)
     assert [o.status for o in outcomes] == ["sent", "sent"]
+
+
+def test_a_teams_digest_subject_counts_every_review_pattern_case_as_a_hotspot(db, settings):
+    """Four toddlers with the review's pattern whose points alone are amber or green (records
+    months old, two agencies, the questions unasked), beside an ordinary case: the subject
+    says four hotspots, and each is listed as matching the review's pattern."""
+    a = Authority(db)
+    ids = {"north": a.team("North")}
+    a.staff("nina@council.example", "Nina Manager", "manager", ids["north"])
+    ids["will"] = a.staff("will@council.example", "Will Worker", "worker", ids["north"])
+    ids["wendy"] = a.staff("wendy@council.example", "Wendy Worker", "worker", ids["north"])
+    features = [
+        ("parental_conflict", "new_partner", "substance_misuse", "stressful_birth"),
+        ("parental_conflict", "parental_ace", "feeding_difficulties", "substance_misuse"),
+        ("parental_conflict", "parental_ace", "stressful_birth", "domestic_abuse"),
+        ("parental_conflict", "parental_ace", "new_partner", "feeding_difficulties"),
+    ]
+    n, mine = 0, []  # the review's pattern, then an ordinary case
+    for k, codes in enumerate(features):
+        mine.append(a.case(f"N-10{k}", "PQ", ids["north"], ids["will"], dob="2024-09-01"))
+        for code in codes:
+            n += 1
+            a.observation(mine[-1], code, "2026-05-20", f"P{n}")
+    mine.append(a.case("N-200", "ZZ", ids["north"], ids["wendy"], dob="2016-02-01"))
+    a.observation(mine[-1], "police_callout", "2026-10-01", "P99")
+    db.execute(
+        "DELETE FROM cases WHERE id NOT IN (SELECT value FROM json_each(?))", [json.dumps(mine)]
+    )
+    rescoring.rescore_all(db, settings, as_of=DIGEST_DAY, now=NOW)
+    red = settings["scoring"]["red_threshold"]
+    for case_id, contributions in db.execute("SELECT case_id, contributions FROM scores"):
+        rows = json.loads(contributions)
+        assert sum(c["points"] for c in rows if c["kind"] != "pattern") < red, case_id
+
+    (nina,) = managers(db, "nina@council.example")
+    digest = gather_digest(db, settings, nina, digest_date=DIGEST_DAY, now=NOW)
+    subject, text, _ = render_digest(digest)
+    assert "North" in subject and ": 4 hotspots" in subject
+    listed = [r for r in digest["top_cases"] if r["hotspot"]]
+    assert sorted(r["case_ref"] for r in listed) == ["N-100", "N-101", "N-102", "N-103"]
+    for r in listed:
+        assert r["reasons"][0]["label"].startswith("Matches the pattern the review found")
+    assert text.count("Matches the pattern the review found") >= 4

@@ -680,6 +680,22 @@ def m082_ranks_when_read(db: Database) -> None:
         db.execute(statement)
 
 
+REVIEW_PATTERN_SQL = """
+-- Whether the case matched the review's pattern on its scoring day ([scoring.review_pattern]),
+-- stored by the code that made the score (as practice_gaps is), so that the lists, the digest
+-- and the partnership's figures never work the rule out again.
+ALTER TABLE scores ADD COLUMN review_pattern INTEGER NOT NULL DEFAULT 0;
+"""
+
+
+@migrations()
+def m090_review_pattern(db: Database) -> None:
+    # Existing scores say 0 until the next rescore: a new model version (the formula changed)
+    # makes the next sweep rescore the whole authority.
+    for statement in statements(REVIEW_PATTERN_SQL):
+        db.execute(statement)
+
+
 UNBORN_CHILDREN_SQL = """
 -- An unborn child on a pre-birth plan (Annex A List 6 or 7, the CIN census's
 -- ExpectedPersonBirthDate) is a case before its birth. birth_status says what date_of_birth

@@ -685,6 +685,7 @@ def _render_case(case: dict, now: datetime):
         trend=present.trend(case["score"], earlier[-1] if earlier else None),
         sparkline=present.sparkline([(h["day"], h["score"]) for h in history], today),
         reasons=scoring.reasons(contributions),
+        matches_pattern=any(c.get("kind") == rules.PATTERN_KIND for c in contributions),
         next_steps=present.next_steps(rules.gap_codes(case["practice_gaps"])),
         reviewed=reviewed,
         actions=ACTIONS if case["status"] == "open" else (),

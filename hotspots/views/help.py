@@ -62,6 +62,10 @@ def how_scores_work():
             for code, label in scoring.GAP_LABELS.items()
             if code in gaps
         ],
+        pattern_features=[_label(model, code) for code in model["review_pattern"]["features"]],
+        pattern_core=" or ".join(
+            _label(model, code).lower() for code in model["review_pattern"]["core_features"]
+        ),
         repeat_words=FRACTIONS.get(model["repeat_fraction"], f"{model['repeat_fraction']:g} times"),
         bands=present.BANDS,
         max_points=ADJUSTMENT_MAX_POINTS,
@@ -70,6 +74,10 @@ def how_scores_work():
         unreviewed_after_days=settings()["digest"]["unreviewed_after_days"],
         model_version=scoring.model_version(model),
     )
+
+
+def _label(model, code: str) -> str:
+    return model["indicators"].get(code, {}).get("label", code)
 
 
 @bp.route("/help")

@@ -96,9 +96,17 @@ def trend(score: float | None, score_week_ago: float | None) -> dict[str, str]:
 
 
 def ordered(contributions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Contributions largest first (the age row, which scales the indicators, after them)."""
+    """Contributions largest first (a match with the review's pattern, the reason a case is a
+    hotspot, before them; the age row, which scales the indicators, after them)."""
     items = [dict(c) for c in contributions]
-    return sorted(items, key=lambda c: (c.get("kind") == "age", -abs(float(c.get("points") or 0))))
+    return sorted(
+        items,
+        key=lambda c: (
+            c.get("kind") != rules.PATTERN_KIND,
+            c.get("kind") == "age",
+            -abs(float(c.get("points") or 0)),
+        ),
+    )
 
 
 def next_visit_due(last_visit_on: str | None, opened_on: str, visit_every_days: int) -> date:
@@ -255,6 +263,13 @@ def contribution_words(contribution: Mapping[str, Any], scoring_settings: Mappin
         )
     if kind == "practice_gap":
         return "Something that should have been done has not been recorded yet."
+    if kind == rules.PATTERN_KIND:
+        return (
+            "The review of six babies and toddlers seriously injured found these together in "
+            "their families: a child this young with them is a hotspot whatever its other "
+            "points, so the score is raised to the red line (nothing is added when it is there "
+            "already)."
+        )
     if kind == "adjustment":
         return "A practitioner's judgement, with the reason shown under Adjustments."
     return ""
