@@ -1321,3 +1321,12 @@ def test_the_command_prints_what_the_import_decided_and_its_warnings(runner, db,
         "Warnings:\n"
         "  Team 'Broadland' has no manager"
     ) in result.output
+
+
+def test_an_unborn_child_in_need_on_list_6_is_a_pre_birth_case_too(with_staff, settings, tmp_path):
+    row = cin_row(6, "Unborn", date(2026, 10, 1), None, team="Norwich North")
+
+    report = run(with_staff, settings, one_list(tmp_path, 6, [row]))
+
+    assert cases(with_staff)["6"]["birth_status"] == "due_unknown"
+    assert report.decided == {"unborn children (pre-birth cases)": 1}
