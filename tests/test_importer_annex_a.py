@@ -994,8 +994,9 @@ def test_a_council_adds_a_spelling_of_its_own_in_config(with_staff, settings, tm
     header = ["Stat Visit Last" if h == "Date of the Last Statutory Visit" else h for h in LIST_7]
     path = one_list(tmp_path, 7, [plan()], header=header)
     assert rejected(with_staff, settings, path).errors == [
-        "List 7, row 1: no column 'Date of the Last Statutory Visit' in the header, nor any"
-        " spelling [import.annex_a.headers] cp_visit lists"
+        "List 7, row 1: no column 'Date of the Last Statutory Visit' in the header; the nearest"
+        " is 'Stat Visit Last': if that is this column, add its spelling to cp_visit in"
+        " [import.annex_a.headers] (config.toml)"
     ]
     settings["import"]["annex_a"]["headers"]["cp_visit"].append("Stat Visit Last")
 

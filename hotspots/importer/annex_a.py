@@ -81,6 +81,8 @@ LIST_SHEET = re.compile(r"^\s*(?:annex\s*a\W*)?list[\s_.\-]*0*(\d+)(?!\d)", re.I
 # "child", at most one more word, then "id" or "identifier": the London pipeline's rule for
 # the child's id column (compared on the header's words, apostrophes dropped).
 CHILD_ID_LIKE = re.compile(r"(?:\w+ )?childs? (?:\w+ )?(?:id|identifier)")
+# How like a spelling of a missing column a header must be to be named as the nearest (0 to 1).
+NEAR_HEADER = 0.6
 # Uncompressed workbooks beyond this many times the limit are refused (a zip bomb).
 MAX_EXPANSION = 20
 STAGING_BATCH = 20_000
@@ -307,7 +309,8 @@ class AnnexA(ImportKind):
         positions = self.headers.positions(header)
         missing = [c for c in REQUIRED[list_no] if c not in positions]
         for column in missing:
-            self.errors.at(f"{label}, row {header_row}", self.headers.missing(column, header))
+            message = self.headers.missing(column, header, positions)
+            self.errors.at(f"{label}, row {header_row}", message)
         if missing:
             return
         headers = {c: str(header[i]).strip() for c, i in positions.items()}
@@ -682,33 +685,27 @@ class _Headers:
                 best[found[0]] = (index, found[1])
         return {column: index for column, (index, _) in best.items()}
 
-    def missing(self, column: str, header: list) -> str:
-        """The error for a column the header row lacks, naming the nearest header it has."""
+    def missing(self, column: str, header: list, found: dict[str, int]) -> str:
+        """The error for a column the header row lacks, naming the nearest header it has: of
+        the headers not already read as a column (``found``), the one most like any spelling
+        of ``column`` (``difflib``'s ratio, at least NEAR_HEADER)."""
         wanted = self.name(column)
-        others = [
-            h for h in (str(c).strip() for c in header if _present(c)) if self.column(h) is None
-        ]
-        by_key = {header_key(h): h for h in others}
-        near = (
-            difflib.get_close_matches(
-                header_key(wanted),
-                list(by_key),
-                n=1,
-                cutoff=0.6,
-            )
-            or [
-                k
-                for spelling in self.spellings[column][1:]
-                for k in difflib.get_close_matches(
-                    header_key(spelling), list(by_key), n=1, cutoff=0.75
-                )
-            ][:1]
-        )
+        taken = set(found.values())
+        nearest, best = "", NEAR_HEADER
+        for index, cell in enumerate(header):
+            if index in taken or not isinstance(cell, str) or not header_key(cell):
+                continue
+            for spelling in self.spellings[column]:
+                ratio = difflib.SequenceMatcher(
+                    None, header_key(spelling), header_key(cell)
+                ).ratio()
+                if ratio >= best:
+                    nearest, best = cell.strip(), ratio
         text = f"no column {wanted!r} in the header"
-        if near:
+        if nearest:
             return (
-                f"{text}; the nearest is {by_key[near[0]]!r}: if that is this column, add its "
-                f"spelling to {column} in [import.annex_a.headers] (config.toml)"
+                f"{text}; the nearest is {nearest!r}: if that is this column, add its spelling "
+                f"to {column} in [import.annex_a.headers] (config.toml)"
             )
         return f"{text}, nor any spelling [import.annex_a.headers] {column} lists"
 
