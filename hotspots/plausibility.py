@@ -29,16 +29,16 @@ field and the value as written:
 - ``read_child_id(value, field=…)``: a child's id or case reference; ``10721552.0`` (a number
   cell, or an id a tool wrote through a float) is ``10721552``.
 - ``read_at_least(value, field=…)``: a count where ``2+`` means at least 2.
-- ``word_key(text)`` / ``is_one_of(text, words)``: a value compared with the words a setting
-  lists (placeholders for "not known", "unallocated", "unborn"), ignoring capitals, spaces
-  and a workbook's ``a)`` prefix.
+- ``word_key(text)``: a value as it is compared with the words a setting lists (placeholders
+  for "not known", "unallocated", "unborn"), ignoring capitals, spaces and a workbook's
+  ``a)`` prefix.
 """
 
 from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any, Literal
 
@@ -382,11 +382,6 @@ def word_key(text: Any) -> str:
     if text is None:
         return ""
     return _strip_prefix(str(text)).casefold()
-
-
-def is_one_of(text: Any, words: Iterable[str]) -> bool:
-    """Whether ``text`` is one of ``words`` (compared as ``word_key`` makes them)."""
-    return word_key(text) in {word_key(w) for w in words}
 
 
 def _strip_prefix(text: str) -> str:

@@ -181,7 +181,7 @@ def test_an_iso_date_is_required_where_the_format_fixes_it():
 
 
 @given(
-    st.dates(min_value=date(1927, 1, 1), max_value=date(2027, 12, 31)),
+    st.dates(min_value=date(1928, 1, 1), max_value=date(2027, 12, 31)),  # the yy window
     st.sampled_from(
         [
             "%Y-%m-%d",
@@ -251,8 +251,7 @@ def test_words_compare_without_capitals_spaces_or_a_workbook_prefix():
     assert word_key("  Awaiting\xa0\xa0ALLOCATION ") == "awaiting allocation"
     assert word_key("c) Closed") == "closed"
     assert word_key("#N/A") == "#n/a"
-    assert plausibility.is_one_of("tbc", ["TBC", "Unknown"])
-    assert not plausibility.is_one_of("Dev Kettle", ["TBC", "Unknown"])
+    assert word_key("tbc") == word_key("TBC")
 
 
 def test_every_date_form_the_documentation_lists_reads_as_its_example_day():
