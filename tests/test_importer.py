@@ -1015,3 +1015,23 @@ def test_a_report_kept_before_decisions_were_counted_still_reads(db, settings, t
     kept = stored_report(db, report.audit_id)["report"]
 
     assert (kept.decided, kept.warnings, kept.warning_total) == ({}, [], 0)
+
+
+def test_an_ssda903_file_given_as_a_cases_file_is_named_for_what_it_is(db, settings, tmp_path):
+    episodes = "CHILD,DECOM,RNE,LS,CIN,PLACE,DEC\n101,2025-01-01,P,C2,N1,U1,\n"
+
+    problem = rejected(db, settings, tmp_path, "cases", episodes)
+
+    assert problem.errors == [
+        "row 1: this is an SSDA903 return (children looked after: its episodes file), not a"
+        " cases file"
+    ]
+
+
+def test_a_workbook_given_as_a_csv_file_is_named_for_what_it_is(db, settings, tmp_path):
+    problem = rejected(db, settings, tmp_path, "staff", b"PK\x03\x04" + bytes(100))
+
+    assert problem.errors == [
+        "row 1: this is an Excel workbook, not a CSV file: the Annex A workbook is imported as"
+        " annex-a; any other sheet, save it as CSV UTF-8"
+    ]

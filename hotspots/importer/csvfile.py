@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 import sqlite_utils
 
+from hotspots.importer import lookalikes
 from hotspots.importer.base import Errors, ImportKind, ImportReport, flush
 from hotspots.params import control_character
 from hotspots.plausibility import DateKind, Implausible, read_child_id, read_iso_date
@@ -62,6 +63,15 @@ class CsvKind(ImportKind):
         self.db.execute(sql.DROP_STAGING_SQL[self.name])
 
     def stage(self, path: Path) -> None:
+        if path.stat().st_size and lookalikes.sniff(path) in ("zip", "ole"):
+            self.errors.add(
+                1,
+                None,
+                "this is an Excel workbook, not a CSV file: the Annex A workbook is imported as "
+                "annex-a; any other sheet, save it as CSV UTF-8",
+            )
+            self.report.read["rows"] = 0
+            return
         rows = _stage(
             self.db,
             self.name,
@@ -222,6 +232,9 @@ def _stage(
     if header is None:
         if not errors.total:
             errors.add(1, None, "the file is empty; expected a header row: " + ",".join(columns))
+        return 0
+    if (other := lookalikes.csv_file(header)) and not set(columns) <= set(header):
+        errors.add(1, None, f"this is {other}, not a {kind} file")
         return 0
     if not _header_ok(header, columns + optional, errors, optional):
         return 0
