@@ -8,13 +8,18 @@ cases this service already has.
   ``Gender``, ``PreProceedingsandFGDM``…) is ignored, so both the 2024–25 and 2026–27
   editions read. Parsed with defusedxml, streaming: a DTD, an entity or an external
   reference is refused (no entity expansion, no network), so an XML bomb cannot go off.
-- **Checks**: every child's identifier, dates and factor codes (``Child 7310000,
-  assessment 1, AssessmentFactors: 'RB' is not a factor code``).
+  Another return (its ``Collection`` not ``CIN``, a SEN2's ``Persons``, an SSDA903 CSV, a
+  workbook) is refused with what it is (``hotspots.importer.lookalikes``).
+- **Checks**: every child's identifier, dates (``hotspots.plausibility``: the rules every
+  import shares) and factor codes, alone or with their label (``Child 7310000, assessment 1,
+  AssessmentFactors: 'RB' is not a factor code``).
 - **Mapping**: ``[import.cin_census.factors]`` in config.toml, indicator → factor codes.
   Codes mapped to no indicator (and 21, no factors) are counted in the report; children who
-  are not cases here are skipped and counted.
-- **Apply**: the derived observations, keyed by child, assessment and factor, so importing the
-  same census again changes nothing.
+  are not cases here are skipped and counted, and those matching a case only when capitals
+  are ignored are listed, not matched. A born case's differing birth date is a warning; an
+  unborn case takes the census's birth or due date.
+- **Apply**: the unborn cases' births, then the derived observations, keyed by child,
+  assessment and factor, so importing the same census again changes nothing.
 """
 
 from __future__ import annotations
