@@ -1035,3 +1035,66 @@ def test_a_workbook_given_as_a_csv_file_is_named_for_what_it_is(db, settings, tm
         "row 1: this is an Excel workbook, not a CSV file: the Annex A workbook is imported as"
         " annex-a; any other sheet, save it as CSV UTF-8"
     ]
+
+
+# --- the cases file's optional characteristics (kept apart from scoring) -------------------------
+
+
+def characteristics_of(db):
+    return {
+        r["case_ref"]: (r["sex"], r["ethnicity"], r["disability"])
+        for r in db.query(
+            "SELECT c.case_ref, k.sex, k.ethnicity, k.disability FROM child_characteristics AS k"
+            " JOIN cases AS c ON c.id = k.case_id"
+        )
+    }
+
+
+def test_a_cases_file_may_carry_sex_ethnicity_and_disability_in_any_order(
+    loaded, settings, tmp_path
+):
+    text = (
+        CASES_HEADER + ",disability,nhs_number,sex,ethnicity\n"
+        "C1,AB,2026-03-01,Norwich North,worker@example.org,2026-04-01,14,2026-11-20,open,"
+        "yes,,F,MWBA\n"
+        "C2,CD,2025-01-15,Norwich North,,2026-02-01,28,,open,,,male,\n"
+    )
+
+    result = run(loaded, settings, tmp_path, "cases", text)
+
+    assert characteristics_of(loaded) == {
+        "C1": ("female", "MWBA", "yes"),
+        "C2": ("male", None, None),
+    }
+    assert result.updated == 0  # the cases themselves did not change
+    assert run(loaded, settings, tmp_path, "cases", text).updated == 0
+    assert characteristics_of(loaded)["C1"] == ("female", "MWBA", "yes")
+
+
+def test_a_cases_file_with_one_optional_column_reads_each_value_from_its_own_column(
+    loaded, settings, tmp_path
+):
+    text = CASES_HEADER + ",ethnicity\n" + CASES.splitlines()[1] + ",BCRB\n"
+
+    run(loaded, settings, tmp_path, "cases", text)
+
+    assert characteristics_of(loaded) == {"C1": (None, "BCRB", None)}
+    assert (
+        loaded.execute("SELECT nhs_number FROM cases WHERE case_ref = 'C1'").fetchone()[0] is None
+    )
+
+
+def test_a_characteristic_the_service_cannot_read_is_an_error_that_never_repeats_it(
+    loaded, settings, tmp_path
+):
+    text = CASES_HEADER + ",sex,ethnicity,disability\n" + CASES.splitlines()[1] + ",Xq,Zq,Wq\n"
+
+    problem = rejected(loaded, settings, tmp_path, "cases", text)
+
+    assert [e.split(":")[0] for e in problem.errors] == [
+        "row 2, column sex",
+        "row 2, column ethnicity",
+        "row 2, column disability",
+    ]
+    assert not any(value in e for e in problem.errors for value in ("Xq", "Zq", "Wq"))
+    assert characteristics_of(loaded) == {}

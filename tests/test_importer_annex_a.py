@@ -1331,3 +1331,105 @@ def test_an_unborn_child_in_need_on_list_6_is_a_pre_birth_case_too(with_staff, s
 
     assert cases(with_staff)["6"]["birth_status"] == "due_unknown"
     assert report.decided == {"unborn children (pre-birth cases)": 1}
+
+
+# --- the child's characteristics (kept apart from scoring) -----------------------------------
+
+
+def characteristics_of(db):
+    return {
+        r["case_ref"]: (r["sex"], r["ethnicity"], r["disability"])
+        for r in db.query(
+            "SELECT c.case_ref, k.sex, k.ethnicity, k.disability FROM child_characteristics AS k"
+            " JOIN cases AS c ON c.id = k.case_id"
+        )
+    }
+
+
+def test_the_templates_gender_ethnicity_and_disability_are_kept_for_each_child(
+    db, settings, tmp_path
+):
+    staff(db, settings, tmp_path, TEMPLATE_STAFF)
+
+    report = run(db, settings, ofsted_template(tmp_path / "Annex_A.xlsx"))
+
+    found = characteristics_of(db)
+    assert found["5358472"] == ("male", "OOTH", "no")
+    assert found["12598894"] == ("male", "MOTH", "no")
+    assert found["10721552"] == ("female", "NOBT", "no")  # on Lists 6 and 7, agreeing
+    assert found["3623204"] == ("male", "APKN", "no")
+    assert len(found) == 7
+    assert report.counts["children's characteristics recorded or changed"] == 7
+
+
+def test_sex_is_read_from_gender_before_2026_and_sex_from_2026(with_staff, settings, tmp_path):
+    path = workbook(
+        tmp_path / "a.xlsx",
+        {
+            6: (LIST_6, [cin_row("7310001", date(2024, 3, 14), date(2025, 2, 1),
+                                 date(2026, 10, 1), team="Norwich North")]),
+            8: (LIST_8, [lac_row("7310002", date(2015, 5, 1), date(2024, 1, 1),
+                                 date(2026, 11, 1), team="Norwich North")]),
+        },
+    )  # fmt: skip
+
+    run(with_staff, settings, path)
+
+    found = characteristics_of(with_staff)
+    assert found["7310001"] == ("female", "WBRI", "no")  # List 6's "Sex" column
+    assert found["7310002"] == ("male", None, None)  # List 8's "Gender" column, nothing else
+
+
+def test_lists_that_disagree_on_a_childs_sex_store_neither_and_warn_without_the_values(
+    with_staff, settings, tmp_path
+):
+    # The workbook's child 7310000 is "b) Female" on List 6 and "a) Male" on List 7.
+    report = run(with_staff, settings, two_list_workbook(tmp_path))
+
+    found = characteristics_of(with_staff)
+    assert found["7310000"] == (None, "WBRI", "no")
+    (warning,) = [w for w in report.warnings if "sex" in w]
+    assert warning == (
+        "List 7, row 2, column Sex: the child's sex differs from List 6, row 2, column Sex, so "
+        "neither is stored: correct whichever is wrong"
+    )
+    assert "male" not in warning.lower()
+    assert report.decided["children whose lists disagree on their sex"] == 1
+
+
+def test_a_characteristic_that_cannot_be_read_is_an_error_that_never_repeats_it(
+    with_staff, settings, tmp_path
+):
+    row = cin_row("7310001", date(2024, 3, 14), date(2025, 2, 1), date(2026, 10, 1),
+                  team="Norwich North")  # fmt: skip
+    row[2] = "Secretly-Coded"
+    row[5] = "Perhaps"
+    path = workbook(tmp_path / "a.xlsx", {6: (LIST_6, [row])})
+
+    problem = rejected(with_staff, settings, path)
+
+    assert len(problem.errors) == 2
+    assert problem.errors[0].startswith(
+        "List 6, row 2, column Ethnicity: is not one of the DfE's ethnicity codes (WBRI, WIRI"
+    )
+    assert problem.errors[1].startswith("List 6, row 2, column Does the Child have a Disability:")
+    assert not any("secretly" in e.lower() or "perhaps" in e.lower() for e in problem.errors)
+    assert with_staff["child_characteristics"].count == 0
+
+
+def test_a_later_workbook_that_says_less_leaves_what_is_recorded(with_staff, settings, tmp_path):
+    first = workbook(tmp_path / "a.xlsx", {6: (LIST_6, [cin_row(
+        "7310001", date(2024, 3, 14), date(2025, 2, 1), date(2026, 10, 1),
+        team="Norwich North")])})  # fmt: skip
+    run(with_staff, settings, first)
+    again = run(with_staff, settings, first)
+    row = cin_row("7310001", date(2024, 3, 14), date(2025, 2, 1), date(2026, 10, 1),
+                  team="Norwich North")  # fmt: skip
+    row[1], row[2], row[5] = "c) Not stated/recorded", "s) NOBT", "Not known"
+    later = workbook(tmp_path / "b.xlsx", {6: (LIST_6, [row])})
+
+    report = run(with_staff, settings, later)
+
+    assert again.counts["children's characteristics recorded or changed"] == 0
+    assert report.counts["children's characteristics recorded or changed"] == 0
+    assert characteristics_of(with_staff)["7310001"] == ("female", "WBRI", "no")

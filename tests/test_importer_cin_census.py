@@ -41,15 +41,21 @@ def assessment(start="2026-02-01", authorised="2026-02-20", factors=("3B",)):
 
 
 def child(
-    child_id="7310000", *assessments, sex="<Sex>F</Sex>", birth="2025-06-01", extra="", due=""
+    child_id="7310000",
+    *assessments,
+    sex="<Sex>F</Sex>",
+    birth="2025-06-01",
+    extra="",
+    due="",
+    described="<Ethnicity>WBRI</Ethnicity>",
 ):
     birth_xml = f"<PersonBirthDate>{birth}</PersonBirthDate>" if birth else ""
     if due:
         birth_xml += f"<ExpectedPersonBirthDate>{due}</ExpectedPersonBirthDate>"
     return (
         f"<Child><ChildIdentifiers><LAchildID>{child_id}</LAchildID>{birth_xml}{sex}"
-        "</ChildIdentifiers><ChildCharacteristics><Ethnicity>WBRI</Ethnicity>"
-        "</ChildCharacteristics><CINdetails><CINreferralDate>2026-01-01</CINreferralDate>"
+        f"</ChildIdentifiers><ChildCharacteristics>{described}</ChildCharacteristics>"
+        "<CINdetails><CINreferralDate>2026-01-01</CINreferralDate>"
         f"{''.join(assessments)}{extra}</CINdetails></Child>"
     )
 
@@ -278,6 +284,7 @@ def test_importing_the_same_census_again_changes_nothing(loaded, settings, tmp_p
         "observations created": 0,
         "observations updated": 0,
         "observations unchanged": 2,
+        "children's characteristics recorded or changed": 0,
     }
     assert loaded["rescore_queue"].count == 0
 
@@ -698,4 +705,107 @@ def test_an_excel_workbook_given_as_the_census_is_named_as_such(loaded, settings
     assert problem.errors == [
         "this is an Excel workbook, not a CIN census (XML): the Annex A workbook is imported as"
         " annex-a"
+    ]
+
+
+# --- the child's characteristics (kept apart from scoring) ---------------------------------------
+
+
+def characteristics_of(db):
+    return {
+        r["case_ref"]: (r["sex"], r["ethnicity"], r["disability"])
+        for r in db.query(
+            "SELECT c.case_ref, k.sex, k.ethnicity, k.disability FROM child_characteristics AS k"
+            " JOIN cases AS c ON c.id = k.case_id"
+        )
+    }
+
+
+@pytest.mark.parametrize(
+    ("sex", "read"),
+    [
+        ("<Sex>M</Sex>", "male"),  # 2024-25 onwards
+        ("<Sex>F</Sex>", "female"),
+        ("<Sex>U</Sex>", "not_known"),
+        ("<GenderCurrent>1</GenderCurrent>", "male"),  # before 2024-25
+        ("<GenderCurrent>2</GenderCurrent>", "female"),
+        ("<GenderCurrent>9</GenderCurrent>", "other"),
+        ("<GenderCurrent>0</GenderCurrent>", "not_known"),
+        ("", None),
+    ],
+)
+def test_the_childs_sex_is_read_from_either_editions_element(loaded, settings, tmp_path, sex, read):
+    run(loaded, settings, write(tmp_path, census(child("7310000", assessment(), sex=sex))))
+
+    assert characteristics_of(loaded)["7310000"][0] == read
+
+
+@pytest.mark.parametrize(
+    ("described", "read"),
+    [
+        ("<Ethnicity>BAFR</Ethnicity><Disabilities><Disability>HAND</Disability>"
+         "<Disability>HEAR</Disability></Disabilities>", ("BAFR", "yes")),
+        ("<Ethnicity>chne</Ethnicity><Disabilities><Disability>NONE</Disability></Disabilities>",
+         ("CHNE", "no")),
+        ("<Ethnicity>NOBT</Ethnicity>", ("NOBT", None)),  # no Disabilities: not recorded
+        ("<Disabilities/>", (None, None)),
+    ],
+)  # fmt: skip
+def test_ethnicity_and_whether_there_is_a_disability_are_kept(
+    loaded, settings, tmp_path, described, read
+):
+    path = write(tmp_path, census(child("7310000", assessment(), described=described)))
+
+    run(loaded, settings, path)
+
+    assert characteristics_of(loaded)["7310000"][1:] == read
+
+
+def test_characteristics_of_children_who_are_not_cases_here_are_not_kept(
+    loaded, settings, tmp_path
+):
+    run(loaded, settings, write(tmp_path, census(child("9999999", assessment()))))
+
+    assert characteristics_of(loaded) == {}
+
+
+def test_an_unreadable_characteristic_is_an_error_that_never_repeats_it(loaded, settings, tmp_path):
+    described = (
+        "<Ethnicity>Hidden-Value</Ethnicity>"
+        "<Disabilities><Disability>NONE</Disability><Disability>VIS</Disability></Disabilities>"
+    )
+    path = write(
+        tmp_path,
+        census(child("7310000", assessment(), sex="<Sex>X-Value</Sex>", described=described)),
+    )
+
+    problem = rejected(loaded, settings, path)
+
+    assert [e.split(":")[0] for e in problem.errors] == [
+        "Child 7310000, Sex",
+        "Child 7310000, Ethnicity",
+        "Child 7310000, Disability",
+    ]
+    assert "NONE (no disability) beside a disability" in problem.errors[2]
+    assert not any("value" in e.lower().replace("the value is not", "") for e in problem.errors)
+    assert characteristics_of(loaded) == {}
+
+
+def test_a_child_twice_in_the_census_with_two_ethnicities_keeps_neither_and_warns(
+    loaded, settings, tmp_path
+):
+    path = write(
+        tmp_path,
+        census(
+            child("7310000", assessment(), described="<Ethnicity>WBRI</Ethnicity>"),
+            child("7310000", assessment(), described="<Ethnicity>AIND</Ethnicity>"),
+        ),
+    )
+
+    report = run(loaded, settings, path)
+
+    assert characteristics_of(loaded)["7310000"] == ("female", None, None)
+    assert report.warnings == [
+        "Child 7310000: the child appears more than once and its ethnicity differs (Child "
+        "7310000, Ethnicity), so neither is stored: correct whichever is wrong"
     ]

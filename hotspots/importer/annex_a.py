@@ -18,8 +18,12 @@ become observations.
   rows); an unborn child on List 6 or 7 (no date of birth, ``Unborn``, or an expected date)
   is a pre-birth case; the visit interval per list and the fact → indicator mapping come from
   ``[import.annex_a]`` in config.toml.
+- **Characteristics**: the child's sex (``Gender``, from 2026 ``Sex``), ethnicity and
+  disability, on any list, feed only the fairness report (``hotspots.characteristics``); a
+  value that cannot be read is an error naming where it stands (never the value), lists that
+  disagree a warning, and neither value is stored.
 - **Apply**: new teams, then cases updated and inserted set-based, then the derived
-  observations.
+  observations and the characteristics.
 
 The workbook is read with python-calamine: on a 50,000-child workbook it read the rows about
 20 times faster than openpyxl's read-only mode (bench/bench_annex_a.py, docs/benchmarks.md).
@@ -38,6 +42,7 @@ from typing import Any
 
 import python_calamine
 
+from hotspots import characteristics
 from hotspots.config import header_key
 from hotspots.importer import lookalikes
 from hotspots.importer.base import ImportKind, changes, flush
@@ -48,6 +53,7 @@ from hotspots.plausibility import (
     read_date,
     word_key,
 )
+from hotspots.storage import characteristics as kept
 from hotspots.storage import imports as sql
 
 LISTS = {6: "List 6 (children in need)", 7: "List 7 (child protection)", 8: "List 8 (looked after)"}
@@ -58,10 +64,17 @@ REQUIRED = {
     7: ("child_id", "date_of_birth", "team", "worker", "cp_start", "cp_end", "cp_visit"),
     8: ("child_id", "date_of_birth", "team", "worker", "lac_start", "lac_end", "lac_visit"),
 }
+# The child's characteristics, on any list, feed only the fairness report (never the score).
+READERS = {
+    "sex": characteristics.read_sex,
+    "ethnicity": characteristics.read_ethnicity,
+    "disability": characteristics.read_disability,
+}
+CHARACTERISTICS = tuple(READERS)
 OPTIONAL = {
-    6: ("case_status",),
-    7: ("previous_plans", "latest_category", "emergency_protection"),
-    8: (),
+    6: ("case_status", *CHARACTERISTICS),
+    7: ("previous_plans", "latest_category", "emergency_protection", *CHARACTERISTICS),
+    8: CHARACTERISTICS,
 }
 EPISODE = {
     6: ("cin_start", "cin_closed", "last_seen"),
@@ -126,6 +139,8 @@ class Child:
     where: str  # where its id first stands (List 7, row 3, column Child Unique ID)
     birth: Birth | None = None
     rows: list[Row] = field(default_factory=list)
+    # What the lists say of the child's sex, ethnicity and disability.
+    described: characteristics.Gathered = field(default_factory=characteristics.Gathered)
 
 
 class AnnexA(ImportKind):
@@ -146,6 +161,7 @@ class AnnexA(ImportKind):
         self.rows_read = 0
         self.new_teams: list[str] = []  # names the workbook gives that are not teams yet
         self.listed: set[tuple[str, int]] = set()  # (child, list) pairs seen
+        self.characteristics_staged = 0
 
     # --- staging -----------------------------------------------------------------------------
 
@@ -153,10 +169,12 @@ class AnnexA(ImportKind):
         self.drop_staging()
         self.db.execute(sql.CREATE_ANNEX_A_CASES_SQL)
         self.db.execute(sql.CREATE_DERIVED_OBSERVATIONS_SQL)
+        kept.create_staging(self.db)
 
     def drop_staging(self) -> None:
         self.db.execute(sql.DROP_ANNEX_A_CASES_SQL)
         self.db.execute(sql.DROP_DERIVED_OBSERVATIONS_SQL)
+        kept.drop_staging(self.db)
 
     # --- what the file holds -----------------------------------------------------------------
 
@@ -361,6 +379,7 @@ class AnnexA(ImportKind):
         if list_no == 6 and "case_status" in values:
             closed = closed or word_key(_text(values["case_status"])) in CLOSED_STATUSES
         facts = self._facts(values, headers, where) if list_no == 7 else {}
+        self._characteristics(child, values, headers, where)
         team = _text(values["team"])
         if team and self._not_known(team, list_no, headers["team"]):
             team = ""
@@ -492,6 +511,29 @@ class AnnexA(ImportKind):
             facts["emergency_protection"] = word_key(_text(answer)) in ("yes", "y")
         return facts
 
+    def _characteristics(
+        self, child: Child, values: dict[str, Any], headers: dict[str, str], where: str
+    ) -> None:
+        """The row's sex, ethnicity and disability (``hotspots.characteristics``), gathered
+        over the child's rows: a blank or a not-known word says nothing; lists that disagree
+        are a warning and neither value is stored. Errors and warnings name where a value
+        stands, never the value."""
+        for column, reader in READERS.items():
+            if column not in values:
+                continue
+            at = f"{where}, column {headers[column]}"
+            try:
+                value = reader(values[column], field=headers[column], not_known=self.not_known)
+            except Implausible as e:
+                self.errors.at(at, e.reason)
+                continue
+            if other := child.described.add(column, value, at):
+                self.report.warn(
+                    f"{at}: the child's {column} differs from {other}, so neither is stored: "
+                    "correct whichever is wrong"
+                )
+                self.report.decided[f"children whose lists disagree on their {column}"] += 1
+
     def _fact_indicators(self) -> dict[str, str]:
         """The facts mapping from config.toml, each indicator checked against the catalogue."""
         catalogue = self.settings["scoring"]["indicators"]
@@ -591,6 +633,10 @@ class AnnexA(ImportKind):
         for start in range(0, len(cases), STAGING_BATCH):
             flush(self.db, sql.INSERT_ANNEX_A_CASE_SQL, cases[start : start + STAGING_BATCH])
         flush(self.db, sql.INSERT_DERIVED_OBSERVATION_SQL, list(observations.values()))
+        self.characteristics_staged = kept.stage(
+            self.db,
+            ((child.child_id, *child.described.values()) for child in self.children.values()),
+        )
 
     def _birth_to_store(self, child: Child, case: dict | None) -> tuple[str | None, str]:
         """(date_of_birth, birth_status) for the case (see the cases table): an unborn child
@@ -630,6 +676,7 @@ class AnnexA(ImportKind):
         created = changes(self.db, sql.INSERT_ANNEX_A_CASES_SQL)
         obs_updated = changes(self.db, sql.UPDATE_DERIVED_OBSERVATIONS_SQL)
         obs_created = changes(self.db, sql.INSERT_DERIVED_OBSERVATIONS_SQL, {"now": params["now"]})
+        recorded = kept.apply_staged(self.db, kind=self.name, now=params["now"])
         children = len(self.children)
         self.report.counts.update(
             {
@@ -642,6 +689,8 @@ class AnnexA(ImportKind):
                 "new teams": len(self.new_teams),
             }
         )
+        if self.characteristics_staged:
+            self.report.counts["children's characteristics recorded or changed"] = recorded
 
 
 class _Headers:

@@ -6,10 +6,12 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots import nhs_number
+from hotspots import characteristics, nhs_number
 from hotspots.importer.base import changes
 from hotspots.importer.csvfile import Checker, CsvKind
 from hotspots.params import parse_id
+from hotspots.plausibility import Implausible
+from hotspots.storage import characteristics as kept
 from hotspots.storage import imports as sql
 
 CASE_STATUSES = ("open", "closed")
@@ -24,7 +26,7 @@ class CasesChecker(Checker):
         self.optional_columns: tuple[str, ...] = ()  # set by the staging from the header
 
     def check(self, n: int, values: list[str]) -> tuple | None:
-        ref, initials, dob, team, worker, opened, every, last_visit, status, nhs = values
+        ref, initials, dob, team, worker, opened, every, last_visit, status, nhs = values[:10]
         ok = True
         ref = self.case_ref(n, ref)
         if ref is None or not self.first_time(n, "case_ref", ref):
@@ -78,7 +80,8 @@ class CasesChecker(Checker):
         if nhs and (reason := nhs_number.problem(nhs)):
             self.add(n, "nhs_number", reason)
             ok = False
-        if not ok:
+        found = self.characteristics(n, values[10:])
+        if not ok or found is None:
             return None
         return (
             ref,
@@ -91,7 +94,27 @@ class CasesChecker(Checker):
             last_visit or None,
             status,
             nhs_number.normalise(nhs) if nhs else None,
+            *found,
         )
+
+    def characteristics(self, n: int, values: list[str]) -> tuple | None:
+        """The optional sex, ethnicity and disability (``hotspots.characteristics``; blank:
+        nothing said), or None with an error for each that cannot be read. The error never
+        repeats the value."""
+        read = []
+        ok = True
+        for column, reader in (
+            ("sex", characteristics.read_sex),
+            ("ethnicity", characteristics.read_ethnicity),
+            ("disability", characteristics.read_disability),
+        ):
+            try:
+                read.append(reader(values[len(read)], field=column))
+            except Implausible as e:
+                self.add(n, column, e.reason)
+                read.append(None)
+                ok = False
+        return tuple(read) if ok else None
 
 
 def write_cases(db: sqlite_utils.Database, checker: Any, params: dict) -> tuple[int, int, int]:
@@ -100,6 +123,16 @@ def write_cases(db: sqlite_utils.Database, checker: Any, params: dict) -> tuple[
     updated = changes(db, sql.UPDATE_CASES_SQL, params)
     new = changes(db, sql.INSERT_CASES_SQL, params)
     return new, updated, 0
+
+
+def write_characteristics(db: sqlite_utils.Database, params: dict) -> int:
+    """The staged cases' characteristics, once the cases are written; returns how many
+    children's were recorded or changed."""
+    kept.create_staging(db)
+    db.execute(sql.STAGE_CASE_CHARACTERISTICS_SQL)
+    written = kept.apply_staged(db, kind="cases", now=params["now"])
+    kept.drop_staging(db)
+    return written
 
 
 class Cases(CsvKind):
@@ -117,9 +150,17 @@ class Cases(CsvKind):
         "last_visit_on",
         "status",
     )
-    optional_columns = ("nhs_number",)
+    # nhs_number only matches partners' notifications; sex, ethnicity and disability only feed
+    # the fairness report: none of them is ever an input to the score.
+    optional_columns = ("nhs_number", "sex", "ethnicity", "disability")
     checker = CasesChecker
     changes_teams = True
 
     def write(self, params: dict[str, str]) -> tuple[int, int, int]:
         return write_cases(self.db, self.row_checker, params)
+
+    def apply(self, params: dict[str, str]) -> None:
+        super().apply(params)
+        if {"sex", "ethnicity", "disability"} & set(self.row_checker.optional_columns):
+            written = write_characteristics(self.db, params)
+            self.report.counts["children's characteristics recorded or changed"] = written

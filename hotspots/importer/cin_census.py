@@ -4,9 +4,11 @@ cases this service already has.
 - **What the file holds**: ``Message/Children/Child`` elements, each with
   ``ChildIdentifiers`` (``LAchildID``, ``PersonBirthDate`` or ``ExpectedPersonBirthDate``) and
   ``CINdetails/Assessments`` (``AssessmentActualStartDate``, ``AssessmentAuthorisationDate``,
-  ``FactorsIdentifiedAtAssessment/AssessmentFactors``). Every other element (``Sex`` or
-  ``Gender``, ``PreProceedingsandFGDM``…) is ignored, so both the 2024–25 and 2026–27
-  editions read. Parsed with defusedxml, streaming: a DTD, an entity or an external
+  ``FactorsIdentifiedAtAssessment/AssessmentFactors``), and the child's sex
+  (``ChildIdentifiers/Sex``, or ``GenderCurrent`` before 2024–25), ethnicity and disability
+  (``ChildCharacteristics``), which feed only the fairness report. Every other element
+  (``UPN``, ``PreProceedingsandFGDM``…) is ignored, so both the 2024–25 and 2026–27 editions
+  read. Parsed with defusedxml, streaming: a DTD, an entity or an external
   reference is refused (no entity expansion, no network), so an XML bomb cannot go off.
   Another return (its ``Collection`` not ``CIN``, a SEN2's ``Persons``, an SSDA903 CSV, a
   workbook) is refused with what it is (``hotspots.importer.lookalikes``).
@@ -19,24 +21,29 @@ cases this service already has.
   are ignored are listed, not matched. A born case's differing birth date is a warning; an
   unborn case takes the census's birth or due date.
 - **Apply**: the unborn cases' births, then the derived observations, keyed by child,
-  assessment and factor, so importing the same census again changes nothing.
+  assessment and factor, so importing the same census again changes nothing; then the cases'
+  characteristics (``hotspots.storage.characteristics``: a value that says nothing new never
+  overwrites one that does).
 """
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import defusedxml
 import defusedxml.ElementTree as SafeElementTree
 
+from hotspots import characteristics
 from hotspots.importer import lookalikes
 from hotspots.importer.base import ImportKind, changes, flush
 from hotspots.plausibility import DateKind, Implausible, read_child_id, read_iso_date
+from hotspots.storage import characteristics as kept
 from hotspots.storage import imports as sql
 
 # The DfE's assessment factor codes (children in need census guide), in words for the report.
@@ -109,15 +116,20 @@ class CinCensus(ImportKind):
         self.staged: dict[str, tuple] = {}
         self.births: dict[str, tuple] = {}  # unborn cases' births the census now gives
         self.seen: set[str] = set()
+        # What the census says of each case's sex, ethnicity and disability.
+        self.described: dict[str, characteristics.Gathered] = {}
+        self.characteristics_staged = 0
 
     def create_staging(self) -> None:
         self.drop_staging()
         self.db.execute(sql.CREATE_DERIVED_OBSERVATIONS_SQL)
         self.db.execute(sql.CREATE_CENSUS_BIRTHS_SQL)
+        kept.create_staging(self.db)
 
     def drop_staging(self) -> None:
         self.db.execute(sql.DROP_DERIVED_OBSERVATIONS_SQL)
         self.db.execute(sql.DROP_CENSUS_BIRTHS_SQL)
+        kept.drop_staging(self.db)
 
     # --- what the file holds -----------------------------------------------------------------
 
@@ -179,6 +191,10 @@ class CinCensus(ImportKind):
                     batch[start : start + STAGING_BATCH],
                 )
             flush(self.db, sql.INSERT_CENSUS_BIRTH_SQL, list(self.births.values()))
+            self.characteristics_staged = kept.stage(
+                self.db,
+                ((child_id, *said.values()) for child_id, said in self.described.items()),
+            )
 
     def _children(self, path: Path) -> Iterator[ElementTree.Element]:
         """Each Child element, whole, then freed (a census of any size reads in flat memory)."""
@@ -248,6 +264,10 @@ class CinCensus(ImportKind):
             )
         elif not is_case:
             self.report.skipped["children who are not cases here"] += 1
+        if is_case:
+            self._characteristics(
+                where, child_id, identifiers, _first(child, "ChildCharacteristics")
+            )
         number = 0
         for details in _all(child, "CINdetails"):
             for assessment in _all(details, "Assessments"):
@@ -270,6 +290,65 @@ class CinCensus(ImportKind):
             return ("due", day) if day else None
         self.errors.at(where, "has neither PersonBirthDate nor ExpectedPersonBirthDate")
         return None
+
+    def _characteristics(
+        self,
+        where: str,
+        child_id: str,
+        identifiers: ElementTree.Element | None,
+        described: ElementTree.Element | None,
+    ) -> None:
+        """The child's sex (``ChildIdentifiers/Sex``, M F U, from 2024-25; before it
+        ``GenderCurrent``, 1 2 9 0), ethnicity (``ChildCharacteristics/Ethnicity``) and
+        disability (``ChildCharacteristics/Disabilities/Disability``: NONE, or which), read by
+        ``hotspots.characteristics`` for the fairness report only. Errors name the element,
+        never its value."""
+        said = self.described.setdefault(child_id, characteristics.Gathered())
+        sex = next(
+            (
+                e
+                for n in ("Sex", "GenderCurrent", "Gender")
+                if (e := _first(identifiers, n)) is not None
+            ),
+            None,
+        )
+        ethnicity = _first(described, "Ethnicity")
+        disabilities = _first(described, "Disabilities")
+        readings: list[tuple[str, str, Callable[[], str | None]]] = []
+        if sex is not None:
+            name = _local(sex.tag)
+            readings.append(
+                ("sex", name, partial(characteristics.read_sex, _text(sex), field=name))
+            )
+        if ethnicity is not None:
+            readings.append(
+                (
+                    "ethnicity",
+                    "Ethnicity",
+                    partial(characteristics.read_ethnicity, _text(ethnicity), field="Ethnicity"),
+                )
+            )
+        if disabilities is not None:
+            codes = [_text(d) for d in _all(disabilities, "Disability")]
+            readings.append(
+                (
+                    "disability",
+                    "Disability",
+                    partial(characteristics.read_disability_codes, codes, field="Disability"),
+                )
+            )
+        for column, name, read in readings:
+            try:
+                value = read()
+            except Implausible as e:
+                self.errors.at(f"{where}, {name}", e.reason)
+                continue
+            if other := said.add(column, value, f"{where}, {name}"):
+                self.report.warn(
+                    f"{where}: the child appears more than once and its {column} differs "
+                    f"({other}), so neither is stored: correct whichever is wrong"
+                )
+                self.report.decided[f"children whose records disagree on their {column}"] += 1
 
     def _compare_birth(self, where: str, child_id: str, birth: tuple) -> None:
         """The census's birth against the case's: an unborn case takes the census's birth or
@@ -385,6 +464,7 @@ class CinCensus(ImportKind):
         self.db.execute(sql.UPDATE_CENSUS_BIRTHS_SQL)
         updated = changes(self.db, sql.UPDATE_DERIVED_OBSERVATIONS_SQL)
         created = changes(self.db, sql.INSERT_DERIVED_OBSERVATIONS_SQL, {"now": params["now"]})
+        recorded = kept.apply_staged(self.db, kind=self.name, now=params["now"])
         self.report.counts.update(
             {
                 "observations created": created,
@@ -392,6 +472,8 @@ class CinCensus(ImportKind):
                 "observations unchanged": len(self.staged) - created - updated,
             }
         )
+        if self.characteristics_staged:
+            self.report.counts["children's characteristics recorded or changed"] = recorded
 
 
 class _NotCensus(Exception):

@@ -240,12 +240,12 @@ def _stage(
         return 0
     present = tuple(c for c in optional if c in header)
     checker.optional_columns = present
-    absent = [""] * (len(optional) - len(present))  # (one optional column so far)
-    # The column each value came from, in the order of ``values`` below.
-    named = columns + present + tuple(c for c in optional if c not in present)
-
-    order = [header.index(c) for c in columns + present]
+    # The checker gets every column in order, "" for an optional one the file leaves out
+    # (read from one empty value put after the row's own).
+    named = columns + optional
     width = len(header)
+    order = [header.index(c) if c in header else width for c in named]
+    padded = len(present) < len(optional)
     insert = sql.INSERT_STAGING_SQL[kind]
     check = checker.check
     pick = operator.itemgetter(*order)
@@ -271,7 +271,7 @@ def _stage(
                     f"the header {width} columns)",
                 )
             continue
-        values = list(map(strip, pick(fields))) + absent
+        values = list(map(strip, pick(fields + [""] if padded else fields)))
         if not any(values):
             continue
         rows += 1

@@ -57,7 +57,10 @@ CREATE TEMP TABLE import_cases (
     visit_every_days INTEGER NOT NULL,
     last_visit_on TEXT,
     status TEXT NOT NULL,
-    nhs_number TEXT
+    nhs_number TEXT,
+    sex TEXT,
+    ethnicity TEXT,
+    disability TEXT
 )
 """,
     "observations": """
@@ -88,8 +91,8 @@ INSERT_STAGING_SQL = {
     "staff": "INSERT INTO temp.import_staff (email, name, role, team_key) VALUES (?, ?, ?, ?)",
     "cases": """
 INSERT INTO temp.import_cases (case_ref, initials, date_of_birth, team_id, worker_id,
-    opened_on, visit_every_days, last_visit_on, status, nhs_number)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+    opened_on, visit_every_days, last_visit_on, status, nhs_number, sex, ethnicity, disability)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """,
     "observations": """
 INSERT INTO temp.import_observations (external_id, case_id, indicator, observed_on, source,
@@ -159,6 +162,14 @@ SELECT c.case_ref, c.initials, c.date_of_birth, c.team_id, c.worker_id, c.opened
     c.visit_every_days, c.last_visit_on, c.status, c.nhs_number
 FROM temp.import_cases AS c
 WHERE NOT EXISTS (SELECT 1 FROM cases WHERE cases.case_ref = c.case_ref)
+"""
+
+# The cases file's characteristics, into the staging every import's characteristics share
+# (hotspots.storage.characteristics).
+STAGE_CASE_CHARACTERISTICS_SQL = """
+INSERT INTO temp.import_characteristics (case_ref, sex, ethnicity, disability)
+SELECT case_ref, sex, ethnicity, disability FROM temp.import_cases
+WHERE sex IS NOT NULL OR ethnicity IS NOT NULL OR disability IS NOT NULL
 """
 
 # --- observations ----------------------------------------------------------------------------

@@ -715,3 +715,113 @@ ALTER TABLE cases ADD COLUMN birth_status TEXT NOT NULL DEFAULT 'born'
 def m100_unborn_children(db: Database) -> None:
     for statement in statements(UNBORN_CHILDREN_SQL):
         db.execute(statement)
+
+
+CHILD_CHARACTERISTICS_SQL = """
+-- A child's sex, ethnicity and disability (hotspots.characteristics), kept apart from scoring:
+-- in a table of their own that no scoring statement reads, so the fairness report can ask
+-- whether hotspots fall unevenly and nothing else sees them. One row per case, written by the
+-- imports (the Annex A lists, the CIN census, the cases CSV); NULL: not recorded. A value that
+-- says nothing new (sex not known, ethnicity not yet obtained) never overwrites a recorded one.
+CREATE TABLE child_characteristics (
+    case_id INTEGER PRIMARY KEY REFERENCES cases(id),
+    sex TEXT CHECK (sex IN ('male', 'female', 'other', 'not_known')),
+    ethnicity TEXT CHECK (ethnicity IN (
+        'WBRI', 'WIRI', 'WIRT', 'WOTH', 'WROM', 'MWBC', 'MWBA', 'MWAS', 'MOTH', 'AIND', 'APKN',
+        'ABAN', 'AOTH', 'BCRB', 'BAFR', 'BOTH', 'CHNE', 'OOTH', 'REFU', 'NOBT')),
+    disability TEXT CHECK (disability IN ('yes', 'no')),
+    -- which import last changed them (its kind), and when (UTC)
+    recorded_from TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+) WITHOUT ROWID;
+"""
+
+
+@migrations()
+def m140_child_characteristics(db: Database) -> None:
+    for statement in statements(CHILD_CHARACTERISTICS_SQL):
+        db.execute(statement)
+
+
+# An observation's statuses before and after m141: 'disputed' is a record a person disputes
+# that a worker has not yet decided on. It counts towards no score, because every reader of a
+# score counts only 'current' observations (the pure model, the set-based rescore, the kept
+# indicator sums, whose triggers already mark a case when a current observation changes status).
+OBSERVATION_STATUSES_BEFORE = "CHECK (status IN ('current', 'resolved', 'refuted'))"
+OBSERVATION_STATUSES_WITH_DISPUTED = (
+    "CHECK (status IN ('current', 'resolved', 'refuted', 'disputed'))"
+)
+
+DISPUTES_SQL = """
+-- A family's correction route: a person disputes a record about them (what an observation
+-- says, or that a partner's notification is about this child at all). An admin records it; the
+-- observation is 'disputed' (counted by no score) until a worker decides: upheld (the record
+-- stands: the observation's status, reason and who changed it are put back as they were) or
+-- corrected (the record is wrong: it is refuted with the worker's reason; a notification
+-- matched to the wrong child goes back to the queue of those not yet matched, and is never
+-- matched to this case again). Nothing is deleted; every step is audited.
+CREATE TABLE disputes (
+    id INTEGER PRIMARY KEY,
+    observation_id INTEGER NOT NULL REFERENCES observations(id),
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    kind TEXT NOT NULL CHECK (kind IN ('record', 'match')),
+    disputed_by TEXT NOT NULL CHECK (disputed_by IN (
+        'parent_or_carer', 'child_or_young_person', 'representative', 'other')),
+    -- what the person says is wrong, as the admin recorded it
+    what TEXT NOT NULL CHECK (length(trim(what)) > 0),
+    received_on TEXT NOT NULL,
+    recorded_by_id INTEGER NOT NULL REFERENCES staff(id),
+    recorded_at TEXT NOT NULL,
+    -- a partner's notification: whose and their reference, so a corrected match is never made
+    -- again when the partner sends the item once more
+    partner_id INTEGER REFERENCES partners(id),
+    partner_ref TEXT,
+    -- the observation as it stood when disputed, put back when the record is upheld
+    status_before TEXT NOT NULL CHECK (status_before IN ('current', 'resolved', 'refuted')),
+    status_reason_before TEXT,
+    status_changed_at_before TEXT,
+    status_changed_by_id_before INTEGER REFERENCES staff(id),
+    decision TEXT CHECK (decision IN ('upheld', 'corrected')),
+    decision_reason TEXT,
+    decided_by_id INTEGER REFERENCES staff(id),
+    decided_at TEXT,
+    CHECK ((decision IS NULL) = (decided_at IS NULL)),
+    CHECK (decision IS NULL OR length(trim(decision_reason)) > 0),
+    CHECK (kind = 'record' OR partner_id IS NOT NULL)
+);
+-- One open dispute per observation.
+CREATE UNIQUE INDEX disputes_open ON disputes(observation_id) WHERE decision IS NULL;
+CREATE INDEX disputes_case ON disputes(case_id, recorded_at);
+CREATE INDEX disputes_partner_ref ON disputes(partner_id, partner_ref) WHERE partner_id IS NOT NULL;
+"""
+
+
+def widen_check(db: Database, table: str, before: str, after: str) -> None:
+    """Replace one CHECK constraint of ``table`` with a looser one, in place. SQLite's ALTER
+    TABLE cannot change a constraint; its documentation gives this procedure (edit the schema's
+    text, raise the schema version) for changes that leave every stored row as it is, such as
+    a CHECK that allows more values. Rebuilding the table instead would copy millions of
+    observations and every index and trigger on them. Raises ValueError, changing nothing,
+    unless the constraint is there exactly once."""
+    (sql,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :table", {"table": table}
+    ).fetchone()
+    if sql.count(before) != 1:
+        raise ValueError(f"{table}: the constraint {before} is not in its schema exactly once")
+    version = db.execute("PRAGMA schema_version").fetchone()[0]
+    db.execute("PRAGMA writable_schema = ON")
+    try:
+        db.execute(
+            "UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = :table",
+            {"sql": sql.replace(before, after), "table": table},
+        )
+        db.execute(f"PRAGMA schema_version = {int(version) + 1}")
+    finally:
+        db.execute("PRAGMA writable_schema = OFF")
+
+
+@migrations()
+def m141_disputes(db: Database) -> None:
+    widen_check(db, "observations", OBSERVATION_STATUSES_BEFORE, OBSERVATION_STATUSES_WITH_DISPUTED)
+    for statement in statements(DISPUTES_SQL):
+        db.execute(statement)
