@@ -26,7 +26,16 @@ DELETE FROM unmatched_observations WHERE observation_id IN (
     SELECT id FROM observations WHERE case_id IN (SELECT id FROM temp.expired_cases)
 )
 """,
+    # A family's disputes of the case's records go with the records.
+    "disputes": """
+DELETE FROM disputes WHERE observation_id IN (
+    SELECT id FROM observations WHERE case_id IN (SELECT id FROM temp.expired_cases)
+)
+""",
     "observations": "DELETE FROM observations WHERE case_id IN (SELECT id FROM temp.expired_cases)",
+    "child_characteristics": (
+        "DELETE FROM child_characteristics WHERE case_id IN (SELECT id FROM temp.expired_cases)"
+    ),
     "enquiries": "DELETE FROM enquiries WHERE case_id IN (SELECT id FROM temp.expired_cases)",
     "adjustments": "DELETE FROM adjustments WHERE case_id IN (SELECT id FROM temp.expired_cases)",
     "reviews": "DELETE FROM reviews WHERE case_id IN (SELECT id FROM temp.expired_cases)",

@@ -762,8 +762,10 @@ DISPUTES_SQL = """
 -- matched to this case again). Nothing is deleted; every step is audited.
 CREATE TABLE disputes (
     id INTEGER PRIMARY KEY,
+    -- the record disputed; the dispute is shown on whichever case holds it
     observation_id INTEGER NOT NULL REFERENCES observations(id),
-    case_id INTEGER NOT NULL REFERENCES cases(id),
+    -- the case it was about when disputed (for a match: the case it is said not to be about)
+    case_ref TEXT NOT NULL,
     kind TEXT NOT NULL CHECK (kind IN ('record', 'match')),
     disputed_by TEXT NOT NULL CHECK (disputed_by IN (
         'parent_or_carer', 'child_or_young_person', 'representative', 'other')),
@@ -791,7 +793,7 @@ CREATE TABLE disputes (
 );
 -- One open dispute per observation.
 CREATE UNIQUE INDEX disputes_open ON disputes(observation_id) WHERE decision IS NULL;
-CREATE INDEX disputes_case ON disputes(case_id, recorded_at);
+CREATE INDEX disputes_observation ON disputes(observation_id, recorded_at);
 CREATE INDEX disputes_partner_ref ON disputes(partner_id, partner_ref) WHERE partner_id IS NOT NULL;
 """
 
