@@ -17,6 +17,11 @@ published statistics, to try the service on and to judge the alert budget on
   half; most visits on time.
 - **The review's pattern**: a few families with it (one on the demo worker's caseload), beside
   those the population holds by itself.
+- **Characteristics** (sex, ethnicity, disability), at the shares of children in need in the
+  DfE's *Characteristics of children in need* (2020, tables A4 and B2), drawn from a generator
+  of their own and independently of everything else, so that adding them left the rest of the
+  population exactly as it was (and the fairness report on the demo finds no disparity the
+  demo did not draw: only age, which the model weighs by design).
 
 Everything comes from ``random.Random(seed)`` and ``as_of``: the same seed, size and day give
 the same rows. Rows are generated as plain tuples and inserted with executemany in one
@@ -37,6 +42,7 @@ import sqlite_utils
 from hotspots import audit, rescoring
 from hotspots.dates import stamp
 from hotspots.importer import bulk_load_cache
+from hotspots.storage import characteristics as kept
 from hotspots.storage import imports as sql
 from hotspots.storage import write_transaction
 
@@ -155,6 +161,22 @@ PATTERN_INDICATORS = (
     "feeding_difficulties",
     "substance_misuse",
 )
+# Children in need at 31 March 2020 (the DfE's Characteristics of children in need, table A4):
+# 53.8% male, 44.2% female; the rest unknown, indeterminate or unborn (sex not known).
+SEX_SHARES = (("male", 0.538), ("female", 0.442), ("not_known", 0.020))
+# The same table's major ethnic groups: White 68.9%, Mixed 8.5%, Asian or Asian British 7.1%,
+# Black or Black British 8.3%, other 3.3%, refused or not yet obtained 4.0%. How each group
+# divides among the DfE's codes is argued, not published in that table.
+ETHNICITY_SHARES = (
+    (0.689, (("WBRI", 0.84), ("WOTH", 0.12), ("WIRI", 0.01), ("WIRT", 0.01), ("WROM", 0.02))),
+    (0.085, (("MWBC", 0.30), ("MWBA", 0.15), ("MWAS", 0.20), ("MOTH", 0.35))),
+    (0.071, (("AIND", 0.20), ("APKN", 0.35), ("ABAN", 0.15), ("AOTH", 0.30))),
+    (0.083, (("BAFR", 0.55), ("BCRB", 0.25), ("BOTH", 0.20))),
+    (0.033, (("CHNE", 0.10), ("OOTH", 0.90))),
+    (0.040, (("REFU", 0.30), ("NOBT", 0.70))),
+)
+# Table B2: 12.6% of children in need at 31 March 2020 had a disability recorded.
+DISABILITY_SHARE = 0.126
 NOTES = (
     "Shared at the multi-agency meeting",
     "From an agency referral",
@@ -220,6 +242,8 @@ def load_demo(
     rng = random.Random(seed)
     plan = _Plan(rng, cases)
     generator = _Generator(rng, settings, as_of, now)
+    # Its own generator: drawing characteristics changes nothing else the seed gives.
+    described = _Characteristics(random.Random(f"{seed}:characteristics"), stamp(now))
     summary = DemoSummary(teams=len(plan.teams), cases=cases)
     with bulk_load_cache(db), write_transaction(db):
         if count_cases(db):
@@ -230,6 +254,7 @@ def load_demo(
         conn = db.conn
         for chunk in plan.chunks(CHUNK_CASES):
             case_rows, observation_rows, enquiry_rows = [], [], []
+            characteristic_rows = [described.draw(case_id) for case_id, _ in chunk]
             for case_id, slot in chunk:
                 worker_index, team_index, kind = slot
                 worker_id = staff_ids[worker_index] if worker_index is not None else None
@@ -245,6 +270,7 @@ def load_demo(
             conn.executemany(sql.INSERT_DEMO_CASE_SQL, case_rows)
             conn.executemany(sql.INSERT_DEMO_OBSERVATION_SQL, observation_rows)
             conn.executemany(sql.INSERT_DEMO_ENQUIRY_SQL, enquiry_rows)
+            kept.insert_drawn(db, characteristic_rows)
             summary.observations += len(observation_rows)
             summary.enquiries += len(enquiry_rows)
         summary.unallocated = plan.unallocated
@@ -385,6 +411,29 @@ def _person(
         first, last = name.lower().split(" ", 1)
         email = f"{first}.{last}.{number}@{DEMO_DOMAIN}"
     return (email, name, role, team)
+
+
+class _Characteristics:
+    """Each case's sex, ethnicity and disability at the DfE's shares, from an ``rng`` of its
+    own (so the rest of the demo is as it would be without them)."""
+
+    def __init__(self, rng: random.Random, now_text: str) -> None:
+        self.rng = rng
+        self.now_text = now_text
+
+    def _pick(self, shares):
+        r = self.rng.random()
+        for choice, share in shares:
+            if r < share:
+                return choice
+            r -= share
+        return shares[-1][0]
+
+    def draw(self, case_id: int) -> tuple:
+        sex = self._pick(SEX_SHARES)
+        ethnicity = self._pick(tuple((codes, share) for share, codes in ETHNICITY_SHARES))
+        disability = "yes" if self.rng.random() < DISABILITY_SHARE else "no"
+        return (case_id, sex, self._pick(ethnicity), disability, "demo", self.now_text)
 
 
 class _Generator:

@@ -366,3 +366,56 @@ def test_the_demo_never_makes_up_an_indicator_only_an_authoritys_own_files_recor
 
     assert "repeat_child_protection_plan" not in generated
     assert len(generated) > 5  # the demo does record the other indicators
+
+
+def test_children_carry_the_dfes_shares_of_sex_ethnicity_and_disability(large):
+    """Characteristics of children in need, 2020 (tables A4 and B2): 53.8% male, 44.2% female;
+    White 68.9%, Mixed 8.5%, Asian 7.1%, Black 8.3%, other 3.3%, refused or not yet obtained
+    4.0%; 12.6% with a disability recorded."""
+    from hotspots import characteristics
+
+    db, _ = large
+    rows = db.execute("SELECT sex, ethnicity, disability FROM child_characteristics").fetchall()
+    n = len(rows)
+
+    def share(test):
+        return sum(1 for row in rows if test(row)) / n
+
+    assert n == db.execute("SELECT count(*) FROM cases").fetchone()[0] == 4000
+    assert share(lambda r: r[0] == "male") == pytest.approx(0.538, abs=0.025)
+    assert share(lambda r: r[0] == "female") == pytest.approx(0.442, abs=0.025)
+    published = {
+        characteristics.WHITE: 0.689,
+        characteristics.MIXED: 0.085,
+        characteristics.ASIAN: 0.071,
+        characteristics.BLACK: 0.083,
+        characteristics.OTHER: 0.033,
+        characteristics.REFUSED_OR_NOT_OBTAINED: 0.040,
+    }
+    for group, expected in published.items():
+        found = share(lambda r, group=group: characteristics.major_group(r[1]) == group)
+        assert found == pytest.approx(expected, abs=0.02), group
+    assert share(lambda r: r[2] == "yes") == pytest.approx(0.126, abs=0.02)
+
+
+def test_the_characteristics_are_drawn_apart_so_the_rest_of_the_demo_is_unchanged(
+    settings, tmp_path, monkeypatch
+):
+    """Whatever the characteristics' own generator draws, every other table is the same: the
+    calibration's population and the figures in docs/scoring.md do not depend on them."""
+    from hotspots import demo as demo_module
+
+    first = fresh_db(tmp_path / "a.db")
+    demo(first, settings, seed=11)
+    real = demo_module._Characteristics
+    monkeypatch.setattr(
+        demo_module,
+        "_Characteristics",
+        lambda rng, now_text: real(demo_module.random.Random("something else"), now_text),
+    )
+    second = fresh_db(tmp_path / "b.db")
+    demo(second, settings, seed=11)
+
+    assert dump(first) == dump(second)
+    drawn = "SELECT * FROM child_characteristics ORDER BY 1"
+    assert first.execute(drawn).fetchall() != second.execute(drawn).fetchall()

@@ -63,6 +63,13 @@ WHERE child_characteristics.sex IS NOT {_SEX}
    OR child_characteristics.disability IS NOT {_DISABILITY}
 """  # noqa: S608 (constant fragments, no values)
 
+# Positional (?) parameters: the demo inserts plain tuples, a chunk at a time.
+INSERT_DRAWN_SQL = """
+INSERT INTO child_characteristics
+    (case_id, sex, ethnicity, disability, recorded_from, recorded_at)
+VALUES (?, ?, ?, ?, ?, ?)
+"""
+
 CHARACTERISTICS_FOR_CASE_SQL = """
 SELECT sex, ethnicity, disability, recorded_from, recorded_at
 FROM child_characteristics WHERE case_id = :case_id
@@ -97,6 +104,12 @@ def apply_staged(db: sqlite_utils.Database, *, kind: str, now: str) -> int:
         "ethnicity_not_obtained": UNINFORMATIVE["ethnicity"],
     }
     return db.execute(APPLY_STAGED_SQL, params).rowcount
+
+
+def insert_drawn(db: sqlite_utils.Database, rows: list[tuple]) -> None:
+    """Insert (case_id, sex, ethnicity, disability, recorded_from, recorded_at) rows for new
+    cases (the demo's)."""
+    db.conn.executemany(INSERT_DRAWN_SQL, rows)
 
 
 def for_case(db: sqlite_utils.Database, case_id: int) -> dict[str, Any] | None:
