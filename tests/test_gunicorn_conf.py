@@ -66,13 +66,24 @@ def test_gunicorn_sends_no_server_banner_and_logs_no_case_ref(tmp_path, env):
         assert response is not None, "gunicorn did not start"
         assert response.status == 302
         assert response.headers.get("Server") is None
+        # Every route with a case reference, by its rule's case_ref variable, not its prefix.
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/team/allocate/N-0002",
+            headers={"Referer": f"http://127.0.0.1:{port}/cases/N-0003"},
+        )
+        with pytest.raises(urllib.error.HTTPError) as redirected:
+            urllib.request.build_opener(NoRedirect).open(request, timeout=5)
+        assert redirected.value.code == 302
     finally:
         process.terminate()
         out, err = process.communicate(timeout=30)
     access = [line for line in (out + err).splitlines() if "GET " in line]
     assert access, out + err
     assert "GET /cases/…?… HTTP/1.1" in access[0]
-    assert "N-0001" not in out + err
+    assert "GET /team/allocate/… HTTP/1.1" in access[1]
+    assert "/cases/…" in access[1]  # the referrer
+    for ref in ("N-0001", "N-0002", "N-0003"):
+        assert ref not in out + err
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
