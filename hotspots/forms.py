@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -38,7 +39,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 
 from hotspots.config import recordable_indicators
 from hotspots.params import parse_date_parts
-from hotspots.passwords import MIN_LENGTH, password_problem
+from hotspots.passwords import MIN_LENGTH, password_problem, service_words
 from hotspots.views.present import long_date, source_words
 
 ENQUIRY_TOPICS = {
@@ -522,7 +523,8 @@ class SetPasswordForm(FlaskForm):
     submit = SubmitField("Set password", widget=GovSubmitInput())
 
     def validate_password(self, field):
-        problem = field.data and password_problem(field.data, self.email)
+        words = service_words(current_app.config["SETTINGS"])
+        problem = field.data and password_problem(field.data, self.email, words=words)
         if problem:
             raise ValidationError(problem[0].upper() + problem[1:])
 
