@@ -38,7 +38,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from hotspots.config import recordable_indicators
-from hotspots.params import parse_date_parts
+from hotspots.params import parse_date_parts, person_name_problem
 from hotspots.passwords import MIN_LENGTH, password_problem, service_words
 from hotspots.views.present import long_date, source_words
 
@@ -447,11 +447,7 @@ class PersonForm(FlaskForm):
     name = StringField(
         "Full name",
         widget=GovTextInput(),
-        validators=[
-            InputRequired("Enter their full name"),
-            Length(max=200, message="The name must be 200 characters or fewer"),
-            NotBlank("Enter their full name"),
-        ],
+        validators=[InputRequired("Enter their full name"), NotBlank("Enter their full name")],
     )
     email = StringField(
         "Work email address",
@@ -476,6 +472,12 @@ class PersonForm(FlaskForm):
         self.team.choices = [SelectChoice("", "No team (admins only)")] + [
             SelectChoice(str(t["id"]), t["name"]) for t in teams
         ]
+
+    def validate_name(self, field):
+        # The staff import's rule (hotspots.params.person_name_problem): one line, 200 at most.
+        problem = field.data and field.data.strip() and person_name_problem(field.data.strip())
+        if problem:
+            raise ValidationError(f"The name {problem}")
 
     def validate_email(self, field):
         email = (field.data or "").strip()
