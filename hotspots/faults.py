@@ -61,6 +61,12 @@ CANNOT_OPEN = Fault(
     "Check [database] path and that the service's user can read and write the file and "
     "its folder, then try again.",
 )
+NO_PERMISSION = Fault(
+    "storage",
+    "Permission denied",
+    "Give the service's user write access to that file or folder (see docs/operations.md), "
+    "then try again.",
+)
 LOCKED = Fault(
     "busy",
     "The database stayed locked by another writer (an import, a rescore, a backup or a "
@@ -82,6 +88,8 @@ _BY_ERRNO = {
     errno.EDQUOT: FULL,
     errno.EFBIG: FULL,
     errno.EROFS: READ_ONLY,
+    errno.EACCES: NO_PERMISSION,
+    errno.EPERM: NO_PERMISSION,
 }
 
 
@@ -93,6 +101,6 @@ def fault_of(error: BaseException) -> Fault | None:
     if isinstance(error, OSError) and error.errno in _BY_ERRNO:
         fault = _BY_ERRNO[error.errno]
         if error.filename:
-            return Fault(fault.kind, f"{fault.what} (writing {error.filename})", fault.todo)
+            return Fault(fault.kind, f"{fault.what} ({error.filename})", fault.todo)
         return fault
     return None

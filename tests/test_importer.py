@@ -741,7 +741,7 @@ def test_the_command_says_so_when_another_writer_holds_the_database(runner, db_p
         other.close()
 
     assert result.exit_code == 1
-    assert "The database is busy" in result.output
+    assert "The database stayed locked by another writer" in result.output
     assert "Traceback" not in result.output
 
 
