@@ -112,9 +112,7 @@ def test_the_command_line_refuses_each_weak_password_a_probe_tried(runner, ids, 
     assert "too easy to guess" in result.output and "nothing was changed" in result.output
 
 
-def test_a_one_time_link_refuses_a_weak_password_in_words_and_the_demo_password_too(
-    app, db, ids
-):
+def test_a_one_time_link_refuses_a_weak_password_in_words_and_the_demo_password_too(app, db, ids):
     admin = app.test_client()
     sign_in(admin, "ada")
     page = admin.post(f"/admin/people/{ids['staff']['ann']}/password-link").get_data(as_text=True)
