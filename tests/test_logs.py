@@ -128,3 +128,35 @@ def test_hotspots_run_masks_the_case_ref_of_every_route_that_has_one(served, cap
     assert any('"GET /team/allocate/… HTTP/1.1" 302' in line for line in lines), lines
     assert any('"GET /cases/…/observations HTTP/1.1" 302' in line for line in lines), lines
     assert not any("N-0001" in line for line in lines)
+
+
+def test_a_logged_traceback_never_carries_an_exceptions_message():
+    formatter = logs.SafeFormatter("%(message)s")
+    number, note = "94347" + "65918", "Father " + "arrested"  # not in the source lines shown
+    try:
+        try:
+            raise ValueError(f"input_value={number!r}")
+        except ValueError as first:
+            raise KeyError(f"note: {note}") from first
+    except KeyError:
+        import sys
+
+        record = logging.LogRecord("x", logging.ERROR, "f", 1, "failed", (), sys.exc_info())
+    text = formatter.format(record)
+    assert "9434765918" not in text and "arrested" not in text
+    assert "ValueError (its message is not logged" in text
+    assert "KeyError (its message is not logged" in text
+    assert "test_logs.py" in text  # where it happened is kept
+
+
+def test_the_apps_own_exception_log_names_the_route_not_the_path(app, caplog):
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.route("/boom/<case_ref>")
+    def boom(case_ref):
+        raise RuntimeError(f"failed on {case_ref}")
+
+    assert app.test_client().get("/boom/N-0042").status_code == 500
+    [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert record.getMessage() == "Exception on GET boom"
+    assert "N-0042" not in caplog.text  # pytest's own formatter, given the app's filter
