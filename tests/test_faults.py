@@ -159,9 +159,7 @@ def test_an_import_stopped_by_a_full_disk_says_so_in_one_line_and_is_audited(
     assert detail["fault"].startswith("The disk could not be written")
 
 
-def test_a_backup_stopped_by_a_full_disk_says_so_and_leaves_nothing_behind(
-    db_path, tmp_path, ids
-):
+def test_a_backup_stopped_by_a_full_disk_says_so_and_leaves_nothing_behind(db_path, tmp_path, ids):
     size = checkpointed(db_path)
     dest = tmp_path / "backups"
     dest.mkdir()
@@ -207,9 +205,7 @@ def test_the_api_answers_a_read_only_database_with_503_and_a_retry_after(
     assert response.headers["Retry-After"] == "300"
 
 
-def test_a_command_that_writes_to_a_read_only_database_says_so_in_one_line(
-    runner, db_path, ids
-):
+def test_a_command_that_writes_to_a_read_only_database_says_so_in_one_line(runner, db_path, ids):
     with read_only(db_path):
         result = runner.invoke(args=["users", "disable", email("bob")])
     assert result.exit_code == 1
@@ -234,9 +230,7 @@ def test_an_import_into_a_read_only_database_says_so_and_changes_nothing(
 # --- a locked database -----------------------------------------------------------------------
 
 
-def test_a_page_that_waits_too_long_for_a_lock_says_the_service_is_busy(
-    app, client, db_path, ids
-):
+def test_a_page_that_waits_too_long_for_a_lock_says_the_service_is_busy(app, client, db_path, ids):
     app.config["PROPAGATE_EXCEPTIONS"] = False
     app.config["SETTINGS"]["database"]["busy_timeout_ms"] = 50
     with locked(db_path):
