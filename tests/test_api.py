@@ -720,3 +720,17 @@ def test_a_body_that_is_not_json_as_rfc_8259_has_it_is_400(client, token, text, 
     response = send(client, None, token, data=text, content_type="application/json")
     body = assert_problem(response, 400, "invalid-json")
     assert detail in body["detail"]
+
+
+def test_a_repeated_key_inside_a_replaced_value_is_not_blamed_on_another_item(
+    client, db, ids, token
+):
+    # The first "note" (an object repeating "x") is replaced by the second, and freed: the
+    # next item must not inherit its repeat.
+    first = '{"id": "a", "case_ref": "N-0003", "indicator": "ppn_low", "observed_on": "2026-03-01"'
+    text = f'[{first}, "note": {{"x": 1, "x": 2}}, "note": "n"}}, {first.replace("a", "b", 1)}}}]'
+    response = send(client, None, token, data=text, content_type="application/json")
+    problem = assert_problem(response, 422, "invalid-items")
+    assert problem["errors"] == [
+        {"index": 0, "field": "note", "detail": "appears more than once in the item"}
+    ]

@@ -149,17 +149,18 @@ class _NotJson(ValueError):
     """Why a body is not JSON, in words fit to send back."""
 
 
-def _parse(body: bytes) -> tuple[Any, dict[int, list[str]]]:
-    """The body's JSON, and the keys each object repeats (by the object's id()). Raises
-    _NotJson, in words, for anything that is not JSON as RFC 8259 defines it: UTF-8 text, no
-    NaN or Infinity, and no lone UTF-16 surrogate (half a character) in a string."""
-    repeated: dict[int, list[str]] = {}
+def _parse(body: bytes) -> tuple[Any, dict[int, tuple[dict, list[str]]]]:
+    """The body's JSON, and the keys each object repeats (by the object's id(), with the
+    object itself, so that no id is reused by another while this lives). Raises _NotJson, in
+    words, for anything that is not JSON as RFC 8259 defines it: UTF-8 text, no NaN or
+    Infinity, and no lone UTF-16 surrogate (half a character) in a string."""
+    repeated: dict[int, tuple[dict, list[str]]] = {}
 
     def pairs(found: list[tuple[str, Any]]) -> dict[str, Any]:
         obj: dict[str, Any] = {}
         for key, value in found:
             if key in obj:
-                repeated.setdefault(id(obj), []).append(key)
+                repeated.setdefault(id(obj), (obj, []))[1].append(key)
             obj[key] = value
         return obj
 
@@ -193,13 +194,16 @@ def _parse(body: bytes) -> tuple[Any, dict[int, list[str]]]:
     return parsed, repeated
 
 
-def _repeated_keys(items: list[Any], repeated: dict[int, list[str]]) -> list[dict[str, Any]]:
+def _repeated_keys(
+    items: list[Any], repeated: dict[int, tuple[dict, list[str]]]
+) -> list[dict[str, Any]]:
     """A field given twice in one item is ambiguous (which one was meant?): an error, not the
     last one silently."""
     return [
         {"index": index, "field": _short(key), "detail": "appears more than once in the item"}
         for index, item in enumerate(items)
-        for key in dict.fromkeys(repeated.get(id(item), []))
+        if id(item) in repeated and repeated[id(item)][0] is item
+        for key in dict.fromkeys(repeated[id(item)][1])
     ]
 
 
