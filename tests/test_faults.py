@@ -25,7 +25,7 @@ import browser_support as world
 import pytest
 from browser_support import NOW, audit_rows, count, email, sign_in
 
-from hotspots import faults, partners, storage
+from hotspots import backups, faults, partners, storage
 
 HOTSPOTS = str(Path(sys.executable).with_name("hotspots"))
 
@@ -159,16 +159,23 @@ def test_an_import_stopped_by_a_full_disk_says_so_in_one_line_and_is_audited(
     assert detail["fault"].startswith("The disk could not be written")
 
 
-def test_a_backup_stopped_by_a_full_disk_says_so_and_leaves_nothing_behind(db_path, tmp_path, ids):
+def test_a_backup_stopped_by_a_full_disk_says_so_and_leaves_nothing_behind(
+    db, db_path, tmp_path, ids
+):
+    # Bigger than one step of the online backup (backups.PAGES_PER_STEP pages): a copy that
+    # fails after its first step is what left a .partial-journal behind.
+    db.execute("CREATE TABLE ballast (x BLOB)")
+    db.conn.executemany("INSERT INTO ballast VALUES (randomblob(4000))", [()] * 2000)
     size = checkpointed(db_path)
+    assert size > backups.PAGES_PER_STEP * 4096
     dest = tmp_path / "backups"
     dest.mkdir()
 
-    result = run_limited(["backup", str(dest)], db_path, tmp_path, max_file_bytes=size // 2)
+    result = run_limited(["backup", str(dest)], db_path, tmp_path, max_file_bytes=64 * 1024)
 
     line = one_line_error(result)
     assert line.startswith("Error: backup failed, nothing written: The disk")
-    assert list(dest.iterdir()) == []  # no copy, no .partial, no -journal
+    assert list(dest.iterdir()) == []  # no copy, no .partial, no .partial-journal
 
 
 # --- a read-only database --------------------------------------------------------------------
