@@ -25,7 +25,7 @@ import browser_support as world
 import pytest
 from browser_support import NOW, audit_rows, count, email, sign_in
 
-from hotspots import backups, faults, partners, storage
+from hotspots import backups, partners, storage
 
 HOTSPOTS = str(Path(sys.executable).with_name("hotspots"))
 
@@ -107,6 +107,8 @@ def locked(db_path):
 
 
 def test_each_fault_is_recognised_from_the_error_sqlite_or_the_system_raises(db_path, tmp_path):
+    from hotspots import faults
+
     storage.connect(db_path).close()
     reader = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     with pytest.raises(sqlite3.OperationalError) as read_only_error:
@@ -126,6 +128,8 @@ def test_each_fault_is_recognised_from_the_error_sqlite_or_the_system_raises(db_
 
 
 def test_a_faults_words_say_what_happened_and_what_to_do_on_one_line():
+    from hotspots import faults
+
     for fault in (faults.FULL, faults.UNWRITABLE, faults.READ_ONLY, faults.LOCKED):
         words = fault.words()
         assert "\n" not in words and "nothing was half-written" in words
