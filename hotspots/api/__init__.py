@@ -2,9 +2,10 @@
 RFC 9457 problem details for every error. The one blueprint exempt from CSRF protection:
 it has no cookies or forms, every request carries its own token.
 
-Modules: ``models`` (pydantic models that validate requests and generate the OpenAPI
-document), ``openapi`` (the document), ``intake`` (matching and writing items), ``views``
-(the routes).
+Modules: ``checks`` (every check of a partner's references and dates, by the importers'
+rules), ``models`` (pydantic models that validate requests with those checks and generate
+the OpenAPI document), ``openapi`` (the document), ``intake`` (matching and writing items),
+``views`` (the routes).
 """
 
 from __future__ import annotations

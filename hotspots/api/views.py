@@ -3,8 +3,10 @@ problem types' descriptions.
 
 A request is checked in this order, each failure answering at once with nothing stored:
 token (401), the partner's rate (429), content type (415), size (413), JSON (400), items
-(422, every problem listed). Then every item is written in one transaction, or none is; the
-cases it changed are rescored after the commit, before the answer.
+(422, every problem listed: the request's shape and count, repeated keys, repeated ids and
+each item's fields). Then every item is written in one transaction, or none is; the cases
+it changed are rescored after the commit, before the answer. A full, read-only or locked
+database is answered 503 (``hotspots.api.fault_problem``), never 500.
 """
 
 from __future__ import annotations
