@@ -1,11 +1,12 @@
 """Every check the API makes of a partner's references and dates, in one place.
 
 Each check takes a value straight from the request's JSON (any type at all), checks its type
-before anything else, and returns why it is refused, in words, or None. The rules are the
-importers' own (``hotspots.params.case_ref_problem``, ``hotspots.nhs_number.problem`` and
-the CSV importers' dates), so the API refuses what an import refuses. The patterns are also
-the OpenAPI document's: each is written once, here, as the JSON Schema ``pattern`` (an
-ECMA-262 regular expression, matched against the whole value) and matched the same way.
+before anything else, and returns why it is refused, in words, or None. The rules are every
+import path's own (``hotspots.params.case_ref_problem``, ``hotspots.nhs_number.problem`` and
+``hotspots.plausibility`` for dates), so the API refuses what an import refuses. The
+patterns are also the OpenAPI document's: each is written once, here, as the JSON Schema
+``pattern`` (an ECMA-262 regular expression, matched against the whole value) and matched the
+same way.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from datetime import date
 
 from hotspots import nhs_number, params
-from hotspots.importer.csvfile import EARLIEST_DATE, Dates
+from hotspots.plausibility import EARLIEST_DATE, Implausible, read_iso_date
 
 NOT_TEXT = "should be text (a JSON string)"
 NOT_DATE_TEXT = "should be a date as text, YYYY-MM-DD"
@@ -89,12 +90,17 @@ def nhs_number_problem(value: object) -> str | None:
 
 def observed_on_problem(value: object, today: date) -> str | None:
     """Why ``value`` cannot be the day an observation was made, or None: a real day in the
-    form YYYY-MM-DD, not after ``today`` and not before the importers' earliest date."""
+    form YYYY-MM-DD, plausible as the date of an event (``hotspots.plausibility``: not after
+    ``today``, not before its earliest date)."""
     if not isinstance(value, str):
         return NOT_DATE_TEXT
     if not _ISO_DATE.fullmatch(value):
         return "should be a date in the form YYYY-MM-DD"
-    return Dates(today).reason(value)
+    try:
+        read_iso_date(value, field="observed_on", as_of=today, kind="event")
+    except Implausible as e:
+        return e.reason
+    return None
 
 
 def day(value: str) -> date:
