@@ -128,6 +128,13 @@ def test_a_staff_file_creates_its_teams_and_staff(db, settings, tmp_path):
     ]
 
 
+def test_a_staff_name_is_checked_as_the_add_person_page_checks_it(db, settings, tmp_path):
+    long = "x" * 201
+    text = f"email,name,role,team\nw@example.org,{long},worker,North\n"
+    caught = rejected(db, settings, tmp_path, "staff", text)
+    assert caught.errors == ["row 2, column name: is longer than 200 characters"]
+
+
 def test_a_cases_file_imports_allocated_unallocated_and_closed_cases(loaded):
     rows = loaded.execute(
         "SELECT case_ref, initials, date_of_birth, staff.email, opened_on, closed_on,"
@@ -740,7 +747,7 @@ def test_the_command_says_so_when_another_writer_holds_the_database(runner, db_p
         other.close()
 
     assert result.exit_code == 1
-    assert "The database is busy" in result.output
+    assert "The database stayed locked by another writer" in result.output
     assert "Traceback" not in result.output
 
 

@@ -247,6 +247,9 @@ def test_an_unborn_childs_expected_date_of_birth_gives_the_under_one_multiplier(
     assert total(AS_OF + timedelta(days=1)) == 7.5  # due tomorrow: 5 × 1.5
     assert total(AS_OF + timedelta(days=299)) == 7.5  # due in the last weeks of the window
     assert total(AS_OF - timedelta(days=20)) == 7.5  # was due: still under one
+    due = quiet_case(date_of_birth=AS_OF + timedelta(days=1), observations=obs)
+    (age,) = [c for c in score_case(due, MODEL, AS_OF).contributions if c.kind == "age"]
+    assert age.detail == "unborn: indicator points ×1.5"
 
 
 def test_an_unborn_child_counts_as_very_young_for_accumulation_and_the_derived_age_test():
