@@ -325,6 +325,26 @@ def disability_words(code: str | None) -> str:
     return DISABILITY.get(code or "", NOT_RECORDED)
 
 
+# Which import recorded a child's characteristics, in words (``child_characteristics``).
+RECORDED_FROM = {
+    "annex-a": "the Annex A workbook",
+    "cin-census": "the children in need census",
+    "cases": "the cases file",
+    "demo": "the demo data",
+}
+
+
+def described(row: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """A child's characteristics for the case page's details: (what, words) rows, each
+    "Not recorded" when none is."""
+    row = row or {}
+    return [
+        ("Sex", sex_words(row.get("sex"))),
+        ("Ethnicity", ethnicity_words(row.get("ethnicity"))),
+        ("Disability", disability_words(row.get("disability"))),
+    ]
+
+
 def _key(value: Any) -> str:
     if value is None:
         return ""

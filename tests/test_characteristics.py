@@ -270,3 +270,156 @@ def test_the_table_refuses_a_value_no_reader_gives(db, settings):
         db.execute("UPDATE child_characteristics SET ethnicity = 'WENG' WHERE case_id = 1")
     with pytest.raises(sqlite3.IntegrityError):
         db.execute("UPDATE child_characteristics SET sex = 'boy' WHERE case_id = 1")
+
+
+# --- shown on the case page's details only; never in an email, a log line or the API ------------
+
+# Values no other page, email or log line has reason to hold: a sex "Neither or indeterminate",
+# Gypsy or Roma (WROM), disabled.
+SAID = ("indeterminate", "wrom", "gypsy", "roma", "disabled", "ethnicit")
+
+
+def _describe_world(db, ids):
+    kept.create_staging(db)
+    kept.stage(db, [(ref, "other", "WROM", "yes") for ref in ids["cases"]])
+    kept.apply_staged(db, kind="cases", now="2026-03-01T09:00:00+00:00")
+    kept.drop_staging(db)
+
+
+def _nothing_said(text: str) -> list[str]:
+    lowered = text.lower()
+    return [word for word in SAID if word in lowered]
+
+
+@pytest.fixture
+def described_app(db_path, tmp_path):
+    import browser_support as world
+
+    return world.make_app(db_path, tmp_path)
+
+
+def test_the_case_page_shows_them_folded_away_and_the_view_is_audited(described_app, db, settings):
+    import browser_support as world
+
+    ids = world.build_world(db, described_app.config["SETTINGS"])
+    _describe_world(db, ids)
+    client = described_app.test_client()
+    world.sign_in(client, "ann")
+
+    page = client.get("/cases/N-0001").get_data(as_text=True)
+
+    details = page[page.index('id="characteristics"') :]
+    for words in ("Neither or indeterminate", "Gypsy or Roma (WROM), White", "Disabled"):
+        assert words in details
+    assert "never part of the score" in details
+    assert page.index("Practitioner adjustments") < page.index('id="characteristics"')
+    assert [r["case_ref"] for r in world.audit_rows(db, "view_case")] == ["N-0001"]
+
+
+def test_a_case_with_none_recorded_says_where_they_come_from(described_app, db, settings):
+    import browser_support as world
+
+    world.build_world(db, described_app.config["SETTINGS"])
+    client = described_app.test_client()
+    world.sign_in(client, "ann")
+
+    page = client.get("/cases/N-0001").get_data(as_text=True)
+
+    assert page.count("Not recorded") == 3
+    assert "they come from the Annex A workbook" in page
+
+
+def test_no_other_page_an_email_a_log_line_or_an_api_answer_holds_them(
+    described_app, db, settings, caplog, tmp_path
+):
+    import logging
+
+    import browser_support as world
+
+    from hotspots import partners, sending
+
+    caplog.set_level(logging.DEBUG)
+    app_settings = described_app.config["SETTINGS"]
+    ids = world.build_world(db, app_settings)
+    _describe_world(db, ids)
+    seen: dict[str, str] = {}
+    client = described_app.test_client()
+    world.sign_in(client, "meg")
+    for path in ("/caseload", "/team", "/team/hotspots", "/digest", "/digest/email.html",
+                 "/search?q=NA", "/how-scores-work", "/help", "/privacy"):  # fmt: skip
+        response = client.get(path)
+        seen[path] = response.get_data(as_text=True)
+        assert response.status_code in (200, 302, 404), path  # a search of one goes to its case
+    admin = described_app.test_client()
+    world.sign_in(admin, "ada")
+    for path in ("/admin/audit", "/admin/audit.csv", "/team", "/unmatched", "/partners"):
+        seen[f"admin {path}"] = admin.get(path).get_data(as_text=True)
+    for manager in sending.managers(db):
+        digest = sending.gather_digest(
+            db, app_settings, manager, digest_date=world.TODAY, now=world.NOW
+        )
+        message = sending.digest_message(digest, app_settings, now=world.NOW)
+        parts = [message["Subject"]] + [
+            part.get_content() for part in message.walk() if part.get_content_maintype() == "text"
+        ]
+        seen[f"email to {manager['email']}"] = "\n".join(parts)
+    assert "N-0001" in seen["email to meg.manager@example.org"]  # the digest lists the case
+    token = partners.add(
+        db, "police-ppn", "police", app_settings["import"]["sources"], now=world.NOW
+    )
+    answer = described_app.test_client().post(
+        "/api/v1/observations",
+        json={"id": "P-1", "case_ref": "N-0001", "indicator": "ppn_high",
+              "observed_on": "2026-03-01"},
+        headers={"Authorization": f"Bearer {token}"},
+    )  # fmt: skip
+    assert answer.status_code == 200
+    seen["api answer"] = answer.get_data(as_text=True)
+    seen["api document"] = (
+        described_app.test_client().get("/api/v1/openapi.json").get_data(as_text=True)
+    )
+    seen["audit rows"] = " ".join(r[0] for r in db.execute("SELECT detail FROM audit_log"))
+
+    found = {where: words for where, text in seen.items() if (words := _nothing_said(text))}
+    assert found == {}
+    assert _nothing_said(caplog.text) == []
+    assert "N-0001" in seen["/team"]  # the pages do show the cases themselves
+
+
+def test_an_import_that_reads_them_logs_and_audits_none_of_them(db, settings, tmp_path, caplog):
+    import logging
+
+    from hotspots.importer import ImportRejected, import_csv
+
+    caplog.set_level(logging.DEBUG)
+    for kind, text in (
+        ("staff", "email,name,role,team\nw@example.org,Wren Worker,worker,North\n"),
+        (
+            "cases",
+            "case_ref,initials,date_of_birth,team,worker_email,opened_on,visit_every_days,"
+            "last_visit_on,status,sex,ethnicity,disability\n"
+            "C1,AB,2020-03-01,North,w@example.org,2026-04-01,14,,open,9,WROM,yes\n",
+        ),
+    ):
+        path = tmp_path / f"{kind}.csv"
+        path.write_text(text)
+        import_csv(db, settings, kind, path, as_of=AS_OF, now=NOW)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "case_ref,initials,date_of_birth,team,worker_email,opened_on,visit_every_days,"
+        "last_visit_on,status,ethnicity\n"
+        "C2,CD,2020-03-01,North,,2026-04-01,14,,open,Gypsy-Roma-Unknown\n"
+    )
+    with pytest.raises(ImportRejected):
+        import_csv(db, settings, "cases", bad, as_of=AS_OF, now=NOW)
+
+    assert kept.for_case(db, 1)["ethnicity"] == "WROM"
+    reports = [r[0] for r in db.execute("SELECT report FROM import_reports ORDER BY audit_id")]
+    audited = " ".join(r[0] for r in db.execute("SELECT detail FROM audit_log"))
+    # The imported file's report, the audit rows and the logs name no value...
+    assert _nothing_said(reports[1] + audited + caplog.text) == []
+    assert "indeterminate" not in (reports[1] + audited + caplog.text).lower()
+    # ...and the rejected file's report names where the bad value stands, not the value (it
+    # lists the codes the service reads, WROM among them).
+    assert "row 2, column ethnicity: is not one of the DfE's ethnicity codes" in reports[2]
+    assert "gypsy-roma-unknown" not in (reports[2] + audited + caplog.text).lower()

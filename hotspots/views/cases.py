@@ -21,7 +21,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from hotspots import audit, auth, drafts, rules, scoring
+from hotspots import audit, auth, characteristics, drafts, rules, scoring
 from hotspots.dates import stamp
 from hotspots.db import get_db
 from hotspots.forms import (
@@ -39,6 +39,7 @@ from hotspots.forms import (
     WithdrawAdjustmentForm,
     error_list,
 )
+from hotspots.storage import characteristics as kept
 from hotspots.storage import fetch_all, fetch_one, write_transaction
 from hotspots.storage.web import (
     ADJUSTMENTS_FOR_CASE_SQL,
@@ -699,7 +700,21 @@ def _render_case(case: dict, now: datetime):
         next_visit_due=present.long_date(due),
         visit_overdue=due < today,
         long_date=present.long_date,
+        described=_described(db, case),
     )
+
+
+def _described(db, case: dict) -> dict[str, Any]:
+    """The child's sex, ethnicity and disability for the page's folded details (shown nowhere
+    else about a case; the page's view is audited as every case view is)."""
+    row = kept.for_case(db, case["id"])
+    return {
+        "rows": characteristics.described(row),
+        "source": characteristics.RECORDED_FROM.get(row["recorded_from"], row["recorded_from"])
+        if row
+        else "",
+        "on": present.long_date(row["recorded_at"]) if row else "",
+    }
 
 
 def _indicator_label(code: str) -> str:
