@@ -203,6 +203,9 @@ PAGES = [
     ("meg", "/digest", "digest-preview"),
     ("meg", "/digests", "digests-sent"),
     ("ada", "/admin/digests", "digests-failed"),
+    # The evidence before scoring is switched on: the fairness report, and a day it cannot do.
+    ("ada", "/admin/fairness", "fairness"),
+    ("ada", "/admin/fairness?as_of=2025-13-01", "fairness-not-a-day"),
 ]
 
 

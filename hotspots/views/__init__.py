@@ -46,6 +46,8 @@ AREAS = ("auth", "caseload", "cases", "team", "admin", "digests", "imports")
 AREAS += ("partners", "unmatched")
 # The day's work (issue 9): help and the pages about the service, finding a case, people.
 AREAS += ("help", "search", "people")
+# The evidence a council asks for before it switches scoring on (issue 21).
+AREAS += ("fairness",)
 
 # The largest request body accepted (a form post is a few kilobytes); larger answers 413.
 MAX_REQUEST_BYTES = 1024 * 1024
