@@ -409,6 +409,89 @@ class EnteredInErrorForm(FlaskForm):
     submit = SubmitField("Mark as entered in error", widget=GovSubmitInput())
 
 
+# A family's correction route (hotspots.storage.disputes): who disputes a record, what of it,
+# and a worker's decision.
+DISPUTE_KINDS = {
+    "record": "What the record says is wrong",
+    "match": "The notification is not about this child at all",
+}
+DISPUTED_BY = {
+    "parent_or_carer": "A parent or carer",
+    "child_or_young_person": "The child or young person",
+    "representative": "Someone acting for them (an advocate, a solicitor)",
+    "other": "Someone else the record is about",
+}
+DISPUTE_DECISIONS = {
+    "upheld": "The record stands – it counts again as it did before",
+    "corrected": "The record is wrong – it is refuted and stops counting",
+}
+
+
+class DisputeForm(FlaskForm):
+    """An admin records that a person disputes a record: who, which way, what they say, and
+    when they raised it. The record counts towards no score until a worker decides."""
+
+    kind = RadioField(
+        "What is disputed?",
+        widget=GovRadioInput(),
+        choices=_choices(DISPUTE_KINDS),
+        invalid_choice_message="Choose what is disputed",
+        validators=[InputRequired("Choose what is disputed")],
+    )
+    disputed_by = RadioField(
+        "Who disputes it?",
+        widget=GovRadioInput(),
+        choices=_choices(DISPUTED_BY),
+        invalid_choice_message="Choose who disputes it",
+        validators=[InputRequired("Choose who disputes it")],
+    )
+    what = TextAreaField(
+        "What do they say is wrong?",
+        widget=GovTextArea(),
+        description="In their words as far as you can. No names of other people.",
+        validators=required_text("Enter what they say is wrong", "description"),
+    )
+    received_on = GovDateField(
+        "When did they raise it?",
+        description="For example, 27 3 2026",
+        noun="the date they raised it",
+        validators=[DateRequired("Enter the date they raised it")],
+    )
+    submit = SubmitField("Record the dispute", widget=GovSubmitInput())
+
+    def __init__(self, *args, today: dt.date, from_partner: bool, **kwargs):
+        super().__init__(*args, prefix="dispute", **kwargs)
+        self.today = today
+        if not from_partner:  # only a partner's notification is matched to a child
+            self.kind.choices = _choices({"record": DISPUTE_KINDS["record"]})
+
+    def validate_received_on(self, field):
+        if field.data and field.data > self.today:
+            raise ValidationError("The date they raised it must be today or in the past")
+
+
+class DisputeDecisionForm(FlaskForm):
+    """A worker decides a dispute: the record stands, or it is wrong; with the reason."""
+
+    decision = RadioField(
+        "Your decision",
+        widget=GovRadioInput(),
+        choices=_choices(DISPUTE_DECISIONS),
+        invalid_choice_message="Choose whether the record stands or is wrong",
+        validators=[InputRequired("Choose whether the record stands or is wrong")],
+    )
+    reason = TextAreaField(
+        "Why?",
+        widget=GovTextArea(),
+        description="What you checked and found. The family may ask to see it.",
+        validators=required_text("Enter why"),
+    )
+    submit = SubmitField("Save the decision", widget=GovSubmitInput())
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, prefix="decision", **kwargs)
+
+
 class AllocateForm(FlaskForm):
     """Choose a member of the case's team."""
 

@@ -205,6 +205,7 @@ PAGES = [
     ("ada", "/admin/digests", "digests-failed"),
     # The evidence before scoring is switched on: the fairness report, and a day it cannot do.
     ("ada", "/admin/fairness", "fairness"),
+    ("ada", "/cases/N-0001/observations/1/dispute", "record-dispute"),
     ("ada", "/admin/fairness?as_of=2025-13-01", "fairness-not-a-day"),
 ]
 

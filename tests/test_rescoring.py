@@ -1148,3 +1148,71 @@ def test_with_new_half_lives_a_few_cases_rescored_leave_the_sums_to_the_full_res
     rescoring.rescore_case(db, case_id, settings, as_of=AS_OF, now=later(1))
     assert stale_sums(db) == {case_id}
     assert kept_sums(db) == before
+
+
+def test_a_disputed_record_counts_in_neither_path_nor_the_kept_sums_until_it_is_upheld(
+    world, db, settings
+):
+    """A family's dispute (hotspots.storage.disputes) makes a record count towards no score:
+    after disputes on a tenth of the current observations (the review's pattern among them),
+    the set-based rescore from the kept sums, the one from the observations and the pure model
+    agree case by case, and the kept sums are those worked out afresh; again once half are
+    upheld (counting as before) and half corrected (refuted)."""
+    from hotspots.storage import disputes
+
+    rng = random.Random(31)
+    random_cases(world, rng, 120, after_as_of=False)
+    pattern_cases(world, rng, 30, after_as_of=False)
+    rescore_all_timed(db, settings)
+    before = dict(db.execute("SELECT case_id, score FROM scores").fetchall())
+    staff = world.ann
+    current = db.execute(
+        "SELECT o.id, c.case_ref FROM observations AS o JOIN cases AS c ON c.id = o.case_id "
+        "WHERE o.status = 'current' ORDER BY o.id"
+    ).fetchall()
+    chosen = rng.sample(current, len(current) // 10)
+    with storage.write_transaction(db):
+        opened = [
+            disputes.record_dispute(
+                db,
+                observation_id=obs_id,
+                case_ref=ref,
+                kind="record",
+                disputed_by="other",
+                what="Not us",
+                received_on=AS_OF.isoformat(),
+                staff_id=staff,
+                now=stamp(NOW),
+            )  # fmt: skip
+            for obs_id, ref in chosen
+        ]
+    assert None not in opened
+    assert db.execute("SELECT count(*) FROM indicator_sums_stale").fetchone()[0] > 0
+
+    assert FROM_SUMS in rescore_all_timed(db, settings, now=later(5))
+    assert_sql_agrees_with_the_model(db, settings)
+    assert_same_sums(db, settings)
+    scores = dict(db.execute("SELECT case_id, score FROM scores").fetchall())
+    scratch = sorted(rescoring.scratch_scores(db, settings, as_of=AS_OF, from_observations=True))
+    assert scratch == pytest.approx(sorted(scores.values()), abs=1e-6)
+    assert any(scores[c] < before[c] for c in scores)  # disputed records stopped counting
+
+    with storage.write_transaction(db):
+        for n, dispute_id in enumerate(opened):
+            dispute = db.execute("SELECT * FROM disputes WHERE id = ?", [dispute_id])
+            row = dict(zip([d[0] for d in dispute.description], dispute.fetchone(), strict=True))
+            decide = disputes.uphold if n % 2 else disputes.correct
+            assert decide(db, row, reason="Checked", staff_id=staff, now=stamp(later(6)))
+    assert db.execute("SELECT count(*) FROM observations WHERE status = 'disputed'").fetchone() == (
+        0,
+    )
+    assert FROM_SUMS in rescore_all_timed(db, settings, now=later(10))
+    assert_sql_agrees_with_the_model(db, settings)
+    assert_same_sums(db, settings)
+    upheld_only = {r[0] for r in db.execute(
+        "SELECT o.case_id FROM disputes AS d JOIN observations AS o ON o.id = d.observation_id "
+        "GROUP BY o.case_id HAVING min(d.decision) = 'upheld'"
+    )}  # fmt: skip
+    after = dict(db.execute("SELECT case_id, score FROM scores").fetchall())
+    upheld_only &= set(after)  # open cases
+    assert upheld_only and all(after[c] == pytest.approx(before[c]) for c in upheld_only)

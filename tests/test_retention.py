@@ -237,3 +237,28 @@ def test_the_nightly_job_removes_uploads_nobody_confirmed_and_keeps_one_still_wa
     assert report.upload_files == [stale]
     assert not stale.exists() and waiting.exists()
     assert "uploaded files never imported: removed 1" in report.lines()
+
+
+def test_a_removed_case_takes_its_childs_characteristics_and_its_records_disputes(
+    db, settings, ids
+):
+    from hotspots.storage import characteristics, disputes
+
+    case_id = ids["cases"]["N-0001"]
+    characteristics.create_staging(db)
+    characteristics.stage(db, [("N-0001", "female", "BAFR", "no"), ("N-0002", "male", None, None)])
+    characteristics.apply_staged(db, kind="cases", now=stamp(NOW))
+    observation = db.execute("SELECT id FROM observations WHERE case_id = ?", [case_id]).fetchone()
+    disputes.record_dispute(
+        db, observation_id=observation[0], case_ref="N-0001", kind="record",
+        disputed_by="other", what="Not us", received_on=TODAY.isoformat(), staff_id=1,
+        now=stamp(NOW),
+    )  # fmt: skip
+    close(db, "N-0001", 400)
+
+    report = retention.apply_retention(db, settings, now=NOW)
+
+    assert report.rows["disputes"] == 1 and report.rows["child_characteristics"] == 1
+    assert rows_of(db, "child_characteristics", case_id) == 0
+    assert count(db, "disputes") == 0
+    assert rows_of(db, "child_characteristics", ids["cases"]["N-0002"]) == 1

@@ -14,7 +14,10 @@ Rules (docs/api.md says the same to partners):
 - **Source** is always the partner's agency.
 - **A worker's judgement stands.** Once a member of staff has resolved or refuted a partner's
   observation on the case page, the partner's status for that item is no longer applied
-  (its other fields still are).
+  (its other fields still are); the same while a family disputes it.
+- **A corrected match is never made again.** When a worker found, after a family's dispute,
+  that an item is not about the case it was matched to (``hotspots.storage.disputes``), the
+  item is never matched to that case again: it waits in the queue for the right child.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import sqlite_utils
 from hotspots import audit, dates
 from hotspots.api import checks
 from hotspots.partners import Partner
+from hotspots.storage import disputes
 from hotspots.storage import partners as store
 
 COMPARED = ("indicator", "observed_on", "status", "note")
@@ -106,11 +110,14 @@ def take_in(
     numbers = [i["nhs_number"] for i in items if i["nhs_number"]]
     by_ref, by_number = store.cases_for(db, refs, numbers)
     sent_before, queued_before = store.partner_items(db, partner.id, [i["id"] for i in items])
+    not_about = disputes.wrong_matches(db, partner.id, [i["id"] for i in items])
 
     problems: list[ItemProblem] = []
     plans = []
     for index, item in enumerate(items):
         target, why, problem = _match(item, by_ref, by_number)
+        if target is not None and target["case_ref"] in not_about.get(item["id"], ()):
+            target, why = None, f"a worker found it is not about case {target['case_ref']}"
         if problem:
             problems.append(ItemProblem(index, *problem))
         plans.append((item, target, why))

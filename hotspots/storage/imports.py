@@ -11,6 +11,7 @@ from __future__ import annotations
 import sqlite_utils
 
 from hotspots.storage import fetch_all
+from hotspots.storage.disputes import STATUS_HELD
 
 # PRAGMA takes no bound parameters: the value is formatted in, always an int (negative = KiB).
 GET_CACHE_SIZE_SQL = {"main": "PRAGMA main.cache_size", "temp": "PRAGMA temp.cache_size"}
@@ -188,20 +189,21 @@ WHERE observations.id IS NULL
    OR observations.case_id IS NOT o.case_id OR observations.indicator IS NOT o.indicator
    OR observations.observed_on IS NOT o.observed_on OR observations.source IS NOT o.source
    OR observations.recorded_by_id IS NOT o.recorded_by_id
-   OR observations.status IS NOT o.status OR observations.note IS NOT o.note
-"""
+   OR (observations.status IS NOT o.status AND NOT {STATUS_HELD})
+   OR observations.note IS NOT o.note
+""".replace("{STATUS_HELD}", STATUS_HELD)
 
 UPDATE_OBSERVATIONS_SQL = """
 UPDATE observations
 SET case_id = o.case_id, indicator = o.indicator, observed_on = o.observed_on,
     source = o.source, recorded_by_id = o.recorded_by_id, note = o.note,
-    status_changed_at = CASE WHEN observations.status IS NOT o.status THEN :now
-                             ELSE observations.status_changed_at END,
-    status = o.status
+    status_changed_at = CASE WHEN observations.status IS NOT o.status AND NOT {STATUS_HELD}
+                             THEN :now ELSE observations.status_changed_at END,
+    status = CASE WHEN {STATUS_HELD} THEN observations.status ELSE o.status END
 FROM temp.import_observation_changes AS c
 JOIN temp.import_observations AS o ON o.rowid = c.staged_id
 WHERE observations.id = c.observation_id
-"""
+""".replace("{STATUS_HELD}", STATUS_HELD)
 
 # In case order: two of the table's indexes lead with the case, so their pages fill in turn.
 INSERT_OBSERVATIONS_SQL = """

@@ -26,10 +26,13 @@ from hotspots.dates import stamp
 from hotspots.db import get_db
 from hotspots.forms import (
     BEFORE_BIRTH_DAYS,
+    DISPUTED_BY,
     ENQUIRY_OUTCOMES,
     ENQUIRY_TOPICS,
     VISIT_OUTCOMES,
     AdjustmentForm,
+    DisputeDecisionForm,
+    DisputeForm,
     EnquiryForm,
     EnteredInErrorForm,
     ObservationForm,
@@ -40,7 +43,7 @@ from hotspots.forms import (
     error_list,
 )
 from hotspots.storage import characteristics as kept
-from hotspots.storage import fetch_all, fetch_one, write_transaction
+from hotspots.storage import disputes, fetch_all, fetch_one, write_transaction
 from hotspots.storage.web import (
     ADJUSTMENTS_FOR_CASE_SQL,
     ADJUSTMENTS_IN_FORCE_SQL,
@@ -82,6 +85,14 @@ def _timed_out_form():
         return redirect(request.path)
     return None
 
+
+# An observation's status in words (disputed: a family disputes it, a worker has not decided).
+STATUS_WORDS = {
+    "current": "Current",
+    "resolved": "Resolved",
+    "refuted": "Refuted",
+    "disputed": "Disputed",
+}
 
 # The case page's short list of actions, each a page of its own: (endpoint, words).
 ACTIONS = (
@@ -495,6 +506,130 @@ class _NothingChanged(Exception):
     """A change found nothing to change (another request got there first)."""
 
 
+# --- a family's correction route ----------------------------------------------------------
+
+
+@bp.route("/<case_ref>/observations/<int:observation_id>/dispute", methods=["GET", "POST"])
+@login_required
+@auth.role_required("admin")
+def record_dispute(case_ref: str, observation_id: int):
+    """An admin records that a person disputes a record about them: what it says, or (a
+    partner's notification) that it is about this child at all. The record counts towards no
+    score until a worker decides (hotspots.storage.disputes)."""
+    db = get_db()
+    found, now = _case(case_ref)
+    observation = disputes.observation(db, observation_id, found["id"])
+    if observation is None or observation["status"] == disputes.DISPUTED:
+        abort(404)
+    form = DisputeForm(
+        **_restored(now), today=now.date(), from_partner=observation["partner_id"] is not None
+    )
+    label = _indicator_label(observation["indicator"])
+    if not form.validate_on_submit():
+        return _form_page(
+            found,
+            now,
+            form,
+            "dispute",
+            f"Record a dispute: {label}",
+            observation=_observation_words(observation, label),
+        )
+
+    def write(db):
+        recorded = disputes.record_dispute(
+            db,
+            observation_id=observation_id,
+            case_ref=found["case_ref"],
+            kind=form.kind.data,
+            disputed_by=form.disputed_by.data,
+            what=form.what.data.strip(),
+            received_on=form.received_on.data.isoformat(),
+            staff_id=current_user.id,
+            now=stamp(now),
+        )
+        if recorded is None:
+            raise _NothingChanged
+
+    try:
+        return _change(
+            found,
+            now,
+            write,
+            action="record_dispute",
+            detail=f"observation={observation_id} indicator={observation['indicator']} "
+            f"kind={form.kind.data} by={form.disputed_by.data}",
+            message=f"Dispute recorded: {label} counts towards no score until a worker decides.",
+        )
+    except _NothingChanged:
+        flash(f"This record is disputed already: {label}.", "info")
+        return redirect(url_for("cases.case", case_ref=found["case_ref"]))
+
+
+@bp.route("/<case_ref>/disputes/<int:dispute_id>/decide", methods=["GET", "POST"])
+@login_required
+@auth.role_required("worker", "manager")
+def decide_dispute(case_ref: str, dispute_id: int):
+    """A worker (or manager) who can see the case decides a dispute: the record stands (it
+    counts again as before) or is wrong (refuted; a wrong match goes back to the queue of
+    notifications not yet matched). Audited, and the case rescored at once."""
+    db = get_db()
+    found, now = _case(case_ref)
+    dispute = disputes.open_dispute(db, dispute_id, found["id"])
+    if dispute is None:
+        abort(404)
+    observation = disputes.observation(db, dispute["observation_id"], found["id"])
+    label = _indicator_label(observation["indicator"])
+    form = DisputeDecisionForm(**_restored(now))
+    if not form.validate_on_submit():
+        return _form_page(
+            found,
+            now,
+            form,
+            "decide_dispute",
+            f"Decide a dispute: {label}",
+            observation=_observation_words(observation, label),
+            dispute={**dispute, "by_words": DISPUTED_BY.get(dispute["disputed_by"], "")},
+        )
+    decision, reason = form.decision.data, form.reason.data.strip()
+    decide = disputes.uphold if decision == "upheld" else disputes.correct
+
+    def write(db):
+        if not decide(db, dispute, reason=reason, staff_id=current_user.id, now=stamp(now)):
+            raise _NothingChanged
+
+    if decision == "upheld":
+        message = f"The record stands: {label} counts again as it did before."
+    elif dispute["kind"] == "match":
+        message = (
+            f"Corrected: {label} is not about this child and stops counting. The notification "
+            "is back in the queue of those not yet matched, for the right child."
+        )
+    else:
+        message = f"Corrected: {label} is refuted and stops counting."
+    try:
+        return _change(
+            found,
+            now,
+            write,
+            action="uphold_dispute" if decision == "upheld" else "correct_dispute",
+            detail=f"dispute={dispute_id} observation={dispute['observation_id']} "
+            f"kind={dispute['kind']}",
+            message=message,
+        )
+    except _NothingChanged:
+        flash("Someone else decided this dispute first: their decision stands.", "info")
+        return redirect(url_for("cases.case", case_ref=found["case_ref"]))
+
+
+def _observation_words(observation: dict, label: str) -> dict:
+    return {
+        **observation,
+        "label": label,
+        "observed": present.long_date(observation["observed_on"]),
+        "source_words": present.source_words(observation["source"]),
+    }
+
+
 # --- helpers ------------------------------------------------------------------------------
 
 
@@ -632,14 +767,18 @@ def _render_case(case: dict, now: datetime):
         {**c, "words": present.contribution_words(c, config["scoring"])}
         for c in present.ordered(contributions_of(db, case))
     ]
+    disputed: dict[int, list[dict]] = {}
+    for d in disputes.for_case(db, case["id"]):
+        disputed.setdefault(d["observation_id"], []).append(
+            {**d, "by_words": DISPUTED_BY.get(d["disputed_by"], "")}
+        )
     observations = [
         {
             **o,
             "label": _indicator_label(o["indicator"]),
             "source_words": present.source_words(o["source"]),
-            "status_words": {"current": "Current", "resolved": "Resolved", "refuted": "Refuted"}[
-                o["status"]
-            ],
+            "status_words": STATUS_WORDS[o["status"]],
+            "disputes": disputed.get(o["id"], []),
         }
         for o in fetch_all(db, OBSERVATIONS_FOR_CASE_SQL, {"case_id": case["id"]})
     ]
