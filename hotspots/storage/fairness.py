@@ -11,6 +11,7 @@ case's score to its characteristics; nothing that makes a score reads them.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -180,12 +181,19 @@ def history_cases(db: sqlite_utils.Database, day: str) -> int:
 
 
 def group_figures(
-    db: sqlite_utils.Database, *, day: str, day_number: int, from_history: bool
+    db: sqlite_utils.Database,
+    *,
+    day: str,
+    day_number: int,
+    from_history: bool,
+    timings: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """Every figure the report needs, counted set-based: {"totals", "groups": {dimension:
     [rows]}, "indicators": {dimension: [rows]}, "indicator_totals": {code: cases},
     "stored_totals": {gap or review_pattern: cases} or None on a past day}. The temporary
-    tables are dropped again before it returns."""
+    tables are dropped again before it returns. ``timings``, if given, receives the seconds
+    each step took."""
+    clock = _Laps(timings)
     params = {
         "day": day,
         "day_number": day_number,
@@ -199,7 +207,9 @@ def group_figures(
         db.execute(statement)
     try:
         db.execute(FILL_FROM_HISTORY_SQL if from_history else FILL_FROM_SCORES_SQL, params)
+        clock.lap("each case's groups and score")
         db.execute(FILL_INDICATORS_SQL, params)
+        clock.lap("each case's recorded indicators")
         figures = {
             "totals": fetch_one(db, TOTALS_SQL, {}),
             "groups": {d: fetch_all(db, sql, gap_bits) for d, sql in GROUPS_SQL.items()},
@@ -209,10 +219,23 @@ def group_figures(
             },
             "stored_totals": None if from_history else fetch_one(db, GAP_TOTALS_SQL, gap_bits),
         }
+        clock.lap("counts per group")
     finally:
         for statement in schema.statements(DROP_TABLES_SQL):
             db.execute(statement)
     return figures
+
+
+class _Laps:
+    def __init__(self, timings: dict[str, float] | None) -> None:
+        self.timings = timings
+        self.last = time.perf_counter()
+
+    def lap(self, step: str) -> None:
+        if self.timings is not None:
+            now = time.perf_counter()
+            self.timings[step] = now - self.last
+            self.last = now
 
 
 class NoFigures(Exception):
@@ -220,7 +243,11 @@ class NoFigures(Exception):
 
 
 def fairness_report(
-    db: sqlite_utils.Database, settings: Mapping[str, Any], *, as_of: date | None = None
+    db: sqlite_utils.Database,
+    settings: Mapping[str, Any],
+    *,
+    as_of: date | None = None,
+    timings: dict[str, float] | None = None,
 ) -> dict[str, Any]:
     """The fairness report (``hotspots.fairness.build_report``) on what the service shows:
     the latest stored scores, or, for ``as_of`` a day before them, that day's score history
