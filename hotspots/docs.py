@@ -4,6 +4,7 @@ tests/test_docs.py so the documents cannot drift from the code)."""
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterator
 from datetime import date
 
 import click
@@ -15,13 +16,8 @@ from hotspots.config import DEFAULT_CONFIG_PATH, load_config
 FLASK_COMMANDS = {"routes", "shell"}
 
 
-def config_reference() -> str:
-    """A Markdown table of every setting in config.toml with its comment and default."""
-    rows = ["| setting | default | what it does |", "| --- | --- | --- |"]
-    catalogue = [
-        "| code | label | weight | half-life (days; 0 = does not fade) |",
-        "| --- | --- | --- | --- |",
-    ]
+def settings_with_comments() -> Iterator[tuple[str, str, str, str]]:
+    """Every setting of config.toml as (section, key, value as written, its comment)."""
     section, comment = "", []
     for line in DEFAULT_CONFIG_PATH.read_text().splitlines():
         stripped = line.strip()
@@ -31,17 +27,28 @@ def config_reference() -> str:
             comment.append(stripped.lstrip("# "))
         elif "=" in stripped and section:
             key, value = (part.strip() for part in stripped.split("=", 1))
-            if section == "scoring.indicators":
-                spec = tomllib.loads(f"x = {value}")["x"]
-                catalogue.append(
-                    f"| `{key}` | {_cell(spec['label'])} | {spec['weight']:g} "
-                    f"| {spec['half_life_days']} |"
-                )
-                continue
-            rows.append(f"| `[{section}] {key}` | `{_cell(value)}` | {_cell(' '.join(comment))} |")
+            yield section, key, value, " ".join(comment)
             comment = []
         elif not stripped:
             comment = []
+
+
+def config_reference() -> str:
+    """A Markdown table of every setting in config.toml with its comment and default."""
+    rows = ["| setting | default | what it does |", "| --- | --- | --- |"]
+    catalogue = [
+        "| code | label | weight | half-life (days; 0 = does not fade) |",
+        "| --- | --- | --- | --- |",
+    ]
+    for section, key, value, comment in settings_with_comments():
+        if section == "scoring.indicators":
+            spec = tomllib.loads(f"x = {value}")["x"]
+            catalogue.append(
+                f"| `{key}` | {_cell(spec['label'])} | {spec['weight']:g} "
+                f"| {spec['half_life_days']} |"
+            )
+            continue
+        rows.append(f"| `[{section}] {key}` | `{_cell(value)}` | {_cell(comment)} |")
     return (
         "\n".join(rows)
         + "\n\nThe indicator catalogue, `[scoring.indicators]`"

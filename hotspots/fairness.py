@@ -78,8 +78,9 @@ def build_report(
     day: str,
     source: str,
 ) -> dict[str, Any]:
-    """The report from ``group_figures``'s counts: {"day", "source", "totals", "dimensions":
-    [{"code", "heading", "groups": [...]}], "flagged", "notes"}. Each group: {"dimension",
+    """The report from the counts of ``hotspots.storage.fairness.group_figures``: {"day",
+    "source", "totals", "dimensions": [{"code", "heading", "groups": [...]}], "flagged",
+    "notes"}. Each group: {"dimension",
     "group", "words", "suppressed", "cases", "hotspot_rate", "mean_score", "ratio",
     "compared" (words for a ratio that cannot be worked out), "flag" ("higher", "lower" or
     None), "few_hotspots", "drivers": [{"code", "label", "group_share", "others_share"}]}."""
@@ -87,14 +88,11 @@ def build_report(
     below = int(fair["suppress_below"])
     total = figures["totals"]
     labels = driver_labels(settings["scoring"])
-    stored = figures["stored_totals"]
-    everyone = dict(figures["indicator_totals"]) | (dict(stored) if stored else {})
+    everyone = figures["everyone"]
+    stored = "review_pattern" in everyone
     dimensions = []
     flagged = 0
     for code, heading in DIMENSIONS:
-        indicators: dict[Any, dict[str, int]] = {}
-        for row in figures["indicators"][code]:
-            indicators.setdefault(row["grp"], {})[row["indicator"]] = row["cases"]
         rows = {row["grp"]: row for row in figures["groups"][code]}
         order = _group_order(code)
         keys = [g for g in order if g in rows] + sorted(
@@ -103,10 +101,7 @@ def build_report(
         groups = []
         for key in keys:
             row = rows[key]
-            counts = dict(indicators.get(key, {}))
-            if stored:
-                counts |= {flag: row[flag] or 0 for flag in stored}
-            group = _group(code, key, row, total, counts, everyone, labels, fair, below)
+            group = _group(code, key, row, total, row["flags"], everyone, labels, fair, below)
             flagged += group["flag"] is not None
             groups.append(group)
         dimensions.append({"code": code, "heading": heading, "groups": groups})
@@ -123,7 +118,7 @@ def build_report(
         "flagged": flagged,
         "bounds": (float(fair["ratio_low"]), float(fair["ratio_high"])),
         "suppress_below": below,
-        "notes": _notes(settings, stored is not None),
+        "notes": _notes(settings, stored),
     }
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from hotspots import calibration, rescoring, review_sampler, scoring, storage
+from hotspots import calibration, evidence, rescoring, review_sampler, scoring, storage
 from hotspots.config import load_config
 from hotspots.demo import load_demo
 from hotspots.storage.schema import migrate
@@ -178,6 +178,10 @@ def test_each_weight_and_half_life_changed_one_at_a_time_keeps_the_pattern_red_a
     weights = {(v.setting, v.change): v.value for v in variants}
     assert weights[("domestic_abuse weight", "+25%")] == 6.25
     assert weights[("new_partner half-life", "-30%")] == 126  # 180 × 0.7
+    # The model card quotes these results (too slow to work out again in a document check).
+    card = (Path(__file__).resolve().parent.parent / "docs" / "model-card.md").read_text()
+    sentence = evidence.sensitivity_summary(variants)
+    assert sentence in card, f"docs/model-card.md should say: {sentence}"
 
 
 def test_the_histogram_counts_every_score_once():

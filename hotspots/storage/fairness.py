@@ -3,9 +3,10 @@ open case, so a 400,000-case authority's report takes seconds (bench/bench_fairn
 
 One temporary table holds each scored case once with everything the report groups by (team,
 sex, ethnicity's major group, disability, age band) and what it counts (hotspot, score, the
-stored practice gaps and review-pattern match); a second the indicators recorded on each of
-those cases. Every figure is then a GROUP BY over them. This is the one place that joins a
-case's score to its characteristics; nothing that makes a score reads them.
+stored practice gaps and review-pattern match, and a mask of the indicators recorded on it).
+Two GROUP BYs count them: one by the combination of the characteristics (a few hundred rows,
+which Python adds up into each dimension's groups) and one by team. This is the one place
+that joins a case's score to its characteristics; nothing that makes a score reads them.
 """
 
 from __future__ import annotations
@@ -21,19 +22,16 @@ import sqlite_utils
 from hotspots import characteristics, fairness, rules
 from hotspots.storage import fetch_all, fetch_one, schema
 
-# The columns of temp.fairness_cases the report groups by, by dimension (hotspots.fairness).
-# Only these names are ever formatted into a statement, never a value.
-GROUPED_BY = {
-    "sex": "sex",
-    "age": "age_band",
-    "ethnicity": "ethnic_group",
-    "disability": "disability",
-    "team": "team",
-}
+# The characteristics the report groups by: each case's (sex, ethnic group, disability, age
+# band) is counted once in a "cube" of at most a few hundred rows, from which each dimension's
+# groups are added up; teams are counted on their own. Only these names are ever formatted into
+# a statement, never a value.
+CUBE_COLUMNS = {"sex": "sex", "ethnicity": "ethnic_group", "disability": "disability",
+                "age": "age_band"}  # fmt: skip
 
 CREATE_TABLES_SQL = """
 DROP TABLE IF EXISTS temp.fairness_cases;
-DROP TABLE IF EXISTS temp.fairness_indicators;
+DROP TABLE IF EXISTS temp.fairness_bits;
 CREATE TEMP TABLE fairness_cases (
     case_id INTEGER PRIMARY KEY,
     team TEXT NOT NULL,
@@ -44,18 +42,22 @@ CREATE TEMP TABLE fairness_cases (
     hotspot INTEGER NOT NULL,
     score REAL NOT NULL,
     practice_gaps INTEGER,
-    review_pattern INTEGER
+    review_pattern INTEGER,
+    -- the recorded indicators, one bit each (temp.fairness_bits)
+    indicators INTEGER NOT NULL DEFAULT 0
 );
-CREATE TEMP TABLE fairness_indicators (
-    case_id INTEGER NOT NULL,
-    indicator TEXT NOT NULL,
-    PRIMARY KEY (case_id, indicator)
-) WITHOUT ROWID;
+CREATE TEMP TABLE fairness_bits (
+    indicator TEXT PRIMARY KEY,
+    bit INTEGER NOT NULL
+);
 """
 DROP_TABLES_SQL = """
 DROP TABLE IF EXISTS temp.fairness_cases;
-DROP TABLE IF EXISTS temp.fairness_indicators;
+DROP TABLE IF EXISTS temp.fairness_bits;
 """
+INSERT_BIT_SQL = "INSERT INTO temp.fairness_bits (indicator, bit) VALUES (:indicator, :bit)"
+# A bit per catalogue indicator; a signed 64-bit integer holds this many.
+MAX_INDICATOR_BITS = 62
 
 
 # A child's age band on :day (the SQL twin of hotspots.characteristics.age_band, for a case
@@ -111,61 +113,59 @@ WHERE h.day = :day
 """  # noqa: S608 (constant fragments, no values)
 
 # The indicators recorded on each case and counting on :day (current, observed on or before
-# it; hotspots.rules.counts_on), read from the covering index observations_case, case by case.
+# it; hotspots.rules.counts_on) as a mask of their bits, read from the covering index
+# observations_case, case by case.
 FILL_INDICATORS_SQL = """
-INSERT INTO temp.fairness_indicators (case_id, indicator)
-SELECT f.case_id, o.indicator
-FROM temp.fairness_cases AS f
-CROSS JOIN observations AS o INDEXED BY observations_case
-WHERE o.case_id = f.case_id AND o.status = 'current' AND o.observed_day <= :day_number
-GROUP BY f.case_id, o.indicator
+UPDATE temp.fairness_cases AS f SET indicators = m.mask
+FROM (
+    SELECT x.case_id, sum(b.bit) AS mask
+    FROM (
+        SELECT c.case_id, o.indicator
+        FROM temp.fairness_cases AS c
+        CROSS JOIN observations AS o INDEXED BY observations_case
+        WHERE o.case_id = c.case_id AND o.status = 'current' AND o.observed_day <= :day_number
+        GROUP BY c.case_id, o.indicator
+    ) AS x
+    JOIN temp.fairness_bits AS b ON b.indicator = x.indicator
+    GROUP BY x.case_id
+) AS m
+WHERE f.case_id = m.case_id
 """
 
 LATEST_SCORES_DAY_SQL = "SELECT max(as_of) AS day, count(*) AS cases FROM scores"
 HISTORY_DAY_SQL = "SELECT count(*) AS cases FROM score_history WHERE day = :day"
 
-TOTALS_SQL = """
-SELECT count(*) AS cases, coalesce(sum(hotspot), 0) AS hotspots, total(score) AS score_sum
-FROM temp.fairness_cases
+# What is counted for every group: open cases, hotspots, the sum of scores, and how many of its
+# cases have each practice gap (:gap_<code> its bit), match the review's pattern, and have each
+# indicator recorded (:bit_<n>, its bit in the mask).
+_COUNTED = """
+count(*) AS cases, coalesce(sum(hotspot), 0) AS hotspots, total(score) AS score_sum,
+sum((practice_gaps & :gap_no_domestic_abuse_enquiry) != 0) AS no_domestic_abuse_enquiry,
+sum((practice_gaps & :gap_parental_childhood_not_explored) != 0)
+    AS parental_childhood_not_explored,
+sum((practice_gaps & :gap_visit_overdue) != 0) AS visit_overdue,
+sum((practice_gaps & :gap_unallocated) != 0) AS unallocated,
+sum(review_pattern) AS review_pattern
 """
+_INDICATOR_COUNT = "sum((indicators & :bit_{n}) != 0) AS indicator_{n}"
 
-# Per group of one dimension: open cases, hotspots, the sum of scores, and how many have each
-# practice gap (:gap_<code> its bit) and match the review's pattern.
-_GROUPS_SQL = """
-SELECT {column} AS grp, count(*) AS cases, sum(hotspot) AS hotspots, total(score) AS score_sum,
-       sum(practice_gaps & :gap_no_domestic_abuse_enquiry > 0) AS no_domestic_abuse_enquiry,
-       sum(practice_gaps & :gap_parental_childhood_not_explored > 0)
-           AS parental_childhood_not_explored,
-       sum(practice_gaps & :gap_visit_overdue > 0) AS visit_overdue,
-       sum(practice_gaps & :gap_unallocated > 0) AS unallocated,
-       sum(review_pattern) AS review_pattern
-FROM temp.fairness_cases GROUP BY {column}
-"""
-GROUPS_SQL = {dimension: _GROUPS_SQL.format(column=c) for dimension, c in GROUPED_BY.items()}
 
-_GROUP_INDICATORS_SQL = """
-SELECT f.{column} AS grp, i.indicator, count(*) AS cases
-FROM temp.fairness_indicators AS i JOIN temp.fairness_cases AS f ON f.case_id = i.case_id
-GROUP BY f.{column}, i.indicator
-"""
-GROUP_INDICATORS_SQL = {
-    dimension: _GROUP_INDICATORS_SQL.format(column=c) for dimension, c in GROUPED_BY.items()
-}
-# The same over everyone (for "everyone else": all minus the group).
-INDICATOR_TOTALS_SQL = """
-SELECT indicator, count(*) AS cases FROM temp.fairness_indicators GROUP BY indicator
-"""
-GAP_TOTALS_SQL = """
-SELECT sum(practice_gaps & :gap_no_domestic_abuse_enquiry > 0) AS no_domestic_abuse_enquiry,
-       sum(practice_gaps & :gap_parental_childhood_not_explored > 0)
-           AS parental_childhood_not_explored,
-       sum(practice_gaps & :gap_visit_overdue > 0) AS visit_overdue,
-       sum(practice_gaps & :gap_unallocated > 0) AS unallocated,
-       sum(review_pattern) AS review_pattern
-FROM temp.fairness_cases
-"""
+def _counted(indicators: int) -> str:
+    return ", ".join([_COUNTED, *(_INDICATOR_COUNT.format(n=n) for n in range(indicators))])
 
-# Stored with the latest scores only: counted for the groups when the report reads them.
+
+def cube_sql(indicators: int) -> str:
+    """The counts per combination of the characteristics (``indicators`` mask bits)."""
+    columns = ", ".join(CUBE_COLUMNS.values())
+    return f"SELECT {columns}, {_counted(indicators)} FROM temp.fairness_cases GROUP BY {columns}"  # noqa: S608
+
+
+def teams_sql(indicators: int) -> str:
+    """The counts per team."""
+    return f"SELECT team, {_counted(indicators)} FROM temp.fairness_cases GROUP BY team"  # noqa: S608
+
+
+# Counted for every group as they are stored with the latest scores (None on a past day).
 STORED_FLAGS = (*rules.GAP_CODES, "review_pattern")
 
 
@@ -186,14 +186,18 @@ def group_figures(
     day: str,
     day_number: int,
     from_history: bool,
+    indicators: list[str],
     timings: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """Every figure the report needs, counted set-based: {"totals", "groups": {dimension:
-    [rows]}, "indicators": {dimension: [rows]}, "indicator_totals": {code: cases},
-    "stored_totals": {gap or review_pattern: cases} or None on a past day}. The temporary
+    """Every count the report needs, set-based: {"totals": {cases, hotspots, score_sum},
+    "groups": {dimension: [{grp, cases, hotspots, score_sum, flags}]}, "everyone": flags},
+    where flags are {indicator, gap or "review_pattern": how many cases have it} (gaps and the
+    pattern only for the latest scores: they are stored with them). ``indicators``: the
+    catalogue's codes, the first MAX_INDICATOR_BITS of which are counted. The temporary
     tables are dropped again before it returns. ``timings``, if given, receives the seconds
     each step took."""
     clock = _Laps(timings)
+    counted = indicators[:MAX_INDICATOR_BITS]
     params = {
         "day": day,
         "day_number": day_number,
@@ -202,28 +206,63 @@ def group_figures(
             {code: group for code, (_, group) in characteristics.ETHNICITIES.items()}
         ),
     }
-    gap_bits = {f"gap_{code}": bit for code, bit in rules.GAP_BITS.items()}
+    counts = {f"gap_{code}": bit for code, bit in rules.GAP_BITS.items()}
+    counts |= {f"bit_{n}": 1 << n for n in range(len(counted))}
     for statement in schema.statements(CREATE_TABLES_SQL):
         db.execute(statement)
     try:
+        db.conn.executemany(
+            INSERT_BIT_SQL, [{"indicator": c, "bit": 1 << n} for n, c in enumerate(counted)]
+        )
         db.execute(FILL_FROM_HISTORY_SQL if from_history else FILL_FROM_SCORES_SQL, params)
         clock.lap("each case's groups and score")
         db.execute(FILL_INDICATORS_SQL, params)
         clock.lap("each case's recorded indicators")
-        figures = {
-            "totals": fetch_one(db, TOTALS_SQL, {}),
-            "groups": {d: fetch_all(db, sql, gap_bits) for d, sql in GROUPS_SQL.items()},
-            "indicators": {d: fetch_all(db, sql, {}) for d, sql in GROUP_INDICATORS_SQL.items()},
-            "indicator_totals": {
-                r["indicator"]: r["cases"] for r in fetch_all(db, INDICATOR_TOTALS_SQL, {})
-            },
-            "stored_totals": None if from_history else fetch_one(db, GAP_TOTALS_SQL, gap_bits),
-        }
+        cube = fetch_all(db, cube_sql(len(counted)), counts)
+        teams = fetch_all(db, teams_sql(len(counted)), counts)
         clock.lap("counts per group")
     finally:
         for statement in schema.statements(DROP_TABLES_SQL):
             db.execute(statement)
-    return figures
+    groups = {
+        dimension: _add_up(cube, column, counted) for dimension, column in CUBE_COLUMNS.items()
+    }
+    groups["team"] = [_counts(row, row["team"], counted) for row in teams]
+    everyone = _add_up(cube, None, counted)
+    totals = everyone[0] if everyone else {"cases": 0, "hotspots": 0, "score_sum": 0.0, "flags": {}}
+    return {
+        "totals": {k: totals[k] for k in ("cases", "hotspots", "score_sum")},
+        "groups": groups,
+        "everyone": totals["flags"],
+    }
+
+
+def _counts(row: Mapping[str, Any], group: Any, indicators: list[str]) -> dict[str, Any]:
+    flags = {code: row[f"indicator_{n}"] for n, code in enumerate(indicators)}
+    flags |= {code: row[code] for code in STORED_FLAGS if row[code] is not None}
+    return {
+        "grp": group,
+        "cases": row["cases"],
+        "hotspots": row["hotspots"],
+        "score_sum": row["score_sum"],
+        "flags": flags,
+    }
+
+
+def _add_up(cube: list[dict], column: str | None, indicators: list[str]) -> list[dict[str, Any]]:
+    """The cube's rows added up by one of its columns (None: all of them together)."""
+    found: dict[Any, dict[str, Any]] = {}
+    for row in cube:
+        counts = _counts(row, row[column] if column else None, indicators)
+        held = found.get(counts["grp"])
+        if held is None:
+            found[counts["grp"]] = counts
+            continue
+        for key in ("cases", "hotspots", "score_sum"):
+            held[key] += counts[key]
+        for code, n in counts["flags"].items():
+            held["flags"][code] = held["flags"].get(code, 0) + n
+    return list(found.values())
 
 
 class _Laps:
@@ -272,6 +311,8 @@ def fairness_report(
         day=day,
         day_number=date.fromisoformat(day).toordinal() - _EPOCH,
         from_history=from_history,
+        indicators=list(settings["scoring"]["indicators"]),
+        timings=timings,
     )
     return fairness.build_report(figures, settings, day=day, source=source)
 
