@@ -337,3 +337,59 @@ def data_flows() -> str:
         "adjustments, disputes and decisions | workers, managers, admins |"
     )
     return "\n".join(rows) + "\n"
+
+
+# Each measure the service already has, where it is configured and where it is explained:
+# (the measure, the settings it reads as (section, key), the document and anchor).
+MEASURES = (
+    ("Every view of a case, caseload, team and report, every change, sign-in and export is "
+     "written to the audit log, kept for the days set", (("retention", "audit_days"),),
+     "web.md#the-audit-log"),
+    ("Role-based access: a worker sees their own cases, a manager their team's, an admin all; "
+     "any other case is a 404, audited", (), "web.md#who-sees-what"),
+    ("Sessions end after inactivity and after an absolute lifetime; sign-in is throttled",
+     (("app", "session_idle_minutes"), ("security", "session_absolute_hours"),
+      ("security", "max_failures_per_account")), "web.md#signing-in"),
+    ("Secure cookies and HSTS", (("security", "https_only"),), "../SECURITY.md"),
+    ("Access logs do not hold case references", (("security", "log_case_refs"),),
+     "operations.md"),
+    ("Digests carry case references and initials only, never names, dates of birth, NHS "
+     "numbers or characteristics", (), "digest.md"),
+    ("Closed cases are removed with everything under them, the days set after closing",
+     (("retention", "closed_case_days"),), "operations.md#retention"),
+    ("Score history is removed after the days set", (("retention", "score_history_days"),),
+     "operations.md#retention"),
+    ("Characteristics are never an input to the score, and counted only in the fairness report",
+     (("fairness", "suppress_below"),), "fairness.md"),
+    ("The alert budget keeps the red band small", (("alert_budget", "red_share"),),
+     "scoring.md#the-alert-budget-alert_budget"),
+    ("A family's correction route: a disputed record counts towards no score until a worker "
+     "decides", (), "web.md#a-familys-correction-route"),
+    ("Partners' notifications are matched by reference or NHS number only; others wait for a "
+     "person", (("retention", "unmatched_days"),), "api.md"),
+    ("Nightly backups, checked before older ones are removed", (("backup", "keep"),),
+     "operations.md#backups-and-restores"),
+)  # fmt: skip
+
+
+def measures() -> str:
+    """The measures the service already has, each with its settings (their default values) and
+    where it is explained."""
+    settings = defaults()
+    rows = ["| measure | configured by (default) | explained in |", "| --- | --- | --- |"]
+    for words, names, document in MEASURES:
+        configured = ", ".join(
+            f"`[{section}] {key}` ({_setting_words(settings[section][key])})"
+            for section, key in names
+        )
+        name = document.rpartition("/")[2].partition(".md")[0]
+        rows.append(f"| {words} | {configured or 'the code'} | [{name}]({document}) |")
+    return "\n".join(rows) + "\n"
+
+
+def _setting_words(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return f"{value:,}" if isinstance(value, int) else str(value)

@@ -45,6 +45,7 @@ def fairness_command(as_of: str | None, as_csv: bool) -> None:
 
     Example:
 
+    \b
         hotspots report fairness
         hotspots report fairness --as-of 2026-11-01 --csv > fairness.csv
     """
