@@ -13,9 +13,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import os
-import sqlite3
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
@@ -24,6 +21,8 @@ from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench_score import build  # noqa: E402 (the same demo database, built the same way)
 
 from hotspots import rescoring, storage  # noqa: E402
 from hotspots.config import load_config  # noqa: E402
@@ -79,28 +78,6 @@ def main() -> None:
     print(f"fairness report on yesterday's score history: {time.perf_counter() - started:.2f} s")
     print(f"full rescore of the same authority, for scale: {rescore:.2f} s")
     db.close()
-
-
-def build(path: Path, cases: int) -> None:
-    """Create the demo database with the real commands unless it already has cases."""
-    if path.exists():
-        db = storage.connect(path)
-        try:
-            if db.execute(COUNT_SQL["cases"]).fetchone()[0]:
-                return
-        except sqlite3.OperationalError:
-            pass
-        finally:
-            db.close()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "HOTSPOTS_DATABASE__PATH": str(path)}
-    hotspots = str(Path(sys.executable).with_name("hotspots"))
-    started = time.perf_counter()
-    subprocess.run([hotspots, "init-db"], env=env, check=True)
-    subprocess.run(
-        [hotspots, "demo", "--cases", str(cases), "--history-days", "0"], env=env, check=True
-    )
-    print(f"built {path} with hotspots demo in {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

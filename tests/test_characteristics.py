@@ -276,7 +276,7 @@ def test_the_table_refuses_a_value_no_reader_gives(db, settings):
 
 # Values no other page, email or log line has reason to hold: a sex "Neither or indeterminate",
 # Gypsy or Roma (WROM), disabled.
-SAID = ("indeterminate", "wrom", "gypsy", "roma", "disabled", "ethnicit")
+SAID = ("indeterminate", "wrom", "gypsy", "roma", "disabled")
 
 
 def _describe_world(db, ids):

@@ -93,4 +93,4 @@ def test_the_header_names_the_optional_column_when_a_required_one_is_missing(
 ):
     with pytest.raises(ImportRejected) as caught:
         run(db, settings, tmp_path, "cases", "case_ref,nhs_number\nC1,9434765919\n")
-    assert "(and optionally nhs_number)" in caught.value.errors[0]
+    assert "(and optionally nhs_number,sex,ethnicity,disability)" in caught.value.errors[0]

@@ -59,8 +59,10 @@ QUERY_NAMES = [
     "visit_overdue",
     "practice_gap",
     "q",
+    # The fairness report's day.
+    "as_of",
 ]
-PREFIXES = ("", "observation-", "enquiry-", "adjustment-", "review-")
+PREFIXES = ("", "observation-", "enquiry-", "adjustment-", "review-", "dispute-", "decision-")
 
 
 def _form_field_names() -> list[tuple[str, bool]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import math
-import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, Literal
@@ -17,7 +16,7 @@ from hotspots import rules, scoring
 from hotspots.config import derived_rules
 from hotspots.dates import stamp
 from hotspots.rescoring import facts
-from hotspots.storage import schema, write_transaction
+from hotspots.storage import Stopwatch, schema, write_transaction
 from hotspots.storage import scores as sql
 
 EPOCH = date(1970, 1, 1)
@@ -55,7 +54,7 @@ def rescore_all(
     of open cases scored. ``timings``, if given, receives the seconds each step took."""
     model = settings["scoring"]
     version = scoring.model_version(model)
-    clock = _Stopwatch(timings)
+    clock = Stopwatch(timings)
     with _bulk_connection(db), write_transaction(db):
         _score_into_scratch(db, model, as_of, clock, sums="refresh")
         count = db.execute(sql.COUNT_RESCORED_SQL).fetchone()[0]
@@ -123,7 +122,7 @@ def scratch_caseload_scores(
                 db,
                 settings["scoring"],
                 as_of,
-                _Stopwatch(None),
+                Stopwatch(None),
                 sums="never" if from_observations else "if_fresh",
             )
             scores = [(r[0], r[1]) for r in db.execute(sql.SELECT_SCRATCH_SCORES_SQL)]
@@ -137,7 +136,7 @@ def _score_into_scratch(
     db: sqlite_utils.Database,
     model: Mapping[str, Any],
     as_of: date,
-    clock: _Stopwatch,
+    clock: Stopwatch,
     *,
     sums: SumsUse,
 ) -> None:
@@ -275,7 +274,7 @@ def _sums_usable(
     model: Mapping[str, Any],
     as_of_day: int,
     sums: SumsUse,
-    clock: _Stopwatch,
+    clock: Stopwatch,
 ) -> bool:
     """Whether the kept indicator sums give the indicator points on ``as_of_day``: they were
     worked out with the catalogue's half-lives, no case's are marked out of date, and no
@@ -327,18 +326,6 @@ def _parameters(model: Mapping[str, Any], as_of: date) -> dict[str, Any]:
         params[code] = float(gaps[code])
         params[f"gap_{code}"] = rules.GAP_BITS[code]
     return params
-
-
-class _Stopwatch:
-    def __init__(self, timings: dict[str, float] | None) -> None:
-        self.timings = timings
-        self.last = time.perf_counter()
-
-    def lap(self, step: str) -> None:
-        if self.timings is not None:
-            now = time.perf_counter()
-            self.timings[step] = now - self.last
-            self.last = now
 
 
 def store_contributions(db: sqlite_utils.Database, settings: Mapping[str, Any], as_of: date) -> int:

@@ -12,7 +12,6 @@ that joins a case's score to its characteristics; nothing that makes a score rea
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Mapping
 from datetime import date
 from typing import Any
@@ -20,7 +19,8 @@ from typing import Any
 import sqlite_utils
 
 from hotspots import characteristics, fairness, rules
-from hotspots.storage import fetch_all, fetch_one, schema
+from hotspots.storage import Stopwatch, fetch_all, fetch_one, schema
+from hotspots.storage.scores import age_years_on
 
 # The characteristics the report groups by: each case's (sex, ethnic group, disability, age
 # band) is counted once in a "cube" of at most a few hundred rows, from which each dimension's
@@ -62,14 +62,7 @@ MAX_INDICATOR_BITS = 62
 
 # A child's age band on :day (the SQL twin of hotspots.characteristics.age_band, for a case
 # aliased c): an unborn child is under 1.
-def _age_years(day: str) -> str:
-    return f"""
-(CAST(substr({day}, 1, 4) AS INTEGER) - CAST(substr(c.date_of_birth, 1, 4) AS INTEGER)
-    - (substr({day}, 6, 5) < substr(c.date_of_birth, 6, 5)))
-"""
-
-
-_YEARS = _age_years(":day")
+_YEARS = age_years_on(":day")
 AGE_BAND = f"""
 (CASE WHEN c.birth_status != 'born' THEN 'under_1'
       WHEN {_YEARS} < 1 THEN 'under_1'
@@ -196,7 +189,7 @@ def group_figures(
     catalogue's codes, the first MAX_INDICATOR_BITS of which are counted. The temporary
     tables are dropped again before it returns. ``timings``, if given, receives the seconds
     each step took."""
-    clock = _Laps(timings)
+    clock = Stopwatch(timings)
     counted = indicators[:MAX_INDICATOR_BITS]
     params = {
         "day": day,
@@ -263,18 +256,6 @@ def _add_up(cube: list[dict], column: str | None, indicators: list[str]) -> list
         for code, n in counts["flags"].items():
             held["flags"][code] = held["flags"].get(code, 0) + n
     return list(found.values())
-
-
-class _Laps:
-    def __init__(self, timings: dict[str, float] | None) -> None:
-        self.timings = timings
-        self.last = time.perf_counter()
-
-    def lap(self, step: str) -> None:
-        if self.timings is not None:
-            now = time.perf_counter()
-            self.timings[step] = now - self.last
-            self.last = now
 
 
 class NoFigures(Exception):

@@ -108,7 +108,7 @@ VALUES (:combination, :mask, :points)
 
 # A child's whole years of age on a day (hotspots.dates.age_in_years), for a case row aliased c
 # and a day given as SQL text ('YYYY-MM-DD').
-def _age_years_on(day: str) -> str:
+def age_years_on(day: str) -> str:
     return f"""
 (CAST(substr({day}, 1, 4) AS INTEGER) - CAST(substr(c.date_of_birth, 1, 4) AS INTEGER)
     - (substr({day}, 6, 5) < substr(c.date_of_birth, 6, 5)))
@@ -116,7 +116,7 @@ def _age_years_on(day: str) -> str:
 
 
 # A child's whole years of age on :as_of.
-_AGE_YEARS = _age_years_on(":as_of")
+_AGE_YEARS = age_years_on(":as_of")
 
 # The observations one [scoring.derived] rule works out (hotspots.scoring.derived_observations):
 # each current observation of :from dated on or before the scoring day that is at least the
@@ -137,7 +137,7 @@ FROM (
 ) AS o
 JOIN cases AS c ON c.id = o.case_id
 WHERE (:at_least = 0 OR o.within >= :at_least)
-  AND (:child_under_years = 0 OR {_age_years_on("o.observed_on")} < :child_under_years)
+  AND (:child_under_years = 0 OR {age_years_on("o.observed_on")} < :child_under_years)
 """  # noqa: S608 (a constant fragment, no values)
 
 # Each indicator's points per case, one part per catalogue indicator, so its weight and
