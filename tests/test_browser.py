@@ -563,3 +563,46 @@ def test_an_attach_error_has_no_serious_accessibility_violations(page, queued):
     assert page.locator(".govuk-error-summary").is_visible()
     screenshot(page, "axe-unmatched-errors")
     assert serious_violations(page) == []
+
+
+def test_a_family_disputes_a_record_an_admin_records_it_and_the_worker_decides(page, live_server):
+    """The correction route by keyboard and mouse: the admin records the dispute, the worker
+    sees the record marked on the case page (and its score lower), decides it stands, and the
+    score is back; each page checked with axe."""
+    sign_in(page, "ada")
+    page.goto("/cases/N-0001")
+    before = score_on_case_page(page)
+    page.click("summary:has-text('Indicator timeline')")
+    with page.expect_navigation():
+        page.click("a:has-text('Record a dispute') >> nth=0")
+    screenshot(page, "axe-record-dispute-form")
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
+    page.check("input[value='record']")
+    page.check("input[value='parent_or_carer']")
+    page.fill("#dispute-what", "The police call was to the flat next door")
+    page.fill("#dispute-received_on-day", "1")
+    page.fill("#dispute-received_on-month", "3")
+    page.fill("#dispute-received_on-year", "2026")
+    with page.expect_navigation():
+        page.click("button:has-text('Record the dispute')")
+    assert "counts towards no score until a worker decides" in page.content()
+    disputed = score_on_case_page(page)
+    assert disputed < before
+    page.click("button:has-text('Sign out')")
+
+    sign_in(page, "ann")
+    page.goto("/cases/N-0001")
+    page.click("summary:has-text('Indicator timeline')")
+    assert page.locator("[data-testid='dispute-open']").is_visible()
+    screenshot(page, "axe-case-disputed")
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
+    with page.expect_navigation():
+        page.click("a:has-text('Decide the dispute')")
+    screenshot(page, "axe-decide-dispute-form")
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
+    page.check("input[value='upheld']")
+    page.fill("#decision-reason", "The police log names this address")
+    with page.expect_navigation():
+        page.click("button:has-text('Save the decision')")
+    assert "The record stands" in page.content()
+    assert score_on_case_page(page) == pytest.approx(before)
