@@ -50,6 +50,8 @@ cat >"$entry" <<'SCSS'
 // The session timeout warning (a modal <dialog>).
 .app-timeout { max-width: 30em; border: 5px solid govuk.govuk-functional-colour(text); padding: govuk.govuk-spacing(6); }
 .app-timeout::backdrop { background: rgba(11, 12, 12, 0.8); }
+// A button hidden in the dialog stays hidden (a GOV.UK button's display would show it).
+.app-timeout [hidden] { display: none !important; }
 .app-password-link code { word-break: break-all; }
 // On a phone a caseload reads as one block per case, each cell on its own line under its
 // column's heading (data-label), instead of a table scrolled sideways. The table keeps its

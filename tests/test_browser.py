@@ -366,6 +366,8 @@ def test_a_plan_typed_before_the_session_ends_comes_back_after_signing_in(page, 
     live_server.app.config["HOTSPOTS_NOW"] = world.NOW + timedelta(minutes=31)
     page.clock.fast_forward("30:01")
     dialog = page.locator("#app-timeout")
+    # The page asks the server, which decides (and ends the session).
+    page.wait_for_selector("#app-timeout-title:has-text('You have been signed out')")
     assert "You have been signed out" in dialog.inner_text()
     screenshot(page, "timeout-signed-out")
     with page.expect_navigation(url=re.compile(r"/login\?next=")):
@@ -379,6 +381,68 @@ def test_a_plan_typed_before_the_session_ends_comes_back_after_signing_in(page, 
     with page.expect_navigation(url=re.compile(r"/cases/N-0002$")):
         page.click("button:has-text('Mark as reviewed')")
     assert "Case marked as reviewed." in page.locator(".govuk-notification-banner").inner_text()
+
+
+@pytest.fixture
+def short_idle_server(tmp_path):
+    """The test authority served with a 1-minute idle limit, on the real clock (the browser's
+    cookie store keeps real time, whatever a page's clock says)."""
+    import browser_support as world
+    from browser_conftest_support import LiveServer
+
+    from hotspots import storage
+
+    db_path = tmp_path / "hotspots.db"
+    app = world.make_app(
+        db_path,
+        tmp_path,
+        csrf=True,
+        now=None,
+        # No warning first (a warning as long as the limit would open at once, over the form).
+        app={"session_idle_minutes": 1, "session_warning_minutes": 0},
+    )
+    db = storage.connect(db_path)
+    ids = world.build_world(db, app.config["SETTINGS"])
+    db.close()
+    server = LiveServer(app, db_path, ids).start()
+    yield server
+    server.stop()
+
+
+def test_text_typed_on_a_form_comes_back_after_a_real_idle_sign_out(chromium, short_idle_server):
+    """The cookie outlives the idle limit (the server decides), so the form sent by "Sign in
+    again" still reaches the server, which keeps what was typed; the session is ended on the
+    server as the dialog says so, and the dialog offers no "Sign out" once signed out."""
+    import browser_support as world
+
+    context = chromium.new_context(base_url=short_idle_server.url)
+    page = context.new_page()
+    try:
+        sign_in(page, "ann")
+        page.goto("/cases/N-0002/reviews")
+        page.fill("#review-plan", "Joint visit with the health visitor on Monday")
+        dialog = page.locator("#app-timeout")
+        # A real minute passes with nothing sent: the browser keeps (or drops) the cookie.
+        page.wait_for_selector("#app-timeout-title:has-text('You have been signed out')",
+                               timeout=90_000)
+        assert page.locator("[data-timeout-action=sign-out]").is_hidden()
+        assert dialog.locator("button:has-text('Sign in again')").is_visible()
+        with short_idle_server.db() as db:
+            ended = db.execute("SELECT ended_at, ended_reason FROM sessions").fetchall()
+        assert [reason for _, reason in ended] == ["idle"], "ended on the server, committed"
+        with page.expect_navigation(url=re.compile(r"/login\?next=")):
+            page.click("button:has-text('Sign in again')")
+        banner = page.locator(".govuk-notification-banner").inner_text()
+        assert "what you typed will be back" in banner
+        page.fill("#email", world.email("ann"))
+        page.fill("#password", world.PASSWORD)
+        with page.expect_navigation(url=re.compile(r"/cases/N-0002/reviews$")):
+            page.click("button:has-text('Sign in')")
+        assert page.locator("#review-plan").input_value() == (
+            "Joint visit with the health visitor on Monday"
+        )
+    finally:
+        context.close()
 
 
 def test_an_admin_adds_a_person_who_sets_a_password_and_signs_in(page, chromium, live_server):

@@ -420,6 +420,72 @@ def test_an_idle_session_is_ended_on_the_server_too(app, client, db, settings, i
     assert reasons == [("idle",)]
 
 
+def test_the_session_cookie_outlives_the_idle_limit_so_the_server_decides(client, settings, ids):
+    from datetime import UTC, datetime
+    from email.utils import parsedate_to_datetime
+
+    response = sign_in(client, "ann")
+    cookie = response.headers["Set-Cookie"]
+    expires = re.search(r"Expires=([^;]+)", cookie).group(1)
+    # The browser keeps real time, whatever the app's clock is fixed at.
+    lifetime = parsedate_to_datetime(expires) - datetime.now(UTC)
+    assert lifetime >= timedelta(hours=settings["security"]["session_absolute_hours"]) - (
+        timedelta(seconds=5)
+    )
+    assert lifetime > timedelta(minutes=settings["app"]["session_idle_minutes"])
+
+
+def test_asking_whether_the_session_is_alive_is_not_activity(app, client, settings, ids):
+    sign_in(client, "ann")
+    idle = settings["app"]["session_idle_minutes"]
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=idle - 5)
+    answer = client.post("/session/idle-check").get_json()
+    assert answer == {"signed_in": True, "seconds_left": 300}
+    with client.session_transaction() as session:
+        assert session["last_seen"] == NOW.timestamp()  # not moved on by asking
+
+
+def test_the_timeout_warnings_check_ends_an_idle_session_on_the_server_at_once(
+    app, client, db, settings, ids
+):
+    sign_in(client, "ann")
+    sign_in(app.test_client(), "ada")
+    idle = settings["app"]["session_idle_minutes"]
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=idle, seconds=1)
+    assert client.post("/session/idle-check").get_json() == {"signed_in": False}
+    # Committed: another connection (the test's own) sees it ended.
+    rows = db.execute("SELECT staff_id, ended_reason FROM sessions ORDER BY id").fetchall()
+    assert rows == [(ids["staff"]["ann"], "idle"), (ids["staff"]["ada"], None)]
+    admin = app.test_client()
+    sign_in(admin, "ada")
+    page = admin.get("/admin/sessions").get_data(as_text=True)
+    assert "ann.worker@example.org" not in page and "ada.admin@example.org" in page
+
+
+def test_a_form_sent_after_the_warning_ended_the_session_is_kept_for_after_sign_in(
+    app, client, db, settings, ids
+):
+    sign_in(client, "ann")
+    idle = settings["app"]["session_idle_minutes"]
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=idle, seconds=1)
+    client.post("/session/idle-check")
+    response = client.post(
+        "/cases/N-0002/reviews", data={"review-plan": "Ring the GP", "app-timed-out": "1"}
+    )
+    assert response.status_code == 302
+    assert response.location == "/login?next=/cases/N-0002/reviews"
+    assert db.execute("SELECT count(*) FROM form_drafts").fetchone()[0] == 1
+    assert "what you typed will be back" in client.get(response.location).get_data(as_text=True)
+
+
+def test_a_form_sent_after_an_admin_ended_the_session_is_not_kept(app, client, db, runner, ids):
+    sign_in(client, "ann")
+    runner.invoke(args=["users", "sign-out", email("ann")])
+    response = client.post("/cases/N-0002/reviews", data={"review-plan": "Ring the GP"})
+    assert response.status_code == 302 and response.location == "/login"
+    assert db.execute("SELECT count(*) FROM form_drafts").fetchone()[0] == 0
+
+
 def test_a_disabled_member_of_staff_is_signed_out_and_cannot_sign_in(client, runner, ids):
     sign_in(client, "bob")
     result = runner.invoke(args=["users", "disable", email("bob")])

@@ -15,6 +15,12 @@ WHERE se.token_hash = :token_hash AND se.ended_at IS NULL AND se.expires_at > :n
   AND st.disabled_at IS NULL
 """
 
+# A session that ended, by its token: whose it was and why it ended.
+ENDED_SESSION_SQL = """
+SELECT id, staff_id, ended_at, ended_reason FROM sessions
+WHERE token_hash = :token_hash AND ended_at IS NOT NULL
+"""
+
 END_SESSION_SQL = """
 UPDATE sessions SET ended_at = :now, ended_reason = :reason
 WHERE token_hash = :token_hash AND ended_at IS NULL
