@@ -23,8 +23,8 @@ from hotspots.storage import fetch_all, fetch_one
 from hotspots.storage.security import (
     DELETE_OLD_SESSIONS_SQL,
     END_SESSION_SQL,
-    ENDED_SESSION_SQL,
     END_STAFF_SESSIONS_SQL,
+    ENDED_SESSION_SQL,
     INSERT_SESSION_SQL,
     LIVE_SESSION_SQL,
     LIVE_SESSIONS_BY_STAFF_SQL,

@@ -423,8 +423,9 @@ def test_text_typed_on_a_form_comes_back_after_a_real_idle_sign_out(chromium, sh
         page.fill("#review-plan", "Joint visit with the health visitor on Monday")
         dialog = page.locator("#app-timeout")
         # A real minute passes with nothing sent: the browser keeps (or drops) the cookie.
-        page.wait_for_selector("#app-timeout-title:has-text('You have been signed out')",
-                               timeout=90_000)
+        page.wait_for_selector(
+            "#app-timeout-title:has-text('You have been signed out')", timeout=90_000
+        )
         assert page.locator("[data-timeout-action=sign-out]").is_hidden()
         assert dialog.locator("button:has-text('Sign in again')").is_visible()
         with short_idle_server.db() as db:

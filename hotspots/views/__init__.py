@@ -194,8 +194,10 @@ def _check_session():
             sessions.end_session(db, token, now=now, reason=IDLE)
     elif "_user_id" in session:  # signed in once, but the server ended the session
         ended = sessions.ended_session(db, token)
-        if ended is None or ended["ended_reason"] != IDLE or (
-            str(ended["staff_id"]) != str(session["_user_id"])
+        if (
+            ended is None
+            or ended["ended_reason"] != IDLE
+            or (str(ended["staff_id"]) != str(session["_user_id"]))
         ):
             return _signed_out("Your session has ended. Sign in again.")
         staff_id = ended["staff_id"]
