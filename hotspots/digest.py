@@ -67,7 +67,7 @@ def build_digest(
     templates.
     """
     digest_settings = settings["digest"]
-    base_url = digest_settings["base_url"].rstrip("/")
+    base_url = settings["app"]["base_url"].rstrip("/")
     compare_day = previous_digest_date or (date - timedelta(days=1))
     within = digest_settings["unreviewed_after_days"]
     limit = digest_settings["list_limit"]

@@ -290,7 +290,7 @@ def test_each_worker_has_a_caseload_size_and_hotspot_count_most_hotspots_first(s
 
 
 def test_links_go_to_the_case_page_under_the_base_url(settings):
-    settings["digest"]["base_url"] = "https://hotspots.council.example/"
+    settings["app"]["base_url"] = "https://hotspots.council.example/"
     digest = build(settings, [case(1, "N/1 2", score=30, band="red")])
     assert digest["top_cases"][0]["url"] == "https://hotspots.council.example/cases/N%2F1%202"
 

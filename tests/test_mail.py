@@ -51,11 +51,8 @@ def a_digest():
         previous_digest_date=date(2026, 11, 25),
         date=date(2026, 11, 26),
         now=NOW,
-        settings=load_config(environ={}) | {"digest": DIGEST_SETTINGS},
+        settings=load_config(environ={"HOTSPOTS_APP__BASE_URL": "https://hotspots.example"}),
     )
-
-
-DIGEST_SETTINGS = load_config(environ={})["digest"] | {"base_url": "https://hotspots.example"}
 
 
 def message(**kwargs):

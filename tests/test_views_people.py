@@ -151,3 +151,12 @@ def test_a_link_expires_after_the_configured_hours(client, app, ids):
 def test_a_made_up_link_does_not_work(client, ids):
     assert client.get("/password/not-a-real-token").status_code == 404
     assert client.get("/password/" + "x" * 5000).status_code == 404
+
+
+def test_a_password_link_starts_with_the_services_own_address(db_path, tmp_path, db):
+    app = world.make_app(db_path, tmp_path, app={"base_url": "https://hotspots.council.example/"})
+    world.build_world(db, app.config["SETTINGS"])
+    client = app.test_client()
+    sign_in(client, "ada")
+    page = text(client.post("/admin/people/new", data=NEW))
+    assert re.search(r"<code>https://hotspots\.council\.example/password/[^<]+</code>", page)

@@ -226,7 +226,7 @@ def _new_link(db, person_id: int, now: datetime) -> dict:
     )
     return {
         # The service's own address (as in the digests), not whatever Host the request named.
-        "url": settings()["digest"]["base_url"].rstrip("/")
+        "url": settings()["app"]["base_url"].rstrip("/")
         + url_for("people.set_password", token=token),
         "expires": present.date_and_time(expires.isoformat(), settings()["app"]["timezone"]),
     }
