@@ -14,13 +14,13 @@ from typing import Any
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
     GovDateInput,
     GovFileInput,
     GovPasswordInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
-    GovTextArea,
     GovTextInput,
 )
 from wtforms import (
@@ -64,10 +64,22 @@ VISIT_OUTCOMES = {
 BEFORE_BIRTH_DAYS = 280
 # Adjustment points as a person types them: a plain decimal, at most two places (no 1e1, inf).
 POINTS_PATTERN = re.compile(r"[+-]?[0-9]+(\.[0-9]{1,2})?")
-# An adjustment is a temporary judgement: it must expire within a year.
-ADJUSTMENT_MAX_DAYS = 366
+# An adjustment is a temporary judgement: it must expire within a year (latest_expiry).
 ADJUSTMENT_MAX_POINTS = 20.0
 NOTE_MAX = 2000
+
+
+class NoteArea(GovCharacterCount):
+    """A text area that says its limit before anything is sent, and counts down as one types
+    (the GOV.UK character count): the limit is never a surprise after submitting."""
+
+    def __init__(self, maxlength: int = NOTE_MAX):
+        self.maxlength = maxlength
+
+    def map_gov_params(self, field, **kwargs):
+        params = super().map_gov_params(field, **kwargs)
+        params.setdefault("maxlength", self.maxlength)
+        return params
 
 
 def _choices(words: Mapping[str, str]) -> list[SelectChoice]:
@@ -180,7 +192,7 @@ class ObservationForm(FlaskForm):
     )
     note = TextAreaField(
         "Note (optional)",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         description="What was seen or reported. No names of other people.",
         validators=[
             Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX} characters or fewer")
@@ -250,6 +262,15 @@ class EnquiryForm(FlaskForm):
         _not_before(field, self.earliest, "The date asked")
 
 
+def latest_expiry(today: dt.date) -> dt.date:
+    """The latest day an adjustment made ``today`` may expire: the same day a year on (28
+    February for one made on 29 February), so "within a year" is never a year and a day."""
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:
+        return today.replace(year=today.year + 1, day=28)
+
+
 class AdjustmentForm(FlaskForm):
     """A practitioner's adjustment: points up or down, with a reason and an expiry."""
 
@@ -264,7 +285,7 @@ class AdjustmentForm(FlaskForm):
     )
     reason = TextAreaField(
         "Reason",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         description="Why your judgement differs from the recorded indicators.",
         validators=required_text("Enter the reason for the adjustment"),
     )
@@ -299,8 +320,12 @@ class AdjustmentForm(FlaskForm):
             return
         if field.data <= self.today:
             raise ValidationError("The expiry date must be in the future")
-        if (field.data - self.today).days > ADJUSTMENT_MAX_DAYS:
-            raise ValidationError("The expiry date must be within a year from today")
+        latest = latest_expiry(self.today)
+        if field.data > latest:
+            raise ValidationError(
+                f"The expiry date must be within a year from today: {long_date(latest)} "
+                "at the latest"
+            )
 
 
 class ReviewForm(FlaskForm):
@@ -308,7 +333,7 @@ class ReviewForm(FlaskForm):
 
     plan = TextAreaField(
         "Plan",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         description="What will be done, by whom and when.",
         validators=required_text("Enter the plan", noun="plan"),
     )
@@ -330,7 +355,7 @@ class ObservationStatusForm(FlaskForm):
     )
     reason = TextAreaField(
         "Reason",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         validators=required_text("Enter the reason"),
     )
     submit = SubmitField("Save", widget=GovSubmitInput())
@@ -362,7 +387,7 @@ class VisitForm(FlaskForm):
     )
     note = TextAreaField(
         "Note (optional)",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         description="What you saw and did. No names of other people.",
         validators=[
             Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX} characters or fewer")
@@ -390,7 +415,7 @@ class WithdrawAdjustmentForm(FlaskForm):
 
     reason = TextAreaField(
         "Why are you withdrawing it?",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         validators=required_text("Enter why you are withdrawing the adjustment"),
     )
     submit = SubmitField("Withdraw adjustment", widget=GovSubmitInput())
@@ -402,7 +427,7 @@ class EnteredInErrorForm(FlaskForm):
 
     reason = TextAreaField(
         "What was wrong with it?",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         validators=required_text("Enter what was wrong with it"),
     )
     submit = SubmitField("Mark as entered in error", widget=GovSubmitInput())
@@ -643,7 +668,7 @@ class DismissUnmatchedForm(FlaskForm):
 
     reason = TextAreaField(
         "Why it should be dismissed",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         validators=required_text("Enter why it should be dismissed"),
     )
     dismiss = SubmitField("Dismiss", widget=GovSubmitInput())

@@ -377,6 +377,69 @@ def test_an_adjustment_needs_a_reason_an_expiry_and_sensible_points(
     assert count(db, "adjustments") == 0
 
 
+@pytest.mark.parametrize(
+    ("expires", "accepted"),
+    [(["2", "3", "2027"], True), (["3", "3", "2027"], False)],
+    ids=["a year away", "a year and a day away"],
+)
+def test_an_adjustment_expires_within_a_year_as_the_hint_says(client, db, ids, expires, accepted):
+    sign_in(client, "ann")  # today is 2 March 2026
+    data = {**ADJUSTMENT, "adjustment-expires_on": expires}
+    response = client.post("/cases/N-0003/adjustments", data=data)
+    assert response.status_code == (302 if accepted else 400)
+    if not accepted:
+        assert "within a year from today: 2 March 2027 at the latest" in text(response)
+    assert count(db, "adjustments") == (1 if accepted else 0)
+
+
+def test_a_year_from_the_29th_of_february_is_the_28th():
+    from datetime import date
+
+    from hotspots.forms import latest_expiry
+
+    assert latest_expiry(date(2028, 2, 29)) == date(2029, 2, 28)
+    assert latest_expiry(date(2026, 3, 2)) == date(2027, 3, 2)
+
+
+def test_every_note_says_its_limit_before_anything_is_sent(client, ids):
+    sign_in(client, "ann")
+    for path in (
+        "/cases/N-0002/visits",
+        "/cases/N-0002/observations",
+        "/cases/N-0002/adjustments",
+        "/cases/N-0002/reviews",
+    ):
+        page = text(client.get(path))
+        assert 'data-module="govuk-character-count"' in page, path
+        assert 'data-maxlength="2000"' in page, path
+        assert "You can enter up to 2000 characters" in page, path
+
+
+def test_ask_about_domestic_abuse_opens_the_enquiry_with_its_topic_chosen(client, ids):
+    sign_in(client, "ann")
+    page = text(client.get("/cases/N-0003"))
+    link = re.search(r'href="([^"]+)">Ask about domestic abuse<', page).group(1)
+    assert link == "/cases/N-0003/enquiries?topic=domestic_abuse"
+    form = text(client.get(link))
+    assert re.search(r'value="domestic_abuse"\s+checked', form)
+    childhood = re.search(r'href="([^"]+)">Ask about the parents&#39; own childhood<', page)
+    assert re.search(r'value="parental_childhood"\s+checked', text(client.get(childhood.group(1))))
+    assert "checked" not in text(client.get("/cases/N-0003/enquiries?topic=nonsense"))
+
+
+def test_a_withdrawn_adjustments_reason_ends_with_one_full_stop(client, db, ids):
+    sign_in(client, "ann")
+    client.post("/cases/N-0003/adjustments", data=ADJUSTMENT)
+    adjustment_id = db.execute("SELECT id FROM adjustments").fetchone()[0]
+    client.post(
+        f"/cases/N-0003/adjustments/{adjustment_id}/withdraw",
+        data={"reason": "Father stays away after all."},
+    )
+    page = text(client.get("/cases/N-0003"))
+    assert "Father stays away after all. It was to expire on 30 March 2026." in page
+    assert ".." not in page
+
+
 def test_a_negative_adjustment_lowers_the_score(client, db, ids):
     sign_in(client, "ann")
     data = {**ADJUSTMENT, "adjustment-points": "-2.5"}

@@ -192,6 +192,10 @@ def record_enquiry(case_ref: str):
     db = get_db()
     found, now = _open_case(case_ref)
     form = EnquiryForm(**_restored(now), today=now.date(), earliest=_earliest(found))
+    if request.method == "GET" and form.topic.data is None:
+        # "Ask about domestic abuse" on the case page opens the form with that topic chosen.
+        chosen = request.args.get("topic")
+        form.topic.data = chosen if chosen in ENQUIRY_TOPICS else None
     valid = form.validate_on_submit()
     if valid:
         params = {
@@ -698,6 +702,7 @@ def _render_case(case: dict, now: datetime):
         next_visit_due=present.long_date(due),
         visit_overdue=due < today,
         long_date=present.long_date,
+        sentence=present.sentence,
     )
 
 

@@ -7,7 +7,7 @@ from flask import Blueprint, render_template
 from flask_login import login_required
 
 from hotspots import scoring
-from hotspots.forms import ADJUSTMENT_MAX_DAYS, ADJUSTMENT_MAX_POINTS
+from hotspots.forms import ADJUSTMENT_MAX_POINTS
 from hotspots.views import present, settings
 
 bp = Blueprint("help", __name__)
@@ -65,7 +65,6 @@ def how_scores_work():
         repeat_words=FRACTIONS.get(model["repeat_fraction"], f"{model['repeat_fraction']:g} times"),
         bands=present.BANDS,
         max_points=ADJUSTMENT_MAX_POINTS,
-        max_days=ADJUSTMENT_MAX_DAYS,
         trend_days=present.TREND_DAYS,
         unreviewed_after_days=settings()["digest"]["unreviewed_after_days"],
         model_version=scoring.model_version(model),

@@ -254,23 +254,42 @@ def contribution_words(contribution: Mapping[str, Any], scoring_settings: Mappin
 
 
 # What would help next, for each practice gap the model found (keyed by the gap's code in
-# hotspots.scoring.GAP_LABELS): the words and the case action that closes it.
+# hotspots.scoring.GAP_LABELS): the words, the case action that closes it, and what that
+# page should have chosen already (the enquiry's topic).
 NEXT_STEPS = {
-    "no_domestic_abuse_enquiry": ("Ask about domestic abuse", "cases.record_enquiry"),
+    "no_domestic_abuse_enquiry": (
+        "Ask about domestic abuse",
+        "cases.record_enquiry",
+        {"topic": "domestic_abuse"},
+    ),
     "parental_childhood_not_explored": (
         "Ask about the parents' own childhood",
         "cases.record_enquiry",
+        {"topic": "parental_childhood"},
     ),
-    "visit_overdue": ("Visit the child: a visit is overdue", "cases.record_visit"),
-    "unallocated": ("Allocate a worker", "team.allocate"),  # managers and admins
+    "visit_overdue": ("Visit the child: a visit is overdue", "cases.record_visit", {}),
+    "unallocated": ("Allocate a worker", "team.allocate", {}),  # managers and admins
 }
 
 
 def next_steps(gap_codes: Iterable[str]) -> list[dict[str, Any]]:
-    """What would help next: the words and the page for each of a case's practice gaps
-    (``hotspots.rules.gap_codes`` of its stored mask: the rules decide what a gap is)."""
+    """What would help next: the words, the page and its arguments for each of a case's
+    practice gaps (``hotspots.rules.gap_codes`` of its stored mask: the rules decide what a
+    gap is)."""
     return [
-        {"code": code, "text": NEXT_STEPS[code][0], "endpoint": NEXT_STEPS[code][1]}
+        {
+            "code": code,
+            "text": NEXT_STEPS[code][0],
+            "endpoint": NEXT_STEPS[code][1],
+            "args": NEXT_STEPS[code][2],
+        }
         for code in gap_codes
         if code in NEXT_STEPS
     ]
+
+
+def sentence(text: str | None) -> str:
+    """Free text as a sentence that ends with one full stop (a reason typed with its own
+    stop must not end ".." when the page adds one)."""
+    text = (text or "").strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
