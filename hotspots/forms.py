@@ -572,20 +572,67 @@ class ConfirmForm(FlaskForm):
     """A button that changes something: a POST with a CSRF token and nothing else."""
 
 
+class AuditDateField(GovDateField):
+    """A day to filter the audit log by: three boxes as typed (3, 12, 2026), or one value in a
+    link: 2026-12-03, or 3/12/2026 (day first, as in England)."""
+
+    def process_formdata(self, valuelist):
+        if len(valuelist) == 1:
+            text = valuelist[0].strip()
+            iso = re.fullmatch(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})", text)
+            if iso:
+                valuelist = [iso.group(3), iso.group(2), iso.group(1)]
+            elif text:
+                valuelist = re.split(r"\s*[/.\- ]\s*", text)
+                if len(valuelist) != 3:
+                    self.raw_data, self.data = [text, "", ""], None
+                    raise ValueError(f"{self.noun.capitalize()} must be a real date")
+        super().process_formdata(valuelist)
+
+
 class AuditFilterForm(FlaskForm):
-    """Filters for the audit log (a GET form: no CSRF token needed)."""
+    """Filters for the audit log (a GET form: no CSRF token needed). A value that cannot be a
+    filter is an error naming the field, never silently dropped."""
 
     class Meta:
         csrf = False
 
-    actor = StringField("Email of the member of staff", widget=GovTextInput())
-    case_ref = StringField("Case reference", widget=GovTextInput())
-    action = SelectField("Action", widget=GovSelect(), validate_choice=False)
-    date_from = StringField(
-        "From", widget=GovTextInput(), description="A day, for example 2026-03-02"
+    actor = StringField(
+        "Email of the member of staff",
+        widget=GovTextInput(),
+        validators=[Length(max=254, message="The email must be 254 characters or fewer")],
     )
-    date_to = StringField("To", widget=GovTextInput(), description="Inclusive")
+    case_ref = StringField(
+        "Case reference",
+        widget=GovTextInput(),
+        validators=[Length(max=64, message="A case reference is 64 characters or fewer")],
+    )
+    action = SelectField(
+        "Action",
+        widget=GovSelect(),
+        default="",
+        invalid_choice_message="Choose an action from the list",
+    )
+    date_from = AuditDateField("From", description="For example, 27 3 2026", noun="the ‘from’ date")
+    date_to = AuditDateField(
+        "To (inclusive)", description="For example, 27 3 2026", noun="the ‘to’ date"
+    )
     submit = SubmitField("Filter", widget=GovSubmitInput())
+
+    def validate_actor(self, field):
+        _no_control_characters(field, "The email")
+
+    def validate_case_ref(self, field):
+        _no_control_characters(field, "A case reference")
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The ‘to’ date must be the same as or after the ‘from’ date")
+
+
+def _no_control_characters(field, what: str) -> None:
+    if re.search(r"[\x00-\x1f\x7f-\x9f]", field.data or ""):
+        raise ValidationError(f"{what} must not contain control characters")
 
 
 class SignOutForm(FlaskForm):

@@ -53,6 +53,8 @@ cat >"$entry" <<'SCSS'
 // A button hidden in the dialog stays hidden (a GOV.UK button's display would show it).
 .app-timeout [hidden] { display: none !important; }
 .app-password-link code { word-break: break-all; }
+// Long unbroken text (an email, a reference, an import's detail) wraps on a phone.
+.app-break { overflow-wrap: anywhere; }
 // On a phone a caseload reads as one block per case, each cell on its own line under its
 // column's heading (data-label), instead of a table scrolled sideways. The table keeps its
 // meaning for screen readers through explicit roles (display: block drops the implicit

@@ -6,6 +6,8 @@ Plain functions over plain data (no Flask, no clock): the views pass ``today``.
 from __future__ import annotations
 
 import functools
+import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -121,9 +123,10 @@ def long_date(day: date | str | None) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def date_and_time(moment: str | None, timezone: str) -> str:
+def date_and_time(moment: str | None, timezone: str, *, seconds: bool = False) -> str:
     """A stored instant in words, in the service's time zone: "2 March 2026 at 9:30am" (the
-    GOV.UK style); empty for None."""
+    GOV.UK style), "2 March 2026 at 9:30:05am" with ``seconds`` (the audit log, where the
+    order of events within a minute matters); empty for None."""
     if not moment:
         return ""
     local = datetime.fromisoformat(moment)
@@ -131,10 +134,100 @@ def date_and_time(moment: str | None, timezone: str) -> str:
         local = local.astimezone(ZoneInfo(timezone))
     hour = local.hour % 12 or 12
     suffix = "am" if local.hour < 12 else "pm"
+    if seconds:
+        return f"{long_date(local.date())} at {hour}:{local.minute:02d}:{local.second:02d}{suffix}"
     clock = f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local.minute:02d}{suffix}"
     if local.minute == 0 and local.hour in (0, 12):
         clock = "midday" if local.hour == 12 else "midnight"
     return f"{long_date(local.date())} at {clock}"
+
+
+# The audit log's details in words: what each key of a ``key=value`` detail (or of a JSON
+# one) means, and how its value reads.
+AUDIT_KEY_WORDS = {
+    "indicator": "indicator",
+    "observed_on": "observed",
+    "source": "from",
+    "staff": "member of staff",
+    "worker": "worker",
+    "from_worker": "from worker",
+    "to_worker": "to worker",
+    "topic": "enquiry",
+    "asked_on": "asked",
+    "outcome": "outcome",
+    "points": "points",
+    "expires_on": "expires",
+    "replaces": "replaces adjustment",
+    "visited_on": "visited",
+    "seen": "child seen",
+    "form": "form opened",
+    "matches": "cases found",
+    "unmatched": "queued item",
+    "partner": "partner",
+    "role": "role",
+    "decision": "decision",
+    "actions": "actions agreed",
+    "action": "action",
+    "cases": "cases",
+    "kind": "kind",
+    "due_on": "due",
+}
+
+
+def audit_detail_words(detail: str | None, settings: Mapping[str, Any]) -> str:
+    """An audit row's detail as a person reads it: ``indicator=domestic_abuse
+    observed_on=2026-03-01`` becomes "indicator: Domestic abuse …; observed: 1 March 2026",
+    a JSON detail (an import's, a partner's request) its keys and values in words. Anything
+    else is shown as written."""
+    detail = (detail or "").strip()
+    if not detail:
+        return ""
+    if detail.startswith("{"):
+        try:
+            data = json.loads(detail)
+        except ValueError:
+            return detail
+        if isinstance(data, dict):
+            return _words_of(data, settings)
+        return detail
+    pairs = [part.partition("=") for part in detail.split()]
+    if all(sep and key for key, sep, _ in pairs):
+        return "; ".join(
+            f"{AUDIT_KEY_WORDS.get(key, key.replace('_', ' '))}: {_value_words(key, value, settings)}"
+            for key, _, value in pairs
+        )
+    return detail
+
+
+def _words_of(data: Mapping[str, Any], settings: Mapping[str, Any], depth: int = 0) -> str:
+    parts = []
+    for key, value in data.items():
+        name = AUDIT_KEY_WORDS.get(key, str(key).replace("_", " "))
+        if isinstance(value, Mapping):
+            words = _words_of(value, settings, depth + 1) if depth < 2 else "…"
+            parts.append(f"{name}: ({words})" if words else f"{name}: none")
+        elif isinstance(value, list):
+            shown = ", ".join(_value_words(key, str(v), settings) for v in value[:10])
+            parts.append(f"{name}: {shown or 'none'}{', …' if len(value) > 10 else ''}")
+        elif isinstance(value, bool):
+            parts.append(f"{name}: {'yes' if value else 'no'}")
+        else:
+            parts.append(f"{name}: {_value_words(key, str(value), settings)}")
+    return "; ".join(parts)
+
+
+def _value_words(key: str, value: str, settings: Mapping[str, Any]) -> str:
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        try:
+            return long_date(value)
+        except ValueError:
+            return value
+    if key == "indicator":
+        spec = settings["scoring"]["indicators"].get(value)
+        return spec["label"] if spec else value.replace("_", " ")
+    if key == "source":
+        return source_words(value)
+    return value.replace("_", " ") if re.fullmatch(r"[a-z]+(_[a-z]+)+", value) else value
 
 
 @functools.lru_cache(maxsize=8)
