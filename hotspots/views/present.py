@@ -193,8 +193,7 @@ def audit_detail_words(detail: str | None, settings: Mapping[str, Any]) -> str:
     pairs = [part.partition("=") for part in detail.split()]
     if all(sep and key for key, sep, _ in pairs):
         return "; ".join(
-            f"{AUDIT_KEY_WORDS.get(key, key.replace('_', ' '))}: {_value_words(key, value, settings)}"
-            for key, _, value in pairs
+            f"{_key_words(key)}: {_value_words(key, value, settings)}" for key, _, value in pairs
         )
     return detail
 
@@ -202,7 +201,7 @@ def audit_detail_words(detail: str | None, settings: Mapping[str, Any]) -> str:
 def _words_of(data: Mapping[str, Any], settings: Mapping[str, Any], depth: int = 0) -> str:
     parts = []
     for key, value in data.items():
-        name = AUDIT_KEY_WORDS.get(key, str(key).replace("_", " "))
+        name = _key_words(str(key))
         if isinstance(value, Mapping):
             words = _words_of(value, settings, depth + 1) if depth < 2 else "…"
             parts.append(f"{name}: ({words})" if words else f"{name}: none")
@@ -214,6 +213,10 @@ def _words_of(data: Mapping[str, Any], settings: Mapping[str, Any], depth: int =
         else:
             parts.append(f"{name}: {_value_words(key, str(value), settings)}")
     return "; ".join(parts)
+
+
+def _key_words(key: str) -> str:
+    return AUDIT_KEY_WORDS.get(key, key.replace("_", " "))
 
 
 def _value_words(key: str, value: str, settings: Mapping[str, Any]) -> str:
