@@ -123,7 +123,7 @@ def test_dropping_stored_ranks_keeps_every_score_and_indexes_what_a_rank_is_coun
             [case_id, score, rank, worker],
         )
     db.conn.commit()
-    assert migrate(db) == ["m082_ranks_when_read"]
+    assert migrate(db)[0] == "m082_ranks_when_read"  # and any later ones
     assert "rank" not in db["scores"].columns_dict
     columns = db.execute("SELECT name FROM pragma_index_info('scores_worker') ORDER BY seqno")
     assert [r[0] for r in columns] == ["worker_id", "score", "case_id"]

@@ -89,10 +89,6 @@ ENABLE_STAFF_SQL = """
 UPDATE staff SET disabled_at = NULL WHERE id = :staff_id
 """
 
-OPEN_CASES_OF_WORKER_SQL = """
-SELECT case_ref FROM cases WHERE worker_id = :staff_id AND status = 'open' ORDER BY case_ref
-"""
-
 # Everyone with a live session: how many, and when the newest began.
 LIVE_SESSIONS_BY_STAFF_SQL = """
 SELECT st.id, st.email, st.name, st.role, count(*) AS sessions,

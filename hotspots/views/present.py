@@ -114,6 +114,45 @@ def reviewed(last_reviewed_at: str | None, today: date, within_days: int) -> dic
     return {"reviewed": True, "text": f"Reviewed {long_date(on)}", "on": on}
 
 
+def review_state(row: Mapping[str, Any], today: date, within_days: int) -> dict[str, Any]:
+    """Where a case's follow-through stands, in words (``hotspots.rules.awaits_review``): its
+    open actions (the soonest due, and whether it is past its due date), a hotspot awaiting a
+    review, or when it was last reviewed. ``row`` has band, last_reviewed_at, open_actions,
+    next_action_due and last_action_closed_at. ``attention``: shown in bold."""
+    last_at = row.get("last_reviewed_at")
+    last_on = parse_date(last_at[:10]) if last_at else None
+    open_actions = int(row.get("open_actions") or 0)
+    done_since = rules.actions_done_since_review(last_at, row.get("last_action_closed_at"))
+    awaiting = rules.awaits_review(
+        row.get("band"),
+        last_reviewed_on=last_on,
+        open_actions=open_actions,
+        actions_done_since_review=done_since,
+        as_of=today,
+        within_days=within_days,
+    )
+    if open_actions:
+        due = parse_date(row["next_action_due"])
+        late = rules.is_action_overdue("open", due, today)
+        noun = "action" if open_actions == 1 else "actions"
+        text = f"{open_actions} {noun} open, " + (
+            f"one past its due date ({long_date(due)})" if late else f"next due {long_date(due)}"
+        )
+        return {"text": text, "attention": late, "awaiting": False}
+    if awaiting:
+        if done_since:
+            since = f"actions closed {long_date(row['last_action_closed_at'])}"
+        elif last_on:
+            since = f"last reviewed {long_date(last_on)}"
+        else:
+            since = "never reviewed"
+        return {"text": f"Awaiting a review ({since})", "attention": True, "awaiting": True}
+    if last_on and rules.is_reviewed(last_on, today, within_days):
+        return {"text": f"Reviewed {long_date(last_on)}", "attention": False, "awaiting": False}
+    words = f"Last reviewed {long_date(last_on)}" if last_on else "Not reviewed"
+    return {"text": words, "attention": False, "awaiting": False}
+
+
 def long_date(day: date | str | None) -> str:
     """27 March 2026 (the GOV.UK date style)."""
     if day is None:
@@ -121,6 +160,15 @@ def long_date(day: date | str | None) -> str:
     if isinstance(day, str):
         day = parse_date(day[:10])
     return f"{day.day} {day:%B %Y}"
+
+
+def short_date(day: date | str | None) -> str:
+    """27 Mar 2026: a date where a table must stay narrow (GOV.UK allows the short month)."""
+    if day is None:
+        return ""
+    if isinstance(day, str):
+        day = parse_date(day[:10])
+    return f"{day.day} {day:%b %Y}"
 
 
 def date_and_time(moment: str | None, timezone: str, *, seconds: bool = False) -> str:
@@ -294,10 +342,13 @@ def case_row(
         "reasons": scoring.reasons(contributions),
         "last_visit": long_date(row["last_visit_on"]) if row["last_visit_on"] else "None recorded",
         "next_visit_due": long_date(due),
+        "next_visit_due_short": short_date(due),
+        "last_visit_short": short_date(row["last_visit_on"]) if row["last_visit_on"] else "none",
         "next_visit_due_on": due,
         "visit_overdue": "visit_overdue" in rules.gap_codes(row.get("practice_gaps")),
         "practice_gaps": [scoring.GAP_LABELS[c] for c in rules.gap_codes(row.get("practice_gaps"))],
         "reviewed": reviewed(row["last_reviewed_at"], today, reviewed_within_days),
+        "review": review_state(row, today, reviewed_within_days),
         "worker_name": row.get("worker_name"),
     }
 
