@@ -459,8 +459,11 @@ class ReviewForm(FlaskForm):
         super().__init__(*args, prefix="review", **kwargs)
         self.today = today
         self.owner_ids = {str(o["id"]) for o in owners}
+        # The case's worker is offered as the first action's owner on a fresh form only.
+        fresh = not self.is_submitted()
         for entry in self.actions:
-            _action_choices(entry.form, owners, default_owner if entry is self.actions[0] else None)
+            first = entry is self.actions[0]
+            _action_choices(entry.form, owners, default_owner if first and fresh else None)
         # What the reviewer may disagree with: what adds points (the age row only scales).
         self.disagreed.choices = [
             SelectChoice(c["code"], f"{c.get('label') or c['code']} ({float(c['points']):+.1f})")
@@ -526,7 +529,7 @@ class ActionForm(FlaskForm):
         super().__init__(*args, prefix="add", **kwargs)
         self.today = today
         self.owner_ids = {str(o["id"]) for o in owners}
-        _action_choices(self.action.form, owners, default_owner)
+        _action_choices(self.action.form, owners, None if self.is_submitted() else default_owner)
 
     def validate(self, extra_validators=None) -> bool:
         ok = super().validate(extra_validators)
