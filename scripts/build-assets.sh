@@ -45,6 +45,8 @@ cat >"$entry" <<'SCSS'
 // The case page: histories as lists (they reflow on a phone, unlike tables).
 .app-history__item { border-bottom: 1px solid govuk.govuk-functional-colour(border); padding-bottom: govuk.govuk-spacing(2); margin-bottom: govuk.govuk-spacing(3); }
 .app-plan { white-space: pre-line; }
+// One action on the review form: its fields grouped, as a row of a list.
+.app-action-row { border-left: 4px solid govuk.govuk-functional-colour(border); padding-left: govuk.govuk-spacing(3); margin-bottom: govuk.govuk-spacing(6); }
 .app-actions li { margin-bottom: govuk.govuk-spacing(2); }
 .app-footer-links { margin-top: govuk.govuk-spacing(3); }
 // The session timeout warning (a modal <dialog>).

@@ -203,6 +203,13 @@ PAGES = [
     ("meg", "/digest", "digest-preview"),
     ("meg", "/digests", "digests-sent"),
     ("ada", "/admin/digests", "digests-failed"),
+    # Follow-through: actions, moving cases, disabling someone who holds cases.
+    ("ann", "/cases/N-0002/actions", "add-action"),
+    ("meg", "/team/awaiting-review", "team-awaiting-review"),
+    ("meg", "/team/allocate/N-0001", "move-one-case"),
+    ("meg", "/team/workers/1/move", "move-cases"),
+    ("ada", "/admin/people/1/disable", "disable-person"),
+    ("ada", "/admin/audit?date_from=garbage", "audit-bad-filter"),
 ]
 
 
@@ -275,6 +282,86 @@ def test_a_manager_finds_a_case_from_the_header_of_any_page(page):
     assert "No case you can see" in page.locator("[data-testid=no-results]").inner_text()
 
 
+def test_no_page_scrolls_sideways_on_a_phone(page):
+    """Every page of PAGES at 375 px (a small phone), as the role that sees it."""
+    page.set_viewport_size({"width": 375, "height": 812})
+    too_wide = []
+    for who in (None, "ann", "meg", "ada"):
+        if who:
+            sign_in(page, who)
+        for signed_in, path, name in PAGES:
+            if signed_in != who:
+                continue
+            page.goto(path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 375:
+                too_wide.append(f"{name} ({path}): {width} px")
+        page.goto("about:blank")  # leave the last page (and its timers) before the cookies go
+        page.context.clear_cookies()  # the next role signs in afresh
+    assert too_wide == []
+
+
+@pytest.fixture
+def full_caseload(live_server):
+    """Ann with 14 more open cases (21 with the test authority's), several of them hotspots
+    awaiting a review or with actions open: a morning's real caseload."""
+    from datetime import timedelta
+
+    import browser_support as world
+
+    from hotspots import rescoring
+
+    db = live_server.db()
+    ann = live_server.ids["staff"]["ann"]
+    indicators = ["previous_injury", "domestic_abuse", "substance_misuse", "parental_conflict"]
+    for n in range(14):
+        case_id = db["cases"].insert({
+            "case_ref": f"N-2{n:03d}", "initials": "QZ", "date_of_birth": "2025-06-01",
+            "team_id": live_server.ids["teams"]["north"], "worker_id": ann,
+            "opened_on": "2025-12-01", "visit_every_days": 14,
+            "last_visit_on": (world.TODAY - timedelta(days=n * 2)).isoformat(), "status": "open",
+        }).last_pk  # fmt: skip
+        for k, indicator in enumerate(indicators[: 1 + n % 4]):
+            db["observations"].insert({
+                "external_id": f"full:{n}:{k}", "case_id": case_id, "indicator": indicator,
+                "observed_on": (world.TODAY - timedelta(days=n + k)).isoformat(),
+                "source": ["police", "gp", "school", "health_visiting"][k], "status": "current",
+                "note": "", "recorded_at": "2026-02-01T10:00:00+00:00",
+            })  # fmt: skip
+        if n % 3 == 0:
+            db["actions"].insert({
+                "case_id": case_id, "kind": "joint_visit_health_visitor", "owner_id": ann,
+                "due_on": (world.TODAY + timedelta(days=n - 4)).isoformat(),
+                "created_by_id": ann, "created_at": "2026-02-20T10:00:00.000000+00:00",
+            })  # fmt: skip
+    settings = live_server.app.config["SETTINGS"]
+    rescoring.rescore_changed(db, settings, as_of=world.TODAY, now=world.NOW)
+    db.close()
+
+
+def test_my_caseload_shows_at_least_eight_cases_on_a_laptop_screen(page, full_caseload):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page, "ann")
+    assert page.locator("#filters").evaluate("d => d.open") is False  # filters folded away
+    rows = page.locator("tr[data-case-ref]")
+    assert rows.count() == 17
+    visible = page.evaluate(
+        """() => [...document.querySelectorAll('tr[data-case-ref]')]
+             .filter(r => r.getBoundingClientRect().bottom <= window.innerHeight).length"""
+    )
+    screenshot(page, "caseload-laptop")
+    assert visible >= 8, f"only {visible} cases on the first screen"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+
+
+def test_the_team_page_leads_with_who_carries_the_most(page):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page, "meg")
+    top = page.locator("[data-testid=caseloads]").bounding_box()["y"]
+    assert top < 500, f"the caseloads start {top} px down"
+    screenshot(page, "team-laptop")
+
+
 def test_the_case_page_fits_a_phone_without_sideways_scrolling(page):
     sign_in(page, "ann")
     page.set_viewport_size({"width": 375, "height": 812})
@@ -295,11 +382,11 @@ def test_the_caseload_reads_as_one_block_per_case_on_a_phone(page):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the caseload is {width} px wide at 375 px"
     first = page.locator("tr[data-case-ref]").first
-    assert first.locator("td[data-label='Top reasons']").is_visible()
-    label = first.locator("td[data-label='Visits']").evaluate(
+    assert first.locator("td[data-label='Why it ranks here']").is_visible()
+    label = first.locator("td[data-label='Next visit']").evaluate(
         "td => getComputedStyle(td, '::before').content"
     )
-    assert label == '"Visits"'  # each cell says what it is
+    assert label == '"Next visit"'  # each cell says what it is
     screenshot(page, "caseload-phone")
     assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -354,7 +441,7 @@ def test_the_timeout_warning_offers_to_stay_signed_in(page, live_server):
     assert dialog.is_hidden()  # the countdown started again
 
 
-def test_a_plan_typed_before_the_session_ends_comes_back_after_signing_in(page, live_server):
+def test_a_review_typed_before_the_session_ends_comes_back_after_signing_in(page, live_server):
     from datetime import timedelta
 
     import browser_support as world
@@ -362,7 +449,8 @@ def test_a_plan_typed_before_the_session_ends_comes_back_after_signing_in(page, 
     page.clock.install()
     sign_in(page, "ann")
     page.goto("/cases/N-0002/reviews")
-    page.fill("#review-plan", "Visit with the health visitor on Monday")
+    page.check("input[name=review-decision][value=disagree]")
+    page.fill("#review-disagree_reason", "Seen at home on Monday: the missed appointment was moved")
     live_server.app.config["HOTSPOTS_NOW"] = world.NOW + timedelta(minutes=31)
     page.clock.fast_forward("30:01")
     dialog = page.locator("#app-timeout")
@@ -377,10 +465,14 @@ def test_a_plan_typed_before_the_session_ends_comes_back_after_signing_in(page, 
     page.fill("#password", world.PASSWORD)
     with page.expect_navigation(url=re.compile(r"/cases/N-0002/reviews$")):
         page.click("button:has-text('Sign in')")
-    assert page.locator("#review-plan").input_value() == "Visit with the health visitor on Monday"
+    assert page.locator("#review-disagree_reason").input_value() == (
+        "Seen at home on Monday: the missed appointment was moved"
+    )
+    assert page.locator("input[name=review-decision][value=disagree]").is_checked()
+    page.check("input[name=review-disagreed]")
     with page.expect_navigation(url=re.compile(r"/cases/N-0002$")):
-        page.click("button:has-text('Mark as reviewed')")
-    assert "Case marked as reviewed." in page.locator(".govuk-notification-banner").inner_text()
+        page.click("button:has-text('Record the review')")
+    assert "Review recorded" in page.locator(".govuk-notification-banner").inner_text()
 
 
 @pytest.fixture
@@ -420,7 +512,7 @@ def test_text_typed_on_a_form_comes_back_after_a_real_idle_sign_out(chromium, sh
     try:
         sign_in(page, "ann")
         page.goto("/cases/N-0002/reviews")
-        page.fill("#review-plan", "Joint visit with the health visitor on Monday")
+        page.fill("#review-disagree_reason", "Joint visit with the health visitor on Monday")
         dialog = page.locator("#app-timeout")
         # A real minute passes with nothing sent: the browser keeps (or drops) the cookie.
         page.wait_for_selector(
@@ -439,7 +531,7 @@ def test_text_typed_on_a_form_comes_back_after_a_real_idle_sign_out(chromium, sh
         page.fill("#password", world.PASSWORD)
         with page.expect_navigation(url=re.compile(r"/cases/N-0002/reviews$")):
             page.click("button:has-text('Sign in')")
-        assert page.locator("#review-plan").input_value() == (
+        assert page.locator("#review-disagree_reason").input_value() == (
             "Joint visit with the health visitor on Monday"
         )
     finally:
