@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template
 from flask_login import login_required
 
+from hotspots import privacy as register
 from hotspots import scoring
 from hotspots.forms import ADJUSTMENT_MAX_POINTS
 from hotspots.views import present, settings
@@ -94,5 +95,9 @@ def privacy():
     return render_template(
         "help/privacy.html",
         service=settings()["service"],
+        about_children=register.held_about(register.ABOUT_CHILDREN),
+        about_staff=register.held_about(register.ABOUT_STAFF),
         idle_minutes=settings()["app"]["session_idle_minutes"],
+        absolute_hours=settings()["security"]["session_absolute_hours"],
+        outbox_days=settings()["retention"]["outbox_days"],
     )
