@@ -210,6 +210,7 @@ PAGES = [
     ("meg", "/team/workers/1/move", "move-cases"),
     ("ada", "/admin/people/1/disable", "disable-person"),
     ("ada", "/admin/audit?date_from=garbage", "audit-bad-filter"),
+    ("ada", "/admin/disagreements", "disagreements"),
 ]
 
 
@@ -473,6 +474,52 @@ def test_a_review_typed_before_the_session_ends_comes_back_after_signing_in(page
     with page.expect_navigation(url=re.compile(r"/cases/N-0002$")):
         page.click("button:has-text('Record the review')")
     assert "Review recorded" in page.locator(".govuk-notification-banner").inner_text()
+
+
+def test_a_manager_agrees_an_action_the_worker_sees_and_records_as_done(
+    page, chromium, live_server
+):
+    sign_in(page, "meg")
+    page.goto("/cases/N-0001")
+    with page.expect_navigation():
+        page.click("#actions ~ ul a:has-text('Review the case')")
+    with page.expect_navigation():
+        page.click("button:has-text('Record the review')")  # nothing chosen: what is missing
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
+    page.check("input[name=review-decision][value=act]")
+    page.select_option("#review-actions-0-kind", "joint_visit_health_visitor")
+    page.fill("#review-actions-0-description", "About the bruise seen last week")
+    page.select_option("#review-actions-0-owner", label="Ann Worker")
+    page.fill("#review-actions-0-due_on-day", "4")
+    page.fill("#review-actions-0-due_on-month", "3")
+    page.fill("#review-actions-0-due_on-year", "2026")
+    screenshot(page, "review-agree")
+    with page.expect_navigation():
+        page.click("button:has-text('Record the review')")
+    assert "1 action agreed" in page.locator(".govuk-notification-banner").inner_text()
+    assert (
+        "Joint visit with the health visitor"
+        in page.locator("[data-testid=open-actions]").inner_text()
+    )
+
+    worker = chromium.new_context(base_url=live_server.url).new_page()
+    try:
+        sign_in(worker, "ann")
+        worker.click("#owned summary")
+        owned = worker.locator("[data-testid=owned-actions]")
+        assert "N-0001" in owned.inner_text() and "due by 4 March 2026" in owned.inner_text()
+        with worker.expect_navigation():
+            owned.locator("a").first.click()
+        assert serious_violations(worker, impacts=("moderate", "serious", "critical")) == []
+        worker.check("input[name=close-state][value=done]")
+        worker.fill("#close-outcome", "Seen with the health visitor; the bruise has healed")
+        with worker.expect_navigation():
+            worker.click("button:has-text('Save')")
+        assert "Action done" in worker.locator(".govuk-notification-banner").inner_text()
+        assert "No action is open." in worker.content()
+    finally:
+        worker.context.close()
 
 
 @pytest.fixture

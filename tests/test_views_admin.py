@@ -292,3 +292,30 @@ def test_only_admins_end_sessions(client, ids):
 def test_ending_the_sessions_of_nobody_is_not_found(client, ids):
     sign_in(client, "ada")
     assert client.post("/admin/sessions/999/end").status_code == 404
+
+
+def test_an_admin_sees_where_workers_disagree_with_the_score_by_part(client, db, ids):
+    sign_in(client, "ann")
+    client.post(
+        "/cases/N-0001/reviews",
+        data={
+            "review-decision": "disagree",
+            "review-disagree_reason": "Explained by the GP",
+            "review-disagreed": ["previous_injury"],
+        },
+    )
+    client.post("/logout")
+    sign_in(client, "ada")
+    page = client.get("/admin/disagreements").get_data(as_text=True)
+    assert "1 review of hotspots recorded a decision, and 1 disagreed with the score" in page
+    rows = re.findall(
+        r'__header govuk-!-font-weight-regular">([^<]+)</th>\s*'
+        r"<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+) \((\d+)%\)",
+        page,
+    )
+    assert rows[0] == ("Previous injury or unexplained bruising", "1", "1", "1", "100")
+    assert "Explained by the GP" not in page  # the counts, not what anyone wrote
+    assert world.audit_rows(db, "view_disagreements")
+    client.post("/logout")
+    sign_in(client, "meg")
+    assert client.get("/admin/disagreements").status_code == 403

@@ -28,7 +28,7 @@ from hotspots.dates import stamp
 from hotspots.db import get_db
 from hotspots.forms import AuditFilterForm, SignOutForm, error_list
 from hotspots.params import parse_id, parse_page
-from hotspots.storage import fetch_all, fetch_one, write_transaction
+from hotspots.storage import fetch_all, fetch_one, followup, write_transaction
 from hotspots.storage.audit import AUDIT_ACTIONS_SQL, audit_query
 from hotspots.storage.security import STAFF_EMAIL_BY_ID_SQL
 from hotspots.storage.web import STAFF_EMAIL_SQL
@@ -196,6 +196,29 @@ def audit_csv():
             "Content-Disposition": f'attachment; filename="audit-{day}.csv"',
             "Cache-Control": "no-store",
         },
+    )
+
+
+# The period the disagreement report covers.
+DISAGREEMENT_DAYS = 365
+
+
+@bp.route("/disagreements")
+@login_required
+@role_required("admin")
+def disagreements():
+    """Where workers disagree with the score: over the last year's hotspot reviews, by each
+    part of the score (indicator, combination, practice gap), how often it counted and how
+    often the reviewer disagreed with the score, or named it."""
+    db = get_db()
+    now = clock()
+    since = now - timedelta(days=DISAGREEMENT_DAYS)
+    report = followup.disagreement_by_contribution(db, stamp(since))
+    audit_log.record(db, at=now, action="view_disagreements", actor=current_user)
+    return render_template(
+        "admin/disagreements.html",
+        report=report,
+        since=present.long_date(since.date()),
     )
 
 
