@@ -8,7 +8,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from hotspots import audit, rescoring, sessions
+from hotspots import audit, reallocation, sessions
 from hotspots.dates import service_now, stamp
 from hotspots.db import get_db
 from hotspots.passwords import MIN_LENGTH, hash_password, password_problem
@@ -206,27 +206,16 @@ def disable_command(email: str, move_to: str | None, leave_unallocated: bool, re
                 action="disable_staff",
                 detail=f"staff {staff['email']}; {ended} session(s) ended",
             )
-            moved = allocation.move_cases(
+            moved = reallocation.record_moves(
                 db,
-                [c["id"] for c in held],
+                held,
                 from_worker_id=staff["id"],
                 to_worker_id=to_worker,
                 reason=reason.strip(),
-                made_by_id=None,
-                at=stamp(now),
+                actor=None,
+                now=now,
             )
-            refs = {c["id"]: c["case_ref"] for c in held}
-            for case_id in moved:
-                audit.record(
-                    db,
-                    at=now,
-                    action="reallocate_case",
-                    case_ref=refs[case_id],
-                    detail=f"from_worker={staff['id']} to_worker={to_worker or 'none'}",
-                )
-    settings = current_app.config["SETTINGS"]
-    for case_id in moved:
-        rescoring.rescore_case(db, case_id, settings, as_of=now.date(), now=now)
+    reallocation.rescore_moved(db, moved, current_app.config["SETTINGS"], now=now)
     if changed:
         click.echo(f"Disabled {staff['email']}: they can no longer sign in")
     else:

@@ -721,18 +721,7 @@ def _form_page(case: dict, now: datetime, form, fields: str, heading: str, **con
 def _change(case: dict, now: datetime, write, *, action: str, detail: str, message: str):
     """Write a change (its triggers mark the case), audit it and rescore it: all or nothing.
     Then back to the case page, where the new score shows."""
-    db = get_db()
-    with write_transaction(db):
-        write(db)
-        audit.record(
-            db,
-            at=now,
-            action=action,
-            actor=current_user,
-            case_ref=case["case_ref"],
-            detail=detail,
-        )
-        score = rescoring.rescore_case(db, case["id"], settings(), as_of=now.date(), now=now)
+    score = _save(case, now, write, action=action, detail=detail, rescore=True)
     flash(f"{message} {_score_sentence(score)}", "success")
     return redirect(url_for("cases.case", case_ref=case["case_ref"]))
 
@@ -740,6 +729,14 @@ def _change(case: dict, now: datetime, write, *, action: str, detail: str, messa
 def _record(case: dict, now: datetime, write, *, action: str, detail: str, message: str):
     """Write what does not change the score (a review, an action) and audit it: all or
     nothing. Then back to the case page."""
+    _save(case, now, write, action=action, detail=detail, rescore=False)
+    flash(message, "success")
+    return redirect(url_for("cases.case", case_ref=case["case_ref"]))
+
+
+def _save(case: dict, now: datetime, write, *, action: str, detail: str, rescore: bool):
+    """``write``, its audit row and (``rescore``) the case's new score, in one transaction;
+    the new scores row, or None."""
     db = get_db()
     with write_transaction(db):
         write(db)
@@ -751,8 +748,9 @@ def _record(case: dict, now: datetime, write, *, action: str, detail: str, messa
             case_ref=case["case_ref"],
             detail=detail,
         )
-    flash(message, "success")
-    return redirect(url_for("cases.case", case_ref=case["case_ref"]))
+        if rescore:
+            return rescoring.rescore_case(db, case["id"], settings(), as_of=now.date(), now=now)
+    return None
 
 
 def _score_sentence(score: dict[str, Any] | None) -> str:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from hotspots import audit, rescoring, sessions
+from hotspots import audit, reallocation, sessions
 from hotspots.auth import role_required
 from hotspots.dates import stamp
 from hotspots.db import get_db
@@ -150,28 +150,17 @@ def disable(person_id: int):
         to_worker = int(form.cases_to.data)
     reason = (form.reason.data or "").strip()
     with write_transaction(db):
-        moved = allocation.move_cases(
+        moved = reallocation.record_moves(
             db,
-            [c["id"] for c in held],
+            held,
             from_worker_id=person_id,
             to_worker_id=to_worker,
             reason=reason,
-            made_by_id=current_user.id,
-            at=stamp(now),
+            actor=current_user,
+            now=now,
         )
-        refs = {c["id"]: c["case_ref"] for c in held}
-        for case_id in moved:
-            audit.record(
-                db,
-                at=now,
-                action="reallocate_case",
-                actor=current_user,
-                case_ref=refs[case_id],
-                detail=f"from_worker={person_id} to_worker={to_worker or 'none'}",
-            )
         _disable(db, person_id, now)
-    for case_id in moved:
-        rescoring.rescore_case(db, case_id, settings(), as_of=now.date(), now=now)
+    reallocation.rescore_moved(db, moved, settings(), now=now)
     message = f"{found['name']} is disabled."
     if moved:
         taker = next((m["name"] for m in members if m["id"] == to_worker), None)

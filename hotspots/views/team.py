@@ -21,9 +21,8 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from hotspots import audit, auth, digest, rescoring
+from hotspots import audit, auth, digest, reallocation
 from hotspots.auth import role_required
-from hotspots.dates import stamp
 from hotspots.db import get_db
 from hotspots.forms import AllocateForm, MoveCasesForm, error_list
 from hotspots.params import parse_id
@@ -130,12 +129,11 @@ def allocate(case_ref: str):
     name = next(m["name"] for m in members if m["id"] == worker_id)
     moved = _move(
         db,
-        [case["id"]],
+        [case],
         from_worker_id=current,
         to_worker_id=worker_id,
         reason=form.reason.data.strip() if current is not None else "Allocated",
         now=now,
-        refs={case["id"]: case["case_ref"]},
     )
     if not moved:  # someone else moved it while the form was open
         flash(f"Case {case['case_ref']} was moved by someone else meanwhile.", "info")
@@ -195,12 +193,11 @@ def move_cases(worker_id: int):
         )
     moved = _move(
         db,
-        [c["id"] for c in chosen],
+        chosen,
         from_worker_id=worker_id,
         to_worker_id=receiving["id"],
         reason=form.reason.data.strip(),
         now=now,
-        refs={c["id"]: c["case_ref"] for c in chosen},
     )
     missed = len(asked) - len(moved)
     message = f"{_cases(len(moved))} moved from {worker['name']} to {receiving['name']}."
@@ -210,32 +207,20 @@ def move_cases(worker_id: int):
     return redirect(url_for("team.team", **_team_arg(worker["team_id"])))
 
 
-def _move(db, case_ids, *, from_worker_id, to_worker_id, reason, now, refs) -> dict[int, Any]:
-    """Move the cases, audit each move, then rescore each moved case (its rank in the caseload
-    it joined follows, and the one it left): the new scores row of each, by case id."""
+def _move(db, cases, *, from_worker_id, to_worker_id, reason, now) -> dict[int, Any]:
+    """Move the cases and audit each move in one transaction, then rescore each moved case:
+    the new scores row of each, by case id."""
     with write_transaction(db):
-        moved = allocation.move_cases(
+        moved = reallocation.record_moves(
             db,
-            case_ids,
+            cases,
             from_worker_id=from_worker_id,
             to_worker_id=to_worker_id,
             reason=reason,
-            made_by_id=current_user.id,
-            at=stamp(now),
+            actor=current_user,
+            now=now,
         )
-        for case_id in moved:
-            audit.record(
-                db,
-                at=now,
-                action="allocate_case" if from_worker_id is None else "reallocate_case",
-                actor=current_user,
-                case_ref=refs[case_id],
-                detail=f"from_worker={from_worker_id or 'none'} to_worker={to_worker_id}",
-            )
-    return {
-        case_id: rescoring.rescore_case(db, case_id, settings(), as_of=now.date(), now=now)
-        for case_id in moved
-    }
+    return reallocation.rescore_moved(db, moved, settings(), now=now)
 
 
 def _cases(n: int) -> str:
