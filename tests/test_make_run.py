@@ -22,6 +22,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_it_answers(port: int) -> None:
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise AssertionError("make run never answered")
+
+
 def test_ctrl_c_stops_make_run_cleanly_and_a_fresh_demo_sends_no_digests(tmp_path):
     port = free_port()
     env = {
@@ -47,15 +58,7 @@ def test_ctrl_c_stops_make_run_cleanly_and_a_fresh_demo_sends_no_digests(tmp_pat
     os.close(follower)
     output = b""
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError("make run never answered")
+        wait_until_it_answers(port)
         time.sleep(3)  # the scheduler has started and would have caught up by now
         os.killpg(process.pid, signal.SIGINT)  # Ctrl-C: the whole foreground group
         process.wait(timeout=60)
@@ -113,15 +116,7 @@ def test_sigterm_to_make_run_stops_the_web_app_and_the_scheduler(tmp_path):
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 180
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=2):
-                    break
-            except OSError:
-                time.sleep(0.5)
-        else:
-            raise AssertionError("make run never answered")
+        wait_until_it_answers(port)
         time.sleep(2)  # the scheduler is up too
         # The web app and the scheduler (what sends digests) both run with the port's address.
         started = {}

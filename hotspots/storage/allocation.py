@@ -100,6 +100,20 @@ def caseloads(
     return fetch_all(db, CASELOADS_SQL, {**params, "team_id": team_id})
 
 
+def receivers(
+    db: sqlite_utils.Database,
+    team_id: int | None,
+    params: Mapping[str, Any],
+    *,
+    excluding: int | None,
+) -> list[dict[str, Any]]:
+    """Who in the team may be given cases (its active members, with their loads), apart from
+    ``excluding`` (whoever holds them now); none for no team."""
+    if team_id is None:
+        return []
+    return [m for m in caseloads(db, team_id, params) if can_hold_cases(m) and m["id"] != excluding]
+
+
 def can_hold_cases(member: Mapping[str, Any]) -> bool:
     """Offered for allocation: an active member of the team (never a disabled one)."""
     return not member.get("disabled_at")

@@ -123,18 +123,11 @@ def disable(person_id: int):
     db = get_db()
     now = clock()
     held = allocation.open_cases_of(db, person_id)
-    members = (
-        [
-            m
-            for m in allocation.caseloads(
-                db,
-                found["team_id"],
-                rule_sql.parameters(now.date(), settings()["digest"]["unreviewed_after_days"]),
-            )
-            if allocation.can_hold_cases(m) and m["id"] != person_id
-        ]
-        if found["team_id"] is not None
-        else []
+    members = allocation.receivers(
+        db,
+        found["team_id"],
+        rule_sql.parameters(now.date(), settings()["digest"]["unreviewed_after_days"]),
+        excluding=person_id,
     )
     form = DisablePersonForm(members=members, holds_cases=bool(held))
     if not form.validate_on_submit():

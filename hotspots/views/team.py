@@ -102,11 +102,7 @@ def allocate(case_ref: str):
         return redirect(url_for("cases.case", case_ref=case["case_ref"]))
     today = now.date()
     current = case["worker_id"]
-    members = [
-        m
-        for m in allocation.caseloads(db, case["team_id"], _rule_params(today))
-        if allocation.can_hold_cases(m) and m["id"] != current
-    ]
+    members = allocation.receivers(db, case["team_id"], _rule_params(today), excluding=current)
     form = AllocateForm(members, moving=current is not None)
     if not form.validate_on_submit():
         audit.record(
@@ -159,11 +155,7 @@ def move_cases(worker_id: int):
     if worker is None or not _may_manage(worker["team_id"]):
         abort(404)
     held = allocation.open_cases_of(db, worker_id)
-    members = [
-        m
-        for m in allocation.caseloads(db, worker["team_id"], _rule_params(today))
-        if allocation.can_hold_cases(m) and m["id"] != worker_id
-    ]
+    members = allocation.receivers(db, worker["team_id"], _rule_params(today), excluding=worker_id)
     form = MoveCasesForm(members=members, cases=held)
     page = {
         "worker": worker,
