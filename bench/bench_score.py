@@ -1,6 +1,6 @@
 """Benchmark: the whole-authority rescore and a single-case rescore against the floor.
 
-Builds (or reuses) a demo database of 400,000 cases (about 8 million observations) with
+Builds (or reuses) a demo database of 400,000 cases (about 1.1 million observations) with
 ``hotspots demo``, then times, in the same run and on the same rows:
 
 1. the full rescore (``rescoring.rescore_all``: scores, bands, history): once building

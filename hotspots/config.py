@@ -17,6 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from hotspots.dates import parse_date
+
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config.toml"
 ENV_PREFIX = "HOTSPOTS_"
 # Settings that are secrets: read from the environment only, never from a file.
@@ -182,7 +184,9 @@ def _check(settings: dict[str, Any]) -> None:
         if spec["half_life_days"] < 0:
             raise ConfigError(f"{where}.half_life_days must be 0 (does not fade) or more")
     _check_derived(settings["scoring"])
+    _check_review_pattern(settings["scoring"])
     _check_imports_record_no_derived(settings)
+    _check_header_spellings(settings["import"]["annex_a"]["headers"])
     for dotted, value in _leaves(settings):
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             raise ConfigError(f"{dotted} must not be negative, not {value!r}")
@@ -211,8 +215,30 @@ def _check(settings: dict[str, Any]) -> None:
             f"[app] base_url must be the service's address as people reach it, such as "
             f"https://hotspots.council.example, not {base_url!r}"
         )
+    budget = settings["alert_budget"]
+    if budget["red_share"] > 1 or budget["caseload_percentile"] > 100:
+        raise ConfigError(
+            "[alert_budget] red_share is a share (0 to 1) and caseload_percentile 0 to 100"
+        )
     if settings["security"]["session_absolute_hours"] < 1:
         raise ConfigError("[security] session_absolute_hours must be at least 1")
+    _check_security_contact(settings["service"])
+
+
+def _check_security_contact(service: dict[str, Any]) -> None:
+    """[service] security_contact is published as security.txt's Contact (RFC 9116): an
+    email address, or a URI a reporter can use."""
+    contact = service["security_contact"]
+    is_email = re.fullmatch(r"[^@\s:/]+@[^@\s/]+\.[^@\s/]+", contact)
+    if not is_email and not re.fullmatch(r"(https://|mailto:|tel:)[^\s]+", contact):
+        raise ConfigError(
+            f"[service] security_contact must be an email address or an https:, mailto: or "
+            f"tel: URI, not {contact!r}"
+        )
+    try:
+        parse_date(service["security_contact_reviewed_on"])
+    except ValueError as e:
+        raise ConfigError(f"[service] security_contact_reviewed_on: {e}") from None
 
 
 def _check_derived(scoring: dict[str, Any]) -> None:
@@ -240,6 +266,31 @@ def _check_derived(scoring: dict[str, Any]) -> None:
             raise ConfigError(f"{where}.within_days must be 1 or more when at_least is set")
 
 
+def _check_review_pattern(scoring: dict[str, Any]) -> None:
+    """[scoring.review_pattern]: its features are catalogue indicators, its core features are
+    among them, and it asks for no more features than it names."""
+    pattern = scoring["review_pattern"]
+    where = "[scoring.review_pattern]"
+    for key in ("features", "core_features"):
+        unknown = [
+            repr(c)
+            for c in pattern[key]
+            if not isinstance(c, str) or c not in scoring["indicators"]
+        ]
+        if unknown:
+            raise ConfigError(f"{where} {key}: {', '.join(unknown)} not in [scoring.indicators]")
+    outside = [c for c in pattern["core_features"] if c not in pattern["features"]]
+    if outside:
+        raise ConfigError(f"{where} core_features: {', '.join(outside)} not among its features")
+    if pattern["min_features"] > len(pattern["features"]):
+        raise ConfigError(
+            f"{where} min_features is {pattern['min_features']}, but it names only "
+            f"{len(pattern['features'])} features"
+        )
+    if pattern["min_features"] and not pattern["core_features"]:
+        raise ConfigError(f"{where} core_features must name at least one feature")
+
+
 def _check_imports_record_no_derived(settings: dict[str, Any]) -> None:
     """The sector imports' mappings may not record an indicator the model works out."""
     derived = derived_indicators(settings)
@@ -255,6 +306,27 @@ def _check_imports_record_no_derived(settings: dict[str, Any]) -> None:
                 f"[import.cin_census.factors] {code} is worked out by the model "
                 "([scoring.derived]), so no import may record it"
             )
+
+
+def header_key(header: object) -> str:
+    """A header as the workbook imports compare it: without capitals, spacing or punctuation."""
+    return "".join(c for c in str(header).casefold() if c.isalnum())
+
+
+def _check_header_spellings(headers: Mapping[str, Any]) -> None:
+    """[import.annex_a.headers]: each column a list of spellings, no spelling under two."""
+    seen: dict[str, str] = {}
+    for column, spellings in headers.items():
+        where = f"[import.annex_a.headers] {column}"
+        if not spellings or not all(isinstance(h, str) and header_key(h) for h in spellings):
+            raise ConfigError(f"{where} must be a list of one or more header spellings")
+        for spelling in spellings:
+            other = seen.setdefault(header_key(spelling), column)
+            if other != column:
+                raise ConfigError(
+                    f"{where}: {spelling!r} is also a spelling of {other}; a header can name "
+                    "one column only"
+                )
 
 
 def derived_rules(scoring: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:

@@ -1,16 +1,26 @@
-"""Demo data: a deterministic, invented local authority to try the service on.
+"""Demo data: a deterministic, invented local authority that looks like one in the DfE's
+published statistics, to try the service on and to judge the alert budget on
+(``docs/scoring.md``, *A population like a real authority's*, cites every figure).
 
-Teams (Norfolk place names), each with a manager and workers carrying 15 to 30 open cases;
-one admin; two years of indicator observations from several agencies, skewed so most cases
-have a few and some have many; enquiries on most cases; some cases unallocated or closed;
-and a few cases with the thematic review's pattern (a child of three months to three years;
-four of parental conflict, domestic abuse, a parent's adverse childhood, a stressful birth,
-feeding difficulties and substance misuse, each seen one to eight months ago as real records
-stand; no enquiries asked).
+- **Children**: the age bands of children in need at 31 March (*Characteristics of children in
+  need*): about 5% under one, 18% aged 1 to 4, 25% aged 5 to 9, 35% aged 10 to 15, 17% aged 16
+  or 17. Most cases were opened in the last year; a tenth have been open for two years or more.
+- **Concerns**: the factors identified at the end of assessment, at the DfE's shares of children
+  in need (domestic abuse about half, mental health about a third, drug and alcohol misuse near a
+  fifth each, physical abuse about one in seven), and the catalogue's other indicators at modest
+  rates, the early-life ones only for young children. A family's concerns come together more
+  often than apart (a seeded adversity factor per family), each recorded once or a few times,
+  by the agencies that would see it, as a case system holds them: a few records per case.
+- **Workers**: about 17 open cases each (the DfE's workforce statistics: 16 to 18 on average),
+  10 to 26; a manager per team; one admin; some cases unallocated or closed.
+- **Practice**: the domestic-abuse question asked on most cases, the parents' childhood on about
+  half; most visits on time.
+- **The review's pattern**: a few families with it (one on the demo worker's caseload), beside
+  those the population holds by itself.
 
 Everything comes from ``random.Random(seed)`` and ``as_of``: the same seed, size and day give
 the same rows. Rows are generated as plain tuples and inserted with executemany in one
-transaction, so 400,000 cases (about 8 million observations) take minutes.
+transaction, so 400,000 cases take a minute or two.
 """
 
 from __future__ import annotations
@@ -20,12 +30,11 @@ import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from math import log
 from typing import Any
 
 import sqlite_utils
 
-from hotspots import audit, rescoring
+from hotspots import audit, passwords, rescoring
 from hotspots.dates import stamp
 from hotspots.importer import bulk_load_cache
 from hotspots.storage import imports as sql
@@ -35,7 +44,9 @@ DEFAULT_CASES = 2000
 # Days of score history `hotspots demo` makes by default (a month of nightly rescores).
 DEFAULT_HISTORY_DAYS = 30
 DEFAULT_SEED = 2020
-DEMO_PASSWORD = "demo-password-1"
+# Published (README, `hotspots demo`): hotspots.passwords refuses it as anyone's password, and
+# the demo seeds its accounts' hashes directly.
+DEMO_PASSWORD = passwords.DEMO_PASSWORD
 DEMO_DOMAIN = "example.org"  # reserved for examples (RFC 2606): no real mailbox
 SIGN_IN = {
     "manager": f"manager@{DEMO_DOMAIN}",
@@ -43,17 +54,27 @@ SIGN_IN = {
     "admin": f"admin@{DEMO_DOMAIN}",
 }
 
-CASELOAD_MIN, CASELOAD_MAX = 15, 30
+# Open cases per worker: about 17 on average (16 to 18 in the DfE's workforce statistics),
+# from 10 to 26 as authorities range.
+CASELOAD_MIN, CASELOAD_MEAN, CASELOAD_MAX = 10, 17, 26
+CASELOAD_SD = 3.5
 WORKERS_PER_TEAM = 8
 CLOSED_SHARE = 0.04
 UNALLOCATED_SHARE = 0.03
-# Observations per case: log-normal, median about 11, mean about 20, a long tail.
-OBSERVATIONS_MEAN = 20.5
-OBSERVATIONS_SIGMA = 1.1
-OBSERVATIONS_MAX = 250
-HISTORY_DAYS = 730  # observations reach back two years
+HISTORY_DAYS = 1500  # records reach back four years (the longest-open cases)
 CHUNK_CASES = 5000  # cases generated and inserted per executemany round
 
+# The age bands of children in need (share, youngest and oldest age in days).
+AGE_BANDS = (
+    (0.05, 0, 364),
+    (0.18, 365, 1824),
+    (0.25, 1825, 3649),
+    (0.35, 3650, 5839),
+    (0.17, 5840, 6569),
+)
+# How long open cases have been open (share, fewest and most days): half of episodes end
+# within three months, so those still open are mostly younger than a year.
+OPEN_FOR = ((0.35, 7, 90), (0.35, 91, 365), (0.20, 366, 730), (0.10, 731, 1460))
 TEAM_NAMES = [
     "Norwich North",
     "Norwich South",
@@ -91,35 +112,43 @@ SURNAMES = [
     "Quantrill", "Rix", "Shreeve", "Thirtle", "Utting", "Vincent", "Wegg", "Youngs",
 ]  # fmt: skip
 
-# Repeatable indicators: how common each is across cases (relative) and who reports it.
-RECURRING = {
-    "missed_appointments": (14, ("health_visiting", "gp", "hospital")),
-    "parental_conflict": (9, ("health_visiting", "early_help", "social_care", "housing")),
-    "domestic_abuse": (10, ("police", "health_visiting", "social_care", "midwifery")),
-    "police_callout": (8, ("police",)),
-    "parental_mental_health": (8, ("gp", "health_visiting", "midwifery")),
-    "substance_misuse": (7, ("police", "probation", "gp", "social_care")),
-    "new_partner": (5, ("social_care", "early_help", "housing", "school")),
-    "excessive_crying": (4, ("health_visiting", "gp")),
-    "previous_injury": (1, ("hospital", "gp", "health_visiting")),
+# Each concern: the share of children in need it is recorded for (before the family's
+# adversity factor), the youngest and oldest age (days) it applies to, the mean number of
+# records of it on a case, and the agencies that record it. The first four are the DfE's
+# factors at the end of assessment; the rest are argued in docs/scoring.md.
+CONCERNS: dict[str, tuple[float, int, int, float, tuple[str, ...]]] = {
+    "domestic_abuse": (0.50, 0, 6569, 1.8, ("police", "health_visiting", "social_care", "school")),
+    "parental_mental_health": (0.30, 0, 6569, 1.4, ("gp", "health_visiting", "social_care")),
+    "substance_misuse": (0.24, 0, 6569, 1.5, ("police", "probation", "gp", "social_care")),
+    "previous_injury": (0.05, 0, 6569, 1.1, ("hospital", "gp", "health_visiting")),
+    "parental_conflict": (
+        0.18,
+        0,
+        6569,
+        1.4,
+        ("health_visiting", "early_help", "social_care", "housing"),
+    ),
+    "police_callout": (0.15, 0, 6569, 2.0, ("police",)),
+    "missed_appointments": (0.15, 0, 6569, 1.6, ("health_visiting", "gp", "hospital")),
+    "new_partner": (0.08, 0, 6569, 1.0, ("social_care", "early_help", "housing", "school")),
+    "parental_ace": (0.12, 0, 6569, 1.0, ("social_care", "early_help")),
+    "young_parent": (0.10, 0, 1094, 1.0, ("midwifery", "social_care")),
+    "stressful_birth": (0.12, 0, 729, 1.0, ("midwifery", "hospital")),
+    "feeding_difficulties": (0.15, 0, 364, 1.2, ("health_visiting", "midwifery", "gp")),
+    "excessive_crying": (0.10, 0, 364, 1.2, ("health_visiting", "gp")),
 }
+# How unevenly concerns fall on families: each family's shares are multiplied by a log-normal
+# factor with mean 1 and this spread, so a family with one concern more often has others.
+ADVERSITY_SIGMA = 0.6
 # What partners' systems send through the API (docs/api.md). The demo has no partner systems
-# and does not draw these: at the rate it gives a council's own codes, the six of them pushed
-# the red share past its limit (docs/scoring.md, "Partners' indicators").
+# and does not draw these.
 PARTNER_ONLY = frozenset(
     ("unscheduled_care", "unscheduled_care_injury", "ppn_high", "ppn_medium", "ppn_low",
      "ppn_escalating")
 )  # fmt: skip
-# Indicators recorded once per case at most: probability, sources.
-ONCE = {
-    "parental_ace": (0.15, ("social_care", "early_help")),
-    "young_parent": (0.08, ("midwifery", "social_care")),
-}
-# Indicators only an authority's own files record (the Annex A import's repeat plan): the
-# demo leaves them out, so its cases and the calibration on them stay as they were.
+# Indicators only an authority's own files record (the Annex A import's repeat plan).
 IMPORTED_ONLY = {"repeat_child_protection_plan"}
-BIRTH_SOURCES = ("midwifery", "hospital")  # stressful_birth
-FEEDING_SOURCES = ("health_visiting", "midwifery", "gp")  # feeding_difficulties
+# The review's features, for the few families the demo gives its pattern.
 PATTERN_INDICATORS = (
     "parental_conflict",
     "domestic_abuse",
@@ -321,13 +350,17 @@ class _Plan:
 
 
 def _caseloads(rng: random.Random, allocated: int) -> list[int]:
-    """Open caseload per worker, each within 15-30, summing to ``allocated``."""
-    workers = max(1, round(allocated / ((CASELOAD_MIN + CASELOAD_MAX) / 2)))
+    """Open caseload per worker: about CASELOAD_MEAN, within CASELOAD_MIN to CASELOAD_MAX,
+    summing to ``allocated``."""
+    workers = max(1, round(allocated / CASELOAD_MEAN))
     while workers > 1 and workers * CASELOAD_MIN > allocated:
         workers -= 1
     while workers * CASELOAD_MAX < allocated:
         workers += 1
-    loads = [rng.randint(CASELOAD_MIN, CASELOAD_MAX) for _ in range(workers)]
+    loads = [
+        min(CASELOAD_MAX, max(CASELOAD_MIN, round(rng.gauss(CASELOAD_MEAN, CASELOAD_SD))))
+        for _ in range(workers)
+    ]
     difference = allocated - sum(loads)
     while difference:
         i = rng.randrange(workers)
@@ -364,35 +397,26 @@ class _Generator:
     ) -> None:
         self.rng = rng
         catalogue = settings["scoring"]["indicators"]
-        allowed_sources = set(settings["import"]["sources"])
+        allowed = set(settings["import"]["sources"])
 
         def sources(names: tuple[str, ...]) -> tuple[str, ...]:
-            return tuple(s for s in names if s in allowed_sources) or ("other",)
+            return tuple(s for s in names if s in allowed) or ("other",)
 
-        recurring = {
-            code: (w, sources(s)) for code, (w, s) in RECURRING.items() if code in catalogue
+        self.concerns = {
+            code: (share, youngest, oldest, mean, sources(agencies))
+            for code, (share, youngest, oldest, mean, agencies) in CONCERNS.items()
+            if code in catalogue
         }
         # Codes a local authority added to the catalogue turn up now and then too.
-        special = set(RECURRING) | set(ONCE) | {"stressful_birth", "feeding_difficulties"}
-        special |= IMPORTED_ONLY | PARTNER_ONLY
         for code in catalogue:
-            if code not in special:
-                recurring[code] = (2, ("other",) if "other" in allowed_sources else sources(()))
-        self.recurring_codes = list(recurring)
-        self.recurring_weights = [w for w, _ in recurring.values()]
-        self.sources = {code: s for code, (_, s) in recurring.items()}
-        self.once = {code: (p, sources(s)) for code, (p, s) in ONCE.items() if code in catalogue}
-        self.birth = "stressful_birth" in catalogue
-        self.feeding = "feeding_difficulties" in catalogue
-        self.sources["stressful_birth"] = sources(BIRTH_SOURCES)
-        self.sources["feeding_difficulties"] = sources(FEEDING_SOURCES)
-        for code, (_, s) in self.once.items():
-            self.sources[code] = s
+            if code not in CONCERNS and code not in IMPORTED_ONLY | PARTNER_ONLY:
+                self.concerns[code] = (0.03, 0, 6569, 1.0, sources(("other",)))
         self.pattern_codes = [c for c in PATTERN_INDICATORS if c in catalogue]
+        self.sources = {code: spec[4] for code, spec in self.concerns.items()}
         # Day n back from as_of, as ISO text: the generator works in whole days back.
         self.day = [(as_of - timedelta(days=n)).isoformat() for n in range(20 * 366)]
         self.now_text = stamp(now)
-        self.mu = log(OBSERVATIONS_MEAN) - OBSERVATIONS_SIGMA**2 / 2
+        self.adversity_mu = -(ADVERSITY_SIGMA**2) / 2  # a log-normal factor with mean 1
         self.letter_pairs = [a + b for a in "ABCDEFGHJKLMNPRSTW" for b in "ABCDEFGHJKLMNPRSTW"]
         self.observation_number = 0
 
@@ -402,6 +426,15 @@ class _Generator:
         if back <= 0:
             return self.now_text
         return self.day[back] + self.rng.choice(TIMES)
+
+    def _between(self, bands: tuple[tuple[float, int, int], ...]) -> int:
+        r = self.rng.random()
+        for share, low, high in bands:
+            if r < share:
+                return self.rng.randint(low, high)
+            r -= share
+        _, low, high = bands[-1]
+        return self.rng.randint(low, high)
 
     def case(
         self,
@@ -416,30 +449,20 @@ class _Generator:
         rng = self.rng
         day = self.day
         pattern = kind == "pattern"
-        # Age in days: mostly babies and toddlers, some older children.
-        r = rng.random()
         if pattern:  # the review's children were three months to three years old
-            age = rng.randint(90, 1140)
-        elif r < 0.40:
-            age = rng.randint(0, 364)
-        elif r < 0.70:
-            age = rng.randint(365, 1094)
-        elif r < 0.84:
-            age = rng.randint(1095, 1825)
+            age = rng.randint(90, 1400)
+            opened = rng.randint(60, min(age, 240))  # open for months, as the review's were
         else:
-            age = rng.randint(1826, 6500)
-        # Opened recently more often than long ago; some before birth (pre-birth assessment).
-        if pattern:  # open for months, as the review's cases were
-            opened = rng.randint(60, min(age, 300))
-        else:
-            opened = int(rng.triangular(0, min(age + 120, 1000), 0))
+            age = self._between(AGE_BANDS)
+            # Nothing opens more than a pregnancy before birth (pre-birth assessments do).
+            opened = min(self._between(OPEN_FOR), age + 200)
         closed_back = rng.randint(0, opened) if kind == "closed" else None
         every = rng.choice(VISIT_EVERY_DAYS)
         last_visit_back: int | None
         floor = closed_back or 0
         if opened - floor < 3 and rng.random() < 0.5:
             last_visit_back = None
-        elif rng.random() < 0.8:
+        elif pattern or rng.random() < 0.85:
             last_visit_back = rng.randint(floor, max(floor, min(opened, floor + every)))
         else:  # overdue
             last_visit_back = min(opened, floor + rng.randint(every + 1, every * 3))
@@ -458,8 +481,10 @@ class _Generator:
                 "closed" if closed_back is not None else "open",
             )
         )
-        self._observations(case_id, age, worker_id, pattern, observation_rows)
-        if not pattern:
+        if pattern:
+            self._pattern(case_id, age, worker_id, observation_rows)
+        else:
+            self._concerns(case_id, age, opened, worker_id, observation_rows)
             self._enquiries(case_id, opened, worker_id, enquiry_rows)
 
     def _observation(
@@ -471,7 +496,7 @@ class _Generator:
         status = "current"
         if not current and back >= 180:  # older concerns are sometimes closed off
             s = rng.random()
-            status = "resolved" if s < 0.25 else "refuted" if s < 0.28 else "current"
+            status = "resolved" if s < 0.2 else "refuted" if s < 0.23 else "current"
         rows.append(
             (
                 f"DEMO-{self.observation_number:09d}",
@@ -486,67 +511,56 @@ class _Generator:
             )
         )
 
-    def _observations(
-        self, case_id: int, age: int, worker_id: int | None, pattern: bool, rows: list
+    def _concerns(
+        self, case_id: int, age: int, opened: int, worker_id: int | None, rows: list
     ) -> None:
+        """The family's concerns, each with the DfE's share scaled by the family's adversity,
+        recorded once or a few times between a little before the case opened and today."""
         rng = self.rng
-        add = self._observation
-        # Nothing is observed about a child more than ~9 months before birth.
-        oldest = min(HISTORY_DAYS - 1, age + 270)
-        if pattern:
-            # As real records stand before an injury: most of the pattern, each concern seen
-            # one to eight months ago (the birth when it happened), never all of it fresh.
-            # (The birth and the early months of a child older than the demo's history fall
-            # before it, so they are not among an older child's concerns.)
-            early = ("stressful_birth", "feeding_difficulties")
-            codes = [c for c in self.pattern_codes if age < HISTORY_DAYS - 120 or c not in early]
-            codes = rng.sample(codes, k=min(len(codes), 4))
-            for code in codes:
-                if code == "stressful_birth":
-                    back = max(0, age - rng.randint(0, 3))
-                elif code == "feeding_difficulties":
-                    back = max(30, age - rng.randint(10, 90))
-                else:
-                    back = rng.randint(30, 240)
-                add(rows, case_id, code, back, worker_id, True)
-        count = min(OBSERVATIONS_MAX, int(rng.lognormvariate(self.mu, OBSERVATIONS_SIGMA)))
-        if pattern:
-            count = min(count, 6)
-        for code, (p, _) in self.once.items():
-            if count and rng.random() < p and not (pattern and code in self.pattern_codes):
-                add(rows, case_id, code, rng.randint(0, oldest), worker_id, False)
-                count -= 1
-        if not pattern and age + 10 < HISTORY_DAYS:
-            if self.birth and count and rng.random() < 0.12:
-                add(
-                    rows,
-                    case_id,
-                    "stressful_birth",
-                    max(0, age - rng.randint(0, 5)),
-                    worker_id,
-                    False,
+        adversity = rng.lognormvariate(self.adversity_mu, ADVERSITY_SIGMA)
+        # Records reach back a little before the case opened (the referral's history), never
+        # more than a pregnancy before birth.
+        oldest = min(HISTORY_DAYS - 1, opened + 60, age + 200)
+        for code, (share, youngest, eldest, mean, _) in self.concerns.items():
+            if not youngest <= age <= eldest or rng.random() >= min(0.95, share * adversity):
+                continue
+            if code == "stressful_birth":
+                if age > oldest:  # the birth came before the case's records
+                    continue
+                self._observation(
+                    rows, case_id, code, max(0, age - rng.randint(0, 5)), worker_id, False
                 )
-                count -= 1
-            if self.feeding and count and age < 400 and rng.random() < 0.15:
-                add(
-                    rows,
-                    case_id,
-                    "feeding_difficulties",
-                    max(0, age - rng.randint(7, 120)),
-                    worker_id,
-                    False,
-                )
-                count -= 1
-        if count <= 0 or not self.recurring_codes:
-            return
-        # A case's history keeps coming back to a few concerns: more of them the busier it is.
-        concerns = list(
-            set(rng.choices(self.recurring_codes, self.recurring_weights, k=1 + min(4, count // 8)))
-        )
-        concerns.sort(key=self.recurring_codes.index)  # set order is not seeded
-        choice, randint = rng.choice, rng.randint
-        for _ in range(count):
-            add(rows, case_id, choice(concerns), randint(0, oldest), worker_id, False)
+                continue
+            low = 0
+            high = oldest
+            if code in ("feeding_difficulties", "excessive_crying"):  # the early months
+                high = min(oldest, max(0, age - 7))
+                low = max(0, age - 300)
+            if low > high:
+                continue
+            # 1 record, and more at the concern's mean (a geometric count of repeats).
+            count = 1
+            while count < 12 and rng.random() < 1 - 1 / mean:
+                count += 1
+            for _ in range(count):
+                self._observation(rows, case_id, code, rng.randint(low, high), worker_id, False)
+
+    def _pattern(self, case_id: int, age: int, worker_id: int | None, rows: list) -> None:
+        """The review's pattern as real records stand before an injury: four or more of its
+        concerns, each seen one to eight months ago (the birth when it happened), by more than
+        one agency, and no enquiry asked."""
+        rng = self.rng
+        codes = rng.sample(self.pattern_codes, k=min(len(self.pattern_codes), rng.randint(4, 5)))
+        if "parental_conflict" in self.pattern_codes and "parental_conflict" not in codes:
+            codes[0] = "parental_conflict"
+        for code in codes:
+            if code == "stressful_birth":
+                back = max(0, age - rng.randint(0, 3))
+            elif code == "feeding_difficulties":
+                back = max(30, age - rng.randint(10, 90))
+            else:
+                back = rng.randint(30, 240)
+            self._observation(rows, case_id, code, back, worker_id, True)
 
     def _enquiries(self, case_id: int, opened: int, worker_id: int | None, rows: list) -> None:
         rng = self.rng
@@ -565,7 +579,7 @@ class _Generator:
                 continue
             asked.add((topic, back))
             r = rng.random()
-            outcome = "not_disclosed" if r < 0.65 else "disclosed" if r < 0.9 else "unable_to_ask"
+            outcome = "not_disclosed" if r < 0.65 else "disclosed" if r < 0.93 else "unable_to_ask"
             rows.append(
                 (
                     case_id,

@@ -28,10 +28,12 @@ ABOUT_STAFF = "staff"
 REGISTER = (
     Held(
         ABOUT_CHILDREN,
-        "the case reference, the child's initials and date of birth (shown only as an age), "
-        "and the team, worker, opening and closing dates and visit dates of the case",
+        "the case reference, the child's initials and date of birth (or, for a child not yet "
+        "born, the expected date; shown only as an age), and the team, worker, opening and "
+        "closing dates and visit dates of the case",
         (
             "cases.case_ref",
+            "cases.birth_status",
             "cases.initials",
             "cases.date_of_birth",
             "cases.opened_on",
@@ -86,7 +88,8 @@ REGISTER = (
     ),
     Held(
         ABOUT_CHILDREN,
-        "each case's score, its parts and its history, practitioners' adjustments with their "
+        "each case's score, its parts (whether it matches the pattern the safeguarding review "
+        "found among them) and its history, practitioners' adjustments with their "
         "reasons, and reviews: the decision (to act, or to disagree with the score, with the "
         "reason), the score as it was reviewed, and the actions agreed, with who does each, "
         "by when and what happened",
@@ -96,6 +99,7 @@ REGISTER = (
             "scores.contributions",
             "scores.practice_gaps",
             "scores.current_concerns",
+            "scores.review_pattern",
             "score_history.score",
             "score_history.band",
             "adjustments.points",

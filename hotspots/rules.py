@@ -16,6 +16,8 @@ from typing import Any, Protocol
 
 # A hotspot is a case in the red band.
 HOTSPOT_BAND = "red"
+# The kind of contribution that records a match with the review's pattern (hotspots.scoring).
+PATTERN_KIND = "pattern"
 # The words for each band, the same on every page and in every digest.
 BAND_WORDS = {"red": "Hotspot", "amber": "Amber", "green": "Green"}
 # A score's trend compares it with the score this many days earlier.
@@ -147,11 +149,16 @@ def gap_codes(mask: int | None) -> list[str]:
 
 def reasons(contributions: Iterable[Mapping[str, Any]], limit: int = 3) -> list[dict[str, Any]]:
     """Why a case scores what it does: the ``limit`` contributions that add the most points,
-    largest first, as {code, label, points}. The child's age row only scales the indicators
-    above it, and a contribution that lowers the score is no reason a case is hot: both are
-    left out (they stay in the full breakdown)."""
-    rows = [dict(c) for c in contributions if c.get("kind") != "age" and c.get("points", 0) > 0]
-    rows.sort(key=lambda c: (-c["points"], c.get("label", "")))
+    largest first, as {code, label, points}. A match with the review's pattern comes first
+    whatever it adds (it is why the case is a hotspot). The child's age row only scales the
+    indicators above it, and a contribution that lowers the score is no reason a case is hot:
+    both are left out (they stay in the full breakdown)."""
+    rows = [
+        dict(c)
+        for c in contributions
+        if c.get("kind") == PATTERN_KIND or (c.get("kind") != "age" and c.get("points", 0) > 0)
+    ]
+    rows.sort(key=lambda c: (c.get("kind") != PATTERN_KIND, -c["points"], c.get("label", "")))
     return [
         {
             "code": c.get("code", ""),
@@ -163,7 +170,10 @@ def reasons(contributions: Iterable[Mapping[str, Any]], limit: int = 3) -> list[
 
 
 def reason_text(reason: Mapping[str, Any]) -> str:
-    """``Domestic abuse … (+4.6)``."""
+    """``Domestic abuse … (+4.6)``; a reason that adds nothing (the review's pattern matched
+    by a case already above the red line) is its words alone."""
+    if not round(reason["points"], 1):
+        return str(reason["label"])
     return f"{reason['label']} ({reason['points']:+.1f})"
 
 

@@ -36,6 +36,14 @@ factor and points:
   ``min_concerns`` distinct indicators are current and the current observations come from at
   least ``min_agencies`` agencies, ``points_per_concern`` for each current indicator
   (``[scoring.accumulation]``). Not multiplied by age (it is already about the youngest).
+- ``pattern`` — the pattern the review found, as a rule (``[scoring.review_pattern]``): a
+  child aged ``max_age_years`` or under (an unborn child included) with at least
+  ``min_features`` of the review's ``features`` recorded (counting observations, however
+  old), one of them a ``core_features`` one, is a hotspot whatever its points: the row raises
+  the score so far (every row above and the practice gaps) to ``red_threshold``, and is worth
+  0 when the score is there already. It is shown whenever the case matches, so the case page
+  and the digest say "matches the pattern the review found". Adjustments come after it: a
+  practitioner who disagrees can still lower the score, with a reason.
 - ``practice_gap`` — the rules in ``hotspots.rules.practice_gaps``: no domestic-abuse enquiry
   asked once ``domestic_abuse_enquiry_due_days`` have passed since opening; the parents'
   childhood not explored; visit overdue; unallocated. A question that could not be asked is
@@ -52,7 +60,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -63,7 +71,7 @@ from hotspots.dates import age_in_years
 
 # The formula's own version: change it with any change to how the model computes, so that
 # scores made by different code never pass for the same model (see model_version).
-FORMULA_VERSION = 3
+FORMULA_VERSION = 4
 
 BANDS = ("red", "amber", "green")
 
@@ -85,6 +93,7 @@ GAP_LABELS = {
 AGE_LABEL = "Child's age"
 ADJUSTMENT_LABEL = "Practitioner adjustment"
 ACCUMULATION_LABEL = "Several concerns from different agencies around a very young child"
+PATTERN_LABEL = "Matches the pattern the review found"
 
 
 @dataclass(frozen=True)
@@ -130,7 +139,7 @@ class CaseFacts:
 class Contribution:
     code: str
     label: str
-    kind: str  # indicator | combination | practice_gap | age | adjustment
+    kind: str  # indicator | age | combination | accumulation | practice_gap | pattern | adjustment
     weight: float
     decay: float
     points: float
@@ -156,6 +165,11 @@ class Score:
     band: str
     contributions: tuple[Contribution, ...] = field(default_factory=tuple)
     model_version: str = ""
+
+    @property
+    def matches_review_pattern(self) -> bool:
+        """The case matched the review's pattern (stored as ``scores.review_pattern``)."""
+        return any(c.kind == rules.PATTERN_KIND for c in self.contributions)
 
     def contributions_json(self) -> str:
         return json.dumps([c.as_dict() for c in self.contributions], separators=(",", ":"))
@@ -404,6 +418,53 @@ def accumulation_contribution(
     ]
 
 
+def review_pattern_features(
+    case: CaseFacts, scoring: Mapping[str, Any], as_of: date, observations: Iterable[Observation]
+) -> tuple[str, ...]:
+    """The review's features recorded on the case when it matches the review's pattern on
+    ``as_of`` (``[scoring.review_pattern]``), in the order the settings list them; empty when
+    it does not match. ``observations``: the case's scored observations."""
+    pattern = scoring["review_pattern"]
+    minimum = int(pattern["min_features"])
+    if not minimum or age_in_years(case.date_of_birth, as_of) > int(pattern["max_age_years"]):
+        return ()
+    recorded = {o.indicator for o in observations if rules.counts_on(o, as_of)}
+    found = tuple(code for code in pattern["features"] if code in recorded)
+    if len(found) < minimum or not recorded.intersection(pattern["core_features"]):
+        return ()
+    return found
+
+
+def pattern_contribution(
+    features: Sequence[str], points_so_far: float, scoring: Mapping[str, Any]
+) -> list[Contribution]:
+    """The review pattern's row for a case whose recorded ``features`` match it: the points
+    that raise ``points_so_far`` to ``red_threshold`` (0 when it is there already)."""
+    if not features:
+        return []
+    red = float(scoring["red_threshold"])
+    labels = ", ".join(
+        scoring["indicators"][code]["label"].lower() if code in scoring["indicators"] else code
+        for code in features
+    )
+    pattern = scoring["review_pattern"]
+    return [
+        Contribution(
+            code="review_pattern",
+            label=f"{PATTERN_LABEL}: {labels}",
+            kind=rules.PATTERN_KIND,
+            weight=red,
+            decay=1.0,
+            points=max(0.0, red - points_so_far),
+            detail=(
+                f"{len(features)} of the review's {len(pattern['features'])} features recorded, "
+                f"child aged {pattern['max_age_years']} or under: a hotspot whatever its points, "
+                f"so the score before adjustments is at least the red line, {red:g}"
+            ),
+        )
+    ]
+
+
 def practice_gaps(case: CaseFacts, scoring: Mapping[str, Any], as_of: date) -> list[Contribution]:
     """The questions the review found unasked, and the case's own upkeep
     (``hotspots.rules.practice_gaps``), as contributions."""
@@ -444,7 +505,10 @@ def age_contribution(
     if not points:
         return []
     years = age_in_years(date_of_birth, as_of)
-    words = "under 1 year" if years < 1 else f"aged {years}"
+    if date_of_birth > as_of:  # an unborn child's expected date of birth
+        words = "unborn"
+    else:
+        words = "under 1 year" if years < 1 else f"aged {years}"
     return [
         Contribution(
             code="child_age",
@@ -491,13 +555,20 @@ def score_case(
         + combination_contributions(observations, scoring, as_of)
         + accumulation_contribution(case, scoring, as_of, observations)
         + practice_gaps(case, scoring, as_of)
-        + adjustment_contributions(case.adjustments, as_of)
     )
-    total = sum(c.points for c in rows)
+    so_far = sum(c.points for c in rows)
+    features = review_pattern_features(case, scoring, as_of, observations)
+    pattern = pattern_contribution(features, so_far, scoring)
+    adjustments = adjustment_contributions(case.adjustments, as_of)
+    # Raised to the red line exactly (not so_far plus the difference, which rounding could
+    # leave a hair below it), as the set-based rescore does.
+    if pattern and pattern[0].points:
+        so_far = float(scoring["red_threshold"])
+    total = so_far + sum(c.points for c in adjustments)
     return Score(
         score=total,
         band=band_for(total, scoring),
-        contributions=tuple(rows),
+        contributions=tuple(rows + pattern + adjustments),
         model_version=version or model_version(scoring),
     )
 

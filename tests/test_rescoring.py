@@ -156,17 +156,46 @@ def random_cases(world, rng, count, *, after_as_of=True):
             )
 
 
-def assert_sql_agrees_with_the_model(db, settings):
-    """Score, band, model version, practice gaps and current concerns, case by case; and the
-    accumulation rule (several concerns from different agencies) is among what was compared."""
+def pattern_cases(world, rng, count, *, after_as_of=True):
+    """Children either side of the review pattern's bounds: from unborn to four and a half,
+    with two to six of the review's features (some resolved, refuted or, unless not
+    ``after_as_of``, dated after the scoring day), the questions sometimes asked, and some
+    adjustments up and down."""
+    features = ["parental_conflict", "parental_ace", "domestic_abuse", "stressful_birth"]
+    features += ["feeding_difficulties", "substance_misuse", "new_partner", "previous_injury"]
+    for _ in range(count):
+        born = AS_OF - timedelta(days=rng.randint(-60, 1650))
+        case_id = world.case(rng.choice([world.ann, world.bob]), born=born)
+        for code in rng.sample(features, rng.randint(2, 6)):
+            world.observe(
+                case_id,
+                code,
+                AS_OF - timedelta(days=rng.randint(0, 900)),
+                rng.choice(["current"] * 8 + ["resolved", "refuted"]),
+                source=rng.choice(["police", "health_visiting", "midwifery"]),
+            )
+        if after_as_of and rng.random() < 0.1:  # not yet known on the scoring day
+            world.observe(case_id, rng.choice(features), AS_OF + timedelta(days=2))
+        if rng.random() < 0.4:
+            world.ask(case_id, "domestic_abuse", AS_OF - timedelta(days=rng.randint(0, 60)))
+        if rng.random() < 0.3:
+            world.adjust(case_id, rng.choice([-12.0, -3.0, 4.0]), AS_OF + timedelta(days=5))
+
+
+def assert_sql_agrees_with_the_model(db, settings, *, patterns=False):
+    """Score, band, model version, practice gaps, current concerns and the review pattern, case
+    by case; and the accumulation rule (several concerns from different agencies) is among what
+    was compared, and (with ``patterns``) the review pattern both raising a score to red and
+    matching a case already above it."""
     rows = db.execute(
-        "SELECT case_id, score, band, model_version, practice_gaps, current_concerns FROM scores"
+        "SELECT case_id, score, band, model_version, practice_gaps, current_concerns,"
+        " review_pattern FROM scores"
     ).fetchall()
     assert rows
     model_settings = settings["scoring"]
     version = scoring.model_version(model_settings)
-    accumulated = 0
-    for case_id, score, band, model, gaps, concerns in rows:
+    accumulated = raised = matched_above = 0
+    for case_id, score, band, model, gaps, concerns, pattern in rows:
         _, case = rescoring.case_facts(db, case_id)
         expected = scoring.score_case(case, model_settings, AS_OF)
         assert score == pytest.approx(expected.score, abs=1e-6), f"case {case_id}"
@@ -174,8 +203,14 @@ def assert_sql_agrees_with_the_model(db, settings):
         assert model == version
         assert rules.gap_codes(gaps) == [c for c, _ in scoring.gaps_of(case, model_settings, AS_OF)]
         assert concerns == scoring.current_concerns(case, model_settings, AS_OF)
+        assert bool(pattern) == expected.matches_review_pattern, f"case {case_id}"
         accumulated += any(c.kind == "accumulation" for c in expected.contributions)
+        lift = [c.points for c in expected.contributions if c.kind == "pattern"]
+        raised += bool(lift and lift[0] > 0)
+        matched_above += bool(lift and lift[0] == 0)
     assert accumulated > 0
+    if patterns:
+        assert raised > 0 and matched_above > 0, (raised, matched_above)
 
 
 def test_a_full_rescore_of_demo_data_equals_the_pure_model_for_every_case(db, settings):
@@ -184,7 +219,7 @@ def test_a_full_rescore_of_demo_data_equals_the_pure_model_for_every_case(db, se
     )
     open_cases = db.execute("SELECT count(*) FROM cases WHERE status = 'open'").fetchone()[0]
     assert rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW) == open_cases
-    assert_sql_agrees_with_the_model(db, settings)
+    assert_sql_agrees_with_the_model(db, settings, patterns=True)
 
 
 def partner_cases(world, rng, count, *, after_as_of=True):
@@ -233,6 +268,37 @@ def test_a_full_rescore_derives_escalations_and_possible_injuries_as_the_pure_mo
 
 
 @pytest.mark.parametrize("after_as_of", [True, False])
+def test_a_full_rescore_matches_the_review_pattern_as_the_pure_model_does(
+    world, db, settings, after_as_of
+):
+    """Young children with several of the review's features, from the observations and from
+    the kept sums: the pattern raises some scores to red and matches others already above it,
+    with adjustments after it, case by case as the pure model does."""
+    pattern_cases(world, random.Random(21), 150, after_as_of=after_as_of)
+    random_cases(world, random.Random(22), 40, after_as_of=after_as_of)
+    steps = {}
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW, timings=steps)
+    assert (FROM_OBSERVATIONS if after_as_of else FROM_SUMS) in steps
+    assert_sql_agrees_with_the_model(db, settings, patterns=True)
+
+
+@pytest.mark.parametrize("after_as_of", [True, False])
+def test_a_derived_indicator_may_be_one_of_the_review_patterns_features(
+    world, db, settings, after_as_of
+):
+    """A council that counts a possible injury (worked out from attendances) as the review's
+    previous injury: the derived rows count towards the pattern on both paths."""
+    pattern = settings["scoring"]["review_pattern"]
+    pattern["features"] = [*pattern["features"], "unscheduled_care_injury", "ppn_escalating"]
+    pattern["core_features"] = [*pattern["core_features"], "ppn_escalating"]
+    partner_cases(world, random.Random(5), 150, after_as_of=after_as_of)
+    for case_id in range(1, 151, 3):  # conflict (a core feature) beside the partners' notices
+        world.observe(case_id, "parental_conflict", AS_OF - timedelta(days=40), source="gp")
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    assert_sql_agrees_with_the_model(db, settings, patterns=True)
+
+
+@pytest.mark.parametrize("after_as_of", [True, False])
 @pytest.mark.parametrize("min_agencies", [1, 3])
 def test_a_full_rescore_equals_the_pure_model_whatever_number_of_agencies_accumulation_asks_for(
     world, db, settings, min_agencies, after_as_of
@@ -255,6 +321,37 @@ def test_a_full_rescore_equals_the_pure_model_with_adjustments_and_rows_after_as
     random_cases(world, random.Random(seed), 80)
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
     assert_sql_agrees_with_the_model(db, settings)
+
+
+def test_unborn_childrens_cases_are_scored_as_under_one_by_the_set_based_rescore_too(
+    world, db, settings
+):
+    """A pre-birth case's date_of_birth holds the expected date (birth_status 'due', or the
+    day it was first read as unborn for 'due_unknown'): the set-based rescore gives it the
+    under-one multiplier, the accumulation rule and the derived age test, as the model does."""
+    cases = [
+        world.case(world.ann, born=AS_OF + timedelta(days=days), birth_status=status)
+        for days, status in ((120, "due"), (1, "due"), (-15, "due"), (0, "due_unknown"))
+    ]
+    for case_id in cases:
+        world.observe(case_id, "domestic_abuse", AS_OF - timedelta(days=3), source="police")
+        world.observe(case_id, "substance_misuse", AS_OF - timedelta(days=9), source="midwifery")
+        world.observe(case_id, "new_partner", AS_OF - timedelta(days=20), source="police")
+        world.observe(case_id, "unscheduled_care", AS_OF - timedelta(days=2), source="hospital")
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    assert_sql_agrees_with_the_model(db, settings)
+    for case_id in cases:
+        contributions = json.loads(
+            db.execute("SELECT contributions FROM scores WHERE case_id = ?", [case_id]).fetchone()[
+                0
+            ]
+        )
+        kinds = {(c["kind"], c["code"]): c for c in contributions}
+        assert (
+            kinds[("age", "child_age")]["weight"] == settings["scoring"]["age_multiplier_under_1"]
+        )
+        assert ("accumulation", "accumulation") in kinds
+        assert ("indicator", "unscheduled_care_injury") in kinds
 
 
 def test_a_full_rescore_stores_contributions_that_sum_to_each_score(world, db, settings):

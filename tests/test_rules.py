@@ -431,3 +431,18 @@ def test_a_workers_caseload_page_and_the_cli_agree_on_trend_reasons_and_overdue_
         assert shown["reasons"] == listed["reasons"]
         assert shown["visit_overdue"] == ("visit_overdue" in listed["practice_gaps"])
         assert rules.trend(row["score"], row["score_week_ago"]) == listed["trend"]
+
+
+def test_a_match_with_the_reviews_pattern_is_the_first_reason_whatever_it_adds():
+    rows = [
+        {"code": "domestic_abuse", "label": "Domestic abuse", "kind": "indicator", "points": 7.5},
+        {"code": "review_pattern", "label": "Matches the pattern the review found: conflict",
+         "kind": "pattern", "points": 0.0},
+        {"code": "new_partner", "label": "New partner", "kind": "indicator", "points": 4.0},
+    ]  # fmt: skip
+    found = rules.reasons(rows, limit=2)
+    assert [r["code"] for r in found] == ["review_pattern", "domestic_abuse"]
+    assert rules.reason_text(found[0]) == "Matches the pattern the review found: conflict"
+    assert rules.reason_text(found[1]) == "Domestic abuse (+7.5)"
+    raised = dict(rows[1], points=6.25)
+    assert rules.reason_text(rules.reasons([raised])[0]).endswith("(+6.2)")

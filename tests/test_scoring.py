@@ -101,7 +101,7 @@ def test_the_toxic_trio_in_an_unallocated_toddler_with_no_questions_asked_is_red
         "unallocated": 3.0,
     }
     assert points_by_code(score) == pytest.approx(expected)
-    # 9.4433 + 2.3608 + 5 + 5 + 2 + 2 + 3 = 28.804, red from 28.5
+    # 9.4433 + 2.3608 + 5 + 5 + 2 + 2 + 3 = 28.804, red from 26
     assert score.score == pytest.approx(sum(expected.values()))
     assert score.band == "red"
 
@@ -234,6 +234,35 @@ def test_the_age_multiplier_steps_at_one_and_at_four():
     assert total(date(2025, 11, 25)) == 6.25  # 1 today: 5 × 1.25
     assert total(date(2022, 11, 26)) == 6.25  # a day short of 4
     assert total(date(2022, 11, 25)) == 5.0  # 4 today: ×1
+
+
+def test_an_unborn_childs_expected_date_of_birth_gives_the_under_one_multiplier():
+    """A pre-birth case holds the expected date of birth (cases.birth_status 'due'): ahead of
+    the scoring day, or passed with the birth not yet recorded, the child counts as under one."""
+    obs = (Observation(1, "domestic_abuse", AS_OF),)  # 5 points
+
+    def total(due: date) -> float:
+        return score_case(quiet_case(date_of_birth=due, observations=obs), MODEL, AS_OF).score
+
+    assert total(AS_OF + timedelta(days=1)) == 7.5  # due tomorrow: 5 × 1.5
+    assert total(AS_OF + timedelta(days=299)) == 7.5  # due in the last weeks of the window
+    assert total(AS_OF - timedelta(days=20)) == 7.5  # was due: still under one
+    due = quiet_case(date_of_birth=AS_OF + timedelta(days=1), observations=obs)
+    (age,) = [c for c in score_case(due, MODEL, AS_OF).contributions if c.kind == "age"]
+    assert age.detail == "unborn: indicator points ×1.5"
+
+
+def test_an_unborn_child_counts_as_very_young_for_accumulation_and_the_derived_age_test():
+    due = AS_OF + timedelta(days=90)
+    assert accumulation(several_concerns(due)) == pytest.approx(
+        3 * MODEL["accumulation"]["points_per_concern"]
+    )
+    # unscheduled_care_injury: an attendance at unscheduled care of a child under 2 (the
+    # mother's, before the birth: the model cannot tell, and counts it as the rule says).
+    attended = quiet_case(
+        date_of_birth=due, observations=(Observation(1, "unscheduled_care", days_ago(3)),)
+    )
+    assert "unscheduled_care_injury" in points_by_code(score_case(attended, MODEL, AS_OF))
 
 
 def test_bands_follow_the_thresholds():
@@ -551,3 +580,131 @@ def test_a_rule_switched_off_derives_nothing():
     model["derived"]["ppn_escalating"]["from"] = ""
     score = score_case(quiet_case(observations=notices(60, 40, 20)), model, AS_OF)
     assert "ppn_escalating" not in points_by_code(score)
+
+
+# --- the review's pattern ([scoring.review_pattern]) ---------------------------------------
+
+RED = MODEL["red_threshold"]
+
+
+def review_pattern_case(
+    born: date = date(2025, 6, 1),
+    codes=("parental_conflict", "parental_ace", "stressful_birth", "substance_misuse"),
+    days=200,
+    **changes,
+) -> CaseFacts:
+    """A toddler with the given review features, each ``days`` old and from one agency (so
+    the accumulation rule does not apply), both questions asked (no practice gaps)."""
+    observations = tuple(
+        Observation(n, code, days_ago(days), source="health_visiting")
+        for n, code in enumerate(codes, start=1)
+    )
+    return quiet_case(date_of_birth=born, observations=observations, **changes)
+
+
+def pattern_row(score):
+    rows = [c for c in score.contributions if c.kind == "pattern"]
+    assert len(rows) <= 1
+    return rows[0] if rows else None
+
+
+def test_four_of_the_reviews_features_around_a_toddler_make_a_hotspot_whatever_its_points():
+    case = review_pattern_case()
+    score = score_case(case, MODEL, AS_OF)
+    row = pattern_row(score)
+    others = sum(c.points for c in score.contributions if c.kind != "pattern")
+    assert others < MODEL["amber_threshold"]  # far below red on its points alone
+    assert score.band == "red" and score.score == RED
+    assert row.points == pytest.approx(RED - others)
+    assert row.label.startswith("Matches the pattern the review found: conflict in the parents'")
+    assert "stressful or traumatic birth" in row.label
+    assert "4 of the review's 8 features" in row.detail
+    assert score.matches_review_pattern
+
+
+def test_the_pattern_row_is_shown_and_worth_nothing_when_the_points_are_red_already():
+    codes = (
+        "parental_conflict",
+        "domestic_abuse",
+        "substance_misuse",
+        "new_partner",
+        "parental_ace",
+    )
+    case = review_pattern_case(codes=codes, days=10, enquiries=(), born=days_ago(200))
+    score = score_case(case, MODEL, AS_OF)
+    assert pattern_row(score).points == 0.0
+    assert score.score > RED and score.band == "red"
+
+
+def test_three_features_or_four_without_conflict_or_domestic_abuse_are_not_the_pattern():
+    three = review_pattern_case(codes=("parental_conflict", "parental_ace", "stressful_birth"))
+    no_core = review_pattern_case(
+        codes=("parental_ace", "stressful_birth", "substance_misuse", "feeding_difficulties")
+    )
+    for case in (three, no_core):
+        score = score_case(case, MODEL, AS_OF)
+        assert pattern_row(score) is None and score.band != "red"
+    with_abuse = review_pattern_case(
+        codes=("domestic_abuse", "stressful_birth", "substance_misuse", "feeding_difficulties")
+    )
+    assert score_case(with_abuse, MODEL, AS_OF).band == "red"  # domestic abuse is core too
+
+
+def test_the_pattern_holds_up_to_the_day_before_the_fourth_birthday():
+    # aged 3 until the day before turning 4 (max_age_years = 3)
+    assert score_case(review_pattern_case(born=date(2022, 11, 26)), MODEL, AS_OF).band == "red"
+    four = score_case(review_pattern_case(born=date(2022, 11, 25)), MODEL, AS_OF)
+    assert pattern_row(four) is None and four.band != "red"
+
+
+def test_an_unborn_child_with_the_pattern_is_a_hotspot():
+    due = AS_OF + timedelta(days=40)
+    codes = ("parental_conflict", "domestic_abuse", "substance_misuse", "parental_ace")
+    assert (
+        score_case(review_pattern_case(born=due, codes=codes, days=60), MODEL, AS_OF).band == "red"
+    )
+
+
+def test_old_features_count_but_resolved_refuted_and_later_ones_do_not():
+    old = review_pattern_case(days=900)  # recorded when the child was a baby: still recorded
+    assert score_case(old, MODEL, AS_OF).band == "red"
+    base = review_pattern_case(codes=("parental_conflict", "parental_ace", "stressful_birth"))
+    for status, day in (
+        ("resolved", days_ago(20)),
+        ("refuted", days_ago(20)),
+        ("current", AS_OF + timedelta(days=1)),
+    ):
+        fourth = Observation(9, "new_partner", day, status, "police")
+        case = replace(base, observations=base.observations + (fourth,))
+        assert pattern_row(score_case(case, MODEL, AS_OF)) is None, status
+
+
+def test_a_practitioners_adjustment_comes_after_the_pattern_so_a_person_can_disagree():
+    lowered = review_pattern_case(
+        adjustments=(Adjustment(1, -4.0, "Known family, well supported", days_ago(-30)),)
+    )
+    score = score_case(lowered, MODEL, AS_OF)
+    assert score.score == pytest.approx(RED - 4.0) and score.band == "amber"
+    assert pattern_row(score) is not None  # still shown: the person decided, with a reason
+    assert score.score == pytest.approx(sum(c.points for c in score.contributions), abs=1e-9)
+
+
+def test_the_pattern_switched_off_or_with_other_features_follows_its_settings():
+    off = copy.deepcopy(MODEL)
+    off["review_pattern"]["min_features"] = 0
+    assert pattern_row(score_case(review_pattern_case(), off, AS_OF)) is None
+    five = copy.deepcopy(MODEL)
+    five["review_pattern"]["min_features"] = 5
+    assert pattern_row(score_case(review_pattern_case(), five, AS_OF)) is None
+    assert model_version(five) != model_version(MODEL)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(0.0, 60.0))
+def test_a_score_raised_by_the_pattern_is_red_whatever_the_red_threshold(red):
+    """Raised to the red line itself, never a rounding error below it."""
+    model = copy.deepcopy(MODEL)
+    model["red_threshold"] = red
+    model["amber_threshold"] = min(model["amber_threshold"], red)
+    score = score_case(review_pattern_case(), model, AS_OF)
+    assert score.band == "red" and score.score >= red

@@ -11,7 +11,11 @@ import contextlib
 import copy
 import json
 import multiprocessing
+import signal
 import socket
+import subprocess
+import sys
+import textwrap
 import threading
 from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
@@ -26,6 +30,7 @@ from hotspots.sending import (
     digest_message_id,
     gather_digest,
     managers,
+    render_digest,
     send_digest,
     send_due_digests,
     why_not_a_digest_day,
@@ -499,6 +504,113 @@ def test_a_claim_left_by_a_crashed_sender_is_retried_after_its_lease(db, setting
     assert digest_row(db, ids["nina"])["claimed_by"] != "dead"
 
 
+# --- a digest stuck behind a sender that stopped (kill -9 mid-run) ---
+
+
+def sender_process(db_path, manager_id, *, at):
+    """A real sender process that claims (manager, DIGEST_DAY) at ``at``, as a digest run
+    does before it sends, and then waits; kill it with SIGKILL for a crashed sender."""
+    code = textwrap.dedent(
+        f"""
+        import time
+        from datetime import date, datetime, timedelta
+        from hotspots import storage
+        from hotspots.sending import claim_digest, sender_identity
+        db = storage.connect({str(db_path)!r})
+        claim = claim_digest(
+            db, manager_id={manager_id}, digest_date=date.fromisoformat({DIGEST_DAY.isoformat()!r}),
+            now=datetime.fromisoformat({at.isoformat()!r}), claimed_by=sender_identity(),
+            lease=timedelta(minutes=15),
+        )
+        print("claimed" if claim else "not claimed", flush=True)
+        time.sleep(300)
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "claimed"
+    return process
+
+
+def test_a_digest_stuck_behind_a_killed_sender_says_when_it_goes_and_how_to_send_it_now(
+    app, db, db_path, runner, tmp_path
+):
+    ids = two_teams(db)
+    crashed = sender_process(db_path, ids["nina"], at=NOW)
+    crashed.send_signal(signal.SIGKILL)
+    crashed.wait()
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=2)
+
+    again = runner.invoke(args=["digest", "--date", "2026-11-26"])
+
+    assert again.exit_code == 1  # an operator is told something is wrong
+    assert "nina@council.example (North): STUCK behind a sender that stopped" in again.output
+    assert f"claimed at 07:30 by process {crashed.pid} on this machine, which is no longer" in (
+        again.output
+    )
+    assert "the claim lapses at 07:45" in again.output
+    assert "the scheduler retries every 30 minutes until 11:00" in again.output
+    assert "hotspots digest --date 2026-11-26 --release-stuck" in again.output
+    assert "sam@council.example (South): sent" in again.output
+    assert digest_row(db, ids["nina"])["status"] == "claimed"
+
+    released = runner.invoke(args=["digest", "--date", "2026-11-26", "--release-stuck"])
+
+    assert released.exit_code == 0, released.output
+    assert "nina@council.example (North): sent" in released.output
+    assert "sam@council.example (South): already sent" in released.output
+    assert digest_row(db, ids["nina"])["status"] == "sent"
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2  # each once
+    [audited] = [r for r in db.query("select * from audit_log where action = 'release_digest'")]
+    assert f":{crashed.pid}:" in audited["detail"] and "(stopped)" in audited["detail"]
+
+
+def test_a_claim_whose_sender_is_still_running_is_left_to_it_even_when_asked_to_release(
+    app, db, db_path, runner, tmp_path
+):
+    ids = two_teams(db)
+    running = sender_process(db_path, ids["nina"], at=NOW)
+    try:
+        app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=2)
+        result = runner.invoke(args=["digest", "--date", "2026-11-26", "--release-stuck"])
+    finally:
+        running.kill()
+        running.wait()
+    assert result.exit_code == 0, result.output
+    assert "nina@council.example (North): being sent by another sender" in result.output
+    assert f"by process {running.pid}, still running on this machine" in result.output
+    assert "--release-stuck" not in result.output
+    assert digest_row(db, ids["nina"])["status"] == "claimed"
+
+
+def test_the_scheduler_logs_a_stuck_digest_as_an_error_with_what_to_do(app, db, db_path, caplog):
+    from jobs.digest import send_digests_job
+
+    ids = two_teams(db)
+    crashed = sender_process(db_path, ids["nina"], at=NOW)
+    crashed.kill()
+    crashed.wait()
+    outcomes = send_digests_job(app, NOW + timedelta(minutes=5))
+    assert {o.manager_email: o.status for o in outcomes}["nina@council.example"] == "stuck"
+    [error] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "the claim lapses at 07:45" in error.getMessage()
+    assert "--release-stuck" in error.getMessage()
+    # Once the claim has lapsed, the next run (the scheduler's retry) sends it by itself.
+    later = send_digests_job(app, NOW + timedelta(minutes=16))
+    assert {o.manager_email: o.status for o in later}["nina@council.example"] == "sent"
+
+
+def test_a_sender_is_known_running_or_stopped_only_on_its_own_machine():
+    import os
+
+    from hotspots.sending import sender_identity, sender_state
+
+    assert sender_state(sender_identity()) == "running"  # this very process
+    assert sender_state(f"{socket.gethostname()}:{os.getpid()}:x") == "running"
+    assert sender_state("another-host:1:x") == "unknown"
+    assert sender_state(f"{socket.gethostname()}:{'9' * 40}:x") == "unknown"
+    assert sender_state("test") == "unknown"
+
+
 def test_only_one_of_two_senders_takes_over_a_stale_claim(db_path, db, settings):
     ids = two_teams(db)
     lease = timedelta(minutes=15)
@@ -781,3 +893,46 @@ def test_one_send_at_a_time_is_still_possible(db, settings):
     serial["digest_recovery"]["parallel_sends"] = 1
     outcomes = send_due_digests(db, serial, digest_date=DIGEST_DAY, now=NOW)
     assert [o.status for o in outcomes] == ["sent", "sent"]
+
+
+def test_a_teams_digest_subject_counts_every_review_pattern_case_as_a_hotspot(db, settings):
+    """Four toddlers with the review's pattern whose points alone are amber or green (records
+    months old, two agencies, the questions unasked), beside an ordinary case: the subject
+    says four hotspots, and each is listed as matching the review's pattern."""
+    a = Authority(db)
+    ids = {"north": a.team("North")}
+    a.staff("nina@council.example", "Nina Manager", "manager", ids["north"])
+    ids["will"] = a.staff("will@council.example", "Will Worker", "worker", ids["north"])
+    ids["wendy"] = a.staff("wendy@council.example", "Wendy Worker", "worker", ids["north"])
+    features = [
+        ("parental_conflict", "new_partner", "substance_misuse", "stressful_birth"),
+        ("parental_conflict", "parental_ace", "feeding_difficulties", "substance_misuse"),
+        ("parental_conflict", "parental_ace", "stressful_birth", "domestic_abuse"),
+        ("parental_conflict", "parental_ace", "new_partner", "feeding_difficulties"),
+    ]
+    n, mine = 0, []  # the review's pattern, then an ordinary case
+    for k, codes in enumerate(features):
+        mine.append(a.case(f"N-10{k}", "PQ", ids["north"], ids["will"], dob="2024-09-01"))
+        for code in codes:
+            n += 1
+            a.observation(mine[-1], code, "2026-05-20", f"P{n}")
+    mine.append(a.case("N-200", "ZZ", ids["north"], ids["wendy"], dob="2016-02-01"))
+    a.observation(mine[-1], "police_callout", "2026-10-01", "P99")
+    db.execute(
+        "DELETE FROM cases WHERE id NOT IN (SELECT value FROM json_each(?))", [json.dumps(mine)]
+    )
+    rescoring.rescore_all(db, settings, as_of=DIGEST_DAY, now=NOW)
+    red = settings["scoring"]["red_threshold"]
+    for case_id, contributions in db.execute("SELECT case_id, contributions FROM scores"):
+        rows = json.loads(contributions)
+        assert sum(c["points"] for c in rows if c["kind"] != "pattern") < red, case_id
+
+    (nina,) = managers(db, "nina@council.example")
+    digest = gather_digest(db, settings, nina, digest_date=DIGEST_DAY, now=NOW)
+    subject, text, _ = render_digest(digest)
+    assert "North" in subject and ": 4 hotspots" in subject
+    listed = [r for r in digest["top_cases"] if r["hotspot"]]
+    assert sorted(r["case_ref"] for r in listed) == ["N-100", "N-101", "N-102", "N-103"]
+    for r in listed:
+        assert r["reasons"][0]["label"].startswith("Matches the pattern the review found")
+    assert text.count("Matches the pattern the review found") >= 4

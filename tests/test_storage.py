@@ -141,6 +141,23 @@ def test_dropping_stored_ranks_keeps_every_score_and_indexes_what_a_rank_is_coun
     assert ranks == [2, 1, None]  # the ranks that were stored, now worked out
 
 
+def test_the_unborn_children_migration_keeps_every_case_born_and_refuses_other_states(
+    tmp_path,
+):
+    """m100 adds cases.birth_status: every case already held is a born child, and only the
+    three states the column documents may be stored."""
+    db = one_case_before(tmp_path / "unborn.db", "m100_unborn_children")
+    db.execute("DELETE FROM rescore_queue")
+    db.conn.commit()
+    migrate(db)
+    assert db.execute("SELECT case_ref, birth_status FROM cases").fetchall() == [("C1", "born")]
+    assert db.execute("SELECT count(*) FROM rescore_queue").fetchone() == (0,)
+    with db.conn:
+        db.execute("UPDATE cases SET birth_status = 'due'")
+    with pytest.raises(sqlite3.IntegrityError), db.conn:
+        db.execute("UPDATE cases SET birth_status = 'unborn'")
+
+
 def test_the_connection_uses_wal_foreign_keys_and_a_busy_timeout(tmp_path):
     db = storage.connect(tmp_path / "pragmas.db", busy_timeout_ms=1234)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -233,3 +250,24 @@ def test_kept_sums_arrive_empty_and_the_first_full_rescore_builds_them(tmp_path,
     assert last_day == (date(2026, 11, 1) - date(1970, 1, 1)).days
     # the later observation counts 1, the earlier one 184 days before it 0.5 ^ (184 / 365)
     assert decay_sum == pytest.approx(1 + 0.5 ** (184 / 365))
+
+
+def test_the_review_pattern_column_comes_to_existing_scores_as_no_match_until_rescored(tmp_path):
+    """m090: scores stored before it say 0 (a new model version makes the next sweep rescore
+    everything)."""
+    db = storage.connect(tmp_path / "pattern.db")
+    names = [m.name for m in migrations.pending(db)]
+    migrations.apply(db, stop_before=names[names.index("m090_review_pattern") :])
+    db.execute("INSERT INTO teams (name) VALUES ('Broadland')")
+    db.execute(
+        "INSERT INTO cases (id, case_ref, initials, date_of_birth, team_id, opened_on, "
+        "visit_every_days, status) "
+        "VALUES (1, 'C1', 'AB', '2025-01-01', 1, '2026-02-01', 14, 'open')"
+    )
+    db.execute(
+        "INSERT INTO scores (case_id, as_of, score, band, model_version, computed_at) "
+        "VALUES (1, '2026-11-25', 30.0, 'red', 'v1', '2026-11-25T02:00')"
+    )
+    db.conn.commit()
+    assert "m090_review_pattern" in migrate(db)
+    assert db.execute("SELECT score, review_pattern FROM scores").fetchall() == [(30.0, 0)]

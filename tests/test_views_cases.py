@@ -11,6 +11,8 @@ import browser_support as world
 import pytest
 from browser_support import NOW, audit_rows, count, email, score_row, sign_in
 
+from hotspots import rescoring
+
 
 @pytest.fixture
 def app(db_path, tmp_path):
@@ -64,6 +66,37 @@ def test_the_case_page_breaks_the_score_down_into_points_that_sum_to_it(client, 
     # The model version is in the folded breakdown, after what matters, never first.
     assert f"scoring model {version}" in page
     assert page.index(version) > page.index("How this score is built")
+
+
+def test_a_case_matching_the_reviews_pattern_says_so_first_and_its_points_still_add_up(
+    client, db, ids, settings
+):
+    """A baby with four of the review's features (previous injury, domestic abuse, conflict
+    and now a new partner) is a hotspot by the pattern rule: said first among the reasons,
+    beside the band, and as its own line of the breakdown."""
+    case_id = ids["cases"]["N-0001"]
+    db["observations"].insert(
+        {"external_id": "pattern:1", "case_id": case_id, "indicator": "new_partner",
+         "observed_on": "2025-12-01", "source": "health_visiting", "status": "current",
+         "note": "", "recorded_at": "2025-12-01T10:00:00+00:00"}
+    )  # fmt: skip
+    settings["scoring"]["red_threshold"] = 60.0  # far above this case's own points
+    rescoring.rescore_case(db, case_id, settings, as_of=NOW.date(), now=NOW)
+    row = score_row(db, case_id)
+    assert row["band"] == "red" and row["score"] == 60.0
+    assert db["scores"].get(case_id)["review_pattern"] == 1
+    sign_in(client, "ann")
+    page = text(client.get("/cases/N-0001"))
+    reasons = re.search(r'data-testid="reasons">(.*?)</ol>', page, re.S).group(1)
+    first = re.search(r"<li>(.*?)</li>", reasons, re.S).group(1)
+    assert first.startswith("Matches the pattern the review found: conflict in the parents")
+    assert "previous injury or unexplained bruising (+" in first
+    assert "it matches the pattern the review found, so its score is at least 60" in page
+    assert "a child this young with them is a hotspot whatever its other points" in page
+    total = re.search(r'data-testid="breakdown-total">([\d.]+)<', page).group(1)
+    assert float(total) == pytest.approx(60.0, abs=0.005)
+    points = [float(p) for p in re.findall(r"numeric\">([+-][\d.]+)</td>", page)]
+    assert sum(points) == pytest.approx(60.0, abs=0.05)
 
 
 def test_a_score_stored_without_contributions_is_explained_on_the_page(client, db, ids):
@@ -1153,6 +1186,8 @@ def test_how_scores_work_is_built_from_the_settings_in_force(client, settings, i
     gaps = settings["scoring"]["practice_gaps"]
     assert f"No domestic-abuse enquiry recorded ({gaps['no_domestic_abuse_enquiry']:+g})" in page
     assert "Several concerns around a very young child" in page
+    assert "The pattern the review found" in page
+    assert "4 or more of these recorded" in page and "one of them conflict in the parents" in page
     assert (
         "Never recorded by hand: the service works it out from "
         "“Police public protection notice graded low” (3 or more within 91 days)."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -30,16 +29,6 @@ def _database():
     return db
 
 
-def _busy_or(error: sqlite3.OperationalError) -> Exception:
-    """A locked database is something a person can wait out; anything else is a real fault."""
-    if "locked" in str(error) or "busy" in str(error):
-        return click.ClickException(
-            "The database is busy (another import, rescore or digest run is writing):"
-            " nothing was imported; try again in a minute."
-        )
-    return error
-
-
 @click.command("import")
 @click.argument("kind", type=click.Choice(KINDS))
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
@@ -51,13 +40,17 @@ def _busy_or(error: sqlite3.OperationalError) -> Exception:
 @with_appcontext
 def import_command(kind: str, file: Path, dry_run: bool) -> None:
     """Import a FILE of KIND: a UTF-8 CSV of staff, cases, observations or enquiries, an
-    Ofsted Annex A workbook (annex-a, .xlsx) or a children in need census (cin-census, .xml).
+    Ofsted Annex A workbook (annex-a, .xlsx, .xlsm or .xls) or a children in need census
+    (cin-census, .xml).
 
     The file imports whole or not at all: any error imports nothing and every error is
     listed where a person can find it ("row N, column C: reason", the header being row 1;
     "List 7, row 12, column …"; "Child 7310000, assessment 1, …"). Importing the same file
-    again changes nothing. A report says what was read, changed, skipped and not mapped; it
-    is kept with the import's audit record. Import staff first (it creates the teams and
+    again changes nothing. A report says what was read, changed, skipped and not mapped,
+    what the import decided (values read as not known, placeholder workers read as
+    unallocated, unborn children, duplicates merged) and what to check (a birth date that
+    differs from the case's, a team with no manager); it is kept with the import's audit
+    record. Import staff first (it creates the teams and
     names the workers), then cases or the Annex A workbook, then observations, enquiries and
     the census. The cases an import changes are rescored at once.
 
@@ -81,8 +74,7 @@ def import_command(kind: str, file: Path, dry_run: bool) -> None:
                     break
                 click.echo(line, err=True)
         raise click.ClickException(str(e)) from None
-    except sqlite3.OperationalError as e:
-        raise _busy_or(e) from None
+    # A full disk, a read-only or locked database: one line (hotspots.cli.FaultsInWords).
     if kind in CSV_KINDS:
         click.echo(result_of(report).summary())
     for line in report.lines():
@@ -157,8 +149,6 @@ def demo_command(case_count: int, seed: int, as_of, if_empty: bool, history_days
         )
     except demo_data.DemoRefused as e:
         raise click.ClickException(str(e)) from None
-    except sqlite3.OperationalError as e:
-        raise _busy_or(e) from None
     click.echo(summary.text())
     if summary.rescored:  # hotspots to review: a few weeks of follow-through on them
         made = demo_followup.add_follow_through(db, seed=seed, as_of=day)

@@ -1,4 +1,5 @@
-"""Scoring commands: ``hotspots score``, ``hotspots caseload`` and ``hotspots scheduler``."""
+"""Scoring commands: ``hotspots score``, ``hotspots calibrate``, ``hotspots caseload`` and
+``hotspots scheduler``."""
 
 from __future__ import annotations
 
@@ -8,12 +9,14 @@ import logging
 import signal
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import date, datetime
+from typing import Any
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlite_utils import Database
 
 from hotspots import audit, calibration, logs, rescoring, scoring
 from hotspots.dates import parse_date, service_now
@@ -194,44 +197,75 @@ def _stop(signum, frame) -> None:
     metavar="YYYY-MM-DD",
     help="Judge the settings as on this day (default: today).",
 )
+@click.option(
+    "--sensitivity",
+    is_flag=True,
+    help="Also change each weight by ±25% and each half-life by ±30%, one at a time.",
+)
+@click.option(
+    "--draws",
+    type=click.IntRange(min=1),
+    default=None,
+    help=(
+        f"Children drawn from the review's pattern (default {calibration.PATTERN_DRAWS:,}; "
+        f"{calibration.SENSITIVITY_DRAWS:,} for each change of --sensitivity)."
+    ),
+)
 @click.pass_context
 @with_appcontext
-def calibrate_command(ctx: click.Context, as_of: str | None) -> None:
+def calibrate_command(
+    ctx: click.Context, as_of: str | None, sensitivity: bool, draws: int | None
+) -> None:
     """Judge the scoring settings in config.toml before they are used.
 
     Scores every open case under the current settings without writing anything, and prints
-    the band shares, the score distribution as a text histogram, and where each reference
-    vignette (hotspots/reference/vignettes.toml: the thematic review's six children as their
-    records stood, and ordinary cases) scores and bands. Warns, and exits with status 1, when
-    a review vignette falls below red, an ordinary one leaves its expected band, or red
-    exceeds its share of open cases.
+    the band shares, the hotspots a caseload holds at the alert budget's percentile, the
+    share of children drawn from the review's pattern (2,000) who are hotspots, the score
+    distribution as a text histogram, and where each reference vignette
+    (hotspots/reference/vignettes.toml: the thematic review's six children as their records
+    stood, and ordinary cases) scores and bands. Warns, and exits with status 1, when a
+    review vignette falls below red or within 10% of it, an ordinary one leaves its expected
+    band, fewer than 97% of the review's pattern are hotspots, or red or a caseload's
+    hotspots pass the alert budget ([alert_budget]).
+
+    With --sensitivity, also scores everything again with each weight 25% lower and higher
+    and each half-life 30% shorter and longer, one at a time (minutes at 400,000 cases), and
+    warns when the pattern falls below 90% red or red rises above 12% of open cases.
 
     Example:
 
         hotspots calibrate --as-of 2026-11-25
+        hotspots calibrate --sensitivity --draws 500
     """
     settings = current_app.config["SETTINGS"]
     day, _ = _as_of_option(as_of, settings)
     db = get_db()
     with _database_errors():
-        scores = rescoring.scratch_scores(db, settings, as_of=day)
-    model = settings["scoring"]
-    counts = dict.fromkeys(scoring.BANDS, 0)
-    for value in scores:
-        counts[scoring.band_for(value, model)] += 1
-    shares = calibration.band_shares(counts)
+        scored = rescoring.scratch_caseload_scores(db, settings, as_of=day)
+    model, budget = settings["scoring"], settings["alert_budget"]
+    judgement = calibration.judge(settings, scored, day, draws=draws or calibration.PATTERN_DRAWS)
     click.echo(
         f"Calibration as of {day.isoformat()}, model {scoring.model_version(model)}: "
-        f"{len(scores):,} open cases"
+        f"{len(scored):,} open cases"
     )
     click.echo(
         f"Red from {model['red_threshold']:g} points, amber from {model['amber_threshold']:g}."
     )
     for band in scoring.BANDS:
-        click.echo(f"  {band:<6} {counts[band]:>9,}  {shares[band]:6.1%}")
+        click.echo(f"  {band:<6} {judgement.counts[band]:>9,}  {judgement.shares[band]:6.1%}")
+    click.echo(
+        f"Alert budget: red at most {budget['red_share']:.0%} of open cases; at the "
+        f"{budget['caseload_percentile']:g}th percentile a caseload holds "
+        f"{judgement.caseload_hotspots} hotspots (at most {budget['caseload_hotspots']})."
+    )
+    rate = judgement.pattern
+    click.echo(
+        f"The review's pattern: {rate.hotspot_rate:.1%} of {rate.draws:,} children drawn from it "
+        f"are hotspots ({rate.amber:,} amber, {rate.green:,} green)."
+    )
     click.echo("")
     click.echo("Score distribution (points, open cases):")
-    for line in calibration.histogram(scores):
+    for line in calibration.histogram([score for _, score in scored]):
         click.echo(f"  {line}")
     click.echo("")
     click.echo("Reference vignettes:")
@@ -239,11 +273,16 @@ def calibrate_command(ctx: click.Context, as_of: str | None) -> None:
     width = max((len(r.vignette.id) for r in results), default=0)
     for r in results:
         mark = "ok" if r.as_expected else "NOT AS EXPECTED"
+        margin = ""
+        if r.vignette.group == "review":
+            margin = f" {calibration.vignette_margin(r, model):.2f}× the red line"
         click.echo(
             f"  {r.vignette.id:<{width}} {r.score.score:5.1f}  {r.score.band:<6} "
-            f"(expected {r.vignette.expect}) {mark}"
+            f"(expected {r.vignette.expect}) {mark}{margin}"
         )
-    problems = calibration.warnings(results, shares, calibration.MAX_RED_SHARE)
+    problems = calibration.warnings(results, judgement, settings)
+    if sensitivity:
+        problems += _sensitivity(db, settings, day, draws or calibration.SENSITIVITY_DRAWS)
     click.echo("")
     if not problems:
         click.echo("No warnings.")
@@ -251,6 +290,36 @@ def calibrate_command(ctx: click.Context, as_of: str | None) -> None:
     for problem in problems:
         click.echo(f"Warning: {problem}")
     ctx.exit(1)
+
+
+def _sensitivity(db: Database, settings: Mapping[str, Any], day: date, draws: int) -> list[str]:
+    """Print the sensitivity table; return its warnings."""
+
+    def score_open_cases(changed: Mapping[str, Any]) -> list[float]:
+        with _database_errors():
+            return rescoring.scratch_scores(db, changed, as_of=day)
+
+    variants = calibration.sensitivity(settings, score_open_cases, day, draws=draws)
+    click.echo("")
+    click.echo(
+        "Sensitivity (one change at a time; the review's pattern red with the pattern rule "
+        "and on points alone, and the red share of open cases):"
+    )
+    width = max((len(v.setting) for v in variants), default=0)
+    click.echo(f"  {'setting':<{width}}  change     value  pattern  points alone    red")
+    for v in variants:
+        click.echo(
+            f"  {v.setting:<{width}}  {v.change:>6}  {v.value:8g}  {v.pattern_rate:7.1%}"
+            f"  {v.points_alone_rate:12.1%}  {v.red_share:5.1%}"
+        )
+    return [
+        f"with {v.setting} {v.change} ({v.value:g}) the review's pattern is {v.pattern_rate:.1%} "
+        f"red and red {v.red_share:.1%} of open cases: the settings should keep at least "
+        f"{calibration.SENSITIVITY_PATTERN_MIN_RATE:.0%} and at most "
+        f"{calibration.SENSITIVITY_MAX_RED_SHARE:.0%}"
+        for v in variants
+        if not v.within_bounds
+    ]
 
 
 commands = [calibrate_command, score_command, caseload_command, scheduler_command]

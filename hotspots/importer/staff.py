@@ -9,6 +9,7 @@ import sqlite_utils
 
 from hotspots.importer.base import changes
 from hotspots.importer.csvfile import Checker, CsvKind
+from hotspots.params import person_name_problem
 from hotspots.storage import imports as sql
 
 ROLES = ("worker", "manager", "admin")
@@ -68,8 +69,9 @@ class StaffChecker(Checker):
             ok = False
         elif not self.first_time(n, "email", email):
             ok = False
-        if not name:
-            self.add(n, "name", "is empty")
+        name_problem = person_name_problem(name)
+        if name_problem:
+            self.add(n, "name", name_problem)
             ok = False
         ok = self.choice(n, "role", role, ROLES) and ok
         team_key = team.lower() or None
@@ -100,6 +102,7 @@ class Staff(CsvKind):
     summary = "email, name, role, team. Creates the teams and names the workers: import it first."
     columns = ("email", "name", "role", "team")
     checker = StaffChecker
+    changes_teams = True
 
     def write(self, params: dict[str, str]) -> tuple[int, int, int]:
         return write_staff(self.db, self.row_checker, params)

@@ -12,7 +12,12 @@ Every run writes the case's ``score_history`` row for the day (one row per case 
 second run the same day replaces it).
 """
 
-from hotspots.rescoring.bulk import day_number, rescore_all, scratch_scores
+from hotspots.rescoring.bulk import (
+    day_number,
+    rescore_all,
+    scratch_caseload_scores,
+    scratch_scores,
+)
 from hotspots.rescoring.facts import case_facts
 from hotspots.rescoring.incremental import rescore_case, rescore_changed, rescore_marked
 from hotspots.rescoring.read import (
@@ -40,6 +45,7 @@ __all__ = [
     "rescore_marked",
     "score_of",
     "score_series",
+    "scratch_caseload_scores",
     "scratch_scores",
     "trend",
 ]

@@ -100,6 +100,22 @@ def scratch_scores(
     whole-authority rescore does but written nowhere: for judging settings before they are
     used (``hotspots calibrate``). Takes no write lock, so it uses the kept indicator sums
     only when they are up to date, and never with ``from_observations``."""
+    return [
+        score
+        for _, score in scratch_caseload_scores(
+            db, settings, as_of=as_of, from_observations=from_observations
+        )
+    ]
+
+
+def scratch_caseload_scores(
+    db: sqlite_utils.Database,
+    settings: Mapping[str, Any],
+    *,
+    as_of: date,
+    from_observations: bool = False,
+) -> list[tuple[int | None, float]]:
+    """``scratch_scores`` with the caseload each score is in: (worker id or None, score)."""
     with _bulk_connection(db):
         db.execute("BEGIN")  # temporary tables only: the database itself is not written
         try:
@@ -110,7 +126,7 @@ def scratch_scores(
                 _Stopwatch(None),
                 sums="never" if from_observations else "if_fresh",
             )
-            scores = [r[0] for r in db.execute(sql.SELECT_SCRATCH_SCORES_SQL)]
+            scores = [(r[0], r[1]) for r in db.execute(sql.SELECT_SCRATCH_SCORES_SQL)]
             _run_script(db, sql.CLEAR_RESCORE_TABLES_SQL)
         finally:
             db.execute("ROLLBACK")
@@ -180,7 +196,15 @@ def _score_into_scratch(
 
 
 # What each part of INSERT_TOTALS_SQL takes, numbered by the indicator's place in the catalogue.
-_PART_PARAMETERS = ("indicator", "weight", "ln_half_per_day", "current_since_day", "bit")
+_PART_PARAMETERS = (
+    "indicator",
+    "weight",
+    "ln_half_per_day",
+    "current_since_day",
+    "bit",
+    "pattern_feature",
+    "pattern_core",
+)
 
 
 def refresh_marked_sums(
@@ -220,6 +244,7 @@ def _fill_catalogue(
     ``as_of_day``, and return its rows in catalogue order."""
     bits = _combination_bits(model)
     derived = derived_rules(model)
+    pattern = model["review_pattern"]
     rows = []
     for code, spec in model["indicators"].items():
         half_life = int(spec["half_life_days"])
@@ -232,6 +257,8 @@ def _fill_catalogue(
                 "current_since_day": as_of_day - half_life if half_life else -(2**62),
                 "bit": bits.get(code, 0),
                 "derived": code in derived,
+                "pattern_feature": int(code in pattern["features"]),
+                "pattern_core": int(code in pattern["core_features"]),
             }
         )
     db.execute(sql.CLEAR_INDICATORS_SQL)
@@ -278,6 +305,7 @@ def _parameters(model: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     """Every number the rescore's statements take, by name."""
     gaps = model["practice_gaps"]
     accumulation = model.get("accumulation") or {}
+    pattern = model["review_pattern"]
     params: dict[str, Any] = {
         "as_of": as_of.isoformat(),
         "as_of_day": day_number(as_of),
@@ -291,6 +319,9 @@ def _parameters(model: Mapping[str, Any], as_of: date) -> dict[str, Any]:
         "min_agencies": int(accumulation.get("min_agencies", 0)),
         "max_age_years": int(accumulation.get("max_age_years", -1)),
         "points_per_concern": float(accumulation.get("points_per_concern", 0)),
+        "red_threshold": float(model["red_threshold"]),
+        "pattern_min_features": int(pattern["min_features"]),
+        "pattern_max_age_years": int(pattern["max_age_years"]),
     }
     for code in rules.GAP_CODES:
         params[code] = float(gaps[code])

@@ -175,6 +175,7 @@ def _score_row(
         "computed_at": stamp(now),
         "practice_gaps": rules.gap_mask(code for code, _ in scoring.gaps_of(case, model, as_of)),
         "current_concerns": scoring.current_concerns(case, model, as_of),
+        "review_pattern": int(score.matches_review_pattern),
     }
 
 

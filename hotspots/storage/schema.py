@@ -680,6 +680,43 @@ def m082_ranks_when_read(db: Database) -> None:
         db.execute(statement)
 
 
+REVIEW_PATTERN_SQL = """
+-- Whether the case matched the review's pattern on its scoring day ([scoring.review_pattern]),
+-- stored by the code that made the score (as practice_gaps is), so that the lists, the digest
+-- and the partnership's figures never work the rule out again.
+ALTER TABLE scores ADD COLUMN review_pattern INTEGER NOT NULL DEFAULT 0;
+"""
+
+
+@migrations()
+def m090_review_pattern(db: Database) -> None:
+    # Existing scores say 0 until the next rescore: a new model version (the formula changed)
+    # makes the next sweep rescore the whole authority.
+    for statement in statements(REVIEW_PATTERN_SQL):
+        db.execute(statement)
+
+
+UNBORN_CHILDREN_SQL = """
+-- An unborn child on a pre-birth plan (Annex A List 6 or 7, the CIN census's
+-- ExpectedPersonBirthDate) is a case before its birth. birth_status says what date_of_birth
+-- holds, so the age arithmetic (the under-one multiplier, the accumulation rule, the derived
+-- rules' age test, in the model and in the set-based rescore) needs no second column:
+--   born          the date of birth;
+--   due           unborn: the expected date of birth (usually ahead, so the child is under one);
+--   due_unknown   unborn, no expected date given: the day the service first read the child
+--                 as unborn (so under one until a file gives the birth or the due date).
+-- A later file that gives the date of birth makes it 'born'.
+ALTER TABLE cases ADD COLUMN birth_status TEXT NOT NULL DEFAULT 'born'
+    CHECK (birth_status IN ('born', 'due', 'due_unknown'));
+"""
+
+
+@migrations()
+def m100_unborn_children(db: Database) -> None:
+    for statement in statements(UNBORN_CHILDREN_SQL):
+        db.execute(statement)
+
+
 FOLLOW_THROUGH_SQL = """
 -- From a ranked list to follow-through (issue 20). A review now records the decision: agree and
 -- act (with one or more actions), or disagree with the score (with the reason). Reviews made

@@ -28,7 +28,9 @@ CREATE TEMP TABLE IF NOT EXISTS rescore_indicators (
     weight REAL NOT NULL,
     current_since_day INTEGER NOT NULL,
     bit INTEGER NOT NULL,
-    derived INTEGER NOT NULL
+    derived INTEGER NOT NULL,
+    pattern_feature INTEGER NOT NULL,
+    pattern_core INTEGER NOT NULL
 );
 CREATE TEMP TABLE IF NOT EXISTS rescore_sums_cases (
     case_id INTEGER PRIMARY KEY
@@ -49,7 +51,9 @@ CREATE TEMP TABLE IF NOT EXISTS rescore_totals (
     case_id INTEGER PRIMARY KEY,
     indicator_points REAL NOT NULL,
     current_mask INTEGER NOT NULL,
-    current_concerns INTEGER NOT NULL
+    current_concerns INTEGER NOT NULL,
+    pattern_features INTEGER NOT NULL,
+    pattern_core INTEGER NOT NULL
 );
 CREATE TEMP TABLE IF NOT EXISTS rescore_agencies (
     case_id INTEGER PRIMARY KEY,
@@ -69,7 +73,8 @@ CREATE TEMP TABLE IF NOT EXISTS rescore_scores (
     worker_id INTEGER,
     score REAL NOT NULL,
     practice_gaps INTEGER NOT NULL,
-    current_concerns INTEGER NOT NULL
+    current_concerns INTEGER NOT NULL,
+    review_pattern INTEGER NOT NULL
 );
 CREATE TEMP TABLE IF NOT EXISTS rescore_derived (
     case_id INTEGER NOT NULL,
@@ -140,7 +145,9 @@ WHERE (:at_least = 0 OR o.within >= :at_least)
 # contiguous range of the observations_scoring index in case order. A part's points are
 # weight × min(repeat_cap, strongest + repeat_fraction × (sum − strongest)); the strongest is
 # the latest (one half-life per indicator), so its decay comes from max(observed_day). An
-# indicator seen within its half-life contributes its bit (for the combinations).
+# indicator seen within its half-life contributes its bit (for the combinations). A part exists
+# for a case only when the indicator has counting rows, so it also says whether the indicator
+# is one of the review pattern's features recorded on the case (and a core one).
 INDICATOR_PART_SQL = """
 SELECT
     case_id,
@@ -153,7 +160,9 @@ SELECT
         )
     ) AS points,
     CASE WHEN max(observed_day) >= :current_since_day_{n} THEN :bit_{n} ELSE 0 END AS bit,
-    max(observed_day) >= :current_since_day_{n} AS is_current
+    max(observed_day) >= :current_since_day_{n} AS is_current,
+    :pattern_feature_{n} AS pattern_feature,
+    :pattern_core_{n} AS pattern_core
 FROM ({rows})
 GROUP BY case_id
 """
@@ -172,11 +181,14 @@ SELECT case_id, observed_day FROM temp.rescore_derived WHERE indicator = :indica
 
 # Per case: the indicator points, the bits of its current indicators (each indicator
 # gives one row per case with its own bit, so the sum is their bitwise OR) and how many
-# indicators are current (hotspots.rules.is_current). One statement over all the parts sorts
-# their rows once, in memory, instead of storing them first.
+# indicators are current (hotspots.rules.is_current), and how many of the review pattern's
+# features (and core features) are recorded. One statement over all the parts sorts their rows
+# once, in memory, instead of storing them first.
 INSERT_TOTALS_SQL = """
-INSERT INTO temp.rescore_totals (case_id, indicator_points, current_mask, current_concerns)
-SELECT case_id, sum(points), sum(bit), sum(is_current) FROM ({parts}) GROUP BY case_id
+INSERT INTO temp.rescore_totals
+    (case_id, indicator_points, current_mask, current_concerns, pattern_features, pattern_core)
+SELECT case_id, sum(points), sum(bit), sum(is_current), sum(pattern_feature), sum(pattern_core)
+FROM ({parts}) GROUP BY case_id
 """
 
 
@@ -285,7 +297,8 @@ LATEST_SUM_DAY_SQL = "SELECT max(last_day) FROM indicator_sums"
 # indicator's points are weight × min(repeat_cap, E × (1 + repeat_fraction × (decay_sum − 1))),
 # INDICATOR_PART_SQL's arithmetic. CROSS JOIN keeps the sums as the outer loop.
 INSERT_TOTALS_FROM_SUMS_SQL = """
-INSERT INTO temp.rescore_totals (case_id, indicator_points, current_mask, current_concerns)
+INSERT INTO temp.rescore_totals
+    (case_id, indicator_points, current_mask, current_concerns, pattern_features, pattern_core)
 SELECT
     s.case_id,
     sum(i.weight * min(
@@ -294,7 +307,9 @@ SELECT
         * (1 + :repeat_fraction * (s.decay_sum - 1))
     )),
     sum(CASE WHEN s.last_day >= i.current_since_day THEN i.bit ELSE 0 END),
-    sum(s.last_day >= i.current_since_day)
+    sum(s.last_day >= i.current_since_day),
+    sum(i.pattern_feature),
+    sum(i.pattern_core)
 FROM indicator_sums AS s
 CROSS JOIN temp.rescore_indicators AS i
 WHERE i.indicator = s.indicator AND NOT i.derived
@@ -304,12 +319,16 @@ GROUP BY s.case_id
 # INSERT_TOTALS_SQL reads them, added to each case's totals (each indicator appears in one of
 # the two statements only, so adding the bits is still their bitwise OR).
 UPSERT_DERIVED_TOTALS_SQL = """
-INSERT INTO temp.rescore_totals (case_id, indicator_points, current_mask, current_concerns)
-SELECT case_id, sum(points), sum(bit), sum(is_current) FROM ({parts}) GROUP BY case_id
+INSERT INTO temp.rescore_totals
+    (case_id, indicator_points, current_mask, current_concerns, pattern_features, pattern_core)
+SELECT case_id, sum(points), sum(bit), sum(is_current), sum(pattern_feature), sum(pattern_core)
+FROM ({parts}) GROUP BY case_id
 ON CONFLICT (case_id) DO UPDATE SET
     indicator_points = indicator_points + excluded.indicator_points,
     current_mask = current_mask + excluded.current_mask,
-    current_concerns = current_concerns + excluded.current_concerns
+    current_concerns = current_concerns + excluded.current_concerns,
+    pattern_features = pattern_features + excluded.pattern_features,
+    pattern_core = pattern_core + excluded.pattern_core
 """
 
 
@@ -321,12 +340,15 @@ def upsert_derived_totals_sql(derived: frozenset[int]) -> str:
 
 # The catalogue as the run's statements read it: each indicator's half-life, decay rate per
 # day, weight, first day it counts as current (hotspots.rules.is_current), combination bit, and
-# whether the model works it out ([scoring.derived]).
+# whether the model works it out ([scoring.derived]), and whether it is one of the review
+# pattern's features (and a core one: [scoring.review_pattern]).
 INSERT_INDICATOR_SQL = """
 INSERT INTO temp.rescore_indicators
-    (indicator, half_life_days, ln_half_per_day, weight, current_since_day, bit, derived)
+    (indicator, half_life_days, ln_half_per_day, weight, current_since_day, bit, derived,
+     pattern_feature, pattern_core)
 VALUES
-    (:indicator, :half_life_days, :ln_half_per_day, :weight, :current_since_day, :bit, :derived)
+    (:indicator, :half_life_days, :ln_half_per_day, :weight, :current_since_day, :bit, :derived,
+     :pattern_feature, :pattern_core)
 """
 
 # A case's current observations' agencies (for a row aliased t), read from the covering index
@@ -413,9 +435,10 @@ _PRACTICE_GAPS = """
 """
 
 # The score of every open case: indicators × age multiplier, combinations, accumulation,
-# practice gaps, adjustments — the same arithmetic as hotspots.scoring.score_case. Each case's
-# facts are MATERIALIZED first: inlined into the sum, the practice-gaps expression (with its
-# two date parses) would be worked out again for each of the five places that read it.
+# practice gaps, raised to :red_threshold when the case matches the review's pattern, then
+# adjustments — the same arithmetic as hotspots.scoring.score_case. Each case's facts are
+# MATERIALIZED first: inlined into the sum, the practice-gaps expression (with its two date
+# parses) would be worked out again for each of the five places that read it.
 INSERT_SCORES_SQL = f"""
 WITH per_case AS MATERIALIZED (
     SELECT
@@ -435,6 +458,9 @@ WITH per_case AS MATERIALIZED (
             THEN :points_per_concern * t.current_concerns ELSE 0 END AS accumulation_points,
         {_PRACTICE_GAPS} AS gaps,
         coalesce(t.current_concerns, 0) AS current_concerns,
+        (:pattern_min_features > 0 AND {_AGE_YEARS} <= :pattern_max_age_years
+         AND coalesce(t.pattern_features, 0) >= :pattern_min_features
+         AND coalesce(t.pattern_core, 0) > 0) AS review_pattern,
         coalesce(j.points, 0) AS adjusted
     FROM cases AS c
     LEFT JOIN temp.rescore_totals AS t ON t.case_id = c.id
@@ -443,31 +469,40 @@ WITH per_case AS MATERIALIZED (
     LEFT JOIN temp.rescore_adjusted AS j ON j.case_id = c.id
     WHERE c.status = 'open'
 )
-INSERT INTO temp.rescore_scores (case_id, worker_id, score, practice_gaps, current_concerns)
+INSERT INTO temp.rescore_scores
+    (case_id, worker_id, score, practice_gaps, current_concerns, review_pattern)
 SELECT
     case_id, worker_id,
-    indicator_points * age_multiplier + combination_points + accumulation_points
-    + (CASE WHEN gaps & :gap_no_domestic_abuse_enquiry THEN :no_domestic_abuse_enquiry ELSE 0 END)
-    + (CASE WHEN gaps & :gap_parental_childhood_not_explored
-            THEN :parental_childhood_not_explored ELSE 0 END)
-    + (CASE WHEN gaps & :gap_visit_overdue THEN :visit_overdue ELSE 0 END)
-    + (CASE WHEN gaps & :gap_unallocated THEN :unallocated ELSE 0 END)
+    CASE WHEN review_pattern AND points_so_far < :red_threshold
+        THEN :red_threshold ELSE points_so_far END
     + adjusted,
     gaps,
-    current_concerns
-FROM per_case
+    current_concerns,
+    review_pattern
+FROM (
+    SELECT
+        *,
+        indicator_points * age_multiplier + combination_points + accumulation_points
+        + (CASE WHEN gaps & :gap_no_domestic_abuse_enquiry
+                THEN :no_domestic_abuse_enquiry ELSE 0 END)
+        + (CASE WHEN gaps & :gap_parental_childhood_not_explored
+                THEN :parental_childhood_not_explored ELSE 0 END)
+        + (CASE WHEN gaps & :gap_visit_overdue THEN :visit_overdue ELSE 0 END)
+        + (CASE WHEN gaps & :gap_unallocated THEN :unallocated ELSE 0 END) AS points_so_far
+    FROM per_case
+)
 """  # noqa: S608 (constant fragments, no values)
 
 # Closed cases leave the ranking: their scores row goes (their history stays).
 DELETE_ALL_SCORES_SQL = "DELETE FROM scores"
 COUNT_RESCORED_SQL = "SELECT count(*) FROM temp.rescore_scores"
-SELECT_SCRATCH_SCORES_SQL = "SELECT score FROM temp.rescore_scores"
+SELECT_SCRATCH_SCORES_SQL = "SELECT worker_id, score FROM temp.rescore_scores"
 
 # Written in case order (appending to the table rather than inserting at random).
 INSERT_ALL_SCORES_SQL = """
 INSERT INTO scores
     (case_id, as_of, score, band, worker_id, contributions, model_version, computed_at,
-     practice_gaps, current_concerns)
+     practice_gaps, current_concerns, review_pattern)
 SELECT
     s.case_id,
     :as_of,
@@ -479,7 +514,8 @@ SELECT
     :model_version,
     :computed_at,
     s.practice_gaps,
-    s.current_concerns
+    s.current_concerns,
+    s.review_pattern
 FROM temp.rescore_scores AS s
 ORDER BY s.case_id
 """
@@ -583,15 +619,16 @@ SELECT s.*, {rule_sql.RANK} AS rank FROM scores AS s WHERE s.case_id = :case_id
 UPSERT_SCORE_SQL = """
 INSERT INTO scores
     (case_id, as_of, score, band, worker_id, contributions, model_version, computed_at,
-     practice_gaps, current_concerns)
+     practice_gaps, current_concerns, review_pattern)
 VALUES
     (:case_id, :as_of, :score, :band, :worker_id, :contributions, :model_version,
-     :computed_at, :practice_gaps, :current_concerns)
+     :computed_at, :practice_gaps, :current_concerns, :review_pattern)
 ON CONFLICT (case_id) DO UPDATE SET
     as_of = excluded.as_of, score = excluded.score, band = excluded.band,
     worker_id = excluded.worker_id, contributions = excluded.contributions,
     model_version = excluded.model_version, computed_at = excluded.computed_at,
-    practice_gaps = excluded.practice_gaps, current_concerns = excluded.current_concerns
+    practice_gaps = excluded.practice_gaps, current_concerns = excluded.current_concerns,
+    review_pattern = excluded.review_pattern
 """
 DELETE_SCORE_SQL = "DELETE FROM scores WHERE case_id = :case_id"
 

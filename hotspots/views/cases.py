@@ -708,7 +708,7 @@ def _form_page(case: dict, now: datetime, form, fields: str, heading: str, **con
     return render_template(
         "cases/form.html",
         case=case,
-        age=present.age_text(case["date_of_birth"], now.date()),
+        age=present.age_text(case["date_of_birth"], now.date(), case["birth_status"]),
         form=form,
         fields=f"cases/fields/{fields}.html",
         heading=heading,
@@ -854,12 +854,13 @@ def _render_case(case: dict, now: datetime):
     return render_template(
         "cases/case.html",
         case=case,
-        age=present.age_text(case["date_of_birth"], today),
+        age=present.age_text(case["date_of_birth"], today, case["birth_status"]),
         band=present.band(case["band"]),
         thresholds=config["scoring"],
         trend=present.trend(case["score"], earlier[-1] if earlier else None),
         sparkline=present.sparkline([(h["day"], h["score"]) for h in history], today),
         reasons=scoring.reasons(contributions),
+        matches_pattern=any(c.get("kind") == rules.PATTERN_KIND for c in contributions),
         next_steps=present.next_steps(rules.gap_codes(case["practice_gaps"])),
         review=review,
         actions=_case_actions(case),

@@ -3,15 +3,22 @@ contact, the accessibility statement and the privacy notice."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import UTC, datetime, time, timedelta
+
+from flask import Blueprint, Response, render_template, url_for
 from flask_login import login_required
 
 from hotspots import privacy as register
 from hotspots import scoring
+from hotspots.dates import parse_date
 from hotspots.forms import ADJUSTMENT_MAX_POINTS
 from hotspots.views import present, settings
 
 bp = Blueprint("help", __name__)
+
+# security.txt expires this long after [service] security_contact_reviewed_on: RFC 9116 asks
+# for less than a year ahead, so a contact nobody has checked for a year reads as stale.
+SECURITY_TXT_DAYS = 364
 
 # [scoring] repeat_fraction in words.
 FRACTIONS = {1.0: "all of", 0.75: "three quarters of", 0.5: "half", 0.25: "a quarter of"}
@@ -63,6 +70,10 @@ def how_scores_work():
             for code, label in scoring.GAP_LABELS.items()
             if code in gaps
         ],
+        pattern_features=[_label(model, code) for code in model["review_pattern"]["features"]],
+        pattern_core=" or ".join(
+            _label(model, code).lower() for code in model["review_pattern"]["core_features"]
+        ),
         repeat_words=FRACTIONS.get(model["repeat_fraction"], f"{model['repeat_fraction']:g} times"),
         bands=present.BANDS,
         max_points=ADJUSTMENT_MAX_POINTS,
@@ -70,6 +81,10 @@ def how_scores_work():
         unreviewed_after_days=settings()["digest"]["unreviewed_after_days"],
         model_version=scoring.model_version(model),
     )
+
+
+def _label(model, code: str) -> str:
+    return model["indicators"].get(code, {}).get("label", code)
 
 
 @bp.route("/help")
@@ -101,3 +116,27 @@ def privacy():
         absolute_hours=settings()["security"]["session_absolute_hours"],
         outbox_days=settings()["retention"]["outbox_days"],
     )
+
+
+@bp.route("/.well-known/security.txt")
+def security_txt():
+    """Where to report a security problem, as RFC 9116 says to publish it: the contact from
+    [service] security_contact, expiring a year after it was last reviewed."""
+    service = settings()["service"]
+    reviewed = parse_date(service["security_contact_reviewed_on"])
+    expires = datetime.combine(reviewed + timedelta(days=SECURITY_TXT_DAYS), time(), UTC)
+    lines = [
+        f"# How to report a security problem in {service['organisation']}'s caseload hotspots",
+        f"Contact: {contact_uri(service['security_contact'])}",
+        f"Expires: {expires:%Y-%m-%dT%H:%M:%SZ}",
+        "Preferred-Languages: en",
+        # The service's own address, as every link it publishes (never the Host asked for).
+        f"Canonical: {settings()['app']['base_url'].rstrip('/')}{url_for('help.security_txt')}",
+    ]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
+
+
+def contact_uri(contact: str) -> str:
+    """[service] security_contact as security.txt's Contact: a URI (an email address gets
+    mailto:)."""
+    return contact if ":" in contact else f"mailto:{contact}"

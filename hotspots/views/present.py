@@ -41,8 +41,15 @@ TREND_DAYS = rules.TREND_DAYS
 TREND_STEADY = 0.5
 
 
-def age_text(date_of_birth: str, today: date) -> str:
-    """The child's age in words: "4 months", "1 year 2 months", "6 years"."""
+def age_text(date_of_birth: str, today: date, birth_status: str) -> str:
+    """The child's age in words: "4 months", "1 year 2 months", "6 years"; for an unborn
+    child (``birth_status``, see the cases table) "unborn, due 10 January 2027", "unborn, was
+    due 3 March 2026" (the birth not yet recorded) or "unborn, due date not known"."""
+    if birth_status == "due_unknown":
+        return "unborn, due date not known"
+    if birth_status == "due":
+        due = parse_date(date_of_birth)
+        return f"unborn, {'was due' if due < today else 'due'} {long_date(due)}"
     born = parse_date(date_of_birth)
     months = (today.year - born.year) * 12 + today.month - born.month
     if today.day < born.day:
@@ -91,9 +98,17 @@ def trend(score: float | None, score_week_ago: float | None) -> dict[str, str]:
 
 
 def ordered(contributions: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Contributions largest first (the age row, which scales the indicators, after them)."""
+    """Contributions largest first (a match with the review's pattern, the reason a case is a
+    hotspot, before them; the age row, which scales the indicators, after them)."""
     items = [dict(c) for c in contributions]
-    return sorted(items, key=lambda c: (c.get("kind") == "age", -abs(float(c.get("points") or 0))))
+    return sorted(
+        items,
+        key=lambda c: (
+            c.get("kind") != rules.PATTERN_KIND,
+            c.get("kind") == "age",
+            -abs(float(c.get("points") or 0)),
+        ),
+    )
 
 
 def next_visit_due(last_visit_on: str | None, opened_on: str, visit_every_days: int) -> date:
@@ -333,7 +348,7 @@ def case_row(
     return {
         "case_ref": row["case_ref"],
         "initials": row["initials"],
-        "age": age_text(row["date_of_birth"], today),
+        "age": age_text(row["date_of_birth"], today, row["birth_status"]),
         "score": row["score"],
         "rank": row["rank"],
         "band": band(row["band"]),
@@ -395,6 +410,13 @@ def contribution_words(contribution: Mapping[str, Any], scoring_settings: Mappin
         )
     if kind == "practice_gap":
         return "Something that should have been done has not been recorded yet."
+    if kind == rules.PATTERN_KIND:
+        return (
+            "The review of six babies and toddlers seriously injured found these together in "
+            "their families: a child this young with them is a hotspot whatever its other "
+            "points, so the score is raised to the red line (nothing is added when it is there "
+            "already)."
+        )
     if kind == "adjustment":
         return "A practitioner's judgement, with the reason shown under Adjustments."
     return ""
