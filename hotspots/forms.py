@@ -690,7 +690,7 @@ class DisputeForm(FlaskForm):
     )
     what = TextAreaField(
         "What do they say is wrong?",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         description="In their words as far as you can. No names of other people.",
         validators=required_text("Enter what they say is wrong", "description"),
     )
@@ -725,7 +725,7 @@ class DisputeDecisionForm(FlaskForm):
     )
     reason = TextAreaField(
         "Why?",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         description="What you checked and found. The family may ask to see it.",
         validators=required_text("Enter why"),
     )

@@ -12,8 +12,8 @@ from flask_login import current_user, login_required
 
 from hotspots import audit, fairness
 from hotspots.auth import role_required
+from hotspots.dates import parse_date
 from hotspots.db import get_db
-from hotspots.params import parse_iso_date
 from hotspots.storage.fairness import NoFigures, fairness_report
 from hotspots.views import clock, present, settings
 
@@ -25,9 +25,12 @@ def _report(action: str):
     db = get_db()
     now = clock()
     typed = request.args.get("as_of", "").strip()[:10]
-    day = parse_iso_date(typed) if typed else None
-    if typed and day is None:
-        return None, f"{typed!r} is not a date in the form YYYY-MM-DD", typed
+    day = None
+    if typed:
+        try:
+            day = parse_date(typed)
+        except ValueError as e:
+            return None, str(e), typed
     if day is not None and day > now.date():
         return None, f"{day.isoformat()} is in the future: choose today or an earlier day", typed
     try:
