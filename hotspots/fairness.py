@@ -33,6 +33,9 @@ DIMENSIONS = (
     ("team", "Team"),
 )
 NOT_RECORDED = characteristics.NOT_RECORDED
+# The hotspot reviews the disagreement figures count: the year up to the report's day (the
+# admin's disagreements page counts the same year).
+DISAGREEMENT_DAYS = 365
 # A driver is listed only when its share in the group differs from everyone else's by at least
 # this much (one percentage point): smaller differences explain nothing.
 MIN_DRIVER_DIFFERENCE = 0.01
@@ -118,7 +121,41 @@ def build_report(
         "flagged": flagged,
         "bounds": (float(fair["ratio_low"]), float(fair["ratio_high"])),
         "suppress_below": below,
+        "disagreement": disagreement(figures.get("disagreement"), below),
         "notes": _notes(settings, stored),
+    }
+
+
+def disagreement(counts: Mapping[str, Any] | None, below: int) -> dict[str, Any] | None:
+    """The share of hotspot reviews where the worker disagreed with the score, overall and by
+    each part of the score that counted in them (indicators first, then the rest), from
+    ``hotspots.storage.followup.disagreement_by_contribution``'s counts; fewer than ``below``
+    reviews shown as such. None when the service records no reviews' decisions."""
+    if counts is None:
+        return None
+    reviews = counts["reviews"] or 0
+    parts = []
+    for row in counts["by_contribution"]:
+        few = row["reviews"] < below
+        parts.append(
+            {
+                "code": row["code"],
+                "label": row["label"],
+                "kind": row["kind"],
+                "suppressed": few,
+                "reviews": None if few else row["reviews"],
+                "disagreed_share": None if few else row["disagreed_with_score"] / row["reviews"],
+                "named_share": None if few else row["disagreed_with_this"] / row["reviews"],
+            }
+        )
+    parts.sort(key=lambda part: (part["kind"] != "indicator", part["suppressed"]))
+    few = reviews < below
+    return {
+        "days": DISAGREEMENT_DAYS,
+        "suppressed": few,
+        "reviews": None if few else reviews,
+        "disagreed_share": None if few or not reviews else counts["disagreed"] / reviews,
+        "parts": parts,
     }
 
 
@@ -282,8 +319,32 @@ def group_lines(report: Mapping[str, Any]) -> list[str]:
                     f"      {driver['label']}: {percent(driver['group_share'])} of the group's "
                     f"cases, {percent(driver['others_share'])} of everyone else's"
                 )
+    lines += disagreement_lines(report["disagreement"], below)
     lines.append("")
     lines += [f"Note: {note}" for note in report["notes"]]
+    return lines
+
+
+def disagreement_lines(found: Mapping[str, Any] | None, below: int) -> list[str]:
+    if found is None:
+        return []
+    lines = ["", f"Hotspot reviews of the last {found['days']} days: where the worker disagreed"]
+    if found["suppressed"]:
+        return [*lines, f"  fewer than {below} hotspot reviews recorded a decision"]
+    lines.append(
+        f"  {found['reviews']:,} hotspot reviews, {percent(found['disagreed_share'])} disagreed "
+        "with the score"
+    )
+    lines.append(f"  {'part of the score':<48} {'reviews':>8} {'disagreed':>10} {'named it':>9}")
+    for part in found["parts"]:
+        name = part["label"][:48]
+        if part["suppressed"]:
+            lines.append(f"  {name:<48} {'fewer than ' + str(below):>8}")
+            continue
+        lines.append(
+            f"  {name:<48} {part['reviews']:>8,} {percent(part['disagreed_share']):>10} "
+            f"{percent(part['named_share']):>9}"
+        )
     return lines
 
 
@@ -348,6 +409,48 @@ def csv_rows(report: Mapping[str, Any]) -> list[list[Any]]:
                     ),
                 ]
             )
+    return rows
+
+
+# The CSV's second table: the hotspot reviews' disagreement by part of the score.
+DISAGREEMENT_CSV_COLUMNS = (
+    "part_of_the_score",
+    "kind",
+    "hotspot_reviews",
+    "disagreed_with_the_score_percent",
+    "named_this_part_percent",
+)
+
+
+def disagreement_csv_rows(report: Mapping[str, Any]) -> list[list[Any]]:
+    """The disagreement table as CSV rows (after DISAGREEMENT_CSV_COLUMNS), with a first row
+    for every hotspot review; fewer than 10 written "fewer than 10"."""
+    found = report["disagreement"]
+    if found is None:
+        return []
+    hidden = f"fewer than {report['suppress_below']}"
+    rows = [
+        [
+            "All hotspot reviews",
+            "",
+            hidden if found["suppressed"] else found["reviews"],
+            "" if found["disagreed_share"] is None else f"{100 * found['disagreed_share']:.1f}",
+            "",
+        ]
+    ]
+    for part in found["parts"]:
+        if part["suppressed"]:
+            rows.append([part["label"], part["kind"], hidden, "", ""])
+            continue
+        rows.append(
+            [
+                part["label"],
+                part["kind"],
+                part["reviews"],
+                f"{100 * part['disagreed_share']:.1f}",
+                f"{100 * part['named_share']:.1f}",
+            ]
+        )
     return rows
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime, timedelta
 
@@ -285,9 +286,11 @@ def test_the_command_writes_csv_with_a_row_a_group(scored_app, runner):
     result = runner.invoke(args=["report", "fairness", "--csv"])
 
     rows = list(csv.reader(io.StringIO(result.output)))
-    assert rows[0] == list(fairness.CSV_COLUMNS)
-    assert {r[0] for r in rows[1:]} == {heading for _, heading in fairness.DIMENSIONS}
-    assert any(r[2] == "fewer than 10" for r in rows[1:])  # 300 cases: some groups are small
+    groups, disagreement = rows[: rows.index([])], rows[rows.index([]) + 1 :]
+    assert groups[0] == list(fairness.CSV_COLUMNS)
+    assert {r[0] for r in groups[1:]} == {heading for _, heading in fairness.DIMENSIONS}
+    assert any(r[2] == "fewer than 10" for r in groups[1:])  # 300 cases: some groups are small
+    assert disagreement[0] == list(fairness.DISAGREEMENT_CSV_COLUMNS)
 
 
 def test_the_command_refuses_a_future_day_and_a_database_with_no_scores(runner, app):
@@ -298,3 +301,70 @@ def test_the_command_refuses_a_future_day_and_a_database_with_no_scores(runner, 
     assert future.exit_code == 2 and "2026-12-01 is in the future" in future.output
     assert empty.exit_code == 1
     assert "Error: no open case has a score yet: run `hotspots score` first" in empty.output
+
+
+# --- where workers disagreed with hotspot scores -----------------------------------------------
+
+
+def review(db, case_id, *, decision, named=(), at):
+    """A review of the case's stored score as the follow-through pages record one."""
+    from hotspots.storage import followup
+
+    score = db.execute(
+        "SELECT score, band, model_version, contributions FROM scores WHERE case_id = ?",
+        [case_id],
+    ).fetchone()
+    followup.record_review(
+        db, case_id=case_id, reviewer_id=1, at=at, decision=decision,
+        disagree_reason="Known to us: managed" if decision == "disagree" else None,
+        plan="Visit", score={"score": score[0], "band": score[1], "model_version": score[2]},
+        contributions=json.loads(score[3]), disagreed=named, actions=[],
+    )  # fmt: skip
+
+
+def test_the_share_of_hotspot_reviews_that_disagreed_is_counted_by_part_of_the_score(
+    tmp_path, defaults
+):
+    """Hotspot reviews in the year to the day count; a part of the score in fewer than 10 of
+    them is suppressed; reviews of cases that were not hotspots, and reviews after the day,
+    do not count."""
+    from hotspots.dates import stamp
+
+    db = storage.connect(tmp_path / "reviews.db")
+    migrate(db)
+    load_demo(db, defaults, cases=3000, seed=2021, as_of=AS_OF, now=NOW, password_hash="x",
+              rescore=False)  # fmt: skip
+    disabled = plant(db)
+    rescoring.rescore_all(db, defaults, as_of=AS_OF, now=NOW)
+    red = [r[0] for r in db.execute("SELECT case_id FROM scores WHERE band = 'red' ORDER BY 1")]
+    injured = [c for c in red if c in set(disabled)]
+    assert len(injured) >= 40
+    at = stamp(NOW - timedelta(days=3))
+    with storage.write_transaction(db):
+        for n, case_id in enumerate(injured[:40]):
+            # A quarter disagree, naming the injury; the rest agree.
+            disagree = n % 4 == 0
+            review(db, case_id, decision="disagree" if disagree else "act",
+                   named=("previous_injury",) if disagree else (), at=at)  # fmt: skip
+        green = db.execute("SELECT case_id FROM scores WHERE band = 'green' LIMIT 5").fetchall()
+        for (case_id,) in green:  # not hotspots: not counted
+            review(db, case_id, decision="disagree", at=at)
+        review(db, injured[0], decision="disagree", named=("previous_injury",),
+               at=stamp(NOW + timedelta(days=2)))  # after the day: not counted  # fmt: skip
+
+    report = fairness_report(db, defaults)
+
+    found = report["disagreement"]
+    assert (found["reviews"], found["disagreed_share"]) == (40, 0.25)
+    parts = {p["code"]: p for p in found["parts"]}
+    injury = parts["previous_injury"]
+    assert (injury["reviews"], injury["disagreed_share"], injury["named_share"]) == (40, 0.25, 0.25)
+    assert parts["domestic_abuse"]["named_share"] == 0
+    assert found["parts"][0]["kind"] == "indicator"
+    small = [p for p in found["parts"] if p["suppressed"]]
+    assert small and all(p["reviews"] is None and p["disagreed_share"] is None for p in small)
+    lines = fairness.group_lines(report)
+    assert "  40 hotspot reviews, 25.0% disagreed with the score" in lines
+    (row,) = [r for r in fairness.disagreement_csv_rows(report) if r[0] == injury["label"]]
+    assert row == [injury["label"], "indicator", 40, "25.0", "25.0"]
+    db.close()

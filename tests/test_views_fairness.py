@@ -65,11 +65,16 @@ def test_the_csv_download_has_the_same_figures_and_is_audited(client, demo, sett
     assert response.mimetype == "text/csv"
     assert "fairness-2026-03-02.csv" in response.headers["Content-Disposition"]
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+    blank = rows.index([])
     assert rows[0] == list(fairness.CSV_COLUMNS)
     from hotspots.storage.fairness import fairness_report
 
-    expected = fairness.csv_rows(fairness_report(demo, settings))
-    assert rows[1:] == [[str(v) for v in row] for row in expected]
+    report = fairness_report(demo, settings)
+    assert rows[1:blank] == [[str(v) for v in row] for row in fairness.csv_rows(report)]
+    assert rows[blank + 1] == list(fairness.DISAGREEMENT_CSV_COLUMNS)
+    expected = fairness.disagreement_csv_rows(report)
+    assert rows[blank + 2 :] == [[str(v) for v in row] for row in expected]
+    assert rows[blank + 2][:3] == ["All hotspot reviews", "", "fewer than 10"]  # none yet
     assert len(audit_rows(demo, "export_fairness_report")) == 1
 
 
@@ -120,3 +125,32 @@ def test_with_nothing_scored_the_page_says_what_to_do(client, db, settings):
     html = client.get("/admin/fairness").get_data(as_text=True)
 
     assert "No open case has a score yet: run `hotspots score` first" in html
+
+
+def test_the_page_shows_where_workers_disagreed_with_hotspot_scores(client, demo, settings):
+    import json
+
+    from hotspots.dates import stamp
+    from hotspots.storage import followup, write_transaction
+
+    red = demo.execute(
+        "SELECT case_id, score, band, model_version, contributions FROM scores "
+        "WHERE band = 'red' ORDER BY case_id LIMIT 12"
+    ).fetchall()
+    assert len(red) == 12
+    with write_transaction(demo):
+        for n, (case_id, score, band, version, contributions) in enumerate(red):
+            followup.record_review(
+                demo, case_id=case_id, reviewer_id=1, at=stamp(NOW), plan="Visit",
+                decision="disagree" if n < 3 else "act",
+                disagree_reason="Known and managed" if n < 3 else None,
+                score={"score": score, "band": band, "model_version": version},
+                contributions=json.loads(contributions), disagreed=(), actions=[],
+            )  # fmt: skip
+    sign_in(client, "admin@example.org")
+
+    html = client.get("/admin/fairness").get_data(as_text=True)
+
+    assert "Where workers disagreed with hotspot scores" in html
+    assert "12 reviews of hotspots recorded a decision; in 25.0% of them" in html
+    assert 'data-testid="fairness-disagreement"' in html

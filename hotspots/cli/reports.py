@@ -38,10 +38,13 @@ def fairness_command(as_of: str | None, as_csv: bool) -> None:
     everyone else's. A ratio outside [fairness] ratio_low to ratio_high (0.8 to 1.25) is
     flagged (!) with what drives it: the indicators, practice gaps and review-pattern matches
     more (or less) common in the group's cases. A group of fewer than 10 open cases shows
-    "fewer than 10" and nothing more. The score never reads these characteristics. With
-    --csv, the columns dimension, group, open_cases, hotspot_rate_percent, mean_score,
-    ratio_to_everyone_else, flagged, fewer_than_10_hotspots and drivers. The report is
-    written to the audit log.
+    "fewer than 10" and nothing more. The score never reads these characteristics. Then the
+    share of the last year's hotspot reviews where the worker disagreed with the score, by
+    each part of the score (indicators first). With --csv, the columns dimension, group,
+    open_cases, hotspot_rate_percent, mean_score, ratio_to_everyone_else, flagged,
+    fewer_than_10_hotspots and drivers; after a blank row, the disagreement table
+    (part_of_the_score, kind, hotspot_reviews, disagreed_with_the_score_percent,
+    named_this_part_percent). The report is written to the audit log.
 
     Example:
 
@@ -75,6 +78,11 @@ def fairness_command(as_of: str | None, as_csv: bool) -> None:
         writer.writerow(fairness.CSV_COLUMNS)
         for row in fairness.csv_rows(report):
             writer.writerow([audit.formula_safe(v) for v in row])
+        if report["disagreement"] is not None:
+            writer.writerow([])
+            writer.writerow(fairness.DISAGREEMENT_CSV_COLUMNS)
+            for row in fairness.disagreement_csv_rows(report):
+                writer.writerow([audit.formula_safe(v) for v in row])
         click.echo(buffer.getvalue(), nl=False)
         return
     for line in fairness.group_lines(report):

@@ -13,13 +13,14 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlite_utils
 
 from hotspots import characteristics, fairness, rules
-from hotspots.storage import Stopwatch, fetch_all, fetch_one, schema
+from hotspots.dates import stamp
+from hotspots.storage import Stopwatch, fetch_all, fetch_one, followup, schema
 from hotspots.storage.scores import age_years_on
 
 # The characteristics the report groups by: each case's (sex, ethnic group, disability, age
@@ -294,6 +295,11 @@ def fairness_report(
         from_history=from_history,
         indicators=list(settings["scoring"]["indicators"]),
         timings=timings,
+    )
+    # The hotspot reviews of the year to the day (hotspots.storage.followup, the one definition).
+    end = datetime.combine(date.fromisoformat(day) + timedelta(days=1), time(), tzinfo=UTC)
+    figures["disagreement"] = followup.disagreement_by_contribution(
+        db, stamp(end - timedelta(days=fairness.DISAGREEMENT_DAYS)), stamp(end)
     )
     return fairness.build_report(figures, settings, day=day, source=source)
 

@@ -53,6 +53,7 @@ SELECT rc.code, max(rc.label) AS label, max(rc.kind) AS kind,
 FROM review_contributions rc
 JOIN valid_reviews v ON v.id = rc.review_id
 WHERE v.band = 'red' AND v.decision IS NOT NULL AND v.reviewed_at >= :since
+  AND (:until IS NULL OR v.reviewed_at < :until)
 GROUP BY rc.code
 ORDER BY sum(rc.disagreed) * 1.0 / count(*) DESC, count(*) DESC, rc.code
 """
@@ -61,6 +62,7 @@ HOTSPOT_REVIEW_COUNTS_SQL = """
 SELECT count(*) AS reviews, coalesce(sum(v.decision = 'disagree'), 0) AS disagreed
 FROM valid_reviews v
 WHERE v.band = 'red' AND v.decision IS NOT NULL AND v.reviewed_at >= :since
+  AND (:until IS NULL OR v.reviewed_at < :until)
 """
 
 # --- actions -------------------------------------------------------------------------------
@@ -200,15 +202,18 @@ def case_reviews(db: sqlite_utils.Database, case_id: int) -> list[dict[str, Any]
     return rows
 
 
-def disagreement_by_contribution(db: sqlite_utils.Database, since: str) -> dict[str, Any]:
-    """Where workers disagree with the model: over the hotspot reviews since ``since`` (a UTC
-    stamp; reviews that recorded a decision, not entered in error), how many there were and
-    how many disagreed, and per contribution code how many reviews it counted in, how many of
-    those disagreed with the score, and how many named it."""
-    totals = fetch_one(db, HOTSPOT_REVIEW_COUNTS_SQL, {"since": since})
+def disagreement_by_contribution(
+    db: sqlite_utils.Database, since: str, until: str | None = None
+) -> dict[str, Any]:
+    """Where workers disagree with the model: over the hotspot reviews since ``since`` (and
+    before ``until``, if given: UTC stamps; reviews that recorded a decision, not entered in
+    error), how many there were and how many disagreed, and per contribution code how many
+    reviews it counted in, how many of those disagreed with the score, and how many named it."""
+    params = {"since": since, "until": until}
+    totals = fetch_one(db, HOTSPOT_REVIEW_COUNTS_SQL, params)
     return {
         **totals,
-        "by_contribution": fetch_all(db, DISAGREEMENT_BY_CONTRIBUTION_SQL, {"since": since}),
+        "by_contribution": fetch_all(db, DISAGREEMENT_BY_CONTRIBUTION_SQL, params),
     }
 
 

@@ -22,7 +22,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from hotspots import audit as audit_log
-from hotspots import sessions, storage
+from hotspots import fairness, sessions, storage
 from hotspots.auth import role_required
 from hotspots.dates import stamp
 from hotspots.db import get_db
@@ -199,10 +199,6 @@ def audit_csv():
     )
 
 
-# The period the disagreement report covers.
-DISAGREEMENT_DAYS = 365
-
-
 @bp.route("/disagreements")
 @login_required
 @role_required("admin")
@@ -212,7 +208,7 @@ def disagreements():
     often the reviewer disagreed with the score, or named it."""
     db = get_db()
     now = clock()
-    since = now - timedelta(days=DISAGREEMENT_DAYS)
+    since = now - timedelta(days=fairness.DISAGREEMENT_DAYS)
     report = followup.disagreement_by_contribution(db, stamp(since))
     audit_log.record(db, at=now, action="view_disagreements", actor=current_user)
     return render_template(

@@ -78,6 +78,11 @@ def report_csv():
     writer.writerow(fairness.CSV_COLUMNS)
     for row in fairness.csv_rows(report):
         writer.writerow([audit.formula_safe(value) for value in row])
+    if report["disagreement"] is not None:
+        writer.writerow([])
+        writer.writerow(fairness.DISAGREEMENT_CSV_COLUMNS)
+        for row in fairness.disagreement_csv_rows(report):
+            writer.writerow([audit.formula_safe(value) for value in row])
     return Response(
         buffer.getvalue(),
         mimetype="text/csv",
