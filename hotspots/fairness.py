@@ -83,10 +83,11 @@ def build_report(
 ) -> dict[str, Any]:
     """The report from the counts of ``hotspots.storage.fairness.group_figures``: {"day",
     "source", "totals", "dimensions": [{"code", "heading", "groups": [...]}], "flagged",
-    "notes"}. Each group: {"dimension",
-    "group", "words", "suppressed", "cases", "hotspot_rate", "mean_score", "ratio",
-    "compared" (words for a ratio that cannot be worked out), "flag" ("higher", "lower" or
-    None), "few_hotspots", "drivers": [{"code", "label", "group_share", "others_share"}]}."""
+    "bounds", "suppress_below", "disagreement", "notes"}. Each group: {"dimension", "group",
+    "words", "suppressed", "cases", "hotspot_rate", "mean_score", "ratio", "compared" (words
+    for a ratio that cannot be worked out), "flag" ("higher", "lower" or None),
+    "few_hotspots", "drivers": [{"code", "label", "group_share", "others_share"}],
+    "by_design"}."""
     fair = settings["fairness"]
     below = int(fair["suppress_below"])
     total = figures["totals"]
