@@ -65,6 +65,7 @@ def import_command(kind: str, file: Path, dry_run: bool) -> None:
         hotspots import staff staff.csv
         hotspots import annex-a "Annex A 2026.xlsx" --dry-run
         hotspots import cin-census cin-census-2026.xml
+        hotspots import incidents serious-incidents.csv
     """
     settings = current_app.config["SETTINGS"]
     now = local_now(settings["app"]["timezone"])
