@@ -199,8 +199,13 @@ class Day:
 
     @property
     def late(self) -> bool:
-        """Red in hindsight but not in what the service showed: a record arrived late."""
-        return rules.is_hotspot(self.hindsight_band) and not rules.is_hotspot(self.band)
+        """Red in hindsight though the service showed a score that was not red: a record
+        arrived after the day (a day with no stored score is not counted)."""
+        return (
+            self.band is not None
+            and rules.is_hotspot(self.hindsight_band)
+            and not rules.is_hotspot(self.band)
+        )
 
 
 @dataclass(frozen=True)

@@ -15,9 +15,16 @@ from hotspots.partnership.recording import (
     record_done,
     record_incident,
 )
-from hotspots.partnership.report import TABLES, open_deadlines, partnership_report, tables
+from hotspots.partnership.report import (
+    PARTS,
+    TABLES,
+    open_deadlines,
+    partnership_report,
+    table,
+)
 
 __all__ = [
+    "PARTS",
     "TABLES",
     "Child",
     "Incident",
@@ -29,5 +36,5 @@ __all__ = [
     "partnership_report",
     "record_done",
     "record_incident",
-    "tables",
+    "table",
 ]

@@ -276,7 +276,7 @@ def _child_problems(
         ]
     already = store.child_on_day(db, case["id"], occurred_on.isoformat())
     if already:
-        named = already["reference"] or f"number {already['incident_id']}"
+        named = already["reference"] or already["incident_id"]
         return case, [
             (
                 "case_ref",

@@ -7,7 +7,7 @@ a CSV download. docs/partnership.md explains every figure.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -32,19 +32,35 @@ REVIEW_FOUND = {
 }
 
 
+# The report's parts, in order; each CSV download needs one of them.
+PARTS = ("incidents", "recall", "review_table", "practice", "workforce")
+
+
 def partnership_report(
-    db: sqlite_utils.Database, settings: Mapping[str, Any], *, as_of: date
+    db: sqlite_utils.Database,
+    settings: Mapping[str, Any],
+    *,
+    as_of: date,
+    parts: Collection[str] = PARTS,
+    found: Sequence[Incident] | None = None,
 ) -> dict[str, Any]:
-    """Every figure of the partnership's report on ``as_of``, JSON-able."""
-    found = all_incidents(db, settings, as_of=as_of)
-    return {
-        "as_of": as_of.isoformat(),
-        "incidents": [incident_entry(i, child) for i in found for child in i.children],
-        "recall": recall(found, settings, as_of),
-        "review_table": review_table(db, settings, as_of),
-        "practice": practice(db, settings, as_of),
-        "workforce": workforce(db, settings, as_of),
-    }
+    """Every figure of the partnership's report on ``as_of`` (or only ``parts`` of it),
+    JSON-able. ``found``: the incidents, when the caller has read them already."""
+    report: dict[str, Any] = {"as_of": as_of.isoformat()}
+    if "incidents" in parts or "recall" in parts:
+        if found is None:
+            found = all_incidents(db, settings, as_of=as_of)
+        if "incidents" in parts:
+            report["incidents"] = [incident_entry(i, c) for i in found for c in i.children]
+        if "recall" in parts:
+            report["recall"] = recall(found, settings, as_of)
+    if "review_table" in parts:
+        report["review_table"] = review_table(db, settings, as_of)
+    if "practice" in parts:
+        report["practice"] = practice(db, settings, as_of)
+    if "workforce" in parts:
+        report["workforce"] = workforce(db, settings, as_of)
+    return report
 
 
 # --- incidents ---------------------------------------------------------------------------
@@ -330,11 +346,24 @@ def _share(part: int, whole: int) -> float | None:
 
 # --- tables, for the CSV downloads -------------------------------------------------------
 
-TABLES = ("incidents", "review-table", "practice", "workforce-teams", "workforce-workers")
+# Each CSV download, by name, and the part of the report it is a table of.
+TABLES = {
+    "incidents": "incidents",
+    "review-table": "review_table",
+    "practice": "practice",
+    "workforce-teams": "workforce",
+    "workforce-workers": "workforce",
+}
 
 
-def tables(report: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
-    """Each of the report's tables as (header, rows), by the name of its download."""
+def table(report: Mapping[str, Any], name: str) -> tuple[list[str], list[list[Any]]]:
+    """One of the report's tables (a name in TABLES) as (header, rows), from a report that
+    holds its part."""
+    return _tables(report)[name]
+
+
+def _tables(report: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
+    """Each table the report's parts make, as (header, rows), by the name of its download."""
     incidents_header = [
         "incident",
         "reference",
@@ -374,9 +403,21 @@ def tables(report: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[An
             " ".join(entry["features_recorded_later"]),
             entry["late_records"],
         ]
-        for entry in report["incidents"]
+        for entry in report.get("incidents", [])
     ]
-    table = report["review_table"]
+    found: dict[str, tuple[list[str], list[list[Any]]]] = {}
+    if "incidents" in report:
+        found["incidents"] = (incidents_header, incident_rows)
+    if "review_table" in report:
+        found["review-table"] = _review_rows(report["review_table"])
+    if "practice" in report:
+        found["practice"] = _practice_rows(report["practice"])
+    if "workforce" in report:
+        found.update(_workforce_rows(report["workforce"]))
+    return found
+
+
+def _review_rows(table: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
     review_header = ["feature", "label", "cases", "of_open_cases", "share", "the_review_found"]
     review_rows = [
         [f["code"], f["label"], f["cases"], table["open_cases"], f["share"], f["review_found"]]
@@ -391,6 +432,10 @@ def tables(report: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[An
             "",
         ]
     ]
+    return review_header, review_rows
+
+
+def _practice_rows(practice: Mapping[str, Any]) -> tuple[list[str], list[list[Any]]]:
     practice_header = [
         "team",
         "month",
@@ -402,10 +447,12 @@ def tables(report: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[An
         "parental_childhood_share",
     ]
     practice_rows = [
-        ["All teams", *(row[key] for key in practice_header[1:])]
-        for row in report["practice"]["months"]
-    ] + [[row[key] for key in practice_header] for row in report["practice"]["teams"]]
-    workforce = report["workforce"]
+        ["All teams", *(row[key] for key in practice_header[1:])] for row in practice["months"]
+    ] + [[row[key] for key in practice_header] for row in practice["teams"]]
+    return practice_header, practice_rows
+
+
+def _workforce_rows(workforce: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[Any]]]]:
     team_header = [
         "team",
         "workers",
@@ -429,9 +476,6 @@ def tables(report: Mapping[str, Any]) -> dict[str, tuple[list[str], list[list[An
         "weeks_in_a_row",
     ]
     return {
-        "incidents": (incidents_header, incident_rows),
-        "review-table": (review_header, review_rows),
-        "practice": (practice_header, practice_rows),
         "workforce-teams": (team_header, [[t[k] for k in team_header] for t in workforce["teams"]]),
         "workforce-workers": (
             worker_header,
