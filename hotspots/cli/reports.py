@@ -98,7 +98,7 @@ def _incidents(entries: Sequence[Mapping[str, Any]], rows: int) -> list[str]:
     if not entries:
         return ["Serious incidents: none recorded"]
     lines = [
-        f"Serious incidents: {len(entries)} children",
+        f"Serious incidents: {len(entries)} child{'' if len(entries) == 1 else 'ren'}",
         f"  {'incident':<8} {'case':<12} {'occurred':<10} {'aware':<10} "
         f"{'notify Panel by':<22} {'rapid review by':<22} {'first red':<10} day before",
     ]
@@ -163,7 +163,8 @@ def _workforce(workforce: Mapping[str, Any], rows: int) -> list[str]:
     lines = [
         f"Workforce: caseload limit {workforce['caseload_limit']} open cases; a week counts when "
         f"a worker held more than {workforce['hotspot_budget']} hotspots on a day of it "
-        f"({workforce['weeks_counted']} of the last {workforce['weeks']} weeks held)",
+        f"({workforce['weeks_counted']} of the last {workforce['weeks']} weeks in the score "
+        f"history, whose first hotspot is on {workforce['hotspots_held_from'] or 'no day yet'})",
         f"  {'team':<30} {'workers':>7} {'open':>7} {'hotspots':>8} {'over limit':>10} "
         f"{'worker-weeks over':>17}",
     ]

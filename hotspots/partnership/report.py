@@ -243,7 +243,8 @@ def workforce(
     limit = settings["partnership"]["caseload_limit"]
     budget = settings["alert_budget"]["caseload_hotspots"]
     weeks = settings["partnership"]["workforce_weeks"]
-    counted = weeks_counted(store.first_hotspot_day(db), as_of, weeks)
+    first = store.first_hotspot_day(db)
+    counted = weeks_counted(first, as_of, weeks)
     open_cases = store.open_cases_by_worker(db)
     hotspots = store.hotspots_by_worker(db)
     held = store.hotspot_weeks(db, as_of, weeks)
@@ -275,6 +276,7 @@ def workforce(
         "hotspot_budget": budget,
         "weeks": weeks,
         "weeks_counted": counted,
+        "hotspots_held_from": _iso(first),
         "teams": teams,
         "workers": workers,
     }
@@ -289,7 +291,8 @@ def weeks_in_a_row(over: set[int]) -> int:
 
 
 def weeks_counted(first_day: date | None, as_of: date, weeks: int) -> int:
-    """How many of the weeks the history reaches into (a newer service holds fewer)."""
+    """How many of the weeks the score history's hotspots reach back into, from the first
+    day it holds one (a newer service holds fewer; none when it holds no hotspot)."""
     if first_day is None:
         return 0
     held = (as_of - first_day).days // 7 + 1
