@@ -433,7 +433,7 @@ def test_the_review_table_counts_what_the_pattern_rule_counts_case_by_case(db, s
     features = settings["scoring"]["review_pattern"]["features"]
     expected = dict.fromkeys(features, 0)
     young = pattern = 0
-    for row, facts in open_case_facts(db):
+    for _row, facts in open_case_facts(db):
         if age_in_years(facts.date_of_birth, as_of) >= under:
             continue
         young += 1
