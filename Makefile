@@ -59,6 +59,7 @@ browser:
 bench: install-dev assets
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_annex_a.py
+	$(BIN)/python bench/bench_cin_census.py
 	$(BIN)/python bench/bench_score.py --db bench/data/score.db
 	$(BIN)/python bench/bench_web.py bench/data/score.db
 

@@ -1,13 +1,14 @@
-"""Benchmark the Annex A import: a 50,000-child workbook (lists 6, 7 and 8) and the staff it
-names, written into a temporary folder; the rows read by openpyxl's read-only mode and by
-python-calamine (the reader the import uses was picked by this comparison); then the whole
-import through the real ``import_file`` into a fresh database, rescoring included, a dry run,
-and the same workbook again.
+"""Benchmark the Annex A import: a 50,000-child workbook (lists 6, 7 and 8: 62,500 rows, over
+the 60,000 the issue asks for) and the staff it names, written into a temporary folder as
+councils' systems write them (some dates as text in day-first forms, visits not known,
+placeholder workers, unborn children on List 7, every seventh worker's name with a
+non-breaking space); the rows read by openpyxl's read-only mode and by python-calamine (the
+reader the import uses was picked by this comparison); then the whole import through the
+real ``import_file`` into a fresh database, rescoring included, a dry run, and the same
+workbook again. The census has its own benchmark, bench/bench_cin_census.py.
 
     .venv/bin/python bench/bench_annex_a.py                  # 50,000 children
     .venv/bin/python bench/bench_annex_a.py --children 5000
-
-Then a children in need census of the same children, imported the same way.
 """
 
 from __future__ import annotations
@@ -79,8 +80,16 @@ def write_files(folder: Path, children: int) -> dict[str, Path]:
         born = day[rng.randrange(400, 4000)]
         start = day[rng.randrange(30, 700)]
         seen = day[rng.randrange(0, 30)]
+        if c % 10 == 3:  # a date written as text, in one of the day-first forms
+            seen = rng.choice(("{:%d/%m/%Y}", "{:%d %b %Y}", "{:%d-%b-%y}")).format(seen)
+        elif c % 50 == 7:
+            seen = rng.choice(("Unknown", "N/A", "-"))
+        if c % 40 == 9:
+            worker = rng.choice(("TBC", "Awaiting Allocation", "Duty Worker"))
         closed = day[rng.randrange(0, 29)] if c % 20 == 0 else None
         kind = c % 20
+        if 12 <= kind < 17 and c % 97 == 12:  # unborn, on a pre-birth plan (and in need)
+            born = AS_OF + timedelta(days=60) if c % 2 else None
         if kind < 17:
             sheets[6].append(
                 [
@@ -125,31 +134,6 @@ def write_files(folder: Path, children: int) -> dict[str, Path]:
             )
     book.save(paths["annex-a"])
     return paths
-
-
-def write_census(folder: Path, children: int) -> Path:
-    rng = random.Random(2)
-    codes = ["1B", "2B", "3B", "4B", "6B", "16A", "17A", "18C", "21", "10A", "3C"]
-    path = folder / "census.xml"
-    with open(path, "w") as f:
-        f.write('<?xml version="1.0" encoding="utf-8"?><Message><Header/><Children>')
-        for c in range(children):
-            start = (AS_OF - timedelta(days=rng.randrange(30, 700))).isoformat()
-            factors = "".join(
-                f"<AssessmentFactors>{code}</AssessmentFactors>"
-                for code in rng.sample(codes, rng.randrange(1, 4))
-            )
-            f.write(
-                f"<Child><ChildIdentifiers><LAchildID>{7_000_000 + c}</LAchildID>"
-                "<PersonBirthDate>2020-01-01</PersonBirthDate><Sex>F</Sex></ChildIdentifiers>"
-                f"<CINdetails><CINreferralDate>{start}</CINreferralDate><Assessments>"
-                f"<AssessmentActualStartDate>{start}</AssessmentActualStartDate>"
-                f"<AssessmentAuthorisationDate>{start}</AssessmentAuthorisationDate>"
-                f"<FactorsIdentifiedAtAssessment>{factors}</FactorsIdentifiedAtAssessment>"
-                "</Assessments></CINdetails></Child>"
-            )
-        f.write("</Children></Message>")
-    return path
 
 
 def read_openpyxl(path: Path) -> int:
@@ -209,18 +193,9 @@ def main(argv: list[str] | None = None) -> None:
         report = timed("dry run (checks, applies, rolls back)", lambda: run(dry_run=True))
         report = timed("import, rescoring included", run)
         print("  " + "; ".join(report.lines()[1:3]) + f"; rescored {report.rescored}")
+        print("  decided: " + "; ".join(f"{k}: {n:,}" for k, n in report.decided.items()))
         report = timed("the same workbook again (nothing changes)", run)
         print("  " + report.lines()[2])
-        census = write_census(folder, args.children)
-        print(
-            "A children in need census of the same children"
-            f" ({census.stat().st_size / 1e6:.0f} MB):"
-        )
-        report = timed(
-            "import, rescoring included",
-            lambda: import_file(db, settings, "cin-census", census, as_of=AS_OF, now=NOW),
-        )
-        print("  " + "; ".join(report.lines()[1:3]) + f"; rescored {report.rescored}")
         db.close()
 
 

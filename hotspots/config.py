@@ -176,6 +176,7 @@ def _check(settings: dict[str, Any]) -> None:
     _check_derived(settings["scoring"])
     _check_review_pattern(settings["scoring"])
     _check_imports_record_no_derived(settings)
+    _check_header_spellings(settings["import"]["annex_a"]["headers"])
     for dotted, value in _leaves(settings):
         if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
             raise ConfigError(f"{dotted} must not be negative, not {value!r}")
@@ -275,6 +276,27 @@ def _check_imports_record_no_derived(settings: dict[str, Any]) -> None:
                 f"[import.cin_census.factors] {code} is worked out by the model "
                 "([scoring.derived]), so no import may record it"
             )
+
+
+def header_key(header: object) -> str:
+    """A header as the workbook imports compare it: without capitals, spacing or punctuation."""
+    return "".join(c for c in str(header).casefold() if c.isalnum())
+
+
+def _check_header_spellings(headers: Mapping[str, Any]) -> None:
+    """[import.annex_a.headers]: each column a list of spellings, no spelling under two."""
+    seen: dict[str, str] = {}
+    for column, spellings in headers.items():
+        where = f"[import.annex_a.headers] {column}"
+        if not spellings or not all(isinstance(h, str) and header_key(h) for h in spellings):
+            raise ConfigError(f"{where} must be a list of one or more header spellings")
+        for spelling in spellings:
+            other = seen.setdefault(header_key(spelling), column)
+            if other != column:
+                raise ConfigError(
+                    f"{where}: {spelling!r} is also a spelling of {other}; a header can name "
+                    "one column only"
+                )
 
 
 def derived_rules(scoring: Mapping[str, Any]) -> dict[str, Mapping[str, Any]]:

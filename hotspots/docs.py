@@ -4,10 +4,12 @@ tests/test_docs.py so the documents cannot drift from the code)."""
 from __future__ import annotations
 
 import tomllib
+from datetime import date
 
 import click
 
-from hotspots.config import DEFAULT_CONFIG_PATH
+from hotspots import plausibility
+from hotspots.config import DEFAULT_CONFIG_PATH, load_config
 
 # Flask's own commands, documented by Flask.
 FLASK_COMMANDS = {"routes", "shell"}
@@ -48,6 +50,51 @@ def config_reference() -> str:
         + "\n".join(catalogue)
         + "\n"
     )
+
+
+def header_spellings() -> str:
+    """A Markdown table of the Annex A columns and every header spelling each is found by
+    (``[import.annex_a.headers]`` in config.toml)."""
+    headers = load_config(environ={})["import"]["annex_a"]["headers"]
+    rows = ["| column (key) | headers it is found by |", "| --- | --- |"]
+    for column, spellings in headers.items():
+        rows.append(f"| `{column}` | {_cell(', '.join(spellings))} |")
+    return "\n".join(rows) + "\n"
+
+
+def placeholder_words() -> str:
+    """The words ``[import.annex_a]`` reads as not known, unallocated and unborn."""
+    annex_a = load_config(environ={})["import"]["annex_a"]
+    lines = []
+    for key, meaning in (
+        ("not_known", "**not known** (in an optional value; counted, never an error)"),
+        ("unallocated_workers", "**unallocated** (in Allocated Worker; counted)"),
+        ("unborn", "**unborn** (in Date of Birth on List 6 or 7; counted)"),
+    ):
+        words = ", ".join(f"`{w}`" for w in annex_a[key])
+        lines.append(f"- read as {meaning}, `[import.annex_a] {key}`: {words}")
+    return "\n".join(lines) + "\n"
+
+
+def date_forms() -> str:
+    """A Markdown table of the date forms a workbook's cells are read in
+    (``hotspots.plausibility.DATE_FORMS``), with the two-digit year's window."""
+    rows = ["| written | read as |", "| --- | --- |"]
+    rows += [f"| `{written}` | {_cell(meaning)} |" for written, meaning in plausibility.DATE_FORMS]
+    example = date(2026, 6, 1)
+    last = (example.year + 1) % 100  # the last two-digit year read in this century
+
+    def year(yy: int) -> int:
+        return plausibility.two_digit_year(yy, example)
+
+    rows.append("")
+    rows.append(
+        "A **two-digit year** is the year ending in those digits among the hundred years up to "
+        f"next year: on any day in {example.year}, `00`–`{last:02d}` are {year(0)}–"
+        f"{year(last)} and `{last + 1:02d}`–`99` are {year(last + 1)}–{year(99)} (so a due "
+        "date next year reads right, and no birth date lands a century ahead)."
+    )
+    return "\n".join(rows) + "\n"
 
 
 def cli_reference() -> str:

@@ -505,7 +505,10 @@ def age_contribution(
     if not points:
         return []
     years = age_in_years(date_of_birth, as_of)
-    words = "under 1 year" if years < 1 else f"aged {years}"
+    if date_of_birth > as_of:  # an unborn child's expected date of birth
+        words = "unborn"
+    else:
+        words = "under 1 year" if years < 1 else f"aged {years}"
     return [
         Contribution(
             code="child_age",

@@ -413,7 +413,10 @@ def test_an_admin_adds_a_person_who_sets_a_password_and_signs_in(page, chromium,
     newcomer.context.close()
 
 
-STAFF_UPLOAD = b"email,name,role,team\nnia.new@example.org,Nia New,worker,North Team\n"
+STAFF_UPLOAD = (
+    b"email,name,role,team\nnia.new@example.org,Nia New,worker,North Team\n"
+    b"dan.new@example.org,Dan New,worker,Dereham\n"
+)
 
 
 def test_an_admin_imports_a_file_from_the_browser_after_reading_its_dry_run(
@@ -450,6 +453,10 @@ def test_an_admin_imports_a_file_from_the_browser_after_reading_its_dry_run(
     with page.expect_navigation():
         page.click("button:has-text('Check the file')")
     assert "Check the import of staff.csv" in page.locator("h1").inner_text()
+    # A new team with no manager: the warning says so, and how to set one, where it is read.
+    warnings = page.locator(".app-import-warnings")
+    assert warnings.is_visible()
+    assert "Team 'Dereham' has no manager, so no digest goes out" in warnings.inner_text()
     screenshot(page, "axe-import-dry-run")
     assert serious_violations(page) == []
     db = live_server.db()

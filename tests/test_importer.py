@@ -10,7 +10,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotspots.dates import stamp
-from hotspots.importer import MAX_ERRORS_LISTED, ImportRejected, import_csv
+from hotspots.importer import (
+    MAX_ERRORS_LISTED,
+    ImportRejected,
+    import_csv,
+    import_file,
+    stored_report,
+)
 
 AS_OF = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=ZoneInfo("Europe/London"))
@@ -851,7 +857,8 @@ def test_a_dry_run_of_a_csv_reports_the_counts_and_changes_nothing(runner, db, t
         (
             "cases",
             case(GOOD_CASE.replace("2026-01-01", "1990-01-01")),
-            "row 2, column date_of_birth: 1990-01-01 would make the child over 26: check the year",
+            "row 2, column date_of_birth: 1990-01-01 is more than 25 years ago (the child would"
+            " be 36): check the year",
         ),
         (
             "staff",
@@ -931,3 +938,100 @@ def test_a_note_with_a_quoted_comma_and_a_long_case_ref_at_the_limit_are_accepte
         obs(f'O9,{ref},domestic_abuse,2026-10-01,police,,current,"seen, then left"'),
     )
     assert result.new == 1
+
+
+# --- what every import path shares (issue 19) --------------------------------------------------
+
+
+def test_a_case_ref_exported_through_a_float_is_the_whole_number_in_every_csv(
+    loaded, settings, tmp_path
+):
+    run(loaded, settings, tmp_path, "cases", CASES.replace("C2,CD", "10721552.0,CD"))
+    observation = "O9,10721552.0,domestic_abuse,2026-10-01,police,,current,"
+    run(loaded, settings, tmp_path, "observations", f"{OBSERVATIONS_HEADER}\n{observation}\n")
+    enquiry = "10721552.0,domestic_abuse,2026-10-02,disclosed"
+    run(loaded, settings, tmp_path, "enquiries", f"case_ref,topic,asked_on,outcome\n{enquiry}\n")
+
+    refs = {r[0] for r in loaded.execute("SELECT case_ref FROM cases")}
+    assert "10721552" in refs and "10721552.0" not in refs
+    (owner,) = loaded.execute(
+        "SELECT c.case_ref FROM observations o JOIN cases c ON c.id = o.case_id"
+        " WHERE o.external_id = 'O9'"
+    ).fetchone()
+    assert owner == "10721552"
+
+
+def test_a_birth_date_26_years_ago_is_refused_as_every_import_refuses_it(
+    loaded, settings, tmp_path
+):
+    problem = rejected(
+        loaded, settings, tmp_path, "cases", CASES.replace("2025-01-15", "2000-06-01")
+    )
+
+    assert problem.errors == [
+        "row 3, column date_of_birth: 2000-06-01 is more than 25 years ago (the child would be"
+        " 26): check the year"
+    ]
+
+
+def test_a_staff_file_warns_of_each_team_it_leaves_without_a_manager(db, settings, tmp_path):
+    path = write(tmp_path, "staff.csv", STAFF)
+
+    report = import_file(db, settings, "staff", path, as_of=AS_OF, now=NOW, rescore=False)
+
+    assert report.warnings == [
+        "Team 'Broadland' has no manager, so no digest goes out for it: add one (a staff import"
+        " with role manager and team 'Broadland', or Add a person on the People page,"
+        " /admin/people/new)"
+    ]
+    assert "Warnings:" in report.text()
+    kept = stored_report(db, report.audit_id)["report"]
+    assert (kept.warnings, kept.warning_total) == (report.warnings, 1)
+
+
+def test_teams_without_a_manager_are_named_up_to_a_budget(db, settings, tmp_path):
+    rows = "".join(f"w{n}@example.org,W {n},worker,Team {n:02d}\n" for n in range(12))
+
+    report = import_file(
+        db, settings, "staff", write(tmp_path, "staff.csv", "email,name,role,team\n" + rows),
+        as_of=AS_OF, now=NOW, rescore=False,
+    )  # fmt: skip
+
+    assert len(report.warnings) == 11
+    assert report.warnings[-1] == "and 2 more teams without a manager"
+
+
+def test_a_report_kept_before_decisions_were_counted_still_reads(db, settings, tmp_path):
+    report = import_file(
+        db, settings, "staff", write(tmp_path, "staff.csv", STAFF), as_of=AS_OF, now=NOW,
+        rescore=False,
+    )  # fmt: skip
+    db.execute(
+        "UPDATE import_reports SET report = json_remove(report, '$.decided', '$.warnings',"
+        " '$.warning_total') WHERE audit_id = ?",
+        [report.audit_id],
+    )
+
+    kept = stored_report(db, report.audit_id)["report"]
+
+    assert (kept.decided, kept.warnings, kept.warning_total) == ({}, [], 0)
+
+
+def test_an_ssda903_file_given_as_a_cases_file_is_named_for_what_it_is(db, settings, tmp_path):
+    episodes = "CHILD,DECOM,RNE,LS,CIN,PLACE,DEC\n101,2025-01-01,P,C2,N1,U1,\n"
+
+    problem = rejected(db, settings, tmp_path, "cases", episodes)
+
+    assert problem.errors == [
+        "row 1: this is an SSDA903 return (children looked after: its episodes file), not a"
+        " cases file"
+    ]
+
+
+def test_a_workbook_given_as_a_csv_file_is_named_for_what_it_is(db, settings, tmp_path):
+    problem = rejected(db, settings, tmp_path, "staff", b"PK\x03\x04" + bytes(100))
+
+    assert problem.errors == [
+        "row 1: this is an Excel workbook, not a CSV file: the Annex A workbook is imported as"
+        " annex-a; any other sheet, save it as CSV UTF-8"
+    ]

@@ -323,6 +323,37 @@ def test_a_full_rescore_equals_the_pure_model_with_adjustments_and_rows_after_as
     assert_sql_agrees_with_the_model(db, settings)
 
 
+def test_unborn_childrens_cases_are_scored_as_under_one_by_the_set_based_rescore_too(
+    world, db, settings
+):
+    """A pre-birth case's date_of_birth holds the expected date (birth_status 'due', or the
+    day it was first read as unborn for 'due_unknown'): the set-based rescore gives it the
+    under-one multiplier, the accumulation rule and the derived age test, as the model does."""
+    cases = [
+        world.case(world.ann, born=AS_OF + timedelta(days=days), birth_status=status)
+        for days, status in ((120, "due"), (1, "due"), (-15, "due"), (0, "due_unknown"))
+    ]
+    for case_id in cases:
+        world.observe(case_id, "domestic_abuse", AS_OF - timedelta(days=3), source="police")
+        world.observe(case_id, "substance_misuse", AS_OF - timedelta(days=9), source="midwifery")
+        world.observe(case_id, "new_partner", AS_OF - timedelta(days=20), source="police")
+        world.observe(case_id, "unscheduled_care", AS_OF - timedelta(days=2), source="hospital")
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    assert_sql_agrees_with_the_model(db, settings)
+    for case_id in cases:
+        contributions = json.loads(
+            db.execute("SELECT contributions FROM scores WHERE case_id = ?", [case_id]).fetchone()[
+                0
+            ]
+        )
+        kinds = {(c["kind"], c["code"]): c for c in contributions}
+        assert (
+            kinds[("age", "child_age")]["weight"] == settings["scoring"]["age_multiplier_under_1"]
+        )
+        assert ("accumulation", "accumulation") in kinds
+        assert ("indicator", "unscheduled_care_injury") in kinds
+
+
 def test_a_full_rescore_stores_contributions_that_sum_to_each_score(world, db, settings):
     random_cases(world, random.Random(4), 40)
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)

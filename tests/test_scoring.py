@@ -236,6 +236,35 @@ def test_the_age_multiplier_steps_at_one_and_at_four():
     assert total(date(2022, 11, 25)) == 5.0  # 4 today: ×1
 
 
+def test_an_unborn_childs_expected_date_of_birth_gives_the_under_one_multiplier():
+    """A pre-birth case holds the expected date of birth (cases.birth_status 'due'): ahead of
+    the scoring day, or passed with the birth not yet recorded, the child counts as under one."""
+    obs = (Observation(1, "domestic_abuse", AS_OF),)  # 5 points
+
+    def total(due: date) -> float:
+        return score_case(quiet_case(date_of_birth=due, observations=obs), MODEL, AS_OF).score
+
+    assert total(AS_OF + timedelta(days=1)) == 7.5  # due tomorrow: 5 × 1.5
+    assert total(AS_OF + timedelta(days=299)) == 7.5  # due in the last weeks of the window
+    assert total(AS_OF - timedelta(days=20)) == 7.5  # was due: still under one
+    due = quiet_case(date_of_birth=AS_OF + timedelta(days=1), observations=obs)
+    (age,) = [c for c in score_case(due, MODEL, AS_OF).contributions if c.kind == "age"]
+    assert age.detail == "unborn: indicator points ×1.5"
+
+
+def test_an_unborn_child_counts_as_very_young_for_accumulation_and_the_derived_age_test():
+    due = AS_OF + timedelta(days=90)
+    assert accumulation(several_concerns(due)) == pytest.approx(
+        3 * MODEL["accumulation"]["points_per_concern"]
+    )
+    # unscheduled_care_injury: an attendance at unscheduled care of a child under 2 (the
+    # mother's, before the birth: the model cannot tell, and counts it as the rule says).
+    attended = quiet_case(
+        date_of_birth=due, observations=(Observation(1, "unscheduled_care", days_ago(3)),)
+    )
+    assert "unscheduled_care_injury" in points_by_code(score_case(attended, MODEL, AS_OF))
+
+
 def test_bands_follow_the_thresholds():
     assert band_for(MODEL["red_threshold"], MODEL) == "red"
     assert band_for(MODEL["red_threshold"] - 0.01, MODEL) == "amber"

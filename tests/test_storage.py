@@ -142,6 +142,23 @@ def test_dropping_stored_ranks_keeps_every_score_and_indexes_what_a_rank_is_coun
     assert ranks == [2, 1, None]  # the ranks that were stored, now worked out
 
 
+def test_the_unborn_children_migration_keeps_every_case_born_and_refuses_other_states(
+    tmp_path,
+):
+    """m100 adds cases.birth_status: every case already held is a born child, and only the
+    three states the column documents may be stored."""
+    db = one_case_before(tmp_path / "unborn.db", "m100_unborn_children")
+    db.execute("DELETE FROM rescore_queue")
+    db.conn.commit()
+    migrate(db)
+    assert db.execute("SELECT case_ref, birth_status FROM cases").fetchall() == [("C1", "born")]
+    assert db.execute("SELECT count(*) FROM rescore_queue").fetchone() == (0,)
+    with db.conn:
+        db.execute("UPDATE cases SET birth_status = 'due'")
+    with pytest.raises(sqlite3.IntegrityError), db.conn:
+        db.execute("UPDATE cases SET birth_status = 'unborn'")
+
+
 def test_the_connection_uses_wal_foreign_keys_and_a_busy_timeout(tmp_path):
     db = storage.connect(tmp_path / "pragmas.db", busy_timeout_ms=1234)
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -11,6 +11,7 @@ import time
 
 import browser_support as world
 import pytest
+import xlwt
 from browser_support import audit_rows, count, csrf_token, email, sign_in
 from openpyxl import Workbook
 
@@ -88,7 +89,7 @@ def test_the_import_page_offers_all_six_kinds_of_file(admin):
         "Cases (CSV)",
         "Observations (CSV)",
         "Enquiries (CSV)",
-        "Ofsted Annex A workbook (.xlsx)",
+        "Ofsted Annex A workbook (.xlsx, .xlsm, .xls)",
         "Children in need census (.xml)",
     ):
         assert label in page
@@ -182,7 +183,7 @@ def test_a_file_with_errors_shows_the_error_summary_and_every_error(admin, db, a
     assert "govuk-error-summary" in page
     assert 'href="#file-errors"' in page
     assert "The file has 1 error: nothing was imported" in page
-    assert "this is not an Excel workbook (.xlsx): it looks like a CSV or text file" in page
+    assert "this is not an Excel workbook (.xlsx, .xlsm or .xls): it looks like a CSV" in page
     assert "<title>Error: " in page
     assert "Import this file" not in page
     assert uploads(app) == []
@@ -264,7 +265,7 @@ def test_the_audit_log_links_each_import_to_its_kept_report(admin, db):
     assert "Import report: a.xlsx" in page
     assert "Not imported: the file had errors." in page
     assert f"by {email('ada')}" in page
-    assert "this is not an Excel workbook (.xlsx)" in page
+    assert "this is not an Excel workbook (.xlsx, .xlsm or .xls)" in page
     assert "Import this file" not in page
 
 
@@ -281,3 +282,64 @@ def test_a_file_of_exactly_the_upload_limit_is_checked_not_refused(admin, app):
 
     assert response.status_code == 422  # read and checked: the file has errors
     assert "exactly.csv was not imported" in response.get_data(as_text=True)
+
+
+def xls_bytes(rows) -> bytes:
+    """An old-style .xls workbook with one sheet, List_7, of ``rows``."""
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("List_7")
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                sheet.write(r, c, value)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+LIST_7 = ["Child ID", "DOB", "Child Protection Plan Start Date", "Date of Last Statutory Visit",
+          "Child Protection Plan End Date", "Allocated Team", "Allocated Worker"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["Annex A.xls", "Annex A.xlsm"])
+def test_an_old_style_or_macro_workbook_uploads_and_imports(admin, db, name):
+    content = xls_bytes([LIST_7, ["7310009", "23 Nov 2024", "22-Jan-2026", "23/02/26", None,
+                                  "North Team", "TBC"]])  # fmt: skip
+    if name.endswith(".xlsm"):
+        content = annex_a_bytes()
+
+    page = upload(admin, "annex-a", content, name).get_data(as_text=True)
+
+    assert "Check the import of " + name in page
+    admin.post("/admin/import/confirm", data={"token": token_of(page), "submit": "y"})
+    assert (
+        db.execute(
+            "SELECT count(*) FROM cases WHERE case_ref IN ('7310009', '7310000')"
+        ).fetchone()[0]
+        == 1
+    )
+
+
+def test_the_report_page_shows_what_the_import_decided_and_its_warnings(admin, db):
+    rows = [LIST_7, ["7310009", "Unborn", "22-Jan-2026", "Unknown", None, "Great Yarmouth",
+                     "Awaiting Allocation"]]  # fmt: skip
+
+    page = upload(admin, "annex-a", xls_bytes(rows), "Annex A.xls").get_data(as_text=True)
+
+    assert "Decided (counted, not errors)" in page
+    assert "unborn children (pre-birth cases)" in page
+    assert "values read as not known (List 7, Date of Last Statutory Visit)" in page
+    assert "placeholder workers read as unallocated (&#39;Awaiting Allocation&#39;)" in page
+    assert re.search(r'id="import-warnings"[^>]*>\s*\d+ warnings?: check th', page)
+    assert "Team &#39;Great Yarmouth&#39; has no manager, so no digest goes out" in page
+
+
+def test_an_unborn_child_imported_shows_as_unborn_and_due_on_its_case_page(admin, db):
+    rows = [LIST_7, ["7310009", "10/05/2026", "22-Jan-2026", None, None, "North Team", None]]
+    page = upload(admin, "annex-a", xls_bytes(rows), "Annex A.xls").get_data(as_text=True)
+    admin.post("/admin/import/confirm", data={"token": token_of(page), "submit": "y"})
+
+    case_page = admin.get("/cases/7310009").get_data(as_text=True)
+
+    caption = re.search(r'<span class="govuk-caption-l">([^<]*)</span>', case_page).group(1)
+    assert caption.strip() == "unborn, due 10 May 2026"

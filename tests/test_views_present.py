@@ -27,7 +27,20 @@ TODAY = date(2026, 3, 2)
     ],
 )
 def test_age_reads_in_weeks_months_and_years(born, words):
-    assert present.age_text(born, TODAY) == words
+    assert present.age_text(born, TODAY, "born") == words
+
+
+@pytest.mark.parametrize(
+    ("due", "status", "words"),
+    [
+        ("2026-04-10", "due", "unborn, due 10 April 2026"),
+        (TODAY.isoformat(), "due", "unborn, due 2 March 2026"),
+        ("2026-02-20", "due", "unborn, was due 20 February 2026"),
+        (TODAY.isoformat(), "due_unknown", "unborn, due date not known"),
+    ],
+)
+def test_an_unborn_child_is_shown_as_unborn_with_the_day_it_is_due(due, status, words):
+    assert present.age_text(due, TODAY, status) == words
 
 
 def test_each_band_has_words_as_well_as_a_colour():

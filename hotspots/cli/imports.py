@@ -50,13 +50,17 @@ def _busy_or(error: sqlite3.OperationalError) -> Exception:
 @with_appcontext
 def import_command(kind: str, file: Path, dry_run: bool) -> None:
     """Import a FILE of KIND: a UTF-8 CSV of staff, cases, observations or enquiries, an
-    Ofsted Annex A workbook (annex-a, .xlsx) or a children in need census (cin-census, .xml).
+    Ofsted Annex A workbook (annex-a, .xlsx, .xlsm or .xls) or a children in need census
+    (cin-census, .xml).
 
     The file imports whole or not at all: any error imports nothing and every error is
     listed where a person can find it ("row N, column C: reason", the header being row 1;
     "List 7, row 12, column …"; "Child 7310000, assessment 1, …"). Importing the same file
-    again changes nothing. A report says what was read, changed, skipped and not mapped; it
-    is kept with the import's audit record. Import staff first (it creates the teams and
+    again changes nothing. A report says what was read, changed, skipped and not mapped,
+    what the import decided (values read as not known, placeholder workers read as
+    unallocated, unborn children, duplicates merged) and what to check (a birth date that
+    differs from the case's, a team with no manager); it is kept with the import's audit
+    record. Import staff first (it creates the teams and
     names the workers), then cases or the Annex A workbook, then observations, enquiries and
     the census. The cases an import changes are rescored at once.
 

@@ -1,16 +1,22 @@
-"""Ofsted Annex A workbook (.xlsx): lists 6 (children in need), 7 (child protection) and
-8 (children looked after) become cases, and the facts ``config.toml`` maps become
-observations.
+"""Ofsted Annex A workbook (.xlsx, .xlsm or .xls): lists 6 (children in need), 7 (child
+protection) and 8 (children looked after) become cases, and the facts ``config.toml`` maps
+become observations.
 
-- **What the file holds**: sheets found by name (``List 6``…), columns by header, matched
-  without regard to case, spacing or punctuation (``COLUMNS``); other lists are named in the
-  report as not used. Values may carry the workbook's prefixes (``a) Yes``); dates may be
-  Excel dates or text; blank rows are skipped.
+- **What the file holds**: sheets found by name (``List 6``, ``List_6``, ``List 6 - Children
+  in Need``…), the header row among the first rows (title rows above it are allowed), columns
+  by the spellings ``[import.annex_a.headers]`` lists, matched without regard to case,
+  spacing or punctuation; other sheets are named in the report as not used. Values may carry
+  the workbook's prefixes (``a) Yes``); dates may be Excel dates, serial numbers or text in
+  any unambiguous day-first form (``hotspots.plausibility.DATE_FORMS``); blank rows are
+  skipped.
 - **Checks**: every value used is checked where it stands (``List 7, row 12, column Date of
-  the Last Statutory Visit: '31/02/2026' is not a date``); a worker's name must match one
-  member of staff.
+  the Last Statutory Visit: '31/02/2026' is not a real date``) by ``hotspots.plausibility``,
+  the same rules as every other import; a worker's name must match one member of staff, or
+  be a placeholder (``[import.annex_a] unallocated_workers``). A value written as not known
+  (``not_known``) in an optional column is counted, never an error.
 - **Mapping**: one case per child however many lists name it (``Child`` below gathers its
-  rows); the visit interval per list and the fact → indicator mapping come from
+  rows); an unborn child on List 6 or 7 (no date of birth, ``Unborn``, or an expected date)
+  is a pre-birth case; the visit interval per list and the fact → indicator mapping come from
   ``[import.annex_a]`` in config.toml.
 - **Apply**: new teams, then cases updated and inserted set-based, then the derived
   observations.
@@ -21,47 +27,32 @@ The workbook is read with python-calamine: on a 50,000-child workbook it read th
 
 from __future__ import annotations
 
+import difflib
 import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import python_calamine
 
+from hotspots.config import header_key
+from hotspots.importer import lookalikes
 from hotspots.importer.base import ImportKind, changes, flush
-from hotspots.params import case_ref_problem
+from hotspots.plausibility import (
+    Implausible,
+    read_at_least,
+    read_child_id,
+    read_date,
+    word_key,
+)
 from hotspots.storage import imports as sql
 
 LISTS = {6: "List 6 (children in need)", 7: "List 7 (child protection)", 8: "List 8 (looked after)"}
-# Column keys and the headers each may have (either edition), compared as ``_key`` makes them.
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "child_id": ("Child Unique ID",),
-    "date_of_birth": ("Date of Birth",),
-    "team": ("Allocated Team",),
-    "worker": ("Allocated Worker",),
-    "cin_start": ("CIN Start Date",),
-    "cin_closed": ("CIN Closure Date",),
-    "case_status": ("Case Status",),
-    "last_seen": ("Date Child Was Last Seen",),
-    "cp_start": ("Child Protection Plan Start Date",),
-    "cp_end": ("Child Protection Plan End Date",),
-    "cp_visit": ("Date of the Last Statutory Visit", "Date of Last Statutory Visit"),
-    "previous_plans": ("Number of Previous Child Protection Plans",),
-    "latest_category": ("Latest Category of Abuse",),
-    "emergency_protection": (
-        "Subject to Emergency Protection Order or Protected Under Police Powers in Last Six "
-        "Months (Y/N)",
-        "Subject to Emergency Protection Order or Protected Under Police Powers in Last Six Months",
-    ),
-    "lac_start": ("Date Started to be Looked After",),
-    "lac_end": ("Date Ceased to be Looked After",),
-    "lac_visit": ("Date of Last Social Work Visit",),
-}
 # Per list: the columns it must have, the optional ones, and which are its episode's start,
-# end and visit dates.
+# end and visit dates (column keys of [import.annex_a.headers]).
 REQUIRED = {
     6: ("child_id", "date_of_birth", "team", "worker", "cin_start", "cin_closed", "last_seen"),
     7: ("child_id", "date_of_birth", "team", "worker", "cp_start", "cp_end", "cp_visit"),
@@ -77,35 +68,38 @@ EPISODE = {
     7: ("cp_start", "cp_end", "cp_visit"),
     8: ("lac_start", "lac_end", "lac_visit"),
 }
+# The lists an unborn child may be on: pre-birth child in need and child protection plans
+# are real; a looked-after child has been born.
+UNBORN_LISTS = (6, 7)
 # Which list's allocation a child takes when several lists name it (open episodes first).
 PRECEDENCE = (7, 8, 6)
-# Allocated Worker values that mean nobody is allocated (compared as ``_name_key`` makes them).
-UNALLOCATED = ("", "#n/a", "n/a", "unallocated", "not allocated", "none")
+# Case Status values (List 6) that close the episode, compared as word_key makes them.
+CLOSED_STATUSES = ("closed", "closed episode", "case closed", "closed case")
 # Rows the reader looks through for the header row (title rows above it are allowed).
 HEADER_SEARCH_ROWS = 20
-PREFIX = re.compile(r"^[a-z]\)\s*", re.IGNORECASE)
-LIST_SHEET = re.compile(r"^\s*list\s*0*(\d+)\b", re.IGNORECASE)
-ZIP_MAGIC = b"PK\x03\x04"
-OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # an encrypted .xlsx, or an old .xls
-TEXT_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
-EXCEL_EPOCH = date(1899, 12, 30)
-MAX_EXCEL_SERIAL = 2_958_465  # 9999-12-31
+LIST_SHEET = re.compile(r"^\s*(?:annex\s*a\W*)?list[\s_.\-]*0*(\d+)(?!\d)", re.IGNORECASE)
+# "child", at most one more word, then "id" or "identifier": the London pipeline's rule for
+# the child's id column (compared on the header's words, apostrophes dropped).
+CHILD_ID_LIKE = re.compile(r"(?:\w+ )?childs? (?:\w+ )?(?:id|identifier)")
+# How like a spelling of a missing column a header must be to be named as the nearest (0 to 1).
+NEAR_HEADER = 0.6
 # Uncompressed workbooks beyond this many times the limit are refused (a zip bomb).
 MAX_EXPANSION = 20
 STAGING_BATCH = 20_000
+# An encrypted .xlsx is an OLE file holding this stream (its name in UTF-16).
+ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 
 
-def _key(header: Any) -> str:
-    """A header compared without regard to case, spacing or punctuation."""
-    return re.sub(r"[^a-z0-9]", "", str(header).lower())
+@dataclass
+class Birth:
+    """What one row says of a child's birth: ``born`` on ``day``, ``due`` on ``day``
+    (unborn), or ``due_unknown`` (unborn, no date; ``said`` when the row wrote so rather than
+    leaving the date blank)."""
 
-
-HEADER_KEYS = {_key(h): column for column, headers in COLUMNS.items() for h in headers}
-
-
-def _name_key(name: str) -> str:
-    """A person's name compared without regard to case or runs of (non-breaking) spaces."""
-    return " ".join(name.replace("\xa0", " ").split()).casefold()
+    status: str
+    day: date | None
+    where: str
+    said: bool = True
 
 
 @dataclass
@@ -129,23 +123,29 @@ class Child:
     """Everything the workbook says about one child, gathered over the lists."""
 
     child_id: str
-    date_of_birth: date | None = None
-    birth_where: str = ""
+    where: str  # where its id first stands (List 7, row 3, column Child Unique ID)
+    birth: Birth | None = None
     rows: list[Row] = field(default_factory=list)
 
 
 class AnnexA(ImportKind):
     name = "annex-a"
-    title = "Ofsted Annex A workbook (.xlsx)"
+    title = "Ofsted Annex A workbook (.xlsx, .xlsm, .xls)"
     summary = "Lists 6, 7 and 8 become cases; workers are matched to staff by name."
-    suffixes = (".xlsx",)
+    suffixes = (".xlsx", ".xlsm", ".xls")
+    changes_teams = True
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.config = self.settings["import"]["annex_a"]
+        self.headers = _Headers(self.config["headers"])
+        self.not_known = {word_key(w) for w in self.config["not_known"]}
+        self.unborn = {word_key(w) for w in self.config["unborn"]}
         self.children: dict[str, Child] = {}
+        self.folded: dict[str, str] = {}  # each child id without capitals -> as written
         self.rows_read = 0
         self.new_teams: list[str] = []  # names the workbook gives that are not teams yet
+        self.listed: set[tuple[str, int]] = set()  # (child, list) pairs seen
 
     # --- staging -----------------------------------------------------------------------------
 
@@ -168,9 +168,12 @@ class AnnexA(ImportKind):
         sheets = self._list_sheets(workbook)
         if sheets is None:
             return
-        for list_no in LISTS:
-            if list_no in sheets:
-                self._read_list(list_no, workbook, sheets[list_no])
+        read = {n: self._rows(n, workbook, sheets[n]) for n in LISTS if n in sheets}
+        if not self._has_episodes(read) and self._send_annex_a(workbook):
+            return
+        for list_no, rows in read.items():
+            if rows is not None:
+                self._read_list(list_no, sheets[list_no], rows)
         self.report.read.update(rows=self.rows_read, children=len(self.children))
         # Mapped even when there are errors already, so the workers' names are checked too.
         self._map_and_stage(facts)
@@ -189,22 +192,11 @@ class AnnexA(ImportKind):
                 f"accepted ([import.annex_a] max_file_mb in config.toml)",
             )
             return None
-        with open(path, "rb") as f:
-            start = f.read(8)
-        if start.startswith(OLE_MAGIC):
-            self.errors.at(
-                "",
-                "the workbook is password-protected (or an old-style .xls file): open it in "
-                "Excel, remove the password, and save it as an Excel Workbook (.xlsx)",
-            )
-            return None
-        if not start.startswith(ZIP_MAGIC):
-            looks = "a CSV or text file" if _looks_like_text(path) else "some other kind of file"
-            self.errors.at(
-                "",
-                f"this is not an Excel workbook (.xlsx): it looks like {looks}. Open it in "
-                "Excel and save it as an Excel Workbook (.xlsx)",
-            )
+        kind = lookalikes.sniff(path)
+        if kind == "ole":
+            return self._open_ole(path)
+        if kind != "zip":
+            self.errors.at("", lookalikes.not_a_workbook(path))
             return None
         try:
             with zipfile.ZipFile(path) as archive:
@@ -220,11 +212,23 @@ class AnnexA(ImportKind):
             )
             return None
         try:
-            return _read(lambda: python_calamine.CalamineWorkbook.from_path(str(path)))
+            return _read(lambda: _workbook(path))
         except python_calamine.PasswordError:
-            self.errors.at("", "the workbook is password-protected: remove the password")
+            self.errors.at("", _PASSWORD)
         except _Unreadable:
             self.errors.at("", _DAMAGED)
+        return None
+
+    def _open_ole(self, path: Path) -> python_calamine.CalamineWorkbook | None:
+        """An old-style .xls workbook (an OLE file), or None: an OLE file holding an
+        encrypted .xlsx is password-protected, any other one that calamine cannot read is
+        damaged."""
+        try:
+            return _read(lambda: _workbook(path))
+        except python_calamine.PasswordError:
+            self.errors.at("", _PASSWORD)
+        except _Unreadable:
+            self.errors.at("", _PASSWORD if _encrypted(path) else _DAMAGED_XLS)
         return None
 
     def _list_sheets(self, workbook: python_calamine.CalamineWorkbook) -> dict[int, str] | None:
@@ -238,12 +242,13 @@ class AnnexA(ImportKind):
             else:
                 ignored.append(name)
         if not sheets:
-            self.errors.at(
-                "",
-                "no List 6, List 7 or List 8 sheet found (the sheets are: "
-                + ", ".join(workbook.sheet_names)
-                + ")",
-            )
+            if not self._send_annex_a(workbook):
+                self.errors.at(
+                    "",
+                    "no List 6, List 7 or List 8 sheet found (the sheets are: "
+                    + ", ".join(workbook.sheet_names)
+                    + ")",
+                )
             return None
         if ignored:
             self.report.notes.append("Sheets not used here: " + ", ".join(ignored))
@@ -252,31 +257,60 @@ class AnnexA(ImportKind):
             self.report.notes.append("Lists not in the workbook: " + ", ".join(missing))
         return sheets
 
-    def _read_list(
+    def _rows(
         self, list_no: int, workbook: python_calamine.CalamineWorkbook, sheet_name: str
-    ) -> None:
-        label = f"List {list_no}"
+    ) -> list[tuple[int, list]] | None:
         try:
-            rows = _read(lambda: _rows(workbook.get_sheet_by_name(sheet_name)))
+            return _read(lambda: _rows(workbook.get_sheet_by_name(sheet_name)))
         except (_Unreadable, python_calamine.PasswordError):
-            self.errors.at(label, _DAMAGED)
-            return
-        header_row, header = _find_header(rows)
+            self.errors.at(sheet_name.strip(), _DAMAGED)
+            return None
+
+    def _has_episodes(self, read: dict[int, list | None]) -> bool:
+        """Whether any list read has a header row with its episode's start column."""
+        for list_no, rows in read.items():
+            _, header = self.headers.find_header(rows or [])
+            if header is not None and EPISODE[list_no][0] in self.headers.positions(header):
+                return True
+        return False
+
+    def _send_annex_a(self, workbook: python_calamine.CalamineWorkbook) -> bool:
+        """True (with the error) when the workbook is the area SEND inspection's Annex A (its
+        headers talk of EHC plans and SEN support)."""
+        headers = []
+        for name in workbook.sheet_names:
+            try:
+                rows = _read(lambda name=name: _rows(workbook.get_sheet_by_name(name)))
+            except (_Unreadable, python_calamine.PasswordError):
+                continue
+            headers += [cell for _, cells in rows[:HEADER_SEARCH_ROWS] for cell in cells]
+        if not lookalikes.send_annex_a(headers):
+            return False
+        self.errors.at(
+            "",
+            "this is the SEND Annex A (the area SEND inspection's lists of children with EHC "
+            "plans and SEN support), not the children's social care Annex A: import the "
+            "workbook with List 6, List 7 and List 8 (children in need, on a plan, looked after)",
+        )
+        return True
+
+    def _read_list(self, list_no: int, sheet_name: str, rows: list[tuple[int, list]]) -> None:
+        """Check every row of one list (errors name the sheet as the workbook names it)."""
+        label = sheet_name.strip()
+        header_row, header = self.headers.find_header(rows)
         if header is None:
             self.errors.at(
                 label,
-                f"no header row with a Child Unique ID column in the first {HEADER_SEARCH_ROWS}"
-                " rows",
+                f"no header row with a {self.headers.name('child_id')} column in the first "
+                f"{HEADER_SEARCH_ROWS} rows",
             )
             return
-        positions: dict[str, int] = {}
-        for index, title in enumerate(header):
-            column = HEADER_KEYS.get(_key(title))
-            if column is not None and column not in positions:
-                positions[column] = index
-        missing = [COLUMNS[c][0] for c in REQUIRED[list_no] if c not in positions]
-        for name in missing:
-            self.errors.at(f"{label}, row {header_row}", f"no column {name!r} in the header")
+        del rows[: rows.index((header_row, header)) + 1]  # the rows after it are the data
+        positions = self.headers.positions(header)
+        missing = [c for c in REQUIRED[list_no] if c not in positions]
+        for column in missing:
+            message = self.headers.missing(column, header, positions)
+            self.errors.at(f"{label}, row {header_row}", message)
         if missing:
             return
         headers = {c: str(header[i]).strip() for c, i in positions.items()}
@@ -295,40 +329,41 @@ class AnnexA(ImportKind):
         def at(column: str) -> str:
             return f"{where}, column {headers[column]}"
 
-        child_id = _text(values["child_id"])
-        if not child_id:
-            self.errors.at(at("child_id"), "is empty")
+        try:
+            child_id = read_child_id(values["child_id"], field=headers["child_id"])
+        except Implausible as e:
+            self.errors.at(at("child_id"), e.reason)
             return
-        # The Child Unique ID becomes the case reference: short and URL-safe, or refused.
-        problem = case_ref_problem(child_id)
-        if problem:
-            self.errors.at(at("child_id"), problem)
+        folded = self.folded.setdefault(child_id.casefold(), child_id)
+        if folded != child_id:
+            self.errors.at(
+                at("child_id"),
+                f"{child_id!r} differs from {folded!r} (elsewhere in the workbook) only in its "
+                "capitals: correct one of them so every list names the child the same way",
+            )
             return
         child = self.children.get(child_id)
         if child is None:
-            child = self.children[child_id] = Child(child_id)
-        birth = self._date(at("date_of_birth"), values["date_of_birth"], required=True)
+            child = self.children[child_id] = Child(child_id, at("child_id"))
+        if (child_id, list_no) in self.listed:
+            self.report.decided[f"rows merged as duplicates (a child again on List {list_no})"] += 1
+        self.listed.add((child_id, list_no))
+        birth = self._birth(list_no, at("date_of_birth"), values["date_of_birth"])
         if birth is not None:
-            if child.date_of_birth is None:
-                child.date_of_birth, child.birth_where = birth, where
-            elif birth != child.date_of_birth:
-                self.errors.at(
-                    at("date_of_birth"),
-                    f"{birth.isoformat()} differs from {child.date_of_birth.isoformat()} "
-                    f"({child.birth_where}) for child {child_id}",
-                )
+            self._gather_birth(child, birth)
         start_col, end_col, visit_col = EPISODE[list_no]
-        start = self._date(at(start_col), values[start_col], required=True)
-        end = self._date(at(end_col), values[end_col])
-        visit = self._date(at(visit_col), values[visit_col])
+        start = self._date(where, headers[start_col], values[start_col], list_no, required=True)
+        end = self._date(where, headers[end_col], values[end_col], list_no)
+        visit = self._date(where, headers[visit_col], values[visit_col], list_no)
         if start is not None and end is not None and end < start:
             self.errors.at(at(end_col), f"{end.isoformat()} is before the start {start}")
         closed = end is not None
         if list_no == 6 and "case_status" in values:
-            closed = closed or _key(_text(values["case_status"])) == "closedepisode"
-        facts = {}
-        if list_no == 7:
-            facts = self._facts(values, at)
+            closed = closed or word_key(_text(values["case_status"])) in CLOSED_STATUSES
+        facts = self._facts(values, headers, where) if list_no == 7 else {}
+        team = _text(values["team"])
+        if team and self._not_known(team, list_no, headers["team"]):
+            team = ""
         child.rows.append(
             Row(
                 where=where,
@@ -337,51 +372,125 @@ class AnnexA(ImportKind):
                 end=end,
                 closed=closed,
                 visit=visit,
-                team=_text(values["team"]),
+                team=team,
                 worker=_text(values["worker"]),
                 worker_where=at("worker"),
                 facts=facts,
             )
         )
 
-    def _facts(self, values: dict[str, Any], at: Any) -> dict[str, bool]:
-        facts = {}
-        if "previous_plans" in values:
-            raw = values["previous_plans"]
-            text = _text(raw)
-            if text:
-                try:
-                    number = float(text)
-                except ValueError:
-                    number = -1
-                if number < 0 or number != int(number):
-                    self.errors.at(at("previous_plans"), f"{text!r} is not a whole number")
-                else:
-                    facts["previous_child_protection_plans"] = number >= 1
-        if "latest_category" in values:
-            category = _key(_text(values["latest_category"]))
-            facts["physical_abuse_plan"] = category in ("physicalabuse", "physical", "phy")
-        if "emergency_protection" in values:
-            facts["emergency_protection"] = _key(_text(values["emergency_protection"])) in (
-                "yes",
-                "y",
-            )
-        return facts
+    def _not_known(self, text: str, list_no: int, header: str) -> bool:
+        """Whether an optional value is written as not known (then counted)."""
+        if word_key(text) not in self.not_known:
+            return False
+        self.report.decided[f"values read as not known (List {list_no}, {header})"] += 1
+        return True
 
-    def _date(self, where: str, value: Any, *, required: bool = False) -> date | None:
-        """The cell as a date, or None (an error added when it is not one, or is required)."""
+    def _birth(self, list_no: int, where: str, value: Any) -> Birth | None:
+        """What the row says of the child's birth, or None (with an error)."""
+        unborn_here = list_no in UNBORN_LISTS
+        text = _text(value) if isinstance(value, str) else ""
+        if not _present(value) or word_key(text) in self.unborn:
+            if unborn_here:
+                return Birth("due_unknown", None, where, said=_present(value))
+            self.errors.at(
+                where,
+                "is empty: a looked-after child has been born, so a date of birth is needed"
+                if not _present(value)
+                else f"is {text!r}, but a looked-after child has been born: give the date of birth",
+            )
+            return None
+        if word_key(text) in self.not_known:
+            unborn = " (or 'Unborn', or the expected date, for an unborn child)"
+            self.errors.at(
+                where,
+                f"is {text!r}: a date of birth is needed{unborn if unborn_here else ''}",
+            )
+            return None
+        try:
+            day = read_date(
+                value,
+                field=where,
+                as_of=self.as_of,
+                kind="birth_or_expected" if unborn_here else "birth",
+            )
+        except Implausible as e:
+            self.errors.at(where, e.reason)
+            return None
+        return Birth("due" if day > self.as_of else "born", day, where)
+
+    def _gather_birth(self, child: Child, birth: Birth) -> None:
+        """The child's birth over its rows: dated rows must agree; a blank date adds nothing
+        to a dated row, but a row saying unborn contradicts one giving a date of birth."""
+        known = child.birth
+        if known is None or (known.day is None and birth.day is not None and not known.said):
+            child.birth = birth
+            return
+        if birth.day is not None and known.day is not None:
+            if birth.day != known.day:
+                self.errors.at(
+                    birth.where,
+                    f"{birth.day.isoformat()} differs from {known.day.isoformat()} "
+                    f"({known.where}) for child {child.child_id}",
+                )
+            return
+        dated, unborn = (known, birth) if known.day is not None else (birth, known)
+        if dated.status == "born" and unborn.said:
+            self.errors.at(
+                birth.where,
+                f"says child {child.child_id} is unborn, but {dated.where} gives the date of "
+                f"birth {dated.day.isoformat()}: correct whichever is wrong",
+            )
+        elif dated is birth:
+            child.birth = birth
+
+    def _date(
+        self, row: str, header: str, value: Any, list_no: int, *, required: bool = False
+    ) -> date | None:
+        """The cell as a date, or None: empty or not known (counted) in an optional column;
+        an error when it is required, or not a plausible date."""
+        where = f"{row}, column {header}"
         if not _present(value):
             if required:
                 self.errors.at(where, "is empty")
             return None
-        day = _as_date(value)
-        if day is None:
-            self.errors.at(where, f"{_shown(value)!r} is not a date")
+        if isinstance(value, str) and word_key(value) in self.not_known:
+            if required:
+                self.errors.at(where, f"is {_text(value)!r}, but this date is needed")
+            else:
+                self._not_known(value, list_no, header)
             return None
-        if day > self.as_of:
-            self.errors.at(where, f"{day.isoformat()} is in the future")
+        try:
+            return read_date(value, field=header, as_of=self.as_of)
+        except Implausible as e:
+            self.errors.at(where, e.reason)
             return None
-        return day
+
+    def _facts(self, values: dict[str, Any], headers: dict[str, str], where: str) -> dict:
+        """List 7's facts (``[import.annex_a.facts]``) from its optional columns; a value not
+        known records no fact."""
+        facts = {}
+
+        def known(column: str) -> Any:
+            value = values.get(column)
+            if not _present(value):
+                return None
+            if isinstance(value, str) and self._not_known(value, 7, headers[column]):
+                return None
+            return value
+
+        if (raw := known("previous_plans")) is not None:
+            try:
+                count = read_at_least(raw, field=headers["previous_plans"])
+                facts["previous_child_protection_plans"] = count >= 1
+            except Implausible as e:
+                self.errors.at(f"{where}, column {headers['previous_plans']}", e.reason)
+        if (category := known("latest_category")) is not None:
+            key = header_key(_text(category))
+            facts["physical_abuse_plan"] = key in ("physicalabuse", "physical", "phy")
+        if (answer := known("emergency_protection")) is not None:
+            facts["emergency_protection"] = word_key(_text(answer)) in ("yes", "y")
+        return facts
 
     def _fact_indicators(self) -> dict[str, str]:
         """The facts mapping from config.toml, each indicator checked against the catalogue."""
@@ -401,16 +510,25 @@ class AnnexA(ImportKind):
     # --- mapping -----------------------------------------------------------------------------
 
     def _map_and_stage(self, facts: dict[str, str]) -> None:
-        staff = _StaffNames(self.db)
+        staff = _StaffNames(self.db, self.config["unallocated_workers"])
         teams = {r["name"].lower(): r["id"] for r in self.db.query(sql.SELECT_TEAMS_SQL)}
-        existing = {
-            r["case_ref"]: r["team_id"] for r in self.db.query(sql.SELECT_CASES_FOR_ANNEX_A_SQL)
-        }
+        existing = {r["case_ref"]: r for r in self.db.query(sql.SELECT_CASES_FOR_ANNEX_A_SQL)}
+        folded = {ref.casefold(): ref for ref in existing}
         visit_every = {n: self.config[f"visit_every_days_list_{n}"] for n in LISTS}
         new_teams: dict[str, str] = {}
         cases: list[tuple] = []
         observations: dict[str, tuple] = {}
         for child in self.children.values():
+            case = existing.get(child.child_id)
+            if case is None and child.child_id.casefold() in folded:
+                self.errors.at(
+                    child.where,
+                    f"{child.child_id!r} matches case {folded[child.child_id.casefold()]!r} "
+                    "only when capitals are ignored: correct the id in the workbook or the case "
+                    "system so they agree (the service does not guess which child it is)",
+                )
+                continue
+            birth = self._birth_to_store(child, case)
             open_rows = [r for r in child.rows if not r.closed]
             episodes = open_rows or child.rows
             status = "open" if open_rows else "closed"
@@ -426,7 +544,7 @@ class AnnexA(ImportKind):
             team_id = teams.get(team_name.lower()) if team_name else None
             team_key = None
             if not team_name:
-                team_id = (worker[1] if worker else None) or existing.get(child.child_id)
+                team_id = (worker[1] if worker else None) or (case["team_id"] if case else None)
                 if team_id is None:
                     team_name = self.config["unallocated_team"]
                     team_id = teams.get(team_name.lower())
@@ -442,7 +560,7 @@ class AnnexA(ImportKind):
             cases.append(
                 (
                     child.child_id,
-                    child.date_of_birth.isoformat() if child.date_of_birth else None,
+                    *birth,
                     team_id,
                     team_key,
                     worker[0] if worker else None,
@@ -474,6 +592,33 @@ class AnnexA(ImportKind):
             flush(self.db, sql.INSERT_ANNEX_A_CASE_SQL, cases[start : start + STAGING_BATCH])
         flush(self.db, sql.INSERT_DERIVED_OBSERVATION_SQL, list(observations.values()))
 
+    def _birth_to_store(self, child: Child, case: dict | None) -> tuple[str | None, str]:
+        """(date_of_birth, birth_status) for the case (see the cases table): an unborn child
+        with no due date keeps the day the service first read it as unborn, or the due date
+        another file gave; a case born here is not made unborn by a blank date."""
+        birth = child.birth
+        if birth is None:
+            return None, "born"  # an error was reported
+        held = (case["date_of_birth"], case["birth_status"]) if case else None
+        if birth.status != "born":
+            if held and held[1] == "born":
+                if birth.said or birth.day is not None:
+                    self.errors.at(
+                        birth.where,
+                        f"says child {child.child_id} is unborn, but the case here has the date "
+                        f"of birth {held[0]}: correct whichever is wrong",
+                    )
+                return held
+            self.report.decided["unborn children (pre-birth cases)"] += 1
+            if birth.day is not None:
+                return birth.day.isoformat(), "due"
+            if held:
+                return held  # due_unknown keeps its day; due keeps the date another file gave
+            return self.as_of.isoformat(), "due_unknown"
+        if held and held[1] != "born":
+            self.report.decided["unborn children now born"] += 1
+        return birth.day.isoformat(), "born"
+
     # --- apply -------------------------------------------------------------------------------
 
     def apply(self, params: dict[str, str]) -> None:
@@ -499,6 +644,89 @@ class AnnexA(ImportKind):
         )
 
 
+class _Headers:
+    """The columns' spellings from ``[import.annex_a.headers]``: which column a header is,
+    where the header row is, and the nearest header to one that is missing."""
+
+    def __init__(self, spellings: dict[str, list[str]]) -> None:
+        self.spellings = spellings
+        # header key -> (column, rank): a sheet with two spellings of one column reads the
+        # one listed first.
+        self.keys = {
+            header_key(h): (column, rank)
+            for column, headers in spellings.items()
+            for rank, h in enumerate(headers)
+        }
+
+    def name(self, column: str) -> str:
+        return self.spellings[column][0]
+
+    def column(self, header: Any) -> tuple[str, int] | None:
+        if not isinstance(header, str):
+            return None
+        found = self.keys.get(header_key(header))
+        if found is None and _child_id_like(header):
+            return "child_id", len(self.spellings["child_id"])
+        return found
+
+    def find_header(self, rows: list[tuple[int, list]]) -> tuple[int, list | None]:
+        """(row number, cells) of the first of the top rows with a child id header."""
+        for number, cells in rows[:HEADER_SEARCH_ROWS]:
+            if any((self.column(cell) or ("",))[0] == "child_id" for cell in cells):
+                return number, cells
+        return 0, None
+
+    def positions(self, header: list) -> dict[str, int]:
+        """Each column the header row has, at its position (the best-ranked spelling)."""
+        best: dict[str, tuple[int, int]] = {}
+        for index, title in enumerate(header):
+            found = self.column(title)
+            if found and (found[0] not in best or found[1] < best[found[0]][1]):
+                best[found[0]] = (index, found[1])
+        return {column: index for column, (index, _) in best.items()}
+
+    def missing(self, column: str, header: list, found: dict[str, int]) -> str:
+        """The error for a column the header row lacks, naming the nearest header it has: of
+        the headers not already read as a column (``found``), the one most like any spelling
+        of ``column`` (``difflib``'s ratio, at least NEAR_HEADER)."""
+        wanted = self.name(column)
+        taken = set(found.values())
+        nearest, best = "", NEAR_HEADER
+        for index, cell in enumerate(header):
+            if index in taken or not isinstance(cell, str) or not header_key(cell):
+                continue
+            for spelling in self.spellings[column]:
+                ratio = difflib.SequenceMatcher(
+                    None, header_key(spelling), header_key(cell)
+                ).ratio()
+                if ratio >= best:
+                    nearest, best = cell.strip(), ratio
+        text = f"no column {wanted!r} in the header"
+        if nearest:
+            return (
+                f"{text}; the nearest is {nearest!r}: if that is this column, add its spelling "
+                f"to {column} in [import.annex_a.headers] (config.toml)"
+            )
+        return f"{text}, nor any spelling [import.annex_a.headers] {column} lists"
+
+
+def _child_id_like(header: str) -> bool:
+    words = " ".join(re.findall(r"[a-z0-9]+", header.casefold().replace("'", "")))
+    return CHILD_ID_LIKE.fullmatch(words) is not None
+
+
+def _workbook(path: Path) -> python_calamine.CalamineWorkbook:
+    """The workbook read by its content (an .xls, .xlsx or .xlsm, whatever the file is named:
+    an upload waits under a name of the service's own)."""
+    with open(path, "rb") as f:
+        return python_calamine.CalamineWorkbook.from_filelike(f)
+
+
+def _encrypted(path: Path) -> bool:
+    with open(path, "rb") as f:
+        return ENCRYPTED_PACKAGE in f.read()
+
+
 class _Unreadable(Exception):
     """The workbook reader failed on this file."""
 
@@ -521,6 +749,15 @@ _DAMAGED = (
     "the workbook cannot be read: it is damaged or incomplete (was it fully copied or "
     "uploaded?). Open it in Excel and save it again as an Excel Workbook (.xlsx)"
 )
+_DAMAGED_XLS = (
+    "the workbook cannot be read: it is an old-style .xls file that is damaged or incomplete "
+    "(was it fully copied or uploaded?). Open it in Excel and save it as an Excel Workbook "
+    "(.xlsx)"
+)
+_PASSWORD = (
+    "the workbook is password-protected: open it in Excel, remove the password (File, Info, "
+    "Protect Workbook), and save it again"
+)
 _FACT_WORDS = {
     "previous_child_protection_plans": "one or more previous child protection plans",
     "physical_abuse_plan": "child protection plan for physical abuse",
@@ -529,18 +766,23 @@ _FACT_WORDS = {
 
 
 class _StaffNames:
-    """Staff matched by name, ignoring case and runs of spaces (non-breaking ones too)."""
+    """Staff matched by name, ignoring case and runs of spaces (non-breaking ones too); the
+    placeholder names (``[import.annex_a] unallocated_workers``) mean nobody is allocated."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Any, placeholders: list[str]) -> None:
         self.by_name: dict[str, list[dict]] = {}
         for r in db.query(sql.SELECT_STAFF_NAMES_SQL):
-            self.by_name.setdefault(_name_key(r["name"]), []).append(r)
+            self.by_name.setdefault(word_key(r["name"]), []).append(r)
+        self.placeholders = {word_key(p) for p in placeholders}
 
     def match(self, name: str, where: str, errors: Any, report: Any) -> tuple[int, int] | None:
         """(staff id, team id) of the allocated worker, or None when nobody is allocated (or
         the name matches nobody, or several: an error)."""
-        key = _name_key(name)
-        if key in UNALLOCATED:
+        key = word_key(name)
+        if not key:
+            return None
+        if key in self.placeholders:
+            report.decided[f"placeholder workers read as unallocated ({name!r})"] += 1
             return None
         found = self.by_name.get(key, [])
         if not found:
@@ -548,7 +790,8 @@ class _StaffNames:
             errors.at(
                 where,
                 f"{name!r} matches no member of staff: import staff first "
-                "(hotspots import staff), with this name as the workbook spells it",
+                "(hotspots import staff), with this name as the workbook spells it; if it "
+                "means nobody is allocated, add it to [import.annex_a] unallocated_workers",
             )
             return None
         if len(found) > 1:
@@ -573,70 +816,28 @@ def _rows(sheet: python_calamine.CalamineSheet) -> list[tuple[int, list]]:
     return list(enumerate(rows, start=1))
 
 
-def _find_header(rows: list[tuple[int, list]]) -> tuple[int, list | None]:
-    wanted = _key(COLUMNS["child_id"][0])
-    for index, (number, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]):
-        if any(_key(cell) == wanted for cell in cells if isinstance(cell, str)):
-            del rows[: index + 1]  # the rows after the header are the data
-            return number, cells
-    return 0, None
-
-
 def _present(value: Any) -> bool:
     return value is not None and not (isinstance(value, str) and not value.strip())
 
 
 def _text(value: Any) -> str:
     """A cell as text: a whole number without ``.0``, dates as YYYY-MM-DD, prefixes such as
-    ``a) `` removed."""
+    ``a) `` removed, runs of (non-breaking) spaces as one."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()[:10]
-    return PREFIX.sub("", str(value).replace("\xa0", " ").strip())
-
-
-def _shown(value: Any) -> str:
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value).strip()
-
-
-def _as_date(value: Any) -> date | None:
-    if isinstance(value, datetime):
-        return value.date()
     if isinstance(value, date):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if 1 <= value <= MAX_EXCEL_SERIAL:
-            return EXCEL_EPOCH + timedelta(days=int(value))
-        return None
-    text = PREFIX.sub("", str(value).strip())
-    if len(text) > 10 and text[10] in " T":  # a time after the date: 2026-01-02 00:00:00
-        text = text[:10]
-    for pattern in TEXT_DATE_FORMATS:
-        try:
-            return datetime.strptime(text, pattern).date()
-        except ValueError:
-            continue
-    return None
+        return value.isoformat()[:10]
+    return _PREFIX.sub("", " ".join(str(value).replace("\xa0", " ").split()))
 
 
-def _looks_like_text(path: Path) -> bool:
-    with open(path, "rb") as f:
-        start = f.read(4096)
-    try:
-        start.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return b"\0" not in start
+_PREFIX = re.compile(r"^[a-z]\)\s*", re.IGNORECASE)
 
 
 def iter_list_rows(path: Path, list_no: int) -> Iterator[list]:
     """Every row of one list's sheet (for the benchmark's comparison of readers)."""
-    workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+    workbook = _workbook(path)
     for name in workbook.sheet_names:
         match = LIST_SHEET.match(name)
         if match and int(match.group(1)) == list_no:

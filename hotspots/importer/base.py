@@ -37,6 +37,10 @@ from hotspots.storage import write_transaction
 
 # Enough to fix a file by; a million bad rows must not bury the first ones.
 MAX_ERRORS_LISTED = 100
+# Warnings (what was imported but needs a person's eye) listed before "and N more".
+MAX_WARNINGS_LISTED = 50
+# The heading of what an import decided about values that were not errors.
+DECIDED = "Decided (counted, not errors)"
 BULK_LOAD_CACHE_KIB = 262_144  # 256 MiB of page cache during an import or the demo load
 
 
@@ -64,7 +68,12 @@ class ImportReport:
     """What an import read, did (or, in a dry run, would do), skipped and could not map.
 
     Every count is keyed by words a person reads (``cases created``), in the order the kind
-    added them; ``outcome`` is ``imported``, ``dry_run`` or ``rejected``.
+    added them; ``outcome`` is ``imported``, ``dry_run`` or ``rejected``. ``decided`` counts
+    what the importer decided about values that were not errors (rows merged as duplicates,
+    values read as not known, placeholder workers read as unallocated, unborn children);
+    ``warnings`` lists what was imported but needs a person's eye (a birth date that differs
+    from the case's, a team with no manager), the first MAX_WARNINGS_LISTED of
+    ``warning_total``.
     """
 
     kind: str
@@ -77,11 +86,20 @@ class ImportReport:
     skipped: Counter[str] = field(default_factory=Counter)
     unmapped: Counter[str] = field(default_factory=Counter)
     unmatched_workers: Counter[str] = field(default_factory=Counter)
+    decided: Counter[str] = field(default_factory=Counter)
+    warnings: list[str] = field(default_factory=list)
+    warning_total: int = 0
     notes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     error_total: int = 0
     rescored: int | None = None
     audit_id: int | None = None
+
+    def warn(self, text: str) -> None:
+        """Something imported that a person should check (listed up to a budget, all counted)."""
+        self.warning_total += 1
+        if len(self.warnings) < MAX_WARNINGS_LISTED:
+            self.warnings.append(text)
 
     def headline(self) -> str:
         if self.outcome == "rejected":
@@ -107,6 +125,14 @@ class ImportReport:
             if counter:
                 lines.append(f"{heading}:")
                 lines += [f"  {key}: {n}" for key, n in sorted(counter.items())]
+        if self.decided:
+            lines.append(f"{DECIDED}:")
+            lines += [f"  {key}: {n:,}" for key, n in self.decided.items()]
+        if self.warnings:
+            lines.append("Warnings:")
+            lines += [f"  {warning}" for warning in self.warnings]
+            if self.warning_total > len(self.warnings):
+                lines.append(f"  and {self.warning_total - len(self.warnings)} more")
         lines += self.notes
         if self.errors:
             lines.append("Errors:")
@@ -133,6 +159,9 @@ class ImportReport:
             "skipped": dict(self.skipped),
             "unmapped": dict(self.unmapped),
             "unmatched_workers": dict(self.unmatched_workers),
+            "decided": dict(self.decided),
+            "warnings": self.warnings,
+            "warning_total": self.warning_total,
             "notes": self.notes,
             "errors": self.errors,
             "error_total": self.error_total,
@@ -169,6 +198,10 @@ def stored_report(db: sqlite_utils.Database, audit_id: int) -> dict[str, Any] | 
         skipped=Counter(data["skipped"]),
         unmapped=Counter(data["unmapped"]),
         unmatched_workers=Counter(data["unmatched_workers"]),
+        # Reports kept before these were counted have none.
+        decided=Counter(data.get("decided", {})),
+        warnings=data.get("warnings", []),
+        warning_total=data.get("warning_total", 0),
         notes=data["notes"],
         errors=data["errors"],
         error_total=data["error_total"],
@@ -225,6 +258,9 @@ class ImportKind:
     title: ClassVar[str]
     summary: ClassVar[str]  # one sentence for the Import data page
     suffixes: ClassVar[tuple[str, ...]]
+    # Whether the kind creates teams or moves cases or staff between them: then the report
+    # warns of every team left without a manager (and so without a digest).
+    changes_teams: ClassVar[bool] = False
 
     def __init__(
         self,
@@ -305,6 +341,8 @@ def run_import(
                 try:
                     with write_transaction(db):
                         importer.apply(params)
+                        if kind.changes_teams:
+                            warn_of_teams_without_manager(db, report)
                         if dry_run:
                             raise _DryRun
                         report.outcome = "imported"
@@ -328,6 +366,27 @@ def run_import(
     elif rescore:
         report.rescored = rescoring.rescore_changed(db, settings, as_of=as_of, now=now)
     return report
+
+
+# Teams named in the report before "and N more teams".
+TEAMS_NAMED = 10
+
+
+def warn_of_teams_without_manager(db: sqlite_utils.Database, report: ImportReport) -> None:
+    """A warning for each team in use that has no manager: nobody receives its digest, so its
+    hotspots and unallocated cases reach no one's inbox (counted once the import is applied,
+    so a dry run warns of what the import would leave)."""
+    teams = sql.teams_without_manager(db)
+    for team in teams[:TEAMS_NAMED]:
+        cases = team["open_cases"]
+        holding = f"its {cases:,} open case{'' if cases == 1 else 's'}" if cases else "it"
+        report.warn(
+            f"Team {team['name']!r} has no manager, so no digest goes out for {holding}: "
+            f"add one (a staff import with role manager and team {team['name']!r}, or "
+            "Add a person on the People page, /admin/people/new)"
+        )
+    if len(teams) > TEAMS_NAMED:
+        report.warn(f"and {len(teams) - TEAMS_NAMED} more teams without a manager")
 
 
 AUDIT_ACTIONS = {"imported": "import", "dry_run": "import_dry_run", "rejected": "import_rejected"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 import sqlite_utils
@@ -10,13 +9,11 @@ import sqlite_utils
 from hotspots import nhs_number
 from hotspots.importer.base import changes
 from hotspots.importer.csvfile import Checker, CsvKind
-from hotspots.params import case_ref_problem, parse_id
+from hotspots.params import parse_id
 from hotspots.storage import imports as sql
 
 CASE_STATUSES = ("open", "closed")
 MAX_VISIT_EVERY_DAYS = 365
-# No case is open for anyone older than this (care leavers are supported to 25).
-MAX_AGE_YEARS = 26
 
 
 class CasesChecker(Checker):
@@ -26,30 +23,11 @@ class CasesChecker(Checker):
         self.staff_by_email = self.staff()
         self.optional_columns: tuple[str, ...] = ()  # set by the staging from the header
 
-    def old_enough_to_be_a_case(self, n: int, dob: str) -> bool:
-        """False (with an error) for a date of birth more than MAX_AGE_YEARS ago."""
-        as_of = self.dates.as_of
-        try:
-            earliest = as_of.replace(year=as_of.year - MAX_AGE_YEARS)
-        except ValueError:  # 29 February
-            earliest = as_of.replace(year=as_of.year - MAX_AGE_YEARS, day=28)
-        if date.fromisoformat(dob) < earliest:
-            self.add(
-                n,
-                "date_of_birth",
-                f"{dob} would make the child over {MAX_AGE_YEARS}: check the year",
-            )
-            return False
-        return True
-
     def check(self, n: int, values: list[str]) -> tuple | None:
         ref, initials, dob, team, worker, opened, every, last_visit, status, nhs = values
         ok = True
-        problem = case_ref_problem(ref)
-        if problem:
-            self.add(n, "case_ref", problem)
-            ok = False
-        elif not self.first_time(n, "case_ref", ref):
+        ref = self.case_ref(n, ref)
+        if ref is None or not self.first_time(n, "case_ref", ref):
             ok = False
         letters = "".join(c for c in initials if c.isalpha()).upper()
         if not initials:
@@ -59,10 +37,7 @@ class CasesChecker(Checker):
             # Initials only: the service keeps no names.
             self.add(n, "initials", "should be the child's initials, 1 to 4 letters")
             ok = False
-        if self.date(n, "date_of_birth", dob):
-            ok = self.old_enough_to_be_a_case(n, dob) and ok
-        else:
-            ok = False
+        ok = self.date(n, "date_of_birth", dob, kind="birth") and ok
         team_id = self.teams.get(team.lower())
         if team_id is None:
             reason = "is empty" if not team else f"unknown team {team!r}"
@@ -144,6 +119,7 @@ class Cases(CsvKind):
     )
     optional_columns = ("nhs_number",)
     checker = CasesChecker
+    changes_teams = True
 
     def write(self, params: dict[str, str]) -> tuple[int, int, int]:
         return write_cases(self.db, self.row_checker, params)

@@ -8,17 +8,23 @@ cases this service already has.
   ``Gender``, ``PreProceedingsandFGDM``…) is ignored, so both the 2024–25 and 2026–27
   editions read. Parsed with defusedxml, streaming: a DTD, an entity or an external
   reference is refused (no entity expansion, no network), so an XML bomb cannot go off.
-- **Checks**: every child's identifier, dates and factor codes (``Child 7310000,
-  assessment 1, AssessmentFactors: 'RB' is not a factor code``).
+  Another return (its ``Collection`` not ``CIN``, a SEN2's ``Persons``, an SSDA903 CSV, a
+  workbook) is refused with what it is (``hotspots.importer.lookalikes``).
+- **Checks**: every child's identifier, dates (``hotspots.plausibility``: the rules every
+  import shares) and factor codes, alone or with their label (``Child 7310000, assessment 1,
+  AssessmentFactors: 'RB' is not a factor code``).
 - **Mapping**: ``[import.cin_census.factors]`` in config.toml, indicator → factor codes.
   Codes mapped to no indicator (and 21, no factors) are counted in the report; children who
-  are not cases here are skipped and counted.
-- **Apply**: the derived observations, keyed by child, assessment and factor, so importing the
-  same census again changes nothing.
+  are not cases here are skipped and counted, and those matching a case only when capitals
+  are ignored are listed, not matched. A born case's differing birth date is a warning; an
+  unborn case takes the census's birth or due date.
+- **Apply**: the unborn cases' births, then the derived observations, keyed by child,
+  assessment and factor, so importing the same census again changes nothing.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from datetime import date
@@ -28,8 +34,9 @@ from typing import Any
 import defusedxml
 import defusedxml.ElementTree as SafeElementTree
 
-from hotspots.dates import parse_date
+from hotspots.importer import lookalikes
 from hotspots.importer.base import ImportKind, changes, flush
+from hotspots.plausibility import DateKind, Implausible, read_child_id, read_iso_date
 from hotspots.storage import imports as sql
 
 # The DfE's assessment factor codes (children in need census guide), in words for the report.
@@ -78,6 +85,8 @@ FACTOR_CODES = {
     "24A": "child criminal exploitation",
 }
 STAGING_BATCH = 20_000
+# A factor written with its label ("2B - Drug misuse parent", "21: No factors"): the code.
+FACTOR_WITH_LABEL = re.compile(r"([0-9]{1,2}[A-Za-z]?)(?:\s*[-–—:.)]\s*|\s+)\S.*")
 
 
 def _local(tag: str) -> str:
@@ -98,19 +107,27 @@ class CinCensus(ImportKind):
         self.assessments = 0
         self.factors = 0
         self.staged: dict[str, tuple] = {}
+        self.births: dict[str, tuple] = {}  # unborn cases' births the census now gives
+        self.seen: set[str] = set()
 
     def create_staging(self) -> None:
         self.drop_staging()
         self.db.execute(sql.CREATE_DERIVED_OBSERVATIONS_SQL)
+        self.db.execute(sql.CREATE_CENSUS_BIRTHS_SQL)
 
     def drop_staging(self) -> None:
         self.db.execute(sql.DROP_DERIVED_OBSERVATIONS_SQL)
+        self.db.execute(sql.DROP_CENSUS_BIRTHS_SQL)
 
     # --- what the file holds -----------------------------------------------------------------
 
     def stage(self, path: Path) -> None:
         self.mapping = self._mapping()
-        self.cases = {r["case_ref"] for r in self.db.query(sql.SELECT_CASE_REFS_SQL)}
+        self.cases = {
+            r["case_ref"]: (r["date_of_birth"], r["birth_status"])
+            for r in self.db.query(sql.SELECT_CASE_BIRTHS_SQL)
+        }
+        self.folded = {ref.casefold(): ref for ref in self.cases}
         limit_mb = self.config["max_file_mb"]
         size = path.stat().st_size
         if size == 0:
@@ -123,9 +140,17 @@ class CinCensus(ImportKind):
                 f"accepted ([import.cin_census] max_file_mb in config.toml)",
             )
             return
+        if other := lookalikes.not_a_census(path):
+            self.errors.at("", other)
+            return
         try:
             for child in self._children(path):
                 self._read_child(child)
+            if not self.children and not self.errors.total:
+                raise _NotCensus(
+                    "the file has no Child elements (Message/Children/Child), so it holds no "
+                    "children: is it a complete CIN census file?"
+                )
         except ElementTree.ParseError as e:
             line, column = e.position
             self.errors.at(
@@ -153,6 +178,7 @@ class CinCensus(ImportKind):
                     sql.INSERT_DERIVED_OBSERVATION_SQL,
                     batch[start : start + STAGING_BATCH],
                 )
+            flush(self.db, sql.INSERT_CENSUS_BIRTH_SQL, list(self.births.values()))
 
     def _children(self, path: Path) -> Iterator[ElementTree.Element]:
         """Each Child element, whole, then freed (a census of any size reads in flat memory)."""
@@ -165,16 +191,27 @@ class CinCensus(ImportKind):
         )
         path_open: list[ElementTree.Element] = []  # the elements open around this point
         for event, element in events:
+            name = _local(element.tag)
             if event == "start":
-                if not path_open and _local(element.tag) != "Message":
+                if not path_open and name != "Message":
                     raise _NotCensus(
                         "this is not a CIN census file: its outer element is "
-                        f"<{_local(element.tag)}>, not <Message>"
+                        f"<{name}>, not <Message>"
                     )
+                if len(path_open) == 1 and name == "Persons":
+                    raise _NotCensus(f"this is {lookalikes.COLLECTIONS['SEN2']}, not a CIN census")
                 path_open.append(element)
                 continue
             path_open.pop()
-            if _local(element.tag) == "Child":
+            if name == "Collection" and [_local(e.tag) for e in path_open] == [
+                "Message",
+                "Header",
+                "CollectionDetails",
+            ]:
+                other = lookalikes.collection(element.text or "")
+                if other:
+                    raise _NotCensus(f"this is {other}, not a CIN census")
+            if name == "Child":
                 yield element
                 if path_open:
                     path_open[-1].remove(element)  # free what has been read
@@ -184,21 +221,32 @@ class CinCensus(ImportKind):
     def _read_child(self, child: ElementTree.Element) -> None:
         self.children += 1
         identifiers = _first(child, "ChildIdentifiers")
-        child_id = _text(_first(identifiers, "LAchildID")) if identifiers is not None else ""
-        if not child_id:
+        written = _text(_first(identifiers, "LAchildID")) if identifiers is not None else ""
+        if not written:
             self.errors.at(f"Child number {self.children} in the file", "has no LAchildID")
             return
+        try:
+            child_id = read_child_id(written, field="LAchildID")  # 10721552.0 is 10721552
+        except Implausible:
+            child_id = written  # no case here can have it: counted as not a case here
         where = f"Child {child_id}"
-        birth = _first(identifiers, "PersonBirthDate")
-        expected = _first(identifiers, "ExpectedPersonBirthDate")
-        if birth is not None and _text(birth):
-            self._date(f"{where}, PersonBirthDate", _text(birth))
-        elif expected is not None and _text(expected):
-            self._date(f"{where}, ExpectedPersonBirthDate", _text(expected), future_ok=True)
-        else:
-            self.errors.at(where, "has neither PersonBirthDate nor ExpectedPersonBirthDate")
+        if child_id in self.seen:
+            self.report.decided["children in the census more than once (merged)"] += 1
+        self.seen.add(child_id)
+        birth = self._birth(where, identifiers)
         is_case = child_id in self.cases
-        if not is_case:
+        if is_case and birth is not None:
+            self._compare_birth(where, child_id, birth)
+        elif not is_case and child_id.casefold() in self.folded:
+            self.report.decided[
+                "ids matching a case only when capitals are ignored (not matched)"
+            ] += 1
+            self.report.warn(
+                f"{where}: matches case {self.folded[child_id.casefold()]} only when capitals "
+                "are ignored, so it was not matched: correct the id in the census or in the "
+                "case system so they agree"
+            )
+        elif not is_case:
             self.report.skipped["children who are not cases here"] += 1
         number = 0
         for details in _all(child, "CINdetails"):
@@ -206,6 +254,51 @@ class CinCensus(ImportKind):
                 number += 1
                 self.assessments += 1
                 self._read_assessment(child_id, number, assessment, stage=is_case)
+
+    def _birth(self, where: str, identifiers: ElementTree.Element | None) -> tuple | None:
+        """("born" or "due", the day) from PersonBirthDate or ExpectedPersonBirthDate, or None
+        (with an error when neither is there or the date is implausible)."""
+        born = _text(_first(identifiers, "PersonBirthDate"))
+        expected = _text(_first(identifiers, "ExpectedPersonBirthDate"))
+        if born:
+            day = self._date(f"{where}, PersonBirthDate", born, kind="birth")
+            return ("born", day) if day else None
+        if expected:
+            day = self._date(f"{where}, ExpectedPersonBirthDate", expected, kind="expected_birth")
+            if day:
+                self.report.decided["unborn children (an expected date of birth)"] += 1
+            return ("due", day) if day else None
+        self.errors.at(where, "has neither PersonBirthDate nor ExpectedPersonBirthDate")
+        return None
+
+    def _compare_birth(self, where: str, child_id: str, birth: tuple) -> None:
+        """The census's birth against the case's: an unborn case takes the census's birth or
+        due date (a later file says more); a born case's differing date is a warning with
+        both dates, the case left as it is (which is right is for a person to say)."""
+        status, day = birth
+        held_day, held_status = self.cases[child_id]
+        if held_status != "born":
+            if (day.isoformat(), status) != (held_day, held_status):
+                self.births[child_id] = (child_id, day.isoformat(), status)
+                key = (
+                    "unborn children now born"
+                    if status == "born"
+                    else ("unborn children's expected dates of birth updated")
+                )
+                self.report.decided[key] += 1
+            return
+        if status == "due":
+            self.report.decided["birth dates that differ from the case's (warned)"] += 1
+            self.report.warn(
+                f"{where}: the census gives an expected date of birth, {day.isoformat()}, but "
+                f"the case has the date of birth {held_day}: check the child's record"
+            )
+        elif day.isoformat() != held_day:
+            self.report.decided["birth dates that differ from the case's (warned)"] += 1
+            self.report.warn(
+                f"{where}: the census gives the date of birth {day.isoformat()}, the case "
+                f"{held_day}: the case is not changed; correct whichever is wrong"
+            )
 
     def _read_assessment(
         self, child_id: str, number: int, assessment: ElementTree.Element, *, stage: bool
@@ -220,6 +313,8 @@ class CinCensus(ImportKind):
             for factor in _all(factors, "AssessmentFactors"):
                 self.factors += 1
                 code = _text(factor).upper()
+                if labelled := FACTOR_WITH_LABEL.fullmatch(code):
+                    code = labelled[1]  # 2B - Drug misuse parent: read by its code
                 if not code:
                     self.errors.at(f"{where}, AssessmentFactors", "is empty")
                 elif code not in FACTOR_CODES:
@@ -255,18 +350,14 @@ class CinCensus(ImportKind):
                     note,
                 )
 
-    def _date(self, where: str, text: str, *, future_ok: bool = False) -> date | None:
+    def _date(self, where: str, text: str, *, kind: DateKind = "event") -> date | None:
         if not text:
             return None
         try:
-            day = parse_date(text)
-        except ValueError as e:
-            self.errors.at(where, str(e))
+            return read_iso_date(text, field=where, as_of=self.as_of, kind=kind)
+        except Implausible as e:
+            self.errors.at(where, e.reason)
             return None
-        if day > self.as_of and not future_ok:
-            self.errors.at(where, f"{day.isoformat()} is in the future")
-            return None
-        return day
 
     def _mapping(self) -> dict[str, list[str]]:
         """Factor code → indicators, from config.toml, checked against the catalogue and the
@@ -291,6 +382,7 @@ class CinCensus(ImportKind):
     # --- apply -------------------------------------------------------------------------------
 
     def apply(self, params: dict[str, str]) -> None:
+        self.db.execute(sql.UPDATE_CENSUS_BIRTHS_SQL)
         updated = changes(self.db, sql.UPDATE_DERIVED_OBSERVATIONS_SQL)
         created = changes(self.db, sql.INSERT_DERIVED_OBSERVATIONS_SQL, {"now": params["now"]})
         self.report.counts.update(

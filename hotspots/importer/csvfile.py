@@ -23,9 +23,10 @@ from typing import Any, ClassVar
 
 import sqlite_utils
 
-from hotspots.dates import parse_date
+from hotspots.importer import lookalikes
 from hotspots.importer.base import Errors, ImportKind, ImportReport, flush
 from hotspots.params import control_character
+from hotspots.plausibility import DateKind, Implausible, read_child_id, read_iso_date
 from hotspots.storage import imports as sql
 
 # Rows staged per executemany: large enough to be fast, small enough to keep memory flat.
@@ -34,8 +35,6 @@ STAGING_BATCH = 20_000
 MAX_FIELD_LENGTH = 254
 # Columns allowed to be longer, and their limit.
 LONG_COLUMNS = {"note": 2000}
-# Any date before this is a typing error (a year of 1800, 0202).
-EARLIEST_DATE = date(1900, 1, 1)
 
 UTF8_BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -75,14 +74,24 @@ class CsvKind(ImportKind):
         self.db.execute(self.staging_sql()[0])
 
     def stage(self, path: Path) -> None:
+        if path.stat().st_size and lookalikes.sniff(path) in ("zip", "ole"):
+            self.errors.add(
+                1,
+                None,
+                "this is an Excel workbook, not a CSV file: the Annex A workbook is imported as "
+                "annex-a; any other sheet, save it as CSV UTF-8",
+            )
+            self.report.read["rows"] = 0
+            return
         rows = _stage(
             self.db,
-            self.staging_sql()[2],
+            self.name,
             self.columns,
             path,
             self.row_checker,
             self.errors,
             self.optional_columns,
+            insert=self.staging_sql()[2],
         )
         self.report.read["rows"] = rows
 
@@ -216,12 +225,14 @@ def _is_utf8(path: Path) -> bool:
 
 def _stage(
     db: sqlite_utils.Database,
-    insert: str,
+    kind: str,
     columns: tuple[str, ...],
     path: Path,
     checker: Any,
     errors: Errors,
     optional: tuple[str, ...] = (),
+    *,
+    insert: str,
 ) -> int:
     """Check every row, staging good ones (with ``insert``) while the file is still
     error-free; return the number of data rows read. The checker gets ``columns`` then
@@ -235,6 +246,9 @@ def _stage(
     if header is None:
         if not errors.total:
             errors.add(1, None, "the file is empty; expected a header row: " + ",".join(columns))
+        return 0
+    if (other := lookalikes.csv_file(header)) and not set(columns) <= set(header):
+        errors.add(1, None, f"this is {other}, not a {kind} file")
         return 0
     if not _header_ok(header, columns + optional, errors, optional):
         return 0
@@ -343,29 +357,28 @@ def _header_ok(
 
 
 class Dates:
-    """Checks ISO dates against ``as_of``, remembering each distinct text (files repeat
-    the same few hundred days a million times)."""
+    """Checks ISO dates against ``as_of`` (``hotspots.plausibility``), remembering each distinct
+    text (files repeat the same few hundred days a million times): ``reasons`` for the dates
+    of events, ``birth_reasons`` for dates of birth."""
 
     def __init__(self, as_of: date) -> None:
         self.as_of = as_of
         self.reasons: dict[str, str | None] = {}
+        self.birth_reasons: dict[str, str | None] = {}
 
-    def reason(self, text: str) -> str | None:
-        """Why ``text`` is not an acceptable date, or None when it is."""
+    def reason(self, text: str, kind: DateKind = "event") -> str | None:
+        """Why ``text`` is not an acceptable date of ``kind``, or None when it is."""
+        known = self.birth_reasons if kind == "birth" else self.reasons
         try:
-            return self.reasons[text]
+            return known[text]
         except KeyError:
             pass
         try:
-            day = parse_date(text)
+            read_iso_date(text, field="", as_of=self.as_of, kind=kind)
             reason = None
-            if day > self.as_of:
-                reason = f"{text} is in the future"
-            elif day < EARLIEST_DATE:
-                reason = f"{text} is before {EARLIEST_DATE.year}: check the year"
-        except ValueError as e:
-            reason = str(e)
-        self.reasons[text] = reason
+        except Implausible as e:
+            reason = e.reason
+        known[text] = reason
         return reason
 
 
@@ -393,13 +406,15 @@ class Checker:
         self.seen[key] = n
         return True
 
-    def date(self, n: int, column: str, text: str, *, required: bool = True) -> bool:
+    def date(
+        self, n: int, column: str, text: str, *, required: bool = True, kind: DateKind = "event"
+    ) -> bool:
         if not text:
             if required:
                 self.add(n, column, "is empty")
                 return False
             return True
-        reason = self.dates.reason(text)
+        reason = self.dates.reason(text, kind)
         if reason:
             self.add(n, column, reason)
             return False
@@ -423,13 +438,19 @@ class Checker:
     def case_ids(self) -> dict[str, int]:
         return {r["case_ref"]: r["id"] for r in self.db.query(sql.SELECT_CASE_REFS_SQL)}
 
-    def case_id(self, n: int, ref: str) -> int | None:
+    def case_ref(self, n: int, text: str) -> str | None:
+        """The case reference in a row (``123.0`` read as ``123``), or None with an error."""
+        try:
+            return read_child_id(text, field="case_ref")
+        except Implausible as e:
+            self.add(n, "case_ref", e.reason)
+            return None
+
+    def case_id(self, n: int, text: str) -> int | None:
+        ref = self.case_ref(n, text)
+        if ref is None:
+            return None
         case_id = self.cases.get(ref)
         if case_id is None:
-            if ref:
-                self.add(
-                    n, "case_ref", f"unknown case_ref {ref!r} (import it in a cases file first)"
-                )
-            else:
-                self.add(n, "case_ref", "is empty")
+            self.add(n, "case_ref", f"unknown case_ref {ref!r} (import it in a cases file first)")
         return case_id

@@ -84,7 +84,7 @@ class IncidentsChecker(Checker):
             occurred_on=occurred_on,
             known_on=known_on,
             as_of=self.dates.as_of,
-            date_of_birth=parse_date(self.births[case_id]),
+            date_of_birth=parse_date(born) if (born := self.births[case_id]) else None,
         ):
             self.add(n, column, reason)
             ok = False

@@ -100,6 +100,7 @@ class Staff(CsvKind):
     summary = "email, name, role, team. Creates the teams and names the workers: import it first."
     columns = ("email", "name", "role", "team")
     checker = StaffChecker
+    changes_teams = True
 
     def write(self, params: dict[str, str]) -> tuple[int, int, int]:
         return write_staff(self.db, self.row_checker, params)

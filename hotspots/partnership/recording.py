@@ -54,6 +54,13 @@ def find_case(db: sqlite_utils.Database, case_ref: str) -> dict[str, Any] | None
     return store.case_by_ref(db, ref) or store.case_by_ref(db, ref.upper())
 
 
+def born_on(case: dict[str, Any] | None) -> date | None:
+    """The child's date of birth, when born (an unborn child's date is only expected)."""
+    if case is None or case["birth_status"] != "born":
+        return None
+    return parse_date(case["date_of_birth"])
+
+
 def summary_problem(summary: str) -> str | None:
     if len(summary) > incidents.MAX_SUMMARY_LENGTH:
         return (
@@ -84,7 +91,7 @@ def record_incident(
             occurred_on=new.occurred_on,
             known_on=new.known_on,
             as_of=now.date(),
-            date_of_birth=parse_date(case["date_of_birth"]) if case else None,
+            date_of_birth=born_on(case),
         )
         problems += _choice_problems(new.harm, new.abuse_or_neglect)
         if found := summary_problem(new.summary):
@@ -161,7 +168,7 @@ def add_child(
                     occurred_on=occurred_on,
                     known_on=parse_date(found["known_on"]),
                     as_of=now.date(),
-                    date_of_birth=parse_date(case["date_of_birth"]),
+                    date_of_birth=born_on(case),
                 )
                 if p[0] == "occurred_on"
             ]

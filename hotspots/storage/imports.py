@@ -6,6 +6,12 @@ the cases whose data changes, UPDATE the rows whose values differ, INSERT the ne
 Comparisons use ``IS NOT`` so NULLs compare as values.
 """
 
+from __future__ import annotations
+
+import sqlite_utils
+
+from hotspots.storage import fetch_all
+
 # PRAGMA takes no bound parameters: the value is formatted in, always an int (negative = KiB).
 GET_CACHE_SIZE_SQL = {"main": "PRAGMA main.cache_size", "temp": "PRAGMA temp.cache_size"}
 SET_CACHE_SIZE_SQL = {
@@ -123,9 +129,11 @@ WHERE NOT EXISTS (SELECT 1 FROM staff WHERE staff.email = s.email)
 
 # --- cases -----------------------------------------------------------------------------------
 
+# A cases file gives a child's date of birth: an unborn case it names is born now.
 UPDATE_CASES_SQL = """
 UPDATE cases
-SET initials = c.initials, date_of_birth = c.date_of_birth, team_id = c.team_id,
+SET initials = c.initials, date_of_birth = c.date_of_birth, birth_status = 'born',
+    team_id = c.team_id,
     worker_id = c.worker_id, opened_on = c.opened_on, visit_every_days = c.visit_every_days,
     last_visit_on = c.last_visit_on, status = c.status,
     -- a case closed by an earlier import keeps the day it was first seen closed
@@ -135,7 +143,8 @@ SET initials = c.initials, date_of_birth = c.date_of_birth, team_id = c.team_id,
 FROM temp.import_cases AS c
 WHERE cases.case_ref = c.case_ref AND (
     cases.initials IS NOT c.initials OR cases.date_of_birth IS NOT c.date_of_birth
-    OR cases.team_id IS NOT c.team_id OR cases.worker_id IS NOT c.worker_id
+    OR cases.birth_status IS NOT 'born' OR cases.team_id IS NOT c.team_id
+    OR cases.worker_id IS NOT c.worker_id
     OR cases.opened_on IS NOT c.opened_on OR cases.visit_every_days IS NOT c.visit_every_days
     OR cases.last_visit_on IS NOT c.last_visit_on OR cases.status IS NOT c.status
     OR (:with_nhs_number AND cases.nhs_number IS NOT c.nhs_number)
@@ -306,9 +315,35 @@ WHERE NOT EXISTS (SELECT 1 FROM observations WHERE observations.external_id = o.
 ORDER BY cases.id
 """
 
+# --- the census's births of unborn cases ------------------------------------------------------
+
+SELECT_CASE_BIRTHS_SQL = "SELECT case_ref, date_of_birth, birth_status FROM cases"
+
+DROP_CENSUS_BIRTHS_SQL = "DROP TABLE IF EXISTS temp.import_census_births"
+
+CREATE_CENSUS_BIRTHS_SQL = """
+CREATE TEMP TABLE import_census_births (
+    case_ref TEXT NOT NULL PRIMARY KEY,
+    date_of_birth TEXT NOT NULL,
+    birth_status TEXT NOT NULL
+)
+"""
+
+INSERT_CENSUS_BIRTH_SQL = """
+INSERT INTO temp.import_census_births (case_ref, date_of_birth, birth_status) VALUES (?, ?, ?)
+"""
+
+# Only a case still unborn here takes the census's birth (or new due date): a born case's
+# date of birth is the case system's, and a difference is a warning in the report.
+UPDATE_CENSUS_BIRTHS_SQL = """
+UPDATE cases SET date_of_birth = b.date_of_birth, birth_status = b.birth_status
+FROM temp.import_census_births AS b
+WHERE cases.case_ref = b.case_ref AND cases.birth_status != 'born'
+"""
+
 # --- Annex A cases ---------------------------------------------------------------------------
 
-SELECT_CASES_FOR_ANNEX_A_SQL = "SELECT case_ref, team_id FROM cases"
+SELECT_CASES_FOR_ANNEX_A_SQL = "SELECT case_ref, team_id, date_of_birth, birth_status FROM cases"
 
 SELECT_STAFF_NAMES_SQL = "SELECT id, name, email, role, team_id FROM staff"
 
@@ -318,6 +353,7 @@ CREATE_ANNEX_A_CASES_SQL = """
 CREATE TEMP TABLE import_annex_a_cases (
     case_ref TEXT NOT NULL PRIMARY KEY,
     date_of_birth TEXT NOT NULL,
+    birth_status TEXT NOT NULL,
     team_id INTEGER,
     team_key TEXT,
     worker_id INTEGER,
@@ -330,9 +366,9 @@ CREATE TEMP TABLE import_annex_a_cases (
 """
 
 INSERT_ANNEX_A_CASE_SQL = """
-INSERT INTO temp.import_annex_a_cases (case_ref, date_of_birth, team_id, team_key, worker_id,
-    opened_on, closed_on, visit_every_days, last_visit_on, status)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO temp.import_annex_a_cases (case_ref, date_of_birth, birth_status, team_id, team_key,
+    worker_id, opened_on, closed_on, visit_every_days, last_visit_on, status)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 
 INSERT_TEAM_IF_NEW_SQL = """
@@ -358,12 +394,13 @@ WHERE c.status = 'closed' AND (cases.id IS NULL OR cases.status = 'open')
 # Initials are not in the workbook: a case keeps the initials another import gave it.
 UPDATE_ANNEX_A_CASES_SQL = """
 UPDATE cases
-SET date_of_birth = c.date_of_birth, team_id = c.team_id, worker_id = c.worker_id,
-    opened_on = c.opened_on, closed_on = c.closed_on, visit_every_days = c.visit_every_days,
-    last_visit_on = c.last_visit_on, status = c.status
+SET date_of_birth = c.date_of_birth, birth_status = c.birth_status, team_id = c.team_id,
+    worker_id = c.worker_id, opened_on = c.opened_on, closed_on = c.closed_on,
+    visit_every_days = c.visit_every_days, last_visit_on = c.last_visit_on, status = c.status
 FROM temp.import_annex_a_cases AS c
 WHERE cases.case_ref = c.case_ref AND (
-    cases.date_of_birth IS NOT c.date_of_birth OR cases.team_id IS NOT c.team_id
+    cases.date_of_birth IS NOT c.date_of_birth OR cases.birth_status IS NOT c.birth_status
+    OR cases.team_id IS NOT c.team_id
     OR cases.worker_id IS NOT c.worker_id OR cases.opened_on IS NOT c.opened_on
     OR cases.closed_on IS NOT c.closed_on OR cases.visit_every_days IS NOT c.visit_every_days
     OR cases.last_visit_on IS NOT c.last_visit_on OR cases.status IS NOT c.status
@@ -371,10 +408,10 @@ WHERE cases.case_ref = c.case_ref AND (
 """
 
 INSERT_ANNEX_A_CASES_SQL = """
-INSERT INTO cases (case_ref, initials, date_of_birth, team_id, worker_id, opened_on, closed_on,
-    visit_every_days, last_visit_on, status)
-SELECT c.case_ref, '', c.date_of_birth, c.team_id, c.worker_id, c.opened_on, c.closed_on,
-    c.visit_every_days, c.last_visit_on, c.status
+INSERT INTO cases (case_ref, initials, date_of_birth, birth_status, team_id, worker_id, opened_on,
+    closed_on, visit_every_days, last_visit_on, status)
+SELECT c.case_ref, '', c.date_of_birth, c.birth_status, c.team_id, c.worker_id, c.opened_on,
+    c.closed_on, c.visit_every_days, c.last_visit_on, c.status
 FROM temp.import_annex_a_cases AS c
 WHERE NOT EXISTS (SELECT 1 FROM cases WHERE cases.case_ref = c.case_ref)
 """
@@ -393,3 +430,23 @@ LEFT JOIN teams t ON t.id = st.team_id
 WHERE c.status = 'open'
 GROUP BY st.id
 """
+
+
+# --- what an import leaves for a person to check ---------------------------------------------
+
+# Teams in use (holding open cases, or staff) with no manager, so no digest goes out for them
+# (the digest is a manager's: hotspots.storage.digests.MANAGERS_SQL), with their open cases.
+TEAMS_WITHOUT_MANAGER_SQL = """
+SELECT t.name,
+       (SELECT count(*) FROM cases c WHERE c.team_id = t.id AND c.status = 'open') AS open_cases
+FROM teams t
+WHERE NOT EXISTS (SELECT 1 FROM staff s WHERE s.team_id = t.id AND s.role = 'manager')
+  AND (EXISTS (SELECT 1 FROM cases c WHERE c.team_id = t.id AND c.status = 'open')
+       OR EXISTS (SELECT 1 FROM staff s WHERE s.team_id = t.id))
+ORDER BY t.name
+"""
+
+
+def teams_without_manager(db: sqlite_utils.Database) -> list[dict]:
+    """Each team in use that has no manager: ``{"name", "open_cases"}``, by name."""
+    return fetch_all(db, TEAMS_WITHOUT_MANAGER_SQL, {})

@@ -16,7 +16,7 @@ from hotspots.storage import fetch_all, fetch_one
 # --- recording ---------------------------------------------------------------------------
 
 CASE_BY_REF_SQL = """
-SELECT id, case_ref, date_of_birth, opened_on, closed_on, status, team_id
+SELECT id, case_ref, date_of_birth, birth_status, opened_on, closed_on, status, team_id
 FROM cases WHERE case_ref = :case_ref
 """
 
@@ -75,7 +75,8 @@ CHILDREN_SQL = """
 SELECT ch.id AS child_id, ch.harm, ch.case_id, ch.recorded_at AS child_recorded_at,
        i.id AS incident_id, i.reference, i.occurred_on, i.known_on, i.abuse_or_neglect,
        i.summary, i.panel_notified_on, i.rapid_review_on, i.recorded_at,
-       c.case_ref, c.date_of_birth, c.opened_on, c.status AS case_status, c.team_id,
+       c.case_ref, c.date_of_birth, c.birth_status, c.opened_on, c.status AS case_status,
+       c.team_id,
        t.name AS team_name
 FROM incident_children AS ch
 JOIN serious_incidents AS i ON i.id = ch.incident_id
@@ -259,7 +260,7 @@ SELECT s.*, c.case_ref FROM temp.import_incidents AS s JOIN cases AS c ON c.id =
 ORDER BY s.line
 """
 
-CASE_BIRTHS_SQL = "SELECT id, date_of_birth FROM cases"
+CASE_BIRTHS_SQL = "SELECT id, date_of_birth, birth_status FROM cases"
 
 # Every child already recorded, by case and day, with its incident's facts.
 RECORDED_CHILDREN_SQL = """
@@ -276,9 +277,13 @@ FROM serious_incidents WHERE reference IS NOT NULL
 """
 
 
-def case_births(db: sqlite_utils.Database) -> dict[int, str]:
-    """Every case's date of birth by case id."""
-    return {r["id"]: r["date_of_birth"] for r in fetch_all(db, CASE_BIRTHS_SQL, {})}
+def case_births(db: sqlite_utils.Database) -> dict[int, str | None]:
+    """Every case's date of birth by case id; None for an unborn child (whose date is only
+    expected: ``cases.birth_status``)."""
+    return {
+        r["id"]: r["date_of_birth"] if r["birth_status"] == "born" else None
+        for r in fetch_all(db, CASE_BIRTHS_SQL, {})
+    }
 
 
 def recorded_children(db: sqlite_utils.Database) -> dict[tuple[int, str], dict[str, Any]]:

@@ -697,6 +697,27 @@ def m090_review_pattern(db: Database) -> None:
         db.execute(statement)
 
 
+UNBORN_CHILDREN_SQL = """
+-- An unborn child on a pre-birth plan (Annex A List 6 or 7, the CIN census's
+-- ExpectedPersonBirthDate) is a case before its birth. birth_status says what date_of_birth
+-- holds, so the age arithmetic (the under-one multiplier, the accumulation rule, the derived
+-- rules' age test, in the model and in the set-based rescore) needs no second column:
+--   born          the date of birth;
+--   due           unborn: the expected date of birth (usually ahead, so the child is under one);
+--   due_unknown   unborn, no expected date given: the day the service first read the child
+--                 as unborn (so under one until a file gives the birth or the due date).
+-- A later file that gives the date of birth makes it 'born'.
+ALTER TABLE cases ADD COLUMN birth_status TEXT NOT NULL DEFAULT 'born'
+    CHECK (birth_status IN ('born', 'due', 'due_unknown'));
+"""
+
+
+@migrations()
+def m100_unborn_children(db: Database) -> None:
+    for statement in statements(UNBORN_CHILDREN_SQL):
+        db.execute(statement)
+
+
 def rebuild_table(db: Database, table: str, old: str, new: str) -> None:
     """Rebuild ``table`` with the text ``old`` in its CREATE TABLE statement replaced by
     ``new``: for a constraint SQLite cannot alter in place (a CHECK). SQLite's own procedure

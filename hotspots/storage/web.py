@@ -25,8 +25,8 @@ UPDATE staff SET password_hash = :password_hash WHERE email = :email
 # --- one case --------------------------------------------------------------------------
 
 CASE_BY_REF_SQL = f"""
-SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.team_id, c.worker_id, c.opened_on,
-       c.closed_on, c.visit_every_days, c.last_visit_on, c.status,
+SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.birth_status, c.team_id,
+       c.worker_id, c.opened_on, c.closed_on, c.visit_every_days, c.last_visit_on, c.status,
        t.name AS team_name, w.name AS worker_name,
        s.score, s.band, {rule_sql.RANK} AS rank, s.contributions, s.model_version, s.as_of,
        s.computed_at, s.practice_gaps
@@ -188,8 +188,8 @@ VALUES (:case_id, :reviewed_by_id, :reviewed_at, :plan)
 # score, its rank (worked out here), the score a week ago (the latest history day on or before
 # :trend_day) and the last review.
 CASELOAD_SQL = f"""
-SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.opened_on, c.last_visit_on,
-       c.visit_every_days, c.worker_id,
+SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.birth_status, c.opened_on,
+       c.last_visit_on, c.visit_every_days, c.worker_id,
        s.score, s.band, {rule_sql.RANK} AS rank, s.contributions, s.as_of, s.practice_gaps,
        s.computed_at,
        (SELECT max(v.reviewed_at) FROM valid_reviews v WHERE v.case_id = c.id)
@@ -254,8 +254,8 @@ WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER}
 
 # The columns every team list shows, so one template renders them all.
 _TEAM_CASE_COLUMNS = f"""
-       c.id, c.case_ref, c.initials, c.date_of_birth, c.opened_on, c.last_visit_on,
-       c.visit_every_days, c.worker_id, w.name AS worker_name,
+       c.id, c.case_ref, c.initials, c.date_of_birth, c.birth_status, c.opened_on,
+       c.last_visit_on, c.visit_every_days, c.worker_id, w.name AS worker_name,
        s.score, s.band, {rule_sql.RANK} AS rank, s.contributions, s.as_of, s.practice_gaps,
        (SELECT max(v.reviewed_at) FROM valid_reviews v WHERE v.case_id = c.id)
            AS last_reviewed_at,
@@ -332,8 +332,9 @@ SELECT email FROM staff WHERE email = :email
 # capitals), open first, with what a results list shows. Who may see each is decided by
 # hotspots.auth.can_see_case on these rows, so the rule stays in one place.
 CASE_SEARCH_SQL = """
-SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.team_id, c.worker_id, c.status,
-       c.opened_on, w.name AS worker_name, t.name AS team_name, s.score, s.band
+SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.birth_status, c.team_id,
+       c.worker_id, c.status, c.opened_on, w.name AS worker_name, t.name AS team_name,
+       s.score, s.band
 FROM cases c
 JOIN teams t ON t.id = c.team_id
 LEFT JOIN staff w ON w.id = c.worker_id

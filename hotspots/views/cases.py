@@ -563,7 +563,7 @@ def _form_page(case: dict, now: datetime, form, fields: str, heading: str, **con
     return render_template(
         "cases/form.html",
         case=case,
-        age=present.age_text(case["date_of_birth"], now.date()),
+        age=present.age_text(case["date_of_birth"], now.date(), case["birth_status"]),
         form=form,
         fields=f"cases/fields/{fields}.html",
         heading=heading,
@@ -679,7 +679,7 @@ def _render_case(case: dict, now: datetime):
     return render_template(
         "cases/case.html",
         case=case,
-        age=present.age_text(case["date_of_birth"], today),
+        age=present.age_text(case["date_of_birth"], today, case["birth_status"]),
         band=present.band(case["band"]),
         thresholds=config["scoring"],
         trend=present.trend(case["score"], earlier[-1] if earlier else None),

@@ -339,7 +339,9 @@ def _child_page(child: partnership.Child) -> dict[str, Any]:
     lb = child.look_back
     return {
         "child": child,
-        "age": present.age_text(child.row["date_of_birth"], lb.occurred_on),
+        "age": present.age_text(
+            child.row["date_of_birth"], lb.occurred_on, child.row["birth_status"]
+        ),
         "look_back": lb,
         "shown_runs": _runs(lb.days, "band"),
         "hindsight_runs": _runs(lb.days, "hindsight_band"),

@@ -39,8 +39,15 @@ TREND_DAYS = rules.TREND_DAYS
 TREND_STEADY = 0.5
 
 
-def age_text(date_of_birth: str, today: date) -> str:
-    """The child's age in words: "4 months", "1 year 2 months", "6 years"."""
+def age_text(date_of_birth: str, today: date, birth_status: str) -> str:
+    """The child's age in words: "4 months", "1 year 2 months", "6 years"; for an unborn
+    child (``birth_status``, see the cases table) "unborn, due 10 January 2027", "unborn, was
+    due 3 March 2026" (the birth not yet recorded) or "unborn, due date not known"."""
+    if birth_status == "due_unknown":
+        return "unborn, due date not known"
+    if birth_status == "due":
+        due = parse_date(date_of_birth)
+        return f"unborn, {'was due' if due < today else 'due'} {long_date(due)}"
     born = parse_date(date_of_birth)
     months = (today.year - born.year) * 12 + today.month - born.month
     if today.day < born.day:
@@ -197,7 +204,7 @@ def case_row(
     return {
         "case_ref": row["case_ref"],
         "initials": row["initials"],
-        "age": age_text(row["date_of_birth"], today),
+        "age": age_text(row["date_of_birth"], today, row["birth_status"]),
         "score": row["score"],
         "rank": row["rank"],
         "band": band(row["band"]),

@@ -51,7 +51,7 @@ def search():
         {
             "case_ref": r["case_ref"],
             "initials": r["initials"],
-            "age": present.age_text(r["date_of_birth"], today),
+            "age": present.age_text(r["date_of_birth"], today, r["birth_status"]),
             "score": r["score"],
             "band": present.band(r["band"]),
             "worker_name": r["worker_name"],

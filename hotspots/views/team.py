@@ -110,7 +110,7 @@ def allocate(case_ref: str):
         return render_template(
             "team/allocate.html",
             case=case,
-            age=present.age_text(case["date_of_birth"], today),
+            age=present.age_text(case["date_of_birth"], today, case["birth_status"]),
             band=present.band(case["band"]),
             form=form,
             errors=error_list(form),
