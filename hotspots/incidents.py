@@ -427,12 +427,10 @@ def recall_sentence(counts: Mapping[str, int], *, years: int, under_years: int) 
     """``Of 4 incidents to children under 3 in the last 2 years, 2 were hotspots on the day
     before, 2 were reviewed, 1 had their agreed actions done.``"""
     n = counts["incidents"]
-    head = (
-        f"Of {n} incident{'' if n == 1 else 's'} to children under {under_years} in the last "
-        f"{years} year{'' if years == 1 else 's'}"
-    )
+    period = f"in the last {years} year{'' if years == 1 else 's'}"
     if not n:
-        return head + ": none recorded."
+        return f"No incident to a child under {under_years} {period} is recorded."
+    head = f"Of {n} incident{'' if n == 1 else 's'} to children under {under_years} {period}"
     return (
         f"{head}, {counts['hotspot_day_before']} "
         f"{'was a hotspot' if counts['hotspot_day_before'] == 1 else 'were hotspots'} "

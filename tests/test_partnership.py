@@ -604,3 +604,16 @@ def test_a_young_service_counts_only_the_weeks_its_history_reaches(db, settings,
     assert counted() == (0, None)  # no hotspot held yet
     _hotspot_days(db, ids["staff"]["ann"], {date(2026, 2, 23): 1})
     assert counted() == (2, "2026-02-23")  # this week and last
+
+
+def test_an_unborn_childs_expected_date_is_no_reason_to_refuse_an_incident(
+    db, settings, authority
+):
+    db.execute(
+        "UPDATE cases SET birth_status = 'due', date_of_birth = '2026-04-01' "
+        "WHERE case_ref = 'P-LATE'"
+    )
+    record(db, "P-LATE")  # before the day the birth was expected: the case is not yet updated
+    db.execute("UPDATE cases SET date_of_birth = '2026-04-01' WHERE case_ref = 'P-NEVER'")
+    with pytest.raises(partnership.IncidentRefused, match="before the child's date of birth"):
+        record(db, "P-NEVER")
