@@ -168,7 +168,7 @@ def demo_command(case_count: int, seed: int, as_of, if_empty: bool, history_days
         "Sign in with any of these (password for every demo user: " + demo_data.DEMO_PASSWORD + "):"
     )
     for role, email in summary.sign_in.items():
-        click.echo(f"  {role:<8} {email}")
+        click.echo(f"  {role:<11} {email}")
 
 
 commands = [import_command, demo_command]
