@@ -15,6 +15,22 @@ from hotspots.config import ConfigError, load_config
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 
+class Service(Flask):
+    """Flask, logging an unhandled exception by its route rather than its path (a path may
+    hold a case reference), and its traceback without the exception's message (which may
+    quote what was sent): see ``hotspots.logs.WithholdMessages``."""
+
+    def log_exception(self, exc_info) -> None:
+        from flask import request
+
+        self.logger.error(
+            "Exception on %s %s",
+            request.method,
+            request.endpoint or "(no route)",
+            exc_info=exc_info,
+        )
+
+
 def create_app(
     test_config: dict[str, Any] | None = None, *, require_secret_key: bool = True
 ) -> Flask:
@@ -28,7 +44,7 @@ def create_app(
     init-db`` creates the key, and ``hotspots run`` checks it before serving)."""
     test_config = dict(test_config or {})
     flask_keys = {k: test_config.pop(k) for k in list(test_config) if k.isupper()}
-    app = Flask(__name__, template_folder=str(TEMPLATES_DIR), instance_relative_config=True)
+    app = Service(__name__, template_folder=str(TEMPLATES_DIR), instance_relative_config=True)
     settings = load_config(overrides=test_config)
     app.config["SETTINGS"] = settings
     app.config["DATABASE"] = settings["database"]["path"]
@@ -48,10 +64,15 @@ def create_app(
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from hotspots import db, views
+    from hotspots import db, logs, views
 
+    app.logger.addFilter(logs.WithholdMessages())
     db.init_app(app)
     views.init_app(app)
+    # Access logs read each path against the URL rules: a case_ref variable is masked.
+    app.wsgi_app = logs.LoggedPaths(
+        app.wsgi_app, app.url_map, keep_case_refs=settings["security"]["log_case_refs"]
+    )
 
     from hotspots.cli import register_commands
 

@@ -17,12 +17,14 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
-from hotspots import files
+from hotspots import faults, files
 
 # hotspots-20261126-013000.db: sorts by time.
 BACKUP_NAME = "hotspots-{:%Y%m%d-%H%M%S}.db"
 BACKUP_PATTERN = re.compile(r"hotspots-\d{8}-\d{6}\.db")
 PAGES_PER_STEP = 1024  # copy in steps, so writers get the lock between them
+# The files SQLite may create beside a database while writing it.
+JOURNAL_SUFFIXES = ("-journal", "-wal", "-shm")
 
 
 class BackupError(Exception):
@@ -40,7 +42,7 @@ def backup(database: str | os.PathLike, dest: str | os.PathLike, *, now: datetim
         raise BackupError("the backup cannot be the database itself")
     files.private_dir(target.parent)
     partial = target.with_name(f"{target.name}.{os.getpid()}.partial")
-    partial.unlink(missing_ok=True)
+    _remove_with_journals(partial)
     files.create_private_file(partial)
     try:
         source = _read_only(database)
@@ -53,10 +55,21 @@ def backup(database: str | os.PathLike, dest: str | os.PathLike, *, now: datetim
             source.close()
         check(partial)
         os.replace(partial, target)
+    except sqlite3.Error as e:
+        _remove_with_journals(partial)
+        fault = faults.fault_of(e)
+        raise BackupError(fault.words() if fault else f"SQLite could not copy it ({e})") from None
     except BaseException:
-        partial.unlink(missing_ok=True)
+        _remove_with_journals(partial)
         raise
     return target
+
+
+def _remove_with_journals(path: Path) -> None:
+    """Remove a database file and whatever SQLite keeps beside it while writing it (a
+    rollback journal, or a write-ahead log and its index), so a failed copy leaves nothing."""
+    for leftover in (path, *(path.with_name(path.name + s) for s in JOURNAL_SUFFIXES)):
+        leftover.unlink(missing_ok=True)
 
 
 def check(path: str | os.PathLike) -> None:

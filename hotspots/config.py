@@ -11,10 +11,13 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from hotspots.dates import parse_date
 
 DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent / "config.toml"
 ENV_PREFIX = "HOTSPOTS_"
@@ -209,6 +212,23 @@ def _check(settings: dict[str, Any]) -> None:
             raise ConfigError(f"[partnership] {key} must be 1 or more, not {value}")
     if settings["security"]["session_absolute_hours"] < 1:
         raise ConfigError("[security] session_absolute_hours must be at least 1")
+    _check_security_contact(settings["service"])
+
+
+def _check_security_contact(service: dict[str, Any]) -> None:
+    """[service] security_contact is published as security.txt's Contact (RFC 9116): an
+    email address, or a URI a reporter can use."""
+    contact = service["security_contact"]
+    is_email = re.fullmatch(r"[^@\s:/]+@[^@\s/]+\.[^@\s/]+", contact)
+    if not is_email and not re.fullmatch(r"(https://|mailto:|tel:)[^\s]+", contact):
+        raise ConfigError(
+            f"[service] security_contact must be an email address or an https:, mailto: or "
+            f"tel: URI, not {contact!r}"
+        )
+    try:
+        parse_date(service["security_contact_reviewed_on"])
+    except ValueError as e:
+        raise ConfigError(f"[service] security_contact_reviewed_on: {e}") from None
 
 
 def _check_derived(scoring: dict[str, Any]) -> None:

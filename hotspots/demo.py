@@ -34,7 +34,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots import audit, rescoring
+from hotspots import audit, passwords, rescoring
 from hotspots.dates import stamp
 from hotspots.importer import bulk_load_cache
 from hotspots.storage import imports as sql
@@ -44,7 +44,9 @@ DEFAULT_CASES = 2000
 # Days of score history `hotspots demo` makes by default (a month of nightly rescores).
 DEFAULT_HISTORY_DAYS = 30
 DEFAULT_SEED = 2020
-DEMO_PASSWORD = "demo-password-1"
+# Published (README, `hotspots demo`): hotspots.passwords refuses it as anyone's password, and
+# the demo seeds its accounts' hashes directly.
+DEMO_PASSWORD = passwords.DEMO_PASSWORD
 DEMO_DOMAIN = "example.org"  # reserved for examples (RFC 2606): no real mailbox
 SIGN_IN = {
     "manager": f"manager@{DEMO_DOMAIN}",

@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
@@ -37,8 +38,8 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, ValidationError
 
 from hotspots.config import recordable_indicators
-from hotspots.params import parse_date_parts
-from hotspots.passwords import MIN_LENGTH, password_problem
+from hotspots.params import parse_date_parts, person_name_problem
+from hotspots.passwords import MIN_LENGTH, password_problem, service_words
 from hotspots.views.present import long_date, source_words
 
 ENQUIRY_TOPICS = {
@@ -448,11 +449,7 @@ class PersonForm(FlaskForm):
     name = StringField(
         "Full name",
         widget=GovTextInput(),
-        validators=[
-            InputRequired("Enter their full name"),
-            Length(max=200, message="The name must be 200 characters or fewer"),
-            NotBlank("Enter their full name"),
-        ],
+        validators=[InputRequired("Enter their full name"), NotBlank("Enter their full name")],
     )
     email = StringField(
         "Work email address",
@@ -477,6 +474,12 @@ class PersonForm(FlaskForm):
         self.team.choices = [SelectChoice("", "No team (admins and the partnership)")] + [
             SelectChoice(str(t["id"]), t["name"]) for t in teams
         ]
+
+    def validate_name(self, field):
+        # The staff import's rule (hotspots.params.person_name_problem): one line, 200 at most.
+        problem = field.data and field.data.strip() and person_name_problem(field.data.strip())
+        if problem:
+            raise ValidationError(f"The name {problem}")
 
     def validate_email(self, field):
         email = (field.data or "").strip()
@@ -526,7 +529,8 @@ class SetPasswordForm(FlaskForm):
     submit = SubmitField("Set password", widget=GovSubmitInput())
 
     def validate_password(self, field):
-        problem = field.data and password_problem(field.data, self.email)
+        words = service_words(current_app.config["SETTINGS"])
+        problem = field.data and password_problem(field.data, self.email, words=words)
         if problem:
             raise ValidationError(problem[0].upper() + problem[1:])
 

@@ -5,7 +5,8 @@
   headers, with no setting to turn it off; the response class is wrapped here to leave it
   out. (Behind a reverse proxy, the proxy's own banner is the proxy's to turn off.)
 - **Access log lines without case references** (unless ``[security] log_case_refs``), query
-  strings or referrers' paths, and with control characters escaped (``hotspots.logs``).
+  strings or referrers' paths, and with control characters escaped: the app's own reading of
+  each path against its URL rules (``hotspots.logs.LoggedPaths``).
 - **A missing secret key stops the workers at start** (``create_app`` raises), so the
   master exits with that message rather than answering 500.
 
@@ -47,12 +48,15 @@ class SafeAccessLogger(Logger):
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)
-        path = logs.access_path(environ.get("RAW_URI") or "/", keep_case_refs=_KEEP_CASE_REFS)
+        raw = environ.get("RAW_URI") or "/"
+        path = logs.logged_target(environ, raw, keep_case_refs=_KEEP_CASE_REFS)
         method = logs.escape_control(str(environ.get("REQUEST_METHOD", "-")))
         atoms["r"] = f"{method} {path} {environ.get('SERVER_PROTOCOL', '-')}"
         atoms["U"] = path.partition("?")[0]
         atoms["q"] = "…" if environ.get("QUERY_STRING") else ""
-        atoms["f"] = _referrer(environ.get("HTTP_REFERER", "-"))
+        atoms["f"] = environ.get(logs.ACCESS_REFERRER) or _referrer(
+            environ.get("HTTP_REFERER", "-")
+        )
         atoms["a"] = logs.escape_control(str(environ.get("HTTP_USER_AGENT", "-")))
         # Headers and environ variables (%({name}i)s …) can hold anything: leave them out.
         return {k: v for k, v in atoms.items() if not k.startswith("{")}

@@ -109,6 +109,24 @@ def case_ref_problem(ref: str) -> str | None:
     return None
 
 
+# A member of staff's name, as the staff import and the Add person page take it.
+PERSON_NAME_MAX = 200
+
+
+def person_name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a member of staff's name, or None (for the staff import and
+    the Add person page alike). A name is one line: a line break in it would start a new
+    line in every plain-text email that names the person (a forged header, a fake line)."""
+    if not name.strip():
+        return "is empty"
+    found = control_character(name)
+    if found:
+        return f"contains {found}: a name is one line of text, without control characters"
+    if len(name) > PERSON_NAME_MAX:
+        return f"is longer than {PERSON_NAME_MAX} characters"
+    return None
+
+
 def control_character(text: str) -> str | None:
     """The first control character in ``text`` described in words, or None."""
     found = _CONTROL.search(text)

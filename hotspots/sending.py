@@ -36,10 +36,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from hotspots import mail, rescoring, rules, storage
+from hotspots import audit, mail, rescoring, rules, storage
 from hotspots.dates import stamp
 from hotspots.digest import build_digest, is_digest_day, weekdays
 from hotspots.storage import fetch_all, write_transaction
@@ -54,6 +55,7 @@ from hotspots.storage.digests import (
     PREVIOUS_SENT_DIGEST_SQL,
     RECLAIM_FAILED_DIGEST_SQL,
     RECLAIM_STALE_DIGEST_SQL,
+    RELEASE_STUCK_DIGEST_SQL,
     TEAM_CASES_SQL,
     TEAM_HISTORY_SQL,
     TEAM_WORKERS_SQL,
@@ -71,7 +73,7 @@ class Outcome:
 
     manager_email: str
     team: str | None
-    status: str  # sent | already_sent | in_progress | failed | skipped
+    status: str  # sent | already_sent | in_progress | stuck | failed | skipped
     detail: str = ""
 
     def __str__(self) -> str:
@@ -79,6 +81,7 @@ class Outcome:
             "sent": "sent",
             "already_sent": "already sent",
             "in_progress": "being sent by another sender",
+            "stuck": "STUCK behind a sender that stopped",
             "failed": "FAILED",
             "skipped": "skipped",
         }[self.status]
@@ -222,9 +225,12 @@ def send_digest(
     claimed_by: str,
     clock: Callable[[], datetime] | None = None,
     retry_failed: bool = False,
+    release_stuck: bool = False,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
-    """Claim, build, render, send and record one manager's digest for ``digest_date``."""
+    """Claim, build, render, send and record one manager's digest for ``digest_date``.
+    With ``release_stuck``, a claim held by a sender that has stopped (``sender_state``) is
+    taken over at once instead of when its lease ends."""
     clock = clock or _clock_from(now)
     team = manager.get("team_name")
     if manager["team_id"] is None:
@@ -239,8 +245,16 @@ def send_digest(
         lease=lease,
         retry_failed=retry_failed,
     )
+    if claim is None and release_stuck:
+        claim = release_stuck_claim(
+            db,
+            manager_id=manager["id"],
+            digest_date=digest_date,
+            now=clock(),
+            claimed_by=claimed_by,
+        )
     if claim is None:
-        return _not_ours(db, manager, digest_date)
+        return _not_ours(db, settings, manager, digest_date, now=clock())
     guard = {"id": claim["id"], "claimed_by": claimed_by}
     subject = message_id = None
     try:
@@ -297,13 +311,15 @@ def send_due_digests(
     now: datetime,
     manager_email: str | None = None,
     retry_failed: bool = False,
+    release_stuck: bool = False,
     transport: mail.Transport | None = None,
     clock: Callable[[], datetime] | None = None,
     sleep: Callable[[float], None] = time.sleep,
 ) -> list[Outcome]:
     """Send every manager's digest for ``digest_date`` that nobody has sent or is sending.
     Safe to call any number of times, from any number of processes at once. Does not check
-    that ``digest_date`` is a digest day (see ``why_not_a_digest_day``)."""
+    that ``digest_date`` is a digest day (see ``why_not_a_digest_day``). ``release_stuck``:
+    see ``send_digest``."""
     transport = transport or mail.transport_from_settings(settings["mail"])
     clock = clock or _clock_from(now)
     claimed_by = sender_identity()
@@ -320,6 +336,7 @@ def send_due_digests(
             claimed_by=claimed_by,
             clock=clock,
             retry_failed=retry_failed,
+            release_stuck=release_stuck,
             sleep=sleep,
         )
 
@@ -367,7 +384,14 @@ def manager_by_id(db: sqlite_utils.Database, manager_id: int) -> dict[str, Any] 
     return dict(rows[0]) if rows else None
 
 
-def _not_ours(db: sqlite_utils.Database, manager: Mapping[str, Any], digest_date: date) -> Outcome:
+def _not_ours(
+    db: sqlite_utils.Database,
+    settings: Mapping[str, Any],
+    manager: Mapping[str, Any],
+    digest_date: date,
+    *,
+    now: datetime,
+) -> Outcome:
     row = _rows(db, DIGEST_SQL, {"manager_id": manager["id"], "digest_date": digest_date})
     team = manager.get("team_name")
     if not row:  # vanished between the claim and now: someone deleted it by hand
@@ -382,12 +406,112 @@ def _not_ours(db: sqlite_utils.Database, manager: Mapping[str, Any], digest_date
             "failed",
             f"failed earlier ({row['last_error']}); --retry-failed tries again",
         )
+    state = sender_state(row["claimed_by"])
     return Outcome(
         manager["email"],
         team,
-        "in_progress",
-        f"claimed by {row['claimed_by']} at {row['claimed_at']}",
+        "stuck" if state == "stopped" else "in_progress",
+        held_claim_words(row, state, settings, digest_date=digest_date, now=now),
     )
+
+
+def sender_state(claimed_by: str) -> str:
+    """Whether the sender holding a claim is ``running`` or has ``stopped``, as far as this
+    machine can tell (its process, named in ``sender_identity``, is or is not here), or
+    ``unknown`` (another machine's, or a claim not named that way)."""
+    host, _, rest = (claimed_by or "").partition(":")
+    pid = rest.partition(":")[0]
+    if host != socket.gethostname() or not pid.isascii() or not pid.isdigit():
+        return "unknown"
+    try:
+        os.kill(int(pid), 0)  # signal 0: is there such a process? (nothing is sent)
+    except ProcessLookupError:
+        return "stopped"
+    except PermissionError:  # there is one, another user's
+        return "running"
+    except (OverflowError, ValueError):  # no process could have that number
+        return "unknown"
+    return "running"
+
+
+def held_claim_words(
+    row: Mapping[str, Any],
+    state: str,
+    settings: Mapping[str, Any],
+    *,
+    digest_date: date,
+    now: datetime,
+) -> str:
+    """A claim another sender holds, in words: who, since when, when it lapses and the
+    digest goes out, and (for a sender that stopped) how to send it now."""
+    zone = ZoneInfo(settings["app"]["timezone"])
+    claimed_at = datetime.fromisoformat(row["claimed_at"]).astimezone(zone)
+    lapses = claimed_at + timedelta(minutes=settings["digest"]["claim_lease_minutes"])
+    host, _, rest = row["claimed_by"].partition(":")
+    pid = rest.partition(":")[0]
+    who = {
+        "running": f"process {pid}, still running on this machine",
+        "stopped": f"process {pid} on this machine, which is no longer running (it crashed "
+        "or was stopped before it recorded the digest as sent)",
+        "unknown": f"{row['claimed_by']}, on another machine",
+    }[state]
+    text = f"claimed at {claimed_at:%H:%M} by {who}"
+    if now.astimezone(zone) < lapses:
+        text += f"; the claim lapses at {lapses:%H:%M}, and the first digest run after that " + (
+            "sends it" + _retry_words(settings, lapses)
+        )
+    else:
+        text += f"; the claim lapsed at {lapses:%H:%M}, so the next digest run sends it"
+    if state == "stopped":
+        text += (
+            f". To send it now: hotspots digest --date {digest_date.isoformat()} --release-stuck"
+        )
+    return text
+
+
+def _retry_words(settings: Mapping[str, Any], lapses: datetime) -> str:
+    recovery = settings["digest_recovery"]
+    if recovery["retry_every_minutes"] and lapses.hour < recovery["retry_until_hour"]:
+        return (
+            f" (the scheduler retries every {recovery['retry_every_minutes']} minutes until "
+            f"{recovery['retry_until_hour']:02d}:00; else run hotspots digest)"
+        )
+    return " (run hotspots digest: the scheduler's retries have finished for the day)"
+
+
+def release_stuck_claim(
+    db: sqlite_utils.Database,
+    *,
+    manager_id: int,
+    digest_date: date,
+    now: datetime,
+    claimed_by: str,
+) -> dict[str, Any] | None:
+    """Take over (manager, date)'s claim for ``claimed_by`` when the sender holding it has
+    stopped (``sender_state``), whatever its lease, and audit it; None when there is no such
+    claim (sent, failed, or held by a sender that is running or on another machine)."""
+    params = {"manager_id": manager_id, "digest_date": digest_date.isoformat()}
+    with write_transaction(db):
+        rows = _rows(db, DIGEST_SQL, params)
+        if not rows or rows[0]["status"] != "claimed":
+            return None
+        held = rows[0]
+        if sender_state(held["claimed_by"]) != "stopped":
+            return None
+        taken = db.execute(
+            RELEASE_STUCK_DIGEST_SQL,
+            {**params, "now": stamp(now), "claimed_by": claimed_by, "stuck": held["claimed_by"]},
+        ).rowcount
+        if taken != 1:
+            return None
+        audit.record(
+            db,
+            at=now,
+            action="release_digest",
+            detail=f"manager {manager_id} {digest_date.isoformat()}: claim of "
+            f"{held['claimed_by']} (stopped) taken over",
+        )
+        return _rows(db, DIGEST_SQL, params)[0]
 
 
 def _record_failure(db, guard, error, subject, message_id) -> None:

@@ -178,7 +178,7 @@ def retry_failed_digests_job(app, now: datetime) -> list:
     for outcome in outcomes:
         if outcome.status == "sent":
             log.info("digest retry %s: %s", local.date(), outcome)
-        elif outcome.status == "failed":
+        elif outcome.status in ("failed", "stuck"):
             log.error("digest retry %s: %s", local.date(), outcome)
     return outcomes
 
@@ -203,7 +203,8 @@ def send_digests_job(app, now: datetime) -> list:
     finally:
         db.close()
     for outcome in outcomes:
-        if outcome.status == "failed":
+        if outcome.status in ("failed", "stuck"):
+            # Stuck: a sender stopped holding its claim; the words say when and how it goes.
             log.error("digest %s: %s", today, outcome)
         else:
             log.info("digest %s: %s", today, outcome)

@@ -5,6 +5,7 @@ at once and the audit trail."""
 from __future__ import annotations
 
 import json
+import logging
 from datetime import timedelta
 
 import browser_support as world
@@ -399,7 +400,7 @@ def test_an_id_twice_in_one_request_is_an_error(client, db, ids, token):
         ({"id": "x" * 101}, "id", "should be 1 to 100 characters"),
         ({"id": 12}, "id", "should be text"),
         ({"observed_on": "01/03/2026"}, "observed_on", "YYYY-MM-DD"),
-        ({"observed_on": 20260301}, "observed_on", "valid date"),
+        ({"observed_on": 20260301}, "observed_on", "should be a date as text, YYYY-MM-DD"),
     ],
 )
 def test_each_bad_field_is_explained(client, db, ids, token, fields, field, detail):
@@ -429,9 +430,18 @@ def test_an_empty_array_or_a_bare_value_is_422(client, token, body):
     assert_problem(response, 422, "invalid-items")
 
 
-def test_1000_items_are_accepted_and_1001_are_413(client, db, ids, token):
+def test_1000_items_are_accepted_and_1001_are_refused_as_the_schemas_max_items_says(
+    client, db, ids, token
+):
     body = [item(id=f"n{n}", observed_on="2026-01-01") for n in range(1001)]
-    assert_problem(send(client, body, token), 413, "too-large")
+    problem = assert_problem(send(client, body, token), 422, "invalid-items")
+    assert problem["errors"] == [
+        {
+            "index": None,
+            "field": None,
+            "detail": "1001 items: at most 1000 in one request; split them",
+        }
+    ]
     assert count(db, "observations") == 9
     response = send(client, body[:1000], token)
     assert response.status_code == 200
@@ -557,3 +567,177 @@ def test_a_key_already_taken_by_an_import_is_a_409_and_stores_nothing(client, db
     before = count(db, "observations")
     assert_problem(send(client, [item(id="other"), item()], token), 409, "conflict")
     assert count(db, "observations") == before
+
+
+# --- what a fuzzer and a security re-probe found (issue 23) ----------------------------------
+
+JSON_OF_EVERY_SHAPE = [{}, {"a": 1}, [], ["ppn_low"], None, True, 0, 1.5]
+FIELDS = ["id", "case_ref", "nhs_number", "indicator", "observed_on", "status", "note"]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        (field, value)
+        for field in FIELDS
+        for value in JSON_OF_EVERY_SHAPE
+        # null means "not given" for these two (the other identifier is sent)
+        if not (field in ("case_ref", "nhs_number") and value is None)
+    ],
+    ids=repr,
+)
+def test_any_json_value_in_any_field_is_a_422_naming_the_item_and_the_field(
+    client, db, ids, token, field, value
+):
+    body = [item(id="fine", nhs_number=NHS), {**item(id="odd", nhs_number=NHS), field: value}]
+    problem = assert_problem(send(client, body, token), 422, "invalid-items")
+    assert [(e["index"], e["field"]) for e in problem["errors"]] == [(1, field)]
+    assert count(db, "observations") == 9
+
+
+def test_a_field_the_schema_does_not_have_is_refused_whatever_its_value(client, token, ids):
+    problem = assert_problem(
+        send(client, item(source={"agency": ["police"]}), token), 422, "invalid-items"
+    )
+    assert [(e["index"], e["field"]) for e in problem["errors"]] == [(0, "source")]
+
+
+def production_log(caplog) -> str:
+    """What the service's log handler (hotspots.logs.SafeFormatter) would have written."""
+    from hotspots.logs import SafeFormatter
+
+    formatter = SafeFormatter("%(levelname)s %(name)s %(message)s")
+    return "\n".join(formatter.format(record) for record in caplog.records)
+
+
+def test_no_value_from_a_request_reaches_a_log_line_even_when_the_service_fails(
+    app, client, db, ids, token, caplog, monkeypatch
+):
+    from hotspots.api import intake
+
+    def broken(db, partner, items, now):  # fails quoting what was sent, as validators do
+        raise ValueError(f"input_value={items[0]['nhs_number']!r} note={items[0]['note']!r}")
+
+    monkeypatch.setattr(intake, "take_in", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # as in production: the 500 is answered
+    caplog.set_level(logging.DEBUG)
+    response = send(client, [item(nhs_number=NHS, note="Father arrested")], token)
+    body = assert_problem(response, 500, "server-error")
+    log = production_log(caplog)
+    assert "ValueError" in log and "receive_observations" in log
+    assert NHS not in log and "arrested" not in log
+    # Retrying cannot help a fault in the service: the answer does not invite it.
+    assert "do not send it again by itself" in body["detail"]
+    assert "later" not in body["detail"]
+
+
+def test_a_refused_item_writes_nothing_to_the_log(client, ids, token, caplog):
+    caplog.set_level(logging.DEBUG)
+    send(client, [item(indicator={"a": NHS}), item(id="2", nhs_number="9434765918")], token)
+    assert NHS not in production_log(caplog) and "9434765918" not in production_log(caplog)
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "allowed"),
+    [
+        ("GET", URL, "OPTIONS, POST"),
+        ("PUT", URL, "OPTIONS, POST"),
+        ("DELETE", URL, "OPTIONS, POST"),
+        ("PATCH", URL, "OPTIONS, POST"),
+        ("POST", "/api/v1/openapi.json", "GET, HEAD, OPTIONS"),
+        ("DELETE", "/api/v1/problems/invalid-json", "GET, HEAD, OPTIONS"),
+    ],
+)
+def test_every_405_says_which_methods_the_address_takes(client, method, url, allowed):
+    response = client.open(url, method=method)
+    assert_problem(response, 405, "method-not-allowed")
+    assert response.headers["Allow"] == allowed
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "detail"),
+    [
+        ({"case_ref": "<b>" + "a" * 61}, "case_ref", "is longer than 32 characters"),
+        ({"case_ref": "<b>aaa"}, "case_ref", "is not a case reference"),
+        ({"case_ref": "N/0001"}, "case_ref", "is not a case reference"),
+        ({"case_ref": ""}, "case_ref", "is empty"),
+        ({"observed_on": "1800-01-01"}, "observed_on", "1800-01-01 is before 1900: check the year"),
+        ({"observed_on": "2026-02-30"}, "observed_on", "2026-02-30 is not a real date"),
+        ({"observed_on": " 2026-03-01"}, "observed_on", "YYYY-MM-DD"),
+        ({"observed_on": "2026-03-03"}, "observed_on", "2026-03-03 is in the future"),
+        ({"nhs_number": "9 4 3 4 7 6 5 9 1 9"}, "nhs_number", "grouped 3-3-4"),
+        ({"nhs_number": "９４３４７６５９１９"}, "nhs_number", "should be 10 digits"),
+        ({"nhs_number": "9434765919\n"}, "nhs_number", "should be 10 digits"),
+        ({"id": "PPN-1\n"}, "id", "should be 1 to 100 characters"),
+    ],
+)
+def test_the_api_refuses_references_and_dates_the_importers_refuse(
+    client, db, ids, token, fields, field, detail
+):
+    problem = assert_problem(send(client, item(**fields), token), 422, "invalid-items")
+    [error] = problem["errors"]
+    assert (error["index"], error["field"]) == (0, field)
+    assert detail in error["detail"]
+    assert count(db, "unmatched_observations") == 0
+
+
+def test_the_api_and_the_importers_agree_on_every_case_reference_and_date(settings):
+    from hotspots import params
+    from hotspots.api import checks
+    from hotspots.importer.csvfile import Dates
+
+    today = NOW.date()
+    for ref in ["N-0001", "n_1", "<b>aaa", "N/1", "a" * 32, "a" * 33, "-x", "", "N 1", "é1"]:
+        assert checks.case_ref_problem(ref) == params.case_ref_problem(ref), ref
+    for text in [
+        "2026-03-02",
+        "2026-03-03",
+        "1899-12-31",
+        "1900-01-01",
+        "2026-02-29",
+        "1800-01-01",
+    ]:
+        assert checks.observed_on_problem(text, today) == Dates(today).reason(text), text
+
+
+def test_a_field_given_twice_in_one_item_is_an_error_not_the_last_one_silently(
+    client, db, ids, token
+):
+    text = json.dumps([item(id="a"), item(id="b")])
+    text = text.replace('"id": "b"', '"id": "b", "indicator": "ppn_low", "id": "c"')
+    response = send(client, None, token, data=text, content_type="application/json")
+    problem = assert_problem(response, 422, "invalid-items")
+    assert {(e["index"], e["field"]) for e in problem["errors"]} == {(1, "id"), (1, "indicator")}
+    assert all(e["detail"] == "appears more than once in the item" for e in problem["errors"])
+    assert count(db, "observations") == 9
+
+
+@pytest.mark.parametrize(
+    ("text", "detail"),
+    [
+        ('{"id": NaN}', "NaN is not a JSON value"),
+        ('{"id": -Infinity}', "-Infinity is not a JSON value"),
+        ('{"note": "\\ud800"}', "lone surrogate"),
+        ("[" * 100_000 + "]" * 100_000, "nested too deeply"),
+        ('{"id": ' + "9" * 5000 + "}", "a number too long to read"),
+        (b"\xff\xfe{}", "not UTF-8"),
+    ],
+)
+def test_a_body_that_is_not_json_as_rfc_8259_has_it_is_400(client, token, text, detail):
+    response = send(client, None, token, data=text, content_type="application/json")
+    body = assert_problem(response, 400, "invalid-json")
+    assert detail in body["detail"]
+
+
+def test_a_repeated_key_inside_a_replaced_value_is_not_blamed_on_another_item(
+    client, db, ids, token
+):
+    # The first "note" (an object repeating "x") is replaced by the second, and freed: the
+    # next item must not inherit its repeat.
+    first = '{"id": "a", "case_ref": "N-0003", "indicator": "ppn_low", "observed_on": "2026-03-01"'
+    text = f'[{first}, "note": {{"x": 1, "x": 2}}, "note": "n"}}, {first.replace("a", "b", 1)}}}]'
+    response = send(client, None, token, data=text, content_type="application/json")
+    problem = assert_problem(response, 422, "invalid-items")
+    assert problem["errors"] == [
+        {"index": 0, "field": "note", "detail": "appears more than once in the item"}
+    ]

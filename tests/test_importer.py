@@ -128,6 +128,13 @@ def test_a_staff_file_creates_its_teams_and_staff(db, settings, tmp_path):
     ]
 
 
+def test_a_staff_name_is_checked_as_the_add_person_page_checks_it(db, settings, tmp_path):
+    long = "x" * 201
+    text = f"email,name,role,team\nw@example.org,{long},worker,North\n"
+    caught = rejected(db, settings, tmp_path, "staff", text)
+    assert caught.errors == ["row 2, column name: is longer than 200 characters"]
+
+
 def test_a_cases_file_imports_allocated_unallocated_and_closed_cases(loaded):
     rows = loaded.execute(
         "SELECT case_ref, initials, date_of_birth, staff.email, opened_on, closed_on,"
@@ -470,7 +477,7 @@ GOOD_CASE = "C9,GH,2026-01-01,Norwich North,worker@example.org,2026-02-01,14,202
         (
             "staff",
             "email,name,role,team\nboss@example.org,Bo Boss,boss,Broadland\n",
-            "row 2, column role: unknown role 'boss' (one of: worker, manager, admin)",
+            "row 2, column role: unknown role 'boss' (one of: worker, manager, admin, partnership)",
         ),
         (
             "staff",
@@ -740,7 +747,7 @@ def test_the_command_says_so_when_another_writer_holds_the_database(runner, db_p
         other.close()
 
     assert result.exit_code == 1
-    assert "The database is busy" in result.output
+    assert "The database stayed locked by another writer" in result.output
     assert "Traceback" not in result.output
 
 
@@ -1034,4 +1041,34 @@ def test_a_workbook_given_as_a_csv_file_is_named_for_what_it_is(db, settings, tm
     assert problem.errors == [
         "row 1: this is an Excel workbook, not a CSV file: the Annex A workbook is imported as"
         " annex-a; any other sheet, save it as CSV UTF-8"
+    ]
+
+
+def test_a_member_of_the_partnership_is_imported_with_no_team_and_holds_no_case(
+    db, settings, tmp_path, loaded
+):
+    run(db, settings, tmp_path, "staff", STAFF + "lead@example.org,Lee Lead,partnership,\n")
+    assert db.execute(
+        "SELECT role, team_id FROM staff WHERE email = 'lead@example.org'"
+    ).fetchone() == (
+        "partnership",
+        None,
+    )
+    problem = rejected(
+        db,
+        settings,
+        tmp_path,
+        "staff",
+        "email,name,role,team\nlead@example.org,Lee,partnership,Broadland\n",
+    )
+    assert problem.errors == [
+        "row 2, column team: must be empty: the partnership belongs to no team"
+    ]
+    cases = CASES.replace(
+        "C2,CD,2025-01-15,Norwich North,,", "C2,CD,2025-01-15,Norwich North,lead@example.org,"
+    )
+    problem = rejected(db, settings, tmp_path, "cases", cases)
+    assert problem.errors == [
+        "row 3, column worker_email: lead@example.org is a member of the partnership and holds "
+        "no caseload"
     ]

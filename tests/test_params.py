@@ -287,3 +287,21 @@ def test_an_id_past_sqlites_integers_in_a_path_is_not_found(client, ids):
     sign_in(client, "ann")
     url = "/cases/N-0001/observations/99999999999999999999/status"
     assert client.get(url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("name", "problem"),
+    [
+        ("Ann Worker", None),
+        ("Siân O'Brien-Ng", None),
+        ("x" * 200, None),
+        ("x" * 201, "is longer than 200 characters"),
+        ("  ", "is empty"),
+        ("Evil\r\nBcc: x@evil.example", "contains a line break"),
+        ("Eve\tSmith", "contains a tab"),
+        ("Eve\x85Smith", "contains the control character U+0085"),
+    ],
+)
+def test_a_persons_name_is_one_line_of_at_most_200_characters(name, problem):
+    found = params.person_name_problem(name)
+    assert found == problem or (problem and found.startswith(problem))

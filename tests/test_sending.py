@@ -11,7 +11,11 @@ import contextlib
 import copy
 import json
 import multiprocessing
+import signal
 import socket
+import subprocess
+import sys
+import textwrap
 import threading
 from datetime import date, datetime, timedelta
 from email import message_from_bytes, policy
@@ -498,6 +502,113 @@ def test_a_claim_left_by_a_crashed_sender_is_retried_after_its_lease(db, setting
     assert early[0].status == "in_progress" and "dead" in early[0].detail
     assert later[0].status == "sent"
     assert digest_row(db, ids["nina"])["claimed_by"] != "dead"
+
+
+# --- a digest stuck behind a sender that stopped (kill -9 mid-run) ---
+
+
+def sender_process(db_path, manager_id, *, at):
+    """A real sender process that claims (manager, DIGEST_DAY) at ``at``, as a digest run
+    does before it sends, and then waits; kill it with SIGKILL for a crashed sender."""
+    code = textwrap.dedent(
+        f"""
+        import time
+        from datetime import date, datetime, timedelta
+        from hotspots import storage
+        from hotspots.sending import claim_digest, sender_identity
+        db = storage.connect({str(db_path)!r})
+        claim = claim_digest(
+            db, manager_id={manager_id}, digest_date=date.fromisoformat({DIGEST_DAY.isoformat()!r}),
+            now=datetime.fromisoformat({at.isoformat()!r}), claimed_by=sender_identity(),
+            lease=timedelta(minutes=15),
+        )
+        print("claimed" if claim else "not claimed", flush=True)
+        time.sleep(300)
+        """
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    assert process.stdout.readline().strip() == "claimed"
+    return process
+
+
+def test_a_digest_stuck_behind_a_killed_sender_says_when_it_goes_and_how_to_send_it_now(
+    app, db, db_path, runner, tmp_path
+):
+    ids = two_teams(db)
+    crashed = sender_process(db_path, ids["nina"], at=NOW)
+    crashed.send_signal(signal.SIGKILL)
+    crashed.wait()
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=2)
+
+    again = runner.invoke(args=["digest", "--date", "2026-11-26"])
+
+    assert again.exit_code == 1  # an operator is told something is wrong
+    assert "nina@council.example (North): STUCK behind a sender that stopped" in again.output
+    assert f"claimed at 07:30 by process {crashed.pid} on this machine, which is no longer" in (
+        again.output
+    )
+    assert "the claim lapses at 07:45" in again.output
+    assert "the scheduler retries every 30 minutes until 11:00" in again.output
+    assert "hotspots digest --date 2026-11-26 --release-stuck" in again.output
+    assert "sam@council.example (South): sent" in again.output
+    assert digest_row(db, ids["nina"])["status"] == "claimed"
+
+    released = runner.invoke(args=["digest", "--date", "2026-11-26", "--release-stuck"])
+
+    assert released.exit_code == 0, released.output
+    assert "nina@council.example (North): sent" in released.output
+    assert "sam@council.example (South): already sent" in released.output
+    assert digest_row(db, ids["nina"])["status"] == "sent"
+    assert len(list((tmp_path / "outbox").glob("*.eml"))) == 2  # each once
+    [audited] = [r for r in db.query("select * from audit_log where action = 'release_digest'")]
+    assert f":{crashed.pid}:" in audited["detail"] and "(stopped)" in audited["detail"]
+
+
+def test_a_claim_whose_sender_is_still_running_is_left_to_it_even_when_asked_to_release(
+    app, db, db_path, runner, tmp_path
+):
+    ids = two_teams(db)
+    running = sender_process(db_path, ids["nina"], at=NOW)
+    try:
+        app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=2)
+        result = runner.invoke(args=["digest", "--date", "2026-11-26", "--release-stuck"])
+    finally:
+        running.kill()
+        running.wait()
+    assert result.exit_code == 0, result.output
+    assert "nina@council.example (North): being sent by another sender" in result.output
+    assert f"by process {running.pid}, still running on this machine" in result.output
+    assert "--release-stuck" not in result.output
+    assert digest_row(db, ids["nina"])["status"] == "claimed"
+
+
+def test_the_scheduler_logs_a_stuck_digest_as_an_error_with_what_to_do(app, db, db_path, caplog):
+    from jobs.digest import send_digests_job
+
+    ids = two_teams(db)
+    crashed = sender_process(db_path, ids["nina"], at=NOW)
+    crashed.kill()
+    crashed.wait()
+    outcomes = send_digests_job(app, NOW + timedelta(minutes=5))
+    assert {o.manager_email: o.status for o in outcomes}["nina@council.example"] == "stuck"
+    [error] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert "the claim lapses at 07:45" in error.getMessage()
+    assert "--release-stuck" in error.getMessage()
+    # Once the claim has lapsed, the next run (the scheduler's retry) sends it by itself.
+    later = send_digests_job(app, NOW + timedelta(minutes=16))
+    assert {o.manager_email: o.status for o in later}["nina@council.example"] == "sent"
+
+
+def test_a_sender_is_known_running_or_stopped_only_on_its_own_machine():
+    import os
+
+    from hotspots.sending import sender_identity, sender_state
+
+    assert sender_state(sender_identity()) == "running"  # this very process
+    assert sender_state(f"{socket.gethostname()}:{os.getpid()}:x") == "running"
+    assert sender_state("another-host:1:x") == "unknown"
+    assert sender_state(f"{socket.gethostname()}:{'9' * 40}:x") == "unknown"
+    assert sender_state("test") == "unknown"
 
 
 def test_only_one_of_two_senders_takes_over_a_stale_claim(db_path, db, settings):

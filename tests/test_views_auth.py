@@ -464,7 +464,7 @@ class TestLocalDevelopmentOverHttp:
     ("password", "problem"),
     [
         (" " * 12, "one character repeated"),
-        ("123456789012", "common passwords"),
+        ("123456789012", "too easy to guess"),
         ("bob.worker@example.org", "email address"),
         ("BOB.WORKER@example.org!", "email address"),
         ("x" * 1025, "at most 1024"),

@@ -76,6 +76,10 @@ def test_a_new_person_sets_their_own_password_from_a_one_time_link(client, db, i
     ("change", "message"),
     [
         ({"name": " "}, "Enter their full name"),
+        # One line, as the staff import requires: a line break would forge digest lines.
+        ({"name": "Evil\r\nBcc: x@evil.example"}, "The name contains a line break"),
+        ({"name": "Eve\x85Smith"}, "The name contains the control character U+0085"),
+        ({"name": "x" * 201}, "The name is longer than 200 characters"),
         ({"email": "not-an-email"}, "Enter an email address in the correct format"),
         ({"email": "ANN.worker@example.org"}, "Someone already has this email address"),
         ({"role": "boss"}, "Choose their role"),

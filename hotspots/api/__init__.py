@@ -2,9 +2,10 @@
 RFC 9457 problem details for every error. The one blueprint exempt from CSRF protection:
 it has no cookies or forms, every request carries its own token.
 
-Modules: ``models`` (pydantic models that validate requests and generate the OpenAPI
-document), ``openapi`` (the document), ``intake`` (matching and writing items), ``views``
-(the routes).
+Modules: ``checks`` (every check of a partner's references and dates, by the importers'
+rules), ``models`` (pydantic models that validate requests with those checks and generate
+the OpenAPI document), ``openapi`` (the document), ``intake`` (matching and writing items),
+``views`` (the routes).
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import json
 from typing import Any
 
 from flask import Blueprint, Flask, Response, request, url_for
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.http import HTTP_STATUS_CODES
+
+from hotspots.faults import Fault
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -39,7 +42,8 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "too-large": (
         413,
         "The request is too large",
-        "Too many items or too many bytes in one request: split it. Nothing was stored.",
+        "The body is longer than the service takes in one request ([api] max_request_bytes): "
+        "split it. Nothing was stored.",
     ),
     "unsupported-media-type": (
         415,
@@ -69,18 +73,29 @@ PROBLEMS: dict[str, tuple[int, str, str]] = {
     "server-error": (
         500,
         "Something went wrong in the service",
-        "Nothing was stored; send "
-        "the request again later, and tell the service's administrators if it "
-        "goes on.",
+        "A fault in the service stopped this request and nothing was stored. The same request "
+        "would meet the same fault, so do not send it again by itself: tell the service's "
+        "administrators (with the time of the request), and send it again once they say the "
+        "fault is fixed.",
     ),
     "busy": (
         503,
         "The service is busy",
-        "The database was busy for longer than the service "
-        "waits; nothing was stored. Send the request again after Retry-After seconds.",
+        "The database was busy for longer than the service waits; nothing was stored. Send "
+        "the request again after Retry-After seconds; if a few tries meet the same answer, "
+        "tell the service's administrators.",
+    ),
+    "storage-fault": (
+        503,
+        "The service cannot store anything at the moment",
+        "Its disk is full or its database cannot be written, and its administrators have to "
+        "fix that; nothing was stored. Send the request again after Retry-After seconds; if a "
+        "few tries meet the same answer, stop and tell the service's administrators.",
     ),
 }
-BY_STATUS = {status: name for name, (status, _, _) in PROBLEMS.items()}
+# Seconds a partner is asked to wait (Retry-After) after each kind of fault.
+RETRY_AFTER = {"busy": 5, "storage-fault": 300}
+BY_STATUS = {status: name for name, (status, _, _) in PROBLEMS.items() if name != "storage-fault"}
 
 
 def problem(
@@ -110,22 +125,35 @@ def is_api_request() -> bool:
 
 
 def problem_for(error: BaseException) -> Response:
-    """A problem response for an HTTP error raised on an API address."""
+    """A problem response for an HTTP error raised on an API address (a 405 with the
+    ``Allow`` header RFC 9110 asks for)."""
     status = error.code if isinstance(error, HTTPException) and error.code else 500
+    headers = {}
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        headers["Allow"] = ", ".join(sorted(error.valid_methods))
     name = BY_STATUS.get(status)
     if name is None:
-        return problem("server-error") if status >= 500 else _plain_problem(status)
-    return problem(name)
+        return problem("server-error") if status >= 500 else _plain_problem(status, headers)
+    return problem(name, headers=headers)
 
 
-def _plain_problem(status: int) -> Response:
+def fault_problem(fault: Fault) -> Response:
+    """The answer when a fault of the machine (``hotspots.faults``) stopped the request:
+    503, with a Retry-After long enough for a person to act."""
+    name = "busy" if fault.kind == "busy" else "storage-fault"
+    return problem(name, headers={"Retry-After": str(RETRY_AFTER[name])})
+
+
+def _plain_problem(status: int, headers: dict[str, str]) -> Response:
     body = {
         "type": "about:blank",
         "title": HTTP_STATUS_CODES.get(status, "Error"),
         "status": status,
         "detail": HTTP_STATUS_CODES.get(status, "Error"),
     }
-    return Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    response = Response(json.dumps(body), status=status, mimetype="application/problem+json")
+    response.headers.update(headers)
+    return response
 
 
 def _api_errors_or(error):

@@ -28,6 +28,7 @@ from typing import Any
 import sqlite_utils
 
 from hotspots import audit, dates
+from hotspots.api import checks
 from hotspots.partners import Partner
 from hotspots.storage import partners as store
 
@@ -74,20 +75,23 @@ class Receipt:
         }
 
 
-def duplicate_ids(items: list[dict[str, Any]]) -> list[ItemProblem]:
+def duplicate_ids(items: list[Any]) -> list[ItemProblem]:
     """An id sent twice in one request is ambiguous (which one wins?): each repeat is an
-    error."""
+    error. ``items`` are as sent (any JSON values); only text ids are compared."""
     first: dict[str, int] = {}
     problems = []
     for index, item in enumerate(items):
-        if item["id"] in first:
+        ref = item.get("id") if isinstance(item, dict) else None
+        if not isinstance(ref, str):
+            continue  # not an id at all: the item's own checks say so
+        if ref in first:
+            # Named when it is a usable id (short, printable); any other text is not quoted.
+            named = "" if checks.partner_ref_problem(ref) else f"{ref} "
             problems.append(
-                ItemProblem(
-                    index, "id", f"{item['id']} appears again (first at index {first[item['id']]})"
-                )
+                ItemProblem(index, "id", f"{named}appears again (first at index {first[ref]})")
             )
         else:
-            first[item["id"]] = index
+            first[ref] = index
     return problems
 
 
@@ -119,7 +123,7 @@ def take_in(
             "partner_id": partner.id,
             "partner_ref": item["id"],
             "indicator": item["indicator"],
-            "observed_on": item["observed_on"].isoformat(),
+            "observed_on": item["observed_on"],
             "status": item["status"],
             "note": item["note"],
             "source": partner.source,

@@ -9,8 +9,8 @@ models are built per catalogue by ``models_for``.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -26,30 +26,88 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from hotspots import nhs_number
+from hotspots.api import checks
 
 MAX_NOTE_LENGTH = 2000
-PARTNER_REF_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:/#-]{0,99}$"
-CASE_REF_PATTERN = r"^[^\x00-\x1f\x7f]{1,64}$"
 STATUSES = ("current", "resolved", "refuted")
+FIELDS = ("id", "case_ref", "nhs_number", "indicator", "observed_on", "status", "note")
+# The one rule across two fields, as JSON Schema says it (a field set to null is not given).
+NAMES_A_CHILD = [
+    {"required": [name], "properties": {name: {"type": "string"}}}
+    for name in ("case_ref", "nhs_number")
+]
 
 
-def _valid_nhs_number(text: str) -> str:
-    reason = nhs_number.problem(text)
-    if reason:
-        raise PydanticCustomError("nhs_number", reason)
-    return nhs_number.normalise(text)
+def _refusing(problem_of: Callable[[object], str | None], kind: str) -> AfterValidator:
+    """A validator that refuses what ``problem_of`` (one of ``hotspots.api.checks``) finds
+    wrong, in its words."""
 
+    def check(value: str) -> str:
+        reason = problem_of(value)
+        if reason:
+            raise PydanticCustomError(kind, "{reason}", {"reason": reason})
+        return value
+
+    return AfterValidator(check)
+
+
+PartnerRef = Annotated[
+    str,
+    Field(
+        json_schema_extra={
+            "pattern": checks.schema_pattern(checks.PARTNER_REF_PATTERN),
+            "minLength": 1,
+            "maxLength": checks.PARTNER_REF_MAX,
+        },
+        description="Your own reference for this observation (1 to 100 characters: letters, "
+        "digits and . _ : / # -, starting with a letter or digit). Sending the same id again "
+        "updates it; an id may appear only once in one request.",
+        examples=["PPN-2026-000123"],
+    ),
+    _refusing(checks.partner_ref_problem, "partner_ref"),
+]
+
+CaseRef = Annotated[
+    str,
+    Field(
+        json_schema_extra={
+            "pattern": checks.schema_pattern(checks.CASE_REF_PATTERN),
+            "minLength": 1,
+            "maxLength": checks.CASE_REF_MAX,
+        },
+        description="The case reference, if you know it: 1 to 32 letters, digits, - and _, "
+        "starting with a letter or digit. case_ref or nhs_number (or both) is required.",
+    ),
+    _refusing(checks.case_ref_problem, "case_ref"),
+]
 
 NhsNumber = Annotated[
     str,
     Field(
-        # Documented, not enforced by pattern: _valid_nhs_number explains what is wrong.
-        json_schema_extra={"pattern": r"^[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{4}$"},
-        description="The child's NHS number: 10 digits (spaces or hyphens between the 3-3-4 "
-        "groups allowed), checked with its modulus 11 check digit. Used only for matching.",
+        json_schema_extra={
+            "pattern": checks.schema_pattern(checks.NHS_NUMBER_PATTERN),
+            "format": checks.NHS_NUMBER_FORMAT,
+        },
+        description="The child's NHS number: 10 digits, together or grouped 3-3-4 with "
+        "spaces or hyphens, whose last digit is its modulus 11 check digit (checked; a "
+        "pattern cannot say so). Used only for matching. case_ref or nhs_number (or both) is "
+        "required.",
         examples=["943 476 5919"],
     ),
-    AfterValidator(_valid_nhs_number),
+    _refusing(checks.nhs_number_problem, "nhs_number"),
+    AfterValidator(nhs_number.normalise),
+]
+
+Day = Annotated[
+    str,
+    Field(
+        json_schema_extra={
+            "format": "date",
+            "pattern": checks.schema_pattern(checks.DATE_PATTERN),
+        },
+        description="The day it was observed (YYYY-MM-DD): a real day from 1900 on, and not "
+        "later than today in the service's time zone (checked; a schema cannot say so).",
+    ),
 ]
 
 
@@ -115,40 +173,36 @@ def models_for(indicators: tuple[str, ...], max_items: int) -> Models:
     class Observation(BaseModel):
         """One observation a partner has made about a child."""
 
-        model_config = ConfigDict(strict=True, extra="forbid", title="Observation")
+        model_config = ConfigDict(
+            strict=True,
+            extra="forbid",
+            title="Observation",
+            json_schema_extra={"anyOf": NAMES_A_CHILD},
+        )
 
-        id: str = Field(
-            pattern=PARTNER_REF_PATTERN,
-            description="Your own reference for this observation (1 to 100 characters: letters, "
-            "digits and . _ : / # -). Sending the same id again updates it.",
-            examples=["PPN-2026-000123"],
-        )
-        case_ref: str | None = Field(
-            default=None,
-            pattern=CASE_REF_PATTERN,
-            description="The case reference, if you know it. case_ref or nhs_number is required.",
-        )
+        id: PartnerRef
+        case_ref: CaseRef | None = None
         nhs_number: NhsNumber | None = None
         indicator: Indicator = Field(  # type: ignore[valid-type]
             description="The indicator's code, from the service's catalogue."
         )
-        observed_on: date = Field(
-            description="The day it was observed (YYYY-MM-DD), not later than today."
-        )
+        observed_on: Day
         status: Literal[STATUSES] = Field(  # type: ignore[valid-type]
             default="current",
             description="current (the default); resolved or refuted to correct what you sent.",
         )
-        note: str = Field(default="", max_length=MAX_NOTE_LENGTH)
+        note: str = Field(
+            default="",
+            max_length=MAX_NOTE_LENGTH,
+            description="Up to 2,000 characters, shown on the case page; never logged.",
+        )
 
         @field_validator("observed_on")
         @classmethod
-        def _not_in_the_future(cls, value: date, info: ValidationInfo) -> date:
-            today = (info.context or {}).get("today")
-            if today is not None and value > today:
-                raise PydanticCustomError(
-                    "future_date", "{day} is in the future", {"day": value.isoformat()}
-                )
+        def _a_day_not_in_the_future(cls, value: str, info: ValidationInfo) -> str:
+            reason = checks.observed_on_problem(value, (info.context or {})["today"])
+            if reason:
+                raise PydanticCustomError("observed_on", "{reason}", {"reason": reason})
             return value
 
         @model_validator(mode="after")
@@ -162,7 +216,13 @@ def models_for(indicators: tuple[str, ...], max_items: int) -> Models:
     items = TypeAdapter(list[Observation])
     body = TypeAdapter(
         Annotated[
-            Observation | Annotated[list[Observation], Field(min_length=1, max_length=max_items)],
+            Observation
+            | Annotated[
+                list[Observation],
+                # Two equal items would have equal ids: uniqueItems is the part of "an id once
+                # in a request" that JSON Schema can say.
+                Field(min_length=1, max_length=max_items, json_schema_extra={"uniqueItems": True}),
+            ],
             Field(description=f"One observation, or an array of 1 to {max_items}."),
         ]
     )

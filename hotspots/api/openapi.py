@@ -5,11 +5,27 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotspots.api import PROBLEMS
+from hotspots.api import PROBLEMS, RETRY_AFTER
 from hotspots.api.models import ProblemDetails, Receipt, models_for, schema_of
 from hotspots.config import recordable_indicators
 
 PROBLEM_JSON = "application/problem+json"
+
+
+def rules_in_words(settings: dict[str, Any]) -> list[str]:
+    """What the server checks of a request beyond its schema, which JSON Schema cannot state
+    (docs/api.md lists them too, with every other rule)."""
+    return [
+        "`nhs_number`: its last digit is its modulus 11 check digit.",
+        "`observed_on`: a real day (not 2026-02-30), not later than today in the service's "
+        f"time zone ({settings['app']['timezone']}).",
+        "`id`: each appears only once in one request.",
+        "No field appears twice in one item.",
+        "`case_ref` and `nhs_number` together must not name two different cases, nor an NHS "
+        "number other than the one the named case holds.",
+        f"The body is UTF-8 JSON of at most {settings['api']['max_request_bytes']} bytes "
+        "(413 `too-large` beyond that).",
+    ]
 
 
 def document(settings: dict[str, Any]) -> dict[str, Any]:
@@ -23,16 +39,24 @@ def document(settings: dict[str, Any]) -> dict[str, Any]:
         schemas[model.__name__] = _take_defs(schema_of(model), schemas)
 
     def problems(*names: str) -> dict[str, Any]:
-        return {
-            str(PROBLEMS[name][0]): {
-                "description": f"{PROBLEMS[name][1]}. {PROBLEMS[name][2]}",
-                "content": {
-                    PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
+        answers: dict[str, Any] = {}
+        for name in names:
+            status, title, meaning = PROBLEMS[name]
+            answer = answers.setdefault(
+                str(status),
+                {
+                    "description": "",
+                    "content": {
+                        PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}
+                    },
                 },
-                **({"headers": _retry_after()} if name in ("rate-limited", "busy") else {}),
-            }
-            for name in names
-        }
+            )
+            answer["description"] = " ".join(
+                filter(None, [answer["description"], f"{title}. {meaning}"])
+            )
+            if name in RETRY_AFTER or name == "rate-limited":
+                answer["headers"] = _retry_after()
+        return answers
 
     labels = settings["scoring"]["indicators"]
     codes = "\n".join(f"| `{code}` | {labels[code]['label']} |" for code in catalogue)
@@ -49,7 +73,12 @@ def document(settings: dict[str, Any]) -> dict[str, Any]:
                 f"At most {limits['max_items_per_request']} items and "
                 f"{limits['max_request_bytes']} bytes a request, and "
                 f"{limits['requests_per_minute']} requests a minute per partner.\n\n"
-                "Indicator codes:\n\n| code | indicator |\n| --- | --- |\n" + codes
+                "Each item is checked against the request schema, and also against these "
+                "rules, which a JSON Schema cannot state (422 `invalid-items` names the item's "
+                "index and the field):\n\n"
+                + "\n".join(f"- {rule}" for rule in rules_in_words(settings))
+                + "\n\nIndicator codes:\n\n| code | indicator |\n| --- | --- |\n"
+                + codes
             ),
         },
         "paths": {
@@ -86,6 +115,7 @@ def document(settings: dict[str, Any]) -> dict[str, Any]:
                             "rate-limited",
                             "server-error",
                             "busy",
+                            "storage-fault",
                         ),
                     },
                 }

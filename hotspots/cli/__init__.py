@@ -8,12 +8,13 @@ commands. Each area's commands live in a module beside this one.
 from __future__ import annotations
 
 import importlib
+import sqlite3
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, routes_command, shell_command, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
 
-from hotspots import create_app, ensure_secret_key
+from hotspots import create_app, ensure_secret_key, faults
 from hotspots.config import ConfigError
 from hotspots.db import get_db
 from hotspots.storage.schema import migrate
@@ -30,8 +31,34 @@ def _make_app():
         raise click.ClickException(f"configuration: {e}") from None
 
 
+class FaultsInWords(click.Group):
+    """A group whose commands answer a fault of the machine (a full disk, a read-only or
+    locked database: ``hotspots.faults``) with one line saying what happened and what to do,
+    as an ``Error:``, exit status 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except (sqlite3.Error, OSError) as e:
+            fault = faults.fault_of(e)
+            if fault is None:
+                raise
+            raise click.ClickException(fault.words()) from None
+
+
+class HotspotsGroup(FaultsInWords, FlaskGroup):
+    """The ``hotspots`` command."""
+
+
+class Commands(FaultsInWords, AppGroup):
+    """The app's own commands (``app.cli``, which ``app.test_cli_runner()`` invokes)."""
+
+
 @click.group(
-    cls=FlaskGroup, create_app=_make_app, add_version_option=False, add_default_commands=False
+    cls=HotspotsGroup,
+    create_app=_make_app,
+    add_version_option=False,
+    add_default_commands=False,
 )
 def cli() -> None:
     """caseload hotspots: ranked caseloads and manager digests for children's social care."""
@@ -62,7 +89,10 @@ def init_db_command() -> None:
 
 
 def register_commands(app) -> None:
-    """Add every area's commands to ``app.cli``."""
+    """Add every area's commands to ``app.cli`` (a group that answers faults in words)."""
+    commands = Commands(app.cli.name)
+    commands.commands.update(app.cli.commands)
+    app.cli = commands
     app.cli.add_command(init_db_command)
     for area in AREAS:
         for command in importlib.import_module(f"hotspots.cli.{area}").commands:

@@ -31,18 +31,30 @@ from hotspots.sending import (
 @click.option(
     "--retry-failed", is_flag=True, help="Try again the digests recorded as failed for the date."
 )
+@click.option(
+    "--release-stuck",
+    is_flag=True,
+    help="Take over and send now the digests claimed by a sender on this machine that has "
+    "stopped, instead of waiting for their claims to lapse.",
+)
 @with_appcontext
 def digest_command(
-    digest_date: str | None, manager_email: str | None, dry_run: bool, retry_failed: bool
+    digest_date: str | None,
+    manager_email: str | None,
+    dry_run: bool,
+    retry_failed: bool,
+    release_stuck: bool,
 ) -> None:
     """Send the managers' hotspot digests due for a date, each exactly once.
 
     Every manager with a team gets one digest a day (on [digest] send_days, never on a bank
     holiday in England and Wales); digests already sent, or being sent by another process,
     are skipped, so running this again (or alongside the scheduler) never sends a duplicate.
+    A digest claimed by a sender that stopped (killed or crashed mid-run) is reported as
+    stuck, with when its claim lapses and it goes out; --release-stuck sends it now.
     Exits 0 when nothing is left to send, 1 when a digest failed (its error is recorded and
-    shown to admins). A future --date can only be previewed with --dry-run. Mail goes by
-    [mail] transport: "outbox" writes .eml files, "smtp" sends.
+    shown to admins) or is stuck. A future --date can only be previewed with --dry-run.
+    Mail goes by [mail] transport: "outbox" writes .eml files, "smtp" sends.
 
     Example:
 
@@ -50,6 +62,7 @@ def digest_command(
         hotspots digest --dry-run --manager nina@council.example
         hotspots digest --date 2026-11-26
         hotspots digest --date 2026-11-26 --manager nina@council.example --retry-failed
+        hotspots digest --date 2026-11-26 --release-stuck
     """
     settings = current_app.config["SETTINGS"]
     now = service_now(current_app.config)
@@ -90,18 +103,29 @@ def digest_command(
         now=now,
         manager_email=manager_email,
         retry_failed=retry_failed,
+        release_stuck=release_stuck,
     )
     if not outcomes:
         click.echo("No managers to send digests to.")
     for outcome in outcomes:
         click.echo(f"{day.isoformat()} {outcome}")
     failed = [o for o in outcomes if o.status == "failed"]
+    stuck = [o for o in outcomes if o.status == "stuck"]
+    problems = []
     if failed:
-        raise click.ClickException(
+        problems.append(
             f"{len(failed)} digest{'s' if len(failed) != 1 else ''} failed (recorded in "
             "digests, shown on /admin/digests); fix the cause, then run "
             f"`hotspots digest --date {day.isoformat()} --retry-failed`"
         )
+    if stuck:
+        problems.append(
+            f"{len(stuck)} digest{'s are' if len(stuck) != 1 else ' is'} held by a sender that "
+            "stopped (see above for when each goes out); to send now, run "
+            f"`hotspots digest --date {day.isoformat()} --release-stuck`"
+        )
+    if problems:
+        raise click.ClickException("; and ".join(problems))
 
 
 commands = [digest_command]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 from pathlib import Path
 
@@ -27,16 +26,6 @@ def _database():
             " run `hotspots init-db` first."
         )
     return db
-
-
-def _busy_or(error: sqlite3.OperationalError) -> Exception:
-    """A locked database is something a person can wait out; anything else is a real fault."""
-    if "locked" in str(error) or "busy" in str(error):
-        return click.ClickException(
-            "The database is busy (another import, rescore or digest run is writing):"
-            " nothing was imported; try again in a minute."
-        )
-    return error
 
 
 @click.command("import")
@@ -85,8 +74,7 @@ def import_command(kind: str, file: Path, dry_run: bool) -> None:
                     break
                 click.echo(line, err=True)
         raise click.ClickException(str(e)) from None
-    except sqlite3.OperationalError as e:
-        raise _busy_or(e) from None
+    # A full disk, a read-only or locked database: one line (hotspots.cli.FaultsInWords).
     if kind in CSV_KINDS:
         click.echo(result_of(report).summary())
     for line in report.lines():
@@ -161,8 +149,6 @@ def demo_command(case_count: int, seed: int, as_of, if_empty: bool, history_days
         )
     except demo_data.DemoRefused as e:
         raise click.ClickException(str(e)) from None
-    except sqlite3.OperationalError as e:
-        raise _busy_or(e) from None
     click.echo(summary.text())
     click.echo(
         "Sign in with any of these (password for every demo user: " + demo_data.DEMO_PASSWORD + "):"

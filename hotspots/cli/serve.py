@@ -32,7 +32,8 @@ class QuietRequestHandler(WSGIRequestHandler):
         if target is None:
             line = logs.escape_control(self.requestline)
         else:
-            path = logs.access_path(target, keep_case_refs=self.keep_case_refs)
+            environ = getattr(self, "environ", None) or {}
+            path = logs.logged_target(environ, target, keep_case_refs=self.keep_case_refs)
             line = f"{self.command} {path} {self.request_version}"
         self.log("info", '"%s" %s %s', line, code, size)
 

@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from hotspots import audit, sessions
 from hotspots.dates import service_now, stamp
 from hotspots.db import get_db
-from hotspots.passwords import MIN_LENGTH, hash_password, password_problem
+from hotspots.passwords import MIN_LENGTH, hash_password, password_problem, service_words
 from hotspots.storage import fetch_all, fetch_one, write_transaction
 from hotspots.storage.security import (
     DISABLE_STAFF_SQL,
@@ -49,10 +49,11 @@ def set_password_command(email: str) -> None:
 
     The password is the first line of standard input (so it never appears in the shell's
     history or the process list). It must be 12 to 1,024 characters, not one character
-    repeated, not contain the email, not be on the list of common passwords
-    (hotspots/reference/common_passwords.txt) nor a run of keys or digits. At a terminal
-    you are asked for it twice, without echo. The change ends the person's sessions and is
-    written to the audit log.
+    repeated, not contain the email, and be hard to guess by zxcvbn's estimate (at least
+    10^10 guesses, knowing common passwords, words and names, keyboard patterns, repeats,
+    dates, the email, the service's and the council's names). At a terminal you are asked
+    for it twice, without echo. The change ends the person's sessions and is written to the
+    audit log.
 
     Example:
 
@@ -64,7 +65,8 @@ def set_password_command(email: str) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     db = get_db()
     staff = _staff(db, email)
-    problem = password_problem(password, staff["email"])
+    words = service_words(current_app.config["SETTINGS"])
+    problem = password_problem(password, staff["email"], words=words)
     if problem:
         raise click.ClickException(f"{problem}; nothing was changed")
     if staff["disabled_at"]:

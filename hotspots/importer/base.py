@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -30,10 +31,12 @@ from typing import Any, ClassVar
 
 import sqlite_utils
 
-from hotspots import audit, rescoring
+from hotspots import audit, faults, rescoring
 from hotspots.dates import stamp
 from hotspots.storage import imports as sql
 from hotspots.storage import write_transaction
+
+log = logging.getLogger(__name__)
 
 # Enough to fix a file by; a million bad rows must not bury the first ones.
 MAX_ERRORS_LISTED = 100
@@ -360,6 +363,14 @@ def run_import(
             detail = {"kind": kind.name, "file": report.file_name, "errors": report.error_total}
             _record(db, report, detail, now=now, actor=actor)
         raise
+    except (sqlite3.Error, OSError) as e:
+        # A full disk or a read-only database stopped it: nothing was imported, and the
+        # refusal is audited like any other (when the database can still take one row).
+        fault = faults.fault_of(e)
+        if fault is None or fault.kind == "busy":
+            raise  # a bug, or a lock to wait out: nothing to say in the audit log
+        _record_fault(db, report, fault, now=now, actor=actor)
+        raise
     if report.outcome == "dry_run":
         with write_transaction(db):
             _record(db, report, importer.audit_detail(), now=now, actor=actor)
@@ -413,6 +424,26 @@ def _record(
         },
     )
     report.audit_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
+
+
+def _record_fault(
+    db: sqlite_utils.Database,
+    report: ImportReport,
+    fault: faults.Fault,
+    *,
+    now: datetime,
+    actor: audit.Actor | None,
+) -> None:
+    """Audit an import a fault of the machine refused, if the database can still be written;
+    the caller raises the fault either way."""
+    report.outcome = "rejected"
+    report.errors, report.error_total = [fault.words()], 1
+    detail = {"kind": report.kind, "file": report.file_name, "errors": 1, "fault": fault.what}
+    try:
+        with write_transaction(db):
+            _record(db, report, detail, now=now, actor=actor)
+    except (sqlite3.Error, OSError):
+        log.error("an import refused by a fault could not be audited either: %s", fault.what)
 
 
 def _reject(report: ImportReport, errors: Errors) -> None:

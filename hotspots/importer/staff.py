@@ -9,11 +9,12 @@ import sqlite_utils
 
 from hotspots.importer.base import changes
 from hotspots.importer.csvfile import Checker, CsvKind
+from hotspots.params import person_name_problem
 from hotspots.storage import imports as sql
 
 ROLES = ("worker", "manager", "admin", "partnership")
 # Roles that hold no caseload (the partnership sees no case at all), in words.
-NO_CASELOAD = {"admin": "an admin", "partnership": "in the partnership"}
+NO_CASELOAD = {"admin": "an admin", "partnership": "a member of the partnership"}
 
 
 def holds_no_caseload(role: str) -> str | None:
@@ -46,11 +47,11 @@ class StaffChecker(Checker):
         count = held["open_cases"]
         cases = f"{count} open case{'' if count == 1 else 's'}"
         named = held["named"] + (f" and {count - CASES_NAMED} more" if count > CASES_NAMED else "")
-        if role in NO_CASELOAD:
+        if who := holds_no_caseload(role):
             self.add(
                 n,
                 "role",
-                f"{email} holds {cases} ({named}) and the {role} role holds no caseload: "
+                f"{email} holds {cases} ({named}) and {who} holds no caseload: "
                 "reallocate them first (a cases import), then make the change",
             )
             return True
@@ -76,8 +77,9 @@ class StaffChecker(Checker):
             ok = False
         elif not self.first_time(n, "email", email):
             ok = False
-        if not name:
-            self.add(n, "name", "is empty")
+        name_problem = person_name_problem(name)
+        if name_problem:
+            self.add(n, "name", name_problem)
             ok = False
         ok = self.choice(n, "role", role, ROLES) and ok
         team_key = team.lower() or None

@@ -72,6 +72,14 @@ WHERE manager_id = :manager_id AND digest_date = :digest_date
   AND status = 'claimed' AND claimed_at < :stale_before
 """
 
+# A person released a claim whose sender has stopped (`hotspots digest --release-stuck`):
+# taken over from that sender only, so two releases cannot both win.
+RELEASE_STUCK_DIGEST_SQL = """
+UPDATE digests SET claimed_at = :now, claimed_by = :claimed_by
+WHERE manager_id = :manager_id AND digest_date = :digest_date
+  AND status = 'claimed' AND claimed_by = :stuck
+"""
+
 # A person asked to try a failed digest again (`hotspots digest --retry-failed`).
 RECLAIM_FAILED_DIGEST_SQL = """
 UPDATE digests SET status = 'claimed', claimed_at = :now, claimed_by = :claimed_by

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import secrets
+import sqlite3
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -30,9 +31,10 @@ from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from govuk_frontend_wtf.main import WTFormsHelpers
 from jinja2 import ChoiceLoader, FileSystemLoader, PackageLoader, PrefixLoader
+from werkzeug.exceptions import InternalServerError
 from werkzeug.routing import IntegerConverter
 
-from hotspots import audit, drafts, rescoring, sessions
+from hotspots import audit, drafts, faults, rescoring, sessions
 from hotspots.auth import load_user, may_open
 from hotspots.dates import service_now
 from hotspots.db import get_db
@@ -145,6 +147,9 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     for status in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(status, _error_page)
+    # A full disk, a read-only or locked database: a page (or problem) in words, one log line.
+    app.register_error_handler(sqlite3.Error, _fault_page)
+    app.register_error_handler(OSError, _fault_page)
 
 
 def home():
@@ -229,6 +234,29 @@ def _security_headers(response):
         response.headers.setdefault("Cache-Control", "no-store")
     if current_app.config["SETTINGS"]["security"]["https_only"]:
         response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    return response
+
+
+def _fault_page(error: Exception):
+    """What a person sees when the machine, not they, stopped the request: what happened and
+    what to do, never a traceback. Anything else that is not a fault is a 500 as usual."""
+    from hotspots import api
+
+    fault = faults.fault_of(error)
+    if fault is None:
+        current_app.log_exception((type(error), error, error.__traceback__))
+        return _error_page(InternalServerError())
+    # One line for the operators, naming the route (not the path: it may hold a reference).
+    current_app.logger.error("%s %s: %s", request.method, request.endpoint, fault.words())
+    if api.is_api_request():
+        return api.fault_problem(fault)
+    response = make_response(
+        render_template(
+            "errors/fault.html", busy=fault.kind == "busy", service=settings()["service"]
+        ),
+        503,
+    )
+    response.headers["Retry-After"] = "60" if fault.kind == "busy" else "300"
     return response
 
 

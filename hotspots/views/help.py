@@ -3,14 +3,21 @@ contact, the accessibility statement and the privacy notice."""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import UTC, datetime, time, timedelta
+
+from flask import Blueprint, Response, render_template, url_for
 from flask_login import login_required
 
 from hotspots import scoring
+from hotspots.dates import parse_date
 from hotspots.forms import ADJUSTMENT_MAX_DAYS, ADJUSTMENT_MAX_POINTS
 from hotspots.views import present, settings
 
 bp = Blueprint("help", __name__)
+
+# security.txt expires this long after [service] security_contact_reviewed_on: RFC 9116 asks
+# for less than a year ahead, so a contact nobody has checked for a year reads as stale.
+SECURITY_TXT_DAYS = 364
 
 # [scoring] repeat_fraction in words.
 FRACTIONS = {1.0: "all of", 0.75: "three quarters of", 0.5: "half", 0.25: "a quarter of"}
@@ -105,3 +112,26 @@ def privacy():
         service=settings()["service"],
         idle_minutes=settings()["app"]["session_idle_minutes"],
     )
+
+
+@bp.route("/.well-known/security.txt")
+def security_txt():
+    """Where to report a security problem, as RFC 9116 says to publish it: the contact from
+    [service] security_contact, expiring a year after it was last reviewed."""
+    service = settings()["service"]
+    reviewed = parse_date(service["security_contact_reviewed_on"])
+    expires = datetime.combine(reviewed + timedelta(days=SECURITY_TXT_DAYS), time(), UTC)
+    lines = [
+        f"# How to report a security problem in {service['organisation']}'s caseload hotspots",
+        f"Contact: {contact_uri(service['security_contact'])}",
+        f"Expires: {expires:%Y-%m-%dT%H:%M:%SZ}",
+        "Preferred-Languages: en",
+        f"Canonical: {url_for('help.security_txt', _external=True)}",
+    ]
+    return Response("\n".join(lines) + "\n", mimetype="text/plain")
+
+
+def contact_uri(contact: str) -> str:
+    """[service] security_contact as security.txt's Contact: a URI (an email address gets
+    mailto:)."""
+    return contact if ":" in contact else f"mailto:{contact}"

@@ -1,0 +1,61 @@
+"""The pages about the service (hotspots.views.help); here, /.well-known/security.txt."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import browser_support as world
+import pytest
+
+from hotspots.config import ConfigError, load_config
+
+
+@pytest.fixture
+def app(db_path, tmp_path):
+    return world.make_app(
+        db_path,
+        tmp_path,
+        service={
+            "security_contact": "cyber@norfolk.example.gov.uk",
+            "security_contact_reviewed_on": "2026-02-01",
+        },
+    )
+
+
+def fields(text: str) -> dict[str, str]:
+    found = {}
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            name, _, value = line.partition(": ")
+            assert name not in found, f"{name} given twice"
+            found[name] = value
+    return found
+
+
+def test_security_txt_publishes_the_contact_from_the_setting_as_rfc_9116_asks(client):
+    response = client.get("/.well-known/security.txt")  # no sign-in: anyone may report
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    found = fields(response.get_data(as_text=True))
+    assert found["Contact"] == "mailto:cyber@norfolk.example.gov.uk"
+    assert found["Canonical"] == "http://localhost/.well-known/security.txt"
+    assert found["Preferred-Languages"] == "en"
+    # Required, once, and less than a year after the contact was last reviewed.
+    expires = datetime.fromisoformat(found["Expires"].replace("Z", "+00:00"))
+    assert expires.isoformat() == "2027-01-31T00:00:00+00:00"
+
+
+def test_a_contact_may_be_a_web_address_and_a_bad_one_is_refused_at_start():
+    settings = load_config(overrides={"service": {"security_contact": "https://x.example/vdp"}})
+    assert settings["service"]["security_contact"] == "https://x.example/vdp"
+    for bad in ["nobody", "http://insecure.example/report", "two words@example.gov.uk"]:
+        with pytest.raises(ConfigError, match="security_contact must be an email address"):
+            load_config(overrides={"service": {"security_contact": bad}})
+    with pytest.raises(ConfigError, match="security_contact_reviewed_on"):
+        load_config(overrides={"service": {"security_contact_reviewed_on": "26/11/2026"}})
+
+
+def test_a_web_address_contact_is_published_as_it_is(db_path, tmp_path):
+    app = world.make_app(db_path, tmp_path, service={"security_contact": "https://x.example/vdp"})
+    text = app.test_client().get("/.well-known/security.txt").get_data(as_text=True)
+    assert fields(text)["Contact"] == "https://x.example/vdp"
