@@ -606,9 +606,7 @@ def test_a_young_service_counts_only_the_weeks_its_history_reaches(db, settings,
     assert counted() == (2, "2026-02-23")  # this week and last
 
 
-def test_an_unborn_childs_expected_date_is_no_reason_to_refuse_an_incident(
-    db, settings, authority
-):
+def test_an_unborn_childs_expected_date_is_no_reason_to_refuse_an_incident(db, settings, authority):
     db.execute(
         "UPDATE cases SET birth_status = 'due', date_of_birth = '2026-04-01' "
         "WHERE case_ref = 'P-LATE'"
