@@ -537,6 +537,14 @@ def test_the_history_says_whose_caseload_each_day_was_in(db, settings, ids):
     )
     assert by_day["2026-03-02"] == ids["staff"]["bob"]
     assert by_day["2026-03-03"] == ids["staff"]["ann"]
+    # A later rescore of a past day keeps whose caseload the case was in that day.
+    rescoring.rescore_all(
+        db, settings, as_of=date(2026, 3, 2), now=at(date(2026, 3, 3)), history_only=True
+    )
+    by_day = dict(
+        db.execute("SELECT day, worker_id FROM score_history WHERE case_id = ?", [case_id])
+    )
+    assert by_day["2026-03-02"] == ids["staff"]["bob"]
 
 
 def _hotspot_days(db, worker_id: int, days: dict[date, int]) -> None:

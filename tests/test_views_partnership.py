@@ -242,6 +242,12 @@ def test_an_incident_with_impossible_days_is_refused_on_its_fields(client, db, l
     empty = client.post("/partnership/incidents/new", data={})
     assert "Enter the child&#39;s case reference" in text(empty)
     assert db.execute("SELECT count(*) FROM serious_incidents").fetchone()[0] == 0
+    # Each refusal audited, with the reference typed (as a refused case page is).
+    assert [(r["case_ref"], r["detail"]) for r in audit_rows(db, "record_incident_refused")] == [
+        ("N-0004", "fields=known_on"),
+        ("N-0004", "fields=known_on,occurred_on"),
+        ("Z-1", "fields=case_ref"),
+    ]
 
 
 def test_the_progress_of_an_incident_is_recorded_and_shown(client, db, incident):

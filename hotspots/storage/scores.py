@@ -530,7 +530,8 @@ ON CONFLICT (case_id, day) DO UPDATE SET
 """
 
 # A past day's rescore writes only that day's history, straight from the scratch table:
-# today's ranking stays as it is.
+# today's ranking stays as it is. A day already held keeps whose caseload the case was in
+# then (the case may have moved since).
 UPSERT_HISTORY_FROM_RESCORE_SQL = """
 INSERT INTO score_history (case_id, day, score, band, model_version, worker_id)
 SELECT
@@ -541,7 +542,7 @@ SELECT
 FROM temp.rescore_scores WHERE true
 ON CONFLICT (case_id, day) DO UPDATE SET
     score = excluded.score, band = excluded.band, model_version = excluded.model_version,
-    worker_id = excluded.worker_id
+    worker_id = coalesce(score_history.worker_id, excluded.worker_id)
 """
 
 # Every open case's facts, in case order, for storing explanations after a full rescore.

@@ -24,6 +24,7 @@ from hotspots.auth import role_required
 from hotspots.db import get_db
 from hotspots.forms import IncidentChildForm, IncidentForm, IncidentProgressForm, error_list
 from hotspots.incidents import ABUSE_OR_NEGLECT, HARMS, QUESTIONS
+from hotspots.partnership.recording import find_case
 from hotspots.views import clock, present, settings
 
 bp = Blueprint("partnership", __name__)
@@ -116,6 +117,7 @@ def new_incident():
                 get_db(), new, actor=current_user, now=clock()
             )
         except partnership.IncidentRefused as refused:
+            _refused(new.case_ref, refused)
             _put_on_fields(form, refused.problems)
         else:
             flash("The incident is recorded, with what the service showed before it.", "success")
@@ -234,6 +236,7 @@ def add_child(incident_id: int):
                 now=clock(),
             )
         except partnership.IncidentRefused as refused:
+            _refused(form.case_ref.data, refused)
             _put_on_fields(form, refused.problems)
         else:
             flash("The child is added to the incident.", "success")
@@ -324,6 +327,21 @@ def _form_page(form, heading: str, fields: str, **context):
         **context,
         **_words(),
     ), (400 if form.is_submitted() else 200)
+
+
+def _refused(case_ref: str, refused: partnership.IncidentRefused) -> None:
+    """Audit an incident refused, with the reference typed (as a refused case page is: it may
+    name no case) and the fields that were wrong, never what was typed in them."""
+    db = get_db()
+    found = find_case(db, case_ref) if case_ref.strip() else None
+    audit.record(
+        db,
+        at=clock(),
+        action="record_incident_refused",
+        actor=current_user,
+        case_ref=found["case_ref"] if found else case_ref.strip()[:64] or None,
+        detail="fields=" + ",".join(sorted({name for name, _ in refused.problems})),
+    )
 
 
 def _put_on_fields(form, problems: Iterable[tuple[str, str]]) -> None:
