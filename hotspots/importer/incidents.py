@@ -228,19 +228,7 @@ def write_incidents(db: sqlite_utils.Database, params: Mapping[str, str]) -> dic
         if incident_id is None:
             incident_id = store.insert_incident(
                 db,
-                {
-                    key: row[key]
-                    for key in (
-                        "reference",
-                        "occurred_on",
-                        "known_on",
-                        "abuse_or_neglect",
-                        "summary",
-                        "panel_notified_on",
-                        "rapid_review_on",
-                    )
-                }
-                | {"staff_id": None, "now": now},
+                {key: row[key] for key in store.INCIDENT_FACTS} | {"staff_id": None, "now": now},
             )
             counts["incidents"] += 1
             if row["reference"]:

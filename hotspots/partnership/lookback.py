@@ -93,21 +93,8 @@ def all_incidents(
     found = []
     for rows in by_incident.values():
         first = rows[0]
-        facts = {
-            "id": first["incident_id"],
-            **{
-                key: first[key]
-                for key in (
-                    "reference",
-                    "occurred_on",
-                    "known_on",
-                    "abuse_or_neglect",
-                    "summary",
-                    "panel_notified_on",
-                    "rapid_review_on",
-                    "recorded_at",
-                )
-            },
+        facts = {"id": first["incident_id"], "recorded_at": first["recorded_at"]} | {
+            key: first[key] for key in store.INCIDENT_FACTS
         }
         notify, review = deadlines(facts, as_of, holidays)
         children = tuple(child_look_back(db, settings, row) for row in rows)

@@ -13,6 +13,17 @@ import sqlite_utils
 
 from hotspots.storage import fetch_all, fetch_one
 
+# An incident's own facts, as its row holds them (besides its id and who recorded it when).
+INCIDENT_FACTS = (
+    "reference",
+    "occurred_on",
+    "known_on",
+    "abuse_or_neglect",
+    "summary",
+    "panel_notified_on",
+    "rapid_review_on",
+)
+
 # --- recording ---------------------------------------------------------------------------
 
 CASE_BY_REF_SQL = """

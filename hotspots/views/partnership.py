@@ -131,17 +131,7 @@ def new_incident():
 def incident(incident_id: int):
     """One incident: its facts, its deadlines, and each child's look-back."""
     found = _incident(incident_id)
-    db = get_db()
-    now = clock()
-    for child in found.children:
-        audit.record(
-            db,
-            at=now,
-            action="view_incident",
-            actor=current_user,
-            case_ref=child.case_ref,
-            detail=f"incident={found.id}",
-        )
+    _audit_children(found, "view_incident")
     return render_template(
         "partnership/incident.html",
         incident=found,
@@ -171,17 +161,7 @@ def look_back_csv(incident_id: int):
         for child in found.children
         for day in child.look_back.days
     ]
-    db = get_db()
-    now = clock()
-    for child in found.children:
-        audit.record(
-            db,
-            at=now,
-            action="export_look_back",
-            actor=current_user,
-            case_ref=child.case_ref,
-            detail=f"incident={found.id}",
-        )
+    _audit_children(found, "export_look_back")
     return _csv(f"incident-{found.id}-look-back.csv", header, rows)
 
 
@@ -306,6 +286,20 @@ def _workforce_for_user(as_of: date) -> dict[str, Any]:
             "workers": [w for w in found["workers"] if w["team_id"] == team],
         }
     return found
+
+
+def _audit_children(found: partnership.Incident, action: str) -> None:
+    """One audit row for each child of the incident, on the child's case."""
+    db, now = get_db(), clock()
+    for child in found.children:
+        audit.record(
+            db,
+            at=now,
+            action=action,
+            actor=current_user,
+            case_ref=child.case_ref,
+            detail=f"incident={found.id}",
+        )
 
 
 def _incident(incident_id: int) -> partnership.Incident:
