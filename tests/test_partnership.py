@@ -467,6 +467,10 @@ def test_practice_by_team_and_month_agrees_with_the_rules_case_by_case(db, setti
     demo.load_demo(db, settings, cases=300, seed=5, as_of=as_of, now=at(as_of), password_hash="x")
     db.execute("UPDATE cases SET status = 'closed', closed_on = '2026-01-15' WHERE id % 7 = 0")
     db.execute("UPDATE cases SET status = 'closed', closed_on = NULL WHERE id % 11 = 0")
+    db.execute("UPDATE cases SET status = 'closed', closed_on = '2026-01-31' WHERE id % 13 = 0")
+    db.execute(
+        "UPDATE enquiries SET asked_on = '2026-02-28' WHERE id % 5 = 0 AND asked_on > '2025-06-01'"
+    )
     gaps = settings["scoring"]["practice_gaps"]
     ends = month_ends(as_of, 12)
     assert ends[:3] == [as_of, date(2026, 2, 28), date(2026, 1, 31)] and len(ends) == 12

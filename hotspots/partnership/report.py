@@ -1,7 +1,7 @@
 """The partnership's report on a day: the serious incidents and what the service knew before
 each, the review's table from live data, the practice the review found missing, and the load
 on the workforce. One dict of plain data (``partnership_report``) that the command line prints
-or writes as JSON and the partnership's page renders; ``tables`` gives each of its tables for
+or writes as JSON and the partnership's page renders; ``table`` gives each of its tables for
 a CSV download. docs/partnership.md explains every figure.
 """
 
@@ -245,8 +245,10 @@ def workforce(
     weeks = settings["partnership"]["workforce_weeks"]
     first = store.first_hotspot_day(db)
     counted = weeks_counted(first, as_of, weeks)
-    open_cases = store.open_cases_by_worker(db)
-    hotspots = store.hotspots_by_worker(db)
+    counted_cases = store.open_cases(db)
+    counted_hotspots = store.hotspots(db)
+    open_cases = _by(counted_cases, "worker_id", "cases")
+    hotspots = _by(counted_hotspots, "worker_id", "hotspots")
     held = store.hotspot_weeks(db, as_of, weeks)
     workers = []
     for person in store.caseload_holders(db):
@@ -270,7 +272,13 @@ def workforce(
             }
         )
     workers.sort(key=_heaviest_first)
-    teams = _teams(db, workers)
+    teams = _teams(
+        store.teams(db),
+        workers,
+        cases=_by(counted_cases, "team_id", "cases"),
+        unallocated=_by([r for r in counted_cases if r["worker_id"] is None], "team_id", "cases"),
+        hotspots=_by(counted_hotspots, "team_id", "hotspots"),
+    )
     return {
         "caseload_limit": limit,
         "hotspot_budget": budget,
@@ -310,17 +318,30 @@ def _heaviest_first(worker: Mapping[str, Any]):
     )
 
 
-def _teams(db: sqlite_utils.Database, workers: Sequence[Mapping[str, Any]]) -> list[dict]:
-    names = store.teams(db)
-    cases = store.open_cases_by_team(db)
-    hotspots = store.hotspots_by_team(db)
+def _by(rows: Sequence[Mapping[str, Any]], key: str, count: str) -> dict[Any, int]:
+    """The ``count`` column of ``rows`` summed by their ``key`` (None keys left out)."""
+    found: dict[Any, int] = {}
+    for row in rows:
+        if row[key] is not None:
+            found[row[key]] = found.get(row[key], 0) + row[count]
+    return found
+
+
+def _teams(
+    names: Mapping[int, str],
+    workers: Sequence[Mapping[str, Any]],
+    *,
+    cases: Mapping[int, int],
+    unallocated: Mapping[int, int],
+    hotspots: Mapping[int, int],
+) -> list[dict]:
     teams = {
         team_id: {
             "id": team_id,
             "team": name,
             "workers": 0,
-            "open_cases": cases.get(team_id, {}).get("cases", 0),
-            "unallocated": cases.get(team_id, {}).get("unallocated", 0),
+            "open_cases": cases.get(team_id, 0),
+            "unallocated": unallocated.get(team_id, 0),
             "hotspots": hotspots.get(team_id, 0),
             "workers_over_limit": 0,
             "workers_over_budget_now": 0,

@@ -46,18 +46,21 @@ GROUP BY o.indicator
 
 # --- practice ----------------------------------------------------------------------------
 
-# For each team and each month's last day (:month_ends, a JSON array; the month still running
-# ends on the report's day): the cases open that day that had been open longer than the
-# domestic-abuse enquiry is due in ([scoring.practice_gaps] domestic_abuse_enquiry_due_days,
+# For each team and each month's last day (:end_0 … :end_N-1, ascending; the month still
+# running ends on the report's day): the cases open that day that had been open longer than
+# the domestic-abuse enquiry is due in ([scoring.practice_gaps] domestic_abuse_enquiry_due_days,
 # hotspots.rules.domestic_abuse_enquiry_due), and how many of them had the domestic-abuse
 # question asked, and the parents' childhood explored, by then (an outcome in :asked, as
 # hotspots.rules.asked). A closed case counts up to its closing day; one closed with no
 # closing day is left out (when it closed is not known).
+#
+# Each case is read once: its days become positions among the month ends ({first}: the first
+# month end after the enquiry was due, {stop}: the first on or after it closed, {da} and
+# {pc}: the first on or after each question was asked), and the cases are counted by team
+# and positions; ``practice`` adds them up month by month. (Joining every case to every
+# month took twice as long at 400,000 cases.)
 PRACTICE_SQL = """
-WITH months AS (
-    SELECT value AS month_end FROM json_each(:month_ends)
-),
-asked AS MATERIALIZED (
+WITH asked AS MATERIALIZED (
     SELECT case_id,
            min(CASE WHEN topic = 'domestic_abuse' THEN asked_on END) AS domestic_abuse,
            min(CASE WHEN topic = 'parental_childhood' THEN asked_on END) AS parental_childhood
@@ -65,20 +68,43 @@ asked AS MATERIALIZED (
     WHERE outcome IN (SELECT value FROM json_each(:asked))
     GROUP BY case_id
 ),
-open_cases AS MATERIALIZED (
-    SELECT c.id, c.team_id, date(c.opened_on, :due_days) AS due, c.closed_on,
+counted AS MATERIALIZED (
+    SELECT c.team_id, date(c.opened_on, :due_days) AS due, c.closed_on,
            a.domestic_abuse, a.parental_childhood
     FROM cases AS c LEFT JOIN asked AS a ON a.case_id = c.id
     WHERE c.status = 'open' OR c.closed_on IS NOT NULL
+),
+spans AS MATERIALIZED (
+    SELECT team_id, {first} AS first,
+           CASE WHEN closed_on IS NULL THEN :months ELSE {stop} END AS stop,
+           CASE WHEN domestic_abuse IS NULL THEN :months ELSE {da} END AS da,
+           CASE WHEN parental_childhood IS NULL THEN :months ELSE {pc} END AS pc
+    FROM counted
 )
-SELECT o.team_id, m.month_end, count(*) AS cases,
-       coalesce(sum(o.domestic_abuse <= m.month_end), 0) AS domestic_abuse,
-       coalesce(sum(o.parental_childhood <= m.month_end), 0) AS parental_childhood
-FROM months AS m
-JOIN open_cases AS o
-    ON o.due < m.month_end AND (o.closed_on IS NULL OR o.closed_on > m.month_end)
-GROUP BY o.team_id, m.month_end
+SELECT team_id, first, stop, max(first, da) AS da, max(first, pc) AS pc, count(*) AS cases
+FROM spans WHERE first < stop
+GROUP BY 1, 2, 3, 4, 5
 """
+
+
+def _ends_before(column: str, months: int, *, on_or_before: bool) -> str:
+    """SQL for how many of the month ends :end_0 … are before ``column`` (or on or before
+    it): a CASE over the ascending ends, so an old day is decided by the first test. Only
+    column and parameter names are formatted in; every value is a bound parameter."""
+    test = "<" if on_or_before else "<="
+    whens = " ".join(f"WHEN {column} {test} :end_{n} THEN {n}" for n in range(months))
+    return f"CASE {whens} ELSE :months END"
+
+
+def practice_sql(months: int) -> str:
+    """PRACTICE_SQL for ``months`` month ends."""
+    return (
+        PRACTICE_SQL.replace("{first}", _ends_before("due", months, on_or_before=True))
+        .replace("{stop}", _ends_before("closed_on", months, on_or_before=False))
+        .replace("{da}", _ends_before("domestic_abuse", months, on_or_before=False))
+        .replace("{pc}", _ends_before("parental_childhood", months, on_or_before=False))
+    )
+
 
 TEAMS_SQL = "SELECT id, name FROM teams ORDER BY name"
 
@@ -94,30 +120,20 @@ WHERE (st.role IN ('worker', 'manager') AND st.disabled_at IS NULL)
 ORDER BY st.id
 """
 
-OPEN_CASES_BY_WORKER_SQL = """
-SELECT worker_id, count(*) AS cases FROM cases
-WHERE status = 'open' AND worker_id IS NOT NULL
-GROUP BY worker_id
-"""
-
-OPEN_CASES_BY_TEAM_SQL = """
-SELECT team_id, count(*) AS cases, sum(worker_id IS NULL) AS unallocated FROM cases
+# Open cases by team and worker (NULL: unallocated), in one pass over the cases.
+OPEN_CASES_SQL = """
+SELECT team_id, worker_id, count(*) AS cases FROM cases
 WHERE status = 'open'
-GROUP BY team_id
+GROUP BY team_id, worker_id
 """
 
-# The hotspots each worker holds now (the stored ranking's band, hotspots.rules.HOTSPOT_BAND).
-HOTSPOTS_BY_WORKER_SQL = """
-SELECT worker_id, count(*) AS hotspots FROM scores
-WHERE band = :hotspot AND worker_id IS NOT NULL
-GROUP BY worker_id
-"""
-
-HOTSPOTS_BY_TEAM_SQL = """
-SELECT c.team_id, count(*) AS hotspots
+# The hotspots held now (the stored ranking's band, hotspots.rules.HOTSPOT_BAND), by the
+# case's team and the caseload it is in, in one pass over the scores.
+HOTSPOTS_SQL = """
+SELECT c.team_id, s.worker_id, count(*) AS hotspots
 FROM scores AS s JOIN cases AS c ON c.id = s.case_id
 WHERE s.band = :hotspot
-GROUP BY c.team_id
+GROUP BY c.team_id, s.worker_id
 """
 
 # For each worker and each of the weeks up to :as_of (week 0 is the seven days ending on it,
@@ -170,14 +186,40 @@ def young_features(
 def practice(
     db: sqlite_utils.Database, month_ends: Iterable[date], due_days: int
 ) -> list[dict[str, Any]]:
-    """Per team and month's last day: cases open longer than ``due_days`` days, and how many
-    had the domestic-abuse question asked and the parents' childhood explored by then."""
-    params = {
-        "month_ends": json.dumps([day.isoformat() for day in month_ends]),
+    """Per team and month's last day with any such case: cases open longer than
+    ``due_days`` days, and how many had the domestic-abuse question asked and the parents'
+    childhood explored by then."""
+    ends = sorted(month_ends)
+    params: dict[str, Any] = {f"end_{n}": day.isoformat() for n, day in enumerate(ends)}
+    params |= {
+        "months": len(ends),
         "due_days": f"+{int(due_days)} days",
         "asked": json.dumps(list(rules.ASKED_OUTCOMES)),
     }
-    return fetch_all(db, PRACTICE_SQL, params)
+    # Counted from position to position: +n where a span starts, −n where it stops.
+    changes: dict[int, list[list[int]]] = {}
+    for row in fetch_all(db, practice_sql(len(ends)), params):
+        counts = changes.setdefault(row["team_id"], [[0] * (len(ends) + 1) for _ in range(3)])
+        for kind, start in enumerate((row["first"], row["da"], row["pc"])):
+            if start < row["stop"]:
+                counts[kind][start] += row["cases"]
+                counts[kind][row["stop"]] -= row["cases"]
+    found = []
+    for team_id, counts in changes.items():
+        running = [0, 0, 0]
+        for n, day in enumerate(ends):
+            running = [total + counts[kind][n] for kind, total in enumerate(running)]
+            if running[0]:
+                found.append(
+                    {
+                        "team_id": team_id,
+                        "month_end": day.isoformat(),
+                        "cases": running[0],
+                        "domestic_abuse": running[1],
+                        "parental_childhood": running[2],
+                    }
+                )
+    return found
 
 
 def teams(db: sqlite_utils.Database) -> dict[int, str]:
@@ -190,23 +232,14 @@ def caseload_holders(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     return fetch_all(db, CASELOAD_HOLDERS_SQL, {})
 
 
-def open_cases_by_worker(db: sqlite_utils.Database) -> dict[int, int]:
-    return {r["worker_id"]: r["cases"] for r in fetch_all(db, OPEN_CASES_BY_WORKER_SQL, {})}
+def open_cases(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Open cases counted by team and worker (``worker_id`` None: unallocated)."""
+    return fetch_all(db, OPEN_CASES_SQL, {})
 
 
-def open_cases_by_team(db: sqlite_utils.Database) -> dict[int, dict[str, int]]:
-    """Each team's open cases and how many of them are unallocated."""
-    return {r["team_id"]: r for r in fetch_all(db, OPEN_CASES_BY_TEAM_SQL, {})}
-
-
-def hotspots_by_worker(db: sqlite_utils.Database) -> dict[int, int]:
-    params = {"hotspot": rules.HOTSPOT_BAND}
-    return {r["worker_id"]: r["hotspots"] for r in fetch_all(db, HOTSPOTS_BY_WORKER_SQL, params)}
-
-
-def hotspots_by_team(db: sqlite_utils.Database) -> dict[int, int]:
-    params = {"hotspot": rules.HOTSPOT_BAND}
-    return {r["team_id"]: r["hotspots"] for r in fetch_all(db, HOTSPOTS_BY_TEAM_SQL, params)}
+def hotspots(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """The hotspots held now, counted by the case's team and the caseload it is in."""
+    return fetch_all(db, HOTSPOTS_SQL, {"hotspot": rules.HOTSPOT_BAND})
 
 
 def hotspot_weeks(db: sqlite_utils.Database, as_of: date, weeks: int) -> dict[int, dict[int, int]]:

@@ -861,8 +861,9 @@ UPDATE score_history SET worker_id = (
     SELECT c.worker_id FROM cases AS c WHERE c.id = score_history.case_id
 )
 WHERE band = 'red';
--- The hotspots each worker held, day by day, read from this index alone.
-CREATE INDEX score_history_red ON score_history(day, worker_id) WHERE band = 'red';
+-- The hotspots each worker held, day by day, read from this index alone (band among its
+-- columns, or SQLite reads every row to check it).
+CREATE INDEX score_history_red ON score_history(day, worker_id, band) WHERE band = 'red';
 """
 
 
