@@ -356,3 +356,20 @@ def test_an_admin_adds_a_member_of_the_partnership_with_no_team(client, db, ids)
         "partnership",
         None,
     )
+
+
+def test_every_list_on_the_partnership_pages_keeps_to_its_budget(app, client, db, incident, lead):
+    app.config["SETTINGS"]["partnership"]["page_rows"] = 1
+    new = NewIncident("S-0001", date(2026, 2, 20), date(2026, 2, 21), "died", "known")
+    partnership.record_incident(db, new, actor=auth.load_user(db, str(lead)), now=NOW)
+    sign_in(client, "lee")
+    page = " ".join(text(client.get("/partnership")).split())
+    assert "The earliest 1 of 2: every incident is in the download below" in page
+    assert "The latest 1 of 2" in page
+    assert re.search(r"Workers: the first 1 of \d+", page)
+    assert re.search(r"Teams: the first 1 of 2", page)
+    assert (
+        "Teams this month, the lowest share asked about domestic abuse first: the first 1 of 2"
+        in page
+    )
+    assert len(re.findall(r'data-incident="', page)) == 1

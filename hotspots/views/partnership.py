@@ -53,6 +53,7 @@ def overview():
         detail=f"incidents={len(report['incidents'])}",
     )
     rows = _page_rows()
+    due = partnership.open_deadlines(found)
     practice = report["practice"]
     latest = practice["months"][0]["month"] if practice["months"] else None
     teams = sorted(
@@ -67,7 +68,8 @@ def overview():
         "partnership/overview.html",
         report=report,
         as_of=now.date(),
-        due=partnership.open_deadlines(found),
+        due=due[:rows],
+        due_count=len(due),
         incidents=found[:rows],
         incident_count=len(found),
         practice_teams=teams[:rows],
@@ -137,6 +139,7 @@ def incident(incident_id: int):
         incident=found,
         children=[_child_page(child) for child in found.children],
         look_back_days=settings()["partnership"]["look_back_days"],
+        rows=_page_rows(),
         **_words(),
     )
 
