@@ -14,12 +14,15 @@ run: install assets
 	$(BIN)/hotspots demo --if-empty
 	$(BIN)/hotspots score
 	@echo "Starting the scheduler and the web app on http://127.0.0.1:$(PORT) (Ctrl-C stops both)"
-	@# The scheduler in the background, stopped (SIGTERM, then waited for) when the web app
-	@# stops; a fresh demo sends no digests on start (the next run is at the send time).
-	@HOTSPOTS_DIGEST__CATCH_UP_ON_START=false $(BIN)/hotspots scheduler & scheduler=$$!; \
-	trap 'kill -TERM $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null' EXIT; \
-	trap 'exit 0' INT TERM; \
-	HOTSPOTS_SECURITY__HTTPS_ONLY=false $(BIN)/hotspots run --host 127.0.0.1 --port $(PORT)
+	@# Both in the background and waited for, so a signal to this shell (Ctrl-C at a terminal,
+	@# or SIGTERM from make when a supervisor or `timeout` stops it) runs the trap at once,
+	@# which stops both; a fresh demo sends no digests on start (the next run is at the send
+	@# time); every link the service sends starts with this port's address.
+	@export HOTSPOTS_APP__BASE_URL=http://127.0.0.1:$(PORT); \
+	HOTSPOTS_DIGEST__CATCH_UP_ON_START=false $(BIN)/hotspots scheduler & scheduler=$$!; \
+	HOTSPOTS_SECURITY__HTTPS_ONLY=false $(BIN)/hotspots run --host 127.0.0.1 --port $(PORT) & web=$$!; \
+	trap 'trap - INT TERM; kill -TERM $$web $$scheduler 2>/dev/null; wait $$web $$scheduler 2>/dev/null; exit 0' INT TERM; \
+	wait $$web; status=$$?; kill -TERM $$scheduler 2>/dev/null; wait $$scheduler 2>/dev/null; exit $$status
 
 test: install-dev assets browser
 	$(BIN)/ruff check .

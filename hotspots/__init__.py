@@ -48,9 +48,12 @@ def create_app(
     settings = load_config(overrides=test_config)
     app.config["SETTINGS"] = settings
     app.config["DATABASE"] = settings["database"]["path"]
-    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
-        minutes=settings["app"]["session_idle_minutes"]
-    )
+    # The cookie lives as long as a session can (the server decides when one ends, idle or
+    # not): a browser that dropped it at the idle limit would lose the form it was sending,
+    # and with it the text the timeout warning promised to keep. CSRF tokens last as long.
+    lifetime = timedelta(hours=settings["security"]["session_absolute_hours"])
+    app.config["PERMANENT_SESSION_LIFETIME"] = lifetime
+    app.config["WTF_CSRF_TIME_LIMIT"] = int(lifetime.total_seconds())
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
     app.config["SESSION_COOKIE_SECURE"] = settings["security"]["https_only"]

@@ -34,6 +34,8 @@ OPEN_TABLES = {
 NOT_SETTINGS = {"HOTSPOTS_CONFIG", "HOTSPOTS_SECRET_KEY"}
 INDICATOR_KEYS = {"label": str, "weight": float, "half_life_days": int}
 DERIVED_KEYS = {"from": str, "at_least": int, "within_days": int, "child_under_years": int}
+# Settings that have moved: a file or variable still naming the old place is told the new one.
+MOVED_SETTINGS = {("digest", "base_url"): ("app", "base_url")}
 CHOICES = {
     ("mail", "transport"): ("outbox", "smtp"),
     ("mail", "smtp_security"): ("starttls", "ssl", "none"),
@@ -110,6 +112,11 @@ def _merge(target: dict, new: Mapping, defaults: Mapping, source: str, where=())
             raise ConfigError(
                 f"{dotted} is a secret: set it in the environment as "
                 f"HOTSPOTS_{'__'.join(k.upper() for k in here)}, not in {source}"
+            )
+        if here in MOVED_SETTINGS:
+            raise ConfigError(
+                f"{dotted} is now {_name(MOVED_SETTINGS[here])} (every link the service sends "
+                f"starts with it): rename it in {source}"
             )
         if where in OPEN_TABLES:
             # A council's file may add an indicator or change one key of an existing one.
@@ -202,6 +209,12 @@ def _check(settings: dict[str, Any]) -> None:
     ):
         if settings[section][key] > top:
             raise ConfigError(f"[{section}] {key} must be 0 to {top}")
+    base_url = settings["app"]["base_url"]
+    if not re.fullmatch(r"https?://[^/\s?#]+(/[^\s?#]*)?", base_url):
+        raise ConfigError(
+            f"[app] base_url must be the service's address as people reach it, such as "
+            f"https://hotspots.council.example, not {base_url!r}"
+        )
     budget = settings["alert_budget"]
     if budget["red_share"] > 1 or budget["caseload_percentile"] > 100:
         raise ConfigError(

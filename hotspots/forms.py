@@ -15,20 +15,25 @@ from flask import current_app
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from govuk_frontend_wtf.wtforms_widgets import (
+    GovCharacterCount,
+    GovCheckboxesInput,
     GovDateInput,
     GovFileInput,
     GovPasswordInput,
     GovRadioInput,
     GovSelect,
     GovSubmitInput,
-    GovTextArea,
     GovTextInput,
 )
 from wtforms import (
     Field,
+    FieldList,
+    Form,
+    FormField,
     HiddenField,
     RadioField,
     SelectField,
+    SelectMultipleField,
     StringField,
     SubmitField,
     TextAreaField,
@@ -40,6 +45,7 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from hotspots.config import recordable_indicators
 from hotspots.params import parse_date_parts, person_name_problem
 from hotspots.passwords import MIN_LENGTH, password_problem, service_words
+from hotspots.rules import ACTION_KINDS, ACTION_OUTCOMES, DECISIONS
 from hotspots.views.present import long_date, source_words
 
 ENQUIRY_TOPICS = {
@@ -65,10 +71,22 @@ VISIT_OUTCOMES = {
 BEFORE_BIRTH_DAYS = 280
 # Adjustment points as a person types them: a plain decimal, at most two places (no 1e1, inf).
 POINTS_PATTERN = re.compile(r"[+-]?[0-9]+(\.[0-9]{1,2})?")
-# An adjustment is a temporary judgement: it must expire within a year.
-ADJUSTMENT_MAX_DAYS = 366
+# An adjustment is a temporary judgement: it must expire within a year (latest_expiry).
 ADJUSTMENT_MAX_POINTS = 20.0
 NOTE_MAX = 2000
+
+
+class NoteArea(GovCharacterCount):
+    """A text area that says its limit before anything is sent, and counts down as one types
+    (the GOV.UK character count): the limit is never a surprise after submitting."""
+
+    def __init__(self, maxlength: int = NOTE_MAX):
+        self.maxlength = maxlength
+
+    def map_gov_params(self, field, **kwargs):
+        params = super().map_gov_params(field, **kwargs)
+        params.setdefault("maxlength", self.maxlength)
+        return params
 
 
 def _choices(words: Mapping[str, str]) -> list[SelectChoice]:
@@ -181,7 +199,7 @@ class ObservationForm(FlaskForm):
     )
     note = TextAreaField(
         "Note (optional)",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         description="What was seen or reported. No names of other people.",
         validators=[
             Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX} characters or fewer")
@@ -251,6 +269,15 @@ class EnquiryForm(FlaskForm):
         _not_before(field, self.earliest, "The date asked")
 
 
+def latest_expiry(today: dt.date) -> dt.date:
+    """The latest day an adjustment made ``today`` may expire: the same day a year on (28
+    February for one made on 29 February), so "within a year" is never a year and a day."""
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:
+        return today.replace(year=today.year + 1, day=28)
+
+
 class AdjustmentForm(FlaskForm):
     """A practitioner's adjustment: points up or down, with a reason and an expiry."""
 
@@ -265,7 +292,7 @@ class AdjustmentForm(FlaskForm):
     )
     reason = TextAreaField(
         "Reason",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         description="Why your judgement differs from the recorded indicators.",
         validators=required_text("Enter the reason for the adjustment"),
     )
@@ -300,23 +327,239 @@ class AdjustmentForm(FlaskForm):
             return
         if field.data <= self.today:
             raise ValidationError("The expiry date must be in the future")
-        if (field.data - self.today).days > ADJUSTMENT_MAX_DAYS:
-            raise ValidationError("The expiry date must be within a year from today")
+        latest = latest_expiry(self.today)
+        if field.data > latest:
+            raise ValidationError(
+                f"The expiry date must be within a year from today: {long_date(latest)} "
+                "at the latest"
+            )
+
+
+# Most actions a review agrees on its own page (more can be added to the case afterwards).
+REVIEW_ACTION_ROWS = 3
+ACTION_DESCRIPTION_MAX = 500
+
+
+class ActionFields(Form):
+    """One action: what, details, who will do it and by when. Checked by the form it is in
+    (an empty row on the review form is no action, not an error)."""
+
+    kind = SelectField("What needs to be done", widget=GovSelect(), validate_choice=False)
+    description = TextAreaField(
+        "Details",
+        widget=NoteArea(ACTION_DESCRIPTION_MAX),
+        description="Needed for another action. No names of other people: the digest never "
+        "shows these details, only what kind of action it is.",
+    )
+    owner = SelectField("Who will do it", widget=GovSelect(), validate_choice=False)
+    due_on = GovDateField("Due by", description="For example, 27 3 2026", noun="the due date")
+
+    def filled(self) -> bool:
+        return bool(
+            self.kind.data
+            or (self.description.data or "").strip()
+            or any(self.due_on.raw_data or [])
+        )
+
+    def check(
+        self, *, owners: set[str], today: dt.date, first: bool, number: int | None = None
+    ) -> bool:
+        """Check a filled row (or the first, which must be): each problem on its field, the
+        messages numbering the action when there is more than one row."""
+        which = f"action {number}" if number else "the action"
+        ok = not self.due_on.errors
+        if self.kind.data not in ACTION_KINDS:
+            self.kind.errors.append(f"Choose what needs to be done for {which}")
+            ok = False
+        elif self.kind.data == "other" and not (self.description.data or "").strip():
+            self.description.errors.append(f"Describe {which}")
+            ok = False
+        if len(self.description.data or "") > ACTION_DESCRIPTION_MAX:
+            self.description.errors.append(
+                f"The details must be {ACTION_DESCRIPTION_MAX} characters or fewer"
+            )
+            ok = False
+        if self.owner.data not in owners:
+            self.owner.errors.append(f"Choose who will do {which}")
+            ok = False
+        if not self.due_on.errors:
+            if self.due_on.data is None:
+                self.due_on.errors.append(f"Enter the date {which} is due by")
+                ok = False
+            elif self.due_on.data < today:
+                self.due_on.errors.append(f"The due date of {which} must be today or later")
+                ok = False
+            elif self.due_on.data > latest_expiry(today):
+                self.due_on.errors.append(
+                    f"The due date of {which} must be within a year: agree a nearer step"
+                )
+                ok = False
+        return ok
+
+    def value(self) -> dict[str, Any]:
+        """The checked row as the storage takes it."""
+        return {
+            "kind": self.kind.data,
+            "description": (self.description.data or "").strip(),
+            "owner_id": int(self.owner.data),
+            "due_on": self.due_on.data.isoformat(),
+        }
+
+
+def _action_choices(fields: ActionFields, owners: list[Mapping[str, Any]], default_owner) -> None:
+    fields.kind.choices = [SelectChoice("", "Choose an action")] + _choices(ACTION_KINDS)
+    fields.owner.choices = [SelectChoice("", "Choose a person")] + [
+        SelectChoice(str(o["id"]), o["name"] + (" (manager)" if o["role"] == "manager" else ""))
+        for o in owners
+    ]
+    if fields.owner.data in (None, "") and default_owner is not None:
+        fields.owner.data = str(default_owner)
 
 
 class ReviewForm(FlaskForm):
-    """Mark the case reviewed, with the plan."""
+    """Review the case: decide (the score is advice; the person decides). Agreeing means
+    agreeing actions, each with an owner and a due date; disagreeing needs the reason and
+    what in the score the reviewer disagrees with."""
 
-    plan = TextAreaField(
-        "Plan",
-        widget=GovTextArea(),
-        description="What will be done, by whom and when.",
-        validators=required_text("Enter the plan", noun="plan"),
+    decision = RadioField(
+        "What do you decide?",
+        widget=GovRadioInput(),
+        choices=_choices(DECISIONS),
+        invalid_choice_message="Choose whether you agree and act, or disagree with the score",
+        validators=[InputRequired("Choose whether you agree and act, or disagree with the score")],
     )
-    submit = SubmitField("Mark as reviewed", widget=GovSubmitInput())
+    actions = FieldList(FormField(ActionFields), min_entries=REVIEW_ACTION_ROWS)
+    disagree_reason = TextAreaField(
+        "Why do you disagree?",
+        widget=NoteArea(),
+        description="What you know about the family that the recorded indicators do not show.",
+    )
+    disagreed = SelectMultipleField(
+        "Which parts of the score do you disagree with?",
+        widget=GovCheckboxesInput(),
+        validate_choice=False,
+    )
+    plan = TextAreaField(
+        "Anything else agreed (optional)",
+        widget=NoteArea(),
+        validators=[
+            Length(max=NOTE_MAX, message=f"The notes must be {NOTE_MAX} characters or fewer")
+        ],
+    )
+    submit = SubmitField("Record the review", widget=GovSubmitInput())
+
+    def __init__(
+        self,
+        *args,
+        owners: list[Mapping[str, Any]],
+        contributions: list[Mapping[str, Any]],
+        today: dt.date,
+        default_owner: int | None = None,
+        **kwargs,
+    ):
+        super().__init__(*args, prefix="review", **kwargs)
+        self.today = today
+        self.owner_ids = {str(o["id"]) for o in owners}
+        # The case's worker is offered as the first action's owner on a fresh form only.
+        fresh = not self.is_submitted()
+        for entry in self.actions:
+            first = entry is self.actions[0]
+            _action_choices(entry.form, owners, default_owner if first and fresh else None)
+        # What the reviewer may disagree with: what adds points (the age row only scales).
+        self.disagreed.choices = [
+            SelectChoice(c["code"], f"{c.get('label') or c['code']} ({float(c['points']):+.1f})")
+            for c in contributions
+            if c.get("kind") != "age" and float(c.get("points") or 0) > 0
+        ]
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        if self.decision.data == "act":
+            rows = [entry.form for entry in self.actions]
+            filled = [row for row in rows if row.filled()] or rows[:1]
+            for number, row in enumerate(rows, start=1):
+                if row in filled:
+                    ok = (
+                        row.check(
+                            owners=self.owner_ids,
+                            today=self.today,
+                            first=number == 1,
+                            number=number if len(filled) > 1 else None,
+                        )
+                        and ok
+                    )
+        elif self.decision.data == "disagree":
+            reason = (self.disagree_reason.data or "").strip()
+            if not reason:
+                self.disagree_reason.errors.append("Enter why you disagree with the score")
+                ok = False
+            elif len(reason) > NOTE_MAX:
+                self.disagree_reason.errors.append(
+                    f"The reason must be {NOTE_MAX} characters or fewer"
+                )
+                ok = False
+            offered = {choice.value for choice in self.disagreed.choices}
+            chosen = set(self.disagreed.data or [])
+            if chosen - offered:
+                self.disagreed.errors.append("Choose from the parts of this case's score")
+                ok = False
+            elif offered and not chosen:
+                self.disagreed.errors.append(
+                    "Choose at least one part of the score you disagree with"
+                )
+                ok = False
+        return ok
+
+    def agreed_actions(self) -> list[dict[str, Any]]:
+        """The actions agreed (the filled rows), once the form is valid and the decision is to
+        act."""
+        if self.decision.data != "act":
+            return []
+        return [entry.form.value() for entry in self.actions if entry.form.filled()]
+
+
+class ActionForm(FlaskForm):
+    """Add one action about a case, outside a review (agreed in supervision, say)."""
+
+    action = FormField(ActionFields)
+    submit = SubmitField("Add the action", widget=GovSubmitInput())
+
+    def __init__(
+        self, *args, owners: list[Mapping[str, Any]], today: dt.date, default_owner=None, **kwargs
+    ):
+        super().__init__(*args, prefix="add", **kwargs)
+        self.today = today
+        self.owner_ids = {str(o["id"]) for o in owners}
+        _action_choices(self.action.form, owners, None if self.is_submitted() else default_owner)
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        return self.action.form.check(owners=self.owner_ids, today=self.today, first=True) and ok
+
+
+class CloseActionForm(FlaskForm):
+    """Close an action: done or not done, and what happened (always)."""
+
+    state = RadioField(
+        "Was it done?",
+        widget=GovRadioInput(),
+        choices=_choices({"done": "Yes, it was done", "not_done": "No, it was not done"}),
+        invalid_choice_message="Choose whether it was done",
+        validators=[InputRequired("Choose whether it was done")],
+    )
+    outcome = TextAreaField(
+        "What happened",
+        widget=NoteArea(),
+        description="What was found or decided, or why it was not done. No names of other people.",
+        validators=required_text("Enter what happened", noun="account of what happened"),
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, prefix="review", **kwargs)
+        super().__init__(*args, prefix="close", **kwargs)
+
+
+assert set(ACTION_OUTCOMES) == {"done", "not_done"}  # the choices above
 
 
 class ObservationStatusForm(FlaskForm):
@@ -331,7 +574,7 @@ class ObservationStatusForm(FlaskForm):
     )
     reason = TextAreaField(
         "Reason",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         validators=required_text("Enter the reason"),
     )
     submit = SubmitField("Save", widget=GovSubmitInput())
@@ -363,7 +606,7 @@ class VisitForm(FlaskForm):
     )
     note = TextAreaField(
         "Note (optional)",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         description="What you saw and did. No names of other people.",
         validators=[
             Length(max=NOTE_MAX, message=f"The note must be {NOTE_MAX} characters or fewer")
@@ -391,7 +634,7 @@ class WithdrawAdjustmentForm(FlaskForm):
 
     reason = TextAreaField(
         "Why are you withdrawing it?",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         validators=required_text("Enter why you are withdrawing the adjustment"),
     )
     submit = SubmitField("Withdraw adjustment", widget=GovSubmitInput())
@@ -403,14 +646,31 @@ class EnteredInErrorForm(FlaskForm):
 
     reason = TextAreaField(
         "What was wrong with it?",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         validators=required_text("Enter what was wrong with it"),
     )
     submit = SubmitField("Mark as entered in error", widget=GovSubmitInput())
 
 
+def _member_choices(members: list[Mapping[str, Any]]) -> list[SelectChoice]:
+    """Members of a team to give cases to, each with the caseload they hold now."""
+    return [
+        SelectChoice(
+            str(m["id"]),
+            f"{m['name']}{' (manager)' if m['role'] == 'manager' else ''}: "
+            f"{m['open_cases']} open {'case' if m['open_cases'] == 1 else 'cases'}, "
+            f"{m['hotspots']} {'hotspot' if m['hotspots'] == 1 else 'hotspots'}",
+        )
+        for m in members
+    ]
+
+
+MOVE_REASON_HINT = "For example: Ann is on leave until 1 June. Recorded with the move."
+
+
 class AllocateForm(FlaskForm):
-    """Choose a member of the case's team."""
+    """Choose a member of the case's team (each with their caseload now); moving a case that
+    a worker holds needs a reason."""
 
     worker = RadioField(
         "Who should the case be allocated to?",
@@ -418,19 +678,127 @@ class AllocateForm(FlaskForm):
         validators=[InputRequired("Choose who the case should be allocated to")],
         invalid_choice_message="Choose who the case should be allocated to",
     )
+    reason = TextAreaField("Why is it moving?", widget=NoteArea(), description=MOVE_REASON_HINT)
     submit = SubmitField("Allocate case", widget=GovSubmitInput())
 
-    def __init__(self, workers: list[Mapping[str, Any]], *args, **kwargs):
+    def __init__(self, members: list[Mapping[str, Any]], *args, moving: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.worker.choices = [
+        self.moving = moving
+        self.worker.choices = _member_choices(members)
+        if moving:
+            self.worker.label.text = "Who should the case move to?"
+            self.submit.label.text = "Move case"
+
+    def validate_reason(self, field):
+        if self.moving:
+            for check in required_text("Enter why the case is moving"):
+                check(self, field)
+
+
+class MoveCasesForm(FlaskForm):
+    """Move some of a worker's open cases, or all of them, to another member of the team,
+    with a reason; sent twice: to check the receiving caseload, then confirmed."""
+
+    which = RadioField(
+        "Which cases?",
+        widget=GovRadioInput(),
+        choices=_choices({"all": "All of them (the whole caseload)", "some": "Some of them"}),
+        invalid_choice_message="Choose all the cases or some of them",
+        validators=[InputRequired("Choose all the cases or some of them")],
+    )
+    cases = SelectMultipleField(
+        "Choose the cases to move", widget=GovCheckboxesInput(), validate_choice=False
+    )
+    worker = RadioField(
+        "Who should they move to?",
+        widget=GovRadioInput(),
+        validators=[InputRequired("Choose who the cases should move to")],
+        invalid_choice_message="Choose who the cases should move to",
+    )
+    reason = TextAreaField(
+        "Why are they moving?",
+        widget=NoteArea(),
+        description=MOVE_REASON_HINT,
+        validators=required_text("Enter why the cases are moving"),
+    )
+    confirmed = HiddenField()
+    submit = SubmitField("Continue", widget=GovSubmitInput())
+
+    def __init__(
+        self, *args, members: list[Mapping[str, Any]], cases: list[Mapping[str, Any]], **kwargs
+    ):
+        super().__init__(*args, prefix="move", **kwargs)
+        self.worker.choices = _member_choices(members)
+        self.held = [str(c["id"]) for c in cases]
+        self.cases.choices = [
             SelectChoice(
-                str(w["id"]),
-                f"{w['name']}{' (manager)' if w['role'] == 'manager' else ''}: "
-                f"{w['open_cases']} open {'case' if w['open_cases'] == 1 else 'cases'}, "
-                f"{w['hotspots']} {'hotspot' if w['hotspots'] == 1 else 'hotspots'}",
+                str(c["id"]),
+                c["case_ref"]
+                + (f" ({c['initials']})" if c["initials"] else "")
+                + (f", {c['score']:.1f}" if c["score"] is not None else ""),
             )
-            for w in workers
+            for c in cases
         ]
+
+    def validate_cases(self, field):
+        if self.which.data != "some":
+            return
+        chosen = set(field.data or [])
+        if not chosen:
+            raise ValidationError("Choose at least one case to move")
+        # Once confirmed, a case moved by someone else since the check is left where it is
+        # (the move only takes a case from the worker who holds it) and said so.
+        if chosen - set(self.held) and self.confirmed.data != "yes":
+            raise ValidationError("Choose from the cases this worker holds")
+
+    def validate_which(self, field):
+        if not self.held:
+            raise ValidationError("This worker holds no open cases")
+
+    def chosen_ids(self) -> list[str]:
+        if self.which.data == "all":
+            return list(self.held)
+        return list(dict.fromkeys(self.cases.data or []))
+
+
+# Disabling someone who holds cases: the value that leaves them unallocated.
+LEAVE_UNALLOCATED = "unallocated"
+
+
+class DisablePersonForm(FlaskForm):
+    """Disable someone; when they hold open cases, say where the cases go (another member of
+    their team, or visibly unallocated) and why."""
+
+    cases_to = RadioField(
+        "Where should their open cases go?", widget=GovRadioInput(), validate_choice=False
+    )
+    reason = TextAreaField(
+        "Why are they disabled?",
+        widget=NoteArea(),
+        description="For example: left the council on 28 February. Recorded with each case moved.",
+    )
+    submit = SubmitField("Disable", widget=GovSubmitInput())
+
+    def __init__(self, *args, members: list[Mapping[str, Any]], holds_cases: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.holds_cases = holds_cases
+        self.cases_to.choices = _member_choices(members) + [
+            SelectChoice(
+                LEAVE_UNALLOCATED,
+                "Leave them unallocated: they are listed as unallocated on the team page "
+                "and in the manager's digest until someone is allocated",
+            )
+        ]
+
+    def validate_cases_to(self, field):
+        offered = {choice.value for choice in self.cases_to.choices}
+        if self.holds_cases and field.data not in offered:
+            raise ValidationError("Choose who takes their cases, or to leave them unallocated")
+
+    def validate_reason(self, field):
+        if self.holds_cases:
+            for check in required_text("Enter why they are disabled"):
+                check(self, field)
 
 
 ROLE_WORDS = {
@@ -555,20 +923,67 @@ class ConfirmForm(FlaskForm):
     """A button that changes something: a POST with a CSRF token and nothing else."""
 
 
+class AuditDateField(GovDateField):
+    """A day to filter the audit log by: three boxes as typed (3, 12, 2026), or one value in a
+    link: 2026-12-03, or 3/12/2026 (day first, as in England)."""
+
+    def process_formdata(self, valuelist):
+        if len(valuelist) == 1:
+            text = valuelist[0].strip()
+            iso = re.fullmatch(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})", text)
+            if iso:
+                valuelist = [iso.group(3), iso.group(2), iso.group(1)]
+            elif text:
+                valuelist = re.split(r"\s*[/.\- ]\s*", text)
+                if len(valuelist) != 3:
+                    self.raw_data, self.data = [text, "", ""], None
+                    raise ValueError(f"{self.noun.capitalize()} must be a real date")
+        super().process_formdata(valuelist)
+
+
 class AuditFilterForm(FlaskForm):
-    """Filters for the audit log (a GET form: no CSRF token needed)."""
+    """Filters for the audit log (a GET form: no CSRF token needed). A value that cannot be a
+    filter is an error naming the field, never silently dropped."""
 
     class Meta:
         csrf = False
 
-    actor = StringField("Email of the member of staff", widget=GovTextInput())
-    case_ref = StringField("Case reference", widget=GovTextInput())
-    action = SelectField("Action", widget=GovSelect(), validate_choice=False)
-    date_from = StringField(
-        "From", widget=GovTextInput(), description="A day, for example 2026-03-02"
+    actor = StringField(
+        "Email of the member of staff",
+        widget=GovTextInput(),
+        validators=[Length(max=254, message="The email must be 254 characters or fewer")],
     )
-    date_to = StringField("To", widget=GovTextInput(), description="Inclusive")
+    case_ref = StringField(
+        "Case reference",
+        widget=GovTextInput(),
+        validators=[Length(max=64, message="A case reference is 64 characters or fewer")],
+    )
+    action = SelectField(
+        "Action",
+        widget=GovSelect(),
+        default="",
+        invalid_choice_message="Choose an action from the list",
+    )
+    date_from = AuditDateField("From", description="For example, 27 3 2026", noun="the ‘from’ date")
+    date_to = AuditDateField(
+        "To (inclusive)", description="For example, 27 3 2026", noun="the ‘to’ date"
+    )
     submit = SubmitField("Filter", widget=GovSubmitInput())
+
+    def validate_actor(self, field):
+        _no_control_characters(field, "The email")
+
+    def validate_case_ref(self, field):
+        _no_control_characters(field, "A case reference")
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("The ‘to’ date must be the same as or after the ‘from’ date")
+
+
+def _no_control_characters(field, what: str) -> None:
+    if re.search(r"[\x00-\x1f\x7f-\x9f]", field.data or ""):
+        raise ValidationError(f"{what} must not contain control characters")
 
 
 class SignOutForm(FlaskForm):
@@ -577,16 +992,27 @@ class SignOutForm(FlaskForm):
 
 def error_list(*forms: FlaskForm) -> list[dict[str, str]]:
     """The GOV.UK error summary's items for the forms' errors, each linking to its field
-    (a date links to its day box)."""
+    (a date links to its day box; a row of actions, to each of its fields)."""
     items = []
     for form in forms:
         if form is None:
             continue
-        for field in form:
+        for field in _leaf_fields(form):
             if field.errors:
                 target = f"{field.id}-day" if isinstance(field, GovDateField) else field.id
                 items.append({"text": field.errors[0], "href": f"#{target}"})
     return items
+
+
+def _leaf_fields(form):
+    for field in form:
+        if isinstance(field, FieldList):
+            for entry in field:
+                yield from _leaf_fields(entry.form)
+        elif isinstance(field, FormField):
+            yield from _leaf_fields(field.form)
+        else:
+            yield field
 
 
 class ImportUploadForm(FlaskForm):
@@ -651,7 +1077,7 @@ class DismissUnmatchedForm(FlaskForm):
 
     reason = TextAreaField(
         "Why it should be dismissed",
-        widget=GovTextArea(),
+        widget=NoteArea(),
         validators=required_text("Enter why it should be dismissed"),
     )
     dismiss = SubmitField("Dismiss", widget=GovSubmitInput())
@@ -724,7 +1150,7 @@ class IncidentForm(FlaskForm):
     )
     summary = TextAreaField(
         "Summary (optional)",
-        widget=GovTextArea(),
+        widget=NoteArea(INCIDENT_SUMMARY_MAX),
         description="A few sentences. No names: the case system holds the record.",
         validators=[
             Length(

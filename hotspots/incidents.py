@@ -176,13 +176,16 @@ class Question:
 
 @dataclass(frozen=True)
 class Action:
-    """An action agreed at a review: what, who owns it, when due, when done (or not)."""
+    """An action agreed about the case: what (in the service's words), who owns it, when due,
+    the day it was done (None: not done), when agreed, and whether it was closed as not
+    done."""
 
     description: str
     owner: str
     due_on: date | None
     done_on: date | None
     agreed_on: date
+    closed_not_done: bool = False
 
 
 @dataclass(frozen=True)

@@ -52,24 +52,6 @@ def parse_date_parts(day: str, month: str, year: str) -> dt.date:
     return dt.date(year_n, month_n, day_n)
 
 
-def parse_iso_date(value: object) -> dt.date | None:
-    """A YYYY-MM-DD date from the query string, or None."""
-    if not isinstance(value, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
-def clean_text(value: object, *, max_length: int) -> str:
-    """Text from the query string for a filter: trimmed, without control characters, and no
-    longer than ``max_length`` (a longer filter cannot match anything stored)."""
-    if not isinstance(value, str):
-        return ""
-    return _CONTROL.sub("", value).strip()[:max_length]
-
-
 def safe_next_path(target: object) -> str | None:
     """The ``next`` address if it is a path on this site, else None.
 

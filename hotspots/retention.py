@@ -3,9 +3,10 @@
 The case system of record keeps a child's file for as long as the law requires; this service
 holds a working copy to rank open caseloads, so it keeps less:
 
-- a **closed case** and everything under it (observations, enquiries, adjustments, reviews,
-  scores) ``closed_case_days`` after it closed; an audit row records each removal. A case a
-  serious incident names is kept, with everything under it (the partnership's look-back);
+- a **closed case** and everything under it (observations, enquiries, adjustments, reviews
+  with their actions, allocations, scores) ``closed_case_days`` after it closed; an audit
+  row records each removal. A case a serious incident names is kept, with everything under
+  it (the partnership's look-back);
 - **score history** older than ``score_history_days`` (the pages show 30 days, the digest
   14); a serious incident's own copy of the history (``incident_score_history``) stays;
 - **outbox** files (sent digests) older than ``outbox_days``;
@@ -52,6 +53,7 @@ from hotspots.storage.retention import (
     TABLES_REFERRING_TO_AUDIT_SQL,
     TABLES_REFERRING_TO_CASES_SQL,
     TABLES_REFERRING_TO_OBSERVATIONS_SQL,
+    TABLES_REFERRING_TO_REVIEWS_SQL,
     UNMARK_EXPIRED_CASES_SQL,
 )
 
@@ -104,6 +106,7 @@ class RetentionReport:
 TABLES_REFERRING_SQL = {
     "cases": TABLES_REFERRING_TO_CASES_SQL,
     "observations": TABLES_REFERRING_TO_OBSERVATIONS_SQL,
+    "reviews": TABLES_REFERRING_TO_REVIEWS_SQL,
     "audit_log": TABLES_REFERRING_TO_AUDIT_SQL,
 }
 
@@ -123,6 +126,7 @@ def apply_retention(
     for parent, known in (
         ("cases", (*DELETE_UNDER_EXPIRED_CASES_SQL, *CASES_KEPT_BY)),
         ("observations", DELETE_UNDER_EXPIRED_CASES_SQL),
+        ("reviews", DELETE_UNDER_EXPIRED_CASES_SQL),
         ("audit_log", DELETE_UNDER_OLD_AUDIT_SQL),
     ):
         referring = {r["name"] for r in fetch_all(db, TABLES_REFERRING_SQL[parent], {})}

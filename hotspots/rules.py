@@ -1,6 +1,6 @@
 """The domain's rules, each defined once: what is *current*, which *practice gaps* a case has,
-a score's *reasons*, its *trend*, whether a hotspot is *reviewed*, what a *hotspot* is, and a
-case's *rank* in its caseload.
+a score's *reasons*, its *trend*, whether a hotspot is *reviewed* or *awaits a review*, when a
+child is *not seen on time*, what a *hotspot* is, and a case's *rank* in its caseload.
 
 Pure functions over plain data (no Flask, no database, no clock). The scoring model, the web
 pages, the digest and the CLI all call these; where the set-based rescore or a list page needs
@@ -10,7 +10,7 @@ a rule in SQL, its one SQL twin lives in ``hotspots.storage.rules`` and
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any, Protocol
 
@@ -190,38 +190,78 @@ def trend(score: float | None, score_then: float | None) -> float | None:
     return score - score_then
 
 
-def red_since(history: Sequence[tuple[str, float, str]], as_of: date) -> date | None:
-    """The first day of the case's current unbroken run of red days in its history up to
-    ``as_of`` ((day, score, band) rows in day order); None when it is not red on ``as_of``."""
-    start = None
-    wanted = as_of.isoformat()
-    for day, _score, band in history:
-        if str(day) > wanted:
-            break
-        start = (start or str(day)) if is_hotspot(band) else None
-    return date.fromisoformat(start[:10]) if start else None
-
-
 def is_reviewed(last_reviewed_on: date | None, as_of: date, within_days: int) -> bool:
     """Reviewed: the latest review was made within the last ``within_days`` days (``[digest]
     unreviewed_after_days``), so a long-running hotspot is looked at again every so often."""
     return last_reviewed_on is not None and 0 <= (as_of - last_reviewed_on).days <= within_days
 
 
-def is_unreviewed_hotspot(
+# What a review decides (reviews.decision): the score is advice, the person decides.
+DECISIONS = {
+    "act": "Agree: the case needs action now",
+    "disagree": "Disagree with the score",
+}
+# The actions agreed at a review, by kind (actions.kind): what Rapid Safety Feedback's reviews
+# agree most (safety planning, home visits, supervision) and the review's unasked questions.
+# The words are what the digest shows, never the free-text description (it may hold names).
+ACTION_KINDS = {
+    "ask_domestic_abuse": "Ask about domestic abuse",
+    "ask_parents_childhood": "Ask about the parents' own childhood",
+    "visit_child": "Visit and see the child",
+    "joint_visit_health_visitor": "Joint visit with the health visitor",
+    "strategy_discussion": "Strategy discussion",
+    "refer_marac": "Refer to MARAC (the domestic abuse risk conference)",
+    "safety_plan": "Agree or update the safety plan",
+    "supervision": "Discuss in supervision",
+    "other": "Another action",
+}
+# How an action ends (actions.state): done, or not done, always with what happened.
+ACTION_OUTCOMES = {"done": "Done", "not_done": "Not done"}
+
+
+def actions_done_since_review(
+    last_reviewed_at: str | None, last_action_closed_at: str | None
+) -> bool:
+    """An action was closed (done or not) after the latest review: what was agreed has run
+    its course and the case is reviewed again. Both are stored UTC instants (``dates.stamp``),
+    which compare as text."""
+    if last_action_closed_at is None:
+        return False
+    return last_reviewed_at is None or last_action_closed_at > last_reviewed_at
+
+
+def awaits_review(
     band: str | None,
-    red_since_day: date | None,
+    *,
     last_reviewed_on: date | None,
+    open_actions: int,
+    actions_done_since_review: bool,
     as_of: date,
     within_days: int,
 ) -> bool:
-    """A hotspot left unreviewed: red for more than ``within_days`` days and not reviewed
-    within them."""
-    if not is_hotspot(band) or red_since_day is None:
+    """A hotspot awaits a review unless one is in hand: its agreed actions are still open (an
+    action past its due date is flagged on its own), or it was reviewed within ``within_days``
+    days and nothing agreed then has closed since. So a case stops needing a review when its
+    actions are done and it is reviewed again, or when it is no longer a hotspot. Only the
+    case's own records count: never how long the service has held its scores."""
+    if not is_hotspot(band) or open_actions > 0:
         return False
-    return (as_of - red_since_day).days > within_days and not is_reviewed(
-        last_reviewed_on, as_of, within_days
-    )
+    if actions_done_since_review:
+        return True
+    return not is_reviewed(last_reviewed_on, as_of, within_days)
+
+
+def visit_overdue_days(
+    last_visit_on: date | None, opened_on: date, visit_every_days: int, as_of: date
+) -> int:
+    """How many days ago the child should have been seen (the next visit's due day, from the
+    last visit where the child was seen, or the opening): 0 when not yet overdue."""
+    return max(0, (as_of - next_visit_due(last_visit_on, opened_on, visit_every_days)).days)
+
+
+def is_action_overdue(state: str, due_on: date, as_of: date) -> bool:
+    """An open action is past its due date the day after it was due."""
+    return state == "open" and due_on < as_of
 
 
 def caseload_ranks(scores: Iterable[tuple[int, int | None, float]]) -> dict[int, int | None]:

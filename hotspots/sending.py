@@ -30,7 +30,6 @@ import socket
 import threading
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,10 +39,11 @@ from zoneinfo import ZoneInfo
 
 import sqlite_utils
 
-from hotspots import audit, mail, rescoring, rules, storage
+from hotspots import audit, mail, rescoring, storage
 from hotspots.dates import stamp
 from hotspots.digest import build_digest, is_digest_day, weekdays
-from hotspots.storage import fetch_all, write_transaction
+from hotspots.storage import digests as digests_store
+from hotspots.storage import fetch_all, followup, write_transaction
 from hotspots.storage.digests import (
     CLAIM_DIGEST_SQL,
     COUNT_ATTEMPT_SQL,
@@ -52,13 +52,9 @@ from hotspots.storage.digests import (
     MANAGERS_SQL,
     MARK_FAILED_SQL,
     MARK_SENT_SQL,
-    PREVIOUS_SENT_DIGEST_SQL,
     RECLAIM_FAILED_DIGEST_SQL,
     RECLAIM_STALE_DIGEST_SQL,
     RELEASE_STUCK_DIGEST_SQL,
-    TEAM_CASES_SQL,
-    TEAM_HISTORY_SQL,
-    TEAM_WORKERS_SQL,
 )
 from hotspots.working_days import bank_holidays
 
@@ -120,22 +116,10 @@ def gather_digest(
 ) -> dict[str, Any]:
     """Read one manager's team from the database and build the digest (plain data)."""
     team_id = manager["team_id"]
-    day = digest_date.isoformat()
-    previous = db.execute(
-        PREVIOUS_SENT_DIGEST_SQL, {"manager_id": manager["id"], "digest_date": day}
-    ).fetchone()[0]
-    previous_date = date.fromisoformat(previous) if previous else None
+    previous_date = digests_store.previous_sent_digest_date(db, manager["id"], digest_date)
     since = min(previous_date or digest_date, digest_date - timedelta(days=1))
-    history: dict[int, list[tuple[str, float, str]]] = defaultdict(list)
-    for row in _rows(
-        db, TEAM_HISTORY_SQL, {"team_id": team_id, "since": since.isoformat(), "date": day}
-    ):
-        history[row["case_id"]].append((row["day"], row["score"], row["band"]))
-    cases = _rows(
-        db,
-        TEAM_CASES_SQL,
-        {"team_id": team_id, "today": day, "trend_day": rules.trend_day(digest_date)},
-    )
+    history = digests_store.team_history(db, team_id, since, digest_date)
+    cases = digests_store.team_cases(db, team_id, digest_date)
     # A large authority's nightly rescore stores no explanations (see rescoring): the
     # reasons are worked out here, for the cases the digest may list.
     scored = {case["id"]: case for case in cases if case["score"] is not None}
@@ -147,13 +131,14 @@ def gather_digest(
     return build_digest(
         manager=manager,
         team={"id": team_id, "name": manager["team_name"]},
-        workers=_rows(db, TEAM_WORKERS_SQL, {"team_id": team_id}),
+        workers=digests_store.team_workers(db, team_id),
         cases=cases,
         history=history,
         previous_digest_date=previous_date,
         date=digest_date,
         now=now,
         settings=settings,
+        overdue_actions=followup.team_overdue_actions(db, team_id, digest_date.isoformat()),
     )
 
 

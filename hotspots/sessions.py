@@ -24,6 +24,7 @@ from hotspots.storage.security import (
     DELETE_OLD_SESSIONS_SQL,
     END_SESSION_SQL,
     END_STAFF_SESSIONS_SQL,
+    ENDED_SESSION_SQL,
     INSERT_SESSION_SQL,
     LIVE_SESSION_SQL,
     LIVE_SESSIONS_BY_STAFF_SQL,
@@ -70,6 +71,14 @@ def end_session(
         return False
     params = {"token_hash": _hash(token), "now": stamp(now), "reason": reason}
     return db.execute(END_SESSION_SQL, params).rowcount == 1
+
+
+def ended_session(db: sqlite_utils.Database, token: str | None) -> dict[str, Any] | None:
+    """The session with ``token`` if it has ended (whose it was, when and why); None for a
+    live or unknown one."""
+    if not token or not isinstance(token, str):
+        return None
+    return fetch_one(db, ENDED_SESSION_SQL, {"token_hash": _hash(token)})
 
 
 def end_all_sessions(

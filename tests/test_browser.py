@@ -206,6 +206,14 @@ PAGES = [
     ("meg", "/digest", "digest-preview"),
     ("meg", "/digests", "digests-sent"),
     ("ada", "/admin/digests", "digests-failed"),
+    # Follow-through: actions, moving cases, disabling someone who holds cases.
+    ("ann", "/cases/N-0002/actions", "add-action"),
+    ("meg", "/team/awaiting-review", "team-awaiting-review"),
+    ("meg", "/team/allocate/N-0001", "move-one-case"),
+    ("meg", "/team/workers/1/move", "move-cases"),
+    ("ada", "/admin/people/1/disable", "disable-person"),
+    ("ada", "/admin/audit?date_from=garbage", "audit-bad-filter"),
+    ("ada", "/admin/disagreements", "disagreements"),
 ]
 
 
@@ -278,6 +286,86 @@ def test_a_manager_finds_a_case_from_the_header_of_any_page(page):
     assert "No case you can see" in page.locator("[data-testid=no-results]").inner_text()
 
 
+def test_no_page_scrolls_sideways_on_a_phone(page):
+    """Every page of PAGES at 375 px (a small phone), as the role that sees it."""
+    page.set_viewport_size({"width": 375, "height": 812})
+    too_wide = []
+    for who in (None, "ann", "meg", "ada"):
+        if who:
+            sign_in(page, who)
+        for signed_in, path, name in PAGES:
+            if signed_in != who:
+                continue
+            page.goto(path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > 375:
+                too_wide.append(f"{name} ({path}): {width} px")
+        page.goto("about:blank")  # leave the last page (and its timers) before the cookies go
+        page.context.clear_cookies()  # the next role signs in afresh
+    assert too_wide == []
+
+
+@pytest.fixture
+def full_caseload(live_server):
+    """Ann with 14 more open cases (21 with the test authority's), several of them hotspots
+    awaiting a review or with actions open: a morning's real caseload."""
+    from datetime import timedelta
+
+    import browser_support as world
+
+    from hotspots import rescoring
+
+    db = live_server.db()
+    ann = live_server.ids["staff"]["ann"]
+    indicators = ["previous_injury", "domestic_abuse", "substance_misuse", "parental_conflict"]
+    for n in range(14):
+        case_id = db["cases"].insert({
+            "case_ref": f"N-2{n:03d}", "initials": "QZ", "date_of_birth": "2025-06-01",
+            "team_id": live_server.ids["teams"]["north"], "worker_id": ann,
+            "opened_on": "2025-12-01", "visit_every_days": 14,
+            "last_visit_on": (world.TODAY - timedelta(days=n * 2)).isoformat(), "status": "open",
+        }).last_pk  # fmt: skip
+        for k, indicator in enumerate(indicators[: 1 + n % 4]):
+            db["observations"].insert({
+                "external_id": f"full:{n}:{k}", "case_id": case_id, "indicator": indicator,
+                "observed_on": (world.TODAY - timedelta(days=n + k)).isoformat(),
+                "source": ["police", "gp", "school", "health_visiting"][k], "status": "current",
+                "note": "", "recorded_at": "2026-02-01T10:00:00+00:00",
+            })  # fmt: skip
+        if n % 3 == 0:
+            db["actions"].insert({
+                "case_id": case_id, "kind": "joint_visit_health_visitor", "owner_id": ann,
+                "due_on": (world.TODAY + timedelta(days=n - 4)).isoformat(),
+                "created_by_id": ann, "created_at": "2026-02-20T10:00:00.000000+00:00",
+            })  # fmt: skip
+    settings = live_server.app.config["SETTINGS"]
+    rescoring.rescore_changed(db, settings, as_of=world.TODAY, now=world.NOW)
+    db.close()
+
+
+def test_my_caseload_shows_at_least_eight_cases_on_a_laptop_screen(page, full_caseload):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page, "ann")
+    assert page.locator("#filters").evaluate("d => d.open") is False  # filters folded away
+    rows = page.locator("tr[data-case-ref]")
+    assert rows.count() == 17
+    visible = page.evaluate(
+        """() => [...document.querySelectorAll('tr[data-case-ref]')]
+             .filter(r => r.getBoundingClientRect().bottom <= window.innerHeight).length"""
+    )
+    screenshot(page, "caseload-laptop")
+    assert visible >= 8, f"only {visible} cases on the first screen"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+
+
+def test_the_team_page_leads_with_who_carries_the_most(page):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page, "meg")
+    top = page.locator("[data-testid=caseloads]").bounding_box()["y"]
+    assert top < 500, f"the caseloads start {top} px down"
+    screenshot(page, "team-laptop")
+
+
 def test_the_case_page_fits_a_phone_without_sideways_scrolling(page):
     sign_in(page, "ann")
     page.set_viewport_size({"width": 375, "height": 812})
@@ -298,11 +386,11 @@ def test_the_caseload_reads_as_one_block_per_case_on_a_phone(page):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 375, f"the caseload is {width} px wide at 375 px"
     first = page.locator("tr[data-case-ref]").first
-    assert first.locator("td[data-label='Top reasons']").is_visible()
-    label = first.locator("td[data-label='Visits']").evaluate(
+    assert first.locator("td[data-label='Why it ranks here']").is_visible()
+    label = first.locator("td[data-label='Next visit']").evaluate(
         "td => getComputedStyle(td, '::before').content"
     )
-    assert label == '"Visits"'  # each cell says what it is
+    assert label == '"Next visit"'  # each cell says what it is
     screenshot(page, "caseload-phone")
     assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
     page.set_viewport_size({"width": 1280, "height": 900})
@@ -357,7 +445,7 @@ def test_the_timeout_warning_offers_to_stay_signed_in(page, live_server):
     assert dialog.is_hidden()  # the countdown started again
 
 
-def test_a_plan_typed_before_the_session_ends_comes_back_after_signing_in(page, live_server):
+def test_a_review_typed_before_the_session_ends_comes_back_after_signing_in(page, live_server):
     from datetime import timedelta
 
     import browser_support as world
@@ -365,10 +453,13 @@ def test_a_plan_typed_before_the_session_ends_comes_back_after_signing_in(page, 
     page.clock.install()
     sign_in(page, "ann")
     page.goto("/cases/N-0002/reviews")
-    page.fill("#review-plan", "Visit with the health visitor on Monday")
+    page.check("input[name=review-decision][value=disagree]")
+    page.fill("#review-disagree_reason", "Seen at home on Monday: the missed appointment was moved")
     live_server.app.config["HOTSPOTS_NOW"] = world.NOW + timedelta(minutes=31)
     page.clock.fast_forward("30:01")
     dialog = page.locator("#app-timeout")
+    # The page asks the server, which decides (and ends the session).
+    page.wait_for_selector("#app-timeout-title:has-text('You have been signed out')")
     assert "You have been signed out" in dialog.inner_text()
     screenshot(page, "timeout-signed-out")
     with page.expect_navigation(url=re.compile(r"/login\?next=")):
@@ -378,10 +469,123 @@ def test_a_plan_typed_before_the_session_ends_comes_back_after_signing_in(page, 
     page.fill("#password", world.PASSWORD)
     with page.expect_navigation(url=re.compile(r"/cases/N-0002/reviews$")):
         page.click("button:has-text('Sign in')")
-    assert page.locator("#review-plan").input_value() == "Visit with the health visitor on Monday"
+    assert page.locator("#review-disagree_reason").input_value() == (
+        "Seen at home on Monday: the missed appointment was moved"
+    )
+    assert page.locator("input[name=review-decision][value=disagree]").is_checked()
+    page.check("input[name=review-disagreed]")
     with page.expect_navigation(url=re.compile(r"/cases/N-0002$")):
-        page.click("button:has-text('Mark as reviewed')")
-    assert "Case marked as reviewed." in page.locator(".govuk-notification-banner").inner_text()
+        page.click("button:has-text('Record the review')")
+    assert "Review recorded" in page.locator(".govuk-notification-banner").inner_text()
+
+
+def test_a_manager_agrees_an_action_the_worker_sees_and_records_as_done(
+    page, chromium, live_server
+):
+    sign_in(page, "meg")
+    page.goto("/cases/N-0001")
+    with page.expect_navigation():
+        page.click("#actions ~ ul a:has-text('Review the case')")
+    with page.expect_navigation():
+        page.click("button:has-text('Record the review')")  # nothing chosen: what is missing
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert serious_violations(page, impacts=("moderate", "serious", "critical")) == []
+    page.check("input[name=review-decision][value=act]")
+    page.select_option("#review-actions-0-kind", "joint_visit_health_visitor")
+    page.fill("#review-actions-0-description", "About the bruise seen last week")
+    page.select_option("#review-actions-0-owner", label="Ann Worker")
+    page.fill("#review-actions-0-due_on-day", "4")
+    page.fill("#review-actions-0-due_on-month", "3")
+    page.fill("#review-actions-0-due_on-year", "2026")
+    screenshot(page, "review-agree")
+    with page.expect_navigation():
+        page.click("button:has-text('Record the review')")
+    assert "1 action agreed" in page.locator(".govuk-notification-banner").inner_text()
+    assert (
+        "Joint visit with the health visitor"
+        in page.locator("[data-testid=open-actions]").inner_text()
+    )
+
+    worker = chromium.new_context(base_url=live_server.url).new_page()
+    try:
+        sign_in(worker, "ann")
+        worker.click("#owned summary")
+        owned = worker.locator("[data-testid=owned-actions]")
+        assert "N-0001" in owned.inner_text() and "due by 4 March 2026" in owned.inner_text()
+        with worker.expect_navigation():
+            owned.locator("a").first.click()
+        assert serious_violations(worker, impacts=("moderate", "serious", "critical")) == []
+        worker.check("input[name=close-state][value=done]")
+        worker.fill("#close-outcome", "Seen with the health visitor; the bruise has healed")
+        with worker.expect_navigation():
+            worker.click("button:has-text('Save')")
+        assert "Action done" in worker.locator(".govuk-notification-banner").inner_text()
+        assert "No action is open." in worker.content()
+    finally:
+        worker.context.close()
+
+
+@pytest.fixture
+def short_idle_server(tmp_path):
+    """The test authority served with a 1-minute idle limit, on the real clock (the browser's
+    cookie store keeps real time, whatever a page's clock says)."""
+    import browser_support as world
+    from browser_conftest_support import LiveServer
+
+    from hotspots import storage
+
+    db_path = tmp_path / "hotspots.db"
+    app = world.make_app(
+        db_path,
+        tmp_path,
+        csrf=True,
+        now=None,
+        # No warning first (a warning as long as the limit would open at once, over the form).
+        app={"session_idle_minutes": 1, "session_warning_minutes": 0},
+    )
+    db = storage.connect(db_path)
+    ids = world.build_world(db, app.config["SETTINGS"])
+    db.close()
+    server = LiveServer(app, db_path, ids).start()
+    yield server
+    server.stop()
+
+
+def test_text_typed_on_a_form_comes_back_after_a_real_idle_sign_out(chromium, short_idle_server):
+    """The cookie outlives the idle limit (the server decides), so the form sent by "Sign in
+    again" still reaches the server, which keeps what was typed; the session is ended on the
+    server as the dialog says so, and the dialog offers no "Sign out" once signed out."""
+    import browser_support as world
+
+    context = chromium.new_context(base_url=short_idle_server.url)
+    page = context.new_page()
+    try:
+        sign_in(page, "ann")
+        page.goto("/cases/N-0002/reviews")
+        page.fill("#review-disagree_reason", "Joint visit with the health visitor on Monday")
+        dialog = page.locator("#app-timeout")
+        # A real minute passes with nothing sent: the browser keeps (or drops) the cookie.
+        page.wait_for_selector(
+            "#app-timeout-title:has-text('You have been signed out')", timeout=90_000
+        )
+        assert page.locator("[data-timeout-action=sign-out]").is_hidden()
+        assert dialog.locator("button:has-text('Sign in again')").is_visible()
+        with short_idle_server.db() as db:
+            ended = db.execute("SELECT ended_at, ended_reason FROM sessions").fetchall()
+        assert [reason for _, reason in ended] == ["idle"], "ended on the server, committed"
+        with page.expect_navigation(url=re.compile(r"/login\?next=")):
+            page.click("button:has-text('Sign in again')")
+        banner = page.locator(".govuk-notification-banner").inner_text()
+        assert "what you typed will be back" in banner
+        page.fill("#email", world.email("ann"))
+        page.fill("#password", world.PASSWORD)
+        with page.expect_navigation(url=re.compile(r"/cases/N-0002/reviews$")):
+            page.click("button:has-text('Sign in')")
+        assert page.locator("#review-disagree_reason").input_value() == (
+            "Joint visit with the health visitor on Monday"
+        )
+    finally:
+        context.close()
 
 
 def test_an_admin_adds_a_person_who_sets_a_password_and_signs_in(page, chromium, live_server):

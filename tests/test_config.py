@@ -51,10 +51,25 @@ def test_a_text_setting_keeps_a_numeric_looking_value_as_text():
 
 def test_another_file_is_read_over_the_defaults(tmp_path):
     other = tmp_path / "council.toml"
-    other.write_text('[digest]\nbase_url = "https://hotspots.council.example"\n')
+    other.write_text('[app]\nbase_url = "https://hotspots.council.example"\n')
     settings = load_config(environ={"HOTSPOTS_CONFIG": str(other)})
-    assert settings["digest"]["base_url"] == "https://hotspots.council.example"
+    assert settings["app"]["base_url"] == "https://hotspots.council.example"
     assert settings["digest"]["top_hotspots"] == 10  # untouched defaults remain
+
+
+def test_the_old_digest_base_url_is_refused_with_where_it_went(tmp_path):
+    other = tmp_path / "council.toml"
+    other.write_text('[digest]\nbase_url = "https://hotspots.council.example"\n')
+    with pytest.raises(ConfigError, match=r"\[digest\] base_url is now \[app\] base_url"):
+        load_config(environ={"HOTSPOTS_CONFIG": str(other)})
+    with pytest.raises(ConfigError, match="rename it in the environment"):
+        load_config(environ={"HOTSPOTS_DIGEST__BASE_URL": "https://x.example"})
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1:5000", "ftp://x.example", "https://", ""])
+def test_a_base_url_that_is_not_an_address_is_refused(value):
+    with pytest.raises(ConfigError, match=r"\[app\] base_url must be the service's address"):
+        load_config(environ={"HOTSPOTS_APP__BASE_URL": value})
 
 
 def test_the_environment_wins_over_the_other_file(tmp_path):

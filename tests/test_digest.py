@@ -33,13 +33,16 @@ def case(id, ref, *, score, band, worker=10, **extra):
         "worker_name": {10: "Will Worker", 11: "Wendy Worker", None: None}[worker],
         "opened_on": "2026-01-05",
         "last_visit_on": "2026-11-16",
+        "visit_every_days": 28,  # next due 14 December: seen on time
         "score": score,
         "band": band,
         "contributions": "[]",
         "scored_on": "2026-11-26",
         "score_then": None,
-        "red_since": None,
         "last_reviewed_on": None,
+        "last_reviewed_at": None,
+        "open_actions": 0,
+        "last_action_closed_at": None,
         "practice_gaps": 0,
         "current_concerns": 1,
     }
@@ -47,7 +50,7 @@ def case(id, ref, *, score, band, worker=10, **extra):
     return row
 
 
-def build(settings, cases, history=None, previous=None, workers=WORKERS):
+def build(settings, cases, history=None, previous=None, workers=WORKERS, overdue_actions=()):
     return build_digest(
         manager=MANAGER,
         team=TEAM,
@@ -58,6 +61,7 @@ def build(settings, cases, history=None, previous=None, workers=WORKERS):
         date=DAY,
         now=NOW,
         settings=settings,
+        overdue_actions=overdue_actions,
     )
 
 
@@ -196,38 +200,37 @@ def test_the_childs_age_row_is_not_a_reason():
     ]
 
 
-def test_a_hotspot_is_reviewed_only_within_the_review_interval(settings):
-    # One rule with the web pages: every hotspot is reviewed at least every N days.
+def test_a_hotspot_awaits_a_review_unless_one_is_in_hand(settings):
+    # One rule with the web pages (rules.awaits_review): open actions, or a review within the
+    # last N days with nothing closed since, are a review in hand.
     settings["digest"]["unreviewed_after_days"] = 7
     digest = build(
         settings,
         [
-            # red since the 1st, reviewed on the 2nd (24 days ago): due again, and overdue
-            case(1, "A", score=35, band="red", red_since="2026-11-01",
-                 last_reviewed_on="2026-11-02"),
-            # red since the 1st, reviewed before that and long ago: unreviewed for 25 days
-            case(2, "B", score=34, band="red", red_since="2026-11-01",
-                 last_reviewed_on="2026-10-20"),
-            # red for 3 days, never reviewed: not reviewed, but not yet overdue
-            case(3, "C", score=33, band="red", red_since="2026-11-23"),
-            # turned red today, reviewed 2 days ago (within the 7 days): reviewed
-            case(4, "D", score=32, band="red", red_since="2026-11-26",
-                 last_reviewed_on="2026-11-24"),
+            # reviewed 24 days ago: awaits a review again
+            case(1, "A", score=35, band="red", last_reviewed_on="2026-11-02",
+                 last_reviewed_at="2026-11-02T10:00:00.000000+00:00"),
+            # never reviewed: awaits one (however new the hotspot: no grace from score history)
+            case(2, "B", score=34, band="red"),
+            # reviewed 2 days ago: in hand
+            case(3, "C", score=33, band="red", last_reviewed_on="2026-11-24",
+                 last_reviewed_at="2026-11-24T10:00:00.000000+00:00"),
             # reviewed exactly 7 days ago: still within the interval
-            case(5, "E", score=31, band="red", red_since="2026-11-01",
-                 last_reviewed_on="2026-11-19"),
+            case(4, "D", score=32, band="red", last_reviewed_on="2026-11-19",
+                 last_reviewed_at="2026-11-19T10:00:00.000000+00:00"),
+            # reviewed long ago, but an agreed action is still open: in hand
+            case(5, "E", score=31, band="red", last_reviewed_on="2026-10-01",
+                 last_reviewed_at="2026-10-01T10:00:00.000000+00:00", open_actions=1),
+            # reviewed 2 days ago and its action closed since: review it again
+            case(6, "F", score=30, band="red", last_reviewed_on="2026-11-24",
+                 last_reviewed_at="2026-11-24T10:00:00.000000+00:00",
+                 last_action_closed_at="2026-11-25T15:00:00.000000+00:00"),
+            # not a hotspot: no review awaited
+            case(7, "G", score=10, band="amber"),
         ],
     )  # fmt: skip
-    state = {r["case_ref"]: (r["reviewed"], r["days_red"]) for r in digest["top_cases"]}
-    assert state == {
-        "A": (False, 25), "B": (False, 25), "C": (False, 3), "D": (True, 0), "E": (True, 25),
-    }  # fmt: skip
-    assert refs(digest["unreviewed"]) == ["A", "B"]
-
-
-def test_red_since_falls_back_to_the_score_date_without_history(settings):
-    digest = build(settings, [case(1, "A", score=30, band="red", scored_on="2026-11-10")])
-    assert digest["top_cases"][0]["days_red"] == 16
+    assert refs(digest["awaiting_review"]) == ["A", "B", "F"]
+    assert digest["counts"]["awaiting_review"] == 3
 
 
 def test_the_practice_gap_lists_read_the_gaps_stored_with_the_score(settings):
@@ -243,32 +246,128 @@ def test_the_practice_gap_lists_read_the_gaps_stored_with_the_score(settings):
     assert digest["counts"]["no_domestic_abuse_enquiry"] == 1
 
 
-def test_needs_you_today_lists_each_hotspot_that_needs_an_action_with_that_action(settings):
-    overdue = rules.GAP_BITS["visit_overdue"]
-    history = {i: [("2026-11-20", 30.0, "red")] for i in (3, 4, 5)}
+def unseen(**extra):
+    """A hotspot whose child was last seen on 1 November with visits every 14 days: due by
+    15 November, 11 days before the digest."""
+    return {"last_visit_on": "2026-11-01", "visit_every_days": 14, **extra}
+
+
+def overdue_action(case_id, ref, *, due_on, kind="joint_visit_health_visitor"):
+    return {
+        "id": case_id * 10,
+        "case_id": case_id,
+        "case_ref": ref,
+        "initials": "AB",
+        "kind": kind,
+        "owner_name": "Will Worker",
+        "due_on": due_on,
+        "worker_id": 10,
+    }
+
+
+def test_needs_you_today_leads_with_children_not_seen_then_new_unallocated_and_late_actions(
+    settings,
+):
+    history = {i: [("2026-11-20", 30.0, "red")] for i in (3, 4, 5, 6)}
+    reviewed = {"last_reviewed_on": "2026-11-24",
+                "last_reviewed_at": "2026-11-24T09:00:00.000000+00:00"}  # fmt: skip
     digest = build(
         settings,
         [
-            case(1, "UNALLOCATED", score=40, band="red", worker=None),
+            case(1, "UNALLOCATED", score=40, band="red", worker=None, **reviewed),
             case(2, "NEW", score=39, band="red", opened_on="2026-11-26"),
-            case(3, "UNREVIEWED", score=38, band="red", red_since="2026-11-10"),
-            case(4, "UNVISITED", score=37, band="red", red_since="2026-11-20",
-                 practice_gaps=overdue, last_reviewed_on="2026-11-24"),
-            case(5, "IN HAND", score=36, band="red", red_since="2026-11-20",
-                 last_reviewed_on="2026-11-24"),
-            case(6, "AMBER", score=20, band="amber", worker=None),
+            case(3, "AWAITING", score=38, band="red"),
+            case(4, "UNSEEN", score=37, band="red", **unseen(**reviewed)),
+            case(5, "IN HAND", score=36, band="red", **reviewed),
+            case(6, "LATE", score=20, band="amber", open_actions=1),
+            case(7, "AMBER", score=20, band="amber", worker=None),
         ],
         history,
-    )  # fmt: skip
-    actions = {r["case_ref"]: r["action"] for r in digest["needs_you"]}
-    assert list(actions) == ["UNALLOCATED", "NEW", "UNREVIEWED", "UNVISITED"]
-    assert actions["UNALLOCATED"].startswith("Unallocated hotspot: allocate it")
-    assert actions["NEW"].startswith("New hotspot")
-    assert actions["UNREVIEWED"] == (
-        "Hotspot not reviewed for 16 days: review it and record the plan"
+        overdue_actions=[overdue_action(6, "LATE", due_on="2026-11-20")],
     )
-    assert actions["UNVISITED"].startswith("Hotspot with a visit overdue")
-    assert digest["counts"]["needs_you"] == 4
+    lines = digest["needs_you"]
+    assert [(line["kind"], line["case_ref"]) for line in lines] == [
+        ("unseen", "UNSEEN"),
+        ("new", "NEW"),
+        ("unallocated", "UNALLOCATED"),
+        ("action_overdue", "LATE"),
+        ("awaiting_review", None),
+    ]
+    unseen_line, new, unallocated, late, awaiting = lines
+    assert unseen_line["fact"] == (
+        "Hotspot: the child was last seen on 1 November 2026, and a visit was due by "
+        "15 November 2026, 11 days ago"
+    )
+    assert unseen_line["todo"] == "make sure the child is seen today"
+    assert new["fact"] == "New hotspot, score 39.0"
+    assert new["todo"] == "agree with Will Worker what to do, and record the review"
+    assert unallocated["todo"] == "allocate it to a worker today"
+    assert late["fact"] == (
+        "Action past its due date: Joint visit with the health visitor, by Will Worker, due by "
+        "20 November 2026, 6 days ago"
+    )
+    # The days come from the case's own records: AWAITING opened on 5 January and was never
+    # reviewed, whatever its score history says.
+    assert awaiting["fact"] == (
+        "1 hotspot awaits a review: AWAITING (AB), not reviewed since it opened on 5 January 2026"
+    )
+    assert digest["counts"]["needs_you"] == 5
+
+
+def test_a_hotspot_gets_one_line_its_most_urgent(settings):
+    # Not seen on time, new (amber yesterday), unallocated, and with an action past its date.
+    digest = build(
+        settings,
+        [case(1, "ALL", score=40, band="red", worker=None, opened_on="2026-11-01",
+              last_visit_on=None, visit_every_days=14)],
+        history={1: [("2026-11-25", 20.0, "amber")]},
+        overdue_actions=[overdue_action(1, "ALL", due_on="2026-11-20")],
+    )  # fmt: skip
+    [line] = digest["needs_you"]
+    assert line["kind"] == "unseen"
+    assert line["fact"] == (
+        "Unallocated hotspot: no visit where the child was seen is recorded since the case "
+        "opened on 1 November 2026, and a visit was due by 15 November 2026, 11 days ago"
+    )
+    assert line["todo"] == "allocate it today so that the child is seen"
+    assert digest["counts"]["new_hotspots"] == 1 and digest["counts"]["actions_overdue"] == 1
+
+
+def test_needs_you_today_never_runs_past_ten_lines_and_names_every_child_not_seen(settings):
+    cases = [case(i, f"U{i:02}", score=60 - i, band="red", **unseen()) for i in range(12)]
+    cases += [case(20 + i, f"W{i}", score=30, band="red") for i in range(5)]  # awaiting review
+    cases.append(case(40, "NEW", score=31, band="red", opened_on="2026-11-26"))
+    digest = build(settings, cases)
+    lines = digest["needs_you"]
+    assert len(lines) == 10
+    assert [line["case_ref"] for line in lines[:9]] == [f"U{i:02}" for i in range(9)]
+    last = lines[-1]
+    assert last["kind"] == "more"
+    assert last["fact"] == (
+        "Also not seen on time: U09 (AB), U10 (AB) and U11 (AB); 1 more new hotspot; "
+        "5 hotspots await a review (the longest waiting since 5 January 2026)"
+    )
+    assert last["todo"] == "see them all on the team page"
+    assert digest["counts"]["needs_you"] == 18  # 12 + 1 + 5: the subject counts them all
+
+
+def test_the_longest_wait_for_a_review_counts_from_the_cases_own_records(settings):
+    digest = build(
+        settings,
+        [
+            case(1, "DONE", score=40, band="red", last_reviewed_on="2026-11-20",
+                 last_reviewed_at="2026-11-20T10:00:00.000000+00:00",
+                 last_action_closed_at="2026-11-22T10:00:00.000000+00:00"),
+            case(2, "OLD", score=39, band="red", last_reviewed_on="2026-10-01",
+                 last_reviewed_at="2026-10-01T10:00:00.000000+00:00"),
+        ],
+    )  # fmt: skip
+    [line] = digest["needs_you"]
+    assert line["fact"] == (
+        "2 hotspots await a review; the longest waiting is OLD (AB), last reviewed on "
+        "1 October 2026"
+    )
+    assert line["todo"] == "review them with their workers"
 
 
 def test_each_worker_has_a_caseload_size_and_hotspot_count_most_hotspots_first(settings):
@@ -290,7 +389,7 @@ def test_each_worker_has_a_caseload_size_and_hotspot_count_most_hotspots_first(s
 
 
 def test_links_go_to_the_case_page_under_the_base_url(settings):
-    settings["digest"]["base_url"] = "https://hotspots.council.example/"
+    settings["app"]["base_url"] = "https://hotspots.council.example/"
     digest = build(settings, [case(1, "N/1 2", score=30, band="red")])
     assert digest["top_cases"][0]["url"] == "https://hotspots.council.example/cases/N%2F1%202"
 
@@ -339,7 +438,7 @@ def test_a_busy_day_leads_with_what_needs_the_manager_and_uses_the_sites_words(s
     subject, text, html = render_text(digest)
     assert subject.endswith(": 1 hotspot, 1 needs you today")
     assert text.index("NEEDS YOU TODAY") < text.index("HIGHEST-RANKED CASES")
-    assert "U1 (AB), unallocated: Unallocated hotspot: allocate it to a worker today." in text
+    assert "- U1 (AB): Unallocated hotspot, open since 5 January 2026: allocate it to a " in text
     assert "Hotspot, score 40.0" in text
     assert " red" not in text.lower().replace("hotspot", "")  # the site's words, not "red"
 

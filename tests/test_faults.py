@@ -218,7 +218,9 @@ def test_the_api_answers_a_read_only_database_with_503_and_a_retry_after(
 
 def test_a_command_that_writes_to_a_read_only_database_says_so_in_one_line(runner, db_path, ids):
     with read_only(db_path):
-        result = runner.invoke(args=["users", "disable", email("bob")])
+        result = runner.invoke(
+            args=["users", "disable", email("bob"), "--leave-unallocated", "--reason", "Left"]
+        )
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and "Traceback" not in result.output
     assert result.output.startswith("Error: The database cannot be written")
@@ -253,7 +255,9 @@ def test_a_page_that_waits_too_long_for_a_lock_says_the_service_is_busy(app, cli
 def test_a_command_that_waits_too_long_for_a_lock_says_what_to_do(runner, db_path, ids):
     runner.app.config["SETTINGS"]["database"]["busy_timeout_ms"] = 50
     with locked(db_path):
-        result = runner.invoke(args=["users", "disable", email("bob")])
+        result = runner.invoke(
+            args=["users", "disable", email("bob"), "--leave-unallocated", "--reason", "Left"]
+        )
     assert result.exit_code == 1 and "Traceback" not in result.output
     assert result.output.startswith("Error: The database stayed locked by another writer")
     assert "Wait for it to finish, then try again." in result.output

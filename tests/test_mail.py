@@ -36,8 +36,8 @@ def a_digest():
     hotspot = {
         "id": 1, "case_ref": "N-001", "initials": "AB", "worker_id": 1,
         "worker_name": "Will Worker", "opened_on": "2026-11-25", "last_visit_on": "2026-11-22",
-        "score": 30.0, "band": "red", "scored_on": "2026-11-26", "score_then": 26.5,
-        "red_since": "2026-11-26", "last_reviewed_on": None, "practice_gaps": 0,
+        "visit_every_days": 14, "score": 30.0, "band": "red", "scored_on": "2026-11-26",
+        "score_then": 26.5, "last_reviewed_on": None, "practice_gaps": 0,
         "current_concerns": 2,
         "contributions": [{"code": "previous_injury", "kind": "indicator",
                            "label": "Previous injury <or bruising>", "points": 12.0}],
@@ -51,11 +51,8 @@ def a_digest():
         previous_digest_date=date(2026, 11, 25),
         date=date(2026, 11, 26),
         now=NOW,
-        settings=load_config(environ={}) | {"digest": DIGEST_SETTINGS},
+        settings=load_config(environ={"HOTSPOTS_APP__BASE_URL": "https://hotspots.example"}),
     )
-
-
-DIGEST_SETTINGS = load_config(environ={})["digest"] | {"base_url": "https://hotspots.example"}
 
 
 def message(**kwargs):

@@ -59,6 +59,8 @@ QUERY_NAMES = [
     "visit_overdue",
     "practice_gap",
     "q",
+    # The enquiry a case page's "what would help next" asks for.
+    "topic",
 ]
 PREFIXES = ("", "observation-", "enquiry-", "adjustment-", "review-")
 

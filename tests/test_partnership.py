@@ -131,16 +131,39 @@ def authority(db, settings):
         for case_id in cases.values():
             rescoring.rescore_case(db, case_id, settings, as_of=day, now=at(day, 23))
         day += timedelta(days=1)
-    # P-WEEKS was reviewed 50 days before the incident, once it was red.
-    db["reviews"].insert(
-        {
-            "case_id": cases["P-WEEKS"],
-            "reviewed_by_id": worker_id,
-            "reviewed_at": stamp(at(INCIDENT - timedelta(days=50))),
-            "plan": "Joint visit with the health visitor",
-        }
+    # P-WEEKS was reviewed 50 days before the incident, once it was red, and two actions
+    # agreed: both done before the incident.
+    review_id = (
+        db["reviews"]
+        .insert(
+            {
+                "case_id": cases["P-WEEKS"],
+                "reviewed_by_id": worker_id,
+                "reviewed_at": stamp(at(INCIDENT - timedelta(days=50))),
+                "plan": "Joint visit with the health visitor",
+                "decision": "act",
+            }
+        )
+        .last_pk
     )
-    return {"cases": cases, "worker_id": worker_id, "team_id": team_id}
+    for kind, done in (("joint_visit_health_visitor", 40), ("ask_domestic_abuse", 45)):
+        db["actions"].insert(
+            {
+                "case_id": cases["P-WEEKS"],
+                "review_id": review_id,
+                "kind": kind,
+                "description": "with the family's names, never shown",
+                "owner_id": worker_id,
+                "due_on": (INCIDENT - timedelta(days=30)).isoformat(),
+                "created_by_id": worker_id,
+                "created_at": stamp(at(INCIDENT - timedelta(days=50))),
+                "state": "done",
+                "closed_at": stamp(at(INCIDENT - timedelta(days=done))),
+                "closed_by_id": worker_id,
+                "outcome": "Done",
+            }
+        )
+    return {"cases": cases, "worker_id": worker_id, "team_id": team_id, "review": review_id}
 
 
 def record(db, ref: str, *, harm="serious_harm", reference="", occurred=INCIDENT, known=AWARE):
@@ -185,6 +208,31 @@ def test_a_child_who_was_a_hotspot_for_weeks_shows_it_from_the_kept_history(db, 
     assert lb.questions == {"domestic_abuse": None, "parental_childhood": None}
 
 
+def test_the_actions_agreed_once_red_are_read_with_whether_they_were_done_in_time(
+    db, settings, recorded, authority
+):
+    lb = children(db, settings)["P-WEEKS"][1].look_back
+    assert [(a.description, a.done_on) for a in lb.actions] == [
+        ("Ask about domestic abuse", days_before(45)),
+        ("Joint visit with the health visitor", days_before(40)),
+    ]
+    assert lb.all_actions_done and "names" not in str(lb.actions)
+    # One closed as not done, one still open, one done only after the incident: none counts.
+    db.execute("UPDATE actions SET state = 'not_done', outcome = 'Family moved' WHERE id = 1")
+    db.execute(
+        "UPDATE actions SET state = 'open', closed_at = NULL, closed_by_id = NULL WHERE id = 2"
+    )
+    lb = children(db, settings)["P-WEEKS"][1].look_back
+    assert lb.actions[1].closed_not_done and lb.actions_done == 0 and not lb.all_actions_done
+    report = partnership.partnership_report(db, settings, as_of=RECORDED, parts=("recall",))
+    assert report["recall"]["actions_done"] == 0
+    db.execute(
+        "UPDATE actions SET state = 'done', closed_at = ? WHERE id IN (1, 2)",
+        [stamp(at(INCIDENT + timedelta(days=1)))],
+    )
+    assert children(db, settings)["P-WEEKS"][1].look_back.actions_done == 0
+
+
 def test_a_child_red_only_after_a_late_record_shows_the_late_days_in_hindsight(
     db, settings, recorded
 ):
@@ -224,13 +272,13 @@ def test_the_recall_counts_the_young_children_the_service_flagged(db, settings, 
     report = partnership.partnership_report(db, settings, as_of=RECORDED)
     recall = report["recall"]
     # P-NEVER is six: not counted. P-WEEKS and P-LATE were red the day before; the sibling
-    # was not; only P-WEEKS was reviewed once red; no actions are recorded yet.
+    # was not; only P-WEEKS was reviewed once red, and its two agreed actions were done.
     assert {k: recall[k] for k in ("incidents", "hotspot_day_before", "reviewed")} == {
         "incidents": 3,
         "hotspot_day_before": 2,
         "reviewed": 1,
     }
-    assert recall["actions_done"] == 0
+    assert recall["actions_done"] == 1
     assert recall["sentence"].startswith("Of 3 incidents to children under 3 in the last 2 years")
 
 

@@ -18,8 +18,8 @@ from hotspots.storage import rules as rule_sql
 from hotspots.storage.web import (
     CASE_BY_REF_SQL,
     CASELOAD_SQL,
+    TEAM_AWAITING_REVIEW_SQL,
     TEAM_PRACTICE_GAPS_SQL,
-    TEAM_UNREVIEWED_HOTSPOTS_SQL,
 )
 from hotspots.views import present
 
@@ -73,21 +73,50 @@ def test_a_hotspot_is_reviewed_for_exactly_the_review_interval():
     assert rules.is_reviewed(today - timedelta(days=7), today, 7)
     assert not rules.is_reviewed(today - timedelta(days=8), today, 7)
     assert not rules.is_reviewed(today + timedelta(days=1), today, 7)  # not yet made
-    assert not rules.is_unreviewed_hotspot("red", today - timedelta(days=7), None, today, 7)
-    assert rules.is_unreviewed_hotspot("red", today - timedelta(days=8), None, today, 7)
-    assert not rules.is_unreviewed_hotspot("amber", today - timedelta(days=30), None, today, 7)
 
 
-def test_red_since_is_the_start_of_the_current_unbroken_run_of_red_days():
-    history = [
-        ("2026-11-01", 30.0, "red"),
-        ("2026-11-05", 20.0, "amber"),
-        ("2026-11-10", 31.0, "red"),
-        ("2026-11-20", 32.0, "red"),
-    ]
-    assert rules.red_since(history, date(2026, 11, 26)) == date(2026, 11, 10)
-    assert rules.red_since(history, date(2026, 11, 7)) is None
-    assert rules.red_since(history, date(2026, 11, 3)) == date(2026, 11, 1)
+def awaits(band="red", *, reviewed_days_ago=None, open_actions=0, done_since=False):
+    today = date(2026, 11, 26)
+    last = today - timedelta(days=reviewed_days_ago) if reviewed_days_ago is not None else None
+    return rules.awaits_review(
+        band,
+        last_reviewed_on=last,
+        open_actions=open_actions,
+        actions_done_since_review=done_since,
+        as_of=today,
+        within_days=7,
+    )
+
+
+def test_a_hotspot_awaits_a_review_until_one_is_in_hand():
+    assert awaits()  # never reviewed, however new: no grace from how long scores are held
+    assert not awaits(reviewed_days_ago=7)  # reviewed on day 7 of 7
+    assert awaits(reviewed_days_ago=8)
+    assert not awaits(reviewed_days_ago=30, open_actions=1)  # its actions are in hand
+    assert awaits(reviewed_days_ago=1, done_since=True)  # done: review it again
+    assert not awaits("amber")  # no longer a hotspot: no review needed
+
+
+def test_actions_closed_after_the_latest_review_call_for_another():
+    review = "2026-11-24T09:00:00.000000+00:00"
+    assert rules.actions_done_since_review(review, "2026-11-24T09:00:00.000001+00:00")
+    assert not rules.actions_done_since_review(review, "2026-11-24T08:59:59.999999+00:00")
+    assert not rules.actions_done_since_review(review, None)
+    assert rules.actions_done_since_review(None, "2026-11-24T09:00:00.000000+00:00")
+
+
+def test_a_visit_is_days_overdue_from_the_day_after_it_was_due():
+    opened, last = date(2026, 1, 1), date(2026, 11, 1)
+    assert rules.visit_overdue_days(last, opened, 14, date(2026, 11, 15)) == 0  # due today
+    assert rules.visit_overdue_days(last, opened, 14, date(2026, 11, 16)) == 1
+    assert rules.visit_overdue_days(None, date(2026, 11, 1), 14, date(2026, 11, 26)) == 11
+
+
+def test_an_action_is_past_its_due_date_the_day_after():
+    due = date(2026, 11, 20)
+    assert not rules.is_action_overdue("open", due, due)
+    assert rules.is_action_overdue("open", due, due + timedelta(days=1))
+    assert not rules.is_action_overdue("done", due, due + timedelta(days=9))
 
 
 def test_the_gap_mask_round_trips_and_keeps_the_rules_order():
@@ -211,12 +240,42 @@ def authority(tmp_path_factory):
     for (case_id,) in db.execute("SELECT case_id FROM scores WHERE band = 'red'").fetchall():
         if rng.random() < 0.6:
             back = rng.choice([0, 3, 7, 8, 20])
-            db["reviews"].insert(
+            reviewed = AS_OF - timedelta(days=back)
+            review = (
+                db["reviews"]
+                .insert(
+                    {
+                        "case_id": case_id,
+                        "reviewed_by_id": staff,
+                        "reviewed_at": f"{reviewed.isoformat()}T09:00:00.000000+00:00",
+                        "plan": "Joint visit",
+                    }
+                )
+                .last_pk
+            )
+            # Its action: none, open (in hand, some past their due date), or closed after it
+            # (the case awaits a review again) or, for an older review, before it.
+            state = rng.choice(["none", "open", "closed", "closed_before"])
+            if state == "none":
+                continue
+            closed = {
+                "closed": reviewed + timedelta(days=1),
+                "closed_before": reviewed - timedelta(days=1),
+            }.get(state)
+            closed = f"{closed.isoformat()}T10:00:00.000000+00:00" if closed else None
+            db["actions"].insert(
                 {
                     "case_id": case_id,
-                    "reviewed_by_id": staff,
-                    "reviewed_at": f"{(AS_OF - timedelta(days=back)).isoformat()}T09:00:00+00:00",
-                    "plan": "Joint visit",
+                    "review_id": review,
+                    "kind": "visit_child",
+                    "owner_id": staff,
+                    "due_on": (reviewed + timedelta(days=rng.choice([2, 30]))).isoformat(),
+                    "created_by_id": staff,
+                    "created_at": f"{reviewed.isoformat()}T09:00:00.000000+00:00",
+                    "state": "open" if closed is None else "done",
+                    "closed_at": closed,
+                    "closed_by_id": None if closed is None else staff,
+                    "outcome": None if closed is None else "Seen at home",
                 }
             )
     return db, settings
@@ -268,19 +327,17 @@ def test_model_stored_scores_pages_and_digest_agree_case_by_case(authority):
         "worker_id": None,
     }
     digest_no_enquiry, page_no_enquiry = set(), set()
-    digest_unreviewed, page_unreviewed = set(), set()
+    digest_awaiting, page_awaiting = set(), set()
     settings = json.loads(json.dumps(settings))
     settings["digest"]["list_limit"] = 100_000
     settings["digest"]["top_hotspots"] = 100_000
     for manager in managers(db):
         digest = gather_digest(db, settings, manager, digest_date=AS_OF, now=NOW)
         digest_no_enquiry |= {r["case_ref"] for r in digest["no_domestic_abuse_enquiry"]}
-        digest_unreviewed |= {r["case_ref"] for r in digest["unreviewed"]}
+        digest_awaiting |= {r["case_ref"] for r in digest["awaiting_review"]}
         team = {"team_id": manager["team_id"]} | params
         page_no_enquiry |= {r["case_ref"] for r in fetch_all(db, TEAM_PRACTICE_GAPS_SQL, team)}
-        page_unreviewed |= {
-            r["case_ref"] for r in fetch_all(db, TEAM_UNREVIEWED_HOTSPOTS_SQL, team)
-        }
+        page_awaiting |= {r["case_ref"] for r in fetch_all(db, TEAM_AWAITING_REVIEW_SQL, team)}
         for r in digest["top_cases"]:
             # Reasons and trends: the digest's are the model's and the pages'.
             assert [x["label"] for x in r["reasons"]] == model[r["case_ref"]]["reasons"]
@@ -288,28 +345,53 @@ def test_model_stored_scores_pages_and_digest_agree_case_by_case(authority):
     model_no_enquiry = {ref for ref, m in model.items() if "no_domestic_abuse_enquiry" in m["gaps"]}
     assert digest_no_enquiry == page_no_enquiry == model_no_enquiry
     assert model_no_enquiry  # the demo leaves some questions unasked
-    assert digest_unreviewed == page_unreviewed
-    assert page_unreviewed  # some hotspots have waited too long for a review
+    assert digest_awaiting == page_awaiting
+    assert page_awaiting  # some hotspots wait for a review
 
-    # The pure rule, from each case's history and its latest review, says the same.
-    pure_unreviewed = set()
+    # The pure rules, from each case's own records, say the same; and the visit twin too.
+    pure_awaiting, in_hand, done_since = set(), set(), set()
+    visits = dict(
+        db.execute(
+            f"SELECT c.case_ref, {rule_sql.VISIT_OVERDUE} FROM cases c WHERE c.status = 'open'",  # noqa: S608
+            {"today": AS_OF.isoformat()},
+        ).fetchall()
+    )
     for ref, row in stored.items():
-        history = [
-            (d, s, b)
-            for d, s, b in db.execute(
-                "SELECT day, score, band FROM score_history WHERE case_id = ? ORDER BY day",
-                [row["case_id"]],
-            )
-        ]
-        reviewed = db.execute(
-            "SELECT max(substr(reviewed_at, 1, 10)) FROM reviews WHERE case_id = ?",
+        case = db.execute(
+            "SELECT last_visit_on, opened_on, visit_every_days FROM cases WHERE id = ?",
             [row["case_id"]],
+        ).fetchone()
+        overdue = rules.visit_overdue_days(
+            date.fromisoformat(case[0]) if case[0] else None,
+            date.fromisoformat(case[1]),
+            case[2],
+            AS_OF,
+        )
+        assert bool(visits[ref]) == (overdue > 0), ref
+        last_at = db.execute(
+            "SELECT max(reviewed_at) FROM valid_reviews WHERE case_id = ?", [row["case_id"]]
         ).fetchone()[0]
-        red_since = rules.red_since(history, AS_OF)
-        last = date.fromisoformat(reviewed) if reviewed else None
-        if rules.is_unreviewed_hotspot(row["band"], red_since, last, AS_OF, within):
-            pure_unreviewed.add(ref)
-    assert pure_unreviewed == page_unreviewed
+        open_actions, closed_at = db.execute(
+            "SELECT sum(state = 'open'), max(CASE WHEN state <> 'open' THEN closed_at END) "
+            "FROM actions WHERE case_id = ?",
+            [row["case_id"]],
+        ).fetchone()
+        done = rules.actions_done_since_review(last_at, closed_at)
+        if rules.awaits_review(
+            row["band"],
+            last_reviewed_on=date.fromisoformat(last_at[:10]) if last_at else None,
+            open_actions=open_actions or 0,
+            actions_done_since_review=done,
+            as_of=AS_OF,
+            within_days=within,
+        ):
+            pure_awaiting.add(ref)
+            done_since |= {ref} if done else set()
+        elif open_actions:
+            in_hand.add(ref)
+    assert pure_awaiting == page_awaiting
+    assert in_hand and done_since  # both branches of the rule are on this authority
+    assert any(visits.values()) and not all(visits.values())
 
     # Ranks: the pages', the case page's and the CLI's are the pure rule's.
     expected = rules.caseload_ranks(

@@ -18,13 +18,13 @@ def app(db_path, tmp_path):
 
 def actions(page: str) -> list[tuple[str, str, str]]:
     """(who, action, case) for each row, newest first."""
-    return re.findall(
-        r'<tr class="govuk-table__row">\s*<td class="govuk-table__cell">[^<]+</td>\s*'
-        r'<td class="govuk-table__cell">([^<]+)</td>\s*'
-        r'<td class="govuk-table__cell">([^<]+)</td>\s*'
-        r'<td class="govuk-table__cell">\s*(?:<a[^>]*>([^<]*)<)?',
-        page,
-    )
+    found = []
+    for row in re.findall(r"<tr [^>]*data-audit-id=.*?</tr>", page, re.S):
+        who = re.search(r'data-field="who">([^<]+)<', row).group(1)
+        action = re.search(r'data-field="action">([^<]+)<', row).group(1)
+        case = re.search(r'data-field="case">\s*(?:<a[^>]*>([^<]*)<)?', row).group(1)
+        found.append((who, action, case or ""))
+    return found
 
 
 @pytest.fixture
@@ -117,9 +117,90 @@ def test_the_audit_days_are_the_services_local_days(client, db, activity):
     assert actions(page.get_data(as_text=True)) == []
 
 
-def test_malformed_filters_are_ignored_not_an_error(client, activity):
-    for query in ("date_from=2026-02-30", "page=99999999999999999999", "page=%C2%B2"):
-        assert client.get(f"/admin/audit?{query}").status_code == 200
+@pytest.mark.parametrize(
+    ("query", "field", "message"),
+    [
+        ("date_from=garbage", "date_from", "The ‘from’ date must be a real date"),
+        ("date_from=2026-02-30", "date_from", "The ‘from’ date must be a real date"),
+        ("date_to=1&date_to=13&date_to=2026", "date_to", "The ‘to’ date must be a real date"),
+        ("date_from=1&date_from=&date_from=2026", "date_from", "must include a month"),
+        (
+            "date_from=2026-03-02&date_to=2026-03-01",
+            "date_to",
+            "The ‘to’ date must be the same as or after the ‘from’ date",
+        ),
+        ("page=abc", "page", "The page must be a whole number"),
+        ("page=99999999999999999999", "page", "The page must be a whole number"),
+        ("page=%C2%B2", "page", "The page must be a whole number"),
+        ("action=drop_tables", "action", "Choose an action from the list"),
+        ("case_ref=" + "X" * 65, "case_ref", "A case reference is 64 characters or fewer"),
+        ("actor=a%00b@example.org", "actor", "The email must not contain control characters"),
+    ],
+)
+def test_a_filter_that_cannot_be_one_is_refused_naming_the_field(
+    client, db, activity, query, field, message
+):
+    page = client.get(f"/admin/audit?{query}")
+    assert page.status_code == 400
+    html = page.get_data(as_text=True)
+    assert "There is a problem" in html and message in html
+    assert actions(html) == []  # never the whole log instead
+    exported = client.get(f"/admin/audit.csv?{query}")
+    assert exported.status_code == 400 and exported.mimetype == "text/plain"
+    assert exported.get_data(as_text=True).startswith(f"{field}: ")
+    assert message in exported.get_data(as_text=True)
+    assert world.audit_rows(db, "export_audit") == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "date_from=28&date_from=2&date_from=2026&date_to=28&date_to=2&date_to=2026",  # the boxes
+        "date_from=28/2/2026&date_to=28.02.2026",  # as typed in England, day first
+        "date_from=2026-02-28&date_to=2026-02-28",  # in a link
+    ],
+)
+def test_the_audit_log_takes_days_as_people_type_them(client, db, activity, query):
+    db["audit_log"].insert(
+        {"at": "2026-02-28T10:00:00.000000+00:00", "action": "view_case", "case_ref": "FEB-28"}
+    )
+    page = client.get(f"/admin/audit?{query}")
+    assert page.status_code == 200
+    assert [case for _, _, case in actions(page.get_data(as_text=True))] == ["FEB-28"]
+    csv_link = re.search(r'href="(/admin/audit.csv[^"]*)"', page.get_data(as_text=True))
+    assert csv_link.group(1).replace("&amp;", "&") == (
+        "/admin/audit.csv?date_from=2026-02-28&date_to=2026-02-28"
+    )
+
+
+def test_the_audit_log_shows_local_times_and_details_in_words(client, db, activity):
+    db["audit_log"].insert(
+        {
+            "at": "2026-06-01T23:30:05.000000+00:00",
+            "action": "record_observation",
+            "case_ref": "N-0001",
+            "detail": "indicator=domestic_abuse observed_on=2026-06-01 source=health_visiting",
+        }
+    )
+    db["audit_log"].insert(
+        {
+            "at": "2026-06-01T09:00:00.000000+00:00",
+            "action": "partner_add",
+            "detail": '{"partner": "police-ppn", "source": "police", "rows": {"read": 3}}',
+        }
+    )
+    page = client.get("/admin/audit?date_from=2026-06-01&date_to=2026-06-02")
+    html = page.get_data(as_text=True)
+    assert "2 June 2026 at 12:30:05am" in html  # British Summer Time, not 23:30 UTC
+    assert "1 June 2026 at 10:00:00am" in html
+    assert "T23:30" not in re.sub(r'datetime="[^"]+"', "", html)
+    assert (
+        "indicator: Domestic abuse disclosed, reported or attended by police; "
+        "observed: 1 June 2026; from: Health visiting"
+    ) in html
+    assert "partner: police-ppn; from: Police; rows: (read: 3)" in html
+    table = html[html.index("<table") : html.index("</table>")]
+    assert "{&#34;" not in table and '{"' not in table
 
 
 def test_the_csv_export_has_the_filtered_rows_and_is_safe_in_a_spreadsheet(client, db, activity):
@@ -211,3 +292,30 @@ def test_only_admins_end_sessions(client, ids):
 def test_ending_the_sessions_of_nobody_is_not_found(client, ids):
     sign_in(client, "ada")
     assert client.post("/admin/sessions/999/end").status_code == 404
+
+
+def test_an_admin_sees_where_workers_disagree_with_the_score_by_part(client, db, ids):
+    sign_in(client, "ann")
+    client.post(
+        "/cases/N-0001/reviews",
+        data={
+            "review-decision": "disagree",
+            "review-disagree_reason": "Explained by the GP",
+            "review-disagreed": ["previous_injury"],
+        },
+    )
+    client.post("/logout")
+    sign_in(client, "ada")
+    page = client.get("/admin/disagreements").get_data(as_text=True)
+    assert "1 review of hotspots recorded a decision, and 1 disagreed with the score" in page
+    rows = re.findall(
+        r'__header govuk-!-font-weight-regular">([^<]+)</th>\s*'
+        r"<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+)</td>\s*<td[^>]*>(\d+) \((\d+)%\)",
+        page,
+    )
+    assert rows[0] == ("Previous injury or unexplained bruising", "1", "1", "1", "100")
+    assert "Explained by the GP" not in page  # the counts, not what anyone wrote
+    assert world.audit_rows(db, "view_disagreements")
+    client.post("/logout")
+    sign_in(client, "meg")
+    assert client.get("/admin/disagreements").status_code == 403

@@ -58,10 +58,10 @@ def test_each_row_shows_score_band_in_words_trend_sparkline_reasons_visits_and_r
     assert "Up 4.2" in first and 'aria-hidden="true">↑' in first
     assert "<svg" in first and "Score over the last 30 days: from 21.3 to 25.5" in first
     assert "Previous injury or unexplained bruising (+7.8)" in first
-    assert "Last: 27 February 2026" in first and "Next due: 13 March 2026" in first
-    assert "Not reviewed" in first
+    assert "Due 13 Mar 2026" in first and "Last seen 27 Feb 2026" in first
+    assert "<strong>Awaiting a review (never reviewed)</strong>" in first  # a hotspot
     third = page[page.index('data-case-ref="N-0002"') :]
-    assert "4 February 2026 (overdue)" in third
+    assert "<strong>Due 4 Feb 2026 (overdue)</strong>" in third
     assert '<strong class="govuk-tag govuk-tag--green">Green</strong>' in third
 
 
@@ -162,15 +162,15 @@ def test_a_band_that_does_not_exist_is_named_as_not_a_band(client, ids):
 def test_the_caseload_says_when_its_scores_were_updated_with_the_time(client, ids):
     sign_in(client, "ann")
     page = client.get("/caseload").get_data(as_text=True)
-    assert "Scores updated 2 March 2026 at 9:30am." in page
-    assert "A hotspot scores 14 or more,\n    amber 7 or more." in page
+    assert "(scores updated 2 March 2026 at 9:30am)" in page
+    assert '<strong class="govuk-tag govuk-tag--red">Hotspot</strong>' in page
 
 
 @pytest.mark.parametrize(
     ("query", "refs"),
     [
         ("visit_overdue=1", ["N-0002"]),  # visited 40 days ago, every 14 days
-        ("not_reviewed=1", ["N-0001", "N-0003", "N-0002"]),
+        ("not_reviewed=1", ["N-0001"]),  # the one hotspot awaits a review
         ("practice_gap=1", ["N-0001", "N-0003", "N-0002"]),
         ("practice_gap=1&visit_overdue=1&band=green", ["N-0002"]),
         ("sort=visit_due", ["N-0002", "N-0003", "N-0001"]),
@@ -186,11 +186,23 @@ def test_the_caseload_filters_and_sorts(client, ids, query, refs):
         assert f"Showing {len(refs)} of" in page
 
 
-def test_a_review_drops_the_case_from_the_not_reviewed_filter(client, db, ids):
+def test_a_review_drops_the_hotspot_from_the_awaiting_a_review_filter(client, db, ids):
     sign_in(client, "ann")
-    client.post("/cases/N-0003/reviews", data={"review-plan": "Visit on Friday"})
-    page = client.get("/caseload?not_reviewed=1&sort=reviewed").get_data(as_text=True)
-    assert case_refs(page) == ["N-0001", "N-0002"]
+    reviewed = client.post(
+        "/cases/N-0001/reviews",
+        data={
+            "review-decision": "act",
+            "review-actions-0-kind": "visit_child",
+            "review-actions-0-owner": str(ids["staff"]["ann"]),
+            "review-actions-0-due_on": ["4", "3", "2026"],
+        },
+    )
+    assert reviewed.status_code == 302
+    page = client.get("/caseload?not_reviewed=1").get_data(as_text=True)
+    assert case_refs(page) == []
+    shown = client.get("/caseload").get_data(as_text=True)
+    assert "1 action open, next due 4 March 2026" in shown
+    assert "Your actions: 1 open" in shown
 
 
 def test_an_unknown_sort_is_an_error_and_the_caseload_stays_ranked(client, ids):

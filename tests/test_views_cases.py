@@ -3,6 +3,7 @@ forms: each change is saved, audited, rescored at once; bad input saves nothing.
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 
@@ -410,6 +411,69 @@ def test_an_adjustment_needs_a_reason_an_expiry_and_sensible_points(
     assert count(db, "adjustments") == 0
 
 
+@pytest.mark.parametrize(
+    ("expires", "accepted"),
+    [(["2", "3", "2027"], True), (["3", "3", "2027"], False)],
+    ids=["a year away", "a year and a day away"],
+)
+def test_an_adjustment_expires_within_a_year_as_the_hint_says(client, db, ids, expires, accepted):
+    sign_in(client, "ann")  # today is 2 March 2026
+    data = {**ADJUSTMENT, "adjustment-expires_on": expires}
+    response = client.post("/cases/N-0003/adjustments", data=data)
+    assert response.status_code == (302 if accepted else 400)
+    if not accepted:
+        assert "within a year from today: 2 March 2027 at the latest" in text(response)
+    assert count(db, "adjustments") == (1 if accepted else 0)
+
+
+def test_a_year_from_the_29th_of_february_is_the_28th():
+    from datetime import date
+
+    from hotspots.forms import latest_expiry
+
+    assert latest_expiry(date(2028, 2, 29)) == date(2029, 2, 28)
+    assert latest_expiry(date(2026, 3, 2)) == date(2027, 3, 2)
+
+
+def test_every_note_says_its_limit_before_anything_is_sent(client, ids):
+    sign_in(client, "ann")
+    for path in (
+        "/cases/N-0002/visits",
+        "/cases/N-0002/observations",
+        "/cases/N-0002/adjustments",
+        "/cases/N-0002/reviews",
+    ):
+        page = text(client.get(path))
+        assert 'data-module="govuk-character-count"' in page, path
+        assert 'data-maxlength="2000"' in page, path
+        assert "You can enter up to 2000 characters" in page, path
+
+
+def test_ask_about_domestic_abuse_opens_the_enquiry_with_its_topic_chosen(client, ids):
+    sign_in(client, "ann")
+    page = text(client.get("/cases/N-0003"))
+    link = re.search(r'href="([^"]+)">Ask about domestic abuse<', page).group(1)
+    assert link == "/cases/N-0003/enquiries?topic=domestic_abuse"
+    form = text(client.get(link))
+    assert re.search(r'value="domestic_abuse"\s+checked', form)
+    childhood = re.search(r'href="([^"]+)">Ask about the parents&#39; own childhood<', page)
+    assert re.search(r'value="parental_childhood"\s+checked', text(client.get(childhood.group(1))))
+    assert "checked" not in text(client.get("/cases/N-0003/enquiries?topic=nonsense"))
+
+
+def test_a_withdrawn_adjustments_reason_ends_with_one_full_stop(client, db, ids):
+    sign_in(client, "ann")
+    client.post("/cases/N-0003/adjustments", data=ADJUSTMENT)
+    adjustment_id = db.execute("SELECT id FROM adjustments").fetchone()[0]
+    client.post(
+        f"/cases/N-0003/adjustments/{adjustment_id}/withdraw",
+        data={"reason": "Father stays away after all."},
+    )
+    page = text(client.get("/cases/N-0003"))
+    assert "Father stays away after all. It was to expire on 30 March 2026." in page
+    assert ".." not in page
+
+
 def test_a_negative_adjustment_lowers_the_score(client, db, ids):
     sign_in(client, "ann")
     data = {**ADJUSTMENT, "adjustment-points": "-2.5"}
@@ -418,22 +482,197 @@ def test_a_negative_adjustment_lowers_the_score(client, db, ids):
     assert score_row(db, ids["cases"]["N-0001"])["score"] == pytest.approx(before - 2.5, abs=0.01)
 
 
-def test_marking_a_case_reviewed_records_the_plan(client, db, ids):
+def act(owner, *, due=("9", "3", "2026"), kind="joint_visit_health_visitor", row=0, **extra):
+    """The review form's fields for agreeing, with one action in ``row``."""
+    return {
+        "review-decision": "act",
+        f"review-actions-{row}-kind": kind,
+        f"review-actions-{row}-owner": str(owner),
+        f"review-actions-{row}-due_on": list(due),
+        **extra,
+    }
+
+
+def test_agreeing_records_the_decision_the_score_as_reviewed_and_each_action(client, db, ids):
+    ann, meg = ids["staff"]["ann"], ids["staff"]["meg"]
     sign_in(client, "meg")
-    response = client.post("/cases/N-0004/reviews", data={"review-plan": "Joint visit with police"})
+    form = text(client.get("/cases/N-0001/reviews"))
+    assert "Agree: the case needs action now" in form and "Disagree with the score" in form
+    assert "Ann Worker" in form and "Meg Manager (manager)" in form and "Cat Worker" not in form
+    data = act(ann, **{
+        "review-actions-0-description": "With the health visitor, about the bruise",
+        "review-actions-1-kind": "strategy_discussion",
+        "review-actions-1-owner": str(meg),
+        "review-actions-1-due_on": ["5", "3", "2026"],
+        "review-plan": "Weekly visits until the strategy discussion",
+    })  # fmt: skip
+    response = client.post("/cases/N-0001/reviews", data=data)
     assert response.status_code == 302
-    page = text(client.get("/cases/N-0004"))
-    assert "Case marked as reviewed." in page and "Joint visit with police" in page
-    assert "Meg Manager" in page
-    assert audit_rows(db, "mark_reviewed")[0]["case_ref"] == "N-0004"
-    assert db["rescore_queue"].count == 0
+    review = db.execute(
+        "SELECT id, decision, disagree_reason, score, band, model_version, plan FROM reviews"
+    ).fetchone()
+    score = db["scores"].get(ids["cases"]["N-0001"])
+    assert review[1:] == ("act", None, score["score"], "red", score["model_version"],
+                          "Weekly visits until the strategy discussion")  # fmt: skip
+    parts = db.execute(
+        "SELECT code, kind, points, disagreed FROM review_contributions WHERE review_id = ?",
+        [review[0]],
+    ).fetchall()
+    stored = json.loads(score["contributions"])
+    assert sorted(p[0] for p in parts) == sorted(c["code"] for c in stored)
+    assert sum(p[2] for p in parts) == pytest.approx(score["score"])
+    assert {p[3] for p in parts} == {0}
+    actions = db.execute(
+        "SELECT kind, description, owner_id, due_on, state, review_id, created_by_id "
+        "FROM actions ORDER BY id"
+    ).fetchall()
+    assert actions == [
+        ("joint_visit_health_visitor", "With the health visitor, about the bruise", ann,
+         "2026-03-09", "open", review[0], meg),
+        ("strategy_discussion", "", meg, "2026-03-05", "open", review[0], meg),
+    ]  # fmt: skip
+    assert audit_rows(db, "mark_reviewed")[0]["detail"] == "decision=act actions=2"
+    page = text(client.get("/cases/N-0001"))
+    assert "Review recorded: 2 actions agreed." in page
+    opened = page[page.index('data-testid="open-actions"') : page.index('id="actions"')]
+    assert opened.index("Strategy discussion") < opened.index("Joint visit")  # soonest first
+    assert "Ann Worker, due by 9 March 2026" in opened
+    assert "Agree: the case needs action now (score 25.5 when reviewed)." in page
+    # On the owner's caseload, until it is done.
+    client.post("/logout")
+    sign_in(client, "ann")
+    caseload = text(client.get("/caseload"))
+    assert "Your actions: 1 open" in caseload
+    assert "Joint visit with the health visitor" in caseload
 
 
-def test_a_review_needs_a_plan(client, db, ids):
+def test_disagreeing_records_the_reason_and_which_parts_of_the_score(client, db, ids):
+    sign_in(client, "ann")
+    response = client.post(
+        "/cases/N-0001/reviews",
+        data={
+            "review-decision": "disagree",
+            "review-disagree_reason": "The bruise was explained by the GP: a fall at nursery",
+            "review-disagreed": ["previous_injury"],
+        },
+    )
+    assert response.status_code == 302
+    assert db.execute("SELECT decision, disagree_reason FROM reviews").fetchone() == (
+        "disagree",
+        "The bruise was explained by the GP: a fall at nursery",
+    )
+    disagreed = db.execute("SELECT code FROM review_contributions WHERE disagreed = 1").fetchall()
+    assert disagreed == [("previous_injury",)]
+    assert count(db, "actions") == 0
+    row = audit_rows(db, "mark_reviewed")[0]
+    assert row["detail"] == "decision=disagree disagreed=previous_injury"
+    assert "nursery" not in row["detail"]
+    page = text(client.get("/cases/N-0001"))
+    assert "Disagree with the score (score 25.5 when reviewed)." in page
+    assert "Disagreed with: Previous injury or unexplained bruising." in page
+    # Reported by indicator: where workers overrule the model.
+    from hotspots.storage import followup
+
+    report = followup.disagreement_by_contribution(db, since="2026-01-01")
+    assert report["reviews"] == 1 and report["disagreed"] == 1
+    by_code = {r["code"]: r for r in report["by_contribution"]}
+    assert by_code["previous_injury"]["disagreed_with_this"] == 1
+    assert by_code["domestic_abuse"]["disagreed_with_score"] == 1
+    assert by_code["domestic_abuse"]["disagreed_with_this"] == 0
+
+
+@pytest.mark.parametrize(
+    ("data", "messages"),
+    [
+        ({}, ["Choose whether you agree and act, or disagree with the score"]),
+        ({"review-decision": "act"}, ["Choose what needs to be done for the action",
+                                      "Choose who will do the action",
+                                      "Enter the date the action is due by"]),
+        ({"review-decision": "disagree"}, ["Enter why you disagree with the score",
+                                           "Choose at least one part of the score you disagree"]),
+        ({"review-decision": "disagree", "review-disagree_reason": "x",
+          "review-disagreed": ["made_up"]}, ["Choose from the parts of this case&#39;s score"]),
+        ("past", ["The due date of the action must be today or later"]),
+        ("far", ["The due date of the action must be within a year"]),
+        ("other", ["Describe the action"]),
+        ("stranger", ["Choose who will do the action"]),
+        ("second row", ["Choose who will do action 2", "Enter the date action 2 is due by"]),
+    ],
+    ids=["no decision", "act without an action", "disagree without reasons", "unknown part",
+         "past", "far", "other undescribed", "owner from another team", "half a second row"],
+)  # fmt: skip
+def test_a_review_says_what_is_missing_and_saves_nothing(client, db, ids, data, messages):
+    ann = ids["staff"]["ann"]
+    if isinstance(data, str):
+        data = {
+            "past": act(ann, due=("1", "3", "2026")),
+            "far": act(ann, due=("3", "3", "2027")),
+            "other": act(ann, kind="other"),
+            "stranger": act(ids["staff"]["cat"]),
+            "second row": act(ann, **{"review-actions-1-kind": "visit_child"}),
+        }[data]
     sign_in(client, "meg")
-    response = client.post("/cases/N-0004/reviews", data={"review-plan": "   "})
+    response = client.post("/cases/N-0001/reviews", data=data)
     assert response.status_code == 400
-    assert "Enter the plan" in text(response)
+    for message in messages:
+        assert message in text(response)
+    assert count(db, "reviews") == count(db, "actions") == 0
+
+
+def test_an_action_is_closed_with_what_happened_by_whom_and_when(app, client, db, ids):
+    sign_in(client, "ann")
+    client.post("/cases/N-0001/reviews", data=act(ids["staff"]["ann"]))
+    app.config["HOTSPOTS_NOW"] = NOW + timedelta(minutes=20)  # the phone call, a little later
+    action_id = db.execute("SELECT id FROM actions").fetchone()[0]
+    page = text(client.get("/cases/N-0001"))
+    assert f'href="/cases/N-0001/actions/{action_id}">Record what happened' in page
+    empty = client.post(f"/cases/N-0001/actions/{action_id}", data={"close-state": "done"})
+    assert empty.status_code == 400 and "Enter what happened" in text(empty)
+    done = client.post(
+        f"/cases/N-0001/actions/{action_id}",
+        data={"close-state": "done", "close-outcome": "Seen together; the bruise is healing"},
+    )
+    assert done.status_code == 302
+    row = db.execute("SELECT state, outcome, closed_by_id, closed_at FROM actions").fetchone()
+    assert row[:3] == ("done", "Seen together; the bruise is healing", ids["staff"]["ann"])
+    assert row[3].startswith("2026-03-02T09:50")
+    assert audit_rows(db, "close_action")[0]["detail"] == (
+        f"action={action_id} kind=joint_visit_health_visitor outcome=done"
+    )
+    page = text(client.get("/cases/N-0001"))
+    assert "No action is open." in page and "Seen together; the bruise is healing" in page
+    # Done, and reviewed before: the hotspot awaits a review again.
+    assert "Awaiting a review (actions closed 2 March 2026)" in page
+    assert client.get(f"/cases/N-0001/actions/{action_id}").status_code == 404  # closed
+    assert client.get(f"/cases/N-0002/actions/{action_id}").status_code == 404  # not this case's
+
+
+def test_an_action_can_be_added_outside_a_review(client, db, ids):
+    sign_in(client, "ann")
+    response = client.post(
+        "/cases/N-0002/actions",
+        data={
+            "add-action-kind": "ask_domestic_abuse",
+            "add-action-owner": str(ids["staff"]["ann"]),
+            "add-action-due_on": ["6", "3", "2026"],
+        },
+    )
+    assert response.status_code == 302
+    assert db.execute("SELECT kind, review_id, due_on FROM actions").fetchone() == (
+        "ask_domestic_abuse",
+        None,
+        "2026-03-06",
+    )
+    assert "Action added: Ask about domestic abuse, due by 6 March 2026." in text(
+        client.get("/cases/N-0002")
+    )
+
+
+def test_a_review_needs_a_decision(client, db, ids):
+    sign_in(client, "meg")
+    response = client.post("/cases/N-0004/reviews", data={"review-plan": "Joint visit"})
+    assert response.status_code == 400
+    assert "Choose whether you agree and act" in text(response)
     assert count(db, "reviews") == 0
 
 
@@ -544,7 +783,8 @@ def test_source_agencies_read_as_people_say_them(client, db, ids):
         ("observations", "Record an observation", "observation-indicator"),
         ("enquiries", "Record an enquiry", "enquiry-topic"),
         ("adjustments", "Adjust the priority", "adjustment-points"),
-        ("reviews", "Mark as reviewed", "review-plan"),
+        ("reviews", "Review the case", "review-decision"),
+        ("actions", "Add an action", "add-action-kind"),
     ],
 )
 def test_each_action_is_a_page_of_its_own_linked_from_the_case(
@@ -792,7 +1032,15 @@ def test_an_enquiry_entered_in_error_can_be_recorded_again_rightly_for_the_same_
 
 def test_a_review_entered_in_error_no_longer_counts_as_a_review(client, db, ids):
     sign_in(client, "meg")
-    client.post("/cases/N-0004/reviews", data={"review-plan": "Joint visit with police"})
+    client.post(
+        "/cases/N-0004/reviews",
+        data={
+            "review-decision": "disagree",
+            "review-disagree_reason": "The new partner left in January",
+            "review-disagreed": ["new_partner"],
+            "review-plan": "Joint visit with police",
+        },
+    )
     assert "Reviewed 2 March 2026" in text(client.get("/cases/N-0004"))
     review = db.execute("SELECT id FROM reviews").fetchone()[0]
     response = client.post(
@@ -802,8 +1050,27 @@ def test_a_review_entered_in_error_no_longer_counts_as_a_review(client, db, ids)
     page = text(client.get("/cases/N-0004"))
     assert "Entered in error" in page and "Meant for N-0005" in page
     assert "Joint visit with police" in page  # history kept
-    assert "Review the case" in page  # it needs a review again
+    assert "Review the case</a> (awaiting a review" in page  # it needs a review again
     assert audit_rows(db, "review_entered_in_error")[0]["detail"] == f"review={review}"
+
+
+def test_a_review_entered_in_error_closes_its_open_actions_as_not_done(client, db, ids):
+    sign_in(client, "meg")
+    client.post(
+        "/cases/N-0004/reviews",
+        data={
+            "review-decision": "act",
+            "review-actions-0-kind": "visit_child",
+            "review-actions-0-owner": str(ids["staff"]["bob"]),
+            "review-actions-0-due_on": ["9", "3", "2026"],
+        },
+    )
+    review = db.execute("SELECT id FROM reviews").fetchone()[0]
+    client.post(f"/cases/N-0004/reviews/{review}/error", data={"reason": "Wrong case"})
+    assert db.execute("SELECT state, outcome FROM actions").fetchone() == (
+        "not_done",
+        "Agreed at a review marked as entered in error",
+    )
 
 
 def test_a_correction_of_another_cases_record_is_not_found(client, db, ids):
@@ -834,7 +1101,8 @@ def test_the_case_page_leads_with_the_score_band_reasons_and_what_would_help_nex
     steps = page[page.index('data-testid="next-steps"') : page.index('id="actions"')]
     assert "Ask about domestic abuse" in steps
     assert "Ask about the parents&#39; own childhood" in steps
-    assert "Review the case" in steps and "Visit the child" not in steps
+    assert "Review the case" not in steps  # not a hotspot: no review awaited
+    assert "Visit the child" not in steps
     assert 'href="/how-scores-work"' in page
     assert "Green: a score below 7." in page
 
@@ -859,7 +1127,7 @@ def test_a_form_sent_after_the_session_expired_is_put_back_after_signing_in(app,
     assert "What you typed before you were signed out is back in the form" in page
     assert count(db, "reviews") == 0  # put back, not saved: the worker checks and saves
     assert count(db, "form_drafts") == 0  # taken once
-    assert "Joint visit" not in text(client.get("/cases/N-0002/reviews"))
+    assert "Joint visit with police" not in text(client.get("/cases/N-0002/reviews"))
 
 
 def test_typed_text_is_put_back_only_for_the_person_who_typed_it(app, client, db, ids):

@@ -250,6 +250,36 @@ def test_an_incident_with_impossible_days_is_refused_on_its_fields(client, db, l
     ]
 
 
+def test_the_incident_page_shows_the_actions_agreed_and_whether_they_were_done(
+    client, db, incident, ids
+):
+    ann = ids["staff"]["ann"]
+    for kind, state, closed in (
+        ("strategy_discussion", "done", "2026-02-24T10:00:00+00:00"),
+        ("visit_child", "open", None),
+    ):
+        db["actions"].insert(
+            {
+                "case_id": ids["cases"]["N-0001"],
+                "kind": kind,
+                "description": "Smith family",
+                "owner_id": ann,
+                "due_on": "2026-02-26",
+                "created_by_id": ann,
+                "created_at": "2026-02-23T12:00:00+00:00",
+                "state": state,
+                "closed_at": closed,
+                "closed_by_id": ann if closed else None,
+            }
+        )
+    sign_in(client, "lee")
+    page = " ".join(text(client.get(f"/partnership/incidents/{incident}")).split())
+    agreed = "(Ann Worker, due 26 February 2026, agreed 23 February 2026)"
+    assert f"Strategy discussion {agreed}: done 24 February 2026" in page
+    assert f"Visit and see the child {agreed}: <strong>not done</strong>" in page
+    assert "Smith family" not in page
+
+
 def test_the_progress_of_an_incident_is_recorded_and_shown(client, db, incident):
     sign_in(client, "lee")
     form = text(client.get(f"/partnership/incidents/{incident}/progress"))

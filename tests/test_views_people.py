@@ -110,11 +110,16 @@ def test_a_disabled_person_cannot_sign_in_and_is_signed_out_at_once(client, app,
     sign_in(other, "ann")
     assert other.get("/caseload").status_code == 200
     sign_in(client, "ada")
-    assert client.post(f"/admin/people/{ann}/disable").status_code == 302
+    disabled = client.post(
+        f"/admin/people/{ann}/disable",
+        data={"cases_to": str(ids["staff"]["bob"]), "reason": "On long-term leave"},
+    )
+    assert disabled.status_code == 302
     assert "Disabled: cannot sign in" in text(client.get(f"/admin/people/{ann}"))
     assert other.get("/caseload").status_code == 302  # their session has ended
     assert sign_in(app.test_client(), "ann").status_code == 400
     assert audit_rows(db, "disable_person")[0]["detail"] == f"staff={ann}"
+    assert count(db, "allocations") == 3  # her three cases went to Bob
     # Enabled again, they choose a new password from a link (disabling cleared the old one).
     assert client.post(f"/admin/people/{ann}/enable").status_code == 302
     assert sign_in(app.test_client(), "ann").status_code == 400
@@ -155,3 +160,57 @@ def test_a_link_expires_after_the_configured_hours(client, app, ids):
 def test_a_made_up_link_does_not_work(client, ids):
     assert client.get("/password/not-a-real-token").status_code == 404
     assert client.get("/password/" + "x" * 5000).status_code == 404
+
+
+def test_a_password_link_starts_with_the_services_own_address(db_path, tmp_path, db):
+    app = world.make_app(db_path, tmp_path, app={"base_url": "https://hotspots.council.example/"})
+    world.build_world(db, app.config["SETTINGS"])
+    client = app.test_client()
+    sign_in(client, "ada")
+    page = text(client.post("/admin/people/new", data=NEW))
+    assert re.search(r"<code>https://hotspots\.council\.example/password/[^<]+</code>", page)
+
+
+def test_disabling_someone_who_holds_cases_asks_where_they_go(client, db, ids):
+    ann = ids["staff"]["ann"]
+    sign_in(client, "ada")
+    page = text(client.get(f"/admin/people/{ann}/disable"))
+    assert "Ann Worker holds 3 open cases: N-0001, " in page  # the highest score first
+    assert "N-0002" in page and "N-0003" in page
+    assert "Bob Worker: 1 open case, 1 hotspot" in page
+    assert "Meg Manager (manager): 0 open cases, 0 hotspots" in page
+    assert "Leave them unallocated" in page
+    refused = client.post(f"/admin/people/{ann}/disable", data={})
+    assert refused.status_code == 400
+    assert "Choose who takes their cases, or to leave them unallocated" in text(refused)
+    assert "Enter why they are disabled" in text(refused)
+    assert db.execute("SELECT disabled_at FROM staff WHERE id = ?", [ann]).fetchone()[0] is None
+
+
+def test_a_leavers_cases_left_unallocated_are_counted_as_unallocated(client, db, ids):
+    ann = ids["staff"]["ann"]
+    sign_in(client, "ada")
+    done = client.post(
+        f"/admin/people/{ann}/disable",
+        data={"cases_to": "unallocated", "reason": "Left on 27 February"},
+    )
+    assert done.status_code == 302
+    shown = text(client.get(done.location))
+    assert "Their 3 open cases are unallocated: the team page and the digest list them." in shown
+    held = db.execute("SELECT count(*) FROM cases WHERE worker_id = ?", [ann]).fetchone()[0]
+    assert held == 0
+    moved = db.execute("SELECT to_worker_id, reason FROM allocations").fetchall()
+    assert moved == [(None, "Left on 27 February")] * 3
+    team = text(client.get(f"/team?team={ids['teams']['north']}"))
+    assert 'data-testid="unallocated-row"' in team
+    assert re.search(r'href="/team/unallocated\?team=\d+">4<', team)  # N-0005 and her three
+    assert "Ann Worker" not in team  # disabled and holding nothing: not listed
+
+
+def test_someone_who_holds_no_cases_is_disabled_at_once(client, db, ids):
+    meg = ids["staff"]["meg"]
+    sign_in(client, "ada")
+    page = text(client.get(f"/admin/people/{meg}/disable"))
+    assert "Where should their open cases go?" not in page
+    assert client.post(f"/admin/people/{meg}/disable", data={}).status_code == 302
+    assert db.execute("SELECT disabled_at FROM staff WHERE id = ?", [meg]).fetchone()[0]

@@ -193,3 +193,24 @@ def test_the_service_menu_leads_managers_to_the_queue_and_admins_to_the_partners
     client.post("/logout")
     sign_in(client, "ada")
     assert 'href="/admin/partners"' in text(client.get("/unmatched"))
+
+
+def test_a_case_reference_typed_in_lower_case_attaches_as_the_search_finds_it(client, db, item_id):
+    sign_in(client, "meg")
+    response = client.post(f"/unmatched/{item_id}/attach", data={"attach-case_ref": " n-0002 "})
+    assert response.status_code == 302
+    assert state(db, item_id) == "attached"
+    assert audit_rows(db, "attach_unmatched")[0]["case_ref"] == "N-0002"
+
+
+def test_what_a_partner_did_not_send_reads_as_not_sent(client, db, ids, settings):
+    token = partners.add(db, "police-ppn", "police", settings["import"]["sources"], now=NOW)
+    body = {"id": "PPN-10", "case_ref": "OLD-78", "indicator": "ppn_high",
+            "observed_on": "2026-02-27"}  # fmt: skip
+    client.post("/api/v1/observations", json=body, headers={"Authorization": f"Bearer {token}"})
+    item = db.execute("SELECT id FROM unmatched_observations").fetchone()[0]
+    sign_in(client, "meg")
+    page = text(client.get(f"/unmatched/{item}"))
+    assert "None" not in page
+    assert "NHS number sent</dt>" in page.replace("\n", "")
+    assert page.count("Not sent") == 1 and "No note" in page

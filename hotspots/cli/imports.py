@@ -10,6 +10,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from hotspots import demo as demo_data
+from hotspots import demo_followup
 from hotspots.dates import local_now
 from hotspots.db import get_db
 from hotspots.importer import CSV_KINDS, KINDS, ImportRejected, import_file, result_of
@@ -150,6 +151,9 @@ def demo_command(case_count: int, seed: int, as_of, if_empty: bool, history_days
     except demo_data.DemoRefused as e:
         raise click.ClickException(str(e)) from None
     click.echo(summary.text())
+    if summary.rescored:  # hotspots to review: a few weeks of follow-through on them
+        made = demo_followup.add_follow_through(db, seed=seed, as_of=day)
+        click.echo(made.text())
     click.echo(
         "Sign in with any of these (password for every demo user: " + demo_data.DEMO_PASSWORD + "):"
     )

@@ -8,15 +8,14 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from hotspots import audit, sessions
+from hotspots import audit, reallocation, sessions
 from hotspots.dates import service_now, stamp
 from hotspots.db import get_db
 from hotspots.passwords import MIN_LENGTH, hash_password, password_problem, service_words
-from hotspots.storage import fetch_all, fetch_one, write_transaction
+from hotspots.storage import allocation, fetch_all, fetch_one, write_transaction
 from hotspots.storage.security import (
     DISABLE_STAFF_SQL,
     ENABLE_STAFF_SQL,
-    OPEN_CASES_OF_WORKER_SQL,
     STAFF_BY_EMAIL_SQL,
     STAFF_LIST_SQL,
 )
@@ -141,24 +140,67 @@ def sign_out_command(email: str) -> None:
 
 @users_group.command("disable")
 @click.argument("email")
+@click.option(
+    "--move-cases-to",
+    "move_to",
+    metavar="EMAIL",
+    help="Give their open cases to this member of their team.",
+)
+@click.option(
+    "--leave-unallocated",
+    is_flag=True,
+    help="Leave their open cases unallocated (listed on the team page and in the digest).",
+)
+@click.option("--reason", default="", help="Why, recorded with each case moved.")
 @with_appcontext
-def disable_command(email: str) -> None:
+def disable_command(email: str, move_to: str | None, leave_unallocated: bool, reason: str) -> None:
     """Disable a leaver's account: they cannot sign in, their sessions end and their
-    password is removed; their name stays in the history. Their open cases are listed, to
-    be reallocated (a staff or cases import).
+    password is removed; their name stays in the history. Someone who holds open cases is
+    disabled only once it is said where the cases go: --move-cases-to a member of their
+    team, or --leave-unallocated (either with --reason).
 
     Example:
 
-        hotspots users disable jo@example.gov.uk
+        hotspots users disable jo@example.gov.uk --move-cases-to sam@example.gov.uk \\
+            --reason "Left on 27 February"
     """
     db = get_db()
     staff = _staff(db, email)
+    held = allocation.open_cases_of(db, staff["id"])
+    to_worker = None
+    if held and not staff["disabled_at"]:
+        refs = ", ".join(c["case_ref"] for c in held)
+        if bool(move_to) == leave_unallocated:
+            raise click.ClickException(
+                f"{staff['email']} holds {len(held)} open case(s) ({refs}): say where they go "
+                "with --move-cases-to EMAIL (a member of their team) or --leave-unallocated, "
+                "and --reason; nothing was changed"
+            )
+        if not reason.strip():
+            raise click.ClickException(
+                "give --reason (why they are disabled; it is kept with each case moved); "
+                "nothing was changed"
+            )
+        if move_to:
+            taker = _staff(db, move_to)
+            if (
+                taker["team_id"] != staff["team_id"]
+                or taker["disabled_at"]
+                or taker["role"] not in ("worker", "manager")
+                or taker["id"] == staff["id"]
+            ):
+                raise click.ClickException(
+                    f"{taker['email']} cannot take the cases: choose an active worker or "
+                    "manager of the same team; nothing was changed"
+                )
+            to_worker = taker["id"]
     now = _now()
     with write_transaction(db):
         changed = db.execute(
             DISABLE_STAFF_SQL, {"staff_id": staff["id"], "now": stamp(now)}
         ).rowcount
         ended = sessions.end_all_sessions(db, staff["id"], now=now, reason="account disabled")
+        moved = []
         if changed:
             audit.record(
                 db,
@@ -166,18 +208,25 @@ def disable_command(email: str) -> None:
                 action="disable_staff",
                 detail=f"staff {staff['email']}; {ended} session(s) ended",
             )
-    open_cases = [
-        r["case_ref"] for r in fetch_all(db, OPEN_CASES_OF_WORKER_SQL, {"staff_id": staff["id"]})
-    ]
+            moved = reallocation.record_moves(
+                db,
+                held,
+                from_worker_id=staff["id"],
+                to_worker_id=to_worker,
+                reason=reason.strip(),
+                actor=None,
+                now=now,
+            )
+    reallocation.rescore_moved(db, moved, current_app.config["SETTINGS"], now=now)
     if changed:
         click.echo(f"Disabled {staff['email']}: they can no longer sign in")
     else:
         click.echo(f"{staff['email']} was already disabled")
-    if open_cases:
-        click.echo(
-            f"{len(open_cases)} open case{'s' if len(open_cases) != 1 else ''} to reallocate: "
-            + ", ".join(open_cases)
-        )
+    if moved:
+        where = f"to {move_to}" if to_worker else "and left unallocated (see the team page)"
+        click.echo(f"{len(moved)} open case{'s' if len(moved) != 1 else ''} moved {where}")
+    elif held:
+        click.echo(f"{len(held)} open case(s) to reallocate from the team page")
     else:
         click.echo("No open cases to reallocate")
 

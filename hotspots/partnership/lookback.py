@@ -14,7 +14,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots import incidents, rescoring
+from hotspots import incidents, rescoring, rules
 from hotspots.dates import age_in_years, local_day, parse_date
 from hotspots.storage import incidents as store
 from hotspots.working_days import bank_holidays
@@ -121,11 +121,12 @@ def child_look_back(
     later = incidents.hindsight(facts, seen, settings["scoring"], days)
     actions = [
         incidents.Action(
-            description=a["description"],
+            description=rules.ACTION_KINDS.get(a["kind"], a["kind"]),
             owner=a["owner"],
             due_on=parse_date(a["due_on"]) if a["due_on"] else None,
-            done_on=local_day(a["done_at"], timezone) if a["done_at"] else None,
+            done_on=local_day(a["closed_at"], timezone) if a["state"] == "done" else None,
             agreed_on=local_day(a["agreed_at"], timezone),
+            closed_not_done=a["state"] == "not_done",
         )
         for a in store.agreed_actions(db, row["case_id"])
     ]

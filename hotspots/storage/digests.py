@@ -1,6 +1,16 @@
 """SQL for the daily digest: what a manager's digest is built from, and the claim on each
 (manager, date) that makes sending happen once."""
 
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from typing import Any
+
+import sqlite_utils
+
+from hotspots import rules
+from hotspots.storage import fetch_all
 from hotspots.storage import rules as rule_sql
 
 # Managers who get a digest: those with a team. :email (or NULL for all) narrows to one.
@@ -21,7 +31,9 @@ WHERE staff.id = :manager_id
 """
 
 TEAM_WORKERS_SQL = """
-SELECT id, name FROM staff WHERE team_id = :team_id AND role = 'worker' ORDER BY name
+SELECT id, name FROM staff
+WHERE team_id = :team_id AND role = 'worker' AND disabled_at IS NULL
+ORDER BY name
 """
 
 # The team's open cases with their current score and what the digest needs to say about
@@ -30,12 +42,14 @@ SELECT id, name FROM staff WHERE team_id = :team_id AND role = 'worker' ORDER BY
 TEAM_CASES_SQL = f"""
 SELECT
     c.id, c.case_ref, c.initials, c.worker_id, w.name AS worker_name,
-    c.opened_on, c.last_visit_on,
+    c.opened_on, c.last_visit_on, c.visit_every_days,
     s.score, s.band, s.contributions, s.as_of AS scored_on, s.practice_gaps,
     s.current_concerns,
     {rule_sql.SCORE_THEN} AS score_then,
-    CASE WHEN {rule_sql.HOTSPOT} THEN {rule_sql.RED_SINCE} END AS red_since,
-    {rule_sql.LAST_REVIEWED_ON} AS last_reviewed_on
+    {rule_sql.LAST_REVIEWED_ON} AS last_reviewed_on,
+    {rule_sql.LAST_REVIEWED_AT} AS last_reviewed_at,
+    {rule_sql.OPEN_ACTIONS} AS open_actions,
+    {rule_sql.LAST_ACTION_CLOSED_AT} AS last_action_closed_at
 FROM cases c
 LEFT JOIN scores s ON s.case_id = c.id
 LEFT JOIN staff w ON w.id = c.worker_id
@@ -55,6 +69,11 @@ ORDER BY h.case_id, h.day
 PREVIOUS_SENT_DIGEST_SQL = """
 SELECT MAX(digest_date) FROM digests
 WHERE manager_id = :manager_id AND status = 'sent' AND digest_date < :digest_date
+"""
+
+PREVIOUS_TEAM_DIGEST_SQL = """
+SELECT MAX(d.digest_date) FROM digests d JOIN staff m ON m.id = d.manager_id
+WHERE m.team_id = :team_id AND d.status = 'sent' AND d.digest_date < :digest_date
 """
 
 # The claim. Only one of any number of concurrent senders inserts the row; the UNIQUE
@@ -143,3 +162,52 @@ FROM staff JOIN teams ON teams.id = staff.team_id
 WHERE staff.role = 'manager'
 ORDER BY teams.name, staff.name
 """
+
+
+# --- functions -----------------------------------------------------------------------------
+
+
+def previous_sent_digest_date(
+    db: sqlite_utils.Database, manager_id: int, before: date
+) -> date | None:
+    """The date of the manager's latest digest sent before ``before``, or None."""
+    found = db.execute(
+        PREVIOUS_SENT_DIGEST_SQL, {"manager_id": manager_id, "digest_date": before.isoformat()}
+    ).fetchone()[0]
+    return date.fromisoformat(found) if found else None
+
+
+def previous_team_digest_date(db: sqlite_utils.Database, team_id: int, before: date) -> date | None:
+    """The date of the latest digest sent to any manager of the team before ``before`` (what
+    the team page calls a hotspot new since), or None."""
+    found = db.execute(
+        PREVIOUS_TEAM_DIGEST_SQL, {"team_id": team_id, "digest_date": before.isoformat()}
+    ).fetchone()[0]
+    return date.fromisoformat(found) if found else None
+
+
+def team_cases(db: sqlite_utils.Database, team_id: int, day: date) -> list[dict[str, Any]]:
+    """The team's open cases as the digest builder takes them (``hotspots.digest``), on ``day``."""
+    params = {
+        "team_id": team_id,
+        "today": day.isoformat(),
+        "trend_day": rules.trend_day(day).isoformat(),
+    }
+    return fetch_all(db, TEAM_CASES_SQL, params)
+
+
+def team_history(
+    db: sqlite_utils.Database, team_id: int, since: date, day: date
+) -> dict[int, list[tuple[str, float, str]]]:
+    """The score history of the team's open cases from ``since`` to ``day``: case id ->
+    [(day, score, band)] in day order."""
+    history: dict[int, list[tuple[str, float, str]]] = defaultdict(list)
+    params = {"team_id": team_id, "since": since.isoformat(), "date": day.isoformat()}
+    for row in fetch_all(db, TEAM_HISTORY_SQL, params):
+        history[row["case_id"]].append((row["day"], row["score"], row["band"]))
+    return history
+
+
+def team_workers(db: sqlite_utils.Database, team_id: int) -> list[dict[str, Any]]:
+    """The team's workers who can hold cases (not disabled), by name."""
+    return fetch_all(db, TEAM_WORKERS_SQL, {"team_id": team_id})

@@ -118,6 +118,15 @@ CASE_REVIEWS_SQL = """
 SELECT id, reviewed_at FROM valid_reviews WHERE case_id = :case_id ORDER BY reviewed_at
 """
 
+# The actions agreed about the case (at a review, or later: the follow-through's ``actions``),
+# with their owner and how each ended; never the free-text description, which may hold names.
+CASE_ACTIONS_SQL = """
+SELECT a.kind, o.name AS owner, a.due_on, a.state, a.closed_at, a.created_at AS agreed_at
+FROM actions AS a JOIN staff AS o ON o.id = a.owner_id
+WHERE a.case_id = :case_id
+ORDER BY a.created_at, a.id
+"""
+
 CASE_SEEN_ON_SQL = """
 SELECT visited_on FROM visits WHERE case_id = :case_id AND child_seen = 1
 """
@@ -230,12 +239,11 @@ def case_reviews(db: sqlite_utils.Database, case_id: int) -> list[dict[str, Any]
 
 
 def agreed_actions(db: sqlite_utils.Database, case_id: int) -> list[dict[str, Any]]:
-    """The actions agreed at the case's reviews, each with ``description``, ``owner``,
-    ``due_on``, ``done_at`` (an instant, or None) and ``agreed_at`` (the review's instant).
-
-    The one place the look-back reads actions. Reviews record agreed actions only once the
-    follow-through work (issue 20) has added them; until then there are none to read."""
-    return []
+    """The actions agreed about the case, oldest first, each with its ``kind``, ``owner``
+    (the owner's name), ``due_on``, ``state`` (``open``, ``done`` or ``not_done``),
+    ``closed_at`` and ``agreed_at`` (instants, the first None while open). The one place
+    the look-back reads actions."""
+    return fetch_all(db, CASE_ACTIONS_SQL, {"case_id": case_id})
 
 
 def seen_on(db: sqlite_utils.Database, case_id: int) -> list[str]:

@@ -31,7 +31,8 @@ SELECT count(*) FROM cases WHERE status = 'closed' AND closed_on IS NULL
 """
 
 # Everything under an expired case, then the case (children first, for the foreign keys).
-# Each table that refers to cases or observations must be here: ``apply_retention`` checks.
+# Each table that refers to cases, observations or reviews must be here: ``apply_retention``
+# checks.
 DELETE_UNDER_EXPIRED_CASES_SQL = {
     # A partner's notification attached to the case: the queue's copy goes with the case.
     "unmatched_observations": """
@@ -42,6 +43,14 @@ DELETE FROM unmatched_observations WHERE observation_id IN (
     "observations": "DELETE FROM observations WHERE case_id IN (SELECT id FROM temp.expired_cases)",
     "enquiries": "DELETE FROM enquiries WHERE case_id IN (SELECT id FROM temp.expired_cases)",
     "adjustments": "DELETE FROM adjustments WHERE case_id IN (SELECT id FROM temp.expired_cases)",
+    # What hangs off a review goes before it: its score's contributions, its actions.
+    "review_contributions": """
+DELETE FROM review_contributions WHERE review_id IN (
+    SELECT id FROM reviews WHERE case_id IN (SELECT id FROM temp.expired_cases)
+)
+""",
+    "actions": "DELETE FROM actions WHERE case_id IN (SELECT id FROM temp.expired_cases)",
+    "allocations": "DELETE FROM allocations WHERE case_id IN (SELECT id FROM temp.expired_cases)",
     "reviews": "DELETE FROM reviews WHERE case_id IN (SELECT id FROM temp.expired_cases)",
     "visits": "DELETE FROM visits WHERE case_id IN (SELECT id FROM temp.expired_cases)",
     "score_history": (
@@ -60,6 +69,11 @@ DELETE FROM rescore_queue WHERE case_id IN (SELECT id FROM temp.expired_cases)
 TABLES_REFERRING_TO_CASES_SQL = """
 SELECT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f
 WHERE m.type = 'table' AND f."table" = 'cases'
+ORDER BY m.name
+"""
+TABLES_REFERRING_TO_REVIEWS_SQL = """
+SELECT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f
+WHERE m.type = 'table' AND f."table" = 'reviews'
 ORDER BY m.name
 """
 TABLES_REFERRING_TO_OBSERVATIONS_SQL = """

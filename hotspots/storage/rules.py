@@ -15,19 +15,6 @@ SCORE_THEN = """
  WHERE h.case_id = c.id AND h.day <= :trend_day ORDER BY h.day DESC LIMIT 1)
 """
 
-# The first day of the case's current unbroken run of red days up to :today
-# (hotspots.rules.red_since), or the score's own day when history does not show it.
-RED_SINCE = f"""
-coalesce(
-    (SELECT min(h.day) FROM score_history AS h
-     WHERE h.case_id = c.id AND h.band = '{rules.HOTSPOT_BAND}' AND h.day <= :today
-       AND h.day > coalesce(
-           (SELECT max(n.day) FROM score_history AS n
-            WHERE n.case_id = c.id AND n.band <> '{rules.HOTSPOT_BAND}' AND n.day <= :today),
-           '')),
-    s.as_of)
-"""  # noqa: S608 (a constant, no values)
-
 # The day of the case's latest review on or before :today. (Reviews marked as entered in
 # error are kept but are no reviews: every rule reads the view valid_reviews, migration m061.)
 LAST_REVIEWED_ON = """
@@ -46,11 +33,40 @@ EXISTS (SELECT 1 FROM valid_reviews AS v
 # A hotspot (hotspots.rules.is_hotspot).
 HOTSPOT = f"s.band = '{rules.HOTSPOT_BAND}'"
 
-# A hotspot left unreviewed (hotspots.rules.is_unreviewed_hotspot): red since before
-# :red_before (today minus N days) and not reviewed within the last N days.
-UNREVIEWED_HOTSPOT = f"""
-({HOTSPOT} AND {RED_SINCE} < :red_before AND NOT {REVIEWED})
+# The child not seen on time (hotspots.rules.visit_overdue_days > 0): the day after the next
+# visit was due (the last visit where the child was seen, or the opening, plus the case's
+# visit interval), from the case's own records on :today.
+VISIT_OVERDUE = """
+(date(coalesce(c.last_visit_on, c.opened_on), '+' || c.visit_every_days || ' days') < :today)
 """
+
+# The case's open actions (hotspots.rules.awaits_review: a review in hand).
+OPEN_ACTIONS = """
+(SELECT count(*) FROM actions AS a WHERE a.case_id = c.id AND a.state = 'open')
+"""
+
+# The day the case's soonest open action is due, or NULL.
+NEXT_ACTION_DUE = """
+(SELECT min(a.due_on) FROM actions AS a WHERE a.case_id = c.id AND a.state = 'open')
+"""
+
+# When the case's latest action was closed, done or not (a UTC instant), or NULL.
+LAST_ACTION_CLOSED_AT = """
+(SELECT max(a.closed_at) FROM actions AS a WHERE a.case_id = c.id AND a.state <> 'open')
+"""
+
+# The case's latest review, as a UTC instant (hotspots.rules.actions_done_since_review).
+LAST_REVIEWED_AT = """
+(SELECT max(v.reviewed_at) FROM valid_reviews AS v WHERE v.case_id = c.id)
+"""
+
+# A hotspot awaiting a review (hotspots.rules.awaits_review): no action of it open, and an
+# action closed since its latest review or no review within the last N days.
+AWAITING_REVIEW = f"""
+({HOTSPOT} AND {OPEN_ACTIONS} = 0
+ AND (coalesce({LAST_ACTION_CLOSED_AT} > coalesce({LAST_REVIEWED_AT}, ''), 0)
+      OR NOT {REVIEWED}))
+"""  # noqa: S608 (constant fragments, no values)
 
 
 # The case's rank in its worker's caseload (hotspots.rules.caseload_ranks): NULL when the
@@ -81,10 +97,8 @@ def gap(code: str) -> str:
 def parameters(today: date, within_days: int) -> dict[str, str]:
     """The named parameters the fragments take, for ``today`` and ``[digest]
     unreviewed_after_days``."""
-    since = (today - timedelta(days=within_days)).isoformat()
     return {
         "today": today.isoformat(),
         "trend_day": rules.trend_day(today).isoformat(),
-        "reviewed_since": since,
-        "red_before": since,
+        "reviewed_since": (today - timedelta(days=within_days)).isoformat(),
     }

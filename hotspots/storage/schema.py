@@ -718,6 +718,73 @@ def m100_unborn_children(db: Database) -> None:
         db.execute(statement)
 
 
+FOLLOW_THROUGH_SQL = """
+-- From a ranked list to follow-through (issue 20). A review now records the decision: agree and
+-- act (with one or more actions), or disagree with the score (with the reason). Reviews made
+-- before this migration recorded only a plan: their decision is NULL.
+ALTER TABLE reviews ADD COLUMN decision TEXT CHECK (decision IN ('act', 'disagree'));
+ALTER TABLE reviews ADD COLUMN disagree_reason TEXT;
+-- The score as the reviewer saw it, so a report counts what was reviewed, not today's score.
+ALTER TABLE reviews ADD COLUMN score REAL;
+ALTER TABLE reviews ADD COLUMN band TEXT;
+ALTER TABLE reviews ADD COLUMN model_version TEXT;
+-- What that score was made of, one row per contribution (indicator, combination, practice gap,
+-- adjustment...), and whether the reviewer disagreed with it: "the share of hotspot reviews
+-- where the worker disagreed with the score, by indicator" is one GROUP BY over this table.
+CREATE TABLE review_contributions (
+    review_id INTEGER NOT NULL REFERENCES reviews(id),
+    code TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    label TEXT NOT NULL,
+    points REAL NOT NULL,
+    disagreed INTEGER NOT NULL DEFAULT 0 CHECK (disagreed IN (0, 1)),
+    PRIMARY KEY (review_id, code)
+) WITHOUT ROWID;
+CREATE INDEX review_contributions_code ON review_contributions(code, disagreed);
+-- An action agreed about a case (at a review, or later), owned by one member of staff with a
+-- due date, tracked until it is closed: done, or not done, with what happened. Nothing is
+-- deleted; a case's look-back reads whether and when it was reviewed and what came of it.
+CREATE TABLE actions (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    review_id INTEGER REFERENCES reviews(id),
+    kind TEXT NOT NULL,
+    description TEXT NOT NULL DEFAULT '',
+    owner_id INTEGER NOT NULL REFERENCES staff(id),
+    due_on TEXT NOT NULL,
+    created_by_id INTEGER NOT NULL REFERENCES staff(id),
+    created_at TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'open' CHECK (state IN ('open', 'done', 'not_done')),
+    closed_at TEXT,
+    closed_by_id INTEGER REFERENCES staff(id),
+    outcome TEXT,
+    CHECK ((state = 'open') = (closed_at IS NULL))
+);
+CREATE INDEX actions_case ON actions(case_id, state);
+CREATE INDEX actions_owner ON actions(owner_id, state, due_on);
+CREATE INDEX actions_open_due ON actions(state, due_on);
+-- A case moved between workers by hand (allocated, reallocated, a leaver's cases moved or
+-- left unallocated): from whom, to whom (NULL: left unallocated), why, by whom and when. The
+-- reason stays here, not in the audit log, which records only that it happened.
+CREATE TABLE allocations (
+    id INTEGER PRIMARY KEY,
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    from_worker_id INTEGER REFERENCES staff(id),
+    to_worker_id INTEGER REFERENCES staff(id),
+    reason TEXT NOT NULL,
+    made_by_id INTEGER REFERENCES staff(id),
+    made_at TEXT NOT NULL
+);
+CREATE INDEX allocations_case ON allocations(case_id, made_at);
+"""
+
+
+@migrations()
+def m110_follow_through(db: Database) -> None:
+    for statement in statements(FOLLOW_THROUGH_SQL):
+        db.execute(statement)
+
+
 def rebuild_table(db: Database, table: str, old: str, new: str) -> None:
     """Rebuild ``table`` with the text ``old`` in its CREATE TABLE statement replaced by
     ``new``: for a constraint SQLite cannot alter in place (a CHECK). SQLite's own procedure

@@ -15,6 +15,12 @@ WHERE se.token_hash = :token_hash AND se.ended_at IS NULL AND se.expires_at > :n
   AND st.disabled_at IS NULL
 """
 
+# A session that ended, by its token: whose it was and why it ended.
+ENDED_SESSION_SQL = """
+SELECT id, staff_id, ended_at, ended_reason FROM sessions
+WHERE token_hash = :token_hash AND ended_at IS NOT NULL
+"""
+
 END_SESSION_SQL = """
 UPDATE sessions SET ended_at = :now, ended_reason = :reason
 WHERE token_hash = :token_hash AND ended_at IS NULL
@@ -81,10 +87,6 @@ WHERE id = :staff_id AND disabled_at IS NULL
 
 ENABLE_STAFF_SQL = """
 UPDATE staff SET disabled_at = NULL WHERE id = :staff_id
-"""
-
-OPEN_CASES_OF_WORKER_SQL = """
-SELECT case_ref FROM cases WHERE worker_id = :staff_id AND status = 'open' ORDER BY case_ref
 """
 
 # Everyone with a live session: how many, and when the newest began.

@@ -58,16 +58,6 @@ WHERE e.case_id = :case_id
 ORDER BY e.asked_on DESC, e.id DESC
 """
 
-REVIEWS_FOR_CASE_SQL = """
-SELECT v.id, v.reviewed_at, v.plan, r.name AS reviewed_by,
-       v.entered_in_error_at, v.entered_in_error_reason, x.name AS entered_in_error_by
-FROM reviews v
-JOIN staff r ON r.id = v.reviewed_by_id
-LEFT JOIN staff x ON x.id = v.entered_in_error_by_id
-WHERE v.case_id = :case_id
-ORDER BY v.reviewed_at DESC, v.id DESC
-"""
-
 ADJUSTMENTS_FOR_CASE_SQL = """
 SELECT a.id, a.points, a.reason, a.expires_on, a.made_at, r.name AS made_by,
        a.withdrawn_at, a.withdrawn_reason, a.expires_on_as_made, x.name AS withdrawn_by
@@ -177,11 +167,6 @@ WHERE v.case_id = :case_id
 ORDER BY v.visited_on DESC, v.id DESC
 """
 
-INSERT_REVIEW_SQL = """
-INSERT INTO reviews (case_id, reviewed_by_id, reviewed_at, plan)
-VALUES (:case_id, :reviewed_by_id, :reviewed_at, :plan)
-"""
-
 # --- a caseload --------------------------------------------------------------------------
 
 # One row per open case of the worker, in rank order (the cases not ranked yet last): the
@@ -192,9 +177,11 @@ SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.birth_status, c.opened_o
        c.last_visit_on, c.visit_every_days, c.worker_id,
        s.score, s.band, {rule_sql.RANK} AS rank, s.contributions, s.as_of, s.practice_gaps,
        s.computed_at,
-       (SELECT max(v.reviewed_at) FROM valid_reviews v WHERE v.case_id = c.id)
-           AS last_reviewed_at,
-       {rule_sql.SCORE_THEN} AS score_week_ago
+       {rule_sql.LAST_REVIEWED_AT} AS last_reviewed_at,
+       {rule_sql.SCORE_THEN} AS score_week_ago,
+       {rule_sql.OPEN_ACTIONS} AS open_actions,
+       {rule_sql.NEXT_ACTION_DUE} AS next_action_due,
+       {rule_sql.LAST_ACTION_CLOSED_AT} AS last_action_closed_at
 FROM cases c
 LEFT JOIN scores s ON s.case_id = c.id
 WHERE c.worker_id = :worker_id AND c.status = 'open' AND (:band = '' OR s.band = :band)
@@ -228,26 +215,12 @@ SELECT id, name FROM teams WHERE id = :team_id
 # A team list narrowed to one worker's cases (:worker_id), or not (NULL).
 _OF_WORKER = "(:worker_id IS NULL OR c.worker_id = :worker_id)"
 
-# Each member of the team with their open caseload, its hotspots, and its hotspots
-# unreviewed for more than N days.
-TEAM_WORKERS_SQL = f"""
-SELECT st.id, st.name, st.role,
-       count(c.id) AS open_cases,
-       coalesce(sum({rule_sql.HOTSPOT}), 0) AS hotspots,
-       coalesce(sum({rule_sql.UNREVIEWED_HOTSPOT}), 0) AS unreviewed_hotspots
-FROM staff st
-LEFT JOIN cases c ON c.worker_id = st.id AND c.status = 'open'
-LEFT JOIN scores s ON s.case_id = c.id
-WHERE st.team_id = :team_id AND st.role IN ('worker', 'manager')
-GROUP BY st.id
-ORDER BY hotspots DESC, open_cases DESC, st.name
-"""  # noqa: S608 (a constant fragment, no values)
-
 TEAM_COUNTS_SQL = f"""
 SELECT count(*) AS open_cases,
        coalesce(sum({rule_sql.HOTSPOT}), 0) AS hotspots,
        coalesce(sum(c.worker_id IS NULL), 0) AS unallocated,
-       coalesce(sum({rule_sql.UNREVIEWED_HOTSPOT}), 0) AS unreviewed_hotspots
+       coalesce(sum({rule_sql.AWAITING_REVIEW}), 0) AS awaiting_review,
+       coalesce(sum({rule_sql.VISIT_OVERDUE}), 0) AS visits_overdue
 FROM cases c LEFT JOIN scores s ON s.case_id = c.id
 WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER}
 """  # noqa: S608
@@ -257,10 +230,11 @@ _TEAM_CASE_COLUMNS = f"""
        c.id, c.case_ref, c.initials, c.date_of_birth, c.birth_status, c.opened_on,
        c.last_visit_on, c.visit_every_days, c.worker_id, w.name AS worker_name,
        s.score, s.band, {rule_sql.RANK} AS rank, s.contributions, s.as_of, s.practice_gaps,
-       (SELECT max(v.reviewed_at) FROM valid_reviews v WHERE v.case_id = c.id)
-           AS last_reviewed_at,
+       {rule_sql.LAST_REVIEWED_AT} AS last_reviewed_at,
        {rule_sql.SCORE_THEN} AS score_week_ago,
-       coalesce({rule_sql.UNREVIEWED_HOTSPOT}, 0) AS unreviewed_too_long
+       {rule_sql.OPEN_ACTIONS} AS open_actions,
+       {rule_sql.NEXT_ACTION_DUE} AS next_action_due,
+       {rule_sql.LAST_ACTION_CLOSED_AT} AS last_action_closed_at
 """  # noqa: S608 (a constant fragment, no values)
 
 TEAM_HOTSPOTS_SQL = f"""
@@ -273,13 +247,13 @@ ORDER BY s.score DESC, c.case_ref
 LIMIT :limit OFFSET :offset
 """  # noqa: S608 (a constant fragment, no values)
 
-TEAM_UNREVIEWED_HOTSPOTS_SQL = f"""
+TEAM_AWAITING_REVIEW_SQL = f"""
 SELECT {_TEAM_CASE_COLUMNS}
 FROM cases c
 JOIN scores s ON s.case_id = c.id
 LEFT JOIN staff w ON w.id = c.worker_id
 WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER}
-  AND {rule_sql.UNREVIEWED_HOTSPOT}
+  AND {rule_sql.AWAITING_REVIEW}
 ORDER BY s.score DESC, c.case_ref
 LIMIT :limit OFFSET :offset
 """  # noqa: S608
@@ -314,11 +288,6 @@ SELECT count(*) FROM cases c JOIN scores s ON s.case_id = c.id
 WHERE c.team_id = :team_id AND c.status = 'open' AND {_OF_WORKER}
   AND {_NO_DOMESTIC_ABUSE_ENQUIRY}
 """  # noqa: S608
-
-ALLOCATE_CASE_SQL = """
-UPDATE cases SET worker_id = :worker_id
-WHERE id = :case_id AND worker_id IS NULL AND status = 'open'
-"""
 
 # --- the audit log -----------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ from hotspots.auth import load_user, may_open
 from hotspots.dates import service_now
 from hotspots.db import get_db
 from hotspots.params import MAX_ID
+from hotspots.storage import write_transaction
 
 # Areas of the web interface: modules beside this one, each with a blueprint ``bp``.
 # "digests" is the digest area's (the manager's digest pages); absent until it is built.
@@ -163,38 +164,74 @@ def home():
     return redirect(url_for("team.team"))
 
 
+# Why a session ended when it was idle for longer than [app] session_idle_minutes.
+IDLE = "idle"
+# The timeout warning asks this endpoint whether the session is still alive; asking is not
+# activity (it never keeps a session alive), and an idle session is ended by it.
+IDLE_CHECK = "auth.idle_check"
+SIGNED_OUT_IDLE = "You were signed out because you were inactive. Sign in again."
+SIGNED_OUT_IDLE_KEPT = (
+    "You were signed out because you were inactive. Nothing was saved yet: sign in again and "
+    "what you typed will be back in the form for you to check and save."
+)
+
+
 def _check_session():
     """Sign out a session that has ended on the server (signed out elsewhere, ended by an
     admin, past [security] session_absolute_hours, a disabled account) or that has been idle
     for longer than [app] session_idle_minutes; otherwise note this request as its latest
-    activity."""
+    activity.
+
+    The server decides: the cookie outlives the idle limit, so the request that finds a
+    session idle still carries it, and a case's form sent too late keeps what was typed
+    (``hotspots.drafts``) for after sign-in, as the timeout warning promises. That holds too
+    when the warning's own check (``IDLE_CHECK``) ended the idle session a moment before."""
     if request.endpoint == "static":
         return None
-    if not current_user.is_authenticated:
-        if "_user_id" in session:  # signed in once, but the server ended the session
-            return _signed_out("Your session has ended. Sign in again.")
-        return None
+    db = get_db()
     now = clock()
-    idle_seconds = current_app.config["SETTINGS"]["app"]["session_idle_minutes"] * 60
-    last_seen = session.get("last_seen")
-    if not isinstance(last_seen, (int, float)) or now.timestamp() - last_seen > idle_seconds:
-        # A case's form sent too late: keep what was typed, to put back after sign-in.
-        kept = (
-            request.method == "POST"
-            and (request.endpoint or "").startswith("cases.")
-            and drafts.keep(get_db(), current_user.id, request.path, request.form, now)
-        )
-        sessions.end_session(get_db(), session.get(SESSION_TOKEN), now=now, reason="idle")
-        if kept:
-            _signed_out(
-                "You were signed out because you were inactive. Nothing was saved yet: sign in "
-                "again and what you typed will be back in the form for you to check and save."
-            )
-            return redirect(url_for("auth.login", next=request.path))
-        return _signed_out("You were signed out because you were inactive. Sign in again.")
-    session["last_seen"] = now.timestamp()
-    session.permanent = True
-    return None
+    token = session.get(SESSION_TOKEN)
+    if current_user.is_authenticated:
+        idle_seconds = current_app.config["SETTINGS"]["app"]["session_idle_minutes"] * 60
+        last_seen = session.get("last_seen")
+        if isinstance(last_seen, (int, float)) and now.timestamp() - last_seen <= idle_seconds:
+            if request.endpoint != IDLE_CHECK:
+                session["last_seen"] = now.timestamp()
+                session.permanent = True
+            return None
+        staff_id = current_user.id
+        # Committed before anything else happens: /admin/sessions shows it ended at once.
+        with write_transaction(db):
+            sessions.end_session(db, token, now=now, reason=IDLE)
+    elif "_user_id" in session:  # signed in once, but the server ended the session
+        ended = sessions.ended_session(db, token)
+        if (
+            ended is None
+            or ended["ended_reason"] != IDLE
+            or (str(ended["staff_id"]) != str(session["_user_id"]))
+        ):
+            return _signed_out("Your session has ended. Sign in again.")
+        staff_id = ended["staff_id"]
+    else:
+        return None
+    # The session was idle for too long.
+    if request.endpoint == IDLE_CHECK:
+        # Only the answer: the cookie stays as it is, so the form the warning sends next
+        # still carries its CSRF token and is kept.
+        return {"signed_in": False}
+    # A case's form sent too late: keep what was typed, to put back after sign-in.
+    kept = (
+        request.method == "POST"
+        and (request.endpoint or "").startswith("cases.")
+        and drafts.keep(db, staff_id, request.path, request.form, now)
+    )
+    if kept:
+        _signed_out(SIGNED_OUT_IDLE_KEPT)
+        return redirect(url_for("auth.login", next=request.path))
+    if request.endpoint == "auth.login":
+        _signed_out(SIGNED_OUT_IDLE)
+        return redirect(request.full_path.rstrip("?"))  # its own ?next= stays
+    return _signed_out(SIGNED_OUT_IDLE)
 
 
 def _check_role():

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -26,37 +26,61 @@ from hotspots import sessions, storage
 from hotspots.auth import role_required
 from hotspots.dates import stamp
 from hotspots.db import get_db
-from hotspots.forms import AuditFilterForm, SignOutForm
-from hotspots.params import clean_text, parse_iso_date, parse_page
-from hotspots.storage import fetch_all, fetch_one, write_transaction
+from hotspots.forms import AuditFilterForm, SignOutForm, error_list
+from hotspots.params import parse_id, parse_page
+from hotspots.storage import fetch_all, fetch_one, followup, write_transaction
 from hotspots.storage.audit import AUDIT_ACTIONS_SQL, audit_query
 from hotspots.storage.security import STAFF_EMAIL_BY_ID_SQL
 from hotspots.storage.web import STAFF_EMAIL_SQL
-from hotspots.views import clock, settings
+from hotspots.views import clock, present, settings
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 PAGE_SIZE = 100
+# The last page anyone could want (parse_page's own limit).
+MAX_PAGE = 100_000
 CSV_COLUMNS = ("at", "actor_email", "action", "case_ref", "detail")
 
 
-def _filters(db) -> dict[str, str]:
-    """The filters from the query string, cleaned: unknown or malformed values are dropped
-    (a page of nothing, never an error)."""
-    args = request.args
-    actor = clean_text(args.get("actor"), max_length=254)
+def _filter_form(db) -> AuditFilterForm:
+    """The filter form, bound to the query string and validated: a value that cannot be a
+    filter (a day that is no date, a page that is no number, an unknown action) is an error
+    naming the field, never quietly dropped (which would show, or export, the whole log)."""
+    form = AuditFilterForm(formdata=request.args)
+    form.action.choices = [("", "Any action")] + [
+        (row["action"], row["action"].replace("_", " "))
+        for row in fetch_all(db, AUDIT_ACTIONS_SQL, {})
+    ]
+    form.validate()
+    page = request.args.get("page")
+    if page is not None and (parse_id(page) is None or parse_id(page) > MAX_PAGE):
+        form.page_errors = [f"The page must be a whole number from 1 to {MAX_PAGE:,}"]
+    else:
+        form.page_errors = []
+    return form
+
+
+def _errors(form: AuditFilterForm) -> list[dict[str, str]]:
+    """The form's errors for the GOV.UK error summary, each with the query string's name."""
+    items = error_list(form)
+    for item, name in zip(items, (f.name for f in form if f.errors), strict=True):
+        item["name"] = name
+    return items + [{"text": text, "href": "#page", "name": "page"} for text in form.page_errors]
+
+
+def _filters(db, form: AuditFilterForm) -> dict[str, str]:
+    """The filters that are set, as the query string spells them (days in ISO form)."""
+    actor = (form.actor.data or "").strip()
     if actor:
         # The log holds each email as the staff table spells it; match it however typed.
         known = fetch_one(db, STAFF_EMAIL_SQL, {"email": actor})
         actor = known["email"] if known else actor
-    date_from = parse_iso_date(args.get("date_from"))
-    date_to = parse_iso_date(args.get("date_to"))
     return {
         "actor": actor,
-        "case_ref": clean_text(args.get("case_ref"), max_length=64),
-        "action": clean_text(args.get("action"), max_length=64),
-        "date_from": date_from.isoformat() if date_from else "",
-        "date_to": date_to.isoformat() if date_to else "",
+        "case_ref": (form.case_ref.data or "").strip(),
+        "action": form.action.data or "",
+        "date_from": form.date_from.data.isoformat() if form.date_from.data else "",
+        "date_to": form.date_to.data.isoformat() if form.date_to.data else "",
     }
 
 
@@ -70,9 +94,11 @@ def _params(filters: dict[str, str]) -> dict[str, str]:
         return stamp(datetime.combine(day, time(), tzinfo=zone))
 
     if filters["date_from"]:
-        params["date_from"] = midnight(parse_iso_date(filters["date_from"]))
+        params["date_from"] = midnight(date.fromisoformat(filters["date_from"]))
     if filters["date_to"]:
-        params["date_to_next"] = midnight(parse_iso_date(filters["date_to"]) + timedelta(days=1))
+        params["date_to_next"] = midnight(
+            date.fromisoformat(filters["date_to"]) + timedelta(days=1)
+        )
     return params
 
 
@@ -82,12 +108,14 @@ def _params(filters: dict[str, str]) -> dict[str, str]:
 def audit():
     """The audit log, newest first, ``PAGE_SIZE`` rows a page."""
     db = get_db()
-    filters = _filters(db)
-    form = AuditFilterForm(formdata=None, data=filters)
-    form.action.choices = [("", "Any action")] + [
-        (row["action"], row["action"].replace("_", " "))
-        for row in fetch_all(db, AUDIT_ACTIONS_SQL, {})
-    ]
+    form = _filter_form(db)
+    errors = _errors(form)
+    if errors:
+        return render_template(
+            "admin/audit.html", form=form, errors=errors, entries=[], page=1, more=False,
+            filters={},
+        ), 400  # fmt: skip
+    filters = _filters(db, form)
     page = parse_page(request.args.get("page"))
     entries = fetch_all(
         db,
@@ -99,11 +127,23 @@ def audit():
     return render_template(
         "admin/audit.html",
         form=form,
-        entries=entries[:PAGE_SIZE],
+        errors=[],
+        entries=[_entry_words(db, e) for e in entries[:PAGE_SIZE]],
         page=page,
         more=more,
         filters=set_filters,
     )
+
+
+def _entry_words(db, entry: dict) -> dict:
+    """An audit row as the page shows it: the time in the service's time zone, the detail in
+    words."""
+    zone = settings()["app"]["timezone"]
+    return {
+        **entry,
+        "when": present.date_and_time(entry["at"], zone, seconds=True),
+        "detail_words": present.audit_detail_words(entry["detail"], settings()),
+    }
 
 
 @bp.route("/audit.csv")
@@ -114,7 +154,13 @@ def audit_csv():
     spreadsheet would run as a formula are written as text (``hotspots.audit.formula_safe``).
     The export itself is audited."""
     db = get_db()
-    filters = _filters(db)
+    form = _filter_form(db)
+    errors = _errors(form)
+    if errors:
+        # Refused, not quietly widened to the whole log: each wrong field, by its name.
+        message = "\n".join(f"{e['name']}: {e['text']}" for e in errors)
+        return Response(message + "\n", status=400, mimetype="text/plain")
+    filters = _filters(db, form)
     set_filters = {k: v for k, v in filters.items() if v}
     audit_log.record(
         db,
@@ -150,6 +196,29 @@ def audit_csv():
             "Content-Disposition": f'attachment; filename="audit-{day}.csv"',
             "Cache-Control": "no-store",
         },
+    )
+
+
+# The period the disagreement report covers.
+DISAGREEMENT_DAYS = 365
+
+
+@bp.route("/disagreements")
+@login_required
+@role_required("admin")
+def disagreements():
+    """Where workers disagree with the score: over the last year's hotspot reviews, by each
+    part of the score (indicator, combination, practice gap), how often it counted and how
+    often the reviewer disagreed with the score, or named it."""
+    db = get_db()
+    now = clock()
+    since = now - timedelta(days=DISAGREEMENT_DAYS)
+    report = followup.disagreement_by_contribution(db, stamp(since))
+    audit_log.record(db, at=now, action="view_disagreements", actor=current_user)
+    return render_template(
+        "admin/disagreements.html",
+        report=report,
+        since=present.long_date(since.date()),
     )
 
 

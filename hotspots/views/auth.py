@@ -182,12 +182,17 @@ def keep_alive():
     return {"signed_in": True}
 
 
-def _safe_next() -> str | None:
-    """The ``next`` address if it is a path on this site (never another site)."""
-    target = request.args.get("next", "")
-    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+@bp.route("/session/idle-check", methods=["POST"])
+def idle_check():
+    """The timeout warning's question when its countdown ends: is this session still alive?
+    Asking is not activity. An idle session has been ended on the server by the time this
+    answers (``hotspots.views._check_session``); a session kept alive by another tab answers
+    how many seconds it has left, and the warning counts down again from there."""
+    if not current_user.is_authenticated:
+        return {"signed_in": False}
+    idle_seconds = settings()["app"]["session_idle_minutes"] * 60
+    left = idle_seconds - (clock().timestamp() - session["last_seen"])
+    return {"signed_in": True, "seconds_left": max(0, int(left))}
 
 
 def _warn_if_cookie_will_not_stick() -> None:

@@ -10,17 +10,17 @@ from flask_login import current_user, login_required
 
 from hotspots import audit, auth, rules
 from hotspots.db import get_db
-from hotspots.storage import fetch_all
+from hotspots.storage import fetch_all, followup
 from hotspots.storage.web import CASELOAD_BAND_COUNTS_SQL, CASELOAD_HISTORY_SQL, CASELOAD_SQL
 from hotspots.views import clock, contributions_for, present, settings
 
 bp = Blueprint("caseload", __name__)
 
 # The caseload's filters: (words, whether a row passes). Each asks the row what the shared
-# rules already decided (present.case_row from hotspots.rules: reviewed, practice gaps as
-# stored with the score, a visit overdue being one of them).
+# rules already decided (present.case_row from hotspots.rules: a review awaited, practice gaps
+# as stored with the score, a visit overdue being one of them).
 FILTERS = {
-    "not_reviewed": ("Not reviewed", lambda row: not row["reviewed"]["reviewed"]),
+    "not_reviewed": ("Awaiting a review", lambda row: row["review"]["awaiting"]),
     "visit_overdue": ("Visit overdue", lambda row: row["visit_overdue"]),
     "practice_gap": ("Practice gap", lambda row: bool(row["practice_gaps"])),
 }
@@ -106,9 +106,20 @@ def caseload():
         detail=f"worker {worker.email}; {len(cases)} cases"
         + (f"; band {band_filter}" if band_filter else ""),
     )
+    owned = [
+        {
+            **a,
+            "kind_words": rules.ACTION_KINDS.get(a["kind"], a["kind"]),
+            "due_words": present.long_date(a["due_on"]),
+            "overdue": rules.is_action_overdue("open", date.fromisoformat(a["due_on"]), today),
+        }
+        for a in followup.owner_open_actions(db, worker.id)
+    ]
     return render_template(
         "caseload/caseload.html",
         worker=worker,
+        owned=owned,
+        owned_overdue=sum(1 for a in owned if a["overdue"]),
         own=worker.id == current_user.id,
         cases=cases,
         shown_of=len(rows),

@@ -21,7 +21,7 @@ from typing import Any
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from hotspots import audit, auth, drafts, rules, scoring
+from hotspots import audit, auth, drafts, rescoring, rules, scoring
 from hotspots.dates import stamp
 from hotspots.db import get_db
 from hotspots.forms import (
@@ -29,7 +29,9 @@ from hotspots.forms import (
     ENQUIRY_OUTCOMES,
     ENQUIRY_TOPICS,
     VISIT_OUTCOMES,
+    ActionForm,
     AdjustmentForm,
+    CloseActionForm,
     EnquiryForm,
     EnteredInErrorForm,
     ObservationForm,
@@ -39,7 +41,7 @@ from hotspots.forms import (
     WithdrawAdjustmentForm,
     error_list,
 )
-from hotspots.storage import fetch_all, fetch_one, write_transaction
+from hotspots.storage import allocation, fetch_all, fetch_one, followup, write_transaction
 from hotspots.storage.web import (
     ADJUSTMENTS_FOR_CASE_SQL,
     ADJUSTMENTS_IN_FORCE_SQL,
@@ -51,14 +53,12 @@ from hotspots.storage.web import (
     INSERT_ADJUSTMENT_SQL,
     INSERT_ENQUIRY_SQL,
     INSERT_OBSERVATION_SQL,
-    INSERT_REVIEW_SQL,
     INSERT_VISIT_SQL,
     MARK_ENQUIRY_IN_ERROR_SQL,
     MARK_REVIEW_IN_ERROR_SQL,
     OBSERVATION_INDICATOR_SQL,
     OBSERVATIONS_FOR_CASE_SQL,
     REVIEW_BY_ID_SQL,
-    REVIEWS_FOR_CASE_SQL,
     UPDATE_LAST_VISIT_SQL,
     VISITS_FOR_CASE_SQL,
     WITHDRAW_ADJUSTMENT_SQL,
@@ -84,12 +84,15 @@ def _timed_out_form():
 
 # The case page's short list of actions, each a page of its own: (endpoint, words).
 ACTIONS = (
+    ("cases.mark_reviewed", "Review the case"),
     ("cases.record_visit", "Record a visit"),
     ("cases.record_observation", "Record an observation"),
     ("cases.record_enquiry", "Record an enquiry"),
+    ("cases.add_action", "Add an action"),
     ("cases.add_adjustment", "Adjust the priority"),
-    ("cases.mark_reviewed", "Mark as reviewed"),
 )
+# What only a manager or an admin may do from the case page.
+MANAGER_ACTIONS = (("team.allocate", "Move to another worker"),)
 
 
 @bp.route("/<case_ref>")
@@ -192,6 +195,10 @@ def record_enquiry(case_ref: str):
     db = get_db()
     found, now = _open_case(case_ref)
     form = EnquiryForm(**_restored(now), today=now.date(), earliest=_earliest(found))
+    if request.method == "GET" and form.topic.data is None:
+        # "Ask about domestic abuse" on the case page opens the form with that topic chosen.
+        chosen = request.args.get("topic")
+        form.topic.data = chosen if chosen in ENQUIRY_TOPICS else None
     valid = form.validate_on_submit()
     if valid:
         params = {
@@ -332,26 +339,154 @@ def withdraw_adjustment(case_ref: str, adjustment_id: int):
 @bp.route("/<case_ref>/reviews", methods=["GET", "POST"])
 @login_required
 def mark_reviewed(case_ref: str):
-    """Mark the case reviewed, with a plan."""
+    """Review the case: agree and act (one or more actions, each with an owner and a due
+    date) or disagree with the score (with the reason, and what in it). The score as it was
+    reviewed, and every part of it, is kept with the review."""
+    db = get_db()
     found, now = _open_case(case_ref)
-    form = ReviewForm(**_restored(now))
+    contributions = contributions_of(db, found) if found["score"] is not None else []
+    form = ReviewForm(
+        **_restored(now),
+        owners=allocation.team_members(db, found["team_id"]),
+        contributions=contributions,
+        today=now.date(),
+        default_owner=found["worker_id"],
+    )
     if not form.validate_on_submit():
-        return _form_page(found, now, form, "review", "Mark as reviewed")
+        return _form_page(
+            found,
+            now,
+            form,
+            "review",
+            "Review the case",
+            reasons=scoring.reasons(contributions),
+            band=present.band(found["band"]),
+        )
+    decision = form.decision.data
+    actions = form.agreed_actions()
+    disagreed = sorted(form.disagreed.data or []) if decision == "disagree" else []
 
     def write(db):
-        db.execute(
-            INSERT_REVIEW_SQL,
-            {
-                "case_id": found["id"],
-                "reviewed_by_id": current_user.id,
-                "reviewed_at": stamp(now),
-                "plan": form.plan.data.strip(),
-            },
+        followup.record_review(
+            db,
+            case_id=found["id"],
+            reviewer_id=current_user.id,
+            at=stamp(now),
+            decision=decision,
+            disagree_reason=form.disagree_reason.data.strip() if decision == "disagree" else None,
+            plan=(form.plan.data or "").strip(),
+            score=found if found["score"] is not None else None,
+            contributions=contributions,
+            disagreed=disagreed,
+            actions=actions,
         )
 
-    return _change(
-        found, now, write, action="mark_reviewed", detail="", message="Case marked as reviewed."
+    if decision == "act":
+        detail = f"decision=act actions={len(actions)}"
+        noun = "action" if len(actions) == 1 else "actions"
+        message = f"Review recorded: {len(actions)} {noun} agreed."
+    else:
+        detail = f"decision=disagree disagreed={','.join(disagreed) or 'none'}"
+        message = "Review recorded: your disagreement with the score and its reason are kept."
+    return _record(found, now, write, action="mark_reviewed", detail=detail, message=message)
+
+
+@bp.route("/<case_ref>/actions", methods=["GET", "POST"])
+@login_required
+def add_action(case_ref: str):
+    """Add an action about the case outside a review (agreed in supervision, say)."""
+    db = get_db()
+    found, now = _open_case(case_ref)
+    form = ActionForm(
+        **_restored(now),
+        owners=allocation.team_members(db, found["team_id"]),
+        today=now.date(),
+        default_owner=found["worker_id"],
     )
+    if not form.validate_on_submit():
+        return _form_page(found, now, form, "action", "Add an action")
+    value = form.action.form.value()
+
+    def write(db):
+        followup.add_action(
+            db,
+            case_id=found["id"],
+            review_id=None,
+            created_by_id=current_user.id,
+            at=stamp(now),
+            **value,
+        )
+
+    return _record(
+        found,
+        now,
+        write,
+        action="add_action",
+        detail=f"kind={value['kind']} owner={value['owner_id']} due_on={value['due_on']}",
+        message=f"Action added: {rules.ACTION_KINDS[value['kind']]}, due by "
+        f"{present.long_date(value['due_on'])}.",
+    )
+
+
+@bp.route("/<case_ref>/actions/<int:action_id>", methods=["GET", "POST"])
+@login_required
+def close_action(case_ref: str, action_id: int):
+    """Close an action: done or not done, with what happened (who and when are recorded)."""
+    db = get_db()
+    found, now = _case(case_ref)
+    agreed = followup.action(db, action_id, found["id"])
+    if agreed is None or agreed["state"] != "open":
+        abort(404)
+    form = CloseActionForm(**_restored(now))
+    if not form.validate_on_submit():
+        return _form_page(
+            found,
+            now,
+            form,
+            "close_action",
+            "Record what happened",
+            agreed=_action_words(agreed, now.date()),
+        )
+    state = form.state.data
+
+    def write(db):
+        closed = followup.close_action(
+            db,
+            action_id,
+            found["id"],
+            state=state,
+            outcome=form.outcome.data.strip(),
+            by_id=current_user.id,
+            at=stamp(now),
+        )
+        if not closed:
+            raise _NothingChanged
+
+    try:
+        return _record(
+            found,
+            now,
+            write,
+            action="close_action",
+            detail=f"action={action_id} kind={agreed['kind']} outcome={state}",
+            message=f"Action {'done' if state == 'done' else 'closed as not done'}: "
+            f"{rules.ACTION_KINDS.get(agreed['kind'], 'an action')}.",
+        )
+    except _NothingChanged:
+        flash("This action was already closed by someone else: theirs stands.", "info")
+        return redirect(url_for("cases.case", case_ref=found["case_ref"]))
+
+
+def _action_words(agreed: dict[str, Any], today: date) -> dict[str, Any]:
+    """An action as the case page shows it."""
+    due = date.fromisoformat(agreed["due_on"])
+    return {
+        **agreed,
+        "kind_words": rules.ACTION_KINDS.get(agreed["kind"], agreed["kind"]),
+        "due_words": present.long_date(due),
+        "overdue": rules.is_action_overdue(agreed["state"], due, today),
+        "state_words": {"open": "Open", **rules.ACTION_OUTCOMES}[agreed["state"]],
+    }
 
 
 @bp.route("/<case_ref>/enquiries/<int:enquiry_id>/error", methods=["GET", "POST"])
@@ -402,13 +537,24 @@ def review_in_error(case_ref: str, review_id: int):
         statement=MARK_REVIEW_IN_ERROR_SQL,
         action="review_entered_in_error",
         detail=f"review={review_id}",
-        message="Review marked as entered in error.",
+        message="Review marked as entered in error. Its open actions are closed as not done.",
+        # What a review entered in error agreed was never agreed.
+        also=lambda db: followup.close_review_actions(
+            db,
+            review_id,
+            outcome="Agreed at a review marked as entered in error",
+            by_id=current_user.id,
+            at=stamp(now),
+        ),
     )
 
 
-def _mark_in_error(found, now, *, record_id, described, title, statement, action, detail, message):
+def _mark_in_error(
+    found, now, *, record_id, described, title, statement, action, detail, message, also=None
+):
     """The entered-in-error form for one enquiry or review: shown (again, with its errors)
-    until it has a reason, then the mark written, audited and the case rescored."""
+    until it has a reason, then the mark written (with ``also``, in the same transaction),
+    audited and the case rescored."""
     form = EnteredInErrorForm(**_restored(now))
     if not form.validate_on_submit():
         return _form_page(found, now, form, "in_error", title, what=described)
@@ -419,14 +565,13 @@ def _mark_in_error(found, now, *, record_id, described, title, statement, action
         "by_id": current_user.id,
         "reason": form.reason.data.strip(),
     }
-    return _change(
-        found,
-        now,
-        lambda db: db.execute(statement, params),
-        action=action,
-        detail=detail,
-        message=message,
-    )
+
+    def write(db):
+        db.execute(statement, params)
+        if also is not None:
+            also(db)
+
+    return _change(found, now, write, action=action, detail=detail, message=message)
 
 
 @bp.route("/<case_ref>/observations/<int:observation_id>/status", methods=["GET", "POST"])
@@ -576,8 +721,22 @@ def _form_page(case: dict, now: datetime, form, fields: str, heading: str, **con
 def _change(case: dict, now: datetime, write, *, action: str, detail: str, message: str):
     """Write a change (its triggers mark the case), audit it and rescore it: all or nothing.
     Then back to the case page, where the new score shows."""
-    from hotspots import rescoring
+    score = _save(case, now, write, action=action, detail=detail, rescore=True)
+    flash(f"{message} {_score_sentence(score)}", "success")
+    return redirect(url_for("cases.case", case_ref=case["case_ref"]))
 
+
+def _record(case: dict, now: datetime, write, *, action: str, detail: str, message: str):
+    """Write what does not change the score (a review, an action) and audit it: all or
+    nothing. Then back to the case page."""
+    _save(case, now, write, action=action, detail=detail, rescore=False)
+    flash(message, "success")
+    return redirect(url_for("cases.case", case_ref=case["case_ref"]))
+
+
+def _save(case: dict, now: datetime, write, *, action: str, detail: str, rescore: bool):
+    """``write``, its audit row and (``rescore``) the case's new score, in one transaction;
+    the new scores row, or None."""
     db = get_db()
     with write_transaction(db):
         write(db)
@@ -589,9 +748,9 @@ def _change(case: dict, now: datetime, write, *, action: str, detail: str, messa
             case_ref=case["case_ref"],
             detail=detail,
         )
-        score = rescoring.rescore_case(db, case["id"], settings(), as_of=now.date(), now=now)
-    flash(f"{message} {_score_sentence(score)}", "success")
-    return redirect(url_for("cases.case", case_ref=case["case_ref"]))
+        if rescore:
+            return rescoring.rescore_case(db, case["id"], settings(), as_of=now.date(), now=now)
+    return None
 
 
 def _score_sentence(score: dict[str, Any] | None) -> str:
@@ -669,12 +828,28 @@ def _render_case(case: dict, now: datetime):
         }
         for v in fetch_all(db, VISITS_FOR_CASE_SQL, {"case_id": case["id"]})
     ]
-    reviews = fetch_all(db, REVIEWS_FOR_CASE_SQL, {"case_id": case["id"]})
-    # The caseload's review rule (present.reviewed), on the reviews not entered in error.
-    last_reviewed = max(
-        (r["reviewed_at"] for r in reviews if not r["entered_in_error_at"]), default=None
+    reviews = [
+        {**r, "decision_words": rules.DECISIONS.get(r["decision"] or "", "")}
+        for r in followup.case_reviews(db, case["id"])
+    ]
+    agreed = [_action_words(a, today) for a in followup.case_actions(db, case["id"])]
+    # The lists' review rule (present.review_state), on the reviews not entered in error.
+    open_agreed = [a for a in agreed if a["state"] == "open"]
+    review = present.review_state(
+        {
+            "band": case["band"],
+            "last_reviewed_at": max(
+                (r["reviewed_at"] for r in reviews if not r["entered_in_error_at"]), default=None
+            ),
+            "open_actions": len(open_agreed),
+            "next_action_due": min((a["due_on"] for a in open_agreed), default=None),
+            "last_action_closed_at": max(
+                (a["closed_at"] for a in agreed if a["closed_at"]), default=None
+            ),
+        },
+        today,
+        config["digest"]["unreviewed_after_days"],
     )
-    reviewed = present.reviewed(last_reviewed, today, config["digest"]["unreviewed_after_days"])
     due = present.next_visit_due(case["last_visit_on"], case["opened_on"], case["visit_every_days"])
     return render_template(
         "cases/case.html",
@@ -687,8 +862,11 @@ def _render_case(case: dict, now: datetime):
         reasons=scoring.reasons(contributions),
         matches_pattern=any(c.get("kind") == rules.PATTERN_KIND for c in contributions),
         next_steps=present.next_steps(rules.gap_codes(case["practice_gaps"])),
-        reviewed=reviewed,
-        actions=ACTIONS if case["status"] == "open" else (),
+        review=review,
+        actions=_case_actions(case),
+        agreed=agreed,
+        open_agreed=open_agreed,
+        allocations=allocation.case_allocations(db, case["id"]),
         contributions=contributions,
         contributions_total=sum(float(c.get("points") or 0) for c in contributions),
         observations=observations,
@@ -699,7 +877,17 @@ def _render_case(case: dict, now: datetime):
         next_visit_due=present.long_date(due),
         visit_overdue=due < today,
         long_date=present.long_date,
+        sentence=present.sentence,
     )
+
+
+def _case_actions(case: dict) -> tuple[tuple[str, str], ...]:
+    """The case page's list of what can be done, for the signed-in person."""
+    if case["status"] != "open":
+        return ()
+    if current_user.role in ("manager", "admin") and case["worker_id"] is not None:
+        return ACTIONS + MANAGER_ACTIONS
+    return ACTIONS
 
 
 def _indicator_label(code: str) -> str:

@@ -8,9 +8,10 @@ from datetime import UTC, datetime, time, timedelta
 from flask import Blueprint, Response, render_template, url_for
 from flask_login import login_required
 
+from hotspots import privacy as register
 from hotspots import scoring
 from hotspots.dates import parse_date
-from hotspots.forms import ADJUSTMENT_MAX_DAYS, ADJUSTMENT_MAX_POINTS
+from hotspots.forms import ADJUSTMENT_MAX_POINTS
 from hotspots.views import present, settings
 
 bp = Blueprint("help", __name__)
@@ -76,7 +77,6 @@ def how_scores_work():
         repeat_words=FRACTIONS.get(model["repeat_fraction"], f"{model['repeat_fraction']:g} times"),
         bands=present.BANDS,
         max_points=ADJUSTMENT_MAX_POINTS,
-        max_days=ADJUSTMENT_MAX_DAYS,
         trend_days=present.TREND_DAYS,
         unreviewed_after_days=settings()["digest"]["unreviewed_after_days"],
         model_version=scoring.model_version(model),
@@ -110,7 +110,11 @@ def privacy():
     return render_template(
         "help/privacy.html",
         service=settings()["service"],
+        about_children=register.held_about(register.ABOUT_CHILDREN),
+        about_staff=register.held_about(register.ABOUT_STAFF),
         idle_minutes=settings()["app"]["session_idle_minutes"],
+        absolute_hours=settings()["security"]["session_absolute_hours"],
+        outbox_days=settings()["retention"]["outbox_days"],
     )
 
 
@@ -126,7 +130,8 @@ def security_txt():
         f"Contact: {contact_uri(service['security_contact'])}",
         f"Expires: {expires:%Y-%m-%dT%H:%M:%SZ}",
         "Preferred-Languages: en",
-        f"Canonical: {url_for('help.security_txt', _external=True)}",
+        # The service's own address, as every link it publishes (never the Host asked for).
+        f"Canonical: {settings()['app']['base_url'].rstrip('/')}{url_for('help.security_txt')}",
     ]
     return Response("\n".join(lines) + "\n", mimetype="text/plain")
 

@@ -13,13 +13,22 @@ from datetime import UTC, datetime, timedelta
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
-from hotspots import audit, sessions
+from hotspots import audit, reallocation, sessions
 from hotspots.auth import role_required
 from hotspots.dates import stamp
 from hotspots.db import get_db
-from hotspots.forms import ROLE_WORDS, ConfirmForm, PersonForm, SetPasswordForm, error_list
+from hotspots.forms import (
+    LEAVE_UNALLOCATED,
+    ROLE_WORDS,
+    ConfirmForm,
+    DisablePersonForm,
+    PersonForm,
+    SetPasswordForm,
+    error_list,
+)
 from hotspots.passwords import hash_password
-from hotspots.storage import fetch_all, fetch_one, write_transaction
+from hotspots.storage import allocation, fetch_all, fetch_one, write_transaction
+from hotspots.storage import rules as rule_sql
 from hotspots.storage.security import DISABLE_STAFF_SQL, ENABLE_STAFF_SQL
 from hotspots.storage.web import (
     CLEAR_PASSWORD_SQL,
@@ -98,12 +107,64 @@ def person(person_id: int):
     )
 
 
-@bp.route("/admin/people/<int:person_id>/disable", methods=["POST"])
+@bp.route("/admin/people/<int:person_id>/disable", methods=["GET", "POST"])
 @login_required
 @role_required("admin")
 def disable(person_id: int):
-    """Disable someone: they cannot sign in, and a session of theirs ends at once."""
-    return _set_disabled(person_id, disabled=True)
+    """Disable someone: they cannot sign in, and a session of theirs ends at once. Someone
+    who holds open cases is disabled only once it is said where their cases go: another
+    member of their team, or visibly unallocated."""
+    found = _person(person_id)
+    if found["disabled_at"]:
+        return redirect(url_for("people.person", person_id=person_id))
+    if person_id == current_user.id:
+        flash("You cannot disable yourself: ask another admin.", "info")
+        return redirect(url_for("people.person", person_id=person_id))
+    db = get_db()
+    now = clock()
+    held = allocation.open_cases_of(db, person_id)
+    members = allocation.receivers(
+        db,
+        found["team_id"],
+        rule_sql.parameters(now.date(), settings()["digest"]["unreviewed_after_days"]),
+        excluding=person_id,
+    )
+    form = DisablePersonForm(members=members, holds_cases=bool(held))
+    if not form.validate_on_submit():
+        return render_template(
+            "people/disable.html",
+            person=found,
+            held=held,
+            form=form,
+            errors=error_list(form),
+        ), (400 if form.is_submitted() else 200)
+    to_worker = None
+    if held and form.cases_to.data != LEAVE_UNALLOCATED:
+        to_worker = int(form.cases_to.data)
+    reason = (form.reason.data or "").strip()
+    with write_transaction(db):
+        moved = reallocation.record_moves(
+            db,
+            held,
+            from_worker_id=person_id,
+            to_worker_id=to_worker,
+            reason=reason,
+            actor=current_user,
+            now=now,
+        )
+        _disable(db, person_id, now)
+    reallocation.rescore_moved(db, moved, settings(), now=now)
+    message = f"{found['name']} is disabled."
+    if moved:
+        taker = next((m["name"] for m in members if m["id"] == to_worker), None)
+        cases = "1 open case" if len(moved) == 1 else f"{len(moved)} open cases"
+        message += (
+            f" Their {cases} moved to {taker}."
+            if taker
+            else f" Their {cases} are unallocated: the team page and the digest list them."
+        )
+    flash(message, "success")
+    return redirect(url_for("people.person", person_id=person_id))
 
 
 @bp.route("/admin/people/<int:person_id>/enable", methods=["POST"])
@@ -111,7 +172,7 @@ def disable(person_id: int):
 @role_required("admin")
 def enable(person_id: int):
     """Let a disabled person sign in again."""
-    return _set_disabled(person_id, disabled=False)
+    return _enable(person_id)
 
 
 @bp.route("/admin/people/<int:person_id>/password-link", methods=["POST"])
@@ -175,36 +236,33 @@ def _person(person_id: int) -> dict:
     return found
 
 
-def _set_disabled(person_id: int, *, disabled: bool):
+def _disable(db, person_id: int, now: datetime) -> None:
+    """As `hotspots users disable` does: disabling also clears the password (enabling again
+    needs a new one-time link), signs them out at once, and retires any link sent earlier."""
+    db.execute(DISABLE_STAFF_SQL, {"staff_id": person_id, "now": stamp(now)})
+    sessions.end_all_sessions(db, person_id, now=now, reason="account disabled")
+    db.execute(RETIRE_PASSWORD_LINKS_SQL, {"staff_id": person_id, "at": _utc(now)})
+    audit.record(
+        db, at=now, action="disable_person", actor=current_user, detail=f"staff={person_id}"
+    )
+
+
+def _enable(person_id: int):
     found = _person(person_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    if person_id == current_user.id:
-        flash("You cannot disable yourself: ask another admin.", "info")
-        return redirect(url_for("people.person", person_id=person_id))
     db = get_db()
     now = clock()
     with write_transaction(db):
-        # As `hotspots users disable` and `enable` do: disabling also clears the password,
-        # so enabling again needs a new one-time link.
-        db.execute(
-            DISABLE_STAFF_SQL if disabled else ENABLE_STAFF_SQL,
-            {"staff_id": person_id, "now": stamp(now)},
-        )
-        if disabled:  # signed out at once; a link sent earlier must not bring them back
-            sessions.end_all_sessions(db, person_id, now=now, reason="account disabled")
-            db.execute(RETIRE_PASSWORD_LINKS_SQL, {"staff_id": person_id, "at": _utc(now)})
+        db.execute(ENABLE_STAFF_SQL, {"staff_id": person_id, "now": stamp(now)})
         audit.record(
-            db,
-            at=now,
-            action="disable_person" if disabled else "enable_person",
-            actor=current_user,
-            detail=f"staff={person_id}",
+            db, at=now, action="enable_person", actor=current_user, detail=f"staff={person_id}"
         )
-    message = f"{found['name']} is {'disabled' if disabled else 'enabled'}."
-    if not disabled:
-        message += " Reset their password to give them a link to choose a new one."
-    flash(message, "success")
+    flash(
+        f"{found['name']} is enabled. Reset their password to give them a link to choose a "
+        "new one.",
+        "success",
+    )
     return redirect(url_for("people.person", person_id=person_id))
 
 
@@ -226,7 +284,7 @@ def _new_link(db, person_id: int, now: datetime) -> dict:
     )
     return {
         # The service's own address (as in the digests), not whatever Host the request named.
-        "url": settings()["digest"]["base_url"].rstrip("/")
+        "url": settings()["app"]["base_url"].rstrip("/")
         + url_for("people.set_password", token=token),
         "expires": present.date_and_time(expires.isoformat(), settings()["app"]["timezone"]),
     }

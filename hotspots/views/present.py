@@ -6,6 +6,8 @@ Plain functions over plain data (no Flask, no clock): the views pass ``today``.
 from __future__ import annotations
 
 import functools
+import json
+import re
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -127,6 +129,45 @@ def reviewed(last_reviewed_at: str | None, today: date, within_days: int) -> dic
     return {"reviewed": True, "text": f"Reviewed {long_date(on)}", "on": on}
 
 
+def review_state(row: Mapping[str, Any], today: date, within_days: int) -> dict[str, Any]:
+    """Where a case's follow-through stands, in words (``hotspots.rules.awaits_review``): its
+    open actions (the soonest due, and whether it is past its due date), a hotspot awaiting a
+    review, or when it was last reviewed. ``row`` has band, last_reviewed_at, open_actions,
+    next_action_due and last_action_closed_at. ``attention``: shown in bold."""
+    last_at = row.get("last_reviewed_at")
+    last_on = parse_date(last_at[:10]) if last_at else None
+    open_actions = int(row.get("open_actions") or 0)
+    done_since = rules.actions_done_since_review(last_at, row.get("last_action_closed_at"))
+    awaiting = rules.awaits_review(
+        row.get("band"),
+        last_reviewed_on=last_on,
+        open_actions=open_actions,
+        actions_done_since_review=done_since,
+        as_of=today,
+        within_days=within_days,
+    )
+    if open_actions:
+        due = parse_date(row["next_action_due"])
+        late = rules.is_action_overdue("open", due, today)
+        noun = "action" if open_actions == 1 else "actions"
+        text = f"{open_actions} {noun} open, " + (
+            f"one past its due date ({long_date(due)})" if late else f"next due {long_date(due)}"
+        )
+        return {"text": text, "attention": late, "awaiting": False}
+    if awaiting:
+        if done_since:
+            since = f"actions closed {long_date(row['last_action_closed_at'])}"
+        elif last_on:
+            since = f"last reviewed {long_date(last_on)}"
+        else:
+            since = "never reviewed"
+        return {"text": f"Awaiting a review ({since})", "attention": True, "awaiting": True}
+    if last_on and rules.is_reviewed(last_on, today, within_days):
+        return {"text": f"Reviewed {long_date(last_on)}", "attention": False, "awaiting": False}
+    words = f"Last reviewed {long_date(last_on)}" if last_on else "Not reviewed"
+    return {"text": words, "attention": False, "awaiting": False}
+
+
 def long_date(day: date | str | None) -> str:
     """27 March 2026 (the GOV.UK date style)."""
     if day is None:
@@ -136,9 +177,19 @@ def long_date(day: date | str | None) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def date_and_time(moment: str | None, timezone: str) -> str:
+def short_date(day: date | str | None) -> str:
+    """27 Mar 2026: a date where a table must stay narrow (GOV.UK allows the short month)."""
+    if day is None:
+        return ""
+    if isinstance(day, str):
+        day = parse_date(day[:10])
+    return f"{day.day} {day:%b %Y}"
+
+
+def date_and_time(moment: str | None, timezone: str, *, seconds: bool = False) -> str:
     """A stored instant in words, in the service's time zone: "2 March 2026 at 9:30am" (the
-    GOV.UK style); empty for None."""
+    GOV.UK style), "2 March 2026 at 9:30:05am" with ``seconds`` (the audit log, where the
+    order of events within a minute matters); empty for None."""
     if not moment:
         return ""
     local = datetime.fromisoformat(moment)
@@ -146,10 +197,103 @@ def date_and_time(moment: str | None, timezone: str) -> str:
         local = local.astimezone(ZoneInfo(timezone))
     hour = local.hour % 12 or 12
     suffix = "am" if local.hour < 12 else "pm"
+    if seconds:
+        return f"{long_date(local.date())} at {hour}:{local.minute:02d}:{local.second:02d}{suffix}"
     clock = f"{hour}{suffix}" if local.minute == 0 else f"{hour}:{local.minute:02d}{suffix}"
     if local.minute == 0 and local.hour in (0, 12):
         clock = "midday" if local.hour == 12 else "midnight"
     return f"{long_date(local.date())} at {clock}"
+
+
+# The audit log's details in words: what each key of a ``key=value`` detail (or of a JSON
+# one) means, and how its value reads.
+AUDIT_KEY_WORDS = {
+    "indicator": "indicator",
+    "observed_on": "observed",
+    "source": "from",
+    "staff": "member of staff",
+    "worker": "worker",
+    "from_worker": "from worker",
+    "to_worker": "to worker",
+    "topic": "enquiry",
+    "asked_on": "asked",
+    "outcome": "outcome",
+    "points": "points",
+    "expires_on": "expires",
+    "replaces": "replaces adjustment",
+    "visited_on": "visited",
+    "seen": "child seen",
+    "form": "form opened",
+    "matches": "cases found",
+    "unmatched": "queued item",
+    "partner": "partner",
+    "role": "role",
+    "decision": "decision",
+    "actions": "actions agreed",
+    "action": "action",
+    "cases": "cases",
+    "kind": "kind",
+    "due_on": "due",
+}
+
+
+def audit_detail_words(detail: str | None, settings: Mapping[str, Any]) -> str:
+    """An audit row's detail as a person reads it: ``indicator=domestic_abuse
+    observed_on=2026-03-01`` becomes "indicator: Domestic abuse …; observed: 1 March 2026",
+    a JSON detail (an import's, a partner's request) its keys and values in words. Anything
+    else is shown as written."""
+    detail = (detail or "").strip()
+    if not detail:
+        return ""
+    if detail.startswith("{"):
+        try:
+            data = json.loads(detail)
+        except ValueError:
+            return detail
+        if isinstance(data, dict):
+            return _words_of(data, settings)
+        return detail
+    pairs = [part.partition("=") for part in detail.split()]
+    if all(sep and key for key, sep, _ in pairs):
+        return "; ".join(
+            f"{_key_words(key)}: {_value_words(key, value, settings)}" for key, _, value in pairs
+        )
+    return detail
+
+
+def _words_of(data: Mapping[str, Any], settings: Mapping[str, Any], depth: int = 0) -> str:
+    parts = []
+    for key, value in data.items():
+        name = _key_words(str(key))
+        if isinstance(value, Mapping):
+            words = _words_of(value, settings, depth + 1) if depth < 2 else "…"
+            parts.append(f"{name}: ({words})" if words else f"{name}: none")
+        elif isinstance(value, list):
+            shown = ", ".join(_value_words(key, str(v), settings) for v in value[:10])
+            parts.append(f"{name}: {shown or 'none'}{', …' if len(value) > 10 else ''}")
+        elif isinstance(value, bool):
+            parts.append(f"{name}: {'yes' if value else 'no'}")
+        else:
+            parts.append(f"{name}: {_value_words(key, str(value), settings)}")
+    return "; ".join(parts)
+
+
+def _key_words(key: str) -> str:
+    return AUDIT_KEY_WORDS.get(key, key.replace("_", " "))
+
+
+def _value_words(key: str, value: str, settings: Mapping[str, Any]) -> str:
+    if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        try:
+            return long_date(value)
+        except ValueError:
+            return value
+    if key == "indicator":
+        spec = settings["scoring"]["indicators"].get(value)
+        return spec["label"] if spec else value.replace("_", " ")
+    if key == "source":
+        return source_words(value)
+    return value.replace("_", " ") if re.fullmatch(r"[a-z]+(_[a-z]+)+", value) else value
 
 
 @functools.lru_cache(maxsize=8)
@@ -213,10 +357,13 @@ def case_row(
         "reasons": scoring.reasons(contributions),
         "last_visit": long_date(row["last_visit_on"]) if row["last_visit_on"] else "None recorded",
         "next_visit_due": long_date(due),
+        "next_visit_due_short": short_date(due),
+        "last_visit_short": short_date(row["last_visit_on"]) if row["last_visit_on"] else "none",
         "next_visit_due_on": due,
         "visit_overdue": "visit_overdue" in rules.gap_codes(row.get("practice_gaps")),
         "practice_gaps": [scoring.GAP_LABELS[c] for c in rules.gap_codes(row.get("practice_gaps"))],
         "reviewed": reviewed(row["last_reviewed_at"], today, reviewed_within_days),
+        "review": review_state(row, today, reviewed_within_days),
         "worker_name": row.get("worker_name"),
     }
 
@@ -276,23 +423,42 @@ def contribution_words(contribution: Mapping[str, Any], scoring_settings: Mappin
 
 
 # What would help next, for each practice gap the model found (keyed by the gap's code in
-# hotspots.scoring.GAP_LABELS): the words and the case action that closes it.
+# hotspots.scoring.GAP_LABELS): the words, the case action that closes it, and what that
+# page should have chosen already (the enquiry's topic).
 NEXT_STEPS = {
-    "no_domestic_abuse_enquiry": ("Ask about domestic abuse", "cases.record_enquiry"),
+    "no_domestic_abuse_enquiry": (
+        "Ask about domestic abuse",
+        "cases.record_enquiry",
+        {"topic": "domestic_abuse"},
+    ),
     "parental_childhood_not_explored": (
         "Ask about the parents' own childhood",
         "cases.record_enquiry",
+        {"topic": "parental_childhood"},
     ),
-    "visit_overdue": ("Visit the child: a visit is overdue", "cases.record_visit"),
-    "unallocated": ("Allocate a worker", "team.allocate"),  # managers and admins
+    "visit_overdue": ("Visit the child: a visit is overdue", "cases.record_visit", {}),
+    "unallocated": ("Allocate a worker", "team.allocate", {}),  # managers and admins
 }
 
 
 def next_steps(gap_codes: Iterable[str]) -> list[dict[str, Any]]:
-    """What would help next: the words and the page for each of a case's practice gaps
-    (``hotspots.rules.gap_codes`` of its stored mask: the rules decide what a gap is)."""
+    """What would help next: the words, the page and its arguments for each of a case's
+    practice gaps (``hotspots.rules.gap_codes`` of its stored mask: the rules decide what a
+    gap is)."""
     return [
-        {"code": code, "text": NEXT_STEPS[code][0], "endpoint": NEXT_STEPS[code][1]}
+        {
+            "code": code,
+            "text": NEXT_STEPS[code][0],
+            "endpoint": NEXT_STEPS[code][1],
+            "args": NEXT_STEPS[code][2],
+        }
         for code in gap_codes
         if code in NEXT_STEPS
     ]
+
+
+def sentence(text: str | None) -> str:
+    """Free text as a sentence that ends with one full stop (a reason typed with its own
+    stop must not end ".." when the page adds one)."""
+    text = (text or "").strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."

@@ -62,7 +62,10 @@ def attach(item_id: int):
     case = None
     if form.validate_on_submit():
         case_ref = form.case_ref.data.strip()
-        case = fetch_one(db, CASE_BY_REF_SQL, {"case_ref": case_ref})
+        # As typed, or in capitals: the references the search finds (c-0001 is C-0001).
+        case = fetch_one(db, CASE_BY_REF_SQL, {"case_ref": case_ref}) or fetch_one(
+            db, CASE_BY_REF_SQL, {"case_ref": case_ref.upper()}
+        )
         if case is None or not auth.can_see_case(current_user, case):
             audit.record(
                 db,
