@@ -20,7 +20,7 @@ from hotspots.db import get_db
 from hotspots.storage.schema import migrate
 
 # Modules beside this one, each with a ``commands`` list of click commands.
-AREAS = ("imports", "scoring", "users", "digest", "partners", "serve", "operations")
+AREAS = ("imports", "scoring", "users", "digest", "partners", "serve", "operations", "reports")
 
 
 def _make_app():
