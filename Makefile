@@ -65,6 +65,7 @@ bench: install-dev assets
 	$(BIN)/python bench/bench_cin_census.py
 	$(BIN)/python bench/bench_score.py --db bench/data/score.db
 	$(BIN)/python bench/bench_web.py bench/data/score.db
+	$(BIN)/python bench/bench_partnership.py --db bench/data/partnership.db
 
 # Regenerate the command and configuration references in docs/ from the code.
 docs: install-dev

@@ -2,10 +2,12 @@
 
 - a worker sees their own caseload: cases where ``cases.worker_id`` is them;
 - a manager sees their team's cases: ``cases.team_id`` is their team;
-- an admin sees every case.
+- an admin sees every case;
+- a member of the safeguarding partnership (``partnership``) sees no case and no caseload:
+  only the partnership's pages (``may_open``), where the serious incidents are.
 
 Any other case answers 404, exactly as a case that does not exist, and the refusal is
-written to the audit log.
+written to the audit log. A page a role may not open answers 403, audited as well.
 """
 
 from __future__ import annotations
@@ -25,7 +27,14 @@ from hotspots.passwords import hash_password, verify_password
 from hotspots.storage import fetch_one
 from hotspots.storage.web import CASE_BY_REF_SQL, STAFF_BY_ID_SQL, STAFF_FOR_SIGN_IN_SQL
 
-ROLES = ("worker", "manager", "admin")
+ROLES = ("worker", "manager", "admin", "partnership")
+
+# The only pages a partnership member may open, by blueprint or endpoint: the partnership's
+# own, help, their sign-in and password (and the API, which answers to partners' tokens, not
+# to people). Everything else, every case, caseload and team page included, is refused; a
+# page added later is refused until it is named here.
+PARTNERSHIP_BLUEPRINTS = frozenset({"partnership", "help", "auth", "api"})
+PARTNERSHIP_ENDPOINTS = frozenset({"home", "static", "people.set_password"})
 
 # Checked when no account has the email, so a wrong email takes as long as a wrong password
 # and the answer does not reveal which emails exist.
@@ -52,6 +61,10 @@ class User(UserMixin):
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_partnership(self) -> bool:
+        return self.role == "partnership"
 
 
 def _user(row: Mapping[str, Any] | None) -> User | None:
@@ -90,12 +103,16 @@ def can_see_case(user: User, case: Mapping[str, Any]) -> bool:
         return True
     if user.role == "manager":
         return user.team_id is not None and case["team_id"] == user.team_id
+    if user.role == "partnership":
+        return False
     return case["worker_id"] == user.id
 
 
 def can_see_caseload_of(user: User, worker: User) -> bool:
     """Whose caseload page a user may open: their own, their team members' (managers), any
-    (admins)."""
+    (admins); never for the partnership, who hold none and see none."""
+    if user.role == "partnership":
+        return False
     if user.id == worker.id or user.role == "admin":
         return True
     return user.role == "manager" and user.team_id is not None and worker.team_id == user.team_id
@@ -119,6 +136,15 @@ def case_for_user(
         )
         abort(404)
     return case
+
+
+def may_open(user: User, endpoint: str | None) -> bool:
+    """Whether ``user``'s role lets them open the page ``endpoint`` at all (the views'
+    own checks come after): every role but the partnership's may try any page."""
+    if user.role != "partnership" or endpoint is None:
+        return True
+    blueprint = endpoint.rpartition(".")[0]
+    return endpoint in PARTNERSHIP_ENDPOINTS or blueprint in PARTNERSHIP_BLUEPRINTS
 
 
 def role_required(*roles: str) -> Callable:

@@ -220,6 +220,9 @@ def _check(settings: dict[str, Any]) -> None:
         raise ConfigError(
             "[alert_budget] red_share is a share (0 to 1) and caseload_percentile 0 to 100"
         )
+    for key, value in settings["partnership"].items():
+        if value < 1:
+            raise ConfigError(f"[partnership] {key} must be 1 or more, not {value}")
     if settings["security"]["session_absolute_hours"] < 1:
         raise ConfigError("[security] session_absolute_hours must be at least 1")
     _check_security_contact(settings["service"])

@@ -49,3 +49,11 @@ def stamp(moment: datetime) -> str:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{moment!r} has no time zone; pass an aware datetime")
     return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def local_day(stored: str, timezone: str) -> date:
+    """The day, in ``timezone``, of an instant as the database stores it (``stamp``)."""
+    moment = datetime.fromisoformat(stored)
+    if moment.tzinfo is None:  # older rows kept without an offset were written in UTC
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(ZoneInfo(timezone)).date()

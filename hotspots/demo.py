@@ -58,7 +58,11 @@ SIGN_IN = {
     "manager": f"manager@{DEMO_DOMAIN}",
     "worker": f"worker@{DEMO_DOMAIN}",
     "admin": f"admin@{DEMO_DOMAIN}",
+    "partnership": f"partnership@{DEMO_DOMAIN}",
 }
+# The safeguarding partnership's member, added last under a fixed name, so the seeded draws
+# (and every other person and case) are the same as without them.
+PARTNERSHIP_NAME = "Lee Lead"
 
 # Open cases per worker: about 17 on average (16 to 18 in the DfE's workforce statistics),
 # from 10 to 26 as authorities range.
@@ -369,6 +373,7 @@ class _Plan:
             slots.append((worker, self.staff[worker][3], "closed"))
         rng.shuffle(slots)
         self.slots = slots
+        self.staff.append((SIGN_IN["partnership"], PARTNERSHIP_NAME, "partnership", None))
 
     def chunks(self, size: int) -> Iterator[list[tuple[int, tuple[int | None, int, str]]]]:
         for start in range(0, len(self.slots), size):

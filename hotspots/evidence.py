@@ -336,6 +336,11 @@ def data_flows() -> str:
         "| the case page's forms ([web.md](web.md)) | observations, enquiries, visits, reviews, "
         "adjustments, disputes and decisions | workers, managers, admins |"
     )
+    rows.append(
+        "| `/partnership/incidents/new` ([partnership.md](partnership.md#serious-incidents)) | "
+        "serious incidents: the child's case, the days it happened and became known, the harm, "
+        "a short summary with no names | the partnership's members, admins |"
+    )
     return "\n".join(rows) + "\n"
 
 
@@ -359,6 +364,9 @@ MEASURES = (
      (("retention", "closed_case_days"),), "operations.md#retention"),
     ("Score history is removed after the days set", (("retention", "score_history_days"),),
      "operations.md#retention"),
+    ("A case a serious incident names is kept, with a copy of its score history, so the "
+     "partnership's look-back can always be read", (("partnership", "look_back_days"),),
+     "partnership.md#what-is-kept"),
     ("Characteristics are never an input to the score, and counted only in the fairness report",
      (("fairness", "suppress_below"),), "fairness.md"),
     ("The alert budget keeps the red band small", (("alert_budget", "red_share"),),

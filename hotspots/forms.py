@@ -888,6 +888,8 @@ ROLE_WORDS = {
     "worker": "Worker: sees their own caseload",
     "manager": "Manager: sees their team's cases and gets the daily digest",
     "admin": "Admin: sees every case, the audit log and manages people",
+    "partnership": "Partnership: the safeguarding partnership's pages and serious incidents; "
+    "sees no case or caseload",
 }
 MIN_PASSWORD_LENGTH = MIN_LENGTH  # hotspots.passwords: one rule for every way in
 
@@ -920,7 +922,7 @@ class PersonForm(FlaskForm):
 
     def __init__(self, *args, teams: list[Mapping[str, Any]], **kwargs):
         super().__init__(*args, **kwargs)
-        self.team.choices = [SelectChoice("", "No team (admins only)")] + [
+        self.team.choices = [SelectChoice("", "No team (admins and the partnership)")] + [
             SelectChoice(str(t["id"]), t["name"]) for t in teams
         ]
 
@@ -940,6 +942,8 @@ class PersonForm(FlaskForm):
     def validate_team(self, field):
         if self.role.data in ("worker", "manager") and not field.data:
             raise ValidationError("Choose their team: workers and managers belong to one")
+        if self.role.data == "partnership" and field.data:
+            raise ValidationError("Choose No team: the partnership sees no team's cases")
 
 
 class _CurrentPassword(FlaskForm):
@@ -1163,3 +1167,103 @@ class DismissUnmatchedForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, prefix="dismiss", **kwargs)
+
+
+# --- the safeguarding partnership: serious incidents -------------------------------------
+
+HARM_CHOICES = {"died": "The child died", "serious_harm": "The child was seriously harmed"}
+ABUSE_CHOICES = {"known": "Known", "suspected": "Suspected"}
+INCIDENT_SUMMARY_MAX = 1000
+
+
+def _harm_field() -> RadioField:
+    return RadioField(
+        "What happened to the child",
+        widget=GovRadioInput(),
+        choices=_choices(HARM_CHOICES),
+        validators=[InputRequired("Choose whether the child died or was seriously harmed")],
+        invalid_choice_message="Choose whether the child died or was seriously harmed",
+    )
+
+
+def _case_ref_field() -> StringField:
+    return StringField(
+        "The child's case reference",
+        widget=GovTextInput(),
+        description="As the case system gives it, for example N-0001.",
+        validators=[
+            InputRequired("Enter the child's case reference"),
+            Length(max=64, message="The case reference must be 64 characters or fewer"),
+            NotBlank("Enter the child's case reference"),
+        ],
+    )
+
+
+class IncidentForm(FlaskForm):
+    """Record a serious incident and the first child it harmed. Whether the days make sense
+    (none in the future, aware on or after the day) is checked by the service
+    (``hotspots.incidents.date_problems``), whose messages land on these fields."""
+
+    case_ref = _case_ref_field()
+    occurred_on = GovDateField(
+        "The day it happened",
+        description="For example, 27 3 2026",
+        noun="the day it happened",
+        validators=[DateRequired("Enter the day it happened")],
+    )
+    known_on = GovDateField(
+        "The day the local authority became aware",
+        description="The 5 working days to notify the Panel count from this day.",
+        noun="the day the authority became aware",
+        validators=[DateRequired("Enter the day the local authority became aware")],
+    )
+    harm = _harm_field()
+    abuse_or_neglect = RadioField(
+        "Abuse or neglect",
+        widget=GovRadioInput(),
+        choices=_choices(ABUSE_CHOICES),
+        validators=[InputRequired("Choose whether abuse or neglect is known or suspected")],
+        invalid_choice_message="Choose whether abuse or neglect is known or suspected",
+    )
+    reference = StringField(
+        "Your reference for the incident (optional)",
+        widget=GovTextInput(),
+        description="For example the Panel's notification number.",
+        validators=[Length(max=40, message="The reference must be 40 characters or fewer")],
+    )
+    summary = TextAreaField(
+        "Summary (optional)",
+        widget=NoteArea(INCIDENT_SUMMARY_MAX),
+        description="A few sentences. No names: the case system holds the record.",
+        validators=[
+            Length(
+                max=INCIDENT_SUMMARY_MAX,
+                message=f"The summary must be {INCIDENT_SUMMARY_MAX} characters or fewer",
+            )
+        ],
+    )
+    submit = SubmitField("Record the incident", widget=GovSubmitInput())
+
+
+class IncidentChildForm(FlaskForm):
+    """Name another child the same incident harmed (siblings: still one notification)."""
+
+    case_ref = _case_ref_field()
+    harm = _harm_field()
+    submit = SubmitField("Add the child", widget=GovSubmitInput())
+
+
+class IncidentProgressForm(FlaskForm):
+    """The days the Panel was notified and the rapid review held (empty: not yet)."""
+
+    panel_notified_on = GovDateField(
+        "The day the Panel was notified (and the partners told)",
+        description="Leave empty until it is done.",
+        noun="the day the Panel was notified",
+    )
+    rapid_review_on = GovDateField(
+        "The day the rapid review was held",
+        description="Leave empty until it is done.",
+        noun="the day of the rapid review",
+    )
+    submit = SubmitField("Save", widget=GovSubmitInput())

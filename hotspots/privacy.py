@@ -154,6 +154,27 @@ REGISTER = (
     ),
     Held(
         ABOUT_CHILDREN,
+        "serious incidents (a child who died or was seriously harmed, abuse or neglect known or "
+        "suspected), for the safeguarding partnership: the day it happened, the days the "
+        "authority became aware, notified the national Panel and held the rapid review, the "
+        "partnership's reference and a short summary, and a copy of the child's scores in the "
+        "days before it, kept with it",
+        (
+            "serious_incidents.reference",
+            "serious_incidents.occurred_on",
+            "serious_incidents.known_on",
+            "serious_incidents.abuse_or_neglect",
+            "serious_incidents.summary",
+            "serious_incidents.panel_notified_on",
+            "serious_incidents.rapid_review_on",
+            "incident_children.case_id",
+            "incident_children.harm",
+            "incident_score_history.score",
+            "incident_score_history.band",
+        ),
+    ),
+    Held(
+        ABOUT_CHILDREN,
         "what someone typed into a case's form when their session had ended, for a day, to put "
         "back after they sign in again; and the reports of imports, row by row",
         ("form_drafts.data", "import_reports.report", "import_reports.file_name"),
@@ -173,7 +194,8 @@ REGISTER = (
     ),
     Held(
         ABOUT_STAFF,
-        "who recorded, reviewed, owns or moved what, and when",
+        "who recorded, reviewed, owns or moved what, and when, and whose caseload each case "
+        "was in on each day of its score history",
         (
             "observations.recorded_by_id",
             "observations.status_changed_by_id",
@@ -195,6 +217,9 @@ REGISTER = (
             "disputes.recorded_by_id",
             "disputes.decided_by_id",
             "disputes.status_changed_by_id_before",
+            "serious_incidents.recorded_by_id",
+            "incident_children.recorded_by_id",
+            "score_history.worker_id",
         ),
     ),
     Held(
@@ -315,6 +340,14 @@ NOT_PERSONAL = frozenset(
         "scores.model_version",
         "scores.computed_at",
         "scores.worker_id",
+        "serious_incidents.id",
+        "serious_incidents.recorded_at",
+        "incident_children.id",
+        "incident_children.incident_id",
+        "incident_children.recorded_at",
+        "incident_score_history.child_id",
+        "incident_score_history.day",
+        "incident_score_history.model_version",
         "sessions.id",
         "sessions.expires_at",
         "sessions.ended_reason",

@@ -5,9 +5,10 @@ holds a working copy to rank open caseloads, so it keeps less:
 
 - a **closed case** and everything under it (observations, enquiries, adjustments, reviews
   with their actions, allocations, scores) ``closed_case_days`` after it closed; an audit
-  row records each removal;
+  row records each removal. A case a serious incident names is kept, with everything under
+  it (the partnership's look-back);
 - **score history** older than ``score_history_days`` (the pages show 30 days, the digest
-  14);
+  14); a serious incident's own copy of the history (``incident_score_history``) stays;
 - **outbox** files (sent digests) older than ``outbox_days``;
 - **audit rows** older than ``audit_days``;
 - records of **sessions** that ended more than ``session_days`` ago;
@@ -37,6 +38,7 @@ from hotspots.dates import stamp
 from hotspots.files import files_older_than, upload_folder
 from hotspots.storage import fetch_all
 from hotspots.storage.retention import (
+    CASES_KEPT_BY,
     CLOSED_WITHOUT_DATE_SQL,
     CREATE_EXPIRED_CASES_SQL,
     DELETE_EXPIRED_CASES_SQL,
@@ -47,6 +49,7 @@ from hotspots.storage.retention import (
     DELETE_UNDER_OLD_AUDIT_SQL,
     DROP_EXPIRED_CASES_SQL,
     EXPIRED_CASES_SQL,
+    KEPT_FOR_INCIDENTS_SQL,
     TABLES_REFERRING_TO_AUDIT_SQL,
     TABLES_REFERRING_TO_CASES_SQL,
     TABLES_REFERRING_TO_OBSERVATIONS_SQL,
@@ -73,6 +76,7 @@ class RetentionReport:
     outbox_files: list[Path] = field(default_factory=list)
     upload_files: list[Path] = field(default_factory=list)
     closed_without_date: int = 0
+    kept_for_incidents: int = 0
 
     def lines(self) -> list[str]:
         verb = "would remove" if self.dry_run else "removed"
@@ -86,6 +90,11 @@ class RetentionReport:
             f"ended sessions: {verb} {self.sessions}",
             f"resolved notifications for children not yet known: {verb} {self.unmatched}",
         ]
+        if self.kept_for_incidents:
+            found.append(
+                f"{self.kept_for_incidents} closed cases past their time are kept because a "
+                "serious incident names them (the partnership's look-back reads them)"
+            )
         if self.closed_without_date:
             found.append(
                 f"{self.closed_without_date} closed cases have no closing date and are kept "
@@ -115,7 +124,7 @@ def apply_retention(
     keep = settings["retention"]
     today = now.date()
     for parent, known in (
-        ("cases", DELETE_UNDER_EXPIRED_CASES_SQL),
+        ("cases", (*DELETE_UNDER_EXPIRED_CASES_SQL, *CASES_KEPT_BY)),
         ("observations", DELETE_UNDER_EXPIRED_CASES_SQL),
         ("reviews", DELETE_UNDER_EXPIRED_CASES_SQL),
         ("audit_log", DELETE_UNDER_OLD_AUDIT_SQL),
@@ -188,7 +197,9 @@ def apply_retention(
 
 
 def _remove_closed_cases(db, report: RetentionReport, closed_before, now: datetime) -> None:
-    db.execute(CREATE_EXPIRED_CASES_SQL, {"closed_before": closed_before.isoformat()})
+    before = {"closed_before": closed_before.isoformat()}
+    report.kept_for_incidents = db.execute(KEPT_FOR_INCIDENTS_SQL, before).fetchone()[0]
+    db.execute(CREATE_EXPIRED_CASES_SQL, before)
     expired = fetch_all(db, EXPIRED_CASES_SQL, {})
     if not expired:
         return

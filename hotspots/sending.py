@@ -34,7 +34,6 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -57,6 +56,7 @@ from hotspots.storage.digests import (
     RECLAIM_STALE_DIGEST_SQL,
     RELEASE_STUCK_DIGEST_SQL,
 )
+from hotspots.working_days import bank_holidays
 
 log = logging.getLogger(__name__)
 
@@ -87,19 +87,6 @@ class Outcome:
 
 class ClaimLost(Exception):
     """Another sender took this digest over (our lease ran out); stop without sending."""
-
-
-@lru_cache(maxsize=1)
-def bank_holidays() -> dict[date, str]:
-    """Bank holidays in England and Wales from the list shipped with govuk-bank-holidays
-    (no network)."""
-    from govuk_bank_holidays.bank_holidays import BankHolidays
-
-    holidays = BankHolidays(use_cached_holidays=True)
-    return {
-        h["date"]: h["title"]
-        for h in holidays.get_holidays(division=BankHolidays.ENGLAND_AND_WALES)
-    }
 
 
 def why_not_a_digest_day(day: date, settings: Mapping[str, Any]) -> str | None:

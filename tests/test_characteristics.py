@@ -291,6 +291,14 @@ def _nothing_said(text: str) -> list[str]:
     return [word for word in SAID if word in lowered]
 
 
+@dataclasses.dataclass
+class Signed:
+    """Who records something outside a request (``hotspots.audit.Actor``)."""
+
+    id: int
+    email: str
+
+
 @pytest.fixture
 def described_app(db_path, tmp_path):
     import browser_support as world
@@ -336,7 +344,7 @@ def test_no_other_page_an_email_a_log_line_or_an_api_answer_holds_them(
 
     import browser_support as world
 
-    from hotspots import partners, sending
+    from hotspots import partners, partnership, sending
 
     caplog.set_level(logging.DEBUG)
     app_settings = described_app.config["SETTINGS"]
@@ -358,8 +366,24 @@ def test_no_other_page_an_email_a_log_line_or_an_api_answer_holds_them(
         assert response.status_code in (200, 302, 404), path  # a search of one goes to its case
     admin = described_app.test_client()
     world.sign_in(admin, "ada")
-    for path in ("/admin/audit", "/admin/audit.csv", "/team", "/unmatched", "/partners"):
-        seen[f"admin {path}"] = admin.get(path).get_data(as_text=True)
+    # The partnership's pages and downloads, with an incident on the described child.
+    incident = partnership.record_incident(
+        db,
+        partnership.NewIncident("N-0001", date(2026, 2, 25), date(2026, 2, 26), "serious_harm",
+                                "known"),
+        actor=Signed(ids["staff"]["ada"], world.STAFF["ada"][0]), now=world.NOW,
+    )  # fmt: skip
+    partnership_paths = (
+        "/partnership", f"/partnership/incidents/{incident}",
+        f"/partnership/incidents/{incident}/look-back.csv", "/workforce", "/workforce.csv",
+        *(f"/partnership/{name}.csv" for name in partnership.TABLES),
+    )  # fmt: skip
+    for path in ("/admin/audit", "/admin/audit.csv", "/team", "/unmatched", "/admin/partners",
+                 *partnership_paths):  # fmt: skip
+        response = admin.get(path)
+        assert response.status_code == 200, path
+        seen[f"admin {path}"] = response.get_data(as_text=True)
+    assert "N-0001" in seen[f"admin /partnership/incidents/{incident}"]
     for manager in sending.managers(db):
         digest = sending.gather_digest(
             db, app_settings, manager, digest_date=world.TODAY, now=world.NOW
@@ -387,6 +411,12 @@ def test_no_other_page_an_email_a_log_line_or_an_api_answer_holds_them(
     seen["audit rows"] = " ".join(r[0] for r in db.execute("SELECT detail FROM audit_log"))
 
     found = {where: words for where, text in seen.items() if (words := _nothing_said(text))}
+    # The workforce's downloads have a column "disabled": whether the worker's account is.
+    # The child's other characteristics (WROM, indeterminate) are still looked for in them.
+    staff_columns = {"admin /workforce.csv", "admin /partnership/workforce-workers.csv"}
+    assert {where: found.pop(where) for where in staff_columns} == {
+        where: ["disabled"] for where in staff_columns
+    }
     assert found == {}
     assert _nothing_said(caplog.text) == []
     assert "N-0001" in seen["/team"]  # the pages do show the cases themselves

@@ -131,6 +131,10 @@ def test_the_smtp_password_comes_only_from_the_environment(tmp_path):
         ({"HOTSPOTS_DIGEST__SEND_HOUR": "24"}, r"\[digest\] send_hour must be 0 to 23"),
         ({"HOTSPOTS_SCORING__AMBER_THRESHOLD": "99"}, r"amber_threshold must not be above"),
         ({"HOTSPOTS_CONFIG": "/nonexistent/council.toml"}, r"council.toml does not exist"),
+        (
+            {"HOTSPOTS_PARTNERSHIP__LOOK_BACK_DAYS": "0"},
+            r"\[partnership\] look_back_days must be 1",
+        ),
     ],
 )
 def test_a_bad_value_gives_one_message_naming_the_key(environ, message):

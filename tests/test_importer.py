@@ -477,7 +477,7 @@ GOOD_CASE = "C9,GH,2026-01-01,Norwich North,worker@example.org,2026-02-01,14,202
         (
             "staff",
             "email,name,role,team\nboss@example.org,Bo Boss,boss,Broadland\n",
-            "row 2, column role: unknown role 'boss' (one of: worker, manager, admin)",
+            "row 2, column role: unknown role 'boss' (one of: worker, manager, admin, partnership)",
         ),
         (
             "staff",
@@ -1105,3 +1105,31 @@ def test_a_characteristic_the_service_cannot_read_is_an_error_that_never_repeats
     ]
     assert not any(value in e for e in problem.errors for value in ("Xq", "Zq", "Wq"))
     assert characteristics_of(loaded) == {}
+def test_a_member_of_the_partnership_is_imported_with_no_team_and_holds_no_case(
+    db, settings, tmp_path, loaded
+):
+    run(db, settings, tmp_path, "staff", STAFF + "lead@example.org,Lee Lead,partnership,\n")
+    assert db.execute(
+        "SELECT role, team_id FROM staff WHERE email = 'lead@example.org'"
+    ).fetchone() == (
+        "partnership",
+        None,
+    )
+    problem = rejected(
+        db,
+        settings,
+        tmp_path,
+        "staff",
+        "email,name,role,team\nlead@example.org,Lee,partnership,Broadland\n",
+    )
+    assert problem.errors == [
+        "row 2, column team: must be empty: the partnership belongs to no team"
+    ]
+    cases = CASES.replace(
+        "C2,CD,2025-01-15,Norwich North,,", "C2,CD,2025-01-15,Norwich North,lead@example.org,"
+    )
+    problem = rejected(db, settings, tmp_path, "cases", cases)
+    assert problem.errors == [
+        "row 3, column worker_email: lead@example.org is a member of the partnership and holds "
+        "no caseload"
+    ]

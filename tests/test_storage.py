@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from hotspots import rescoring, storage
+from hotspots.storage import schema
 from hotspots.storage import scores as scores_sql
 from hotspots.storage.schema import migrate, migrations, statements
 
@@ -271,3 +272,103 @@ def test_the_review_pattern_column_comes_to_existing_scores_as_no_match_until_re
     db.conn.commit()
     assert "m090_review_pattern" in migrate(db)
     assert db.execute("SELECT score, review_pattern FROM scores").fetchall() == [(30.0, 0)]
+
+
+def _before(path, migration):
+    db = storage.connect(path)
+    names = [m.name for m in migrations.pending(db)]
+    migrations.apply(db, stop_before=names[names.index(migration) :])
+    return db
+
+
+def test_the_partnership_role_keeps_every_staff_column_row_index_trigger_and_foreign_key(
+    tmp_path,
+):
+    """m120 rebuilds staff to let its role CHECK take 'partnership': whatever another migration
+    added to the table (a column, an index, a trigger) and every foreign key to it survive."""
+    db = _before(tmp_path / "staff.db", "m120_partnership_role")
+    db.execute("INSERT INTO teams (name) VALUES ('Broadland')")
+    db.execute(
+        "INSERT INTO staff (id, email, name, role, team_id, password_hash, disabled_at) "
+        "VALUES (7, 'Ann@x.org', 'Ann', 'worker', 1, 'hash', NULL), "
+        "(9, 'ada@x.org', 'Ada', 'admin', NULL, NULL, '2026-01-01T00:00:00+00:00')"
+    )
+    # What another branch might have added to staff meanwhile.
+    db.execute("ALTER TABLE staff ADD COLUMN phone TEXT NOT NULL DEFAULT ''")
+    db.execute("UPDATE staff SET phone = '0123' WHERE id = 7")
+    db.execute("CREATE INDEX staff_phone ON staff(phone)")
+    db.execute("CREATE TABLE staff_changes (staff_id INTEGER, name TEXT)")
+    db.execute(
+        "CREATE TRIGGER staff_renamed AFTER UPDATE OF name ON staff BEGIN "
+        "INSERT INTO staff_changes VALUES (NEW.id, NEW.name); END"
+    )
+    db.execute(
+        "INSERT INTO cases (case_ref, initials, date_of_birth, team_id, worker_id, opened_on, "
+        "visit_every_days, status) VALUES ('C1', 'AB', '2026-01-01', 1, 7, '2026-02-01', 14, "
+        "'open')"
+    )
+    assert "m120_partnership_role" in migrate(db)
+
+    assert db.execute(
+        "SELECT id, email, role, phone, disabled_at FROM staff ORDER BY id"
+    ).fetchall() == [
+        (7, "Ann@x.org", "worker", "0123", None),
+        (9, "ada@x.org", "admin", "", "2026-01-01T00:00:00+00:00"),
+    ]
+    db.execute("INSERT INTO staff (email, name, role) VALUES ('lead@x.org', 'Lee', 'partnership')")
+    with pytest.raises(sqlite3.IntegrityError, match="CHECK"):
+        db.execute("INSERT INTO staff (email, name, role) VALUES ('z@x.org', 'Z', 'boss')")
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+        db.execute("INSERT INTO staff (email, name, role) VALUES ('ANN@X.ORG', 'A', 'worker')")
+    db.execute("UPDATE staff SET name = 'Ann B' WHERE id = 7")
+    assert db.execute("SELECT * FROM staff_changes").fetchall() == [(7, "Ann B")]
+    assert "staff_phone" in {index.name for index in db["staff"].indexes}
+    assert db.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        db.execute("UPDATE cases SET worker_id = 999")
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        db.execute("UPDATE staff SET team_id = 999 WHERE id = 7")
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        db.execute("DELETE FROM staff WHERE id = 7")  # the case still names her
+    assert db.execute("PRAGMA foreign_key_check").fetchall() == []
+
+
+def test_rebuilding_a_table_twice_changes_nothing_and_never_runs_in_a_transaction(tmp_path):
+    db = storage.connect(tmp_path / "twice.db")
+    migrate(db)
+    before = db.execute("SELECT sql FROM sqlite_master WHERE name = 'staff'").fetchone()
+    schema.rebuild_table(
+        db, "staff", schema.STAFF_ROLE_CHECK, schema.STAFF_ROLE_CHECK_WITH_PARTNERSHIP
+    )
+    assert db.execute("SELECT sql FROM sqlite_master WHERE name = 'staff'").fetchone() == before
+    with storage.write_transaction(db), pytest.raises(RuntimeError, match="outside a transaction"):
+        schema.rebuild_table(db, "teams", "name TEXT", "name TEXT COLLATE NOCASE")
+
+
+def test_score_history_says_whose_caseload_each_red_day_was_in(tmp_path):
+    """m122: rows already kept take the case's worker now (the red ones, all the workforce
+    figures read); every rescore from then on writes the worker of the day."""
+    db = _before(tmp_path / "history.db", "m122_history_caseload")
+    db.execute("INSERT INTO teams (name) VALUES ('Broadland')")
+    db.execute(
+        "INSERT INTO staff (id, email, name, role, team_id) VALUES (3, 'a@x', 'A', 'worker', 1)"
+    )
+    db.execute(
+        "INSERT INTO cases (id, case_ref, initials, date_of_birth, team_id, worker_id, "
+        "opened_on, visit_every_days, status) "
+        "VALUES (1, 'C1', 'AB', '2025-01-01', 1, 3, '2026-02-01', 14, 'open')"
+    )
+    db.execute(
+        "INSERT INTO score_history (case_id, day, score, band, model_version) VALUES "
+        "(1, '2026-11-24', 30.0, 'red', 'v1'), (1, '2026-11-25', 10.0, 'green', 'v1')"
+    )
+    assert "m122_history_caseload" in migrate(db)
+    assert db.execute("SELECT day, worker_id FROM score_history ORDER BY day").fetchall() == [
+        ("2026-11-24", 3),
+        ("2026-11-25", None),
+    ]
+    plan = db.execute(
+        "EXPLAIN QUERY PLAN SELECT worker_id, count(*) FROM score_history "
+        "WHERE band = 'red' AND day >= '2026-11-01' GROUP BY worker_id"
+    ).fetchall()
+    assert "score_history_red" in str(plan)

@@ -59,6 +59,7 @@ def import_command(kind: str, file: Path, dry_run: bool) -> None:
         hotspots import staff staff.csv
         hotspots import annex-a "Annex A 2026.xlsx" --dry-run
         hotspots import cin-census cin-census-2026.xml
+        hotspots import incidents serious-incidents.csv
     """
     settings = current_app.config["SETTINGS"]
     now = local_now(settings["app"]["timezone"])
@@ -157,7 +158,7 @@ def demo_command(case_count: int, seed: int, as_of, if_empty: bool, history_days
         "Sign in with any of these (password for every demo user: " + demo_data.DEMO_PASSWORD + "):"
     )
     for role, email in summary.sign_in.items():
-        click.echo(f"  {role:<8} {email}")
+        click.echo(f"  {role:<11} {email}")
 
 
 commands = [import_command, demo_command]

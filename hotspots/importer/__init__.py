@@ -13,7 +13,15 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots.importer import annex_a, cases, cin_census, enquiries, observations, staff
+from hotspots.importer import (
+    annex_a,
+    cases,
+    cin_census,
+    enquiries,
+    incidents,
+    observations,
+    staff,
+)
 from hotspots.importer.base import (
     MAX_ERRORS_LISTED,
     ImportKind,
@@ -35,6 +43,7 @@ KIND_CLASSES: dict[str, type[ImportKind]] = {
         enquiries.Enquiries,
         annex_a.AnnexA,
         cin_census.CinCensus,
+        incidents.Incidents,
     )
 }
 KINDS = tuple(KIND_CLASSES)

@@ -46,6 +46,7 @@ from hotspots import characteristics
 from hotspots.config import header_key
 from hotspots.importer import lookalikes
 from hotspots.importer.base import ImportKind, changes, flush
+from hotspots.importer.staff import holds_no_caseload
 from hotspots.plausibility import (
     Implausible,
     read_at_least,
@@ -853,8 +854,8 @@ class _StaffNames:
             )
             return None
         person = found[0]
-        if person["role"] == "admin":
-            errors.at(where, f"{name!r} is an admin and holds no caseload")
+        if who := holds_no_caseload(person["role"]):
+            errors.at(where, f"{name!r} is {who} and holds no caseload")
             return None
         return person["id"], person["team_id"]
 

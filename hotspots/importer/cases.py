@@ -9,6 +9,7 @@ import sqlite_utils
 from hotspots import characteristics, nhs_number
 from hotspots.importer.base import changes
 from hotspots.importer.csvfile import Checker, CsvKind
+from hotspots.importer.staff import holds_no_caseload
 from hotspots.params import parse_id
 from hotspots.plausibility import Implausible
 from hotspots.storage import characteristics as kept
@@ -51,8 +52,8 @@ class CasesChecker(Checker):
             if found is None:
                 self.add(n, "worker_email", f"unknown worker {worker!r} (not in the staff list)")
                 ok = False
-            elif found[1] == "admin":
-                self.add(n, "worker_email", f"{worker} is an admin and holds no caseload")
+            elif who := holds_no_caseload(found[1]):
+                self.add(n, "worker_email", f"{worker} is {who} and holds no caseload")
                 ok = False
             elif team_id is not None and found[2] != team_id:
                 self.add(n, "worker_email", f"{worker} is not in team {team!r}")

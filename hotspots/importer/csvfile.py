@@ -55,12 +55,23 @@ class CsvKind(ImportKind):
         super().__init__(db, settings, **kwargs)
         self.row_checker = self.checker(db, settings, self.as_of, self.errors)
 
+    def staging_sql(self) -> tuple[str, str, str]:
+        """The kind's staging statements: drop, create, and insert one row. Those of the four
+        first CSV kinds are in storage.imports; a kind with a storage module of its own gives
+        its own."""
+        return (
+            sql.DROP_STAGING_SQL[self.name],
+            sql.CREATE_STAGING_SQL[self.name],
+            sql.INSERT_STAGING_SQL[self.name],
+        )
+
     def create_staging(self) -> None:
-        self.db.execute(sql.DROP_STAGING_SQL[self.name])
-        self.db.execute(sql.CREATE_STAGING_SQL[self.name])
+        drop, create, _insert = self.staging_sql()
+        self.db.execute(drop)
+        self.db.execute(create)
 
     def drop_staging(self) -> None:
-        self.db.execute(sql.DROP_STAGING_SQL[self.name])
+        self.db.execute(self.staging_sql()[0])
 
     def stage(self, path: Path) -> None:
         if path.stat().st_size and lookalikes.sniff(path) in ("zip", "ole"):
@@ -80,6 +91,7 @@ class CsvKind(ImportKind):
             self.row_checker,
             self.errors,
             self.optional_columns,
+            insert=self.staging_sql()[2],
         )
         self.report.read["rows"] = rows
 
@@ -219,10 +231,12 @@ def _stage(
     checker: Any,
     errors: Errors,
     optional: tuple[str, ...] = (),
+    *,
+    insert: str,
 ) -> int:
-    """Check every row, staging good ones while the file is still error-free; return the
-    number of data rows read. The checker gets ``columns`` then ``optional`` ("" for an
-    optional column the file leaves out)."""
+    """Check every row, staging good ones (with ``insert``) while the file is still
+    error-free; return the number of data rows read. The checker gets ``columns`` then
+    ``optional`` ("" for an optional column the file leaves out)."""
     records = _records(path, errors)
     header: list[str] | None = None
     for _, fields in records:
@@ -246,7 +260,6 @@ def _stage(
     width = len(header)
     order = [header.index(c) if c in header else width for c in named]
     padded = len(present) < len(optional)
-    insert = sql.INSERT_STAGING_SQL[kind]
     check = checker.check
     pick = operator.itemgetter(*order)
     strip = str.strip

@@ -12,7 +12,15 @@ from hotspots.importer.csvfile import Checker, CsvKind
 from hotspots.params import person_name_problem
 from hotspots.storage import imports as sql
 
-ROLES = ("worker", "manager", "admin")
+ROLES = ("worker", "manager", "admin", "partnership")
+# Roles that hold no caseload (the partnership sees no case at all), in words.
+NO_CASELOAD = {"admin": "an admin", "partnership": "a member of the partnership"}
+
+
+def holds_no_caseload(role: str) -> str | None:
+    """Who ``role`` is, in words, when it holds no caseload (``an admin``); else None."""
+    return NO_CASELOAD.get(role)
+
 
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Open cases named in an error about a staff change, before "and N more".
@@ -39,11 +47,11 @@ class StaffChecker(Checker):
         count = held["open_cases"]
         cases = f"{count} open case{'' if count == 1 else 's'}"
         named = held["named"] + (f" and {count - CASES_NAMED} more" if count > CASES_NAMED else "")
-        if role == "admin":
+        if who := holds_no_caseload(role):
             self.add(
                 n,
                 "role",
-                f"{email} holds {cases} ({named}) and an admin holds no caseload: "
+                f"{email} holds {cases} ({named}) and {who} holds no caseload: "
                 "reallocate them first (a cases import), then make the change",
             )
             return True
@@ -79,6 +87,9 @@ class StaffChecker(Checker):
             if role in ("worker", "manager"):
                 self.add(n, "team", f"is empty (every {role} belongs to a team)")
                 ok = False
+        elif role == "partnership":
+            self.add(n, "team", "must be empty: the partnership belongs to no team")
+            ok = False
         elif team_key not in self.teams:
             self.new_teams.setdefault(team_key, team)
         if ok and self.breaks_access(n, email, role, team_key):

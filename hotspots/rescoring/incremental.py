@@ -210,6 +210,7 @@ def _write_scores(
             "score": r["score"],
             "band": r["band"],
             "model_version": r["model_version"],
+            "worker_id": r["worker_id"],
         }
         for r in scores
     ]

@@ -1,11 +1,24 @@
 """SQL for retention: what is removed once its time is up (``hotspots.retention``)."""
 
 # The closed cases due for removal, gathered once so every statement below removes the
-# same set.
+# same set. A case a serious incident names is kept (CASES_KEPT_BY): the partnership's
+# look-back reads its records for as long as the incident is kept.
 CREATE_EXPIRED_CASES_SQL = """
 CREATE TEMP TABLE expired_cases AS
 SELECT id, case_ref, closed_on FROM cases
 WHERE status = 'closed' AND closed_on IS NOT NULL AND closed_on < :closed_before
+  AND id NOT IN (SELECT case_id FROM incident_children)
+"""
+
+# Tables that refer to cases and keep them: CREATE_EXPIRED_CASES_SQL leaves out every case
+# they name, so nothing under such a case is removed.
+CASES_KEPT_BY = ("incident_children",)
+
+# Closed cases past their time that a serious incident keeps (counted in the report).
+KEPT_FOR_INCIDENTS_SQL = """
+SELECT count(*) FROM cases
+WHERE status = 'closed' AND closed_on IS NOT NULL AND closed_on < :closed_before
+  AND id IN (SELECT case_id FROM incident_children)
 """
 
 DROP_EXPIRED_CASES_SQL = "DROP TABLE IF EXISTS temp.expired_cases"

@@ -6,6 +6,7 @@ whatever is pending and is safe to run again.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 
 from sqlite_utils import Database, Migrations
@@ -784,6 +785,161 @@ def m110_follow_through(db: Database) -> None:
         db.execute(statement)
 
 
+def rebuild_table(db: Database, table: str, old: str, new: str) -> None:
+    """Rebuild ``table`` with the text ``old`` in its CREATE TABLE statement replaced by
+    ``new``: for a constraint SQLite cannot alter in place (a CHECK). SQLite's own procedure
+    (https://sqlite.org/lang_altertable.html#otheralter): the table is made again from its
+    own stored statement, so it keeps every column it has now, whichever migration added it,
+    with its rows and ids; its indexes and triggers are made again from theirs; the foreign
+    keys other tables hold to it work again once it has its name back (checked before the
+    commit). Run outside any transaction, since foreign keys can be switched off only there;
+    safe to run again (a table already rebuilt is left alone)."""
+    if db.conn.in_transaction:
+        raise RuntimeError(f"rebuilding {table} must run outside a transaction")
+    create = db.execute(SELECT_TABLE_SQL, {"table": table}).fetchone()[0]
+    if new in create:
+        return
+    if create.count(old) != 1:
+        raise RuntimeError(f"the {table} table's statement does not hold {old!r} once: {create}")
+    rebuilt = f"{table}_rebuilt"
+    statement = re.sub(
+        r'^CREATE TABLE\s+(?:"[^"]+"|\[[^\]]+\]|`[^`]+`|\w+)',
+        f'CREATE TABLE "{rebuilt}"',
+        create.replace(old, new),
+        count=1,
+    )
+    others = [row[0] for row in db.execute(SELECT_TABLE_PARTS_SQL, {"table": table})]
+    # Generated columns are worked out again by the new table, never copied.
+    columns = ", ".join(
+        f'"{row[0]}"' for row in db.execute(SELECT_STORED_COLUMNS_SQL, {"table": table})
+    )
+    legacy = db.execute("PRAGMA legacy_alter_table").fetchone()[0]
+    db.execute("PRAGMA foreign_keys = OFF")
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            db.execute(statement)
+            # Names from the schema itself, no values.
+            copy = f'INSERT INTO "{rebuilt}" ({columns}) SELECT {columns} FROM "{table}"'  # noqa: S608
+            db.execute(copy)
+            db.execute(f'DROP TABLE "{table}"')
+            # Views and triggers elsewhere name the table, not the new one: leave them as they are.
+            db.execute("PRAGMA legacy_alter_table = ON")
+            db.execute(f'ALTER TABLE "{rebuilt}" RENAME TO "{table}"')
+            db.execute(f"PRAGMA legacy_alter_table = {int(legacy)}")
+            for part in others:
+                db.execute(part)
+            broken = db.execute("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise sqlite3.IntegrityError(f"rebuilding {table} broke foreign keys: {broken[:5]}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            db.execute(f"PRAGMA legacy_alter_table = {int(legacy)}")
+            raise
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
+
+
+SELECT_TABLE_SQL = "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :table"
+# A table's own indexes and triggers (those SQLite makes for a UNIQUE constraint have no SQL:
+# the table's statement makes them again).
+SELECT_TABLE_PARTS_SQL = """
+SELECT sql FROM sqlite_master
+WHERE tbl_name = :table AND type IN ('index', 'trigger') AND sql IS NOT NULL
+ORDER BY type, name
+"""
+SELECT_STORED_COLUMNS_SQL = "SELECT name FROM pragma_table_xinfo(:table) WHERE hidden = 0"
+
+STAFF_ROLE_CHECK = "CHECK (role IN ('worker', 'manager', 'admin'))"
+STAFF_ROLE_CHECK_WITH_PARTNERSHIP = "CHECK (role IN ('worker', 'manager', 'admin', 'partnership'))"
+
+
+@migrations(transactional=False)
+def m120_partnership_role(db: Database) -> None:
+    # The safeguarding partnership's business lead or task force member: sees the
+    # partnership's pages and the serious incidents, never a caseload or a case.
+    rebuild_table(db, "staff", STAFF_ROLE_CHECK, STAFF_ROLE_CHECK_WITH_PARTNERSHIP)
+
+
+SERIOUS_INCIDENTS_SQL = """
+-- A serious incident (Children Act 2004 s.16C; Working Together 2023): abuse or neglect known
+-- or suspected, and a child died or was seriously harmed. One notification to the Child
+-- Safeguarding Practice Review Panel per incident, so siblings harmed together are one
+-- incident with a row each in incident_children. The deadlines (notify the Panel within 5
+-- working days of becoming aware, the rapid review within 15 of the notification) are worked
+-- out when read (hotspots.incidents); the days they were done are recorded here.
+CREATE TABLE serious_incidents (
+    id INTEGER PRIMARY KEY,
+    -- the partnership's own reference for the incident, if it gives one
+    reference TEXT UNIQUE,
+    occurred_on TEXT NOT NULL,
+    known_on TEXT NOT NULL,
+    abuse_or_neglect TEXT NOT NULL CHECK (abuse_or_neglect IN ('known', 'suspected')),
+    summary TEXT NOT NULL DEFAULT '',
+    panel_notified_on TEXT,
+    rapid_review_on TEXT,
+    recorded_by_id INTEGER REFERENCES staff(id),
+    recorded_at TEXT NOT NULL,
+    CHECK (known_on >= occurred_on),
+    CHECK (panel_notified_on IS NULL OR panel_notified_on >= known_on),
+    CHECK (rapid_review_on IS NULL OR rapid_review_on >= known_on)
+);
+CREATE INDEX serious_incidents_occurred ON serious_incidents(occurred_on);
+-- Each child the incident harmed, on their case. A case named here is kept by retention
+-- (hotspots.storage.retention), so the look-back can always be read.
+CREATE TABLE incident_children (
+    id INTEGER PRIMARY KEY,
+    incident_id INTEGER NOT NULL REFERENCES serious_incidents(id),
+    case_id INTEGER NOT NULL REFERENCES cases(id),
+    harm TEXT NOT NULL CHECK (harm IN ('died', 'serious_harm')),
+    recorded_by_id INTEGER REFERENCES staff(id),
+    recorded_at TEXT NOT NULL,
+    UNIQUE (incident_id, case_id)
+);
+CREATE INDEX incident_children_case ON incident_children(case_id);
+-- What the service showed at the time: a copy of the case's stored score history up to the
+-- incident, taken when the child is recorded (later rows are never copied over it), so that
+-- neither [retention] score_history_days nor a later rescore of a past day changes it.
+CREATE TABLE incident_score_history (
+    child_id INTEGER NOT NULL REFERENCES incident_children(id),
+    day TEXT NOT NULL,
+    score REAL NOT NULL,
+    band TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    PRIMARY KEY (child_id, day)
+) WITHOUT ROWID;
+"""
+
+
+@migrations()
+def m121_serious_incidents(db: Database) -> None:
+    for statement in statements(SERIOUS_INCIDENTS_SQL):
+        db.execute(statement)
+
+
+HISTORY_CASELOAD_SQL = """
+-- Whose caseload each day's score was in (scores.worker_id on that day), so the load a worker
+-- carried stays theirs after the case moves on (the partnership's workforce figures). Rows
+-- written before this column existed take the case's worker now, for the red ones only (the
+-- only rows those figures read); the others stay NULL.
+ALTER TABLE score_history ADD COLUMN worker_id INTEGER REFERENCES staff(id);
+UPDATE score_history SET worker_id = (
+    SELECT c.worker_id FROM cases AS c WHERE c.id = score_history.case_id
+)
+WHERE band = 'red';
+-- The hotspots each worker held, day by day, read from this index alone (band among its
+-- columns, or SQLite reads every row to check it).
+CREATE INDEX score_history_red ON score_history(day, worker_id, band) WHERE band = 'red';
+"""
+
+
+@migrations()
+def m122_history_caseload(db: Database) -> None:
+    for statement in statements(HISTORY_CASELOAD_SQL):
+        db.execute(statement)
+
+
 CHILD_CHARACTERISTICS_SQL = """
 -- A child's sex, ethnicity and disability (hotspots.characteristics), kept apart from scoring:
 -- in a table of their own that no scoring statement reads, so the fairness report can ask
@@ -866,7 +1022,8 @@ CREATE INDEX disputes_partner_ref ON disputes(partner_id, partner_ref) WHERE par
 
 
 def widen_check(db: Database, table: str, before: str, after: str) -> None:
-    """Replace one CHECK constraint of ``table`` with a looser one, in place. SQLite's ALTER
+    """Replace one CHECK constraint of ``table`` with a looser one, in place (where
+    ``rebuild_table`` would copy the whole table, as it must for a tighter one). SQLite's ALTER
     TABLE cannot change a constraint; its documentation gives this procedure (edit the schema's
     text, raise the schema version) for changes that leave every stored row as it is, such as
     a CHECK that allows more values. Rebuilding the table instead would copy millions of

@@ -520,25 +520,29 @@ FROM temp.rescore_scores AS s
 ORDER BY s.case_id
 """
 
+# Every history row says whose caseload the case was in that day (m122).
 UPSERT_ALL_HISTORY_SQL = """
-INSERT INTO score_history (case_id, day, score, band, model_version)
-SELECT case_id, as_of, score, band, model_version FROM scores WHERE true
+INSERT INTO score_history (case_id, day, score, band, model_version, worker_id)
+SELECT case_id, as_of, score, band, model_version, worker_id FROM scores WHERE true
 ON CONFLICT (case_id, day) DO UPDATE SET
-    score = excluded.score, band = excluded.band, model_version = excluded.model_version
+    score = excluded.score, band = excluded.band, model_version = excluded.model_version,
+    worker_id = excluded.worker_id
 """
 
 # A past day's rescore writes only that day's history, straight from the scratch table:
-# today's ranking stays as it is.
+# today's ranking stays as it is. A day already held keeps whose caseload the case was in
+# then (the case may have moved since).
 UPSERT_HISTORY_FROM_RESCORE_SQL = """
-INSERT INTO score_history (case_id, day, score, band, model_version)
+INSERT INTO score_history (case_id, day, score, band, model_version, worker_id)
 SELECT
     case_id, :as_of, score,
     CASE WHEN score >= :red_threshold THEN 'red'
          WHEN score >= :amber_threshold THEN 'amber' ELSE 'green' END,
-    :model_version
+    :model_version, worker_id
 FROM temp.rescore_scores WHERE true
 ON CONFLICT (case_id, day) DO UPDATE SET
-    score = excluded.score, band = excluded.band, model_version = excluded.model_version
+    score = excluded.score, band = excluded.band, model_version = excluded.model_version,
+    worker_id = coalesce(score_history.worker_id, excluded.worker_id)
 """
 
 # Every open case's facts, in case order, for storing explanations after a full rescore.
@@ -633,10 +637,11 @@ ON CONFLICT (case_id) DO UPDATE SET
 DELETE_SCORE_SQL = "DELETE FROM scores WHERE case_id = :case_id"
 
 UPSERT_HISTORY_SQL = """
-INSERT INTO score_history (case_id, day, score, band, model_version)
-VALUES (:case_id, :day, :score, :band, :model_version)
+INSERT INTO score_history (case_id, day, score, band, model_version, worker_id)
+VALUES (:case_id, :day, :score, :band, :model_version, :worker_id)
 ON CONFLICT (case_id, day) DO UPDATE SET
-    score = excluded.score, band = excluded.band, model_version = excluded.model_version
+    score = excluded.score, band = excluded.band, model_version = excluded.model_version,
+    worker_id = excluded.worker_id
 """
 
 # --- the sweep ---------------------------------------------------------------------------

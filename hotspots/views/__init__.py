@@ -16,6 +16,7 @@ from typing import Any
 
 from flask import (
     Flask,
+    abort,
     current_app,
     flash,
     g,
@@ -34,7 +35,7 @@ from werkzeug.exceptions import InternalServerError
 from werkzeug.routing import IntegerConverter
 
 from hotspots import audit, drafts, faults, rescoring, sessions
-from hotspots.auth import load_user
+from hotspots.auth import load_user, may_open
 from hotspots.dates import service_now
 from hotspots.db import get_db
 from hotspots.params import MAX_ID
@@ -49,6 +50,8 @@ AREAS += ("partners", "unmatched")
 AREAS += ("help", "search", "people")
 # The evidence a council asks for before it switches scoring on (issue 21).
 AREAS += ("fairness",)
+# The safeguarding partnership: serious incidents, the look-back, the review's findings.
+AREAS += ("partnership",)
 
 # The largest request body accepted (a form post is a few kilobytes); larger answers 413.
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -141,6 +144,7 @@ def init_app(app: Flask) -> None:
 
     app.add_url_rule("/", "home", home)
     app.before_request(_check_session)
+    app.before_request(_check_role)
     app.after_request(_security_headers)
     app.context_processor(lambda: {"cspNonce": _csp_nonce()})
     app.register_error_handler(CSRFError, _csrf_error)
@@ -157,6 +161,8 @@ def home():
         return redirect(url_for("auth.login"))
     if current_user.role == "worker":
         return redirect(url_for("caseload.caseload"))
+    if current_user.role == "partnership":
+        return redirect(url_for("partnership.overview"))
     return redirect(url_for("team.team"))
 
 
@@ -228,6 +234,13 @@ def _check_session():
         _signed_out(SIGNED_OUT_IDLE)
         return redirect(request.full_path.rstrip("?"))  # its own ?next= stays
     return _signed_out(SIGNED_OUT_IDLE)
+
+
+def _check_role():
+    """Refuse (403, audited) a page the signed-in person's role may not open at all
+    (``hotspots.auth.may_open``: a partnership member opens no case, caseload or team page)."""
+    if current_user.is_authenticated and not may_open(current_user, request.endpoint):
+        abort(403)
 
 
 def _signed_out(message: str):
