@@ -75,4 +75,4 @@ lint:
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 clean:
-	rm -rf $(VENV) node_modules hotspots/static instance/hotspots.db*
+	rm -rf $(VENV) node_modules hotspots/static instance/hotspots.web.db*

@@ -28,8 +28,8 @@ from openpyxl import Workbook, load_workbook
 from python_calamine import CalamineWorkbook
 
 from hotspots import storage
-from hotspots.config import load_config
-from hotspots.importer import import_csv, import_file
+from hotspots.base.config import load_config
+from hotspots.services.importer import import_csv, import_file
 from hotspots.storage.schema import migrate
 
 AS_OF = date(2026, 11, 26)

@@ -26,8 +26,8 @@ from zoneinfo import ZoneInfo
 from bench_annex_a import timed  # the benchmarks' one timer (this script's folder is on the path)
 
 from hotspots import storage
-from hotspots.config import load_config
-from hotspots.importer import import_csv, import_file
+from hotspots.base.config import load_config
+from hotspots.services.importer import import_csv, import_file
 from hotspots.storage.schema import migrate
 
 AS_OF = date(2026, 11, 26)

@@ -24,8 +24,9 @@ sys.path.insert(0, str(ROOT))
 
 from bench_score import build  # noqa: E402 (the same demo database, built the same way)
 
-from hotspots import rescoring, storage  # noqa: E402
-from hotspots.config import load_config  # noqa: E402
+from hotspots import storage  # noqa: E402
+from hotspots.base.config import load_config  # noqa: E402
+from hotspots.services import rescoring  # noqa: E402
 from hotspots.storage.fairness import fairness_report  # noqa: E402
 
 COUNT_SQL = {

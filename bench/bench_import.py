@@ -21,8 +21,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from hotspots import storage
-from hotspots.config import load_config, recordable_indicators
-from hotspots.importer import import_csv
+from hotspots.base.config import load_config, recordable_indicators
+from hotspots.services.importer import import_csv
 from hotspots.storage.schema import migrate
 
 AS_OF = date(2026, 11, 26)

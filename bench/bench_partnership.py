@@ -40,8 +40,9 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hotspots import create_app, partnership, rescoring, storage  # noqa: E402
-from hotspots.config import load_config  # noqa: E402
+from hotspots import create_app, storage  # noqa: E402
+from hotspots.base.config import load_config  # noqa: E402
+from hotspots.services import partnership, rescoring  # noqa: E402
 from hotspots.storage.schema import HISTORY_CASELOAD_SQL, statements  # noqa: E402
 
 LONDON = ZoneInfo("Europe/London")

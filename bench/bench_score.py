@@ -38,8 +38,9 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from hotspots import rescoring, storage  # noqa: E402
-from hotspots.config import load_config  # noqa: E402
+from hotspots import storage  # noqa: E402
+from hotspots.base.config import load_config  # noqa: E402
+from hotspots.services import rescoring  # noqa: E402
 
 FLOOR_TABLES_SQL = """
 DROP TABLE IF EXISTS floor.catalogue;
@@ -202,7 +203,8 @@ def time_floor(db, path: Path, settings, as_of, repeat: int = 3) -> list[float]:
     covering index, then time the bare aggregate into a table."""
     scratch = path.with_name(path.name + ".floor.db")
     db.execute("ATTACH DATABASE ? AS floor", [str(scratch)])
-    # The same connection settings the rescore gets (hotspots.rescoring.bulk._bulk_connection).
+    # The same connection settings the rescore gets
+    # (hotspots.services.rescoring.bulk._bulk_connection).
     db.execute("PRAGMA cache_size = -262144")
     db.execute(f"PRAGMA mmap_size = {4 * 1024**3}")
     db.execute("PRAGMA temp_store = MEMORY")

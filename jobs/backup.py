@@ -1,5 +1,6 @@
 """The nightly backup job: when ``[backup] dir`` is set, a checked online backup into it at
-``[backup] hour:minute``, keeping the newest ``[backup] keep`` (see ``hotspots.backups``)."""
+``[backup] hour:minute``, keeping the newest ``[backup] keep`` (see
+``hotspots.services.backups``)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from hotspots import backups
-from hotspots.dates import local_now
+from hotspots.base.dates import local_now
+from hotspots.services import backups
 from jobs.scheduler import job_lock
 
 log = logging.getLogger(__name__)

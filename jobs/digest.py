@@ -10,7 +10,7 @@ A scheduler that starts after today's send time but within ``[digest]
 misfire_grace_seconds`` (a restart at 08:10) still sends this morning's digests: the job's
 first run time is set to today's missed one, which APScheduler runs at once because it is
 within the grace time. Sending twice is impossible either way: each digest is claimed
-before it is sent (see ``hotspots.sending``).
+before it is sent (see ``hotspots.services.sending``).
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from hotspots import storage
-from hotspots.dates import local_now
-from hotspots.sending import bank_holidays, send_due_digests, why_not_a_digest_day
+from hotspots.base.dates import local_now
+from hotspots.services.sending import bank_holidays, send_due_digests, why_not_a_digest_day
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,9 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from hotspots import rescoring, storage
-from hotspots.dates import local_now
+from hotspots import storage
+from hotspots.base.dates import local_now
+from hotspots.services import rescoring
 from jobs.scheduler import job_lock
 
 log = logging.getLogger(__name__)

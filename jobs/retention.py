@@ -1,5 +1,5 @@
 """The nightly retention job: removes what ``[retention]`` says is past its time (see
-``hotspots.retention``), at ``[retention] hour:minute`` in ``[app] timezone``."""
+``hotspots.services.retention``), at ``[retention] hour:minute`` in ``[app] timezone``."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from hotspots import retention, storage
-from hotspots.dates import local_now
+from hotspots import storage
+from hotspots.base.dates import local_now
+from hotspots.services import retention
 from jobs.scheduler import job_lock
 
 log = logging.getLogger(__name__)

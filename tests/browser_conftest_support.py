@@ -57,7 +57,7 @@ def live_server(tmp_path) -> Iterator[LiveServer]:
     """The app (CSRF on, clock fixed at browser_support.NOW) on a fresh database file."""
     if not (ROOT / "hotspots" / "static" / "hotspots.css").exists():
         pytest.fail("hotspots/static is not built: run `make assets` (npm ci + build-assets.sh)")
-    db_path = tmp_path / "hotspots.db"
+    db_path = tmp_path / "hotspots.web.db"
     app = world.make_app(db_path, tmp_path, csrf=True)
     db = storage.connect(db_path)
     ids = world.build_world(db, app.config["SETTINGS"])

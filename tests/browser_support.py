@@ -11,8 +11,9 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from hotspots import create_app, rescoring, storage
-from hotspots.passwords import hash_password
+from hotspots import create_app, storage
+from hotspots.services import rescoring
+from hotspots.services.passwords import hash_password
 from hotspots.storage import scores as scores_sql
 from hotspots.storage.schema import migrate
 

@@ -11,7 +11,7 @@ from hotspots.storage.schema import migrate
 
 @pytest.fixture
 def db_path(tmp_path):
-    return tmp_path / "hotspots.db"
+    return tmp_path / "hotspots.web.db"
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import browser_support as world
 import pytest
 from browser_support import NOW, audit_rows, count, score_row
 
-from hotspots import partners
+from hotspots.services import partners
 
 URL = "/api/v1/observations"
 NHS = "9434765919"  # valid check digit
@@ -603,8 +603,8 @@ def test_a_field_the_schema_does_not_have_is_refused_whatever_its_value(client, 
 
 
 def production_log(caplog) -> str:
-    """What the service's log handler (hotspots.logs.SafeFormatter) would have written."""
-    from hotspots.logs import SafeFormatter
+    """What the service's log handler (hotspots.base.logs.SafeFormatter) would have written."""
+    from hotspots.base.logs import SafeFormatter
 
     formatter = SafeFormatter("%(levelname)s %(name)s %(message)s")
     return "\n".join(formatter.format(record) for record in caplog.records)
@@ -613,7 +613,7 @@ def production_log(caplog) -> str:
 def test_no_value_from_a_request_reaches_a_log_line_even_when_the_service_fails(
     app, client, db, ids, token, caplog, monkeypatch
 ):
-    from hotspots.api import intake
+    from hotspots.web.api import intake
 
     def broken(db, partner, items, now):  # fails quoting what was sent, as validators do
         raise ValueError(f"input_value={items[0]['nhs_number']!r} note={items[0]['note']!r}")
@@ -682,9 +682,9 @@ def test_the_api_refuses_references_and_dates_the_importers_refuse(
 
 
 def test_the_api_and_the_importers_agree_on_every_case_reference_and_date(settings):
-    from hotspots import params
-    from hotspots.api import checks
-    from hotspots.importer.csvfile import Dates
+    from hotspots.base import params
+    from hotspots.services.importer.csvfile import Dates
+    from hotspots.web.api import checks
 
     today = NOW.date()
     for ref in ["N-0001", "n_1", "<b>aaa", "N/1", "a" * 32, "a" * 33, "-x", "", "N 1", "é1"]:

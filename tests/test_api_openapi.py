@@ -21,9 +21,9 @@ from hypothesis import strategies as st
 from openapi_spec_validator import validate
 from werkzeug.serving import make_server
 
-from hotspots import partners
-from hotspots.api.models import models_for
-from hotspots.config import recordable_indicators
+from hotspots.base.config import recordable_indicators
+from hotspots.services import partners
+from hotspots.web.api.models import models_for
 
 URL = "/api/v1/observations"
 
@@ -98,7 +98,7 @@ def test_the_document_states_every_rule_a_json_schema_can_and_the_rest_in_words(
 
 
 def test_the_documents_patterns_are_the_ones_the_api_checks_with():
-    from hotspots.api import checks
+    from hotspots.web.api import checks
 
     for pattern, good, bad in [
         (checks.CASE_REF_PATTERN, "N-0001", "N/0001"),
@@ -204,7 +204,7 @@ def good_item(**fields):
 def test_any_json_value_in_any_field_gets_a_422_naming_the_item_and_field_and_is_never_logged(
     client, token, caplog
 ):
-    from hotspots.logs import SafeFormatter
+    from hotspots.base.logs import SafeFormatter
 
     formatter = SafeFormatter("%(levelname)s %(name)s %(message)s")
     headers = {"Authorization": f"Bearer {token}"}

@@ -1,4 +1,4 @@
-"""Backups and restores (hotspots.backups, hotspots backup / restore, the nightly job)."""
+"""Backups and restores (hotspots.services.backups, hotspots backup / restore, the nightly job)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 import browser_support as world
 import pytest
 
-from hotspots import backups, storage
+from hotspots import storage
+from hotspots.services import backups
 from jobs import backup as backup_job
 from jobs.scheduler import scheduler_lock
 

@@ -317,7 +317,7 @@ def full_caseload(live_server):
 
     import browser_support as world
 
-    from hotspots import rescoring
+    from hotspots.services import rescoring
 
     db = live_server.db()
     ann = live_server.ids["staff"]["ann"]
@@ -538,7 +538,7 @@ def short_idle_server(tmp_path):
 
     from hotspots import storage
 
-    db_path = tmp_path / "hotspots.db"
+    db_path = tmp_path / "hotspots.web.db"
     app = world.make_app(
         db_path,
         tmp_path,
@@ -711,7 +711,7 @@ def queued(live_server):
 
     from browser_support import NOW
 
-    from hotspots import partners
+    from hotspots.services import partners
 
     db = live_server.db()
     token = partners.add(db, "police-ppn", "police", ["police"], now=NOW)
@@ -813,6 +813,8 @@ def test_a_family_disputes_a_record_an_admin_records_it_and_the_worker_decides(p
         page.click("button:has-text('Save the decision')")
     assert "The record stands" in page.content()
     assert score_on_case_page(page) == pytest.approx(before)
+
+
 # --- the safeguarding partnership: recording an incident, its look-back, what is refused ------
 
 LEAD = ("lee.lead@example.org", "Lee Lead", "partnership", None)

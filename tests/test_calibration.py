@@ -10,9 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from hotspots import calibration, evidence, rescoring, review_sampler, scoring, storage
-from hotspots.config import load_config
-from hotspots.demo import load_demo
+from hotspots import storage
+from hotspots.base.config import load_config
+from hotspots.documents import evidence
+from hotspots.model import calibration, review_sampler, scoring
+from hotspots.services import rescoring
+from hotspots.services.demo import load_demo
 from hotspots.storage.schema import migrate
 
 AS_OF = date(2026, 11, 26)
@@ -281,11 +284,14 @@ def test_calibrate_prints_the_sensitivity_table_and_warns_outside_its_bounds(db_
 
 
 def test_the_vignettes_and_the_pattern_sampler_live_apart_from_the_demo_generator():
-    from hotspots import demo, review_sampler
+    from hotspots.model import review_sampler
+    from hotspots.services import demo
 
     for module in (calibration, review_sampler):
         source = Path(module.__file__).read_text()
-        assert "import demo" not in source and "hotspots.demo" not in source, module.__name__
+        assert "import demo" not in source and "hotspots.services.demo" not in source, (
+            module.__name__
+        )
     assert "review_sampler" not in Path(demo.__file__).read_text()
     assert calibration.VIGNETTES_PATH.exists()
 

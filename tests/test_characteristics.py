@@ -13,8 +13,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotspots import characteristics, rescoring, scoring
-from hotspots.plausibility import Implausible
+from hotspots.model import characteristics, scoring
+from hotspots.model.plausibility import Implausible
+from hotspots.services import rescoring
 from hotspots.storage import characteristics as kept
 from hotspots.storage import schema
 
@@ -293,7 +294,7 @@ def _nothing_said(text: str) -> list[str]:
 
 @dataclasses.dataclass
 class Signed:
-    """Who records something outside a request (``hotspots.audit.Actor``)."""
+    """Who records something outside a request (``hotspots.services.audit.Actor``)."""
 
     id: int
     email: str
@@ -344,7 +345,7 @@ def test_no_other_page_an_email_a_log_line_or_an_api_answer_holds_them(
 
     import browser_support as world
 
-    from hotspots import partners, partnership, sending
+    from hotspots.services import partners, partnership, sending
 
     caplog.set_level(logging.DEBUG)
     app_settings = described_app.config["SETTINGS"]
@@ -425,7 +426,7 @@ def test_no_other_page_an_email_a_log_line_or_an_api_answer_holds_them(
 def test_an_import_that_reads_them_logs_and_audits_none_of_them(db, settings, tmp_path, caplog):
     import logging
 
-    from hotspots.importer import ImportRejected, import_csv
+    from hotspots.services.importer import ImportRejected, import_csv
 
     caplog.set_level(logging.DEBUG)
     for kind, text in (

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotspots import partnership
-from hotspots.partnership import NewIncident
+from hotspots.services import partnership
+from hotspots.services.partnership import NewIncident
 
 
 class Lead:

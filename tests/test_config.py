@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 from hotspots import create_app
-from hotspots.config import ConfigError, load_config, recordable_indicators, setting_names
+from hotspots.base.config import ConfigError, load_config, recordable_indicators, setting_names
 
 
 def test_defaults_come_from_config_toml():
     settings = load_config(environ={})
-    assert settings["database"]["path"] == "instance/hotspots.db"
+    assert settings["database"]["path"] == "instance/hotspots.web.db"
     assert settings["scoring"]["indicators"]["previous_injury"]["weight"] == 8.0
     assert settings["scoring"]["indicators"]["parental_ace"]["half_life_days"] == 0
     assert settings["mail"]["transport"] == "outbox"
@@ -274,7 +274,7 @@ def test_create_app_applies_test_config_over_everything(tmp_path):
 
 
 def test_every_setting_has_a_comment_in_config_toml():
-    from hotspots.config import DEFAULT_CONFIG_PATH
+    from hotspots.base.config import DEFAULT_CONFIG_PATH
 
     lines = DEFAULT_CONFIG_PATH.read_text().splitlines()
     uncommented = []

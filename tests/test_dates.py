@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from hotspots.dates import age_in_years, local_now, parse_date
+from hotspots.base.dates import age_in_years, local_now, parse_date
 
 
 def test_an_iso_date_parses():
@@ -42,7 +42,7 @@ def test_every_stored_instant_is_utc_to_the_microsecond():
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from hotspots.dates import stamp
+    from hotspots.base.dates import stamp
 
     summer = datetime(2026, 7, 1, 9, 0, 0, 250_000, tzinfo=ZoneInfo("Europe/London"))
     assert stamp(summer) == "2026-07-01T08:00:00.250000+00:00"
@@ -57,7 +57,7 @@ def test_a_naive_instant_is_refused():
 
     import pytest
 
-    from hotspots.dates import stamp
+    from hotspots.base.dates import stamp
 
     with pytest.raises(ValueError, match="has no time zone"):
         stamp(datetime(2026, 12, 1, 9, 0))

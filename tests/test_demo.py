@@ -10,9 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotspots import storage
-from hotspots.dates import age_in_years
-from hotspots.demo import DEMO_PASSWORD, PATTERN_INDICATORS, SIGN_IN, DemoRefused, load_demo
-from hotspots.passwords import verify_password
+from hotspots.base.dates import age_in_years
+from hotspots.services.demo import (
+    DEMO_PASSWORD,
+    PATTERN_INDICATORS,
+    SIGN_IN,
+    DemoRefused,
+    load_demo,
+)
+from hotspots.services.passwords import verify_password
 from hotspots.storage.schema import migrate
 
 AS_OF = date(2026, 11, 26)
@@ -54,7 +60,7 @@ def small(db, settings):
 @pytest.fixture(scope="module")
 def large(tmp_path_factory):
     """A 4,000-case authority, for the shares the DfE publishes."""
-    from hotspots.config import load_config
+    from hotspots.base.config import load_config
 
     db = fresh_db(tmp_path_factory.mktemp("demo") / "large.db")
     summary = demo(db, load_config(environ={}), cases=4000, seed=2020)
@@ -372,7 +378,7 @@ def test_children_carry_the_dfes_shares_of_sex_ethnicity_and_disability(large):
     """Characteristics of children in need, 2020 (tables A4 and B2): 53.8% male, 44.2% female;
     White 68.9%, Mixed 8.5%, Asian 7.1%, Black 8.3%, other 3.3%, refused or not yet obtained
     4.0%; 12.6% with a disability recorded."""
-    from hotspots import characteristics
+    from hotspots.model import characteristics
 
     db, _ = large
     rows = db.execute("SELECT sex, ethnicity, disability FROM child_characteristics").fetchall()
@@ -403,7 +409,7 @@ def test_the_characteristics_are_drawn_apart_so_the_rest_of_the_demo_is_unchange
 ):
     """Whatever the characteristics' own generator draws, every other table is the same: the
     calibration's population and the figures in docs/scoring.md do not depend on them."""
-    from hotspots import demo as demo_module
+    from hotspots.services import demo as demo_module
 
     first = fresh_db(tmp_path / "a.db")
     demo(first, settings, seed=11)

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotspots import storage
-from hotspots.demo import SIGN_IN, load_demo
-from hotspots.demo_followup import add_follow_through
-from hotspots.sending import gather_digest, managers
+from hotspots.services.demo import SIGN_IN, load_demo
+from hotspots.services.demo_followup import add_follow_through
+from hotspots.services.sending import gather_digest, managers
 from hotspots.storage.schema import migrate
 
 AS_OF = date(2026, 11, 26)

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotspots import rules
-from hotspots.config import load_config
-from hotspots.digest import build_digest, is_digest_day, top_reasons, weekdays
+from hotspots.base.config import load_config
+from hotspots.model import rules
+from hotspots.model.digest import build_digest, is_digest_day, top_reasons, weekdays
 
 DAY = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 7, 30, tzinfo=ZoneInfo("Europe/London"))
@@ -402,7 +402,7 @@ def test_the_digest_carries_initials_not_dates_of_birth(settings):
 
 
 def render_text(digest):
-    from hotspots.sending import render_digest
+    from hotspots.services.sending import render_digest
 
     subject, text, html = render_digest(digest)
     return subject, text, html

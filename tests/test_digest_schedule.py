@@ -10,7 +10,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from test_sending import two_teams
 
-from hotspots.sending import bank_holidays
+from hotspots.services.sending import bank_holidays
 from jobs.digest import (
     JOB_ID,
     RETRY_JOB_ID,

@@ -10,8 +10,8 @@ import browser_support as world
 import pytest
 from browser_support import NOW, audit_rows, score_row, sign_in
 
-from hotspots import partners
-from hotspots.importer import import_csv
+from hotspots.services import partners
+from hotspots.services.importer import import_csv
 
 DISPUTE = {
     "dispute-kind": "record",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from cogapp import Cog
 
-from hotspots.docs import FLASK_COMMANDS, _commands
+from hotspots.documents.reference import FLASK_COMMANDS, _commands
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

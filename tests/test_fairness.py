@@ -12,10 +12,12 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from hotspots import characteristics, fairness, rescoring, rules, storage
-from hotspots.config import load_config
-from hotspots.dates import parse_date
-from hotspots.demo import load_demo
+from hotspots import storage
+from hotspots.base.config import load_config
+from hotspots.base.dates import parse_date
+from hotspots.model import characteristics, fairness, rules
+from hotspots.services import rescoring
+from hotspots.services.demo import load_demo
 from hotspots.storage.fairness import NoFigures, fairness_report
 from hotspots.storage.schema import migrate
 
@@ -130,7 +132,7 @@ def test_a_group_of_fewer_than_ten_shows_fewer_than_ten_and_nothing_more(authori
 
 def test_the_set_based_counts_are_the_counts_made_case_by_case(authority, defaults):
     """Every group's open cases, hotspots and score sum, and every driver's count, worked out
-    again in Python from the rows (the age band by hotspots.characteristics.age_band)."""
+    again in Python from the rows (the age band by hotspots.model.characteristics.age_band)."""
     db, _ = authority
     report = fairness_report(db, defaults)
     rows = db.query(
@@ -328,7 +330,7 @@ def test_the_share_of_hotspot_reviews_that_disagreed_is_counted_by_part_of_the_s
     """Hotspot reviews in the year to the day count; a part of the score in fewer than 10 of
     them is suppressed; reviews of cases that were not hotspots, and reviews after the day,
     do not count."""
-    from hotspots.dates import stamp
+    from hotspots.base.dates import stamp
 
     db = storage.connect(tmp_path / "reviews.db")
     migrate(db)

@@ -1,4 +1,4 @@
-"""Faults of the machine in words (hotspots.faults): a full disk, a read-only database and a
+"""Faults of the machine in words (hotspots.base.faults): a full disk, a read-only database and a
 locked one give one line that says what happened and what to do on the command line, a
 GOV.UK error page on the web and a 503 problem from the API, never a traceback; a refused
 import is still audited; a failed backup leaves nothing behind.
@@ -25,7 +25,8 @@ import browser_support as world
 import pytest
 from browser_support import NOW, audit_rows, count, email, sign_in
 
-from hotspots import backups, partners, storage
+from hotspots import storage
+from hotspots.services import backups, partners
 
 HOTSPOTS = str(Path(sys.executable).with_name("hotspots"))
 
@@ -107,7 +108,7 @@ def locked(db_path):
 
 
 def test_each_fault_is_recognised_from_the_error_sqlite_or_the_system_raises(db_path, tmp_path):
-    from hotspots import faults
+    from hotspots.base import faults
 
     storage.connect(db_path).close()
     reader = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
@@ -128,7 +129,7 @@ def test_each_fault_is_recognised_from_the_error_sqlite_or_the_system_raises(db_
 
 
 def test_a_faults_words_say_what_happened_and_what_to_do_on_one_line():
-    from hotspots import faults
+    from hotspots.base import faults
 
     for fault in (faults.FULL, faults.UNWRITABLE, faults.READ_ONLY, faults.LOCKED):
         words = fault.words()

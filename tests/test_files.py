@@ -1,4 +1,4 @@
-"""Files holding case data are readable by the service's user only (hotspots.files): the
+"""Files holding case data are readable by the service's user only (hotspots.base.files): the
 database and its -wal, the outbox, backups, the secret key."""
 
 from __future__ import annotations
@@ -8,7 +8,9 @@ import stat
 
 import pytest
 
-from hotspots import create_app, ensure_secret_key, files, mail, storage
+from hotspots import create_app, ensure_secret_key, storage
+from hotspots.base import files
+from hotspots.services import mail
 
 
 def mode(path) -> int:
@@ -24,7 +26,7 @@ def _open_umask():
 
 
 def test_a_new_database_and_its_wal_are_readable_by_the_service_user_only(tmp_path):
-    path = tmp_path / "new" / "hotspots.db"
+    path = tmp_path / "new" / "hotspots.web.db"
     db = storage.connect(path)
     db.execute("CREATE TABLE t (x)")
     db.execute("INSERT INTO t VALUES (1)")

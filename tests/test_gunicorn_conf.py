@@ -1,4 +1,4 @@
-"""The service under real gunicorn on loopback with its settings (hotspots.gunicorn_conf): no
+"""The service under real gunicorn on loopback with its settings (hotspots.web.gunicorn_conf): no
 Server banner, no case references in the access log, and no start without a secret key."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ def free_port() -> int:
 def start(tmp_path, env):
     port = free_port()
     process = subprocess.Popen(
-        [GUNICORN, "-c", "python:hotspots.gunicorn_conf", "-w", "1", "-b", f"127.0.0.1:{port}",
+        [GUNICORN, "-c", "python:hotspots.web.gunicorn_conf", "-w", "1", "-b", f"127.0.0.1:{port}",
          "hotspots:create_app()"],
         cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -42,12 +42,12 @@ def start(tmp_path, env):
 
 @pytest.fixture
 def env(tmp_path):
-    db = storage.connect(tmp_path / "hotspots.db")
+    db = storage.connect(tmp_path / "hotspots.web.db")
     migrate(db)
     db.close()
     return {
         **os.environ,
-        "HOTSPOTS_DATABASE__PATH": str(tmp_path / "hotspots.db"),
+        "HOTSPOTS_DATABASE__PATH": str(tmp_path / "hotspots.web.db"),
         "HOTSPOTS_SECRET_KEY": "a-test-secret-key",
     }
 
@@ -110,7 +110,7 @@ def test_gunicorn_will_not_start_without_a_secret_key(tmp_path, env):
 def production_command() -> list[str]:
     """The gunicorn command docs/operations.md gives for running the service."""
     text = (Path(__file__).parent.parent / "docs" / "operations.md").read_text()
-    [command] = re.findall(r"`(gunicorn -c python:hotspots\.gunicorn_conf [^`]+)`", text)
+    [command] = re.findall(r"`(gunicorn -c python:hotspots\.web\.gunicorn_conf [^`]+)`", text)
     return shlex.split(command)
 
 
@@ -129,7 +129,7 @@ def test_the_production_server_is_installed_with_the_package_not_only_for_develo
 
 def test_the_documented_production_command_serves_the_service(tmp_path, env):
     command = production_command()
-    assert command[:3] == ["gunicorn", "-c", "python:hotspots.gunicorn_conf"]
+    assert command[:3] == ["gunicorn", "-c", "python:hotspots.web.gunicorn_conf"]
     port = free_port()
     # As documented, but with one worker on a free port of the loopback.
     args = command[1:]

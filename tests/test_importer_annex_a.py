@@ -17,7 +17,7 @@ import xlwt
 from msoffcrypto.format.ooxml import OOXMLFile
 from openpyxl import Workbook
 
-from hotspots.importer import ImportRejected, import_csv, import_file
+from hotspots.services.importer import ImportRejected, import_csv, import_file
 
 AS_OF = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=ZoneInfo("Europe/London"))

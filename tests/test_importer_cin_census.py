@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotspots.importer import ImportRejected, import_csv, import_file
+from hotspots.services.importer import ImportRejected, import_csv, import_file
 
 AS_OF = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=ZoneInfo("Europe/London"))

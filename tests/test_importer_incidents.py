@@ -1,4 +1,5 @@
-"""The serious incidents CSV (hotspots.importer.incidents): all or nothing, every error naming
+"""The serious incidents CSV (hotspots.services.importer.incidents): all or nothing, every error
+naming
 its row, column and value, the same plausibility as every import, siblings by reference, a
 second import changing nothing, each child's history kept, and ``hotspots import incidents``."""
 
@@ -10,8 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotspots import partnership
-from hotspots.importer import ImportRejected, import_file
+from hotspots.services import partnership
+from hotspots.services.importer import ImportRejected, import_file
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=ZoneInfo("Europe/London"))
 HEADER = "case_ref,occurred_on,known_on,harm,abuse_or_neglect"

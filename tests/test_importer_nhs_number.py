@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotspots.importer import ImportRejected, import_csv
+from hotspots.services.importer import ImportRejected, import_csv
 
 NOW = datetime(2026, 11, 26, 9, 0, tzinfo=ZoneInfo("Europe/London"))
 STAFF = """email,name,role,team

@@ -1,4 +1,4 @@
-"""Serious incidents' rules (hotspots.incidents): the deadlines in working days, their states,
+"""Serious incidents' rules (hotspots.model.incidents): the deadlines in working days, their states,
 the checks on an incident's days, and the look-back and recall over plain data."""
 
 from __future__ import annotations
@@ -7,10 +7,10 @@ from datetime import date, timedelta
 
 import pytest
 
-from hotspots import incidents, scoring
-from hotspots.config import load_config
-from hotspots.incidents import Action, Question, Record
-from hotspots.working_days import bank_holidays
+from hotspots.base.config import load_config
+from hotspots.model import incidents, scoring
+from hotspots.model.incidents import Action, Question, Record
+from hotspots.model.working_days import bank_holidays
 
 HOLIDAYS = frozenset(bank_holidays())
 SCORING = load_config()["scoring"]

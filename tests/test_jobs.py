@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotspots.dates import stamp
+from hotspots.base.dates import stamp
 from jobs import rescore
 from jobs.scheduler import (
     JOB_MODULES,

@@ -1,4 +1,4 @@
-"""Log lines are safe (hotspots.logs) and ``hotspots run`` serves without a Server banner,
+"""Log lines are safe (hotspots.base.logs) and ``hotspots run`` serves without a Server banner,
 logging no case references (hotspots.cli.serve)."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from hotspots import logs
+from hotspots.base import logs
 from hotspots.cli.serve import handler_for
 
 

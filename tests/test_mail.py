@@ -14,9 +14,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 from test_sending import Collector, Rejects, free_port, smtp_server
 
-from hotspots.config import load_config
-from hotspots.digest import build_digest
-from hotspots.mail import (
+from hotspots.base.config import load_config
+from hotspots.model.digest import build_digest
+from hotspots.services.mail import (
     OutboxTransport,
     PermanentMailError,
     SmtpTransport,

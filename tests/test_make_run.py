@@ -37,7 +37,7 @@ def test_ctrl_c_stops_make_run_cleanly_and_a_fresh_demo_sends_no_digests(tmp_pat
     port = free_port()
     env = {
         **os.environ,
-        "HOTSPOTS_DATABASE__PATH": str(tmp_path / "hotspots.db"),
+        "HOTSPOTS_DATABASE__PATH": str(tmp_path / "hotspots.web.db"),
         "HOTSPOTS_MAIL__OUTBOX_DIR": str(tmp_path / "outbox"),
         # Any time of day: a send time just passed would be caught up without the fix.
         "HOTSPOTS_DIGEST__SEND_HOUR": str(time.localtime().tm_hour),
@@ -103,7 +103,7 @@ def test_sigterm_to_make_run_stops_the_web_app_and_the_scheduler(tmp_path):
     port = free_port()
     env = {
         **os.environ,
-        "HOTSPOTS_DATABASE__PATH": str(tmp_path / "hotspots.db"),
+        "HOTSPOTS_DATABASE__PATH": str(tmp_path / "hotspots.web.db"),
         "HOTSPOTS_MAIL__OUTBOX_DIR": str(tmp_path / "outbox"),
     }
     log = open(tmp_path / "make-run.log", "wb")  # noqa: SIM115 (closed below)

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hotspots import nhs_number
+from hotspots.model import nhs_number
 
 
 @pytest.mark.parametrize("text", ["9434765919", "943 476 5919", "943-476-5919", " 4010232137 "])

@@ -1,4 +1,4 @@
-"""Input that never gives a 500: the parsing helpers (hotspots.params), and every route of
+"""Input that never gives a 500: the parsing helpers (hotspots.base.params), and every route of
 the app driven with hostile values in its path, its query string and its form, as each role."""
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import pytest
 from browser_support import audit_rows, count, sign_in
 from flask_wtf import FlaskForm
 
-from hotspots import forms, params
+from hotspots.base import params
+from hotspots.web import forms
 
 VIEWS = Path(__file__).resolve().parent.parent / "hotspots" / "views"
 
@@ -68,7 +69,7 @@ PREFIXES = ("", "observation-", "enquiry-", "adjustment-", "review-", "dispute-"
 
 
 def _form_field_names() -> list[tuple[str, bool]]:
-    """(name, is a date) of every field of every form in hotspots.forms, under every prefix
+    """(name, is a date) of every field of every form in hotspots.web.forms, under every prefix
     the case page uses."""
     names = set()
     for _, cls in inspect.getmembers(forms, inspect.isclass):
@@ -212,7 +213,7 @@ def test_hostile_values_in_the_sign_in_form_never_give_a_server_error(client, id
 
 
 def _stale_reads(monkeypatch, replacement):
-    from hotspots.views import cases
+    from hotspots.web.pages import cases
 
     real = cases.fetch_one
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from hotspots import partners
+from hotspots.services import partners
 
 
 def token_of(result) -> str:
@@ -91,8 +91,8 @@ def test_rotate_with_no_overlap_stops_the_old_token_at_once(runner, db, app):
     result = runner.invoke(args=["partners", "rotate", "police-ppn", "--overlap-hours", "0"])
     assert "the old one no longer works" in result.output
     with app.app_context():
-        from hotspots.db import get_db
-        from hotspots.views import clock
+        from hotspots.web.context import clock
+        from hotspots.web.db import get_db
 
         assert partners.authenticate(get_db(), old, now=clock()) is None
         assert partners.authenticate(get_db(), token_of(result), now=clock()) is not None

@@ -1,4 +1,5 @@
-"""The partnership's service (hotspots.partnership): recording serious incidents, the look-back
+"""The partnership's service (hotspots.services.partnership): recording serious incidents, the
+look-back
 on a generated authority with planted incidents, the review's table, the practice and the
 workforce figures from live data, and what retention and later rescores leave alone."""
 
@@ -11,11 +12,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotspots import demo, partnership, rescoring, retention, rules, scoring
-from hotspots.dates import age_in_years, parse_date, stamp
-from hotspots.partnership import NewIncident
-from hotspots.partnership.report import month_ends
-from hotspots.rescoring.facts import open_case_facts
+from hotspots.base.dates import age_in_years, parse_date, stamp
+from hotspots.model import rules, scoring
+from hotspots.services import demo, partnership, rescoring, retention
+from hotspots.services.partnership import NewIncident
+from hotspots.services.partnership.report import month_ends
+from hotspots.services.rescoring.facts import open_case_facts
 from hotspots.storage import partnership as store
 
 LONDON = ZoneInfo("Europe/London")

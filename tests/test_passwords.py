@@ -7,9 +7,9 @@ import browser_support as world
 import pytest
 from browser_support import email, sign_in
 
-from hotspots import passwords
-from hotspots.config import load_config
-from hotspots.passwords import hash_password, password_problem, verify_password
+from hotspots.base.config import load_config
+from hotspots.services import passwords
+from hotspots.services.passwords import hash_password, password_problem, verify_password
 
 EMAIL = "bob.worker@example.org"
 

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from hotspots import plausibility
-from hotspots.plausibility import (
+from hotspots.model import plausibility
+from hotspots.model.plausibility import (
     Implausible,
     birth_date_problem,
     event_date_problem,

@@ -3,7 +3,8 @@ of the schema."""
 
 from __future__ import annotations
 
-from hotspots import privacy, storage
+from hotspots import storage
+from hotspots.model import privacy
 from hotspots.storage.schema import migrate
 
 
@@ -21,7 +22,7 @@ def schema_columns(path) -> list[str]:
 def test_every_column_is_in_the_register_or_known_to_hold_nothing_personal(tmp_path):
     columns = schema_columns(tmp_path / "schema.db")
     assert privacy.unaccounted(columns) == [], (
-        "say in hotspots/privacy.py what these hold (the privacy notice is written from it)"
+        "say in hotspots/model/privacy.py what these hold (the privacy notice is written from it)"
     )
 
 

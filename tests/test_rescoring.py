@@ -12,9 +12,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from hotspots import audit, rescoring, rules, scoring, storage
-from hotspots.dates import stamp
-from hotspots.demo import load_demo
+from hotspots import storage
+from hotspots.base.dates import stamp
+from hotspots.model import rules, scoring
+from hotspots.services import audit, rescoring
+from hotspots.services.demo import load_demo
 from hotspots.storage import rules as rule_sql
 from hotspots.storage import scores as scores_sql
 

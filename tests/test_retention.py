@@ -1,4 +1,4 @@
-"""Retention (hotspots.retention, hotspots retention, the nightly job)."""
+"""Retention (hotspots.services.retention, hotspots retention, the nightly job)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import browser_support as world
 import pytest
 from browser_support import NOW, TODAY, audit_rows, count
 
-from hotspots import retention
-from hotspots.dates import stamp
-from hotspots.files import upload_folder
+from hotspots.base.dates import stamp
+from hotspots.base.files import upload_folder
+from hotspots.services import retention
 from jobs import retention as retention_job
 
 

@@ -9,8 +9,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from hotspots import review_sampler
-from hotspots.dates import age_in_years
+from hotspots.base.dates import age_in_years
+from hotspots.model import review_sampler
 
 AS_OF = date(2026, 11, 26)
 

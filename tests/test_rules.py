@@ -9,10 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from hotspots import rescoring, rules, scoring
-from hotspots.demo import load_demo
-from hotspots.rescoring import facts
-from hotspots.sending import gather_digest, managers
+from hotspots.model import rules, scoring
+from hotspots.services import rescoring
+from hotspots.services.demo import load_demo
+from hotspots.services.rescoring import facts
+from hotspots.services.sending import gather_digest, managers
 from hotspots.storage import fetch_all
 from hotspots.storage import rules as rule_sql
 from hotspots.storage.web import (
@@ -21,7 +22,7 @@ from hotspots.storage.web import (
     TEAM_AWAITING_REVIEW_SQL,
     TEAM_PRACTICE_GAPS_SQL,
 )
-from hotspots.views import present
+from hotspots.web import present
 
 AS_OF = date(2026, 11, 26)
 NOW = datetime(2026, 11, 26, 2, 0, tzinfo=UTC)
@@ -224,7 +225,7 @@ def authority(tmp_path_factory):
     """A demo authority scored today and ten days ago, with reviews of every age, so there are
     hotspots new, old, reviewed and unreviewed."""
     from hotspots import storage
-    from hotspots.config import load_config
+    from hotspots.base.config import load_config
     from hotspots.storage.schema import migrate
 
     settings = load_config(environ={})

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hotspots.config import load_config
-from hotspots.scoring import (
+from hotspots.base.config import load_config
+from hotspots.model.scoring import (
     Adjustment,
     CaseFacts,
     Enquiry,
@@ -471,7 +471,7 @@ def test_a_concern_older_than_its_half_life_is_not_current_and_does_not_count():
 
 
 def test_the_model_version_changes_with_the_formula_as_well_as_the_settings(monkeypatch):
-    from hotspots import scoring
+    from hotspots.model import scoring
 
     before = scoring.model_version(MODEL)
     monkeypatch.setattr(scoring, "FORMULA_VERSION", scoring.FORMULA_VERSION + 1)

@@ -24,8 +24,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from aiosmtpd.controller import Controller
 
-from hotspots import rescoring, storage
-from hotspots.sending import (
+from hotspots import storage
+from hotspots.services import rescoring
+from hotspots.services.sending import (
     claim_digest,
     digest_message_id,
     gather_digest,
@@ -515,7 +516,7 @@ def sender_process(db_path, manager_id, *, at):
         import time
         from datetime import date, datetime, timedelta
         from hotspots import storage
-        from hotspots.sending import claim_digest, sender_identity
+        from hotspots.services.sending import claim_digest, sender_identity
         db = storage.connect({str(db_path)!r})
         claim = claim_digest(
             db, manager_id={manager_id}, digest_date=date.fromisoformat({DIGEST_DAY.isoformat()!r}),
@@ -602,7 +603,7 @@ def test_the_scheduler_logs_a_stuck_digest_as_an_error_with_what_to_do(app, db, 
 def test_a_sender_is_known_running_or_stopped_only_on_its_own_machine():
     import os
 
-    from hotspots.sending import sender_identity, sender_state
+    from hotspots.services.sending import sender_identity, sender_state
 
     assert sender_state(sender_identity()) == "running"  # this very process
     assert sender_state(f"{socket.gethostname()}:{os.getpid()}:x") == "running"
@@ -722,7 +723,7 @@ def test_reasons_are_worked_out_when_the_nightly_rescore_stored_none(db, setting
 
 
 def _smtp_transport(settings, controller):
-    from hotspots.mail import transport_from_settings
+    from hotspots.services.mail import transport_from_settings
 
     return transport_from_settings(smtp_settings(settings, controller)["mail"])
 

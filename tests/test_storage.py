@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from hotspots import rescoring, storage
+from hotspots import storage
+from hotspots.services import rescoring
 from hotspots.storage import schema
 from hotspots.storage import scores as scores_sql
 from hotspots.storage.schema import migrate, migrations, statements

@@ -1,4 +1,4 @@
-"""Signing in and out, idle expiry, CSRF, the case visibility rule (hotspots.auth) and
+"""Signing in and out, idle expiry, CSRF, the case visibility rule (hotspots.web.auth) and
 ``hotspots users set-password``."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import browser_support as world
 import pytest
 from browser_support import NOW, PASSWORD, audit_rows, email, sign_in
 
-from hotspots import auth
+from hotspots.web import auth
 
 
 @pytest.fixture
@@ -155,7 +155,7 @@ class TestWithCsrf:
         assert client.get("/caseload").status_code == 200
 
 
-# --- the rule itself (hotspots.auth) ------------------------------------------------------
+# --- the rule itself (hotspots.web.auth) ------------------------------------------------------
 
 
 def _user(key, ids):
@@ -224,7 +224,7 @@ def test_set_password_names_an_unknown_email(runner, ids):
     assert "Traceback" not in result.output
 
 
-# --- throttling (hotspots.throttling) -----------------------------------------------------
+# --- throttling (hotspots.web.throttling) -----------------------------------------------------
 
 
 def _fail(client, who_email, times, client_address="127.0.0.1"):
@@ -336,7 +336,7 @@ def test_failed_sign_ins_store_no_email_text(client, db, ids):
     assert "typed" not in stored[0][0] and len(stored[0][0]) == 64
 
 
-# --- where sign-in sends you (hotspots.params.safe_next_path) -----------------------------
+# --- where sign-in sends you (hotspots.base.params.safe_next_path) -----------------------------
 
 
 @pytest.mark.parametrize(
@@ -367,7 +367,8 @@ def test_a_signed_in_visit_to_the_sign_in_page_never_leaves_the_site(client, ids
         assert response.status_code == 302 and response.location == "/"
 
 
-# --- server-side sessions (hotspots.sessions) ---------------------------------------------
+# --- server-side sessions (hotspots.services.sessions)
+# ---------------------------------------------
 
 
 def _cookie(client):
@@ -720,7 +721,7 @@ def test_the_password_page_needs_a_signed_in_person(client, ids):
 
 
 def test_a_one_time_link_refuses_a_common_password_as_the_command_line_does(app, db, ids):
-    from hotspots.passwords import password_problem
+    from hotspots.services.passwords import password_problem
 
     assert password_problem("password1234", email("ann"))  # the command line's rule
     admin = app.test_client()

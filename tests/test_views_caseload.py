@@ -31,7 +31,7 @@ def test_a_closed_case_leaves_the_caseload(client, db, settings, ids):
     db.execute(
         "UPDATE cases SET status = 'closed', closed_on = '2026-03-01' WHERE case_ref = 'N-0003'"
     )
-    from hotspots import rescoring
+    from hotspots.services import rescoring
 
     rescoring.rescore_all(db, settings, as_of=world.TODAY, now=world.NOW)
     sign_in(client, "ann")

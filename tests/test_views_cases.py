@@ -11,7 +11,7 @@ import browser_support as world
 import pytest
 from browser_support import NOW, audit_rows, count, email, score_row, sign_in
 
-from hotspots import rescoring
+from hotspots.services import rescoring
 
 
 @pytest.fixture
@@ -175,7 +175,7 @@ def test_managers_see_their_teams_cases_and_admins_every_case(client, ids, who, 
 
 
 def test_a_closed_case_shows_its_history_and_no_forms(client, db, settings, ids):
-    from hotspots import rescoring
+    from hotspots.services import rescoring
 
     db.execute("UPDATE cases SET status = 'closed', closed_on = '2026-03-01' WHERE id = ?", [1])
     rescoring.rescore_changed(db, settings, as_of=world.TODAY, now=NOW)
@@ -429,7 +429,7 @@ def test_an_adjustment_expires_within_a_year_as_the_hint_says(client, db, ids, e
 def test_a_year_from_the_29th_of_february_is_the_28th():
     from datetime import date
 
-    from hotspots.forms import latest_expiry
+    from hotspots.web.forms import latest_expiry
 
     assert latest_expiry(date(2028, 2, 29)) == date(2029, 2, 28)
     assert latest_expiry(date(2026, 3, 2)) == date(2027, 3, 2)

@@ -16,8 +16,8 @@ from test_sending import (
     two_teams,
 )
 
-from hotspots.passwords import hash_password
-from hotspots.sending import send_due_digests
+from hotspots.services.passwords import hash_password
+from hotspots.services.sending import send_due_digests
 
 PASSWORD = "a long enough test password"
 

@@ -10,9 +10,10 @@ import browser_support as world
 import pytest
 from browser_support import NOW, audit_rows
 
-from hotspots import fairness, rescoring
-from hotspots.demo import load_demo
-from hotspots.passwords import hash_password
+from hotspots.model import fairness
+from hotspots.services import rescoring
+from hotspots.services.demo import load_demo
+from hotspots.services.passwords import hash_password
 
 PASSWORD = "lantern orchard ribbon 47"
 
@@ -130,7 +131,7 @@ def test_with_nothing_scored_the_page_says_what_to_do(client, db, settings):
 def test_the_page_shows_where_workers_disagreed_with_hotspot_scores(client, demo, settings):
     import json
 
-    from hotspots.dates import stamp
+    from hotspots.base.dates import stamp
     from hotspots.storage import followup, write_transaction
 
     red = demo.execute(

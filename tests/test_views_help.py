@@ -1,6 +1,6 @@
-"""The pages about the service (hotspots.views.help): /.well-known/security.txt, and the facts
+"""The pages about the service (hotspots.web.pages.help): /.well-known/security.txt, and the facts
 the code knows on the others: the privacy notice what the service holds (from
-hotspots.privacy), the accessibility statement the problems the pages have."""
+hotspots.model.privacy), the accessibility statement the problems the pages have."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from pathlib import Path
 import browser_support as world
 import pytest
 
-from hotspots import privacy
-from hotspots.config import ConfigError, load_config
+from hotspots.base.config import ConfigError, load_config
+from hotspots.model import privacy
 
 
 @pytest.fixture

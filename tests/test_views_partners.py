@@ -6,7 +6,7 @@ import browser_support as world
 import pytest
 from browser_support import NOW, sign_in
 
-from hotspots import partners
+from hotspots.services import partners
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""The partnership's pages (hotspots.views.partnership) and the partnership role: refused every
+"""The partnership's pages (hotspots.web.pages.partnership) and the partnership role: refused every
 page that names a case, a caseload or a team (walked across every route of the app), the
 report with its CSV downloads, recording an incident and its progress, the workforce page a
 manager sees for their own team, and the people page making such a member."""
@@ -14,10 +14,11 @@ import browser_support as world
 import pytest
 from browser_support import NOW, audit_rows, sign_in
 
-from hotspots import auth, partnership
-from hotspots.forms import ABUSE_CHOICES, HARM_CHOICES
-from hotspots.incidents import ABUSE_OR_NEGLECT, HARMS
-from hotspots.partnership import NewIncident
+from hotspots.model.incidents import ABUSE_OR_NEGLECT, HARMS
+from hotspots.services import partnership
+from hotspots.services.partnership import NewIncident
+from hotspots.web import auth
+from hotspots.web.forms import ABUSE_CHOICES, HARM_CHOICES
 
 LEAD = ("lee.lead@example.org", "Lee Lead", "partnership", None)
 
@@ -66,7 +67,7 @@ def form_errors(page: str) -> list[str]:
 
 # --- the partnership role across every route ---------------------------------------------
 
-# Endpoints a partnership member may open (hotspots.auth.may_open): the partnership's own,
+# Endpoints a partnership member may open (hotspots.web.auth.may_open): the partnership's own,
 # help, their sign-in and password, and the API (which answers to partners' tokens).
 OPEN_TO_THE_PARTNERSHIP = ("partnership.", "help.", "auth.", "api.", "home", "static")
 # Case, caseload and team pages that must be among those refused.

@@ -1,4 +1,4 @@
-"""hotspots.views.present: ages, bands, trends, sparklines, reasons and visit dates, as
+"""hotspots.web.present: ages, bands, trends, sparklines, reasons and visit dates, as
 people read them."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from hotspots.views import present
+from hotspots.web import present
 
 TODAY = date(2026, 3, 2)
 

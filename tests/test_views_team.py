@@ -8,7 +8,7 @@ import browser_support as world
 import pytest
 from browser_support import sign_in
 
-from hotspots import rules
+from hotspots.model import rules
 from hotspots.storage import fetch_one
 from hotspots.storage.web import CASE_BY_REF_SQL
 
@@ -154,7 +154,7 @@ def test_an_action_past_its_due_date_is_counted_for_its_owner_and_needs_the_mana
 def test_the_team_page_says_what_the_digest_says_in_the_same_order(
     client, db, settings, ids, reviewed
 ):
-    from hotspots.sending import gather_digest, manager_by_id
+    from hotspots.services.sending import gather_digest, manager_by_id
 
     if reviewed:
         review(db, ids, "N-0001")
@@ -238,7 +238,7 @@ def test_the_worker_filter_only_offers_the_teams_members(client, ids):
 @pytest.fixture
 def many_hotspots(db, settings, ids):
     """120 more hotspots for Bob, so the hotspots section has three pages."""
-    from hotspots import rescoring
+    from hotspots.services import rescoring
 
     for n in range(120):
         case_id = (

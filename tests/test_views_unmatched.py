@@ -9,7 +9,7 @@ import browser_support as world
 import pytest
 from browser_support import NOW, audit_rows, score_row, sign_in
 
-from hotspots import partners
+from hotspots.services import partners
 
 NHS = "9434765919"
 

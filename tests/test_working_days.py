@@ -8,8 +8,8 @@ from datetime import date
 
 import pytest
 
-from hotspots import working_days
-from hotspots.working_days import (
+from hotspots.model import working_days
+from hotspots.model.working_days import (
     CalendarEnds,
     add_working_days,
     bank_holidays,

@@ -14,10 +14,11 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_appcontext
 
-from hotspots import create_app, ensure_secret_key, faults
-from hotspots.config import ConfigError
-from hotspots.db import get_db
+from hotspots.base import faults
+from hotspots.base.config import ConfigError
 from hotspots.storage.schema import migrate
+from hotspots.web.app import build_app, ensure_secret_key
+from hotspots.web.db import get_db
 
 # Modules beside this one, each with a ``commands`` list of click commands.
 AREAS = ("imports", "scoring", "users", "digest", "partners", "serve", "operations", "reports")
@@ -26,14 +27,16 @@ AREAS = ("imports", "scoring", "users", "digest", "partners", "serve", "operatio
 def _make_app():
     try:
         # Commands run without a secret key (init-db makes one); `hotspots run` checks it.
-        return create_app(require_secret_key=False)
+        app = build_app(require_secret_key=False)
     except ConfigError as e:
         raise click.ClickException(f"configuration: {e}") from None
+    register_commands(app)
+    return app
 
 
 class FaultsInWords(click.Group):
     """A group whose commands answer a fault of the machine (a full disk, a read-only or
-    locked database: ``hotspots.faults``) with one line saying what happened and what to do,
+    locked database: ``hotspots.base.faults``) with one line saying what happened and what to do,
     as an ``Error:``, exit status 1, never a traceback."""
 
     def invoke(self, ctx: click.Context):

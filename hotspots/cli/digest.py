@@ -6,15 +6,15 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from hotspots.dates import parse_date, service_now
-from hotspots.db import get_db
-from hotspots.sending import (
+from hotspots.base.dates import parse_date, service_now
+from hotspots.services.sending import (
     gather_digest,
     managers,
     render_digest,
     send_due_digests,
     why_not_a_digest_day,
 )
+from hotspots.web.db import get_db
 
 
 @click.command("digest")

@@ -9,13 +9,13 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from hotspots import demo as demo_data
-from hotspots import demo_followup
-from hotspots.dates import local_now
-from hotspots.db import get_db
-from hotspots.importer import CSV_KINDS, KINDS, ImportRejected, import_file, result_of
-from hotspots.passwords import hash_password
+from hotspots.base.dates import local_now
+from hotspots.services import demo as demo_data
+from hotspots.services import demo_followup
+from hotspots.services.importer import CSV_KINDS, KINDS, ImportRejected, import_file, result_of
+from hotspots.services.passwords import hash_password
 from hotspots.storage.schema import migrations
+from hotspots.web.db import get_db
 
 
 def _database():

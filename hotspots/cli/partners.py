@@ -8,9 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from hotspots import partners
-from hotspots.dates import local_now
-from hotspots.db import get_db
+from hotspots.base.dates import local_now
+from hotspots.services import partners
+from hotspots.web.db import get_db
 
 
 def _now():

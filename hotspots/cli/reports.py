@@ -12,11 +12,12 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from hotspots import audit, fairness, partnership
 from hotspots.cli.scoring import _as_of_option, _database_errors
-from hotspots.db import get_db
+from hotspots.model import fairness
+from hotspots.model.working_days import CalendarEnds
+from hotspots.services import audit, partnership
 from hotspots.storage.fairness import NoFigures, fairness_report
-from hotspots.working_days import CalendarEnds
+from hotspots.web.db import get_db
 
 
 @click.group("report")

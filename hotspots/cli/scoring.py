@@ -18,9 +18,11 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlite_utils import Database
 
-from hotspots import audit, calibration, logs, rescoring, scoring
-from hotspots.dates import parse_date, service_now
-from hotspots.db import get_db
+from hotspots.base import logs
+from hotspots.base.dates import parse_date, service_now
+from hotspots.model import calibration, scoring
+from hotspots.services import audit, rescoring
+from hotspots.web.db import get_db
 
 
 @contextlib.contextmanager

@@ -12,8 +12,9 @@ from flask import current_app
 from flask.cli import with_appcontext
 from werkzeug.serving import WSGIRequestHandler, run_simple
 
-from hotspots import check_secret_key, logs
-from hotspots.config import ConfigError
+from hotspots.base import logs
+from hotspots.base.config import ConfigError
+from hotspots.web.app import check_secret_key
 
 
 class QuietRequestHandler(WSGIRequestHandler):

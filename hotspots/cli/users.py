@@ -8,10 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from hotspots import audit, reallocation, sessions
-from hotspots.dates import service_now, stamp
-from hotspots.db import get_db
-from hotspots.passwords import MIN_LENGTH, hash_password, password_problem, service_words
+from hotspots.base.dates import service_now, stamp
+from hotspots.services import audit, reallocation, sessions
+from hotspots.services.passwords import MIN_LENGTH, hash_password, password_problem, service_words
 from hotspots.storage import allocation, fetch_all, fetch_one, write_transaction
 from hotspots.storage.security import (
     DISABLE_STAFF_SQL,
@@ -20,6 +19,7 @@ from hotspots.storage.security import (
     STAFF_LIST_SQL,
 )
 from hotspots.storage.web import SET_PASSWORD_SQL
+from hotspots.web.db import get_db
 
 MIN_PASSWORD_LENGTH = MIN_LENGTH
 

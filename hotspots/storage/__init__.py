@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots import files
+from hotspots.base import files
 
 
 def connect(path: str | Path, busy_timeout_ms: int = 5000) -> sqlite_utils.Database:

@@ -3,7 +3,7 @@ staging and upsert, and the case page's read. Nothing that scores a case reads t
 
 Every import that carries characteristics stages them by case reference in
 ``temp.import_characteristics`` (NULL: the file said nothing) and applies them once its cases
-are written. A value that says nothing new (``hotspots.characteristics.UNINFORMATIVE``) never
+are written. A value that says nothing new (``hotspots.model.characteristics.UNINFORMATIVE``) never
 overwrites a recorded one, and a row changes only when one of its values does, so importing the
 same file again changes nothing.
 """
@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots.characteristics import UNINFORMATIVE
+from hotspots.model.characteristics import UNINFORMATIVE
 from hotspots.storage import fetch_one
 
 DROP_STAGING_SQL = "DROP TABLE IF EXISTS temp.import_characteristics"

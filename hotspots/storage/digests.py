@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots import rules
+from hotspots.model import rules
 from hotspots.storage import fetch_all
 from hotspots.storage import rules as rule_sql
 
@@ -187,7 +187,8 @@ def previous_team_digest_date(db: sqlite_utils.Database, team_id: int, before: d
 
 
 def team_cases(db: sqlite_utils.Database, team_id: int, day: date) -> list[dict[str, Any]]:
-    """The team's open cases as the digest builder takes them (``hotspots.digest``), on ``day``."""
+    """The team's open cases as the digest builder takes them (``hotspots.model.digest``), on
+    ``day``."""
     params = {
         "team_id": team_id,
         "today": day.isoformat(),

@@ -44,7 +44,7 @@ WHERE o.id = :observation_id AND o.status != 'disputed'
 """
 
 # Disputed: counted by no score. Stamped as a person's change, so a partner sending the item
-# again never quietly makes it current (hotspots.api.intake: a worker's judgement stands).
+# again never quietly makes it current (hotspots.web.api.intake: a worker's judgement stands).
 MARK_DISPUTED_SQL = """
 UPDATE observations
 SET status = 'disputed', status_reason = :reason, status_changed_at = :now,

@@ -1,4 +1,4 @@
-"""SQL for the fairness report (``hotspots.fairness``): set-based, a few statements over every
+"""SQL for the fairness report (``hotspots.model.fairness``): set-based, a few statements over every
 open case, so a 400,000-case authority's report takes seconds (bench/bench_fairness.py).
 
 One temporary table holds each scored case once with everything the report groups by (team,
@@ -18,8 +18,8 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots import characteristics, fairness, rules
-from hotspots.dates import stamp
+from hotspots.base.dates import stamp
+from hotspots.model import characteristics, fairness, rules
 from hotspots.storage import Stopwatch, fetch_all, fetch_one, followup, schema
 from hotspots.storage.scores import age_years_on
 
@@ -61,7 +61,7 @@ INSERT_BIT_SQL = "INSERT INTO temp.fairness_bits (indicator, bit) VALUES (:indic
 MAX_INDICATOR_BITS = 62
 
 
-# A child's age band on :day (the SQL twin of hotspots.characteristics.age_band, for a case
+# A child's age band on :day (the SQL twin of hotspots.model.characteristics.age_band, for a case
 # aliased c): an unborn child is under 1.
 _YEARS = age_years_on(":day")
 AGE_BAND = f"""
@@ -74,7 +74,7 @@ AGE_BAND = f"""
 """  # noqa: S608 (constant fragments, no values)
 
 # The major group of a case's ethnicity code (k aliased), from :ethnic_groups, a JSON object
-# of code -> group (hotspots.characteristics.ETHNICITIES).
+# of code -> group (hotspots.model.characteristics.ETHNICITIES).
 _ETHNIC_GROUP = "json_extract(:ethnic_groups, '$.' || k.ethnicity)"
 
 # What the service shows now: each open case's stored score (the latest rescore's, or a page's
@@ -107,7 +107,7 @@ WHERE h.day = :day
 """  # noqa: S608 (constant fragments, no values)
 
 # The indicators recorded on each case and counting on :day (current, observed on or before
-# it; hotspots.rules.counts_on) as a mask of their bits, read from the covering index
+# it; hotspots.model.rules.counts_on) as a mask of their bits, read from the covering index
 # observations_case, case by case.
 FILL_INDICATORS_SQL = """
 UPDATE temp.fairness_cases AS f SET indicators = m.mask
@@ -270,7 +270,7 @@ def fairness_report(
     as_of: date | None = None,
     timings: dict[str, float] | None = None,
 ) -> dict[str, Any]:
-    """The fairness report (``hotspots.fairness.build_report``) on what the service shows:
+    """The fairness report (``hotspots.model.fairness.build_report``) on what the service shows:
     the latest stored scores, or, for ``as_of`` a day before them, that day's score history
     (what the service showed then). Raises NoFigures when there is nothing to count."""
     latest, scored = latest_scores_day(db)

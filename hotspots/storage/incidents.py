@@ -1,5 +1,5 @@
 """SQL for serious incidents: recording them and the children they harmed, keeping each
-child's score history, and reading what the look-back needs (``hotspots.partnership``).
+child's score history, and reading what the look-back needs (``hotspots.services.partnership``).
 
 Functions are named for what they return or do; nothing outside this package reads the SQL.
 """
@@ -251,7 +251,7 @@ def seen_on(db: sqlite_utils.Database, case_id: int) -> list[str]:
     return [row["visited_on"] for row in fetch_all(db, CASE_SEEN_ON_SQL, {"case_id": case_id})]
 
 
-# --- the incidents file (hotspots.importer.incidents) ------------------------------------
+# --- the incidents file (hotspots.services.importer.incidents) ------------------------------------
 
 DROP_STAGING_SQL = "DROP TABLE IF EXISTS temp.import_incidents"
 CREATE_STAGING_SQL = """

@@ -3,7 +3,7 @@ data, the practice the review found missing by team and month, and the load on t
 workforce. Set-based, one statement per figure, so each takes seconds at 400,000 cases
 (docs/benchmarks.md).
 
-Functions are named for what they return; ``hotspots.partnership.report`` calls them.
+Functions are named for what they return; ``hotspots.services.partnership.report`` calls them.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots import rules
+from hotspots.model import rules
 from hotspots.storage import fetch_all, fetch_one
 
 # --- the review's table ------------------------------------------------------------------
 
 # Open cases of children under the age asked (born after :born_after, see ``born_after``),
 # and how many of them matched the review's pattern on their scoring day (scores.review_pattern,
-# stored by the rescore with the rule in hotspots.scoring).
+# stored by the rescore with the rule in hotspots.model.scoring).
 YOUNG_CASES_SQL = """
 SELECT count(*) AS cases, coalesce(sum(s.review_pattern), 0) AS pattern,
        count(s.case_id) AS scored, min(s.as_of) AS scored_from, max(s.as_of) AS scored_to
@@ -32,7 +32,7 @@ WHERE c.status = 'open' AND c.date_of_birth > :born_after
 
 # How many of those cases have each of the review's features recorded on :as_of_day: a
 # current observation (not resolved or refuted) dated on or before it, however old, as the
-# pattern rule counts them (hotspots.rules.counts_on). Read from the covering index.
+# pattern rule counts them (hotspots.model.rules.counts_on). Read from the covering index.
 YOUNG_FEATURES_SQL = """
 SELECT o.indicator, count(DISTINCT o.case_id) AS cases
 FROM cases AS c
@@ -49,9 +49,9 @@ GROUP BY o.indicator
 # For each team and each month's last day (:end_0 … :end_N-1, ascending; the month still
 # running ends on the report's day): the cases open that day that had been open longer than
 # the domestic-abuse enquiry is due in ([scoring.practice_gaps] domestic_abuse_enquiry_due_days,
-# hotspots.rules.domestic_abuse_enquiry_due), and how many of them had the domestic-abuse
+# hotspots.model.rules.domestic_abuse_enquiry_due), and how many of them had the domestic-abuse
 # question asked, and the parents' childhood explored, by then (an outcome in :asked, as
-# hotspots.rules.asked). A closed case counts up to its closing day; one closed with no
+# hotspots.model.rules.asked). A closed case counts up to its closing day; one closed with no
 # closing day is left out (when it closed is not known).
 #
 # Each case is read once: its days become positions among the month ends ({first}: the first
@@ -127,7 +127,7 @@ WHERE status = 'open'
 GROUP BY team_id, worker_id
 """
 
-# The hotspots held now (the stored ranking's band, hotspots.rules.HOTSPOT_BAND), by the
+# The hotspots held now (the stored ranking's band, hotspots.model.rules.HOTSPOT_BAND), by the
 # case's team and the caseload it is in, in one pass over the scores.
 HOTSPOTS_SQL = """
 SELECT c.team_id, s.worker_id, count(*) AS hotspots
@@ -158,7 +158,7 @@ FIRST_HOTSPOT_DAY_SQL = "SELECT min(day) AS day FROM score_history WHERE band = 
 
 def born_after(as_of: date, under_years: int) -> str:
     """The date of birth after which a child is under ``under_years`` on ``as_of``, as text
-    to compare with ``cases.date_of_birth`` (hotspots.dates.age_in_years < under_years
+    to compare with ``cases.date_of_birth`` (hotspots.base.dates.age_in_years < under_years
     exactly: the same month and day ``under_years`` years earlier, even 29 February)."""
     return f"{as_of.year - under_years:04d}-{as_of.month:02d}-{as_of.day:02d}"
 

@@ -1,4 +1,4 @@
-"""SQL for retention: what is removed once its time is up (``hotspots.retention``)."""
+"""SQL for retention: what is removed once its time is up (``hotspots.services.retention``)."""
 
 # The closed cases due for removal, gathered once so every statement below removes the
 # same set. A case a serious incident names is kept (CASES_KEPT_BY): the partnership's

@@ -1,4 +1,4 @@
-"""The SQL twins of the rules in ``hotspots.rules``, for the lists and the digest that filter
+"""The SQL twins of the rules in ``hotspots.model.rules``, for the lists and the digest that filter
 or sort on a rule in the database. Each is a constant fragment over fixed aliases (``c`` the
 case, ``s`` its scores row) and named parameters; ``tests/test_rules.py`` checks each against
 its pure function case by case. Only these fragments, never values, are formatted into SQL.
@@ -6,10 +6,10 @@ its pure function case by case. Only these fragments, never values, are formatte
 
 from datetime import date, timedelta
 
-from hotspots import rules
+from hotspots.model import rules
 
-# The score on the trend day (:trend_day, hotspots.rules.trend_day): the latest history row on
-# or before it. The trend is the score minus this (hotspots.rules.trend).
+# The score on the trend day (:trend_day, hotspots.model.rules.trend_day): the latest history row on
+# or before it. The trend is the score minus this (hotspots.model.rules.trend).
 SCORE_THEN = """
 (SELECT h.score FROM score_history AS h
  WHERE h.case_id = c.id AND h.day <= :trend_day ORDER BY h.day DESC LIMIT 1)
@@ -22,7 +22,7 @@ LAST_REVIEWED_ON = """
  WHERE v.case_id = c.id AND substr(v.reviewed_at, 1, 10) <= :today)
 """
 
-# Reviewed (hotspots.rules.is_reviewed): a review on or after :reviewed_since (today minus
+# Reviewed (hotspots.model.rules.is_reviewed): a review on or after :reviewed_since (today minus
 # [digest] unreviewed_after_days) and on or before :today.
 REVIEWED = """
 EXISTS (SELECT 1 FROM valid_reviews AS v
@@ -30,17 +30,17 @@ EXISTS (SELECT 1 FROM valid_reviews AS v
           AND substr(v.reviewed_at, 1, 10) <= :today)
 """
 
-# A hotspot (hotspots.rules.is_hotspot).
+# A hotspot (hotspots.model.rules.is_hotspot).
 HOTSPOT = f"s.band = '{rules.HOTSPOT_BAND}'"
 
-# The child not seen on time (hotspots.rules.visit_overdue_days > 0): the day after the next
+# The child not seen on time (hotspots.model.rules.visit_overdue_days > 0): the day after the next
 # visit was due (the last visit where the child was seen, or the opening, plus the case's
 # visit interval), from the case's own records on :today.
 VISIT_OVERDUE = """
 (date(coalesce(c.last_visit_on, c.opened_on), '+' || c.visit_every_days || ' days') < :today)
 """
 
-# The case's open actions (hotspots.rules.awaits_review: a review in hand).
+# The case's open actions (hotspots.model.rules.awaits_review: a review in hand).
 OPEN_ACTIONS = """
 (SELECT count(*) FROM actions AS a WHERE a.case_id = c.id AND a.state = 'open')
 """
@@ -55,12 +55,12 @@ LAST_ACTION_CLOSED_AT = """
 (SELECT max(a.closed_at) FROM actions AS a WHERE a.case_id = c.id AND a.state <> 'open')
 """
 
-# The case's latest review, as a UTC instant (hotspots.rules.actions_done_since_review).
+# The case's latest review, as a UTC instant (hotspots.model.rules.actions_done_since_review).
 LAST_REVIEWED_AT = """
 (SELECT max(v.reviewed_at) FROM valid_reviews AS v WHERE v.case_id = c.id)
 """
 
-# A hotspot awaiting a review (hotspots.rules.awaits_review): no action of it open, and an
+# A hotspot awaiting a review (hotspots.model.rules.awaits_review): no action of it open, and an
 # action closed since its latest review or no review within the last N days.
 AWAITING_REVIEW = f"""
 ({HOTSPOT} AND {OPEN_ACTIONS} = 0
@@ -69,7 +69,7 @@ AWAITING_REVIEW = f"""
 """  # noqa: S608 (constant fragments, no values)
 
 
-# The case's rank in its worker's caseload (hotspots.rules.caseload_ranks): NULL when the
+# The case's rank in its worker's caseload (hotspots.model.rules.caseload_ranks): NULL when the
 # score is unallocated, else 1 + the caseload's scores ranked above it (a higher score, or
 # the same score and a lower case id). Worked out when read, never stored: each count reads
 # one range of the index scores_worker (worker_id, score, case_id), so a rank costs a walk
@@ -89,7 +89,7 @@ RANK_ORDER = "s.score DESC, s.case_id"
 
 
 def gap(code: str) -> str:
-    """The case has the practice gap ``code`` (hotspots.rules.practice_gaps), as stored with
+    """The case has the practice gap ``code`` (hotspots.model.rules.practice_gaps), as stored with
     its score in ``scores.practice_gaps``."""
     return f"(coalesce(s.practice_gaps, 0) & {rules.GAP_BITS[code]})"
 

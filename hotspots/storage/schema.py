@@ -269,8 +269,8 @@ def m020_change_tracking(db: Database) -> None:
 
 SCORE_FACTS_SQL = """
 -- What the lists and the digest filter on, written with every score by the same rules that
--- made it (hotspots.rules): the practice gaps as a mask of hotspots.rules.GAP_BITS, and how
--- many indicators are current.
+-- made it (hotspots.model.rules): the practice gaps as a mask of hotspots.model.rules.GAP_BITS,
+-- and how many indicators are current.
 ALTER TABLE scores ADD COLUMN practice_gaps INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE scores ADD COLUMN current_concerns INTEGER NOT NULL DEFAULT 0;
 -- Scores made before these columns existed are remade by the next sweep (a new model
@@ -495,7 +495,7 @@ def m062_search_index(db: Database) -> None:
 
 FORM_DRAFTS_SQL = """
 -- What someone typed into a case's form when their session had already expired, kept so that
--- it is put back in the form once they sign in again (hotspots.drafts); deleted when put
+-- it is put back in the form once they sign in again (hotspots.web.drafts); deleted when put
 -- back, and after a day.
 CREATE TABLE form_drafts (
     id INTEGER PRIMARY KEY,
@@ -608,7 +608,7 @@ CREATE TABLE indicator_sums (
 CREATE INDEX indicator_sums_last_day ON indicator_sums(last_day);
 -- For the accumulation rule, per case and agency (source): the last day on which any of the
 -- agency's current observations of the case is still current (observed_day + the indicator's
--- half-life, hotspots.rules.is_current; the largest integer for one that does not fade). The
+-- half-life, hotspots.model.rules.is_current; the largest integer for one that does not fade). The
 -- case's current agencies on a day are the rows with current_until on or after it.
 CREATE TABLE agency_days (
     case_id INTEGER NOT NULL,
@@ -868,7 +868,7 @@ SERIOUS_INCIDENTS_SQL = """
 -- Safeguarding Practice Review Panel per incident, so siblings harmed together are one
 -- incident with a row each in incident_children. The deadlines (notify the Panel within 5
 -- working days of becoming aware, the rapid review within 15 of the notification) are worked
--- out when read (hotspots.incidents); the days they were done are recorded here.
+-- out when read (hotspots.model.incidents); the days they were done are recorded here.
 CREATE TABLE serious_incidents (
     id INTEGER PRIMARY KEY,
     -- the partnership's own reference for the incident, if it gives one
@@ -941,8 +941,8 @@ def m122_history_caseload(db: Database) -> None:
 
 
 CHILD_CHARACTERISTICS_SQL = """
--- A child's sex, ethnicity and disability (hotspots.characteristics), kept apart from scoring:
--- in a table of their own that no scoring statement reads, so the fairness report can ask
+-- A child's sex, ethnicity and disability (hotspots.model.characteristics), kept apart from
+-- scoring: in a table of their own that no scoring statement reads, so the fairness report can ask
 -- whether hotspots fall unevenly and nothing else sees them. One row per case, written by the
 -- imports (the Annex A lists, the CIN census, the cases CSV); NULL: not recorded. A value that
 -- says nothing new (sex not known, ethnicity not yet obtained) never overwrites a recorded one.

@@ -10,7 +10,7 @@ equals the model's ``0.5^(age / half-life)``.
 
 from collections.abc import Iterable
 
-from hotspots import rules
+from hotspots.model import rules
 from hotspots.storage import rules as rule_sql
 
 # The trend day of a score's own day, when no day is asked for.
@@ -106,7 +106,7 @@ VALUES (:combination, :mask, :points)
 """
 
 
-# A child's whole years of age on a day (hotspots.dates.age_in_years), for a case row aliased c
+# A child's whole years of age on a day (hotspots.base.dates.age_in_years), for a case row aliased c
 # and a day given as SQL text ('YYYY-MM-DD').
 def age_years_on(day: str) -> str:
     return f"""
@@ -118,7 +118,8 @@ def age_years_on(day: str) -> str:
 # A child's whole years of age on :as_of.
 _AGE_YEARS = age_years_on(":as_of")
 
-# The observations one [scoring.derived] rule works out (hotspots.scoring.derived_observations):
+# The observations one [scoring.derived] rule works out
+# (hotspots.model.scoring.derived_observations):
 # each current observation of :from dated on or before the scoring day that is at least the
 # :at_least-th within :within_days days ending on its day (same-day ones included), when the
 # child was under :child_under_years on that day; a condition set to 0 does not apply.
@@ -181,7 +182,7 @@ SELECT case_id, observed_day FROM temp.rescore_derived WHERE indicator = :indica
 
 # Per case: the indicator points, the bits of its current indicators (each indicator
 # gives one row per case with its own bit, so the sum is their bitwise OR) and how many
-# indicators are current (hotspots.rules.is_current), and how many of the review pattern's
+# indicators are current (hotspots.model.rules.is_current), and how many of the review pattern's
 # features (and core features) are recorded. One statement over all the parts sorts their rows
 # once, in memory, instead of storing them first.
 INSERT_TOTALS_SQL = """
@@ -339,7 +340,8 @@ def upsert_derived_totals_sql(derived: frozenset[int]) -> str:
 
 
 # The catalogue as the run's statements read it: each indicator's half-life, decay rate per
-# day, weight, first day it counts as current (hotspots.rules.is_current), combination bit, and
+# day, weight, first day it counts as current (hotspots.model.rules.is_current), combination bit,
+# and
 # whether the model works it out ([scoring.derived]), and whether it is one of the review
 # pattern's features (and a core one: [scoring.review_pattern]).
 INSERT_INDICATOR_SQL = """
@@ -422,8 +424,8 @@ WHERE expires_on >= :as_of AND substr(made_at, 1, 10) <= :as_of
 GROUP BY case_id
 """
 
-# Each open case's practice gaps as a mask (the bits of hotspots.rules.GAP_BITS): the one
-# SQL twin of hotspots.rules.practice_gaps. c is the case, a what it was asked.
+# Each open case's practice gaps as a mask (the bits of hotspots.model.rules.GAP_BITS): the one
+# SQL twin of hotspots.model.rules.practice_gaps. c is the case, a what it was asked.
 _PRACTICE_GAPS = """
 (CASE WHEN :as_of_day > unixepoch(c.opened_on) / 86400 + :domestic_abuse_enquiry_due_days
         AND coalesce(a.domestic_abuse, 0) = 0 THEN :gap_no_domestic_abuse_enquiry ELSE 0 END
@@ -436,7 +438,7 @@ _PRACTICE_GAPS = """
 
 # The score of every open case: indicators × age multiplier, combinations, accumulation,
 # practice gaps, raised to :red_threshold when the case matches the review's pattern, then
-# adjustments — the same arithmetic as hotspots.scoring.score_case. Each case's facts are
+# adjustments — the same arithmetic as hotspots.model.scoring.score_case. Each case's facts are
 # MATERIALIZED first: inlined into the sum, the practice-gaps expression (with its two date
 # parses) would be worked out again for each of the five places that read it.
 INSERT_SCORES_SQL = f"""
@@ -674,7 +676,7 @@ ON CONFLICT (id) DO UPDATE SET
 SELECT_STAFF_BY_EMAIL_SQL = "SELECT id, email, name, role FROM staff WHERE email = :email"
 
 # A worker's ranked caseload in rank order, each case's rank worked out here, with the score
-# on the trend day (hotspots.rules.trend_day of :as_of, or of the score's own day when
+# on the trend day (hotspots.model.rules.trend_day of :as_of, or of the score's own day when
 # :trend_day is NULL).
 SELECT_CASELOAD_SQL = f"""
 SELECT

@@ -268,7 +268,7 @@ ORDER BY s.score DESC, c.case_ref
 LIMIT :limit OFFSET :offset
 """  # noqa: S608
 
-# Open cases with the practice gap "no domestic-abuse enquiry" (hotspots.rules, as stored
+# Open cases with the practice gap "no domestic-abuse enquiry" (hotspots.model.rules, as stored
 # with each score): the question the review found was "rarely asked".
 _NO_DOMESTIC_ABUSE_ENQUIRY = rule_sql.gap("no_domestic_abuse_enquiry")
 
@@ -299,7 +299,7 @@ SELECT email FROM staff WHERE email = :email
 
 # Cases whose reference is the query (as typed, or in capitals) or whose initials are it (in
 # capitals), open first, with what a results list shows. Who may see each is decided by
-# hotspots.auth.can_see_case on these rows, so the rule stays in one place.
+# hotspots.web.auth.can_see_case on these rows, so the rule stays in one place.
 CASE_SEARCH_SQL = """
 SELECT c.id, c.case_ref, c.initials, c.date_of_birth, c.birth_status, c.team_id,
        c.worker_id, c.status, c.opened_on, w.name AS worker_name, t.name AS team_name,
@@ -313,7 +313,7 @@ ORDER BY c.status = 'closed', s.score IS NULL, s.score DESC, c.case_ref
 LIMIT :limit
 """
 
-# --- typed text kept across a sign-in (hotspots.drafts) ------------------------------------
+# --- typed text kept across a sign-in (hotspots.web.drafts) ------------------------------------
 
 INSERT_FORM_DRAFT_SQL = """
 INSERT INTO form_drafts (staff_id, path, data, saved_at)
