@@ -11,8 +11,7 @@ from typing import Any
 from flask import Flask
 
 from hotspots.config import ConfigError, load_config
-
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+from hotspots.resources import TEMPLATES_DIR
 
 
 class Service(Flask):

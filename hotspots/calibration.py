@@ -23,8 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from hotspots import review_sampler, scoring
+from hotspots.resources import REFERENCE_DIR
 
-VIGNETTES_PATH = Path(__file__).resolve().parent / "reference" / "vignettes.toml"
+VIGNETTES_PATH = REFERENCE_DIR / "vignettes.toml"
 EXPECTATIONS = ("red", "amber", "green", "not red")
 # Children of the review's pattern that must be hotspots (the share of PATTERN_DRAWS).
 PATTERN_MIN_RATE = 0.97

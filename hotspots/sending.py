@@ -42,6 +42,7 @@ import sqlite_utils
 from hotspots import audit, mail, rescoring, storage
 from hotspots.dates import stamp
 from hotspots.digest import build_digest, is_digest_day, weekdays
+from hotspots.resources import TEMPLATES_DIR
 from hotspots.storage import digests as digests_store
 from hotspots.storage import fetch_all, followup, write_transaction
 from hotspots.storage.digests import (
@@ -144,7 +145,7 @@ def gather_digest(
 
 def render_digest(digest: Mapping[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) of a built digest."""
-    return mail.render(TEMPLATE, {"digest": digest})
+    return mail.render(TEMPLATE, {"digest": digest}, templates_dir=TEMPLATES_DIR)
 
 
 def digest_message(
@@ -156,6 +157,7 @@ def digest_message(
         TEMPLATE,
         digest["manager"]["email"],
         {"digest": digest},
+        templates_dir=TEMPLATES_DIR,
         sender=sender,
         message_id=digest_message_id(digest["manager"]["id"], digest["date"], sender),
         date=now,
