@@ -12,7 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from hotspots import backups
 from hotspots.dates import local_now
-from jobs.scheduler import job_lock
+from hotspots.jobs.scheduler import job_lock
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from hotspots import rescoring, storage
 from hotspots.dates import local_now
-from jobs.scheduler import job_lock
+from hotspots.jobs.scheduler import job_lock
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from hotspots import retention, storage
 from hotspots.dates import local_now
-from jobs.scheduler import job_lock
+from hotspots.jobs.scheduler import job_lock
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ import browser_support as world
 import pytest
 
 from hotspots import backups, storage
-from jobs import backup as backup_job
-from jobs.scheduler import scheduler_lock
+from hotspots.jobs import backup as backup_job
+from hotspots.jobs.scheduler import scheduler_lock
 
 NOW = datetime(2026, 11, 26, 1, 30, tzinfo=ZoneInfo("Europe/London"))
 

@@ -12,7 +12,7 @@ from browser_support import NOW, TODAY, audit_rows, count
 from hotspots import retention
 from hotspots.dates import stamp
 from hotspots.files import upload_folder
-from jobs import retention as retention_job
+from hotspots.jobs import retention as retention_job
 
 
 @pytest.fixture
