@@ -15,7 +15,7 @@ from setuptools.command.build_py import build_py
 from setuptools.errors import SetupError
 
 HERE = Path(__file__).resolve().parent
-# Copied into the built package (hotspots/resources.py reads its BUNDLED names).
+# Copied into the built package, where hotspots/resources.py looks for them first.
 BUNDLED = ("templates", "config.toml")
 # The compiled GOV.UK Frontend styles (git-ignored, built by `make assets`).
 STYLES = HERE / "hotspots" / "static" / "hotspots.css"

@@ -12,8 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-# The files setup.py copies into the package, each a name at the repository's top.
-BUNDLED = ("templates", "config.toml")
 
 
 def bundle_root(package_dir: Path = PACKAGE_DIR) -> Path:
