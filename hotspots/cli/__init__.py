@@ -17,6 +17,7 @@ from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_
 from hotspots import create_app, ensure_secret_key, faults
 from hotspots.config import ConfigError
 from hotspots.db import get_db
+from hotspots.storage import SQLiteTooOld
 from hotspots.storage.schema import migrate
 
 # Modules beside this one, each with a ``commands`` list of click commands.
@@ -29,6 +30,8 @@ def _make_app():
         return create_app(require_secret_key=False)
     except ConfigError as e:
         raise click.ClickException(f"configuration: {e}") from None
+    except SQLiteTooOld as e:
+        raise click.ClickException(str(e)) from None
 
 
 class FaultsInWords(click.Group):
