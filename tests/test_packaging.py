@@ -142,6 +142,8 @@ def test_the_installed_service_sets_up_a_database_serves_pages_and_schedules(ins
     assert "applied m001_core_tables" in run([hotspots, "init-db"], **where).stdout
     run([hotspots, "demo", "--cases", "20", "--history-days", "0"], **where)
     assert (installed["cwd"] / "instance" / "hotspots.db").is_file()
+    # An installed package's Flask instance folder is <prefix>/var/hotspots-instance.
+    assert (installed["bin"].parent / "var" / "hotspots-instance" / "secret_key").is_file()
 
     port = free_port()
     web = subprocess.Popen(
