@@ -12,6 +12,7 @@ first test checks that it does). About 20 seconds in all.
 
 from __future__ import annotations
 
+import ast
 import os
 import shutil
 import signal
@@ -114,6 +115,25 @@ def test_the_wheel_carries_templates_settings_reference_data_and_styles_under_on
     templates = [n for n in names if n.startswith("hotspots/templates/")]
     in_the_repository = [p for p in (ROOT / "templates").rglob("*") if p.is_file()]
     assert len(templates) == len(in_the_repository)
+
+
+def test_nothing_imports_the_jobs_folder_by_its_name_in_the_checkout():
+    # In a checkout `jobs` may still be importable from the current folder; the wheel has no
+    # such package, so an import of it would fail only once deployed.
+    generic = []
+    for folder in ("hotspots", "jobs", "tests", "bench", "scripts"):
+        for path in (ROOT / folder).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                    names = [node.module or ""]
+                else:
+                    continue
+                generic += [
+                    f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] == "jobs"
+                ]
+    assert generic == []
 
 
 def test_the_installed_service_imports_from_the_wheel_alone(installed):
