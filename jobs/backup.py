@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.cron import CronTrigger
 
 from hotspots.base.dates import local_now
+from hotspots.jobs.scheduler import job_lock
 from hotspots.services import backups
-from jobs.scheduler import job_lock
 
 log = logging.getLogger(__name__)
 

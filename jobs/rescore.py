@@ -17,8 +17,8 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from hotspots import storage
 from hotspots.base.dates import local_now
+from hotspots.jobs.scheduler import job_lock
 from hotspots.services import rescoring
-from jobs.scheduler import job_lock
 
 log = logging.getLogger(__name__)
 

@@ -11,8 +11,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from hotspots import storage
 from hotspots.base.dates import local_now
+from hotspots.jobs.scheduler import job_lock
 from hotspots.services import retention
-from jobs.scheduler import job_lock
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,12 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 log = logging.getLogger(__name__)
 
 # Each module's schedule(scheduler, app) adds its jobs.
-JOB_MODULES = ("jobs.rescore", "jobs.digest", "jobs.retention", "jobs.backup")
+JOB_MODULES = (
+    "hotspots.jobs.rescore",
+    "hotspots.jobs.digest",
+    "hotspots.jobs.retention",
+    "hotspots.jobs.backup",
+)
 
 
 class SchedulerLocked(Exception):

@@ -11,9 +11,9 @@ import browser_support as world
 import pytest
 
 from hotspots import storage
+from hotspots.jobs import backup as backup_job
+from hotspots.jobs.scheduler import scheduler_lock
 from hotspots.services import backups
-from jobs import backup as backup_job
-from jobs.scheduler import scheduler_lock
 
 NOW = datetime(2026, 11, 26, 1, 30, tzinfo=ZoneInfo("Europe/London"))
 

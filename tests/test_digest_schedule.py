@@ -10,8 +10,7 @@ import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from test_sending import two_teams
 
-from hotspots.services.sending import bank_holidays
-from jobs.digest import (
+from hotspots.jobs.digest import (
     JOB_ID,
     RETRY_JOB_ID,
     digest_trigger,
@@ -21,6 +20,7 @@ from jobs.digest import (
     schedule,
     send_digests_job,
 )
+from hotspots.services.sending import bank_holidays
 
 LONDON = ZoneInfo("Europe/London")
 

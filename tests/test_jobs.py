@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from hotspots.base.dates import stamp
-from jobs import rescore
-from jobs.scheduler import (
+from hotspots.jobs import rescore
+from hotspots.jobs.scheduler import (
     JOB_MODULES,
     SchedulerLocked,
     build_scheduler,
@@ -108,7 +108,12 @@ def test_the_scheduler_runs_the_nightly_rescore_and_the_sweep_with_deliberate_mi
 
 
 def test_every_job_module_adds_its_jobs(app):
-    assert JOB_MODULES == ("jobs.rescore", "jobs.digest", "jobs.retention", "jobs.backup")
+    assert JOB_MODULES == (
+        "hotspots.jobs.rescore",
+        "hotspots.jobs.digest",
+        "hotspots.jobs.retention",
+        "hotspots.jobs.backup",
+    )
     ids = {job.id for job in build_scheduler(app).get_jobs()}
     # No nightly backup by default: [backup] dir is empty.
     assert ids == {

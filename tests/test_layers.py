@@ -25,6 +25,8 @@ def module_name(path: Path) -> str:
     parts = list(path.relative_to(ROOT).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts.pop()
+    if parts[0] == "jobs":  # installed as hotspots.jobs (setup.py)
+        parts.insert(0, "hotspots")
     return ".".join(parts)
 
 
@@ -75,8 +77,6 @@ def imports_of(module: str, path: Path) -> list[tuple[int, str]]:
 
 def layer_of(module: str) -> str:
     parts = module.split(".")
-    if parts[0] == "jobs":  # the scheduler's jobs (the repository's jobs/ folder)
-        return "jobs"
     if len(parts) == 1:
         return "hotspots"
     return parts[1] if parts[1] in RANK else "hotspots"

@@ -15,6 +15,7 @@ from aiosmtpd.smtp import AuthResult
 from test_sending import Collector, Rejects, free_port, smtp_server
 
 from hotspots.base.config import load_config
+from hotspots.base.resources import TEMPLATES_DIR
 from hotspots.model.digest import build_digest
 from hotspots.services.mail import (
     OutboxTransport,
@@ -60,11 +61,23 @@ def message(**kwargs):
         "digest",
         "nina@council.example",
         {"digest": a_digest()},
+        templates_dir=TEMPLATES_DIR,
         sender="hotspots@council.example",
         message_id="<digest-2026-11-26-1@council.example>",
         date=NOW,
         **kwargs,
     )
+
+
+def test_make_message_renders_from_the_templates_folder_it_is_given(tmp_path):
+    (tmp_path / "email").mkdir()
+    (tmp_path / "email" / "note-subject.txt").write_text("A note for {{ name }}\n")
+    (tmp_path / "email" / "note-body.txt").write_text("Hello {{ name }}\n")
+    (tmp_path / "email" / "note-body.html").write_text("<p>Hello {{ name }}</p>\n")
+    m = make_message("note", "nina@council.example", {"name": "Nina & co"}, templates_dir=tmp_path)
+    assert m["Subject"] == "A note for Nina & co"
+    assert m.get_body(("plain",)).get_content() == "Hello Nina & co\n"
+    assert m.get_body(("html",)).get_content() == "<p>Hello Nina &amp; co</p>\n"
 
 
 def test_make_message_renders_subject_text_and_html_side_by_side():

@@ -11,8 +11,8 @@ from browser_support import NOW, TODAY, audit_rows, count
 
 from hotspots.base.dates import stamp
 from hotspots.base.files import upload_folder
+from hotspots.jobs import retention as retention_job
 from hotspots.services import retention
-from jobs import retention as retention_job
 
 
 @pytest.fixture

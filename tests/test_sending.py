@@ -584,7 +584,7 @@ def test_a_claim_whose_sender_is_still_running_is_left_to_it_even_when_asked_to_
 
 
 def test_the_scheduler_logs_a_stuck_digest_as_an_error_with_what_to_do(app, db, db_path, caplog):
-    from jobs.digest import send_digests_job
+    from hotspots.jobs.digest import send_digests_job
 
     ids = two_teams(db)
     crashed = sender_process(db_path, ids["nina"], at=NOW)

@@ -373,3 +373,57 @@ def test_score_history_says_whose_caseload_each_red_day_was_in(tmp_path):
         "WHERE band = 'red' AND day >= '2026-11-01' GROUP BY worker_id"
     ).fetchall()
     assert "score_history_red" in str(plan)
+
+
+# --- the SQLite floor: unixepoch() (observations.observed_day) is new in SQLite 3.38.0 ------
+
+
+def test_a_sqlite_older_than_3_38_is_refused_naming_the_version_found_and_the_one_needed():
+    problem = storage.sqlite_version_problem((3, 37, 2))
+    assert problem.startswith("SQLite 3.37.2 is too old: the service needs SQLite 3.38.0 or newer")
+    assert "unixepoch()" in problem
+
+
+@pytest.mark.parametrize("found", [(3, 38, 0), (3, 38, 5), (3, 40, 1), (3, 45, 1), (4, 0, 0)])
+def test_sqlite_3_38_and_newer_is_enough(found):
+    assert storage.sqlite_version_problem(found) is None
+
+
+@pytest.mark.parametrize("found", [(3, 37, 99), (3, 31, 1), (2, 99, 0)])
+def test_every_sqlite_below_the_floor_is_refused(found):
+    assert storage.sqlite_version_problem(found) is not None
+
+
+def test_the_floor_is_what_the_schema_needs(tmp_path):
+    # unixepoch() is the schema's newest function; a migration needing newer raises the floor.
+    db = storage.connect(tmp_path / "floor.db")
+    migrate(db)
+    schema_sql = " ".join(sql or "" for (sql,) in db.execute("SELECT sql FROM sqlite_master"))
+    assert "unixepoch(" in schema_sql
+    assert storage.SQLITE_FLOOR == (3, 38, 0)
+    storage.check_sqlite_version()  # this machine's SQLite is new enough
+
+
+def test_the_app_will_not_start_on_an_older_sqlite(monkeypatch, tmp_path):
+    from hotspots import create_app
+
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 37, 2))
+    with pytest.raises(storage.SQLiteTooOld, match="SQLite 3.37.2 is too old.*3.38.0"):
+        create_app({"database": {"path": str(tmp_path / "x.db")}}, require_secret_key=False)
+    assert not (tmp_path / "x.db").exists()
+
+
+def test_a_command_on_an_older_sqlite_says_so_in_one_line(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from hotspots.cli import cli
+
+    monkeypatch.setenv("HOTSPOTS_DATABASE__PATH", str(tmp_path / "x.db"))
+    monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 37, 2))
+    result = CliRunner().invoke(cli, ["init-db"])
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        "Error: SQLite 3.37.2 is too old: the service needs SQLite 3.38.0"
+    )
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "x.db").exists()

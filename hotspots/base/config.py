@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from hotspots.base.dates import parse_date
+from hotspots.base.resources import DEFAULT_CONFIG_PATH
 
-DEFAULT_CONFIG_PATH = Path(__file__).resolve().parent.parent.parent / "config.toml"
 ENV_PREFIX = "HOTSPOTS_"
 # Settings that are secrets: read from the environment only, never from a file.
 SECRET_SETTINGS = {("mail", "smtp_password")}

@@ -16,6 +16,7 @@ from flask.cli import AppGroup, FlaskGroup, routes_command, shell_command, with_
 
 from hotspots.base import faults
 from hotspots.base.config import ConfigError
+from hotspots.storage import SQLiteTooOld
 from hotspots.storage.schema import migrate
 from hotspots.web.app import build_app, ensure_secret_key
 from hotspots.web.db import get_db
@@ -30,6 +31,8 @@ def _make_app():
         app = build_app(require_secret_key=False)
     except ConfigError as e:
         raise click.ClickException(f"configuration: {e}") from None
+    except SQLiteTooOld as e:
+        raise click.ClickException(str(e)) from None
     register_commands(app)
     return app
 

@@ -65,8 +65,8 @@ def restore_command(backup_file: str, yes: bool) -> None:
 
         hotspots restore /srv/backups/hotspots/hotspots-20261126-013000.db --yes
     """
+    from hotspots.jobs.scheduler import SchedulerLocked, scheduler_lock
     from hotspots.storage.schema import migrate
-    from jobs.scheduler import SchedulerLocked, scheduler_lock
 
     settings = current_app.config["SETTINGS"]
     database = settings["database"]["path"]

@@ -160,7 +160,7 @@ def scheduler_command() -> None:
 
         hotspots scheduler
     """
-    from jobs.scheduler import SchedulerLocked, build_scheduler, scheduler_lock
+    from hotspots.jobs.scheduler import SchedulerLocked, build_scheduler, scheduler_lock
 
     # Job runs, skips and APScheduler's own notices (misfires) go to stderr.
     logs.configure(logging.INFO)

@@ -22,9 +22,10 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from hotspots.base.resources import REFERENCE_DIR
 from hotspots.model import review_sampler, scoring
 
-VIGNETTES_PATH = Path(__file__).resolve().parent.parent / "reference" / "vignettes.toml"
+VIGNETTES_PATH = REFERENCE_DIR / "vignettes.toml"
 EXPECTATIONS = ("red", "amber", "green", "not red")
 # Children of the review's pattern that must be hotspots (the share of PATTERN_DRAWS).
 PATTERN_MIN_RATE = 0.97

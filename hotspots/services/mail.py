@@ -1,7 +1,8 @@
 """Email: render a message from templates, and send it by a transport with bounded retries.
 
-``make_message(name, to, ctx)`` renders ``templates/email/<name>-subject.txt``,
-``<name>-body.txt`` and ``<name>-body.html`` (side by side, as healthchecks does) into one
+``make_message(name, to, ctx, templates_dir=…)`` renders ``email/<name>-subject.txt``,
+``<name>-body.txt`` and ``<name>-body.html`` (side by side, as healthchecks does) from the
+templates folder it is given (the service's is ``hotspots.base.resources.TEMPLATES_DIR``) into one
 multipart/alternative ``EmailMessage``.
 
 Transports (``[mail] transport``):
@@ -19,6 +20,7 @@ permanent failure (SMTP 5xx, a bad configuration) is raised at once.
 from __future__ import annotations
 
 import email.policy
+import functools
 import os
 import re
 import smtplib
@@ -34,7 +36,6 @@ from typing import Any, Protocol
 
 import jinja2
 
-from hotspots import TEMPLATES_DIR
 from hotspots.base import files
 
 # Lines up to RFC 5322's hard limit of 998 characters: with the usual 78, Python folds a
@@ -60,31 +61,34 @@ class Transport(Protocol):
     def send(self, message: EmailMessage) -> None: ...
 
 
-_environment: jinja2.Environment | None = None
+def environment(templates_dir: str | os.PathLike) -> jinja2.Environment:
+    """The Jinja2 environment for emails from ``templates_dir``: HTML autoescaped, undefined
+    names an error (a typo must not send an email with a hole in it). One per folder, made
+    once."""
+    return _environment(str(Path(templates_dir).resolve()))
 
 
-def environment() -> jinja2.Environment:
-    """The Jinja2 environment for emails: the service's templates folder, HTML autoescaped,
-    undefined names an error (a typo must not send an email with a hole in it)."""
-    global _environment
-    if _environment is None:
-        _environment = jinja2.Environment(
-            loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
-            autoescape=jinja2.select_autoescape(enabled_extensions=("html",)),
-            undefined=jinja2.StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-            keep_trailing_newline=True,
-        )
-        _environment.filters["signed"] = _signed
-        _environment.filters["long_date"] = _long_date
-        _environment.filters["short_date"] = _short_date
-    return _environment
+@functools.cache
+def _environment(templates_dir: str) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(templates_dir),
+        autoescape=jinja2.select_autoescape(enabled_extensions=("html",)),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["signed"] = _signed
+    env.filters["long_date"] = _long_date
+    env.filters["short_date"] = _short_date
+    return env
 
 
-def render(template_name: str, ctx: Mapping[str, Any]) -> tuple[str, str, str]:
-    """(subject, text, html) for ``templates/email/<template_name>-…``."""
-    env = environment()
+def render(
+    template_name: str, ctx: Mapping[str, Any], *, templates_dir: str | os.PathLike
+) -> tuple[str, str, str]:
+    """(subject, text, html) for ``<templates_dir>/email/<template_name>-…``."""
+    env = environment(templates_dir)
     subject = env.get_template(f"email/{template_name}-subject.txt").render(ctx)
     text = env.get_template(f"email/{template_name}-body.txt").render(ctx)
     html = env.get_template(f"email/{template_name}-body.html").render(ctx)
@@ -96,14 +100,15 @@ def make_message(
     to: str,
     ctx: Mapping[str, Any],
     *,
+    templates_dir: str | os.PathLike,
     sender: str = "",
     message_id: str | None = None,
     date=None,
 ) -> EmailMessage:
     """A multipart/alternative message (plain text first, then HTML) rendered from the
-    ``template_name`` templates with ``ctx``. ``message_id`` defaults to a random one;
-    ``date`` (an aware datetime) fills the Date header when given."""
-    subject, text, html = render(template_name, ctx)
+    ``template_name`` templates in ``templates_dir`` with ``ctx``. ``message_id`` defaults to
+    a random one; ``date`` (an aware datetime) fills the Date header when given."""
+    subject, text, html = render(template_name, ctx, templates_dir=templates_dir)
     message = EmailMessage(policy=MESSAGE_POLICY)
     message["Subject"] = subject
     message["From"] = sender

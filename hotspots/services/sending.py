@@ -41,6 +41,7 @@ import sqlite_utils
 
 from hotspots import storage
 from hotspots.base.dates import stamp
+from hotspots.base.resources import TEMPLATES_DIR
 from hotspots.model.digest import build_digest, is_digest_day, weekdays
 from hotspots.model.working_days import bank_holidays
 from hotspots.services import audit, mail, rescoring
@@ -145,7 +146,7 @@ def gather_digest(
 
 def render_digest(digest: Mapping[str, Any]) -> tuple[str, str, str]:
     """(subject, text, html) of a built digest."""
-    return mail.render(TEMPLATE, {"digest": digest})
+    return mail.render(TEMPLATE, {"digest": digest}, templates_dir=TEMPLATES_DIR)
 
 
 def digest_message(
@@ -157,6 +158,7 @@ def digest_message(
         TEMPLATE,
         digest["manager"]["email"],
         {"digest": digest},
+        templates_dir=TEMPLATES_DIR,
         sender=sender,
         message_id=digest_message_id(digest["manager"]["id"], digest["date"], sender),
         date=now,

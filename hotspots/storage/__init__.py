@@ -18,6 +18,40 @@ import sqlite_utils
 
 from hotspots.base import files
 
+# The oldest SQLite the database works on: observations.observed_day is generated as
+# unixepoch(observed_on) / 86400 (storage/schema.py), and unixepoch() is new in 3.38.0.
+SQLITE_FLOOR = (3, 38, 0)
+
+
+class SQLiteTooOld(Exception):
+    """The SQLite library Python uses is older than ``SQLITE_FLOOR``; the message says so."""
+
+
+def sqlite_version_problem(
+    found: tuple[int, ...], needed: tuple[int, ...] = SQLITE_FLOOR
+) -> str | None:
+    """Why SQLite ``found`` (as ``sqlite3.sqlite_version_info``) cannot hold the service's
+    database, or None when it can."""
+    if tuple(found) >= tuple(needed):
+        return None
+    return (
+        f"SQLite {_dotted(found)} is too old: the service needs SQLite {_dotted(needed)} or "
+        "newer (its database uses unixepoch()). Python's sqlite3 module uses the system's "
+        "SQLite library: upgrade it (libsqlite3), or run the service on a system that has "
+        f"{_dotted(needed)} or newer, such as Debian 12 or Ubuntu 24.04."
+    )
+
+
+def check_sqlite_version() -> None:
+    """Raise SQLiteTooOld when the SQLite library this Python uses is too old."""
+    problem = sqlite_version_problem(sqlite3.sqlite_version_info)
+    if problem:
+        raise SQLiteTooOld(problem)
+
+
+def _dotted(version: tuple[int, ...]) -> str:
+    return ".".join(str(part) for part in version)
+
 
 def connect(path: str | Path, busy_timeout_ms: int = 5000) -> sqlite_utils.Database:
     """Open (creating if need be) the database at ``path``: WAL mode, foreign keys on,

@@ -11,9 +11,9 @@ from typing import Any
 
 from flask import Flask
 
+from hotspots import storage
 from hotspots.base.config import ConfigError, load_config
-
-TEMPLATES_DIR = Path(__file__).resolve().parent.parent.parent / "templates"
+from hotspots.base.resources import TEMPLATES_DIR
 
 
 class Service(Flask):
@@ -39,10 +39,14 @@ def build_app(
     dict of settings applied over config.toml and the environment (``{"database": {"path":
     ...}}``), plus optional Flask keys in upper case (``{"TESTING": True}``).
 
+    Raises SQLiteTooOld, naming the version found and the one needed, when Python's SQLite
+    is older than the database needs (``hotspots.storage.SQLITE_FLOOR``).
+
     Raises ConfigError when there is no secret key (``HOTSPOTS_SECRET_KEY`` or the instance
     folder's key file), so a web server fails at start with a message rather than answering
     500 to every page; the command line passes ``require_secret_key=False`` (``hotspots
     init-db`` creates the key, and ``hotspots run`` checks it before serving)."""
+    storage.check_sqlite_version()
     test_config = dict(test_config or {})
     flask_keys = {k: test_config.pop(k) for k in list(test_config) if k.isupper()}
     # Named for the package, so its static folder and instance folder are the package's.
