@@ -4,6 +4,7 @@ ranks, history, trends, single-case and changed-case rescores."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import json
 import random
@@ -1216,3 +1217,30 @@ def test_a_disputed_record_counts_in_neither_path_nor_the_kept_sums_until_it_is_
     after = dict(db.execute("SELECT case_id, score FROM scores").fetchall())
     upheld_only &= set(after)  # open cases
     assert upheld_only and all(after[c] == pytest.approx(before[c]) for c in upheld_only)
+
+
+def test_a_score_exactly_on_the_red_threshold_is_red_in_scores_and_in_history(world, db, settings):
+    case = world.case(world.ann)
+    world.observe(case, "domestic_abuse")
+    world.observe(case, "parental_conflict", observed_on=AS_OF - timedelta(days=3))
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    score = db.execute("SELECT score FROM scores WHERE case_id = ?", [case]).fetchone()[0]
+    on_it = copy.deepcopy(settings)
+    on_it["scoring"]["red_threshold"] = score
+    on_it["scoring"]["amber_threshold"] = score
+    assert scoring.band_for(score, on_it["scoring"]) == "red"
+    rescoring.rescore_all(db, on_it, as_of=AS_OF, now=NOW)
+    earlier = AS_OF - timedelta(days=1)
+    rescoring.rescore_all(db, on_it, as_of=earlier, now=NOW, history_only=True)
+    then = db.execute("SELECT score FROM score_history WHERE day = ?", [earlier.isoformat()])
+    on_it["scoring"]["red_threshold"] = then.fetchone()[0]
+    rescoring.rescore_all(db, on_it, as_of=earlier, now=NOW, history_only=True)
+    assert db.execute("SELECT band FROM scores").fetchall() == [("red",)]
+    assert db.execute("SELECT day, band FROM score_history ORDER BY day").fetchall() == [
+        (earlier.isoformat(), "red"),
+        (AS_OF.isoformat(), "red"),
+    ]
+    # Just above the score it is amber (the amber threshold is still on it).
+    on_it["scoring"]["red_threshold"] = score + 1e-9
+    rescoring.rescore_all(db, on_it, as_of=AS_OF, now=NOW)
+    assert db.execute("SELECT band FROM scores").fetchall() == [("amber",)]

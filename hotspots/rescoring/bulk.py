@@ -17,6 +17,7 @@ from hotspots.config import derived_rules
 from hotspots.dates import stamp
 from hotspots.rescoring import facts
 from hotspots.storage import Stopwatch, schema, write_transaction
+from hotspots.storage import rules as rule_sql
 from hotspots.storage import scores as sql
 
 EPOCH = date(1970, 1, 1)
@@ -58,12 +59,8 @@ def rescore_all(
     with _bulk_connection(db), write_transaction(db):
         _score_into_scratch(db, model, as_of, clock, sums="refresh")
         count = db.execute(sql.COUNT_RESCORED_SQL).fetchone()[0]
-        banding = {
-            "as_of": as_of.isoformat(),
-            "red_threshold": float(model["red_threshold"]),
-            "amber_threshold": float(model["amber_threshold"]),
-            "model_version": version,
-        }
+        banding = {"as_of": as_of.isoformat(), "model_version": version}
+        banding |= rule_sql.band_parameters(model)
         if history_only:
             db.execute(sql.UPSERT_HISTORY_FROM_RESCORE_SQL, banding)
             clock.lap("history written")
@@ -313,7 +310,6 @@ def _parameters(model: Mapping[str, Any], as_of: date) -> dict[str, Any]:
         "age_multiplier_under_1": float(model["age_multiplier_under_1"]),
         "age_multiplier_1_to_3": float(model["age_multiplier_1_to_3"]),
         "age_multiplier_older": float(model["age_multiplier_older"]),
-        "domestic_abuse_enquiry_due_days": int(gaps["domestic_abuse_enquiry_due_days"]),
         "min_concerns": int(accumulation.get("min_concerns", 0)),
         "min_agencies": int(accumulation.get("min_agencies", 0)),
         "max_age_years": int(accumulation.get("max_age_years", -1)),
@@ -324,8 +320,7 @@ def _parameters(model: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     }
     for code in rules.GAP_CODES:
         params[code] = float(gaps[code])
-        params[f"gap_{code}"] = rules.GAP_BITS[code]
-    return params
+    return params | rule_sql.practice_gap_parameters(model, as_of)
 
 
 def store_contributions(db: sqlite_utils.Database, settings: Mapping[str, Any], as_of: date) -> int:
