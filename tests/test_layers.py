@@ -91,7 +91,6 @@ STILL_TO_MOVE_ISSUE_24_SVC: set[str] = {
     "hotspots/rescoring/incremental.py",
     "hotspots/rescoring/read.py",
     "hotspots/retention.py",
-    "hotspots/sending.py",
     "hotspots/sessions.py",
     "hotspots/throttling.py",
 }

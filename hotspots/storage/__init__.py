@@ -93,3 +93,11 @@ class Stopwatch:
             now = time.perf_counter()
             self.timings[step] = now - self.last
             self.last = now
+
+
+def database_file(db: sqlite_utils.Database) -> str | None:
+    """The file behind ``db``'s main database, or None for an in-memory one."""
+    for _, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return file or None
+    return None
