@@ -90,7 +90,6 @@ STILL_TO_MOVE_ISSUE_24_SVC: set[str] = {
     "hotspots/rescoring/facts.py",
     "hotspots/rescoring/incremental.py",
     "hotspots/rescoring/read.py",
-    "hotspots/retention.py",
     "hotspots/sessions.py",
     "hotspots/throttling.py",
 }
