@@ -10,6 +10,8 @@ equals the model's ``0.5^(age / half-life)``.
 
 from collections.abc import Iterable
 
+import sqlite_utils
+
 from hotspots import rules
 from hotspots.storage import rules as rule_sql
 
@@ -681,3 +683,8 @@ SELECT day, score FROM score_history
 WHERE case_id = :case_id AND day BETWEEN :since AND :as_of
 ORDER BY day
 """
+
+
+def caseload_scores(db: sqlite_utils.Database) -> list[tuple[int | None, float]]:
+    """Every stored score with the caseload it is in: (worker id or None, score)."""
+    return [(row[0], row[1]) for row in db.execute("SELECT worker_id, score FROM scores")]
