@@ -202,7 +202,8 @@ def time_floor(db, path: Path, settings, as_of, repeat: int = 3) -> list[float]:
     covering index, then time the bare aggregate into a table."""
     scratch = path.with_name(path.name + ".floor.db")
     db.execute("ATTACH DATABASE ? AS floor", [str(scratch)])
-    # The same connection settings the rescore gets (hotspots.rescoring.bulk._bulk_connection).
+    # The same connection settings the rescore gets
+    # (hotspots.storage.rescoring.bulk._bulk_connection).
     db.execute("PRAGMA cache_size = -262144")
     db.execute(f"PRAGMA mmap_size = {4 * 1024**3}")
     db.execute("PRAGMA temp_store = MEMORY")

@@ -82,10 +82,6 @@ STILL_TO_MOVE_ISSUE_24_SVC: set[str] = {
     "hotspots/importer/incidents.py",
     "hotspots/importer/observations.py",
     "hotspots/importer/staff.py",
-    "hotspots/rescoring/bulk.py",
-    "hotspots/rescoring/facts.py",
-    "hotspots/rescoring/incremental.py",
-    "hotspots/rescoring/read.py",
     "hotspots/sessions.py",
     "hotspots/throttling.py",
 }

@@ -15,8 +15,8 @@ from hotspots import demo, partnership, rescoring, retention, rules, scoring
 from hotspots.dates import age_in_years, parse_date, stamp
 from hotspots.partnership import NewIncident
 from hotspots.partnership.report import month_ends
-from hotspots.rescoring.facts import open_case_facts
 from hotspots.storage import partnership as store
+from hotspots.storage.rescoring.facts import open_case_facts
 
 LONDON = ZoneInfo("Europe/London")
 INCIDENT = date(2026, 3, 10)  # a Tuesday

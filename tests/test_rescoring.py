@@ -16,6 +16,7 @@ import pytest
 from hotspots import audit, rescoring, rules, scoring, storage
 from hotspots.dates import stamp
 from hotspots.demo import load_demo
+from hotspots.storage import rescoring as in_storage
 from hotspots.storage import rules as rule_sql
 from hotspots.storage import scores as scores_sql
 
@@ -372,7 +373,7 @@ def test_a_full_rescore_stores_contributions_that_sum_to_each_score(world, db, s
 def test_a_large_authority_gets_its_explanations_when_a_case_is_read(
     world, db, settings, monkeypatch
 ):
-    monkeypatch.setattr(rescoring.bulk, "STORE_CONTRIBUTIONS_UP_TO", 0)
+    monkeypatch.setattr(in_storage.bulk, "STORE_CONTRIBUTIONS_UP_TO", 0)
     case_id = world.case(world.ann)
     world.observe(case_id, "domestic_abuse")
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
@@ -598,7 +599,7 @@ def test_the_sweep_rescores_everything_set_based_when_many_cases_changed(
 ):
     ids = [world.case(world.ann) for _ in range(4)]
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
-    monkeypatch.setattr(rescoring.incremental, "BULK_RESCORE_ABOVE", 2)
+    monkeypatch.setattr(in_storage.incremental, "BULK_RESCORE_ABOVE", 2)
     for case_id in ids[:3]:
         world.change(case_id, visit_every_days=3)
     assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(2)) == 4
@@ -645,7 +646,7 @@ def test_a_rescore_removes_only_the_marks_it_consumed(world, db, settings, monke
     first, second = world.case(world.ann), world.case(world.ann)
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
     world.observe(first, "domestic_abuse")
-    real = rescoring.incremental._write_scores
+    real = in_storage.incremental._write_scores
 
     def write_scores_while_someone_writes(db, case_ids, *args):
         # A write inside the sweep's transaction (as a trigger would make it) after the
@@ -654,7 +655,7 @@ def test_a_rescore_removes_only_the_marks_it_consumed(world, db, settings, monke
             world.observe(second, "police_callout")
         return real(db, case_ids, *args)
 
-    monkeypatch.setattr(rescoring.incremental, "_write_scores", write_scores_while_someone_writes)
+    monkeypatch.setattr(in_storage.incremental, "_write_scores", write_scores_while_someone_writes)
     assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 1
     assert [r["case_id"] for r in db["rescore_queue"].rows] == [second]
 
@@ -710,7 +711,7 @@ def assert_sql_agrees_with_the_model_on(db, settings, case_id):
 def test_many_cases_facts_read_at_once_equal_each_cases_own(world, db, settings):
     random_cases(world, random.Random(7), 60)
     ids = [r["id"] for r in db["cases"].rows]
-    found = rescoring.facts.facts_by_case(db, [*ids, 999_999])
+    found = in_storage.facts.facts_by_case(db, [*ids, 999_999])
     assert sorted(found) == sorted(ids)  # the unknown case is left out
     assert {r["status"] for r, _ in found.values()} == {"open", "closed"}
 

@@ -11,10 +11,10 @@ import pytest
 
 from hotspots import rescoring, rules, scoring
 from hotspots.demo import load_demo
-from hotspots.rescoring import facts
 from hotspots.sending import gather_digest, managers
 from hotspots.storage import fetch_all
 from hotspots.storage import rules as rule_sql
+from hotspots.storage.rescoring import facts
 from hotspots.storage.web import (
     CASE_BY_REF_SQL,
     CASELOAD_SQL,

@@ -15,27 +15,22 @@ import sqlite_utils
 from hotspots import rules, scoring
 from hotspots.config import derived_rules
 from hotspots.dates import stamp
-from hotspots.rescoring import facts
 from hotspots.storage import Stopwatch, schema, write_transaction
 from hotspots.storage import rules as rule_sql
 from hotspots.storage import scores as sql
+from hotspots.storage.rescoring import facts
+from hotspots.storage.rules import day_number
 
-EPOCH = date(1970, 1, 1)
 # How a run may use the kept indicator sums (_sums_usable).
 SumsUse = Literal["refresh", "if_fresh", "never"]
 # A full rescore stores every case's contributions (computed by the pure model) up to this
 # many open cases; above it they are left empty ('[]') and computed when a case is read
-# (hotspots.rescoring.read.contributions_for), which keeps a large authority's nightly run short.
+# (read.contributions_for), which keeps a large authority's nightly run short.
 STORE_CONTRIBUTIONS_UP_TO = 20_000
 # Page cache for a full rescore, in KiB (negative: SQLite's unit); the default 2 MB thrashes.
 BULK_CACHE_KIB = 262_144
 # Memory-mapped reads for a full rescore, in bytes (SQLite caps it at its compile-time limit).
 BULK_MMAP_BYTES = 4 * 1024**3
-
-
-def day_number(day: date) -> int:
-    """Days since 1970-01-01, as ``observations.observed_day``."""
-    return (day - EPOCH).days
 
 
 def rescore_all(
@@ -304,7 +299,6 @@ def _parameters(model: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     pattern = model["review_pattern"]
     params: dict[str, Any] = {
         "as_of": as_of.isoformat(),
-        "as_of_day": day_number(as_of),
         "repeat_fraction": float(model["repeat_fraction"]),
         "repeat_cap": float(model["repeat_cap"]),
         "age_multiplier_under_1": float(model["age_multiplier_under_1"]),
