@@ -71,7 +71,6 @@ STILL_TO_MOVE_ISSUE_24_WEB: set[str] = {
 # (issue-24-svc). Empty when that work is done.
 STILL_TO_MOVE_ISSUE_24_SVC: set[str] = {
     "hotspots/auth.py",
-    "hotspots/demo.py",
     "hotspots/drafts.py",
     "hotspots/importer/annex_a.py",
     "hotspots/importer/cin_census.py",

@@ -615,3 +615,46 @@ def write_staged_enquiries(db: sqlite_utils.Database, now: str) -> tuple[int, in
     """Write the staged enquiries: (new, updated)."""
     updated = changes(db, UPDATE_ENQUIRIES_SQL)
     return changes(db, INSERT_ENQUIRIES_SQL, {"now": now}), updated
+
+
+# --- functions: the demo data (hotspots.demo) ------------------------------------------------
+
+
+def count_cases(db: sqlite_utils.Database) -> int:
+    """How many cases the database holds, open or closed."""
+    return db.execute(COUNT_CASES_SQL).fetchone()[0]
+
+
+def team_ids_for(db: sqlite_utils.Database, names: Sequence[str]) -> list[int]:
+    """The id of each team named (created when there is none), in the order named."""
+    ids = []
+    for name in names:
+        db.execute(INSERT_TEAM_IF_MISSING_SQL, {"name": name})
+        ids.append(db.execute(SELECT_TEAM_ID_BY_NAME_SQL, {"name": name}).fetchone()[0])
+    return ids
+
+
+def staff_emails(db: sqlite_utils.Database) -> set[str]:
+    """Every staff email held, in lower case."""
+    return {row["email"] for row in fetch_all(db, SELECT_STAFF_EMAILS_SQL, {})}
+
+
+def insert_demo_staff(db: sqlite_utils.Database, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Insert the demo's staff (email, name, role, team_id, password_hash each); returns
+    every staff id by email in lower case."""
+    db.conn.executemany(INSERT_DEMO_STAFF_SQL, rows)
+    return {row["email"]: row["id"] for row in fetch_all(db, SELECT_STAFF_IDS_SQL, {})}
+
+
+def insert_demo_rows(
+    db: sqlite_utils.Database,
+    cases: Sequence[tuple],
+    observations: Sequence[tuple],
+    enquiries: Sequence[tuple],
+) -> None:
+    """Insert a chunk of the demo's cases, observations and enquiries, as plain tuples in
+    the columns' order of INSERT_DEMO_CASE_SQL, INSERT_DEMO_OBSERVATION_SQL and
+    INSERT_DEMO_ENQUIRY_SQL (millions of rows: no dicts)."""
+    db.conn.executemany(INSERT_DEMO_CASE_SQL, cases)
+    db.conn.executemany(INSERT_DEMO_OBSERVATION_SQL, observations)
+    db.conn.executemany(INSERT_DEMO_ENQUIRY_SQL, enquiries)
