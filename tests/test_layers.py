@@ -72,8 +72,6 @@ STILL_TO_MOVE_ISSUE_24_WEB: set[str] = {
 STILL_TO_MOVE_ISSUE_24_SVC: set[str] = {
     "hotspots/auth.py",
     "hotspots/drafts.py",
-    "hotspots/importer/annex_a.py",
-    "hotspots/importer/cin_census.py",
     "hotspots/sessions.py",
     "hotspots/throttling.py",
 }

@@ -658,3 +658,91 @@ def insert_demo_rows(
     db.conn.executemany(INSERT_DEMO_CASE_SQL, cases)
     db.conn.executemany(INSERT_DEMO_OBSERVATION_SQL, observations)
     db.conn.executemany(INSERT_DEMO_ENQUIRY_SQL, enquiries)
+
+
+# --- functions: the authority's own files (Annex A, CIN census) -----------------------------
+
+
+def create_annex_a_staging(db: sqlite_utils.Database) -> None:
+    """Create (afresh) the TEMP tables an Annex A import stages its cases and the
+    observations it derives in."""
+    drop_annex_a_staging(db)
+    db.execute(CREATE_ANNEX_A_CASES_SQL)
+    db.execute(CREATE_DERIVED_OBSERVATIONS_SQL)
+
+
+def drop_annex_a_staging(db: sqlite_utils.Database) -> None:
+    """Drop the Annex A import's staging tables (whatever happened)."""
+    db.execute(DROP_ANNEX_A_CASES_SQL)
+    db.execute(DROP_DERIVED_OBSERVATIONS_SQL)
+
+
+def create_census_staging(db: sqlite_utils.Database) -> None:
+    """Create (afresh) the TEMP tables a CIN census import stages the observations it
+    derives and the children's births in."""
+    drop_census_staging(db)
+    db.execute(CREATE_DERIVED_OBSERVATIONS_SQL)
+    db.execute(CREATE_CENSUS_BIRTHS_SQL)
+
+
+def drop_census_staging(db: sqlite_utils.Database) -> None:
+    """Drop the CIN census import's staging tables (whatever happened)."""
+    db.execute(DROP_DERIVED_OBSERVATIONS_SQL)
+    db.execute(DROP_CENSUS_BIRTHS_SQL)
+
+
+def case_births(db: sqlite_utils.Database) -> dict[str, tuple[str | None, str]]:
+    """Every case's (date_of_birth, birth_status) by its reference."""
+    return {
+        r["case_ref"]: (r["date_of_birth"], r["birth_status"])
+        for r in fetch_all(db, SELECT_CASE_BIRTHS_SQL, {})
+    }
+
+
+def cases_for_annex_a(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
+    """Every case's team, date of birth and birth status, by its reference."""
+    return {r["case_ref"]: r for r in fetch_all(db, SELECT_CASES_FOR_ANNEX_A_SQL, {})}
+
+
+def staff_with_names(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every member of staff: id, name, email, role, team_id."""
+    return fetch_all(db, SELECT_STAFF_NAMES_SQL, {})
+
+
+def stage_derived_observations(db: sqlite_utils.Database, batch: list[tuple]) -> None:
+    """Stage a batch of observations derived from an authority's file (external_id, child
+    id, indicator, day, note), and empty the batch."""
+    flush(db, INSERT_DERIVED_OBSERVATION_SQL, batch)
+
+
+def stage_census_births(db: sqlite_utils.Database, batch: list[tuple]) -> None:
+    """Stage the CIN census's children's births, and empty the batch."""
+    flush(db, INSERT_CENSUS_BIRTH_SQL, batch)
+
+
+def stage_annex_a_cases(db: sqlite_utils.Database, batch: list[tuple]) -> None:
+    """Stage a batch of Annex A's cases, and empty the batch."""
+    flush(db, INSERT_ANNEX_A_CASE_SQL, batch)
+
+
+def write_derived_observations(db: sqlite_utils.Database, now: str) -> tuple[int, int]:
+    """Write the staged derived observations: (new, updated)."""
+    updated = changes(db, UPDATE_DERIVED_OBSERVATIONS_SQL)
+    return changes(db, INSERT_DERIVED_OBSERVATIONS_SQL, {"now": now}), updated
+
+
+def write_census_births(db: sqlite_utils.Database) -> None:
+    """Write the staged births onto their cases."""
+    db.execute(UPDATE_CENSUS_BIRTHS_SQL)
+
+
+def write_annex_a_cases(db: sqlite_utils.Database, new_teams: Sequence[str]) -> dict[str, int]:
+    """Create the teams ``new_teams`` names, then write the staged Annex A cases: how many
+    were ``closing`` (closed by this file), ``updated`` and ``created``."""
+    for name in new_teams:
+        db.execute(INSERT_TEAM_IF_NEW_SQL, {"name": name})
+    db.execute(RESOLVE_ANNEX_A_TEAMS_SQL)
+    closing = db.execute(COUNT_ANNEX_A_CLOSING_SQL).fetchone()[0]
+    updated = changes(db, UPDATE_ANNEX_A_CASES_SQL)
+    created = changes(db, INSERT_ANNEX_A_CASES_SQL)
+    return {"closing": closing, "updated": updated, "created": created}
