@@ -69,12 +69,7 @@ STILL_TO_MOVE_ISSUE_24_WEB: set[str] = {
 
 # Modules of the services' side (this branch, issue-24-svc) not yet moved: still to move
 # (issue-24-svc). Empty when that work is done.
-STILL_TO_MOVE_ISSUE_24_SVC: set[str] = {
-    "hotspots/auth.py",
-    "hotspots/drafts.py",
-    "hotspots/sessions.py",
-    "hotspots/throttling.py",
-}
+STILL_TO_MOVE_ISSUE_24_SVC: set[str] = set()
 
 
 def package_modules() -> list[Path]:
