@@ -155,28 +155,10 @@ def digest_message_id(manager_id: int, digest_date: date, from_address: str) -> 
     return f"<digest-{digest_date.isoformat()}-{manager_id}@{domain}>"
 
 
-def claim_digest(
-    db: sqlite_utils.Database,
-    *,
-    manager_id: int,
-    digest_date: date,
-    now: datetime,
-    claimed_by: str,
-    lease: timedelta,
-    retry_failed: bool = False,
-) -> dict[str, Any] | None:
-    """Claim (manager, date) for ``claimed_by``; return the digests row when this caller now
-    holds the claim, None when it is already sent, held by another sender within its lease,
-    or failed (unless ``retry_failed``)."""
-    return digests_store.claim(
-        db,
-        manager_id=manager_id,
-        digest_date=digest_date,
-        now=now,
-        claimed_by=claimed_by,
-        lease=lease,
-        retry_failed=retry_failed,
-    )
+# Claim (manager, date) for a sender: the digests row when it now holds the claim, None
+# when the digest is sent, held by another sender within its lease, or failed (unless
+# retry_failed). A conditional write, so it is storage's (hotspots.storage.digests.claim).
+claim_digest = digests_store.claim
 
 
 def send_digest(

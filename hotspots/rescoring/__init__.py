@@ -8,40 +8,7 @@ follows is the pure ``hotspots.scoring``. Views, the command line and the jobs i
 from here.
 """
 
-from hotspots.storage.rescoring import (
-    band_counts,
-    case_facts,
-    contributions_for,
-    day_number,
-    find_staff,
-    history_band_counts,
-    read_caseload,
-    rescore_all,
-    rescore_case,
-    rescore_changed,
-    rescore_marked,
-    score_of,
-    score_series,
-    scratch_caseload_scores,
-    scratch_scores,
-    trend,
-)
+from hotspots.storage import rescoring as _in_storage
+from hotspots.storage.rescoring import *  # noqa: F403 (the same names, listed there once)
 
-__all__ = [
-    "band_counts",
-    "case_facts",
-    "contributions_for",
-    "day_number",
-    "find_staff",
-    "history_band_counts",
-    "read_caseload",
-    "rescore_all",
-    "rescore_case",
-    "rescore_changed",
-    "rescore_marked",
-    "score_of",
-    "score_series",
-    "scratch_caseload_scores",
-    "scratch_scores",
-    "trend",
-]
+__all__ = _in_storage.__all__
