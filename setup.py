@@ -4,7 +4,7 @@ The repository keeps ``jobs/``, ``templates/`` and ``config.toml`` at its top (s
 where things live). The wheel installs them inside the package, as ``hotspots.jobs``,
 ``hotspots/templates/`` and ``hotspots/config.toml``, so the installed service puts nothing
 with a generic name at the top of site-packages and finds its files beside its code
-(``hotspots/resources.py``). An editable install (``make install``) maps ``hotspots.jobs``
+(``hotspots/base/resources.py``). An editable install (``make install``) maps ``hotspots.jobs``
 to ``jobs/`` the same way and reads the templates and settings where they are.
 """
 
@@ -15,7 +15,7 @@ from setuptools.command.build_py import build_py
 from setuptools.errors import SetupError
 
 HERE = Path(__file__).resolve().parent
-# Copied into the built package, where hotspots/resources.py looks for them first.
+# Copied into the built package, where hotspots/base/resources.py looks for them first.
 BUNDLED = ("templates", "config.toml")
 # The compiled GOV.UK Frontend styles (git-ignored, built by `make assets`).
 STYLES = HERE / "hotspots" / "static" / "hotspots.css"

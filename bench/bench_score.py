@@ -204,7 +204,7 @@ def time_floor(db, path: Path, settings, as_of, repeat: int = 3) -> list[float]:
     scratch = path.with_name(path.name + ".floor.db")
     db.execute("ATTACH DATABASE ? AS floor", [str(scratch)])
     # The same connection settings the rescore gets
-    # (hotspots.services.rescoring.bulk._bulk_connection).
+    # (hotspots.storage.rescoring.bulk._bulk_connection).
     db.execute("PRAGMA cache_size = -262144")
     db.execute(f"PRAGMA mmap_size = {4 * 1024**3}")
     db.execute("PRAGMA temp_store = MEMORY")

@@ -17,8 +17,8 @@ from hotspots.model import rules, scoring
 from hotspots.services import demo, partnership, rescoring, retention
 from hotspots.services.partnership import NewIncident
 from hotspots.services.partnership.report import month_ends
-from hotspots.services.rescoring.facts import open_case_facts
 from hotspots.storage import partnership as store
+from hotspots.storage.rescoring.facts import open_case_facts
 
 LONDON = ZoneInfo("Europe/London")
 INCIDENT = date(2026, 3, 10)  # a Tuesday

@@ -4,6 +4,7 @@ ranks, history, trends, single-case and changed-case rescores."""
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
 import json
 import random
@@ -17,6 +18,7 @@ from hotspots.base.dates import stamp
 from hotspots.model import rules, scoring
 from hotspots.services import audit, rescoring
 from hotspots.services.demo import load_demo
+from hotspots.storage import rescoring as in_storage
 from hotspots.storage import rules as rule_sql
 from hotspots.storage import scores as scores_sql
 
@@ -373,7 +375,7 @@ def test_a_full_rescore_stores_contributions_that_sum_to_each_score(world, db, s
 def test_a_large_authority_gets_its_explanations_when_a_case_is_read(
     world, db, settings, monkeypatch
 ):
-    monkeypatch.setattr(rescoring.bulk, "STORE_CONTRIBUTIONS_UP_TO", 0)
+    monkeypatch.setattr(in_storage.bulk, "STORE_CONTRIBUTIONS_UP_TO", 0)
     case_id = world.case(world.ann)
     world.observe(case_id, "domestic_abuse")
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
@@ -599,7 +601,7 @@ def test_the_sweep_rescores_everything_set_based_when_many_cases_changed(
 ):
     ids = [world.case(world.ann) for _ in range(4)]
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
-    monkeypatch.setattr(rescoring.incremental, "BULK_RESCORE_ABOVE", 2)
+    monkeypatch.setattr(in_storage.incremental, "BULK_RESCORE_ABOVE", 2)
     for case_id in ids[:3]:
         world.change(case_id, visit_every_days=3)
     assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(2)) == 4
@@ -646,7 +648,7 @@ def test_a_rescore_removes_only_the_marks_it_consumed(world, db, settings, monke
     first, second = world.case(world.ann), world.case(world.ann)
     rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
     world.observe(first, "domestic_abuse")
-    real = rescoring.incremental._write_scores
+    real = in_storage.incremental._write_scores
 
     def write_scores_while_someone_writes(db, case_ids, *args):
         # A write inside the sweep's transaction (as a trigger would make it) after the
@@ -655,7 +657,7 @@ def test_a_rescore_removes_only_the_marks_it_consumed(world, db, settings, monke
             world.observe(second, "police_callout")
         return real(db, case_ids, *args)
 
-    monkeypatch.setattr(rescoring.incremental, "_write_scores", write_scores_while_someone_writes)
+    monkeypatch.setattr(in_storage.incremental, "_write_scores", write_scores_while_someone_writes)
     assert rescoring.rescore_changed(db, settings, as_of=AS_OF, now=later(1)) == 1
     assert [r["case_id"] for r in db["rescore_queue"].rows] == [second]
 
@@ -711,7 +713,7 @@ def assert_sql_agrees_with_the_model_on(db, settings, case_id):
 def test_many_cases_facts_read_at_once_equal_each_cases_own(world, db, settings):
     random_cases(world, random.Random(7), 60)
     ids = [r["id"] for r in db["cases"].rows]
-    found = rescoring.facts.facts_by_case(db, [*ids, 999_999])
+    found = in_storage.facts.facts_by_case(db, [*ids, 999_999])
     assert sorted(found) == sorted(ids)  # the unknown case is left out
     assert {r["status"] for r, _ in found.values()} == {"open", "closed"}
 
@@ -1218,3 +1220,30 @@ def test_a_disputed_record_counts_in_neither_path_nor_the_kept_sums_until_it_is_
     after = dict(db.execute("SELECT case_id, score FROM scores").fetchall())
     upheld_only &= set(after)  # open cases
     assert upheld_only and all(after[c] == pytest.approx(before[c]) for c in upheld_only)
+
+
+def test_a_score_exactly_on_the_red_threshold_is_red_in_scores_and_in_history(world, db, settings):
+    case = world.case(world.ann)
+    world.observe(case, "domestic_abuse")
+    world.observe(case, "parental_conflict", observed_on=AS_OF - timedelta(days=3))
+    rescoring.rescore_all(db, settings, as_of=AS_OF, now=NOW)
+    score = db.execute("SELECT score FROM scores WHERE case_id = ?", [case]).fetchone()[0]
+    on_it = copy.deepcopy(settings)
+    on_it["scoring"]["red_threshold"] = score
+    on_it["scoring"]["amber_threshold"] = score
+    assert scoring.band_for(score, on_it["scoring"]) == "red"
+    rescoring.rescore_all(db, on_it, as_of=AS_OF, now=NOW)
+    earlier = AS_OF - timedelta(days=1)
+    rescoring.rescore_all(db, on_it, as_of=earlier, now=NOW, history_only=True)
+    then = db.execute("SELECT score FROM score_history WHERE day = ?", [earlier.isoformat()])
+    on_it["scoring"]["red_threshold"] = then.fetchone()[0]
+    rescoring.rescore_all(db, on_it, as_of=earlier, now=NOW, history_only=True)
+    assert db.execute("SELECT band FROM scores").fetchall() == [("red",)]
+    assert db.execute("SELECT day, band FROM score_history ORDER BY day").fetchall() == [
+        (earlier.isoformat(), "red"),
+        (AS_OF.isoformat(), "red"),
+    ]
+    # Just above the score it is amber (the amber threshold is still on it).
+    on_it["scoring"]["red_threshold"] = score + 1e-9
+    rescoring.rescore_all(db, on_it, as_of=AS_OF, now=NOW)
+    assert db.execute("SELECT band FROM scores").fetchall() == [("amber",)]

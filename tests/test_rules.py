@@ -12,10 +12,10 @@ import pytest
 from hotspots.model import rules, scoring
 from hotspots.services import rescoring
 from hotspots.services.demo import load_demo
-from hotspots.services.rescoring import facts
 from hotspots.services.sending import gather_digest, managers
 from hotspots.storage import fetch_all
 from hotspots.storage import rules as rule_sql
+from hotspots.storage.rescoring import facts
 from hotspots.storage.web import (
     CASE_BY_REF_SQL,
     CASELOAD_SQL,
@@ -354,7 +354,7 @@ def test_model_stored_scores_pages_and_digest_agree_case_by_case(authority):
     visits = dict(
         db.execute(
             f"SELECT c.case_ref, {rule_sql.VISIT_OVERDUE} FROM cases c WHERE c.status = 'open'",  # noqa: S608
-            {"today": AS_OF.isoformat()},
+            rule_sql.parameters(AS_OF, within),
         ).fetchall()
     )
     for ref, row in stored.items():
@@ -447,3 +447,32 @@ def test_a_match_with_the_reviews_pattern_is_the_first_reason_whatever_it_adds()
     assert rules.reason_text(found[1]) == "Domestic abuse (+7.5)"
     raised = dict(rows[1], points=6.25)
     assert rules.reason_text(rules.reasons([raised])[0]).endswith("(+6.2)")
+
+
+BAND_SQL = f"SELECT {rule_sql.BAND} FROM (SELECT :score AS score) AS s"  # noqa: S608
+
+
+@pytest.mark.parametrize("score", [0.0, 5.999999, 6.0, 6.000001, 11.999999, 12.0, 12.5, 40.0])
+def test_the_sql_band_is_the_models_band_on_and_beside_each_threshold(db, score):
+    model = {"red_threshold": 12.0, "amber_threshold": 6.0}
+    params = {"score": score} | rule_sql.band_parameters(model)
+    assert db.execute(BAND_SQL, params).fetchone()[0] == scoring.band_for(score, model)
+
+
+LEASE_SQL = f"SELECT {rule_sql.LEASE_RUN_OUT} FROM (SELECT :claimed_at AS claimed_at) AS d"  # noqa: S608
+
+
+@pytest.mark.parametrize(
+    "after",
+    [timedelta(0), timedelta(microseconds=1), -timedelta(microseconds=1), timedelta(hours=1)],
+)
+def test_the_sql_lease_rule_is_the_digests_on_the_instant_the_lease_ends(db, after):
+    from hotspots.base.dates import stamp
+    from hotspots.model.digest import lease_has_run_out
+
+    lease = timedelta(minutes=15)
+    claimed_at = datetime(2026, 11, 26, 7, 30, 0, 250_000, tzinfo=UTC)
+    now = claimed_at + lease + after
+    params = {"claimed_at": stamp(claimed_at)} | rule_sql.lease_parameters(now, lease)
+    in_sql = bool(db.execute(LEASE_SQL, params).fetchone()[0])
+    assert in_sql == lease_has_run_out(claimed_at, now, lease) == (after > timedelta(0))

@@ -30,6 +30,7 @@ from hotspots.services.sending import (
     claim_digest,
     digest_message_id,
     gather_digest,
+    held_claim_words,
     managers,
     render_digest,
     send_digest,
@@ -937,3 +938,44 @@ def test_a_teams_digest_subject_counts_every_review_pattern_case_as_a_hotspot(db
     for r in listed:
         assert r["reasons"][0]["label"].startswith("Matches the pattern the review found")
     assert text.count("Matches the pattern the review found") >= 4
+
+
+def test_a_claim_whose_lease_ends_exactly_now_holds_and_a_microsecond_later_is_taken_over(db):
+    ids = two_teams(db)
+    lease = timedelta(minutes=15)
+    # Claimed at a sub-second instant: its lease ends at 07:45:00.250000 London time.
+    claimed = NOW + timedelta(microseconds=250_000)
+    assert claim_digest(
+        db, manager_id=ids["nina"], digest_date=DIGEST_DAY, now=claimed, claimed_by="first",
+        lease=lease,
+    )  # fmt: skip
+    ends = claimed + lease
+    at_the_end = claim_digest(
+        db, manager_id=ids["nina"], digest_date=DIGEST_DAY, now=ends, claimed_by="second",
+        lease=lease,
+    )  # fmt: skip
+    assert at_the_end is None
+    assert digest_row(db, ids["nina"])["claimed_by"] == "first"
+    just_after = claim_digest(
+        db, manager_id=ids["nina"], digest_date=DIGEST_DAY,
+        now=ends + timedelta(microseconds=1), claimed_by="third", lease=lease,
+    )  # fmt: skip
+    assert just_after is not None and just_after["claimed_by"] == "third"
+
+
+def test_the_words_for_a_held_claim_say_it_lapses_when_the_claim_can_still_not_be_taken(
+    db, settings
+):
+    ids = two_teams(db)
+    lease = timedelta(minutes=settings["digest"]["claim_lease_minutes"])
+    claim_digest(
+        db, manager_id=ids["nina"], digest_date=DIGEST_DAY, now=NOW, claimed_by="host:1:x",
+        lease=lease,
+    )  # fmt: skip
+    row = digest_row(db, ids["nina"])
+    words = held_claim_words(row, "unknown", settings, digest_date=DIGEST_DAY, now=NOW + lease)
+    assert "the claim lapses at" in words
+    later = NOW + lease + timedelta(microseconds=1)
+    assert "the claim lapsed at" in held_claim_words(
+        row, "unknown", settings, digest_date=DIGEST_DAY, now=later
+    )

@@ -214,6 +214,7 @@ def _population() -> tuple[Any, list[tuple[int | None, float]]]:
     from hotspots import storage
     from hotspots.services import rescoring
     from hotspots.services.demo import load_demo
+    from hotspots.storage import scores as scores_store
     from hotspots.storage.schema import migrate
 
     folder = tempfile.mkdtemp(prefix="hotspots-evidence-")
@@ -224,7 +225,7 @@ def _population() -> tuple[Any, list[tuple[int | None, float]]]:
     load_demo(db, settings, cases=POPULATION_CASES, seed=POPULATION_SEED, as_of=EVALUATION_DAY,
               now=now, password_hash="not-a-password", rescore=False)  # fmt: skip
     rescoring.rescore_all(db, settings, as_of=EVALUATION_DAY, now=now)
-    scored = [(r[0], r[1]) for r in db.execute("SELECT worker_id, score FROM scores")]
+    scored = scores_store.caseload_scores(db)
     return db, scored
 
 

@@ -492,3 +492,10 @@ def _as_date(value: str | date | None) -> date | None:
     if isinstance(value, date):
         return value
     return date.fromisoformat(str(value)[:10])
+
+
+def lease_has_run_out(claimed_at: datetime, now: datetime, lease: timedelta) -> bool:
+    """Whether a digest's claim made at ``claimed_at`` may be taken over at ``now``: its
+    lease (``[digest] claim_lease_minutes``) ended before ``now``. At the very instant it
+    ends the claim still holds. Its SQL twin: hotspots.storage.rules.LEASE_RUN_OUT."""
+    return claimed_at + lease < now

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from hotspots.base import faults, files
+from hotspots.storage import backups as store
 
 # hotspots-20261126-013000.db: sorts by time.
 BACKUP_NAME = "hotspots-{:%Y%m%d-%H%M%S}.db"
@@ -49,7 +50,7 @@ def backup(database: str | os.PathLike, dest: str | os.PathLike, *, now: datetim
         copy = sqlite3.connect(partial)
         try:
             source.backup(copy, pages=PAGES_PER_STEP)
-            copy.execute("PRAGMA journal_mode = DELETE")  # one self-contained file
+            store.make_self_contained(copy)
         finally:
             copy.close()
             source.close()
@@ -77,10 +78,8 @@ def check(path: str | os.PathLike) -> None:
     try:
         db = _read_only(path)
         try:
-            result = [row[0] for row in db.execute("PRAGMA integrity_check")]
-            tables = db.execute(
-                "SELECT count(*) FROM sqlite_master WHERE name = '_sqlite_migrations'"
-            ).fetchone()[0]
+            result = store.integrity_problems(db)
+            tables = store.has_migrations_table(db)
         finally:
             db.close()
     except sqlite3.DatabaseError as e:

@@ -223,7 +223,7 @@ class DemoSummary:
 
 
 def count_cases(db: sqlite_utils.Database) -> int:
-    return db.execute(sql.COUNT_CASES_SQL).fetchone()[0]
+    return sql.count_cases(db)
 
 
 def load_demo(
@@ -258,7 +258,6 @@ def load_demo(
         team_ids = _insert_teams(db, plan.teams)
         staff_ids = _insert_staff(db, plan.staff, team_ids, password_hash)
         summary.staff = len(plan.staff)
-        conn = db.conn
         for chunk in plan.chunks(CHUNK_CASES):
             case_rows, observation_rows, enquiry_rows = [], [], []
             characteristic_rows = [described.draw(case_id) for case_id, _ in chunk]
@@ -274,9 +273,7 @@ def load_demo(
                     observation_rows,
                     enquiry_rows,
                 )
-            conn.executemany(sql.INSERT_DEMO_CASE_SQL, case_rows)
-            conn.executemany(sql.INSERT_DEMO_OBSERVATION_SQL, observation_rows)
-            conn.executemany(sql.INSERT_DEMO_ENQUIRY_SQL, enquiry_rows)
+            sql.insert_demo_rows(db, case_rows, observation_rows, enquiry_rows)
             kept.insert_drawn(db, characteristic_rows)
             summary.observations += len(observation_rows)
             summary.enquiries += len(enquiry_rows)
@@ -295,11 +292,7 @@ def load_demo(
 
 
 def _insert_teams(db: sqlite_utils.Database, names: list[str]) -> list[int]:
-    ids = []
-    for name in names:
-        db.execute(sql.INSERT_TEAM_IF_MISSING_SQL, {"name": name})
-        ids.append(db.execute(sql.SELECT_TEAM_ID_BY_NAME_SQL, {"name": name}).fetchone()[0])
-    return ids
+    return sql.team_ids_for(db, names)
 
 
 def _insert_staff(
@@ -308,12 +301,12 @@ def _insert_staff(
     team_ids: list[int],
     password_hash: str,
 ) -> list[int]:
-    taken = {row["email"] for row in db.query(sql.SELECT_STAFF_EMAILS_SQL)}
+    taken = sql.staff_emails(db)
     clash = sorted(taken.intersection(email for email, _, _, _ in staff))
     if clash:
         raise DemoRefused(f"demo staff email already in use: {', '.join(clash[:5])}")
-    db.conn.executemany(
-        sql.INSERT_DEMO_STAFF_SQL,
+    ids = sql.insert_demo_staff(
+        db,
         [
             {
                 "email": email,
@@ -325,7 +318,6 @@ def _insert_staff(
             for email, name, role, team in staff
         ],
     )
-    ids = {row["email"]: row["id"] for row in db.query(sql.SELECT_STAFF_IDS_SQL)}
     return [ids[email] for email, _, _, _ in staff]
 
 

@@ -19,7 +19,7 @@ import sqlite_utils
 
 from hotspots.base.dates import stamp
 from hotspots.model import rules
-from hotspots.storage import fetch_all, followup, write_transaction
+from hotspots.storage import followup, write_transaction
 
 # The share of hotspots reviewed, and of those reviews the share that disagree with the score.
 REVIEWED_SHARE = 0.45
@@ -43,16 +43,6 @@ DISAGREE_REASONS = (
     "The police call-out was to a neighbour's flat, not this household.",
 )
 
-# The demo's hotspots with their worker, team manager and stored score.
-DEMO_HOTSPOTS_SQL = """
-SELECT c.id, c.worker_id, s.score, s.band, s.model_version, s.contributions,
-       (SELECT m.id FROM staff m WHERE m.team_id = c.team_id AND m.role = 'manager'
-        ORDER BY m.id LIMIT 1) AS manager_id
-FROM cases c JOIN scores s ON s.case_id = c.id
-WHERE c.status = 'open' AND s.band = 'red' AND c.worker_id IS NOT NULL
-ORDER BY c.id
-"""
-
 
 @dataclass
 class FollowThrough:
@@ -74,7 +64,7 @@ def add_follow_through(db: sqlite_utils.Database, *, seed: int, as_of: date) -> 
     rng = random.Random(f"follow-through:{seed}:{as_of.isoformat()}")
     made = FollowThrough()
     with write_transaction(db):
-        for case in fetch_all(db, DEMO_HOTSPOTS_SQL, {}):
+        for case in followup.demo_hotspots(db):
             if case["manager_id"] is None or rng.random() >= REVIEWED_SHARE:
                 continue
             days_ago = rng.randint(1, 20)

@@ -33,29 +33,9 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots.base.dates import stamp
 from hotspots.base.files import files_older_than, upload_folder
 from hotspots.services import audit, sessions
-from hotspots.storage import fetch_all
-from hotspots.storage.retention import (
-    CASES_KEPT_BY,
-    CLOSED_WITHOUT_DATE_SQL,
-    CREATE_EXPIRED_CASES_SQL,
-    DELETE_EXPIRED_CASES_SQL,
-    DELETE_OLD_AUDIT_SQL,
-    DELETE_OLD_RESOLVED_UNMATCHED_SQL,
-    DELETE_OLD_SCORE_HISTORY_SQL,
-    DELETE_UNDER_EXPIRED_CASES_SQL,
-    DELETE_UNDER_OLD_AUDIT_SQL,
-    DROP_EXPIRED_CASES_SQL,
-    EXPIRED_CASES_SQL,
-    KEPT_FOR_INCIDENTS_SQL,
-    TABLES_REFERRING_TO_AUDIT_SQL,
-    TABLES_REFERRING_TO_CASES_SQL,
-    TABLES_REFERRING_TO_OBSERVATIONS_SQL,
-    TABLES_REFERRING_TO_REVIEWS_SQL,
-    UNMARK_EXPIRED_CASES_SQL,
-)
+from hotspots.storage import retention as store
 
 
 class RetentionError(Exception):
@@ -103,14 +83,6 @@ class RetentionReport:
         return found
 
 
-TABLES_REFERRING_SQL = {
-    "cases": TABLES_REFERRING_TO_CASES_SQL,
-    "observations": TABLES_REFERRING_TO_OBSERVATIONS_SQL,
-    "reviews": TABLES_REFERRING_TO_REVIEWS_SQL,
-    "audit_log": TABLES_REFERRING_TO_AUDIT_SQL,
-}
-
-
 def apply_retention(
     db: sqlite_utils.Database,
     settings: Mapping[str, Any],
@@ -123,45 +95,32 @@ def apply_retention(
     ``instance_path``: the app's instance folder, where uploads wait (none: not looked at)."""
     keep = settings["retention"]
     today = now.date()
-    for parent, known in (
-        ("cases", (*DELETE_UNDER_EXPIRED_CASES_SQL, *CASES_KEPT_BY)),
-        ("observations", DELETE_UNDER_EXPIRED_CASES_SQL),
-        ("reviews", DELETE_UNDER_EXPIRED_CASES_SQL),
-        ("audit_log", DELETE_UNDER_OLD_AUDIT_SQL),
-    ):
-        referring = {r["name"] for r in fetch_all(db, TABLES_REFERRING_SQL[parent], {})}
-        unknown = referring - set(known)
-        if unknown:
-            raise RetentionError(
-                f"table(s) {', '.join(sorted(unknown))} refer to {parent} but retention does "
-                "not know them: add them to hotspots/storage/retention.py; nothing was removed"
-            )
+    for parent, unknown in store.unknown_referring_tables(db).items():
+        raise RetentionError(
+            f"table(s) {', '.join(unknown)} refer to {parent} but retention does "
+            "not know them: add them to hotspots/storage/retention.py; nothing was removed"
+        )
     report = RetentionReport(dry_run=dry_run)
-    db.execute(DROP_EXPIRED_CASES_SQL)
-    db.execute("BEGIN IMMEDIATE")
-    try:
+    with store.retention_run(db, dry_run=dry_run):
         if keep["closed_case_days"]:
             _remove_closed_cases(db, report, today - timedelta(days=keep["closed_case_days"]), now)
         if keep["score_history_days"]:
-            before = (today - timedelta(days=keep["score_history_days"])).isoformat()
-            report.score_history = db.execute(
-                DELETE_OLD_SCORE_HISTORY_SQL, {"before": before}
-            ).rowcount
+            report.score_history = store.remove_score_history_before(
+                db, today - timedelta(days=keep["score_history_days"])
+            )
         if keep["audit_days"]:
-            before = (today - timedelta(days=keep["audit_days"])).isoformat()
-            for statement in DELETE_UNDER_OLD_AUDIT_SQL.values():
-                db.execute(statement, {"before": before})
-            report.audit_rows = db.execute(DELETE_OLD_AUDIT_SQL, {"before": before}).rowcount
+            report.audit_rows = store.remove_audit_before(
+                db, today - timedelta(days=keep["audit_days"])
+            )
         if keep["session_days"]:
             report.sessions = sessions.forget_old_sessions(
                 db, before=now - timedelta(days=keep["session_days"])
             )
         if keep["unmatched_days"]:
-            report.unmatched = db.execute(
-                DELETE_OLD_RESOLVED_UNMATCHED_SQL,
-                {"before": stamp(now - timedelta(days=keep["unmatched_days"]))},
-            ).rowcount
-        report.closed_without_date = db.execute(CLOSED_WITHOUT_DATE_SQL).fetchone()[0]
+            report.unmatched = store.remove_resolved_unmatched_before(
+                db, now - timedelta(days=keep["unmatched_days"])
+            )
+        report.closed_without_date = store.closed_without_date(db)
         if keep["outbox_days"]:
             report.outbox_files = _old_outbox_files(settings, now, keep["outbox_days"])
         if instance_path is not None:
@@ -183,12 +142,6 @@ def apply_retention(
                     }
                 ),
             )
-    except BaseException:
-        db.execute("ROLLBACK")
-        db.execute(DROP_EXPIRED_CASES_SQL)
-        raise
-    db.execute("ROLLBACK" if dry_run else "COMMIT")
-    db.execute(DROP_EXPIRED_CASES_SQL)
     if not dry_run:
         # Files last, once the database's removals are safely committed.
         for path in report.outbox_files + report.upload_files:
@@ -197,16 +150,7 @@ def apply_retention(
 
 
 def _remove_closed_cases(db, report: RetentionReport, closed_before, now: datetime) -> None:
-    before = {"closed_before": closed_before.isoformat()}
-    report.kept_for_incidents = db.execute(KEPT_FOR_INCIDENTS_SQL, before).fetchone()[0]
-    db.execute(CREATE_EXPIRED_CASES_SQL, before)
-    expired = fetch_all(db, EXPIRED_CASES_SQL, {})
-    if not expired:
-        return
-    for table, statement in DELETE_UNDER_EXPIRED_CASES_SQL.items():
-        report.rows[table] = db.execute(statement).rowcount
-    db.execute(DELETE_EXPIRED_CASES_SQL)
-    db.execute(UNMARK_EXPIRED_CASES_SQL)
+    report.kept_for_incidents, expired, report.rows = store.remove_closed_cases(db, closed_before)
     for case in expired:
         audit.record(
             db,

@@ -40,25 +40,12 @@ from zoneinfo import ZoneInfo
 import sqlite_utils
 
 from hotspots import storage
-from hotspots.base.dates import stamp
 from hotspots.base.resources import TEMPLATES_DIR
-from hotspots.model.digest import build_digest, is_digest_day, weekdays
+from hotspots.model.digest import build_digest, is_digest_day, lease_has_run_out, weekdays
 from hotspots.model.working_days import bank_holidays
 from hotspots.services import audit, mail, rescoring
 from hotspots.storage import digests as digests_store
-from hotspots.storage import fetch_all, followup, write_transaction
-from hotspots.storage.digests import (
-    CLAIM_DIGEST_SQL,
-    COUNT_ATTEMPT_SQL,
-    DIGEST_SQL,
-    MANAGER_SQL,
-    MANAGERS_SQL,
-    MARK_FAILED_SQL,
-    MARK_SENT_SQL,
-    RECLAIM_FAILED_DIGEST_SQL,
-    RECLAIM_STALE_DIGEST_SQL,
-    RELEASE_STUCK_DIGEST_SQL,
-)
+from hotspots.storage import followup, write_transaction
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +92,7 @@ def why_not_a_digest_day(day: date, settings: Mapping[str, Any]) -> str | None:
 
 def managers(db: sqlite_utils.Database, email: str | None = None) -> list[dict[str, Any]]:
     """Every manager (or the one with ``email``), with their team's id and name."""
-    return _rows(db, MANAGERS_SQL, {"email": email})
+    return digests_store.managers(db, email)
 
 
 def gather_digest(
@@ -171,35 +158,10 @@ def digest_message_id(manager_id: int, digest_date: date, from_address: str) -> 
     return f"<digest-{digest_date.isoformat()}-{manager_id}@{domain}>"
 
 
-def claim_digest(
-    db: sqlite_utils.Database,
-    *,
-    manager_id: int,
-    digest_date: date,
-    now: datetime,
-    claimed_by: str,
-    lease: timedelta,
-    retry_failed: bool = False,
-) -> dict[str, Any] | None:
-    """Claim (manager, date) for ``claimed_by``; return the digests row when this caller now
-    holds the claim, None when it is already sent, held by another sender within its lease,
-    or failed (unless ``retry_failed``)."""
-    params = {
-        "manager_id": manager_id,
-        "digest_date": digest_date.isoformat(),
-        "now": stamp(now),
-        "claimed_by": claimed_by,
-        "stale_before": stamp(now - lease),
-    }
-    with write_transaction(db):
-        won = db.execute(CLAIM_DIGEST_SQL, params).rowcount == 1
-        if not won:
-            won = db.execute(RECLAIM_STALE_DIGEST_SQL, params).rowcount == 1
-        if not won and retry_failed:
-            won = db.execute(RECLAIM_FAILED_DIGEST_SQL, params).rowcount == 1
-        if not won:
-            return None
-        return _rows(db, DIGEST_SQL, params)[0]
+# Claim (manager, date) for a sender: the digests row when it now holds the claim, None
+# when the digest is sent, held by another sender within its lease, or failed (unless
+# retry_failed). A conditional write, so it is storage's (hotspots.storage.digests.claim).
+claim_digest = digests_store.claim
 
 
 def send_digest(
@@ -243,7 +205,7 @@ def send_digest(
         )
     if claim is None:
         return _not_ours(db, settings, manager, digest_date, now=clock())
-    guard = {"id": claim["id"], "claimed_by": claimed_by}
+    guard = {"digest_id": claim["id"], "claimed_by": claimed_by}
     subject = message_id = None
     try:
         digest = gather_digest(db, settings, manager, digest_date=digest_date, now=now)
@@ -251,7 +213,7 @@ def send_digest(
         subject, message_id = message["Subject"], message["Message-ID"]
 
         def before_attempt(n: int) -> None:
-            if db.execute(COUNT_ATTEMPT_SQL, guard).rowcount != 1:
+            if not digests_store.count_attempt(db, **guard):
                 raise ClaimLost(f"claim lost before attempt {n}")
 
         mail.send_with_retries(
@@ -273,11 +235,10 @@ def send_digest(
         error = f"could not build the digest: {type(e).__name__}: {e}"
         _record_failure(db, guard, error, subject, message_id)
         return Outcome(manager["email"], team, "failed", error)
-    marked = db.execute(
-        MARK_SENT_SQL,
-        {**guard, "now": stamp(clock()), "subject": subject, "message_id": message_id},
-    ).rowcount
-    if marked != 1:
+    marked = digests_store.mark_sent(
+        db, **guard, now=clock(), subject=subject, message_id=message_id
+    )
+    if not marked:
         log.warning(
             "digest %s for manager %s sent, but the claim was lost", digest_date, manager["id"]
         )
@@ -329,7 +290,7 @@ def send_due_digests(
         )
 
     workers = min(settings["digest_recovery"]["parallel_sends"], len(everyone))
-    path = _database_file(db)
+    path = storage.database_file(db)
     if workers <= 1 or path is None:
         return [send(db, manager) for manager in everyone]
     # Several at once, so one slow mail server conversation does not hold up the others;
@@ -354,22 +315,13 @@ def send_due_digests(
             connection.close()
 
 
-def _database_file(db: sqlite_utils.Database) -> str | None:
-    """The file behind ``db``'s main database, or None for an in-memory one."""
-    for _, name, file in db.execute("PRAGMA database_list").fetchall():
-        if name == "main":
-            return file or None
-    return None
-
-
 def sender_identity() -> str:
     """Who holds a claim: host, process and a random part (two threads differ too)."""
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def manager_by_id(db: sqlite_utils.Database, manager_id: int) -> dict[str, Any] | None:
-    rows = _rows(db, MANAGER_SQL, {"manager_id": manager_id})
-    return dict(rows[0]) if rows else None
+    return digests_store.manager(db, manager_id)
 
 
 def _not_ours(
@@ -380,11 +332,10 @@ def _not_ours(
     *,
     now: datetime,
 ) -> Outcome:
-    row = _rows(db, DIGEST_SQL, {"manager_id": manager["id"], "digest_date": digest_date})
+    row = digests_store.digest_row(db, manager["id"], digest_date)
     team = manager.get("team_name")
     if not row:  # vanished between the claim and now: someone deleted it by hand
         return Outcome(manager["email"], team, "in_progress", "claim row missing")
-    row = row[0]
     if row["status"] == "sent":
         return Outcome(manager["email"], team, "already_sent", f"at {row['sent_at']}")
     if row["status"] == "failed":
@@ -434,7 +385,8 @@ def held_claim_words(
     digest goes out, and (for a sender that stopped) how to send it now."""
     zone = ZoneInfo(settings["app"]["timezone"])
     claimed_at = datetime.fromisoformat(row["claimed_at"]).astimezone(zone)
-    lapses = claimed_at + timedelta(minutes=settings["digest"]["claim_lease_minutes"])
+    lease = timedelta(minutes=settings["digest"]["claim_lease_minutes"])
+    lapses = claimed_at + lease
     host, _, rest = row["claimed_by"].partition(":")
     pid = rest.partition(":")[0]
     who = {
@@ -444,7 +396,7 @@ def held_claim_words(
         "unknown": f"{row['claimed_by']}, on another machine",
     }[state]
     text = f"claimed at {claimed_at:%H:%M} by {who}"
-    if now.astimezone(zone) < lapses:
+    if not lease_has_run_out(claimed_at, now, lease):
         text += f"; the claim lapses at {lapses:%H:%M}, and the first digest run after that " + (
             "sends it" + _retry_words(settings, lapses)
         )
@@ -478,19 +430,21 @@ def release_stuck_claim(
     """Take over (manager, date)'s claim for ``claimed_by`` when the sender holding it has
     stopped (``sender_state``), whatever its lease, and audit it; None when there is no such
     claim (sent, failed, or held by a sender that is running or on another machine)."""
-    params = {"manager_id": manager_id, "digest_date": digest_date.isoformat()}
     with write_transaction(db):
-        rows = _rows(db, DIGEST_SQL, params)
-        if not rows or rows[0]["status"] != "claimed":
+        held = digests_store.digest_row(db, manager_id, digest_date)
+        if held is None or held["status"] != "claimed":
             return None
-        held = rows[0]
         if sender_state(held["claimed_by"]) != "stopped":
             return None
-        taken = db.execute(
-            RELEASE_STUCK_DIGEST_SQL,
-            {**params, "now": stamp(now), "claimed_by": claimed_by, "stuck": held["claimed_by"]},
-        ).rowcount
-        if taken != 1:
+        taken = digests_store.take_over_stuck_claim(
+            db,
+            manager_id=manager_id,
+            digest_date=digest_date,
+            now=now,
+            claimed_by=claimed_by,
+            stuck=held["claimed_by"],
+        )
+        if not taken:
             return None
         audit.record(
             db,
@@ -499,19 +453,11 @@ def release_stuck_claim(
             detail=f"manager {manager_id} {digest_date.isoformat()}: claim of "
             f"{held['claimed_by']} (stopped) taken over",
         )
-        return _rows(db, DIGEST_SQL, params)[0]
+        return digests_store.digest_row(db, manager_id, digest_date)
 
 
 def _record_failure(db, guard, error, subject, message_id) -> None:
-    db.execute(
-        MARK_FAILED_SQL, {**guard, "error": error, "subject": subject, "message_id": message_id}
-    )
-
-
-def _rows(db: sqlite_utils.Database, sql: str, params: Mapping[str, Any]) -> list[dict]:
-    return fetch_all(
-        db, sql, {k: v.isoformat() if isinstance(v, date) else v for k, v in params.items()}
-    )
+    digests_store.mark_failed(db, **guard, error=error, subject=subject, message_id=message_id)
 
 
 def _clock_from(now: datetime) -> Callable[[], datetime]:

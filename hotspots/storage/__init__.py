@@ -1,8 +1,11 @@
 """Storage: the SQLite connection, transactions, and (in submodules) every SQL statement.
 
 SQL lives in this package as named constants with ``:named`` parameters, one module per area
-(``schema`` for migrations, then one per area of the service). Nothing outside this package
-formats SQL.
+(``schema`` for migrations, then one per area of the service), each offering functions named
+for what they return or do. Nothing outside this package holds or formats SQL, or imports a
+``*_SQL`` constant (``tests/test_layers.py`` holds every module to it). The whole-authority
+and incremental rescores, every line of them SQL or its parameters, live here too
+(``rescoring/``; the service calls them as ``hotspots.services.rescoring``).
 """
 
 from __future__ import annotations
@@ -127,3 +130,11 @@ class Stopwatch:
             now = time.perf_counter()
             self.timings[step] = now - self.last
             self.last = now
+
+
+def database_file(db: sqlite_utils.Database) -> str | None:
+    """The file behind ``db``'s main database, or None for an in-memory one."""
+    for _, name, file in db.execute("PRAGMA database_list").fetchall():
+        if name == "main":
+            return file or None
+    return None

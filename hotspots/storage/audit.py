@@ -1,5 +1,11 @@
 """SQL for the audit log."""
 
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
 INSERT_AUDIT_SQL = """
 INSERT INTO audit_log (at, actor_id, actor_email, action, case_ref, detail)
 VALUES (:at, :actor_id, :actor_email, :action, :case_ref, :detail)
@@ -34,3 +40,8 @@ def audit_query(filters: dict, *, paged: bool) -> str:
     if paged:
         sql += " LIMIT :limit OFFSET :offset"
     return sql
+
+
+def insert(db: sqlite_utils.Database, **row: Any) -> None:
+    """Write one audit row: at, actor_id, actor_email, action, case_ref, detail."""
+    db.execute(INSERT_AUDIT_SQL, row)

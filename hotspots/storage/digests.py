@@ -4,13 +4,14 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlite_utils
 
+from hotspots.base.dates import stamp
 from hotspots.model import rules
-from hotspots.storage import fetch_all
+from hotspots.storage import fetch_all, fetch_one, write_transaction
 from hotspots.storage import rules as rule_sql
 
 # Managers who get a digest: those with a team. :email (or NULL for all) narrows to one.
@@ -85,11 +86,11 @@ VALUES (:manager_id, :digest_date, 'claimed', :now, :claimed_by, 0)
 
 # A claim whose sender crashed before sending (or before recording the outcome) is taken
 # over once its lease has run out; the conditional update lets only one sender do so.
-RECLAIM_STALE_DIGEST_SQL = """
-UPDATE digests SET claimed_at = :now, claimed_by = :claimed_by
-WHERE manager_id = :manager_id AND digest_date = :digest_date
-  AND status = 'claimed' AND claimed_at < :stale_before
-"""
+RECLAIM_STALE_DIGEST_SQL = f"""
+UPDATE digests AS d SET claimed_at = :now, claimed_by = :claimed_by
+WHERE d.manager_id = :manager_id AND d.digest_date = :digest_date
+  AND d.status = 'claimed' AND {rule_sql.LEASE_RUN_OUT}
+"""  # noqa: S608 (a constant fragment, no values)
 
 # A person released a claim whose sender has stopped (`hotspots digest --release-stuck`):
 # taken over from that sender only, so two releases cannot both win.
@@ -144,16 +145,16 @@ WHERE id = :id AND status = 'sent'
 """
 
 # Failed digests for admins, newest first, and claims that look stuck.
-PROBLEM_DIGESTS_SQL = """
+PROBLEM_DIGESTS_SQL = f"""
 SELECT d.id, d.digest_date, d.status, d.claimed_at, d.claimed_by, d.attempts, d.last_error,
        d.subject, staff.email AS manager_email, teams.name AS team_name
 FROM digests d
 JOIN staff ON staff.id = d.manager_id
 LEFT JOIN teams ON teams.id = staff.team_id
-WHERE d.status = 'failed' OR (d.status = 'claimed' AND d.claimed_at < :stale_before)
+WHERE d.status = 'failed' OR (d.status = 'claimed' AND {rule_sql.LEASE_RUN_OUT})
 ORDER BY d.digest_date DESC, staff.email
 LIMIT :limit
-"""
+"""  # noqa: S608 (a constant fragment, no values)
 
 # Managers an admin may preview a digest for.
 MANAGERS_WITH_TEAMS_SQL = """
@@ -212,3 +213,120 @@ def team_history(
 def team_workers(db: sqlite_utils.Database, team_id: int) -> list[dict[str, Any]]:
     """The team's workers who can hold cases (not disabled), by name."""
     return fetch_all(db, TEAM_WORKERS_SQL, {"team_id": team_id})
+
+
+# --- sending: managers, the claim and its outcome ------------------------------------------
+
+
+def managers(db: sqlite_utils.Database, email: str | None = None) -> list[dict[str, Any]]:
+    """Every manager (or the one with ``email``), with their team's id and name, by team."""
+    return fetch_all(db, MANAGERS_SQL, {"email": email})
+
+
+def manager(db: sqlite_utils.Database, manager_id: int) -> dict[str, Any] | None:
+    """The manager (any staff member) with that id, with their team, or None."""
+    return fetch_one(db, MANAGER_SQL, {"manager_id": manager_id})
+
+
+def digest_row(db: sqlite_utils.Database, manager_id: int, digest_date: date) -> dict | None:
+    """The digests row of (manager, date), or None."""
+    return fetch_one(
+        db, DIGEST_SQL, {"manager_id": manager_id, "digest_date": digest_date.isoformat()}
+    )
+
+
+def claim(
+    db: sqlite_utils.Database,
+    *,
+    manager_id: int,
+    digest_date: date,
+    now: datetime,
+    claimed_by: str,
+    lease: timedelta,
+    retry_failed: bool = False,
+) -> dict[str, Any] | None:
+    """Claim (manager, date) for ``claimed_by`` in one transaction: a new claim, or one whose
+    lease has run out (hotspots.model.digest.lease_has_run_out), or with ``retry_failed`` a failed
+    one. The digests row when this caller now holds the claim, else None."""
+    params = {
+        "manager_id": manager_id,
+        "digest_date": digest_date.isoformat(),
+        "now": stamp(now),
+        "claimed_by": claimed_by,
+    } | rule_sql.lease_parameters(now, lease)
+    with write_transaction(db):
+        won = db.execute(CLAIM_DIGEST_SQL, params).rowcount == 1
+        if not won:
+            won = db.execute(RECLAIM_STALE_DIGEST_SQL, params).rowcount == 1
+        if not won and retry_failed:
+            won = db.execute(RECLAIM_FAILED_DIGEST_SQL, params).rowcount == 1
+        if not won:
+            return None
+        return fetch_one(db, DIGEST_SQL, params)
+
+
+def take_over_stuck_claim(
+    db: sqlite_utils.Database,
+    *,
+    manager_id: int,
+    digest_date: date,
+    now: datetime,
+    claimed_by: str,
+    stuck: str,
+) -> bool:
+    """Take (manager, date)'s claim over from the sender ``stuck``, whatever its lease;
+    whether this caller won it (two releases cannot both win)."""
+    params = {
+        "manager_id": manager_id,
+        "digest_date": digest_date.isoformat(),
+        "now": stamp(now),
+        "claimed_by": claimed_by,
+        "stuck": stuck,
+    }
+    return db.execute(RELEASE_STUCK_DIGEST_SQL, params).rowcount == 1
+
+
+def count_attempt(db: sqlite_utils.Database, digest_id: int, claimed_by: str) -> bool:
+    """Count one more sending attempt, if ``claimed_by`` still holds the claim; whether it does."""
+    guard = {"id": digest_id, "claimed_by": claimed_by}
+    return db.execute(COUNT_ATTEMPT_SQL, guard).rowcount == 1
+
+
+def mark_sent(
+    db: sqlite_utils.Database,
+    digest_id: int,
+    claimed_by: str,
+    *,
+    now: datetime,
+    subject: str | None,
+    message_id: str | None,
+) -> bool:
+    """Record the digest as sent, if ``claimed_by`` still holds the claim; whether it did."""
+    params = {
+        "id": digest_id,
+        "claimed_by": claimed_by,
+        "now": stamp(now),
+        "subject": subject,
+        "message_id": message_id,
+    }
+    return db.execute(MARK_SENT_SQL, params).rowcount == 1
+
+
+def mark_failed(
+    db: sqlite_utils.Database,
+    digest_id: int,
+    claimed_by: str,
+    *,
+    error: str,
+    subject: str | None,
+    message_id: str | None,
+) -> bool:
+    """Record the digest as failed with ``error``, if ``claimed_by`` still holds the claim."""
+    params = {
+        "id": digest_id,
+        "claimed_by": claimed_by,
+        "error": error,
+        "subject": subject,
+        "message_id": message_id,
+    }
+    return db.execute(MARK_FAILED_SQL, params).rowcount == 1

@@ -304,3 +304,21 @@ def team_overdue_actions(
 ) -> list[dict[str, Any]]:
     """Open actions past their due date on the team's open cases, the longest overdue first."""
     return fetch_all(db, TEAM_OVERDUE_ACTIONS_SQL, {"team_id": team_id, "today": today})
+
+
+# The demo's hotspots with their worker, team manager and stored score
+# (hotspots.services.demo_followup).
+DEMO_HOTSPOTS_SQL = """
+SELECT c.id, c.worker_id, s.score, s.band, s.model_version, s.contributions,
+       (SELECT m.id FROM staff m WHERE m.team_id = c.team_id AND m.role = 'manager'
+        ORDER BY m.id LIMIT 1) AS manager_id
+FROM cases c JOIN scores s ON s.case_id = c.id
+WHERE c.status = 'open' AND s.band = 'red' AND c.worker_id IS NOT NULL
+ORDER BY c.id
+"""
+
+
+def demo_hotspots(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every open, allocated hotspot with its worker, its team's manager (or None) and its
+    stored score, band, model version and contributions, by case id (the demo's follow-up)."""
+    return fetch_all(db, DEMO_HOTSPOTS_SQL, {})

@@ -8,9 +8,13 @@ Comparisons use ``IS NOT`` so NULLs compare as values.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator, Sequence
+from typing import Any
+
 import sqlite_utils
 
-from hotspots.storage import fetch_all
+from hotspots.storage import fetch_all, fetch_one
 from hotspots.storage.disputes import STATUS_HELD
 
 # PRAGMA takes no bound parameters: the value is formatted in, always an int (negative = KiB).
@@ -463,3 +467,282 @@ ORDER BY t.name
 def teams_without_manager(db: sqlite_utils.Database) -> list[dict]:
     """Each team in use that has no manager: ``{"name", "open_cases"}``, by name."""
     return fetch_all(db, TEAMS_WITHOUT_MANAGER_SQL, {})
+
+
+# --- functions: the steps every import takes ------------------------------------------------
+
+# Page cache while an import or the demo loads, in KiB (256 MiB): index pages stay in memory.
+BULK_LOAD_CACHE_KIB = 262_144
+
+
+def changes(db: sqlite_utils.Database, statement: str, params: dict | None = None) -> int:
+    """Run one of this package's statements and return how many rows it changed
+    (cursor.rowcount is -1 for statements that start with WITH)."""
+    db.execute(statement, params or {})
+    return db.execute("SELECT changes()").fetchone()[0]
+
+
+def flush(db: sqlite_utils.Database, insert: str, batch: list[tuple]) -> None:
+    """Stage a batch of rows in a TEMP table with one of this package's INSERT statements,
+    and empty the batch."""
+    # A deferred transaction that writes only TEMP tables takes no lock on the database.
+    db.execute("BEGIN")
+    try:
+        db.conn.executemany(insert, batch)
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")
+    batch.clear()
+
+
+@contextlib.contextmanager
+def bulk_load_cache(db: sqlite_utils.Database, kib: int = BULK_LOAD_CACHE_KIB) -> Iterator[None]:
+    """A big page cache (``kib``) while loading, so index pages stay in memory, then the
+    usual one."""
+    before = {
+        schema: db.execute(GET_CACHE_SIZE_SQL[schema]).fetchone()[0]
+        for schema in GET_CACHE_SIZE_SQL
+    }
+    for schema in before:
+        db.execute(SET_CACHE_SIZE_SQL[schema].format(kib=-int(kib)))
+    try:
+        yield
+    finally:
+        for schema, size in before.items():
+            db.execute(SET_CACHE_SIZE_SQL[schema].format(kib=int(size)))
+
+
+def stored_report(db: sqlite_utils.Database, audit_id: int) -> dict[str, Any] | None:
+    """The import report kept with audit row ``audit_id`` (audit_id, at, actor_email, kind,
+    file_name, outcome, report as JSON text), or None when that row has none."""
+    return fetch_one(db, SELECT_IMPORT_REPORT_SQL, {"audit_id": audit_id})
+
+
+def keep_report(
+    db: sqlite_utils.Database, *, kind: str, file_name: str, outcome: str, report: str
+) -> int:
+    """Keep an import's report (JSON text) with the audit row written just before it, in the
+    same transaction; returns that audit row's id."""
+    params = {"kind": kind, "file_name": file_name, "outcome": outcome, "report": report}
+    db.execute(INSERT_IMPORT_REPORT_SQL, params)
+    return db.execute("SELECT last_insert_rowid()").fetchone()[0]
+
+
+# --- functions: what the checks look up -------------------------------------------------------
+
+
+def teams_by_name(db: sqlite_utils.Database) -> dict[str, int]:
+    """Every team's id by its name in lower case."""
+    return {r["name"].lower(): r["id"] for r in fetch_all(db, SELECT_TEAMS_SQL, {})}
+
+
+def staff_by_email(db: sqlite_utils.Database) -> dict[str, tuple[int, str, int | None]]:
+    """Every member of staff by email in lower case: (id, role, team id)."""
+    return {
+        r["email"]: (r["id"], r["role"], r["team_id"]) for r in fetch_all(db, SELECT_STAFF_SQL, {})
+    }
+
+
+def case_ids_by_ref(db: sqlite_utils.Database) -> dict[str, int]:
+    """Every case's id by its reference."""
+    return {r["case_ref"]: r["id"] for r in fetch_all(db, SELECT_CASE_REFS_SQL, {})}
+
+
+def open_caseloads(db: sqlite_utils.Database, named: int) -> dict[str, dict[str, Any]]:
+    """Each worker holding open cases, by email in lower case: their team (lower case), how
+    many open cases and the first ``named`` case references."""
+    return {r["email"]: r for r in fetch_all(db, OPEN_CASELOADS_SQL, {"named": named})}
+
+
+# --- functions: staging a CSV kind and writing it -------------------------------------------
+
+
+def create_staging(db: sqlite_utils.Database, kind: str) -> None:
+    """Create (afresh) the TEMP table the CSV kind ``kind`` (staff, cases, observations,
+    enquiries) stages its good rows in."""
+    db.execute(DROP_STAGING_SQL[kind])
+    db.execute(CREATE_STAGING_SQL[kind])
+
+
+def drop_staging(db: sqlite_utils.Database, kind: str) -> None:
+    """Drop the CSV kind's staging table (whatever happened)."""
+    db.execute(DROP_STAGING_SQL[kind])
+
+
+def stage_rows(db: sqlite_utils.Database, kind: str, batch: list[tuple]) -> None:
+    """Stage a batch of the CSV kind's checked rows, and empty the batch."""
+    flush(db, INSERT_STAGING_SQL[kind], batch)
+
+
+def write_staged_staff(db: sqlite_utils.Database, new_teams: Sequence[str]) -> tuple[int, int]:
+    """Create the teams ``new_teams`` names, then write the staged staff: (new, updated)."""
+    if new_teams:
+        db.conn.executemany(INSERT_TEAM_SQL, [{"name": name} for name in new_teams])
+    db.execute(RESOLVE_STAGED_STAFF_TEAMS_SQL)
+    updated = changes(db, UPDATE_STAFF_SQL)
+    return changes(db, INSERT_STAFF_SQL), updated
+
+
+def write_staged_cases(
+    db: sqlite_utils.Database, *, as_of: str, now: str, with_nhs_number: bool
+) -> tuple[int, int]:
+    """Write the staged cases (``with_nhs_number``: the file has that column; without it the
+    NHS numbers held stay): (new, updated)."""
+    params = {"as_of": as_of, "now": now, "with_nhs_number": with_nhs_number}
+    updated = changes(db, UPDATE_CASES_SQL, params)
+    return changes(db, INSERT_CASES_SQL, params), updated
+
+
+def stage_case_characteristics(db: sqlite_utils.Database) -> None:
+    """Stage the staged cases' characteristics for hotspots.storage.characteristics."""
+    db.execute(STAGE_CASE_CHARACTERISTICS_SQL)
+
+
+def write_staged_observations(db: sqlite_utils.Database, now: str) -> tuple[int, int]:
+    """Write the staged observations: (new, updated)."""
+    db.execute(DROP_OBSERVATION_CHANGES_SQL)
+    db.execute(FIND_OBSERVATION_CHANGES_SQL)
+    try:
+        updated = changes(db, UPDATE_OBSERVATIONS_SQL, {"now": now})
+        new = changes(db, INSERT_OBSERVATIONS_SQL, {"now": now})
+    finally:
+        db.execute(DROP_OBSERVATION_CHANGES_SQL)
+    return new, updated
+
+
+def write_staged_enquiries(db: sqlite_utils.Database, now: str) -> tuple[int, int]:
+    """Write the staged enquiries: (new, updated)."""
+    updated = changes(db, UPDATE_ENQUIRIES_SQL)
+    return changes(db, INSERT_ENQUIRIES_SQL, {"now": now}), updated
+
+
+# --- functions: the demo data (hotspots.services.demo) --------------------------------------------
+
+
+def count_cases(db: sqlite_utils.Database) -> int:
+    """How many cases the database holds, open or closed."""
+    return db.execute(COUNT_CASES_SQL).fetchone()[0]
+
+
+def team_ids_for(db: sqlite_utils.Database, names: Sequence[str]) -> list[int]:
+    """The id of each team named (created when there is none), in the order named."""
+    ids = []
+    for name in names:
+        db.execute(INSERT_TEAM_IF_MISSING_SQL, {"name": name})
+        ids.append(db.execute(SELECT_TEAM_ID_BY_NAME_SQL, {"name": name}).fetchone()[0])
+    return ids
+
+
+def staff_emails(db: sqlite_utils.Database) -> set[str]:
+    """Every staff email held, in lower case."""
+    return {row["email"] for row in fetch_all(db, SELECT_STAFF_EMAILS_SQL, {})}
+
+
+def insert_demo_staff(db: sqlite_utils.Database, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Insert the demo's staff (email, name, role, team_id, password_hash each); returns
+    every staff id by email in lower case."""
+    db.conn.executemany(INSERT_DEMO_STAFF_SQL, rows)
+    return {row["email"]: row["id"] for row in fetch_all(db, SELECT_STAFF_IDS_SQL, {})}
+
+
+def insert_demo_rows(
+    db: sqlite_utils.Database,
+    cases: Sequence[tuple],
+    observations: Sequence[tuple],
+    enquiries: Sequence[tuple],
+) -> None:
+    """Insert a chunk of the demo's cases, observations and enquiries, as plain tuples in
+    the columns' order of INSERT_DEMO_CASE_SQL, INSERT_DEMO_OBSERVATION_SQL and
+    INSERT_DEMO_ENQUIRY_SQL (millions of rows: no dicts)."""
+    db.conn.executemany(INSERT_DEMO_CASE_SQL, cases)
+    db.conn.executemany(INSERT_DEMO_OBSERVATION_SQL, observations)
+    db.conn.executemany(INSERT_DEMO_ENQUIRY_SQL, enquiries)
+
+
+# --- functions: the authority's own files (Annex A, CIN census) -----------------------------
+
+
+def create_annex_a_staging(db: sqlite_utils.Database) -> None:
+    """Create (afresh) the TEMP tables an Annex A import stages its cases and the
+    observations it derives in."""
+    drop_annex_a_staging(db)
+    db.execute(CREATE_ANNEX_A_CASES_SQL)
+    db.execute(CREATE_DERIVED_OBSERVATIONS_SQL)
+
+
+def drop_annex_a_staging(db: sqlite_utils.Database) -> None:
+    """Drop the Annex A import's staging tables (whatever happened)."""
+    db.execute(DROP_ANNEX_A_CASES_SQL)
+    db.execute(DROP_DERIVED_OBSERVATIONS_SQL)
+
+
+def create_census_staging(db: sqlite_utils.Database) -> None:
+    """Create (afresh) the TEMP tables a CIN census import stages the observations it
+    derives and the children's births in."""
+    drop_census_staging(db)
+    db.execute(CREATE_DERIVED_OBSERVATIONS_SQL)
+    db.execute(CREATE_CENSUS_BIRTHS_SQL)
+
+
+def drop_census_staging(db: sqlite_utils.Database) -> None:
+    """Drop the CIN census import's staging tables (whatever happened)."""
+    db.execute(DROP_DERIVED_OBSERVATIONS_SQL)
+    db.execute(DROP_CENSUS_BIRTHS_SQL)
+
+
+def case_births(db: sqlite_utils.Database) -> dict[str, tuple[str | None, str]]:
+    """Every case's (date_of_birth, birth_status) by its reference."""
+    return {
+        r["case_ref"]: (r["date_of_birth"], r["birth_status"])
+        for r in fetch_all(db, SELECT_CASE_BIRTHS_SQL, {})
+    }
+
+
+def cases_for_annex_a(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
+    """Every case's team, date of birth and birth status, by its reference."""
+    return {r["case_ref"]: r for r in fetch_all(db, SELECT_CASES_FOR_ANNEX_A_SQL, {})}
+
+
+def staff_with_names(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every member of staff: id, name, email, role, team_id."""
+    return fetch_all(db, SELECT_STAFF_NAMES_SQL, {})
+
+
+def stage_derived_observations(db: sqlite_utils.Database, batch: list[tuple]) -> None:
+    """Stage a batch of observations derived from an authority's file (external_id, child
+    id, indicator, day, note), and empty the batch."""
+    flush(db, INSERT_DERIVED_OBSERVATION_SQL, batch)
+
+
+def stage_census_births(db: sqlite_utils.Database, batch: list[tuple]) -> None:
+    """Stage the CIN census's children's births, and empty the batch."""
+    flush(db, INSERT_CENSUS_BIRTH_SQL, batch)
+
+
+def stage_annex_a_cases(db: sqlite_utils.Database, batch: list[tuple]) -> None:
+    """Stage a batch of Annex A's cases, and empty the batch."""
+    flush(db, INSERT_ANNEX_A_CASE_SQL, batch)
+
+
+def write_derived_observations(db: sqlite_utils.Database, now: str) -> tuple[int, int]:
+    """Write the staged derived observations: (new, updated)."""
+    updated = changes(db, UPDATE_DERIVED_OBSERVATIONS_SQL)
+    return changes(db, INSERT_DERIVED_OBSERVATIONS_SQL, {"now": now}), updated
+
+
+def write_census_births(db: sqlite_utils.Database) -> None:
+    """Write the staged births onto their cases."""
+    db.execute(UPDATE_CENSUS_BIRTHS_SQL)
+
+
+def write_annex_a_cases(db: sqlite_utils.Database, new_teams: Sequence[str]) -> dict[str, int]:
+    """Create the teams ``new_teams`` names, then write the staged Annex A cases: how many
+    were ``closing`` (closed by this file), ``updated`` and ``created``."""
+    for name in new_teams:
+        db.execute(INSERT_TEAM_IF_NEW_SQL, {"name": name})
+    db.execute(RESOLVE_ANNEX_A_TEAMS_SQL)
+    closing = db.execute(COUNT_ANNEX_A_CLOSING_SQL).fetchone()[0]
+    updated = changes(db, UPDATE_ANNEX_A_CASES_SQL)
+    created = changes(db, INSERT_ANNEX_A_CASES_SQL)
+    return {"closing": closing, "updated": updated, "created": created}

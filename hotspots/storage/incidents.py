@@ -12,6 +12,7 @@ from typing import Any
 import sqlite_utils
 
 from hotspots.storage import fetch_all, fetch_one
+from hotspots.storage.imports import flush
 
 # An incident's own facts, as its row holds them (besides its id and who recorded it when).
 INCIDENT_FACTS = (
@@ -318,3 +319,19 @@ def recorded_references(db: sqlite_utils.Database) -> dict[str, dict[str, Any]]:
 def staged(db: sqlite_utils.Database) -> list[dict[str, Any]]:
     """The incidents file's checked rows, in file order, with each case's reference."""
     return fetch_all(db, STAGED_SQL, {})
+
+
+def create_staging(db: sqlite_utils.Database) -> None:
+    """Create (afresh) the TEMP table an incidents import stages its checked rows in."""
+    db.execute(DROP_STAGING_SQL)
+    db.execute(CREATE_STAGING_SQL)
+
+
+def drop_staging(db: sqlite_utils.Database) -> None:
+    """Drop the incidents import's staging table (whatever happened)."""
+    db.execute(DROP_STAGING_SQL)
+
+
+def stage_rows(db: sqlite_utils.Database, batch: list[tuple]) -> None:
+    """Stage a batch of an incidents import's checked rows, and empty the batch."""
+    flush(db, INSERT_STAGING_SQL, batch)

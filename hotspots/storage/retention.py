@@ -1,5 +1,17 @@
 """SQL for retention: what is removed once its time is up (``hotspots.services.retention``)."""
 
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+import sqlite_utils
+
+from hotspots.base.dates import stamp
+from hotspots.storage import fetch_all
+
 # The closed cases due for removal, gathered once so every statement below removes the
 # same set. A case a serious incident names is kept (CASES_KEPT_BY): the partnership's
 # look-back reads its records for as long as the incident is kept.
@@ -115,3 +127,92 @@ SELECT m.name FROM sqlite_master m, pragma_foreign_key_list(m.name) f
 WHERE m.type = 'table' AND f."table" = 'audit_log'
 ORDER BY m.name
 """
+
+
+# --- functions -----------------------------------------------------------------------------
+
+_TABLES_REFERRING_SQL = {
+    "cases": TABLES_REFERRING_TO_CASES_SQL,
+    "observations": TABLES_REFERRING_TO_OBSERVATIONS_SQL,
+    "reviews": TABLES_REFERRING_TO_REVIEWS_SQL,
+    "audit_log": TABLES_REFERRING_TO_AUDIT_SQL,
+}
+# The tables retention knows refer to each parent it removes from.
+_KNOWN_REFERRING = {
+    "cases": (*DELETE_UNDER_EXPIRED_CASES_SQL, *CASES_KEPT_BY),
+    "observations": tuple(DELETE_UNDER_EXPIRED_CASES_SQL),
+    "reviews": tuple(DELETE_UNDER_EXPIRED_CASES_SQL),
+    "audit_log": tuple(DELETE_UNDER_OLD_AUDIT_SQL),
+}
+
+
+def unknown_referring_tables(db: sqlite_utils.Database) -> dict[str, list[str]]:
+    """Tables that refer to a table retention removes from (cases, observations, reviews, the
+    audit log) but that retention does not know: parent -> their names, sorted. Empty when
+    every removal can take what refers to it too."""
+    unknown = {}
+    for parent, sql in _TABLES_REFERRING_SQL.items():
+        referring = {r["name"] for r in fetch_all(db, sql, {})}
+        if referring - set(_KNOWN_REFERRING[parent]):
+            unknown[parent] = sorted(referring - set(_KNOWN_REFERRING[parent]))
+    return unknown
+
+
+@contextlib.contextmanager
+def retention_run(db: sqlite_utils.Database, *, dry_run: bool) -> Iterator[None]:
+    """One retention run's transaction, taking the write lock first: committed at the end of
+    the block, or (``dry_run``, or an error) rolled back, so a dry run counts exactly what a
+    real one would remove. Its scratch table is dropped before and after."""
+    db.execute(DROP_EXPIRED_CASES_SQL)
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+    except BaseException:
+        db.execute("ROLLBACK")
+        db.execute(DROP_EXPIRED_CASES_SQL)
+        raise
+    db.execute("ROLLBACK" if dry_run else "COMMIT")
+    db.execute(DROP_EXPIRED_CASES_SQL)
+
+
+def remove_closed_cases(
+    db: sqlite_utils.Database, closed_before: date
+) -> tuple[int, list[dict[str, Any]], dict[str, int]]:
+    """Remove the cases closed before ``closed_before`` with everything under them, except
+    those a serious incident names. Returns how many were kept for an incident, the removed
+    cases (case_ref, closed_on, by case_ref) and the rows removed under them by table."""
+    before = {"closed_before": closed_before.isoformat()}
+    kept_for_incidents = db.execute(KEPT_FOR_INCIDENTS_SQL, before).fetchone()[0]
+    db.execute(CREATE_EXPIRED_CASES_SQL, before)
+    expired = fetch_all(db, EXPIRED_CASES_SQL, {})
+    rows: dict[str, int] = {}
+    if not expired:
+        return kept_for_incidents, expired, rows
+    for table, statement in DELETE_UNDER_EXPIRED_CASES_SQL.items():
+        rows[table] = db.execute(statement).rowcount
+    db.execute(DELETE_EXPIRED_CASES_SQL)
+    db.execute(UNMARK_EXPIRED_CASES_SQL)
+    return kept_for_incidents, expired, rows
+
+
+def remove_score_history_before(db: sqlite_utils.Database, before: date) -> int:
+    """Remove the score history of days before ``before``; how many rows."""
+    return db.execute(DELETE_OLD_SCORE_HISTORY_SQL, {"before": before.isoformat()}).rowcount
+
+
+def remove_audit_before(db: sqlite_utils.Database, before: date) -> int:
+    """Remove the audit rows written before ``before`` (and what refers to them); how many."""
+    params = {"before": before.isoformat()}
+    for statement in DELETE_UNDER_OLD_AUDIT_SQL.values():
+        db.execute(statement, params)
+    return db.execute(DELETE_OLD_AUDIT_SQL, params).rowcount
+
+
+def remove_resolved_unmatched_before(db: sqlite_utils.Database, before: datetime) -> int:
+    """Remove the partners' items about unknown children resolved before ``before``; how many."""
+    return db.execute(DELETE_OLD_RESOLVED_UNMATCHED_SQL, {"before": stamp(before)}).rowcount
+
+
+def closed_without_date(db: sqlite_utils.Database) -> int:
+    """How many closed cases have no closing date (kept: retention cannot date them)."""
+    return db.execute(CLOSED_WITHOUT_DATE_SQL).fetchone()[0]

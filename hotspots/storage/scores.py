@@ -10,6 +10,8 @@ equals the model's ``0.5^(age / half-life)``.
 
 from collections.abc import Iterable
 
+import sqlite_utils
+
 from hotspots.model import rules
 from hotspots.storage import rules as rule_sql
 
@@ -424,18 +426,6 @@ WHERE expires_on >= :as_of AND substr(made_at, 1, 10) <= :as_of
 GROUP BY case_id
 """
 
-# Each open case's practice gaps as a mask (the bits of hotspots.model.rules.GAP_BITS): the one
-# SQL twin of hotspots.model.rules.practice_gaps. c is the case, a what it was asked.
-_PRACTICE_GAPS = """
-(CASE WHEN :as_of_day > unixepoch(c.opened_on) / 86400 + :domestic_abuse_enquiry_due_days
-        AND coalesce(a.domestic_abuse, 0) = 0 THEN :gap_no_domestic_abuse_enquiry ELSE 0 END
- | CASE WHEN coalesce(a.parental_childhood, 0) = 0
-        THEN :gap_parental_childhood_not_explored ELSE 0 END
- | CASE WHEN unixepoch(coalesce(c.last_visit_on, c.opened_on)) / 86400 + c.visit_every_days
-        < :as_of_day THEN :gap_visit_overdue ELSE 0 END
- | CASE WHEN c.worker_id IS NULL THEN :gap_unallocated ELSE 0 END)
-"""
-
 # The score of every open case: indicators × age multiplier, combinations, accumulation,
 # practice gaps, raised to :red_threshold when the case matches the review's pattern, then
 # adjustments — the same arithmetic as hotspots.model.scoring.score_case. Each case's facts are
@@ -458,7 +448,7 @@ WITH per_case AS MATERIALIZED (
         ), 0) AS combination_points,
         CASE WHEN g.case_id IS NOT NULL AND g.agencies >= :min_agencies
             THEN :points_per_concern * t.current_concerns ELSE 0 END AS accumulation_points,
-        {_PRACTICE_GAPS} AS gaps,
+        {rule_sql.PRACTICE_GAPS} AS gaps,
         coalesce(t.current_concerns, 0) AS current_concerns,
         (:pattern_min_features > 0 AND {_AGE_YEARS} <= :pattern_max_age_years
          AND coalesce(t.pattern_features, 0) >= :pattern_min_features
@@ -501,7 +491,7 @@ COUNT_RESCORED_SQL = "SELECT count(*) FROM temp.rescore_scores"
 SELECT_SCRATCH_SCORES_SQL = "SELECT worker_id, score FROM temp.rescore_scores"
 
 # Written in case order (appending to the table rather than inserting at random).
-INSERT_ALL_SCORES_SQL = """
+INSERT_ALL_SCORES_SQL = f"""
 INSERT INTO scores
     (case_id, as_of, score, band, worker_id, contributions, model_version, computed_at,
      practice_gaps, current_concerns, review_pattern)
@@ -509,8 +499,7 @@ SELECT
     s.case_id,
     :as_of,
     s.score,
-    CASE WHEN s.score >= :red_threshold THEN 'red'
-         WHEN s.score >= :amber_threshold THEN 'amber' ELSE 'green' END,
+    {rule_sql.BAND},
     s.worker_id,
     '[]',
     :model_version,
@@ -520,7 +509,7 @@ SELECT
     s.review_pattern
 FROM temp.rescore_scores AS s
 ORDER BY s.case_id
-"""
+"""  # noqa: S608 (constant fragments, no values)
 
 # Every history row says whose caseload the case was in that day (m122).
 UPSERT_ALL_HISTORY_SQL = """
@@ -534,18 +523,14 @@ ON CONFLICT (case_id, day) DO UPDATE SET
 # A past day's rescore writes only that day's history, straight from the scratch table:
 # today's ranking stays as it is. A day already held keeps whose caseload the case was in
 # then (the case may have moved since).
-UPSERT_HISTORY_FROM_RESCORE_SQL = """
+UPSERT_HISTORY_FROM_RESCORE_SQL = f"""
 INSERT INTO score_history (case_id, day, score, band, model_version, worker_id)
-SELECT
-    case_id, :as_of, score,
-    CASE WHEN score >= :red_threshold THEN 'red'
-         WHEN score >= :amber_threshold THEN 'amber' ELSE 'green' END,
-    :model_version, worker_id
-FROM temp.rescore_scores WHERE true
+SELECT s.case_id, :as_of, s.score, {rule_sql.BAND}, :model_version, s.worker_id
+FROM temp.rescore_scores AS s WHERE true
 ON CONFLICT (case_id, day) DO UPDATE SET
     score = excluded.score, band = excluded.band, model_version = excluded.model_version,
     worker_id = coalesce(score_history.worker_id, excluded.worker_id)
-"""
+"""  # noqa: S608 (constant fragments, no values)
 
 # Every open case's facts, in case order, for storing explanations after a full rescore.
 SELECT_OPEN_CASES_SQL = """
@@ -700,3 +685,8 @@ SELECT day, score FROM score_history
 WHERE case_id = :case_id AND day BETWEEN :since AND :as_of
 ORDER BY day
 """
+
+
+def caseload_scores(db: sqlite_utils.Database) -> list[tuple[int | None, float]]:
+    """Every stored score with the caseload it is in: (worker id or None, score)."""
+    return [(row[0], row[1]) for row in db.execute("SELECT worker_id, score FROM scores")]

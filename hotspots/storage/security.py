@@ -1,5 +1,13 @@
 """SQL for sign-in security: server-side sessions, sign-in throttling and leavers."""
 
+from __future__ import annotations
+
+from typing import Any
+
+import sqlite_utils
+
+from hotspots.storage import fetch_all, fetch_one
+
 # --- sessions --------------------------------------------------------------------------
 
 INSERT_SESSION_SQL = """
@@ -102,3 +110,81 @@ ORDER BY st.email
 STAFF_EMAIL_BY_ID_SQL = """
 SELECT id, email FROM staff WHERE id = :staff_id
 """
+
+
+# --- functions: sessions (hotspots.services.sessions; a token is held only as its hash) -----------
+
+
+def insert_session(
+    db: sqlite_utils.Database, *, token_hash: str, staff_id: int, started_at: str, expires_at: str
+) -> None:
+    """Record a new session (instants as hotspots.base.dates.stamp writes them)."""
+    params = {"token_hash": token_hash, "staff_id": staff_id}
+    db.execute(INSERT_SESSION_SQL, params | {"started_at": started_at, "expires_at": expires_at})
+
+
+def live_session(db: sqlite_utils.Database, token_hash: str, now: str) -> dict[str, Any] | None:
+    """The session with that token hash if, at ``now``, it has not ended or expired and its
+    member of staff is not disabled; otherwise None."""
+    return fetch_one(db, LIVE_SESSION_SQL, {"token_hash": token_hash, "now": now})
+
+
+def end_session(db: sqlite_utils.Database, token_hash: str, now: str, reason: str) -> bool:
+    """End the session with that token hash; whether one was live."""
+    params = {"token_hash": token_hash, "now": now, "reason": reason}
+    return db.execute(END_SESSION_SQL, params).rowcount == 1
+
+
+def ended_session(db: sqlite_utils.Database, token_hash: str) -> dict[str, Any] | None:
+    """The session with that token hash if it has ended (whose, when, why), else None."""
+    return fetch_one(db, ENDED_SESSION_SQL, {"token_hash": token_hash})
+
+
+def end_staff_sessions(db: sqlite_utils.Database, staff_id: int, now: str, reason: str) -> int:
+    """End every live session of ``staff_id``; how many were live."""
+    params = {"staff_id": staff_id, "now": now, "reason": reason}
+    return db.execute(END_STAFF_SESSIONS_SQL, params).rowcount
+
+
+def live_sessions_by_staff(db: sqlite_utils.Database, now: str) -> list[dict[str, Any]]:
+    """Each member of staff with a live session: id, email, name, role, how many sessions,
+    and when the newest began."""
+    return fetch_all(db, LIVE_SESSIONS_BY_STAFF_SQL, {"now": now})
+
+
+def delete_sessions_before(db: sqlite_utils.Database, before: str) -> int:
+    """Delete the records of sessions that ended or expired before ``before``; how many."""
+    return db.execute(DELETE_OLD_SESSIONS_SQL, {"before": before}).rowcount
+
+
+# --- functions: sign-in failures (hotspots.web.throttling; accounts held only as hashes) --------
+
+
+def sign_in_failure_counts(
+    db: sqlite_utils.Database,
+    *,
+    account_hash: str,
+    client: str,
+    account_since: str,
+    client_since: str,
+) -> dict[str, Any]:
+    """The failures of the account since ``account_since`` and of the client since
+    ``client_since``: ``account_failures``, ``account_oldest``, ``client_failures``,
+    ``client_oldest``."""
+    params = {"account_hash": account_hash, "client": client}
+    params |= {"account_since": account_since, "client_since": client_since}
+    return fetch_one(db, SIGN_IN_FAILURE_COUNTS_SQL, params)
+
+
+def record_sign_in_failure(
+    db: sqlite_utils.Database, *, at: str, account_hash: str, client: str, forget_before: str
+) -> None:
+    """Count one failed sign-in, and forget those before ``forget_before``."""
+    db.execute(DELETE_OLD_SIGN_IN_FAILURES_SQL, {"before": forget_before})
+    params = {"at": at, "account_hash": account_hash, "client": client}
+    db.execute(INSERT_SIGN_IN_FAILURE_SQL, params)
+
+
+def clear_account_failures(db: sqlite_utils.Database, account_hash: str) -> None:
+    """Forget an account's failed sign-ins."""
+    db.execute(CLEAR_ACCOUNT_FAILURES_SQL, {"account_hash": account_hash})

@@ -52,7 +52,7 @@ from hotspots.model.plausibility import (
     word_key,
 )
 from hotspots.services.importer import lookalikes
-from hotspots.services.importer.base import ImportKind, changes, flush
+from hotspots.services.importer.base import ImportKind
 from hotspots.services.importer.staff import holds_no_caseload
 from hotspots.storage import characteristics as kept
 from hotspots.storage import imports as sql
@@ -168,13 +168,11 @@ class AnnexA(ImportKind):
 
     def create_staging(self) -> None:
         self.drop_staging()
-        self.db.execute(sql.CREATE_ANNEX_A_CASES_SQL)
-        self.db.execute(sql.CREATE_DERIVED_OBSERVATIONS_SQL)
+        sql.create_annex_a_staging(self.db)
         kept.create_staging(self.db)
 
     def drop_staging(self) -> None:
-        self.db.execute(sql.DROP_ANNEX_A_CASES_SQL)
-        self.db.execute(sql.DROP_DERIVED_OBSERVATIONS_SQL)
+        sql.drop_annex_a_staging(self.db)
         kept.drop_staging(self.db)
 
     # --- what the file holds -----------------------------------------------------------------
@@ -554,8 +552,8 @@ class AnnexA(ImportKind):
 
     def _map_and_stage(self, facts: dict[str, str]) -> None:
         staff = _StaffNames(self.db, self.config["unallocated_workers"])
-        teams = {r["name"].lower(): r["id"] for r in self.db.query(sql.SELECT_TEAMS_SQL)}
-        existing = {r["case_ref"]: r for r in self.db.query(sql.SELECT_CASES_FOR_ANNEX_A_SQL)}
+        teams = sql.teams_by_name(self.db)
+        existing = sql.cases_for_annex_a(self.db)
         folded = {ref.casefold(): ref for ref in existing}
         visit_every = {n: self.config[f"visit_every_days_list_{n}"] for n in LISTS}
         new_teams: dict[str, str] = {}
@@ -632,8 +630,8 @@ class AnnexA(ImportKind):
             return
         self.new_teams = list(new_teams.values())
         for start in range(0, len(cases), STAGING_BATCH):
-            flush(self.db, sql.INSERT_ANNEX_A_CASE_SQL, cases[start : start + STAGING_BATCH])
-        flush(self.db, sql.INSERT_DERIVED_OBSERVATION_SQL, list(observations.values()))
+            sql.stage_annex_a_cases(self.db, cases[start : start + STAGING_BATCH])
+        sql.stage_derived_observations(self.db, list(observations.values()))
         self.characteristics_staged = kept.stage(
             self.db,
             ((child.child_id, *child.described.values()) for child in self.children.values()),
@@ -669,14 +667,9 @@ class AnnexA(ImportKind):
     # --- apply -------------------------------------------------------------------------------
 
     def apply(self, params: dict[str, str]) -> None:
-        for name in self.new_teams:
-            self.db.execute(sql.INSERT_TEAM_IF_NEW_SQL, {"name": name})
-        self.db.execute(sql.RESOLVE_ANNEX_A_TEAMS_SQL)
-        closing = self.db.execute(sql.COUNT_ANNEX_A_CLOSING_SQL).fetchone()[0]
-        updated = changes(self.db, sql.UPDATE_ANNEX_A_CASES_SQL)
-        created = changes(self.db, sql.INSERT_ANNEX_A_CASES_SQL)
-        obs_updated = changes(self.db, sql.UPDATE_DERIVED_OBSERVATIONS_SQL)
-        obs_created = changes(self.db, sql.INSERT_DERIVED_OBSERVATIONS_SQL, {"now": params["now"]})
+        written = sql.write_annex_a_cases(self.db, self.new_teams)
+        closing, updated, created = written["closing"], written["updated"], written["created"]
+        obs_created, obs_updated = sql.write_derived_observations(self.db, params["now"])
         recorded = kept.apply_staged(self.db, kind=self.name, now=params["now"])
         children = len(self.children)
         self.report.counts.update(
@@ -821,7 +814,7 @@ class _StaffNames:
 
     def __init__(self, db: Any, placeholders: list[str]) -> None:
         self.by_name: dict[str, list[dict]] = {}
-        for r in db.query(sql.SELECT_STAFF_NAMES_SQL):
+        for r in sql.staff_with_names(db):
             self.by_name.setdefault(word_key(r["name"]), []).append(r)
         self.placeholders = {word_key(p) for p in placeholders}
 

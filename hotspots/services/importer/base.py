@@ -18,12 +18,10 @@ records what happened; the cases the import changed are rescored after the commi
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -37,6 +35,14 @@ from hotspots.services import audit, rescoring
 from hotspots.storage import imports as sql
 from hotspots.storage import write_transaction
 
+# The import's storage steps, under the names the kinds have always imported them by.
+from hotspots.storage.imports import (  # noqa: F401 (re-exported)
+    BULK_LOAD_CACHE_KIB,
+    bulk_load_cache,
+    changes,
+    flush,
+)
+
 log = logging.getLogger(__name__)
 
 # Enough to fix a file by; a million bad rows must not bury the first ones.
@@ -45,7 +51,6 @@ MAX_ERRORS_LISTED = 100
 MAX_WARNINGS_LISTED = 50
 # The heading of what an import decided about values that were not errors.
 DECIDED = "Decided (counted, not errors)"
-BULK_LOAD_CACHE_KIB = 262_144  # 256 MiB of page cache during an import or the demo load
 
 
 @dataclass
@@ -186,10 +191,11 @@ SINGULAR = {
 def stored_report(db: sqlite_utils.Database, audit_id: int) -> dict[str, Any] | None:
     """The report kept with audit row ``audit_id``, with who ran the import and when:
     ``{"report": ImportReport, "at": …, "actor_email": …}``, or None when that row has none."""
-    row = db.execute(sql.SELECT_IMPORT_REPORT_SQL, {"audit_id": audit_id}).fetchone()
+    row = sql.stored_report(db, audit_id)
     if row is None:
         return None
-    _, at, actor_email, kind, file_name, outcome, text = row
+    at, actor_email, kind, file_name = row["at"], row["actor_email"], row["kind"], row["file_name"]
+    outcome, text = row["outcome"], row["report"]
     data = json.loads(text)
     report = ImportReport(
         kind,
@@ -415,16 +421,13 @@ def _record(
     """One audit row for the import, and its report kept with it."""
     action = AUDIT_ACTIONS[report.outcome]
     audit.record(db, at=now, action=action, actor=actor, detail=json.dumps(detail))
-    db.execute(
-        sql.INSERT_IMPORT_REPORT_SQL,
-        {
-            "kind": report.kind,
-            "file_name": report.file_name,
-            "outcome": report.outcome,
-            "report": json.dumps(report.as_dict()),
-        },
+    report.audit_id = sql.keep_report(
+        db,
+        kind=report.kind,
+        file_name=report.file_name,
+        outcome=report.outcome,
+        report=json.dumps(report.as_dict()),
     )
-    report.audit_id = db.execute("SELECT last_insert_rowid()").fetchone()[0]
 
 
 def _record_fault(
@@ -451,39 +454,3 @@ def _reject(report: ImportReport, errors: Errors) -> None:
     report.outcome = "rejected"
     report.errors, report.error_total = errors.listed, errors.total
     raise ImportRejected(report.file_name, errors.listed, errors.total, report)
-
-
-@contextlib.contextmanager
-def bulk_load_cache(db: sqlite_utils.Database) -> Iterator[None]:
-    """A big page cache while loading, so index pages stay in memory, then the usual one."""
-    before = {
-        schema: db.execute(sql.GET_CACHE_SIZE_SQL[schema]).fetchone()[0]
-        for schema in sql.GET_CACHE_SIZE_SQL
-    }
-    for schema in before:
-        db.execute(sql.SET_CACHE_SIZE_SQL[schema].format(kib=-BULK_LOAD_CACHE_KIB))
-    try:
-        yield
-    finally:
-        for schema, size in before.items():
-            db.execute(sql.SET_CACHE_SIZE_SQL[schema].format(kib=int(size)))
-
-
-def changes(db: sqlite_utils.Database, statement: str, params: dict | None = None) -> int:
-    """Run one statement and return how many rows it changed (cursor.rowcount is -1 for
-    statements that start with WITH)."""
-    db.execute(statement, params or {})
-    return db.execute("SELECT changes()").fetchone()[0]
-
-
-def flush(db: sqlite_utils.Database, insert: str, batch: list[tuple]) -> None:
-    """Stage a batch of rows in a TEMP table and empty the batch."""
-    # A deferred transaction that writes only TEMP tables takes no lock on the database.
-    db.execute("BEGIN")
-    try:
-        db.conn.executemany(insert, batch)
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
-    db.execute("COMMIT")
-    batch.clear()

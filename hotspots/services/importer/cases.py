@@ -9,7 +9,6 @@ import sqlite_utils
 from hotspots.base.params import parse_id
 from hotspots.model import characteristics, nhs_number
 from hotspots.model.plausibility import Implausible
-from hotspots.services.importer.base import changes
 from hotspots.services.importer.csvfile import Checker, CsvKind
 from hotspots.services.importer.staff import holds_no_caseload
 from hotspots.storage import characteristics as kept
@@ -22,7 +21,7 @@ MAX_VISIT_EVERY_DAYS = 365
 class CasesChecker(Checker):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.teams = {r["name"].lower(): r["id"] for r in self.db.query(sql.SELECT_TEAMS_SQL)}
+        self.teams = sql.teams_by_name(self.db)
         self.staff_by_email = self.staff()
         self.optional_columns: tuple[str, ...] = ()  # set by the staging from the header
 
@@ -120,9 +119,12 @@ class CasesChecker(Checker):
 
 def write_cases(db: sqlite_utils.Database, checker: Any, params: dict) -> tuple[int, int, int]:
     # A file without the nhs_number column leaves the NHS numbers already held as they are.
-    params = {**params, "with_nhs_number": "nhs_number" in checker.optional_columns}
-    updated = changes(db, sql.UPDATE_CASES_SQL, params)
-    new = changes(db, sql.INSERT_CASES_SQL, params)
+    new, updated = sql.write_staged_cases(
+        db,
+        as_of=params["as_of"],
+        now=params["now"],
+        with_nhs_number="nhs_number" in checker.optional_columns,
+    )
     return new, updated, 0
 
 
@@ -130,7 +132,7 @@ def write_characteristics(db: sqlite_utils.Database, params: dict) -> int:
     """The staged cases' characteristics, once the cases are written; returns how many
     children's were recorded or changed."""
     kept.create_staging(db)
-    db.execute(sql.STAGE_CASE_CHARACTERISTICS_SQL)
+    sql.stage_case_characteristics(db)
     written = kept.apply_staged(db, kind="cases", now=params["now"])
     kept.drop_staging(db)
     return written

@@ -42,7 +42,7 @@ import defusedxml.ElementTree as SafeElementTree
 from hotspots.model import characteristics
 from hotspots.model.plausibility import DateKind, Implausible, read_child_id, read_iso_date
 from hotspots.services.importer import lookalikes
-from hotspots.services.importer.base import ImportKind, changes, flush
+from hotspots.services.importer.base import ImportKind
 from hotspots.storage import characteristics as kept
 from hotspots.storage import imports as sql
 
@@ -122,23 +122,18 @@ class CinCensus(ImportKind):
 
     def create_staging(self) -> None:
         self.drop_staging()
-        self.db.execute(sql.CREATE_DERIVED_OBSERVATIONS_SQL)
-        self.db.execute(sql.CREATE_CENSUS_BIRTHS_SQL)
+        sql.create_census_staging(self.db)
         kept.create_staging(self.db)
 
     def drop_staging(self) -> None:
-        self.db.execute(sql.DROP_DERIVED_OBSERVATIONS_SQL)
-        self.db.execute(sql.DROP_CENSUS_BIRTHS_SQL)
+        sql.drop_census_staging(self.db)
         kept.drop_staging(self.db)
 
     # --- what the file holds -----------------------------------------------------------------
 
     def stage(self, path: Path) -> None:
         self.mapping = self._mapping()
-        self.cases = {
-            r["case_ref"]: (r["date_of_birth"], r["birth_status"])
-            for r in self.db.query(sql.SELECT_CASE_BIRTHS_SQL)
-        }
+        self.cases = sql.case_births(self.db)
         self.folded = {ref.casefold(): ref for ref in self.cases}
         limit_mb = self.config["max_file_mb"]
         size = path.stat().st_size
@@ -185,12 +180,8 @@ class CinCensus(ImportKind):
         if not self.errors.total:
             batch = list(self.staged.values())
             for start in range(0, len(batch), STAGING_BATCH):
-                flush(
-                    self.db,
-                    sql.INSERT_DERIVED_OBSERVATION_SQL,
-                    batch[start : start + STAGING_BATCH],
-                )
-            flush(self.db, sql.INSERT_CENSUS_BIRTH_SQL, list(self.births.values()))
+                sql.stage_derived_observations(self.db, batch[start : start + STAGING_BATCH])
+            sql.stage_census_births(self.db, list(self.births.values()))
             self.characteristics_staged = kept.stage(
                 self.db,
                 ((child_id, *said.values()) for child_id, said in self.described.items()),
@@ -461,9 +452,8 @@ class CinCensus(ImportKind):
     # --- apply -------------------------------------------------------------------------------
 
     def apply(self, params: dict[str, str]) -> None:
-        self.db.execute(sql.UPDATE_CENSUS_BIRTHS_SQL)
-        updated = changes(self.db, sql.UPDATE_DERIVED_OBSERVATIONS_SQL)
-        created = changes(self.db, sql.INSERT_DERIVED_OBSERVATIONS_SQL, {"now": params["now"]})
+        sql.write_census_births(self.db)
+        created, updated = sql.write_derived_observations(self.db, params["now"])
         recorded = kept.apply_staged(self.db, kind=self.name, now=params["now"])
         self.report.counts.update(
             {

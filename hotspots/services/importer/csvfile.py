@@ -26,7 +26,7 @@ import sqlite_utils
 from hotspots.base.params import control_character
 from hotspots.model.plausibility import DateKind, Implausible, read_child_id, read_iso_date
 from hotspots.services.importer import lookalikes
-from hotspots.services.importer.base import Errors, ImportKind, ImportReport, flush
+from hotspots.services.importer.base import Errors, ImportKind, ImportReport
 from hotspots.storage import imports as sql
 
 # Rows staged per executemany: large enough to be fast, small enough to keep memory flat.
@@ -55,23 +55,16 @@ class CsvKind(ImportKind):
         super().__init__(db, settings, **kwargs)
         self.row_checker = self.checker(db, settings, self.as_of, self.errors)
 
-    def staging_sql(self) -> tuple[str, str, str]:
-        """The kind's staging statements: drop, create, and insert one row. Those of the four
-        first CSV kinds are in storage.imports; a kind with a storage module of its own gives
-        its own."""
-        return (
-            sql.DROP_STAGING_SQL[self.name],
-            sql.CREATE_STAGING_SQL[self.name],
-            sql.INSERT_STAGING_SQL[self.name],
-        )
-
     def create_staging(self) -> None:
-        drop, create, _insert = self.staging_sql()
-        self.db.execute(drop)
-        self.db.execute(create)
+        sql.create_staging(self.db, self.name)
 
     def drop_staging(self) -> None:
-        self.db.execute(self.staging_sql()[0])
+        sql.drop_staging(self.db, self.name)
+
+    def stage_rows(self, batch: list[tuple]) -> None:
+        """Stage a batch of checked rows and empty it (the four first CSV kinds stage in
+        storage.imports; a kind with a storage module of its own stages there)."""
+        sql.stage_rows(self.db, self.name, batch)
 
     def stage(self, path: Path) -> None:
         if path.stat().st_size and lookalikes.sniff(path) in ("zip", "ole"):
@@ -91,7 +84,7 @@ class CsvKind(ImportKind):
             self.row_checker,
             self.errors,
             self.optional_columns,
-            insert=self.staging_sql()[2],
+            stage_rows=self.stage_rows,
         )
         self.report.read["rows"] = rows
 
@@ -232,9 +225,9 @@ def _stage(
     errors: Errors,
     optional: tuple[str, ...] = (),
     *,
-    insert: str,
+    stage_rows: Callable[[list[tuple]], None],
 ) -> int:
-    """Check every row, staging good ones (with ``insert``) while the file is still
+    """Check every row, staging good ones (with ``stage_rows``) while the file is still
     error-free; return the number of data rows read. The checker gets ``columns`` then
     ``optional`` ("" for an optional column the file leaves out)."""
     records = _records(path, errors)
@@ -295,11 +288,11 @@ def _stage(
         if staged is not None and not errors.total:
             batch.append(staged)
             if len(batch) >= STAGING_BATCH:
-                flush(db, insert, batch)
+                stage_rows(batch)
         elif batch:
             batch.clear()
     if batch and not errors.total:
-        flush(db, insert, batch)
+        stage_rows(batch)
     return rows
 
 
@@ -431,13 +424,10 @@ class Checker:
         return False
 
     def staff(self) -> dict[str, tuple[int, str, int | None]]:
-        return {
-            r["email"]: (r["id"], r["role"], r["team_id"])
-            for r in self.db.query(sql.SELECT_STAFF_SQL)
-        }
+        return sql.staff_by_email(self.db)
 
     def case_ids(self) -> dict[str, int]:
-        return {r["case_ref"]: r["id"] for r in self.db.query(sql.SELECT_CASE_REFS_SQL)}
+        return sql.case_ids_by_ref(self.db)
 
     def case_ref(self, n: int, text: str) -> str | None:
         """The case reference in a row (``123.0`` read as ``123``), or None with an error."""

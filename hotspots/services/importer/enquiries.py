@@ -6,7 +6,6 @@ from typing import Any
 
 import sqlite_utils
 
-from hotspots.services.importer.base import changes
 from hotspots.services.importer.csvfile import Checker, CsvKind
 from hotspots.storage import imports as sql
 
@@ -43,8 +42,7 @@ class EnquiriesChecker(Checker):
 
 
 def write_enquiries(db: sqlite_utils.Database, checker: Any, params: dict) -> tuple[int, int, int]:
-    updated = changes(db, sql.UPDATE_ENQUIRIES_SQL)
-    new = changes(db, sql.INSERT_ENQUIRIES_SQL, {"now": params["now"]})
+    new, updated = sql.write_staged_enquiries(db, params["now"])
     return new, updated, 0
 
 

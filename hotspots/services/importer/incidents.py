@@ -195,8 +195,14 @@ class Incidents(CsvKind):
     optional_columns = ("summary", "incident", "panel_notified_on", "rapid_review_on")
     checker = IncidentsChecker
 
-    def staging_sql(self) -> tuple[str, str, str]:
-        return store.DROP_STAGING_SQL, store.CREATE_STAGING_SQL, store.INSERT_STAGING_SQL
+    def create_staging(self) -> None:
+        store.create_staging(self.db)
+
+    def drop_staging(self) -> None:
+        store.drop_staging(self.db)
+
+    def stage_rows(self, batch: list[tuple]) -> None:
+        store.stage_rows(self.db, batch)
 
     def apply(self, params: dict[str, str]) -> None:
         counts = write_incidents(self.db, params)

@@ -9,7 +9,6 @@ import sqlite_utils
 
 from hotspots.base.config import derived_indicators, recordable_indicators
 from hotspots.model.scoring import not_recordable
-from hotspots.services.importer.base import changes
 from hotspots.services.importer.csvfile import Checker, CsvKind
 from hotspots.storage import imports as sql
 
@@ -113,14 +112,7 @@ class ObservationsChecker(Checker):
 def write_observations(
     db: sqlite_utils.Database, checker: Any, params: dict
 ) -> tuple[int, int, int]:
-    now = {"now": params["now"]}
-    db.execute(sql.DROP_OBSERVATION_CHANGES_SQL)
-    db.execute(sql.FIND_OBSERVATION_CHANGES_SQL)
-    try:
-        updated = changes(db, sql.UPDATE_OBSERVATIONS_SQL, now)
-        new = changes(db, sql.INSERT_OBSERVATIONS_SQL, now)
-    finally:
-        db.execute(sql.DROP_OBSERVATION_CHANGES_SQL)
+    new, updated = sql.write_staged_observations(db, params["now"])
     return new, updated, 0
 
 

@@ -8,7 +8,6 @@ from typing import Any
 import sqlite_utils
 
 from hotspots.base.params import person_name_problem
-from hotspots.services.importer.base import changes
 from hotspots.services.importer.csvfile import Checker, CsvKind
 from hotspots.storage import imports as sql
 
@@ -30,11 +29,9 @@ CASES_NAMED = 10
 class StaffChecker(Checker):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.teams = {r["name"].lower(): r["id"] for r in self.db.query(sql.SELECT_TEAMS_SQL)}
+        self.teams = sql.teams_by_name(self.db)
         self.new_teams: dict[str, str] = {}  # lower-cased name -> first spelling in the file
-        self.caseloads = {
-            r["email"]: r for r in self.db.query(sql.OPEN_CASELOADS_SQL, {"named": CASES_NAMED})
-        }
+        self.caseloads = sql.open_caseloads(self.db, CASES_NAMED)
 
     def breaks_access(self, n: int, email: str, role: str, team_key: str | None) -> bool:
         """True (with an error naming the cases) when the row would leave a member of staff's
@@ -98,12 +95,8 @@ class StaffChecker(Checker):
 
 
 def write_staff(db: sqlite_utils.Database, checker: Any, params: dict) -> tuple[int, int, int]:
-    new_teams = [{"name": name} for name in checker.new_teams.values()]
-    if new_teams:
-        db.conn.executemany(sql.INSERT_TEAM_SQL, new_teams)
-    db.execute(sql.RESOLVE_STAGED_STAFF_TEAMS_SQL)
-    updated = changes(db, sql.UPDATE_STAFF_SQL)
-    new = changes(db, sql.INSERT_STAFF_SQL)
+    new_teams = list(checker.new_teams.values())
+    new, updated = sql.write_staged_staff(db, new_teams)
     return new, updated, len(new_teams)
 
 

@@ -1,51 +1,14 @@
-"""Rescoring: the database side of the scoring model, one module per job.
+"""Rescoring, as the service calls it: the whole-authority rescore (``rescore_all``), one
+case or the marked ones (``rescore_case``, ``rescore_marked``, ``rescore_changed``) and the
+score reads (caseloads, trends, explanations).
 
-- ``facts``: loading what feeds a score (one case, a page of cases, every open case).
-- ``bulk``: the whole-authority rescore, set-based SQL in one transaction (``rescore_all``).
-- ``incremental``: one case at once (``rescore_case``), the marked ones among given cases
-  (``rescore_marked``: the partners' API) and the cases marked since they were scored
-  (``rescore_changed``: the sweep, and an import after its commit).
-- ``read``: scores worked out without writing, explanations, caseloads, trends, series.
-
-Closed cases have no ``scores`` row (they leave every ranking); their ``score_history`` stays.
-Every run writes the case's ``score_history`` row for the day (one row per case per day: a
-second run the same day replaces it).
+The work is the database side of the scoring model, so it lives in storage
+(``hotspots.storage.rescoring``: set-based SQL in ``hotspots.storage.scores``); the model it
+follows is the pure ``hotspots.model.scoring``. Views, the command line and the jobs import it
+from here.
 """
 
-from hotspots.services.rescoring.bulk import (
-    day_number,
-    rescore_all,
-    scratch_caseload_scores,
-    scratch_scores,
-)
-from hotspots.services.rescoring.facts import case_facts
-from hotspots.services.rescoring.incremental import rescore_case, rescore_changed, rescore_marked
-from hotspots.services.rescoring.read import (
-    band_counts,
-    contributions_for,
-    find_staff,
-    history_band_counts,
-    read_caseload,
-    score_of,
-    score_series,
-    trend,
-)
+from hotspots.storage import rescoring as _in_storage
+from hotspots.storage.rescoring import *  # noqa: F403 (the same names, listed there once)
 
-__all__ = [
-    "band_counts",
-    "case_facts",
-    "contributions_for",
-    "day_number",
-    "find_staff",
-    "history_band_counts",
-    "read_caseload",
-    "rescore_all",
-    "rescore_case",
-    "rescore_changed",
-    "rescore_marked",
-    "score_of",
-    "score_series",
-    "scratch_caseload_scores",
-    "scratch_scores",
-    "trend",
-]
+__all__ = _in_storage.__all__

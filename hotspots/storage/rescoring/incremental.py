@@ -20,9 +20,9 @@ import sqlite_utils
 
 from hotspots.base.dates import stamp
 from hotspots.model import rules, scoring
-from hotspots.services.rescoring import bulk, facts
 from hotspots.storage import fetch_one, write_transaction
 from hotspots.storage import scores as sql
+from hotspots.storage.rescoring import bulk, facts
 
 # Above this many marked cases, the sweep rescores the whole authority set-based instead.
 BULK_RESCORE_ABOVE = 2000

@@ -15,27 +15,22 @@ import sqlite_utils
 from hotspots.base.config import derived_rules
 from hotspots.base.dates import stamp
 from hotspots.model import rules, scoring
-from hotspots.services.rescoring import facts
 from hotspots.storage import Stopwatch, schema, write_transaction
+from hotspots.storage import rules as rule_sql
 from hotspots.storage import scores as sql
+from hotspots.storage.rescoring import facts
+from hotspots.storage.rules import day_number
 
-EPOCH = date(1970, 1, 1)
 # How a run may use the kept indicator sums (_sums_usable).
 SumsUse = Literal["refresh", "if_fresh", "never"]
 # A full rescore stores every case's contributions (computed by the pure model) up to this
 # many open cases; above it they are left empty ('[]') and computed when a case is read
-# (hotspots.services.rescoring.read.contributions_for), which keeps a large authority's nightly run
-# short.
+# (read.contributions_for), which keeps a large authority's nightly run short.
 STORE_CONTRIBUTIONS_UP_TO = 20_000
 # Page cache for a full rescore, in KiB (negative: SQLite's unit); the default 2 MB thrashes.
 BULK_CACHE_KIB = 262_144
 # Memory-mapped reads for a full rescore, in bytes (SQLite caps it at its compile-time limit).
 BULK_MMAP_BYTES = 4 * 1024**3
-
-
-def day_number(day: date) -> int:
-    """Days since 1970-01-01, as ``observations.observed_day``."""
-    return (day - EPOCH).days
 
 
 def rescore_all(
@@ -59,12 +54,8 @@ def rescore_all(
     with _bulk_connection(db), write_transaction(db):
         _score_into_scratch(db, model, as_of, clock, sums="refresh")
         count = db.execute(sql.COUNT_RESCORED_SQL).fetchone()[0]
-        banding = {
-            "as_of": as_of.isoformat(),
-            "red_threshold": float(model["red_threshold"]),
-            "amber_threshold": float(model["amber_threshold"]),
-            "model_version": version,
-        }
+        banding = {"as_of": as_of.isoformat(), "model_version": version}
+        banding |= rule_sql.band_parameters(model)
         if history_only:
             db.execute(sql.UPSERT_HISTORY_FROM_RESCORE_SQL, banding)
             clock.lap("history written")
@@ -308,13 +299,11 @@ def _parameters(model: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     pattern = model["review_pattern"]
     params: dict[str, Any] = {
         "as_of": as_of.isoformat(),
-        "as_of_day": day_number(as_of),
         "repeat_fraction": float(model["repeat_fraction"]),
         "repeat_cap": float(model["repeat_cap"]),
         "age_multiplier_under_1": float(model["age_multiplier_under_1"]),
         "age_multiplier_1_to_3": float(model["age_multiplier_1_to_3"]),
         "age_multiplier_older": float(model["age_multiplier_older"]),
-        "domestic_abuse_enquiry_due_days": int(gaps["domestic_abuse_enquiry_due_days"]),
         "min_concerns": int(accumulation.get("min_concerns", 0)),
         "min_agencies": int(accumulation.get("min_agencies", 0)),
         "max_age_years": int(accumulation.get("max_age_years", -1)),
@@ -325,8 +314,7 @@ def _parameters(model: Mapping[str, Any], as_of: date) -> dict[str, Any]:
     }
     for code in rules.GAP_CODES:
         params[code] = float(gaps[code])
-        params[f"gap_{code}"] = rules.GAP_BITS[code]
-    return params
+    return params | rule_sql.practice_gap_parameters(model, as_of)
 
 
 def store_contributions(db: sqlite_utils.Database, settings: Mapping[str, Any], as_of: date) -> int:

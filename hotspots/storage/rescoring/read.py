@@ -12,9 +12,9 @@ import sqlite_utils
 
 from hotspots.base.dates import parse_date
 from hotspots.model import rules, scoring
-from hotspots.services.rescoring import facts
 from hotspots.storage import fetch_all, fetch_one
 from hotspots.storage import scores as sql
+from hotspots.storage.rescoring import facts
 
 
 def score_of(
