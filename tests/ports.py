@@ -31,8 +31,9 @@ def worker_index() -> int:
 
 def _ports():
     first = FIRST_PORT + (worker_index() % WORKER_BLOCKS) * PORTS_PER_WORKER
-    # From a random place in the block, so two suites run at once rarely meet.
-    start = random.randrange(PORTS_PER_WORKER)
+    # From a random place in the block, so two suites run at once rarely meet (the OS's
+    # randomness, whatever a test seeded).
+    start = random.SystemRandom().randrange(PORTS_PER_WORKER)
     for n in itertools.count(start):
         yield first + n % PORTS_PER_WORKER
 
