@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # The web app's port for `make run`.
 PORT ?= 5000
+# pytest-xdist workers for `make test`: `auto` is one per CPU core; `make test WORKERS=0`
+# runs the suite serially, in one process (docs/development.md has the figures).
+WORKERS ?= auto
 
 .PHONY: run test install install-dev assets browser lint bench clean docs
 
@@ -27,7 +30,7 @@ run: install assets
 test: install-dev assets browser
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(WORKERS)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)

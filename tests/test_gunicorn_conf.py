@@ -7,7 +7,6 @@ import importlib.metadata
 import os
 import re
 import shlex
-import socket
 import subprocess
 import sys
 import time
@@ -17,17 +16,12 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from ports import free_port
 
 from hotspots import storage
 from hotspots.storage.schema import migrate
 
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start(tmp_path, env):

@@ -10,9 +10,9 @@ from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
-from test_sending import Collector, Rejects, free_port, smtp_server
+from ports import SmtpController, free_port
+from test_sending import Collector, Rejects, smtp_server
 
 from hotspots.base.config import load_config
 from hotspots.base.resources import TEMPLATES_DIR
@@ -147,10 +147,7 @@ def test_smtp_logs_in_with_the_password_from_the_environment_only():
 
     settings = load_config(environ={"HOTSPOTS_MAIL__SMTP_PASSWORD": "s3cret-from-env"})
     handler = Collector()
-    controller = Controller(
-        handler, hostname="127.0.0.1", port=free_port(), authenticator=authenticator,
-        auth_require_tls=False,
-    )  # fmt: skip
+    controller = SmtpController(handler, authenticator=authenticator, auth_require_tls=False)
     controller.start()
     try:
         mail = dict(settings["mail"])

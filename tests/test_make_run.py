@@ -7,19 +7,14 @@ from __future__ import annotations
 import os
 import pty
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
 from pathlib import Path
 
+from ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_it_answers(port: int) -> None:
@@ -39,6 +34,8 @@ def test_ctrl_c_stops_make_run_cleanly_and_a_fresh_demo_sends_no_digests(tmp_pat
         **os.environ,
         "HOTSPOTS_DATABASE__PATH": str(tmp_path / "hotspots.web.db"),
         "HOTSPOTS_MAIL__OUTBOX_DIR": str(tmp_path / "outbox"),
+        # The test's own key file, not the checkout's instance/ (two `make run`s at once).
+        "HOTSPOTS_APP__SECRET_KEY_FILE": str(tmp_path / "instance" / "secret_key"),
         # Any time of day: a send time just passed would be caught up without the fix.
         "HOTSPOTS_DIGEST__SEND_HOUR": str(time.localtime().tm_hour),
         "HOTSPOTS_DIGEST__SEND_MINUTE": "0",
@@ -105,6 +102,8 @@ def test_sigterm_to_make_run_stops_the_web_app_and_the_scheduler(tmp_path):
         **os.environ,
         "HOTSPOTS_DATABASE__PATH": str(tmp_path / "hotspots.web.db"),
         "HOTSPOTS_MAIL__OUTBOX_DIR": str(tmp_path / "outbox"),
+        # The test's own key file, not the checkout's instance/ (two `make run`s at once).
+        "HOTSPOTS_APP__SECRET_KEY_FILE": str(tmp_path / "instance" / "secret_key"),
     }
     log = open(tmp_path / "make-run.log", "wb")  # noqa: SIM115 (closed below)
     process = subprocess.Popen(

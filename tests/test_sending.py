@@ -22,7 +22,7 @@ from email import message_from_bytes, policy
 from zoneinfo import ZoneInfo
 
 import pytest
-from aiosmtpd.controller import Controller
+from ports import SmtpController, free_port
 
 from hotspots import storage
 from hotspots.services import rescoring
@@ -175,13 +175,6 @@ def two_teams(db):
     return ids
 
 
-def free_port() -> int:
-    """aiosmtpd's Controller cannot take port 0: ask the OS for a free port first."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Collector:
     """An aiosmtpd handler that accepts and keeps every message."""
 
@@ -231,7 +224,7 @@ class SlowCollector(Collector):
 
 @contextlib.contextmanager
 def smtp_server(handler):
-    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller = SmtpController(handler)
     controller.start()
     try:
         yield controller
