@@ -12,13 +12,7 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 from werkzeug.datastructures import MultiDict
 
-from hotspots.storage import fetch_one, write_transaction
-from hotspots.storage.web import (
-    DELETE_FORM_DRAFTS_SQL,
-    DELETE_OLD_FORM_DRAFTS_SQL,
-    INSERT_FORM_DRAFT_SQL,
-    LATEST_FORM_DRAFT_SQL,
-)
+from hotspots.storage import form_drafts, write_transaction
 
 KEEP_FOR = timedelta(days=1)
 # Never kept: the form's CSRF token (the old session's) and the timeout warning's marker.
@@ -40,13 +34,8 @@ def keep(
     data = json.dumps(fields, separators=(",", ":"))
     if not fields or len(data.encode()) > MAX_BYTES:
         return False
-    stamp = _utc(now)
     with write_transaction(db):
-        db.execute(DELETE_OLD_FORM_DRAFTS_SQL, {"before": _utc(now - KEEP_FOR)})
-        db.execute(
-            INSERT_FORM_DRAFT_SQL,
-            {"staff_id": staff_id, "path": path, "data": data, "saved_at": stamp},
-        )
+        form_drafts.keep(db, staff_id, path, data, now=_utc(now), before=_utc(now - KEEP_FOR))
     return True
 
 
@@ -54,15 +43,11 @@ def take(db: sqlite_utils.Database, staff_id: int, path: str, now: datetime) -> 
     """The latest text ``staff_id`` typed into the form at ``path`` (within a day), removed
     as it is taken; None when there is none."""
     with write_transaction(db):
-        row = fetch_one(
-            db,
-            LATEST_FORM_DRAFT_SQL,
-            {"staff_id": staff_id, "path": path, "since": _utc(now - KEEP_FOR)},
-        )
-        if row is None:
+        data = form_drafts.latest(db, staff_id, path, since=_utc(now - KEEP_FOR))
+        if data is None:
             return None
-        db.execute(DELETE_FORM_DRAFTS_SQL, {"staff_id": staff_id, "path": path})
-    fields: Mapping[str, list[str]] = json.loads(row["data"])
+        form_drafts.forget(db, staff_id, path)
+    fields: Mapping[str, list[str]] = json.loads(data)
     return MultiDict([(name, value) for name, values in fields.items() for value in values])
 
 

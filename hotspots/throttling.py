@@ -18,13 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from hotspots.dates import stamp
-from hotspots.storage import fetch_one
-from hotspots.storage.security import (
-    CLEAR_ACCOUNT_FAILURES_SQL,
-    DELETE_OLD_SIGN_IN_FAILURES_SQL,
-    INSERT_SIGN_IN_FAILURE_SQL,
-    SIGN_IN_FAILURE_COUNTS_SQL,
-)
+from hotspots.storage import security
 
 
 @dataclass(frozen=True)
@@ -65,15 +59,12 @@ def check(
 ) -> Throttled | None:
     """None when a sign-in attempt may go ahead; otherwise why and for how long not."""
     windows = _windows(settings)
-    counts = fetch_one(
+    counts = security.sign_in_failures(
         db,
-        SIGN_IN_FAILURE_COUNTS_SQL,
-        {
-            "account_hash": account_hash(email),
-            "client": client,
-            "account_since": stamp(now - windows["account"][1]),
-            "client_since": stamp(now - windows["client"][1]),
-        },
+        account_hash(email),
+        client,
+        account_since=stamp(now - windows["account"][1]),
+        client_since=stamp(now - windows["client"][1]),
     )
     for by in ("account", "client"):
         limit, window = windows[by]
@@ -94,13 +85,11 @@ def record_failure(
 ) -> None:
     """Count one failed sign-in (and forget failures older than every window)."""
     longest = max(window for _, window in _windows(settings).values())
-    db.execute(DELETE_OLD_SIGN_IN_FAILURES_SQL, {"before": stamp(now - longest)})
-    db.execute(
-        INSERT_SIGN_IN_FAILURE_SQL,
-        {"at": stamp(now), "account_hash": account_hash(email), "client": client},
+    security.add_sign_in_failure(
+        db, account_hash(email), client, now=stamp(now), forget_before=stamp(now - longest)
     )
 
 
 def clear_account(db: sqlite_utils.Database, email: str) -> None:
     """Forget an account's failures (after it signs in)."""
-    db.execute(CLEAR_ACCOUNT_FAILURES_SQL, {"account_hash": account_hash(email)})
+    security.clear_sign_in_failures(db, account_hash(email))

@@ -1,5 +1,13 @@
 """SQL for the audit log."""
 
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import sqlite_utils
+
+from hotspots.storage import fetch_all
+
 INSERT_AUDIT_SQL = """
 INSERT INTO audit_log (at, actor_id, actor_email, action, case_ref, detail)
 VALUES (:at, :actor_id, :actor_email, :action, :case_ref, :detail)
@@ -34,3 +42,23 @@ def audit_query(filters: dict, *, paged: bool) -> str:
     if paged:
         sql += " LIMIT :limit OFFSET :offset"
     return sql
+
+
+def actions(db: sqlite_utils.Database) -> list[str]:
+    """Every action the audit log holds, in alphabetical order (the filter's choices)."""
+    return [row[0] for row in db.execute(AUDIT_ACTIONS_SQL).fetchall()]
+
+
+def entries(
+    db: sqlite_utils.Database, filters: dict, values: dict, *, limit: int, offset: int
+) -> list[dict]:
+    """A page of the audit log's entries for the filters that are set (``values`` their
+    parameters), newest first."""
+    sql = audit_query(filters, paged=True)
+    return fetch_all(db, sql, {**values, "limit": limit, "offset": offset})
+
+
+def every_entry(db: sqlite_utils.Database, filters: dict, values: dict) -> Iterator[tuple]:
+    """Every audit log entry for the filters that are set, newest first, as tuples (id, at,
+    actor_email, action, case_ref, detail), read as they are iterated (the export)."""
+    yield from db.execute(audit_query(filters, paged=False), values)

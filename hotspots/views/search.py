@@ -8,8 +8,7 @@ from flask_login import current_user, login_required
 
 from hotspots import audit, auth
 from hotspots.db import get_db
-from hotspots.storage import fetch_all
-from hotspots.storage.web import CASE_SEARCH_SQL
+from hotspots.storage import cases as stored_cases
 from hotspots.views import clock, present
 
 bp = Blueprint("search", __name__)
@@ -39,7 +38,7 @@ def search():
         )
     db = get_db()
     now = clock()
-    rows = fetch_all(db, CASE_SEARCH_SQL, {"query": query, "limit": READ_LIMIT})
+    rows = stored_cases.search(db, query, READ_LIMIT)
     visible = [r for r in rows if auth.can_see_case(current_user, r)]
     audit.record(
         db, at=now, action="search_cases", actor=current_user, detail=f"matches={len(visible)}"
