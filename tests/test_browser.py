@@ -813,6 +813,8 @@ def test_a_family_disputes_a_record_an_admin_records_it_and_the_worker_decides(p
         page.click("button:has-text('Save the decision')")
     assert "The record stands" in page.content()
     assert score_on_case_page(page) == pytest.approx(before)
+
+
 # --- the safeguarding partnership: recording an incident, its look-back, what is refused ------
 
 LEAD = ("lee.lead@example.org", "Lee Lead", "partnership", None)

@@ -1105,6 +1105,8 @@ def test_a_characteristic_the_service_cannot_read_is_an_error_that_never_repeats
     ]
     assert not any(value in e for e in problem.errors for value in ("Xq", "Zq", "Wq"))
     assert characteristics_of(loaded) == {}
+
+
 def test_a_member_of_the_partnership_is_imported_with_no_team_and_holds_no_case(
     db, settings, tmp_path, loaded
 ):
