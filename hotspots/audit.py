@@ -9,7 +9,7 @@ from typing import Protocol
 import sqlite_utils
 
 from hotspots.dates import stamp
-from hotspots.storage.audit import INSERT_AUDIT_SQL
+from hotspots.storage import audit as stored
 
 
 class Actor(Protocol):
@@ -31,16 +31,14 @@ def record(
     """Write one audit row. ``action`` is a short verb phrase such as ``view_case``,
     ``refused_case``, ``record_observation``; ``actor`` is the signed-in member of staff
     (None for the command line and jobs)."""
-    db.execute(
-        INSERT_AUDIT_SQL,
-        {
-            "at": stamp(at),
-            "actor_id": actor.id if actor is not None else None,
-            "actor_email": actor.email if actor is not None else None,
-            "action": action,
-            "case_ref": case_ref,
-            "detail": detail,
-        },
+    stored.add_entry(
+        db,
+        at=stamp(at),
+        actor_id=actor.id if actor is not None else None,
+        actor_email=actor.email if actor is not None else None,
+        action=action,
+        case_ref=case_ref,
+        detail=detail,
     )
 
 

@@ -62,3 +62,20 @@ def every_entry(db: sqlite_utils.Database, filters: dict, values: dict) -> Itera
     """Every audit log entry for the filters that are set, newest first, as tuples (id, at,
     actor_email, action, case_ref, detail), read as they are iterated (the export)."""
     yield from db.execute(audit_query(filters, paged=False), values)
+
+
+def add_entry(
+    db: sqlite_utils.Database,
+    *,
+    at: str,
+    actor_id: int | None,
+    actor_email: str | None,
+    action: str,
+    case_ref: str | None,
+    detail: str | None,
+) -> None:
+    """Write one audit log entry (``hotspots.audit.record`` says what goes in it)."""
+    params = {"at": at, "actor_id": actor_id, "actor_email": actor_email}
+    db.execute(
+        INSERT_AUDIT_SQL, params | {"action": action, "case_ref": case_ref, "detail": detail}
+    )

@@ -76,6 +76,7 @@ def score_history(
     oldest first, by case id (a case with no history is absent)."""
     history: dict[int, list[tuple[str, float]]] = {}
     params = {"worker_id": worker_id, "since": since, "as_of": as_of}
-    for row in fetch_all(db, CASELOAD_HISTORY_SQL, params):
-        history.setdefault(row["case_id"], []).append((row["day"], row["score"]))
+    # Tuples, not a dict a row: a month of a caseload's history is ~500 rows.
+    for case_id, day, score in db.execute(CASELOAD_HISTORY_SQL, params).fetchall():
+        history.setdefault(case_id, []).append((day, score))
     return history
