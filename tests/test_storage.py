@@ -372,3 +372,34 @@ def test_score_history_says_whose_caseload_each_red_day_was_in(tmp_path):
         "WHERE band = 'red' AND day >= '2026-11-01' GROUP BY worker_id"
     ).fetchall()
     assert "score_history_red" in str(plan)
+
+
+# The web and command-line side: pages, API, commands and the sign-in plumbing ask storage
+# functions their questions; none imports SQL text or runs a statement of its own.
+WEB_AND_CLI = ("views", "api", "cli", "forms.py", "auth.py", "sessions.py", "drafts.py")
+WEB_AND_CLI += ("throttling.py", "audit.py")
+
+
+def _sql_use(path) -> list[str]:
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.ImportFrom):
+            found += [f"imports {a.name}" for a in node.names if a.name.endswith("_SQL")]
+        elif isinstance(node, ast.Attribute) and node.attr in ("execute", "executemany"):
+            found.append(f"calls .{node.attr} (line {node.lineno})")
+    return found
+
+
+def test_no_web_or_cli_module_imports_sql_or_runs_a_statement():
+    from pathlib import Path
+
+    package = Path(storage.__file__).parent.parent
+    paths = []
+    for name in WEB_AND_CLI:
+        where = package / name
+        paths += sorted(where.rglob("*.py")) if where.is_dir() else [where]
+    assert len(paths) > 20
+    offending = {str(p.relative_to(package)): _sql_use(p) for p in paths if _sql_use(p)}
+    assert offending == {}
