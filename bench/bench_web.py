@@ -11,13 +11,17 @@ throughput); a latency includes any queueing for the server's workers. Prints p5
 p99 and requests a second per route, and each route's p95 as a multiple of the trivial
 route's.
 
-The database is a ``hotspots demo`` database; it is created if missing (400,000 cases take
-minutes and about 2 GB).
+The database is a ``hotspots demo`` database with a month of nightly score history behind it
+(``--history-days``, 30 by default, as a live service has: the caseload's sparklines and the
+case page's history read it); it is created if missing (100,000 cases with a month of history
+take several minutes of both CPUs: build it once outside the repository and reuse it). A
+database with no score history is refused, since it would measure pages lighter than a live
+service's.
 
 Usage:
 
-    .venv/bin/python bench/bench_web.py bench/data/web.db [--cases 400000] [--users 50]
-        [--seconds 20] [--think 1.0] [--workers 2×CPUs+1] [--threads 1]
+    .venv/bin/python bench/bench_web.py /tmp/bench/web.db [--cases 100000] [--history-days 30]
+        [--users 50] [--seconds 20] [--think 1.0] [--workers 2×CPUs+1] [--threads 1]
 """
 
 from __future__ import annotations
@@ -51,7 +55,10 @@ GROUP BY s.id
 ORDER BY s.id
 LIMIT :users
 """
-COUNTS_SQL = "SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM observations)"
+COUNTS_SQL = """
+SELECT (SELECT count(*) FROM cases), (SELECT count(*) FROM observations),
+       (SELECT count(*) FROM score_history), (SELECT count(DISTINCT day) FROM score_history)
+"""
 
 
 def bench_app():
@@ -175,14 +182,18 @@ def _percentile(ordered: list[float], p: float) -> float:
 # --- set-up ---------------------------------------------------------------------------------
 
 
-def ensure_database(db: Path, cases: int, env: dict) -> None:
+def ensure_database(db: Path, cases: int, history_days: int, env: dict) -> None:
     if db.exists():
         return
     db.parent.mkdir(parents=True, exist_ok=True)
-    print(f"bench: building a demo database of {cases:,} cases at {db} (this takes a while)")
+    print(
+        f"bench: building a demo database of {cases:,} cases with {history_days} days of score "
+        f"history at {db} (this takes a while)"
+    )
     t0 = time.perf_counter()
     subprocess.run([BIN / "hotspots", "init-db"], env=env, check=True)
-    subprocess.run([BIN / "hotspots", "demo", "--cases", str(cases)], env=env, check=True)
+    demo = ["demo", "--cases", str(cases), "--history-days", str(history_days)]
+    subprocess.run([BIN / "hotspots", *demo], env=env, check=True)
     print(f"bench: built in {time.perf_counter() - t0:.0f} s")
 
 
@@ -233,7 +244,13 @@ def wait_for(port: int, server: subprocess.Popen) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("db", type=Path, help="demo database (created if missing)")
-    parser.add_argument("--cases", type=int, default=400_000, help="cases when creating it")
+    parser.add_argument("--cases", type=int, default=100_000, help="cases when creating it")
+    parser.add_argument(
+        "--history-days",
+        type=int,
+        default=30,
+        help="days of score history when creating it (a live service's month)",
+    )
     parser.add_argument("--users", type=int, default=50, help="concurrent signed-in users")
     parser.add_argument("--seconds", type=float, default=20.0, help="length of each phase")
     parser.add_argument(
@@ -254,15 +271,20 @@ def main() -> None:
 
     db = args.db.resolve()
     env = {**os.environ, "HOTSPOTS_DATABASE__PATH": str(db)}
-    ensure_database(db, args.cases, env)
+    ensure_database(db, args.cases, args.history_days, env)
     # Brings the schema up to date and makes sure the instance folder has a secret key.
     subprocess.run([BIN / "hotspots", "init-db"], env=env, check=True, stdout=subprocess.DEVNULL)
     conn = sqlite3.connect(db)
-    cases, observations = conn.execute(COUNTS_SQL).fetchone()
+    cases, observations, history_rows, history_days = conn.execute(COUNTS_SQL).fetchone()
     people = conn.execute(WORKERS_SQL, {"users": args.users}).fetchall()
     conn.close()
     if len(people) < args.users:
         raise SystemExit(f"bench: only {len(people)} workers with open cases in {db}")
+    if not history_rows:
+        raise SystemExit(
+            f"bench: {db} has no score history, so its pages are lighter than a live "
+            "service's; build it with `hotspots demo --history-days 30`"
+        )
 
     port = free_port()
     access_log = Path(tempfile.mkdtemp()) / "access.log"
@@ -285,7 +307,8 @@ def main() -> None:
         for user in users:
             user.sign_in()
         print(
-            f"bench: {cases:,} cases, {observations:,} observations; {len(users)} users; "
+            f"bench: {cases:,} cases, {observations:,} observations, {history_rows:,} score "
+            f"history rows over {history_days} days; {len(users)} users; "
             f"gunicorn gthread {args.workers} workers × {args.threads} threads; "
             f"{args.seconds:g} s a route; think time {args.think:g} s; "
             f"{os.cpu_count()} CPUs shared with the load generator"

@@ -212,16 +212,12 @@ def test_hostile_values_in_the_sign_in_form_never_give_a_server_error(client, id
 # --- races that used to give a 500 or an extra audit row -------------------------------------
 
 
-def _stale_reads(monkeypatch, replacement):
-    from hotspots.web.pages import cases
+def _stale_read(monkeypatch, question, answer):
+    """The case pages' storage ``question`` answers ``answer``, as it would have before
+    another request committed."""
+    from hotspots.storage import cases
 
-    real = cases.fetch_one
-
-    def fetch_one(db, sql, values):
-        found = replacement(sql)
-        return found if found is not ... else real(db, sql, values)
-
-    monkeypatch.setattr(cases, "fetch_one", fetch_one)
+    monkeypatch.setattr(cases, question, lambda *args, **kwargs: answer)
 
 
 def _enquiry(day="2026-03-01"):
@@ -240,9 +236,7 @@ def test_a_double_submitted_enquiry_is_a_form_error_not_a_server_error(
     assert client.post("/cases/N-0001/enquiries", data=_enquiry()).status_code == 302
     before = (count(db, "enquiries"), len(audit_rows(db, "record_enquiry")))
     # The second post's "already recorded?" check ran before the first one committed.
-    from hotspots.storage.web import ENQUIRY_EXISTS_SQL
-
-    _stale_reads(monkeypatch, lambda sql: None if sql == ENQUIRY_EXISTS_SQL else ...)
+    _stale_read(monkeypatch, "enquiry_recorded", False)
     response = client.post("/cases/N-0001/enquiries", data=_enquiry())
     assert response.status_code == 400
     assert "already recorded for that day" in response.get_data(as_text=True)
@@ -260,16 +254,7 @@ def test_two_resolves_of_one_observation_write_one_change_and_one_audit_row(
     data = {"status": "resolved", "reason": "moved away"}
     assert client.post(url, data=data).status_code == 302
     # The second request read the observation while it was still current.
-    from hotspots.storage.web import OBSERVATION_INDICATOR_SQL
-
-    _stale_reads(
-        monkeypatch,
-        lambda sql: (
-            {"indicator": "previous_injury", "status": "current"}
-            if sql == OBSERVATION_INDICATOR_SQL
-            else ...
-        ),
-    )
+    _stale_read(monkeypatch, "observation", {"indicator": "previous_injury", "status": "current"})
     response = client.post(url, data={"status": "refuted", "reason": "second click"})
     assert response.status_code == 302
     assert len(audit_rows(db, "resolve_observation")) == 1

@@ -15,13 +15,10 @@ from hotspots.services.demo import load_demo
 from hotspots.services.sending import gather_digest, managers
 from hotspots.storage import fetch_all
 from hotspots.storage import rules as rule_sql
+from hotspots.storage.caseload import CASELOAD_SQL
+from hotspots.storage.cases import CASE_BY_REF_SQL
 from hotspots.storage.rescoring import facts
-from hotspots.storage.web import (
-    CASE_BY_REF_SQL,
-    CASELOAD_SQL,
-    TEAM_AWAITING_REVIEW_SQL,
-    TEAM_PRACTICE_GAPS_SQL,
-)
+from hotspots.storage.teams import TEAM_AWAITING_REVIEW_SQL, TEAM_PRACTICE_GAPS_SQL
 from hotspots.web import present
 
 AS_OF = date(2026, 11, 26)

@@ -51,26 +51,6 @@ SQL_FRAGMENT = re.compile(
     re.S,
 )
 
-# Modules the web side (branch issue-24-web) is moving into storage functions at the same
-# time: still to move (issue-24-web). The lead empties this set once that branch is merged;
-# a module named here that no longer holds SQL fails the last test below, so it cannot linger.
-STILL_TO_MOVE_ISSUE_24_WEB: set[str] = {
-    "hotspots/cli/users.py",
-    "hotspots/web/pages/admin.py",
-    "hotspots/web/pages/auth.py",
-    "hotspots/web/pages/caseload.py",
-    "hotspots/web/pages/cases.py",
-    "hotspots/web/pages/digests.py",
-    "hotspots/web/pages/people.py",
-    "hotspots/web/pages/search.py",
-    "hotspots/web/pages/team.py",
-    "hotspots/web/pages/unmatched.py",
-}
-
-# Modules of the services' side (this branch, issue-24-svc) not yet moved: still to move
-# (issue-24-svc). Empty when that work is done.
-STILL_TO_MOVE_ISSUE_24_SVC: set[str] = set()
-
 
 def package_modules() -> list[Path]:
     """Every Python module of the service outside storage: hotspots/ and jobs/."""
@@ -148,27 +128,13 @@ def holding_sql() -> dict[str, list[tuple[int, str]]]:
 
 
 def test_no_module_outside_storage_holds_or_imports_sql():
-    allowed = STILL_TO_MOVE_ISSUE_24_WEB | STILL_TO_MOVE_ISSUE_24_SVC
-    offending = {name: found for name, found in holding_sql().items() if name not in allowed}
+    offending = holding_sql()
     report = "\n".join(
         f"{name}:{line}: {what}" for name, found in offending.items() for line, what in found
     )
     assert not offending, "SQL outside hotspots/storage/ (move it into a storage function):\n" + (
         report
     )
-
-
-def test_every_module_still_to_move_still_holds_sql():
-    # A module moved is taken off its list, so the lists say what is left.
-    held = holding_sql()
-    moved = sorted((STILL_TO_MOVE_ISSUE_24_WEB | STILL_TO_MOVE_ISSUE_24_SVC) - set(held))
-    assert not moved, f"no SQL left in these: take them off the list in this file: {moved}"
-
-
-def test_the_listed_modules_exist():
-    names = {name_of(path) for path in package_modules()}
-    missing = sorted((STILL_TO_MOVE_ISSUE_24_WEB | STILL_TO_MOVE_ISSUE_24_SVC) - names)
-    assert not missing, f"no such modules: {missing}"
 
 
 def test_it_finds_a_statement_a_fragment_and_an_imported_constant():
@@ -196,3 +162,26 @@ def f():
     return ["replace", "commit", "Attach to this case", "With letters swapped", "Select a team"]
 '''
     assert sql_in(source) == []
+
+
+def statements_run(source: str) -> list[int]:
+    """The lines that call a connection's ``execute`` or ``executemany``: running a statement
+    is storage's work too, whatever text it is given."""
+    return [
+        node.lineno
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Attribute) and node.attr in ("execute", "executemany")
+    ]
+
+
+def test_no_module_outside_storage_runs_a_statement():
+    offending = {
+        name_of(path): lines
+        for path in package_modules()
+        if (lines := statements_run(path.read_text(encoding="utf-8")))
+    }
+    assert offending == {}
+
+
+def test_it_finds_a_statement_run():
+    assert statements_run("def f(db, q):\n    db.execute(q)\n") == [2]

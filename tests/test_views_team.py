@@ -9,8 +9,7 @@ import pytest
 from browser_support import sign_in
 
 from hotspots.model import rules
-from hotspots.storage import fetch_one
-from hotspots.storage.web import CASE_BY_REF_SQL
+from hotspots.storage import cases
 
 
 @pytest.fixture
@@ -303,7 +302,7 @@ def test_a_manager_allocates_an_unallocated_case_to_a_team_member(client, db, id
     assert response.status_code == 400  # not a member of the team
     response = client.post("/team/allocate/N-0005", data={"worker": str(ids["staff"]["bob"])})
     assert response.status_code == 302
-    row = fetch_one(db, CASE_BY_REF_SQL, {"case_ref": "N-0005"})
+    row = cases.find(db, "N-0005")
     assert row["worker_id"] == db["scores"].get(row["id"])["worker_id"] == ids["staff"]["bob"]
     bobs = db.execute(
         "SELECT case_id, worker_id, score FROM scores WHERE worker_id = ?", [ids["staff"]["bob"]]

@@ -11,14 +11,8 @@ from flask.cli import with_appcontext
 from hotspots.base.dates import service_now, stamp
 from hotspots.services import audit, reallocation, sessions
 from hotspots.services.passwords import MIN_LENGTH, hash_password, password_problem, service_words
-from hotspots.storage import allocation, fetch_all, fetch_one, write_transaction
-from hotspots.storage.security import (
-    DISABLE_STAFF_SQL,
-    ENABLE_STAFF_SQL,
-    STAFF_BY_EMAIL_SQL,
-    STAFF_LIST_SQL,
-)
-from hotspots.storage.web import SET_PASSWORD_SQL
+from hotspots.storage import allocation, write_transaction
+from hotspots.storage import staff as staff_store
 from hotspots.web.db import get_db
 
 MIN_PASSWORD_LENGTH = MIN_LENGTH
@@ -29,7 +23,7 @@ def _now():
 
 
 def _staff(db, email: str) -> dict:
-    row = fetch_one(db, STAFF_BY_EMAIL_SQL, {"email": email.strip()})
+    row = staff_store.by_email(db, email.strip())
     if row is None:
         raise click.ClickException(f"no member of staff has the email {email}; nothing was changed")
     return row
@@ -74,10 +68,7 @@ def set_password_command(email: str) -> None:
         )
     now = _now()
     with write_transaction(db):
-        db.execute(
-            SET_PASSWORD_SQL,
-            {"email": staff["email"], "password_hash": hash_password(password)},
-        )
+        staff_store.set_password_by_email(db, staff["email"], hash_password(password))
         ended = sessions.end_all_sessions(db, staff["id"], now=now, reason="password changed")
         audit.record(
             db,
@@ -98,7 +89,7 @@ def list_command() -> None:
 
         hotspots users list
     """
-    rows = fetch_all(get_db(), STAFF_LIST_SQL, {})
+    rows = staff_store.accounts(get_db())
     if not rows:
         click.echo("No staff yet: load them with `hotspots import staff FILE`.")
         return
@@ -196,9 +187,7 @@ def disable_command(email: str, move_to: str | None, leave_unallocated: bool, re
             to_worker = taker["id"]
     now = _now()
     with write_transaction(db):
-        changed = db.execute(
-            DISABLE_STAFF_SQL, {"staff_id": staff["id"], "now": stamp(now)}
-        ).rowcount
+        changed = staff_store.disable(db, staff["id"], stamp(now))
         ended = sessions.end_all_sessions(db, staff["id"], now=now, reason="account disabled")
         moved = []
         if changed:
@@ -249,7 +238,7 @@ def enable_command(email: str) -> None:
         return
     now = _now()
     with write_transaction(db):
-        db.execute(ENABLE_STAFF_SQL, {"staff_id": staff["id"]})
+        staff_store.enable(db, staff["id"])
         audit.record(db, at=now, action="enable_staff", detail=f"staff {staff['email']}")
     click.echo(
         f"Enabled {staff['email']}: set a password with `hotspots users set-password` "

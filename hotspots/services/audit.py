@@ -9,7 +9,7 @@ from typing import Protocol
 import sqlite_utils
 
 from hotspots.base.dates import stamp
-from hotspots.storage import audit as store
+from hotspots.storage import audit as stored
 
 
 class Actor(Protocol):
@@ -31,7 +31,7 @@ def record(
     """Write one audit row. ``action`` is a short verb phrase such as ``view_case``,
     ``refused_case``, ``record_observation``; ``actor`` is the signed-in member of staff
     (None for the command line and jobs)."""
-    store.insert(
+    stored.add_entry(
         db,
         at=stamp(at),
         actor_id=actor.id if actor is not None else None,

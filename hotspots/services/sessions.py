@@ -19,7 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from hotspots.base.dates import stamp
-from hotspots.storage import security as store
+from hotspots.storage import security
 
 
 def _hash(token: str) -> str:
@@ -32,12 +32,8 @@ def start_session(
     """Record a new session for ``staff_id``; return its token (for the signed cookie)."""
     token = secrets.token_urlsafe(32)
     lifetime = timedelta(hours=settings["security"]["session_absolute_hours"])
-    store.insert_session(
-        db,
-        token_hash=_hash(token),
-        staff_id=staff_id,
-        started_at=stamp(now),
-        expires_at=stamp(now + lifetime),
+    security.add_session(
+        db, _hash(token), staff_id, now=stamp(now), expires_at=stamp(now + lifetime)
     )
     return token
 
@@ -49,7 +45,7 @@ def live_session(
     not disabled; otherwise None."""
     if not token or not isinstance(token, str):
         return None
-    return store.live_session(db, _hash(token), stamp(now))
+    return security.live_session(db, _hash(token), stamp(now))
 
 
 def end_session(
@@ -58,7 +54,7 @@ def end_session(
     """End the session with ``token``; True when one was live."""
     if not token or not isinstance(token, str):
         return False
-    return store.end_session(db, _hash(token), stamp(now), reason)
+    return security.end_session(db, _hash(token), now=stamp(now), reason=reason)
 
 
 def ended_session(db: sqlite_utils.Database, token: str | None) -> dict[str, Any] | None:
@@ -66,22 +62,22 @@ def ended_session(db: sqlite_utils.Database, token: str | None) -> dict[str, Any
     live or unknown one."""
     if not token or not isinstance(token, str):
         return None
-    return store.ended_session(db, _hash(token))
+    return security.ended_session(db, _hash(token))
 
 
 def end_all_sessions(
     db: sqlite_utils.Database, staff_id: int, *, now: datetime, reason: str
 ) -> int:
     """End every live session of ``staff_id``; return how many were live."""
-    return store.end_staff_sessions(db, staff_id, stamp(now), reason)
+    return security.end_staff_sessions(db, staff_id, now=stamp(now), reason=reason)
 
 
 def live_sessions_by_staff(db: sqlite_utils.Database, *, now: datetime) -> list[dict[str, Any]]:
     """Each member of staff with a live session: id, email, name, role, how many sessions,
     and when the newest began (UTC)."""
-    return store.live_sessions_by_staff(db, stamp(now))
+    return security.live_sessions_by_staff(db, stamp(now))
 
 
 def forget_old_sessions(db: sqlite_utils.Database, *, before: datetime) -> int:
     """Delete the records of sessions that ended or expired before ``before``."""
-    return store.delete_sessions_before(db, stamp(before))
+    return security.forget_sessions_before(db, stamp(before))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator
 
 import sqlite_utils
+
+from hotspots.storage import fetch_all
 
 INSERT_AUDIT_SQL = """
 INSERT INTO audit_log (at, actor_id, actor_email, action, case_ref, detail)
@@ -42,6 +44,38 @@ def audit_query(filters: dict, *, paged: bool) -> str:
     return sql
 
 
-def insert(db: sqlite_utils.Database, **row: Any) -> None:
-    """Write one audit row: at, actor_id, actor_email, action, case_ref, detail."""
-    db.execute(INSERT_AUDIT_SQL, row)
+def actions(db: sqlite_utils.Database) -> list[str]:
+    """Every action the audit log holds, in alphabetical order (the filter's choices)."""
+    return [row[0] for row in db.execute(AUDIT_ACTIONS_SQL).fetchall()]
+
+
+def entries(
+    db: sqlite_utils.Database, filters: dict, values: dict, *, limit: int, offset: int
+) -> list[dict]:
+    """A page of the audit log's entries for the filters that are set (``values`` their
+    parameters), newest first."""
+    sql = audit_query(filters, paged=True)
+    return fetch_all(db, sql, {**values, "limit": limit, "offset": offset})
+
+
+def every_entry(db: sqlite_utils.Database, filters: dict, values: dict) -> Iterator[tuple]:
+    """Every audit log entry for the filters that are set, newest first, as tuples (id, at,
+    actor_email, action, case_ref, detail), read as they are iterated (the export)."""
+    yield from db.execute(audit_query(filters, paged=False), values)
+
+
+def add_entry(
+    db: sqlite_utils.Database,
+    *,
+    at: str,
+    actor_id: int | None,
+    actor_email: str | None,
+    action: str,
+    case_ref: str | None,
+    detail: str | None,
+) -> None:
+    """Write one audit log entry (``hotspots.services.audit.record`` says what goes in it)."""
+    params = {"at": at, "actor_id": actor_id, "actor_email": actor_email}
+    db.execute(
+        INSERT_AUDIT_SQL, params | {"action": action, "case_ref": case_ref, "detail": detail}
+    )

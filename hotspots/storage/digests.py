@@ -330,3 +330,36 @@ def mark_failed(
         "message_id": message_id,
     }
     return db.execute(MARK_FAILED_SQL, params).rowcount == 1
+
+
+# --- the digest pages' questions (views/digests.py) ----------------------------------------
+
+
+def managers_with_teams(db: sqlite_utils.Database) -> list[dict[str, Any]]:
+    """Every manager with a team, whose digest an admin may preview."""
+    return fetch_all(db, MANAGERS_WITH_TEAMS_SQL, {})
+
+
+def digest_for_day(
+    db: sqlite_utils.Database, manager_id: int, digest_date: str
+) -> dict[str, Any] | None:
+    """The manager's digest of ``digest_date`` (claimed, sent or failed), or None."""
+    rows = fetch_all(db, DIGEST_SQL, {"manager_id": manager_id, "digest_date": digest_date})
+    return rows[0] if rows else None
+
+
+def sent_to_manager(db: sqlite_utils.Database, manager_id: int, limit: int) -> list[dict]:
+    """The latest ``limit`` digests sent to the manager, newest first."""
+    return fetch_all(db, SENT_TO_MANAGER_SQL, {"manager_id": manager_id, "limit": limit})
+
+
+def sent_digest(db: sqlite_utils.Database, digest_id: int) -> dict[str, Any] | None:
+    """The sent digest ``digest_id`` (with its manager's id, to check it is theirs), or None."""
+    rows = fetch_all(db, SENT_DIGEST_SQL, {"id": digest_id})
+    return rows[0] if rows else None
+
+
+def problem_digests(db: sqlite_utils.Database, stale_before: str, limit: int) -> list[dict]:
+    """The latest ``limit`` digests that failed, or whose claim is older than
+    ``stale_before`` and looks stuck, newest first."""
+    return fetch_all(db, PROBLEM_DIGESTS_SQL, {"stale_before": stale_before, "limit": limit})

@@ -1051,3 +1051,20 @@ def m141_disputes(db: Database) -> None:
     widen_check(db, "observations", OBSERVATION_STATUSES_BEFORE, OBSERVATION_STATUSES_WITH_DISPUTED)
     for statement in statements(DISPUTES_SQL):
         db.execute(statement)
+
+
+CASE_ACTIONS_DUE_INDEX_SQL = """
+-- One case's actions by state with their due day, so the lists' "next action due" (the
+-- soonest open action's day: storage.rules.NEXT_ACTION_DUE) is one step into the index. With
+-- (case_id, state) alone SQLite found the minimum by walking every open action in the
+-- authority in due order (actions_open_due) for each case on a page: 28 ms for a caseload of
+-- 17 on the 100,000-case demo. Replaces the narrower index of the same name and purpose.
+DROP INDEX actions_case;
+CREATE INDEX actions_case ON actions(case_id, state, due_on);
+"""
+
+
+@migrations()
+def m150_case_actions_due_index(db: Database) -> None:
+    for statement in statements(CASE_ACTIONS_DUE_INDEX_SQL):
+        db.execute(statement)

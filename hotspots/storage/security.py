@@ -1,4 +1,9 @@
-"""SQL for sign-in security: server-side sessions, sign-in throttling and leavers."""
+"""SQL for sign-in security: server-side sessions and sign-in throttling.
+
+``hotspots.services.sessions`` and ``hotspots.web.throttling`` call the functions at the end
+(tokens and
+accounts passed hashed, instants stamped); leavers' accounts are in ``storage.staff``.
+"""
 
 from __future__ import annotations
 
@@ -44,6 +49,16 @@ DELETE_OLD_SESSIONS_SQL = """
 DELETE FROM sessions WHERE coalesce(ended_at, expires_at) < :before
 """
 
+# Everyone with a live session: how many, and when the newest began.
+LIVE_SESSIONS_BY_STAFF_SQL = """
+SELECT st.id, st.email, st.name, st.role, count(*) AS sessions,
+       max(se.started_at) AS latest_started_at
+FROM sessions se JOIN staff st ON st.id = se.staff_id
+WHERE se.ended_at IS NULL AND se.expires_at > :now AND st.disabled_at IS NULL
+GROUP BY st.id
+ORDER BY st.email
+"""
+
 # --- sign-in throttling ------------------------------------------------------------------
 
 INSERT_SIGN_IN_FAILURE_SQL = """
@@ -73,118 +88,88 @@ DELETE_OLD_SIGN_IN_FAILURES_SQL = """
 DELETE FROM sign_in_failures WHERE at <= :before
 """
 
-# --- staff accounts ------------------------------------------------------------------------
 
-STAFF_LIST_SQL = """
-SELECT st.id, st.email, st.name, st.role, t.name AS team_name, st.disabled_at,
-       st.password_hash IS NOT NULL AS can_sign_in,
-       (SELECT count(*) FROM cases c WHERE c.worker_id = st.id AND c.status = 'open')
-           AS open_cases
-FROM staff st LEFT JOIN teams t ON t.id = st.team_id
-ORDER BY st.disabled_at IS NOT NULL, t.name, st.role, st.email
-"""
-
-STAFF_BY_EMAIL_SQL = """
-SELECT id, email, name, role, team_id, disabled_at FROM staff WHERE email = :email
-"""
-
-DISABLE_STAFF_SQL = """
-UPDATE staff SET disabled_at = :now, password_hash = NULL
-WHERE id = :staff_id AND disabled_at IS NULL
-"""
-
-ENABLE_STAFF_SQL = """
-UPDATE staff SET disabled_at = NULL WHERE id = :staff_id
-"""
-
-# Everyone with a live session: how many, and when the newest began.
-LIVE_SESSIONS_BY_STAFF_SQL = """
-SELECT st.id, st.email, st.name, st.role, count(*) AS sessions,
-       max(se.started_at) AS latest_started_at
-FROM sessions se JOIN staff st ON st.id = se.staff_id
-WHERE se.ended_at IS NULL AND se.expires_at > :now AND st.disabled_at IS NULL
-GROUP BY st.id
-ORDER BY st.email
-"""
-
-STAFF_EMAIL_BY_ID_SQL = """
-SELECT id, email FROM staff WHERE id = :staff_id
-"""
+# --- the questions and changes ---------------------------------------------------------------
 
 
-# --- functions: sessions (hotspots.services.sessions; a token is held only as its hash) -----------
-
-
-def insert_session(
-    db: sqlite_utils.Database, *, token_hash: str, staff_id: int, started_at: str, expires_at: str
+def add_session(
+    db: sqlite_utils.Database, token_hash: str, staff_id: int, *, now: str, expires_at: str
 ) -> None:
-    """Record a new session (instants as hotspots.base.dates.stamp writes them)."""
-    params = {"token_hash": token_hash, "staff_id": staff_id}
-    db.execute(INSERT_SESSION_SQL, params | {"started_at": started_at, "expires_at": expires_at})
+    """Record a new session of ``staff_id``, live until ``expires_at``."""
+    db.execute(
+        INSERT_SESSION_SQL,
+        {
+            "token_hash": token_hash,
+            "staff_id": staff_id,
+            "started_at": now,
+            "expires_at": expires_at,
+        },
+    )
 
 
 def live_session(db: sqlite_utils.Database, token_hash: str, now: str) -> dict[str, Any] | None:
-    """The session with that token hash if, at ``now``, it has not ended or expired and its
-    member of staff is not disabled; otherwise None."""
+    """The live session with this token (not ended, not expired, its member of staff not
+    disabled), or None."""
     return fetch_one(db, LIVE_SESSION_SQL, {"token_hash": token_hash, "now": now})
 
 
-def end_session(db: sqlite_utils.Database, token_hash: str, now: str, reason: str) -> bool:
-    """End the session with that token hash; whether one was live."""
+def ended_session(db: sqlite_utils.Database, token_hash: str) -> dict[str, Any] | None:
+    """The session with this token if it has ended (whose, when and why), or None."""
+    return fetch_one(db, ENDED_SESSION_SQL, {"token_hash": token_hash})
+
+
+def end_session(db: sqlite_utils.Database, token_hash: str, *, now: str, reason: str) -> bool:
+    """End the session with this token; True when it was live."""
     params = {"token_hash": token_hash, "now": now, "reason": reason}
     return db.execute(END_SESSION_SQL, params).rowcount == 1
 
 
-def ended_session(db: sqlite_utils.Database, token_hash: str) -> dict[str, Any] | None:
-    """The session with that token hash if it has ended (whose, when, why), else None."""
-    return fetch_one(db, ENDED_SESSION_SQL, {"token_hash": token_hash})
-
-
-def end_staff_sessions(db: sqlite_utils.Database, staff_id: int, now: str, reason: str) -> int:
+def end_staff_sessions(db: sqlite_utils.Database, staff_id: int, *, now: str, reason: str) -> int:
     """End every live session of ``staff_id``; how many were live."""
     params = {"staff_id": staff_id, "now": now, "reason": reason}
     return db.execute(END_STAFF_SESSIONS_SQL, params).rowcount
 
 
 def live_sessions_by_staff(db: sqlite_utils.Database, now: str) -> list[dict[str, Any]]:
-    """Each member of staff with a live session: id, email, name, role, how many sessions,
-    and when the newest began."""
+    """Each member of staff with a live session: how many, and when the newest began."""
     return fetch_all(db, LIVE_SESSIONS_BY_STAFF_SQL, {"now": now})
 
 
-def delete_sessions_before(db: sqlite_utils.Database, before: str) -> int:
-    """Delete the records of sessions that ended or expired before ``before``; how many."""
+def forget_sessions_before(db: sqlite_utils.Database, before: str) -> int:
+    """Delete the sessions that ended or expired before ``before``; how many."""
     return db.execute(DELETE_OLD_SESSIONS_SQL, {"before": before}).rowcount
 
 
-# --- functions: sign-in failures (hotspots.web.throttling; accounts held only as hashes) --------
-
-
-def sign_in_failure_counts(
+def sign_in_failures(
     db: sqlite_utils.Database,
-    *,
     account_hash: str,
     client: str,
+    *,
     account_since: str,
     client_since: str,
 ) -> dict[str, Any]:
-    """The failures of the account since ``account_since`` and of the client since
-    ``client_since``: ``account_failures``, ``account_oldest``, ``client_failures``,
-    ``client_oldest``."""
-    params = {"account_hash": account_hash, "client": client}
-    params |= {"account_since": account_since, "client_since": client_since}
+    """The failed sign-ins of the account since ``account_since`` and from the client since
+    ``client_since``: how many, and the oldest of each (``account_failures``,
+    ``account_oldest``, ``client_failures``, ``client_oldest``)."""
+    params = {
+        "account_hash": account_hash,
+        "client": client,
+        "account_since": account_since,
+        "client_since": client_since,
+    }
     return fetch_one(db, SIGN_IN_FAILURE_COUNTS_SQL, params)
 
 
-def record_sign_in_failure(
-    db: sqlite_utils.Database, *, at: str, account_hash: str, client: str, forget_before: str
+def add_sign_in_failure(
+    db: sqlite_utils.Database, account_hash: str, client: str, *, now: str, forget_before: str
 ) -> None:
-    """Count one failed sign-in, and forget those before ``forget_before``."""
+    """Count a failed sign-in, forgetting those at or before ``forget_before``."""
     db.execute(DELETE_OLD_SIGN_IN_FAILURES_SQL, {"before": forget_before})
-    params = {"at": at, "account_hash": account_hash, "client": client}
-    db.execute(INSERT_SIGN_IN_FAILURE_SQL, params)
+    db.execute(
+        INSERT_SIGN_IN_FAILURE_SQL, {"at": now, "account_hash": account_hash, "client": client}
+    )
 
 
-def clear_account_failures(db: sqlite_utils.Database, account_hash: str) -> None:
-    """Forget an account's failed sign-ins."""
+def clear_sign_in_failures(db: sqlite_utils.Database, account_hash: str) -> None:
+    """Forget the account's failed sign-ins."""
     db.execute(CLEAR_ACCOUNT_FAILURES_SQL, {"account_hash": account_hash})

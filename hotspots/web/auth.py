@@ -25,7 +25,7 @@ from flask_login import UserMixin, current_user
 from hotspots.base import params
 from hotspots.services import audit
 from hotspots.services.passwords import hash_password, verify_password
-from hotspots.storage import signin as store
+from hotspots.storage import cases, staff
 
 ROLES = ("worker", "manager", "admin", "partnership")
 
@@ -78,13 +78,13 @@ def load_user(db: sqlite_utils.Database, user_id: str) -> User | None:
     staff_id = params.parse_id(user_id)
     if staff_id is None:
         return None
-    return _user(store.staff_by_id(db, staff_id))
+    return _user(staff.enabled(db, staff_id))
 
 
 def authenticate(db: sqlite_utils.Database, email: str, password: str) -> User | None:
     """The staff member whose email and password these are, or None; the same work is done
     whether or not the email exists."""
-    row = store.staff_for_sign_in(db, email.strip())
+    row = staff.for_sign_in(db, email.strip())
     password_hash = row["password_hash"] if row else None
     ok = verify_password(password_hash or _DUMMY_HASH, password)
     if row is None or not password_hash or not ok or row.get("disabled_at"):
@@ -94,7 +94,7 @@ def authenticate(db: sqlite_utils.Database, email: str, password: str) -> User |
 
 def staff_for_email(db: sqlite_utils.Database, email: str) -> User | None:
     """The member of staff with this email (however capitalised), or None."""
-    return _user(store.staff_for_sign_in(db, email.strip()))
+    return _user(staff.for_sign_in(db, email.strip()))
 
 
 def can_see_case(user: User, case: Mapping[str, Any]) -> bool:
@@ -124,7 +124,7 @@ def case_for_user(
     """The case with this reference if ``user`` may see it; otherwise abort with 404 after
     writing a ``refused_case`` audit row (a case that does not exist is refused the same
     way, so a 404 never tells anyone whether a reference exists)."""
-    case = store.case_by_ref(db, case_ref)
+    case = cases.find(db, case_ref)
     if case is None or not can_see_case(user, case):
         audit.record(
             db,

@@ -12,8 +12,7 @@ from datetime import UTC, datetime, timedelta
 import sqlite_utils
 from werkzeug.datastructures import MultiDict
 
-from hotspots.storage import drafts as store
-from hotspots.storage import write_transaction
+from hotspots.storage import form_drafts, write_transaction
 
 KEEP_FOR = timedelta(days=1)
 # Never kept: the form's CSRF token (the old session's) and the timeout warning's marker.
@@ -35,16 +34,8 @@ def keep(
     data = json.dumps(fields, separators=(",", ":"))
     if not fields or len(data.encode()) > MAX_BYTES:
         return False
-    stamp = _utc(now)
     with write_transaction(db):
-        store.keep_draft(
-            db,
-            staff_id=staff_id,
-            path=path,
-            data=data,
-            saved_at=stamp,
-            forget_before=_utc(now - KEEP_FOR),
-        )
+        form_drafts.keep(db, staff_id, path, data, now=_utc(now), before=_utc(now - KEEP_FOR))
     return True
 
 
@@ -52,11 +43,11 @@ def take(db: sqlite_utils.Database, staff_id: int, path: str, now: datetime) -> 
     """The latest text ``staff_id`` typed into the form at ``path`` (within a day), removed
     as it is taken; None when there is none."""
     with write_transaction(db):
-        row = store.latest_draft(db, staff_id=staff_id, path=path, since=_utc(now - KEEP_FOR))
-        if row is None:
+        data = form_drafts.latest(db, staff_id, path, since=_utc(now - KEEP_FOR))
+        if data is None:
             return None
-        store.delete_drafts(db, staff_id=staff_id, path=path)
-    fields: Mapping[str, list[str]] = json.loads(row["data"])
+        form_drafts.forget(db, staff_id, path)
+    fields: Mapping[str, list[str]] = json.loads(data)
     return MultiDict([(name, value) for name, values in fields.items() for value in values])
 
 

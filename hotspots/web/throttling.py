@@ -18,7 +18,7 @@ from typing import Any
 import sqlite_utils
 
 from hotspots.base.dates import stamp
-from hotspots.storage import security as store
+from hotspots.storage import security
 
 
 @dataclass(frozen=True)
@@ -59,10 +59,10 @@ def check(
 ) -> Throttled | None:
     """None when a sign-in attempt may go ahead; otherwise why and for how long not."""
     windows = _windows(settings)
-    counts = store.sign_in_failure_counts(
+    counts = security.sign_in_failures(
         db,
-        account_hash=account_hash(email),
-        client=client,
+        account_hash(email),
+        client,
         account_since=stamp(now - windows["account"][1]),
         client_since=stamp(now - windows["client"][1]),
     )
@@ -85,15 +85,11 @@ def record_failure(
 ) -> None:
     """Count one failed sign-in (and forget failures older than every window)."""
     longest = max(window for _, window in _windows(settings).values())
-    store.record_sign_in_failure(
-        db,
-        at=stamp(now),
-        account_hash=account_hash(email),
-        client=client,
-        forget_before=stamp(now - longest),
+    security.add_sign_in_failure(
+        db, account_hash(email), client, now=stamp(now), forget_before=stamp(now - longest)
     )
 
 
 def clear_account(db: sqlite_utils.Database, email: str) -> None:
     """Forget an account's failures (after it signs in)."""
-    store.clear_account_failures(db, account_hash(email))
+    security.clear_sign_in_failures(db, account_hash(email))

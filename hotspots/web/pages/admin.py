@@ -27,10 +27,9 @@ from hotspots.base.params import parse_id, parse_page
 from hotspots.model import fairness
 from hotspots.services import audit as audit_log
 from hotspots.services import sessions
-from hotspots.storage import fetch_all, fetch_one, followup, write_transaction
-from hotspots.storage.audit import AUDIT_ACTIONS_SQL, audit_query
-from hotspots.storage.security import STAFF_EMAIL_BY_ID_SQL
-from hotspots.storage.web import STAFF_EMAIL_SQL
+from hotspots.storage import audit as stored_audit
+from hotspots.storage import followup, write_transaction
+from hotspots.storage import staff as stored_staff
 from hotspots.web import present
 from hotspots.web.auth import role_required
 from hotspots.web.context import clock, settings
@@ -51,8 +50,7 @@ def _filter_form(db) -> AuditFilterForm:
     naming the field, never quietly dropped (which would show, or export, the whole log)."""
     form = AuditFilterForm(formdata=request.args)
     form.action.choices = [("", "Any action")] + [
-        (row["action"], row["action"].replace("_", " "))
-        for row in fetch_all(db, AUDIT_ACTIONS_SQL, {})
+        (action, action.replace("_", " ")) for action in stored_audit.actions(db)
     ]
     form.validate()
     page = request.args.get("page")
@@ -76,8 +74,7 @@ def _filters(db, form: AuditFilterForm) -> dict[str, str]:
     actor = (form.actor.data or "").strip()
     if actor:
         # The log holds each email as the staff table spells it; match it however typed.
-        known = fetch_one(db, STAFF_EMAIL_SQL, {"email": actor})
-        actor = known["email"] if known else actor
+        actor = stored_staff.spelled_email(db, actor) or actor
     return {
         "actor": actor,
         "case_ref": (form.case_ref.data or "").strip(),
@@ -120,10 +117,8 @@ def audit():
         ), 400  # fmt: skip
     filters = _filters(db, form)
     page = parse_page(request.args.get("page"))
-    entries = fetch_all(
-        db,
-        audit_query(filters, paged=True),
-        {**_params(filters), "limit": PAGE_SIZE + 1, "offset": (page - 1) * PAGE_SIZE},
+    entries = stored_audit.entries(
+        db, filters, _params(filters), limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE
     )
     more = len(entries) > PAGE_SIZE
     set_filters = {k: v for k, v in filters.items() if v}
@@ -173,7 +168,7 @@ def audit_csv():
         actor=current_user,
         detail=" ".join(f"{k}={v}" for k, v in set_filters.items()) or "everything",
     )
-    sql, values = audit_query(filters, paged=False), _params(filters)
+    values = _params(filters)
     database = current_app.config["DATABASE"]
     timeout = settings()["database"]["busy_timeout_ms"]
 
@@ -184,7 +179,7 @@ def audit_csv():
             buffer = io.StringIO()
             writer = csv.writer(buffer)
             writer.writerow(CSV_COLUMNS)
-            for row in export_db.execute(sql, values):
+            for row in stored_audit.every_entry(export_db, filters, values):
                 writer.writerow(audit_log.formula_safe(value) for value in row[1:])
                 yield buffer.getvalue()
                 buffer.seek(0)
@@ -242,7 +237,7 @@ def end_sessions(staff_id: int):
     """End every session of one member of staff (a lost laptop, a leaver): they must sign
     in again everywhere. Audited as ``end_sessions``."""
     db = get_db()
-    staff = fetch_one(db, STAFF_EMAIL_BY_ID_SQL, {"staff_id": staff_id})
+    staff = stored_staff.email_of(db, staff_id)
     if staff is None:
         abort(404)
     now = clock()

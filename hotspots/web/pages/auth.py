@@ -24,8 +24,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from hotspots.base.params import safe_next_path
 from hotspots.services import audit, sessions
 from hotspots.services.passwords import hash_password
-from hotspots.storage import write_transaction
-from hotspots.storage.web import SET_PASSWORD_BY_ID_SQL
+from hotspots.storage import staff, write_transaction
 from hotspots.web import auth, throttling
 from hotspots.web.context import clock, settings
 from hotspots.web.db import get_db
@@ -142,10 +141,7 @@ def change_password():
         form.current.errors.append("Your current password is not right: enter it again")
         return _change_password_page(form, 400)
     with write_transaction(db):
-        db.execute(
-            SET_PASSWORD_BY_ID_SQL,
-            {"id": current_user.id, "password_hash": hash_password(form.password.data)},
-        )
+        staff.set_password(db, current_user.id, hash_password(form.password.data))
         throttling.clear_account(db, current_user.email)
         sessions.end_all_sessions(db, current_user.id, now=now, reason="password changed")
         token = sessions.start_session(db, current_user.id, settings(), now=now)

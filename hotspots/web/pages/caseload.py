@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, render_template, request
@@ -10,8 +9,8 @@ from flask_login import current_user, login_required
 
 from hotspots.model import rules
 from hotspots.services import audit
-from hotspots.storage import fetch_all, followup
-from hotspots.storage.web import CASELOAD_BAND_COUNTS_SQL, CASELOAD_HISTORY_SQL, CASELOAD_SQL
+from hotspots.storage import caseload as stored
+from hotspots.storage import followup
 from hotspots.web import auth, present
 from hotspots.web.context import clock, settings
 from hotspots.web.db import get_db
@@ -71,20 +70,15 @@ def caseload():
         errors.append({"text": "Choose how to sort the caseload", "href": "#sort"})
         sort = "rank"
 
-    params = {
-        "worker_id": worker.id,
-        "band": band_filter,
-        "trend_day": rules.trend_day(today).isoformat(),
-    }
-    found = fetch_all(db, CASELOAD_SQL, params)
-    history = defaultdict(list)
-    since = (today - timedelta(days=present.SPARKLINE_DAYS)).isoformat()
-    for row in fetch_all(
+    found = stored.ranked(
+        db, worker.id, band=band_filter, trend_day=rules.trend_day(today).isoformat()
+    )
+    history = stored.score_history(
         db,
-        CASELOAD_HISTORY_SQL,
-        {"worker_id": worker.id, "since": since, "as_of": today.isoformat()},
-    ):
-        history[row["case_id"]].append((row["day"], row["score"]))
+        worker.id,
+        since=(today - timedelta(days=present.SPARKLINE_DAYS)).isoformat(),
+        as_of=today.isoformat(),
+    )
     within = settings()["digest"]["unreviewed_after_days"]
     explained = contributions_for(db, found)
     rows = [
@@ -92,14 +86,14 @@ def caseload():
             row,
             today,
             contributions=explained[row["id"]],
-            history=history[row["id"]],
+            history=history.get(row["id"], []),
             reviewed_within_days=within,
         )
         for row in found
     ]
     cases = [row for row in rows if all(FILTERS[name][1](row) for name in chosen)]
     cases = SORTS[sort][1](cases)
-    counts = {r["band"]: r["cases"] for r in fetch_all(db, CASELOAD_BAND_COUNTS_SQL, params)}
+    counts = stored.band_counts(db, worker.id)
     updated = max((r["computed_at"] for r in found if r["computed_at"]), default=None)
     audit.record(
         db,

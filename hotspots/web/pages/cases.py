@@ -24,36 +24,9 @@ from flask_login import current_user, login_required
 from hotspots.base.dates import stamp
 from hotspots.model import characteristics, rules, scoring
 from hotspots.services import audit, rescoring
-from hotspots.storage import (
-    allocation,
-    disputes,
-    fetch_all,
-    fetch_one,
-    followup,
-    write_transaction,
-)
+from hotspots.storage import allocation, disputes, followup, write_transaction
+from hotspots.storage import cases as stored
 from hotspots.storage import characteristics as kept
-from hotspots.storage.web import (
-    ADJUSTMENTS_FOR_CASE_SQL,
-    ADJUSTMENTS_IN_FORCE_SQL,
-    CHANGE_OBSERVATION_STATUS_SQL,
-    ENQUIRIES_FOR_CASE_SQL,
-    ENQUIRY_BY_ID_SQL,
-    ENQUIRY_EXISTS_SQL,
-    HISTORY_FOR_CASE_SQL,
-    INSERT_ADJUSTMENT_SQL,
-    INSERT_ENQUIRY_SQL,
-    INSERT_OBSERVATION_SQL,
-    INSERT_VISIT_SQL,
-    MARK_ENQUIRY_IN_ERROR_SQL,
-    MARK_REVIEW_IN_ERROR_SQL,
-    OBSERVATION_INDICATOR_SQL,
-    OBSERVATIONS_FOR_CASE_SQL,
-    REVIEW_BY_ID_SQL,
-    UPDATE_LAST_VISIT_SQL,
-    VISITS_FOR_CASE_SQL,
-    WITHDRAW_ADJUSTMENT_SQL,
-)
 from hotspots.web import auth, drafts, present
 from hotspots.web.context import clock, settings
 from hotspots.web.db import get_db
@@ -143,20 +116,16 @@ def record_visit(case_ref: str):
     visited_on = form.visited_on.data.isoformat()
 
     def write(db):
-        db.execute(
-            INSERT_VISIT_SQL,
-            {
-                "case_id": found["id"],
-                "visited_on": visited_on,
-                "child_seen": int(seen != "not_seen"),
-                "seen_alone": None if seen == "not_seen" else int(seen == "seen_alone"),
-                "note": (form.note.data or "").strip(),
-                "recorded_by_id": current_user.id,
-                "recorded_at": stamp(now),
-            },
+        stored.record_visit(
+            db,
+            found["id"],
+            visited_on=visited_on,
+            child_seen=seen != "not_seen",
+            seen_alone=None if seen == "not_seen" else seen == "seen_alone",
+            note=(form.note.data or "").strip(),
+            recorded_by_id=current_user.id,
+            now=stamp(now),
         )
-        if seen != "not_seen":
-            db.execute(UPDATE_LAST_VISIT_SQL, {"case_id": found["id"], "visited_on": visited_on})
 
     message = f"Visit recorded for {present.long_date(form.visited_on.data)}."
     if seen == "not_seen":
@@ -184,18 +153,16 @@ def record_observation(case_ref: str):
     indicator = form.indicator.data
 
     def write(db):
-        db.execute(
-            INSERT_OBSERVATION_SQL,
-            {
-                "external_id": f"web:{uuid.uuid4()}",
-                "case_id": found["id"],
-                "indicator": indicator,
-                "observed_on": form.observed_on.data.isoformat(),
-                "source": form.source.data,
-                "recorded_by_id": current_user.id,
-                "note": (form.note.data or "").strip(),
-                "recorded_at": stamp(now),
-            },
+        stored.record_observation(
+            db,
+            found["id"],
+            external_id=f"web:{uuid.uuid4()}",
+            indicator=indicator,
+            observed_on=form.observed_on.data.isoformat(),
+            source=form.source.data,
+            note=(form.note.data or "").strip(),
+            recorded_by_id=current_user.id,
+            now=stamp(now),
         )
 
     label = settings()["scoring"]["indicators"][indicator]["label"]
@@ -223,12 +190,8 @@ def record_enquiry(case_ref: str):
         form.topic.data = chosen if chosen in ENQUIRY_TOPICS else None
     valid = form.validate_on_submit()
     if valid:
-        params = {
-            "case_id": found["id"],
-            "topic": form.topic.data,
-            "asked_on": form.asked_on.data.isoformat(),
-        }
-        if fetch_one(db, ENQUIRY_EXISTS_SQL, params):
+        asked_on = form.asked_on.data.isoformat()
+        if stored.enquiry_recorded(db, found["id"], form.topic.data, asked_on):
             form.asked_on.errors.append(
                 "This enquiry is already recorded for that day: choose another date"
             )
@@ -237,14 +200,14 @@ def record_enquiry(case_ref: str):
         return _form_page(found, now, form, "enquiry", "Record an enquiry")
 
     def write(db):
-        db.execute(
-            INSERT_ENQUIRY_SQL,
-            {
-                **params,
-                "outcome": form.outcome.data,
-                "recorded_by_id": current_user.id,
-                "recorded_at": stamp(now),
-            },
+        stored.record_enquiry(
+            db,
+            found["id"],
+            topic=form.topic.data,
+            asked_on=asked_on,
+            outcome=form.outcome.data,
+            recorded_by_id=current_user.id,
+            now=stamp(now),
         )
 
     try:
@@ -253,8 +216,7 @@ def record_enquiry(case_ref: str):
             now,
             write,
             action="record_enquiry",
-            detail=f"topic={form.topic.data} asked_on={params['asked_on']} "
-            f"outcome={form.outcome.data}",
+            detail=f"topic={form.topic.data} asked_on={asked_on} outcome={form.outcome.data}",
             message=f"Enquiry recorded: {ENQUIRY_TOPICS[form.topic.data]}.",
         )
     except sqlite3.IntegrityError:
@@ -275,9 +237,7 @@ def add_adjustment(case_ref: str):
     db = get_db()
     found, now = _open_case(case_ref)
     today = now.date()
-    in_force = fetch_all(
-        db, ADJUSTMENTS_IN_FORCE_SQL, {"case_id": found["id"], "today": today.isoformat()}
-    )
+    in_force = stored.adjustments_in_force(db, found["id"], today.isoformat())
     form = AdjustmentForm(**_restored(now), today=today)
     if not form.validate_on_submit():
         return _form_page(
@@ -293,16 +253,14 @@ def add_adjustment(case_ref: str):
     def write(db):
         for old in in_force:
             _withdraw(db, found, old["id"], now, "Replaced by a new adjustment")
-        db.execute(
-            INSERT_ADJUSTMENT_SQL,
-            {
-                "case_id": found["id"],
-                "points": points,
-                "reason": form.reason.data.strip(),
-                "expires_on": form.expires_on.data.isoformat(),
-                "made_by_id": current_user.id,
-                "made_at": stamp(now),
-            },
+        stored.add_adjustment(
+            db,
+            found["id"],
+            points=points,
+            reason=form.reason.data.strip(),
+            expires_on=form.expires_on.data.isoformat(),
+            made_by_id=current_user.id,
+            now=stamp(now),
         )
 
     replaced = "".join(f" replaces={a['id']}" for a in in_force)
@@ -329,10 +287,7 @@ def withdraw_adjustment(case_ref: str, adjustment_id: int):
     db = get_db()
     found, now = _open_case(case_ref)
     in_force = {
-        a["id"]: a
-        for a in fetch_all(
-            db, ADJUSTMENTS_IN_FORCE_SQL, {"case_id": found["id"], "today": now.date().isoformat()}
-        )
+        a["id"]: a for a in stored.adjustments_in_force(db, found["id"], now.date().isoformat())
     }
     adjustment = in_force.get(adjustment_id)
     if adjustment is None:
@@ -518,7 +473,7 @@ def enquiry_in_error(case_ref: str, enquiry_id: int):
     counting (a practice gap it closed opens again)."""
     db = get_db()
     found, now = _case(case_ref)
-    enquiry = fetch_one(db, ENQUIRY_BY_ID_SQL, {"id": enquiry_id, "case_id": found["id"]})
+    enquiry = stored.enquiry(db, enquiry_id, found["id"])
     if enquiry is None or enquiry["entered_in_error_at"]:
         abort(404)
     described = (
@@ -532,7 +487,7 @@ def enquiry_in_error(case_ref: str, enquiry_id: int):
         record_id=enquiry_id,
         described=described,
         title="Mark an enquiry as entered in error",
-        statement=MARK_ENQUIRY_IN_ERROR_SQL,
+        mark=stored.mark_enquiry_in_error,
         action="enquiry_entered_in_error",
         detail=f"enquiry={enquiry_id} topic={enquiry['topic']}",
         message="Enquiry marked as entered in error.",
@@ -546,7 +501,7 @@ def review_in_error(case_ref: str, review_id: int):
     longer counts as a review."""
     db = get_db()
     found, now = _case(case_ref)
-    review = fetch_one(db, REVIEW_BY_ID_SQL, {"id": review_id, "case_id": found["id"]})
+    review = stored.review(db, review_id, found["id"])
     if review is None or review["entered_in_error_at"]:
         abort(404)
     described = f"Review of {present.long_date(review['reviewed_at'])}"
@@ -556,7 +511,7 @@ def review_in_error(case_ref: str, review_id: int):
         record_id=review_id,
         described=described,
         title="Mark a review as entered in error",
-        statement=MARK_REVIEW_IN_ERROR_SQL,
+        mark=stored.mark_review_in_error,
         action="review_entered_in_error",
         detail=f"review={review_id}",
         message="Review marked as entered in error. Its open actions are closed as not done.",
@@ -572,7 +527,7 @@ def review_in_error(case_ref: str, review_id: int):
 
 
 def _mark_in_error(
-    found, now, *, record_id, described, title, statement, action, detail, message, also=None
+    found, now, *, record_id, described, title, mark, action, detail, message, also=None
 ):
     """The entered-in-error form for one enquiry or review: shown (again, with its errors)
     until it has a reason, then the mark written (with ``also``, in the same transaction),
@@ -580,16 +535,10 @@ def _mark_in_error(
     form = EnteredInErrorForm(**_restored(now))
     if not form.validate_on_submit():
         return _form_page(found, now, form, "in_error", title, what=described)
-    params = {
-        "id": record_id,
-        "case_id": found["id"],
-        "at": stamp(now),
-        "by_id": current_user.id,
-        "reason": form.reason.data.strip(),
-    }
+    reason = form.reason.data.strip()
 
     def write(db):
-        db.execute(statement, params)
+        mark(db, record_id, found["id"], reason=reason, by_id=current_user.id, now=stamp(now))
         if also is not None:
             also(db)
 
@@ -603,9 +552,7 @@ def change_observation_status(case_ref: str, observation_id: int):
     observation stays in the timeline and stops counting."""
     db = get_db()
     found, now = _case(case_ref)
-    observation = fetch_one(
-        db, OBSERVATION_INDICATOR_SQL, {"id": observation_id, "case_id": found["id"]}
-    )
+    observation = stored.observation(db, observation_id, found["id"])
     if observation is None or observation["status"] != "current":
         abort(404)
     form = ObservationStatusForm(**_restored(now))
@@ -627,18 +574,16 @@ def change_observation_status(case_ref: str, observation_id: int):
     new_status = form.status.data
 
     def write(db):
-        changed = db.execute(
-            CHANGE_OBSERVATION_STATUS_SQL,
-            {
-                "id": observation_id,
-                "case_id": found["id"],
-                "status": new_status,
-                "reason": form.reason.data.strip(),
-                "changed_at": stamp(now),
-                "changed_by_id": current_user.id,
-            },
-        ).rowcount
-        if changed != 1:
+        changed = stored.change_observation_status(
+            db,
+            observation_id,
+            found["id"],
+            status=new_status,
+            reason=form.reason.data.strip(),
+            changed_by_id=current_user.id,
+            now=stamp(now),
+        )
+        if not changed:
             raise _NothingChanged
 
     try:
@@ -827,16 +772,14 @@ def _date(text: str) -> date:
 
 
 def _withdraw(db, case: dict[str, Any], adjustment_id: int, now: datetime, reason: str) -> None:
-    db.execute(
-        WITHDRAW_ADJUSTMENT_SQL,
-        {
-            "id": adjustment_id,
-            "case_id": case["id"],
-            "yesterday": (now.date() - timedelta(days=1)).isoformat(),
-            "at": stamp(now),
-            "by_id": current_user.id,
-            "reason": reason,
-        },
+    stored.withdraw_adjustment(
+        db,
+        adjustment_id,
+        case["id"],
+        yesterday=(now.date() - timedelta(days=1)).isoformat(),
+        reason=reason,
+        by_id=current_user.id,
+        now=stamp(now),
     )
 
 
@@ -921,14 +864,11 @@ def _render_case(case: dict, now: datetime):
     )
     today = now.date()
     config = settings()
-    history = fetch_all(
+    history = stored.score_history(
         db,
-        HISTORY_FOR_CASE_SQL,
-        {
-            "case_id": case["id"],
-            "since": (today - timedelta(days=present.SPARKLINE_DAYS)).isoformat(),
-            "as_of": today.isoformat(),
-        },
+        case["id"],
+        since=(today - timedelta(days=present.SPARKLINE_DAYS)).isoformat(),
+        as_of=today.isoformat(),
     )
     week_ago = (today - timedelta(days=present.TREND_DAYS)).isoformat()
     earlier = [h["score"] for h in history if h["day"] <= week_ago]
@@ -949,7 +889,7 @@ def _render_case(case: dict, now: datetime):
             "status_words": STATUS_WORDS[o["status"]],
             "disputes": disputed.get(o["id"], []),
         }
-        for o in fetch_all(db, OBSERVATIONS_FOR_CASE_SQL, {"case_id": case["id"]})
+        for o in stored.observations(db, case["id"])
     ]
     enquiries = [
         {
@@ -957,7 +897,7 @@ def _render_case(case: dict, now: datetime):
             "topic_words": ENQUIRY_TOPICS.get(e["topic"], e["topic"]),
             "outcome_words": ENQUIRY_OUTCOMES.get(e["outcome"], e["outcome"]),
         }
-        for e in fetch_all(db, ENQUIRIES_FOR_CASE_SQL, {"case_id": case["id"]})
+        for e in stored.enquiries(db, case["id"])
     ]
     adjustments = [
         {
@@ -965,7 +905,7 @@ def _render_case(case: dict, now: datetime):
             "in_force": a["made_at"][:10] <= today.isoformat() <= a["expires_on"],
             "expired": a["expires_on"] < today.isoformat() and not a["withdrawn_at"],
         }
-        for a in fetch_all(db, ADJUSTMENTS_FOR_CASE_SQL, {"case_id": case["id"]})
+        for a in stored.adjustments(db, case["id"])
     ]
     visits = [
         {
@@ -976,7 +916,7 @@ def _render_case(case: dict, now: datetime):
                 else ("seen_alone" if v["seen_alone"] else "seen_not_alone")
             ],
         }
-        for v in fetch_all(db, VISITS_FOR_CASE_SQL, {"case_id": case["id"]})
+        for v in stored.visits(db, case["id"])
     ]
     reviews = [
         {**r, "decision_words": rules.DECISIONS.get(r["decision"] or "", "")}

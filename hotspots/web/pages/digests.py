@@ -26,14 +26,7 @@ from hotspots.services.sending import (
     render_digest,
     why_not_a_digest_day,
 )
-from hotspots.storage import fetch_all, fetch_one
-from hotspots.storage.digests import (
-    DIGEST_SQL,
-    MANAGERS_WITH_TEAMS_SQL,
-    PROBLEM_DIGESTS_SQL,
-    SENT_DIGEST_SQL,
-    SENT_TO_MANAGER_SQL,
-)
+from hotspots.storage import digests as stored
 from hotspots.web import auth
 from hotspots.web.context import clock, settings
 from hotspots.web.db import get_db
@@ -91,15 +84,11 @@ def preview():
     db = get_db()
     manager = _preview_manager()
     if manager is None:
-        return render_template(
-            "digests/choose.html", managers=fetch_all(db, MANAGERS_WITH_TEAMS_SQL, {})
-        )
+        return render_template("digests/choose.html", managers=stored.managers_with_teams(db))
     now = clock()
     digest = _todays_digest(manager)
     subject, text, _ = render_digest(digest)
-    sent = fetch_one(
-        db, DIGEST_SQL, {"manager_id": manager["id"], "digest_date": now.date().isoformat()}
-    )
+    sent = stored.digest_for_day(db, manager["id"], now.date().isoformat())
     audit.record(
         db,
         at=now,
@@ -137,9 +126,7 @@ def preview_email():
 @auth.role_required("manager")
 def sent():
     """The digests sent to the signed-in manager, newest first."""
-    found = fetch_all(
-        get_db(), SENT_TO_MANAGER_SQL, {"manager_id": current_user.id, "limit": PAGE_SIZE}
-    )
+    found = stored.sent_to_manager(get_db(), current_user.id, PAGE_SIZE)
     for row in found:
         row["kept"] = _outbox_path(row["message_id"]) is not None
     return render_template(
@@ -183,14 +170,12 @@ def problems():
     now = clock()
     lease = settings()["digest"]["claim_lease_minutes"]
     stale_before = stamp(now - timedelta(minutes=lease))
-    found = fetch_all(
-        get_db(), PROBLEM_DIGESTS_SQL, {"stale_before": stale_before, "limit": PAGE_SIZE}
-    )
+    found = stored.problem_digests(get_db(), stale_before, PAGE_SIZE)
     return render_template("digests/problems.html", digests=found)
 
 
 def _own_sent_digest(digest_id: int):
-    row = fetch_one(get_db(), SENT_DIGEST_SQL, {"id": digest_id})
+    row = stored.sent_digest(get_db(), digest_id)
     if row is None or row["manager_id"] != current_user.id:
         abort(404)
     path = _outbox_path(row["message_id"])

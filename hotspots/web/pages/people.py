@@ -16,22 +16,9 @@ from flask_login import current_user, login_required
 from hotspots.base.dates import stamp
 from hotspots.services import audit, reallocation, sessions
 from hotspots.services.passwords import hash_password
-from hotspots.storage import allocation, fetch_all, fetch_one, write_transaction
+from hotspots.storage import allocation, staff, write_transaction
 from hotspots.storage import rules as rule_sql
-from hotspots.storage.security import DISABLE_STAFF_SQL, ENABLE_STAFF_SQL
-from hotspots.storage.web import (
-    CLEAR_PASSWORD_SQL,
-    INSERT_PASSWORD_LINK_SQL,
-    INSERT_PERSON_SQL,
-    PASSWORD_LINK_SQL,
-    PEOPLE_SQL,
-    PERSON_SQL,
-    RETIRE_PASSWORD_LINKS_SQL,
-    SET_PASSWORD_BY_ID_SQL,
-    STAFF_EMAIL_TAKEN_SQL,
-    TEAMS_SQL,
-    USE_PASSWORD_LINK_SQL,
-)
+from hotspots.storage import teams as stored_teams
 from hotspots.web import present
 from hotspots.web.auth import role_required
 from hotspots.web.context import clock, settings
@@ -54,7 +41,7 @@ bp = Blueprint("people", __name__)
 @role_required("admin")
 def people():
     """Everyone who can (or could) sign in."""
-    rows = fetch_all(get_db(), PEOPLE_SQL, {})
+    rows = staff.people(get_db())
     return render_template("people/list.html", people=rows, roles=ROLE_WORDS)
 
 
@@ -64,11 +51,11 @@ def people():
 def add_person():
     """Add a member of staff, then show the one-time link for them to set a password."""
     db = get_db()
-    teams = fetch_all(db, TEAMS_SQL, {})
+    teams = stored_teams.every_team(db)
     form = PersonForm(teams=teams)
     valid = form.validate_on_submit()
     email = (form.email.data or "").strip()
-    if valid and fetch_one(db, STAFF_EMAIL_TAKEN_SQL, {"email": email}):
+    if valid and staff.email_taken(db, email):
         form.email.errors.append("Someone already has this email address")
         valid = False
     if not valid:
@@ -77,15 +64,13 @@ def add_person():
         )
     now = clock()
     with write_transaction(db):
-        person_id = db.execute(
-            INSERT_PERSON_SQL,
-            {
-                "email": email,
-                "name": form.name.data.strip(),
-                "role": form.role.data,
-                "team_id": int(form.team.data) if form.team.data else None,
-            },
-        ).lastrowid
+        person_id = staff.add_person(
+            db,
+            email=email,
+            name=form.name.data.strip(),
+            role=form.role.data,
+            team_id=int(form.team.data) if form.team.data else None,
+        )
         link = _new_link(db, person_id, now)
         audit.record(
             db,
@@ -190,7 +175,7 @@ def password_link(person_id: int):
     db = get_db()
     now = clock()
     with write_transaction(db):
-        db.execute(CLEAR_PASSWORD_SQL, {"id": person_id})
+        staff.clear_password(db, person_id)
         sessions.end_all_sessions(db, person_id, now=now, reason="password reset")
         link = _new_link(db, person_id, now)
         audit.record(
@@ -204,7 +189,7 @@ def set_password(token: str):
     """The one-time link: choose a password, then sign in."""
     db = get_db()
     now = clock()
-    link = fetch_one(db, PASSWORD_LINK_SQL, {"token_hash": _hash(token[:200])})
+    link = staff.password_link(db, _hash(token[:200]))
     if link is None or link["used_at"] or link["disabled_at"] or link["expires_at"] <= _utc(now):
         return render_template("people/link_expired.html"), 404
     form = SetPasswordForm(email=link["email"])
@@ -213,12 +198,9 @@ def set_password(token: str):
             "people/set_password.html", form=form, errors=error_list(form), email=link["email"]
         ), (400 if form.is_submitted() else 200)
     with write_transaction(db):
-        if not db.execute(USE_PASSWORD_LINK_SQL, {"id": link["id"], "at": _utc(now)}).rowcount:
+        if not staff.use_password_link(db, link["id"], _utc(now)):
             abort(404)  # used meanwhile, in another tab
-        db.execute(
-            SET_PASSWORD_BY_ID_SQL,
-            {"id": link["staff_id"], "password_hash": hash_password(form.password.data)},
-        )
+        staff.set_password(db, link["staff_id"], hash_password(form.password.data))
         sessions.end_all_sessions(db, link["staff_id"], now=now, reason="password changed")
         audit.record(
             db,
@@ -231,7 +213,7 @@ def set_password(token: str):
 
 
 def _person(person_id: int) -> dict:
-    found = fetch_one(get_db(), PERSON_SQL, {"id": person_id})
+    found = staff.person(get_db(), person_id)
     if found is None:
         abort(404)
     return found
@@ -240,9 +222,9 @@ def _person(person_id: int) -> dict:
 def _disable(db, person_id: int, now: datetime) -> None:
     """As `hotspots users disable` does: disabling also clears the password (enabling again
     needs a new one-time link), signs them out at once, and retires any link sent earlier."""
-    db.execute(DISABLE_STAFF_SQL, {"staff_id": person_id, "now": stamp(now)})
+    staff.disable(db, person_id, stamp(now))
     sessions.end_all_sessions(db, person_id, now=now, reason="account disabled")
-    db.execute(RETIRE_PASSWORD_LINKS_SQL, {"staff_id": person_id, "at": _utc(now)})
+    staff.retire_password_links(db, person_id, _utc(now))
     audit.record(
         db, at=now, action="disable_person", actor=current_user, detail=f"staff={person_id}"
     )
@@ -255,7 +237,7 @@ def _enable(person_id: int):
     db = get_db()
     now = clock()
     with write_transaction(db):
-        db.execute(ENABLE_STAFF_SQL, {"staff_id": person_id, "now": stamp(now)})
+        staff.enable(db, person_id)
         audit.record(
             db, at=now, action="enable_person", actor=current_user, detail=f"staff={person_id}"
         )
@@ -272,16 +254,13 @@ def _new_link(db, person_id: int, now: datetime) -> dict:
     token = secrets.token_urlsafe(32)
     hours = settings()["app"]["password_link_hours"]
     expires = now + timedelta(hours=hours)
-    db.execute(RETIRE_PASSWORD_LINKS_SQL, {"staff_id": person_id, "at": _utc(now)})
-    db.execute(
-        INSERT_PASSWORD_LINK_SQL,
-        {
-            "staff_id": person_id,
-            "token_hash": _hash(token),
-            "created_at": _utc(now),
-            "created_by_id": current_user.id,
-            "expires_at": _utc(expires),
-        },
+    staff.add_password_link(
+        db,
+        person_id,
+        token_hash=_hash(token),
+        created_by_id=current_user.id,
+        now=_utc(now),
+        expires_at=_utc(expires),
     )
     return {
         # The service's own address (as in the digests), not whatever Host the request named.

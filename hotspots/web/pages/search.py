@@ -7,8 +7,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from hotspots.services import audit
-from hotspots.storage import fetch_all
-from hotspots.storage.web import CASE_SEARCH_SQL
+from hotspots.storage import cases as stored_cases
 from hotspots.web import auth, present
 from hotspots.web.context import clock
 from hotspots.web.db import get_db
@@ -40,7 +39,7 @@ def search():
         )
     db = get_db()
     now = clock()
-    rows = fetch_all(db, CASE_SEARCH_SQL, {"query": query, "limit": READ_LIMIT})
+    rows = stored_cases.search(db, query, READ_LIMIT)
     visible = [r for r in rows if auth.can_see_case(current_user, r)]
     audit.record(
         db, at=now, action="search_cases", actor=current_user, detail=f"matches={len(visible)}"

@@ -24,19 +24,9 @@ from flask_login import current_user, login_required
 from hotspots.base.params import parse_id
 from hotspots.model import digest
 from hotspots.services import audit, reallocation
-from hotspots.storage import allocation, fetch_all, fetch_one, followup, write_transaction
+from hotspots.storage import allocation, followup, teams, write_transaction
 from hotspots.storage import digests as digests_store
 from hotspots.storage import rules as rule_sql
-from hotspots.storage.web import (
-    TEAM_AWAITING_REVIEW_SQL,
-    TEAM_BY_ID_SQL,
-    TEAM_COUNTS_SQL,
-    TEAM_HOTSPOTS_SQL,
-    TEAM_PRACTICE_GAP_COUNT_SQL,
-    TEAM_PRACTICE_GAPS_SQL,
-    TEAM_UNALLOCATED_SQL,
-    TEAMS_SQL,
-)
 from hotspots.web import auth, present
 from hotspots.web.auth import role_required
 from hotspots.web.context import clock, settings
@@ -49,23 +39,24 @@ bp = Blueprint("team", __name__)
 # Rows of the hotspots list on the overview, and per page of a section.
 OVERVIEW_ROWS = 10
 PAGE_ROWS = 50
-# The sections: (SQL, the count that heads it, its heading, words when empty).
+# The sections: (the list's storage function, the count that heads it, its heading, words
+# when empty).
 SECTIONS = {
-    "hotspots": (TEAM_HOTSPOTS_SQL, "hotspots", "Hotspots", "No hotspots in this team."),
+    "hotspots": (teams.hotspots, "hotspots", "Hotspots", "No hotspots in this team."),
     "awaiting-review": (
-        TEAM_AWAITING_REVIEW_SQL,
+        teams.awaiting_review,
         "awaiting_review",
         "Hotspots awaiting a review",
         "Every hotspot has a review in hand.",
     ),
     "unallocated": (
-        TEAM_UNALLOCATED_SQL,
+        teams.unallocated,
         "unallocated",
         "Unallocated cases",
         "Every open case has a worker.",
     ),
     "practice-gaps": (
-        TEAM_PRACTICE_GAPS_SQL,
+        teams.without_domestic_abuse_enquiry,
         "practice_gaps",
         "Practice gaps: no domestic abuse enquiry",
         "None.",
@@ -231,15 +222,15 @@ def _page(*, section: str | None):
     now = clock()
     today = now.date()
     config = settings()
-    teams = fetch_all(db, TEAMS_SQL, {})
+    every_team = teams.every_team(db)
     if current_user.role == "admin":
         chosen = request.args.get("team", "")
         if not chosen:
-            return render_template("team/choose.html", teams=teams)
+            return render_template("team/choose.html", teams=every_team)
         team_id = parse_id(chosen)
     else:
         team_id = current_user.team_id
-    found = fetch_one(db, TEAM_BY_ID_SQL, {"team_id": team_id}) if team_id is not None else None
+    found = teams.find(db, team_id) if team_id is not None else None
     if found is None:
         abort(404)
 
@@ -249,13 +240,12 @@ def _page(*, section: str | None):
     if worker_arg and worker is None:
         abort(404)
     worker_id = worker["id"] if worker else None
-    params = {"team_id": team_id, "worker_id": worker_id} | _rule_params(today)
-    counts = dict(fetch_one(db, TEAM_COUNTS_SQL, params))
-    counts["practice_gaps"] = db.execute(TEAM_PRACTICE_GAP_COUNT_SQL, params).fetchone()[0]
+    rule_params = _rule_params(today)
+    counts = teams.counts(db, team_id, worker_id, rule_params)
     within = config["digest"]["unreviewed_after_days"]
 
-    def rows(sql: str, limit: int, offset: int) -> list[dict[str, Any]]:
-        found = fetch_all(db, sql, {**params, "limit": limit, "offset": offset})
+    def rows(listed, limit: int, offset: int) -> list[dict[str, Any]]:
+        found = listed(db, team_id, worker_id, rule_params, limit=limit, offset=offset)
         explained = contributions_for(db, found)
         return [
             {
@@ -268,12 +258,12 @@ def _page(*, section: str | None):
         ]
 
     def described(name: str) -> dict[str, Any]:
-        _sql, count_key, heading, empty = SECTIONS[name]
+        _listed, count_key, heading, empty = SECTIONS[name]
         return {"name": name, "heading": heading, "count": counts[count_key], "empty": empty}
 
     common = {
         "team": found,
-        "teams": teams,
+        "teams": every_team,
         "counts": counts,
         "workers": members,
         "worker": worker,
@@ -291,7 +281,7 @@ def _page(*, section: str | None):
     )
     if section is None:
         hotspots = described("hotspots")
-        hotspots["cases"] = rows(TEAM_HOTSPOTS_SQL, OVERVIEW_ROWS, 0)
+        hotspots["cases"] = rows(teams.hotspots, OVERVIEW_ROWS, 0)
         return render_template(
             "team/team.html",
             hotspots=hotspots,

@@ -14,9 +14,8 @@ from flask_login import current_user, login_required
 
 from hotspots.services import audit, rescoring
 from hotspots.services.partners import local_time, utc_stamp
-from hotspots.storage import fetch_one, write_transaction
+from hotspots.storage import cases, write_transaction
 from hotspots.storage import partners as store
-from hotspots.storage.web import CASE_BY_REF_SQL
 from hotspots.web import auth, present
 from hotspots.web.context import clock, settings
 from hotspots.web.db import get_db
@@ -64,9 +63,7 @@ def attach(item_id: int):
     if form.validate_on_submit():
         case_ref = form.case_ref.data.strip()
         # As typed, or in capitals: the references the search finds (c-0001 is C-0001).
-        case = fetch_one(db, CASE_BY_REF_SQL, {"case_ref": case_ref}) or fetch_one(
-            db, CASE_BY_REF_SQL, {"case_ref": case_ref.upper()}
-        )
+        case = cases.find(db, case_ref) or cases.find(db, case_ref.upper())
         if case is None or not auth.can_see_case(current_user, case):
             audit.record(
                 db,
