@@ -251,14 +251,8 @@ def fairness_command(as_of: str | None, as_csv: bool) -> None:
     if as_csv:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
-        writer.writerow(fairness.CSV_COLUMNS)
-        for row in fairness.csv_rows(report):
+        for row in fairness.csv_table(report):
             writer.writerow([audit.formula_safe(v) for v in row])
-        if report["disagreement"] is not None:
-            writer.writerow([])
-            writer.writerow(fairness.DISAGREEMENT_CSV_COLUMNS)
-            for row in fairness.disagreement_csv_rows(report):
-                writer.writerow([audit.formula_safe(v) for v in row])
         click.echo(buffer.getvalue(), nl=False)
         return
     for line in fairness.group_lines(report):

@@ -423,6 +423,16 @@ DISAGREEMENT_CSV_COLUMNS = (
 )
 
 
+def csv_table(report: dict[str, Any]) -> list[list[Any]]:
+    """Every row of the report's CSV, headers included: the groups, then (after a blank row)
+    where workers disagreed with hotspot scores, when there are figures for it."""
+    rows = [list(CSV_COLUMNS), *(list(row) for row in csv_rows(report))]
+    if report["disagreement"] is not None:
+        rows += [[], list(DISAGREEMENT_CSV_COLUMNS)]
+        rows += [list(row) for row in disagreement_csv_rows(report)]
+    return rows
+
+
 def disagreement_csv_rows(report: Mapping[str, Any]) -> list[list[Any]]:
     """The disagreement table as CSV rows (after DISAGREEMENT_CSV_COLUMNS), with a first row
     for every hotspot review; fewer than 10 written "fewer than 10"."""

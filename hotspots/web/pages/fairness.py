@@ -77,14 +77,8 @@ def report_csv():
         return Response(problem + "\n", status=400, mimetype="text/plain")
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(fairness.CSV_COLUMNS)
-    for row in fairness.csv_rows(report):
+    for row in fairness.csv_table(report):
         writer.writerow([audit.formula_safe(value) for value in row])
-    if report["disagreement"] is not None:
-        writer.writerow([])
-        writer.writerow(fairness.DISAGREEMENT_CSV_COLUMNS)
-        for row in fairness.disagreement_csv_rows(report):
-            writer.writerow([audit.formula_safe(value) for value in row])
     return Response(
         buffer.getvalue(),
         mimetype="text/csv",
