@@ -3,7 +3,8 @@
 The package's layers, each importing only from its own or those below it (checked by
 tests/test_layers.py; docs/development.md has the table): ``base`` (settings, dates, files),
 ``model`` (the pure model), ``storage`` (SQLite), ``services``, ``web`` (pages, API, forms),
-then ``cli`` and ``documents``; this module puts the web app and the command line together."""
+the scheduler's ``jobs``, then ``cli`` and ``documents``; this module puts the web app and the
+command line together."""
 
 from __future__ import annotations
 
