@@ -41,7 +41,6 @@ import sqlite_utils
 
 from hotspots.base.dates import stamp
 from hotspots.services import audit, passwords, rescoring
-from hotspots.services.importer import bulk_load_cache
 from hotspots.storage import characteristics as kept
 from hotspots.storage import imports as sql
 from hotspots.storage import write_transaction
@@ -252,7 +251,7 @@ def load_demo(
     # Its own generator: drawing characteristics changes nothing else the seed gives.
     described = _Characteristics(random.Random(f"{seed}:characteristics"), stamp(now))
     summary = DemoSummary(teams=len(plan.teams), cases=cases)
-    with bulk_load_cache(db), write_transaction(db):
+    with sql.bulk_load_cache(db), write_transaction(db):
         if count_cases(db):
             raise DemoRefused("the database already has cases; demo data needs an empty one")
         team_ids = _insert_teams(db, plan.teams)

@@ -27,7 +27,6 @@ from hotspots.services.importer.base import (
     ImportKind,
     ImportRejected,
     ImportReport,
-    bulk_load_cache,
     run_import,
     stored_report,
 )
@@ -58,7 +57,6 @@ __all__ = [
     "ImportRejected",
     "ImportReport",
     "ImportResult",
-    "bulk_load_cache",
     "import_csv",
     "import_file",
     "result_of",

@@ -34,14 +34,7 @@ from hotspots.base.dates import stamp
 from hotspots.services import audit, rescoring
 from hotspots.storage import imports as sql
 from hotspots.storage import write_transaction
-
-# The import's storage steps, under the names the kinds have always imported them by.
-from hotspots.storage.imports import (  # noqa: F401 (re-exported)
-    BULK_LOAD_CACHE_KIB,
-    bulk_load_cache,
-    changes,
-    flush,
-)
+from hotspots.storage.imports import bulk_load_cache
 
 log = logging.getLogger(__name__)
 
