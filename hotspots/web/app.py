@@ -12,8 +12,11 @@ from typing import Any
 from flask import Flask
 
 from hotspots import storage
+from hotspots.base import logs
 from hotspots.base.config import ConfigError, load_config
+from hotspots.base.files import private_dir
 from hotspots.base.resources import TEMPLATES_DIR
+from hotspots.web import db, pages
 
 
 class Service(Flask):
@@ -73,9 +76,6 @@ def build_app(
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
-    from hotspots.base import logs
-    from hotspots.web import db, pages
-
     app.logger.addFilter(logs.WithholdMessages())
     db.init_app(app)
     pages.init_app(app)
@@ -110,8 +110,6 @@ def ensure_secret_key(app: Flask) -> Path:
     """Create the instance folder's secret key file if there is none; return its path."""
     path = Path(app.instance_path) / app.config["SETTINGS"]["app"]["secret_key_file"]
     if not path.exists():
-        from hotspots.base.files import private_dir
-
         private_dir(path.parent)
         # Created readable by the service's user only, never world-readable for a moment.
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
